@@ -1,0 +1,66 @@
+//! Copybooks: COBOL record layouts, from text to a [`Copybook`] of items with offsets.
+//!
+//! `source` turns fixed- or free-format text into a clean token stream with line/column
+//! positions and resolves `COPY ... REPLACING`; `parse` is the nom grammar of data description
+//! entries (one clause per function); `layout` holds the result types; `build` nests entries
+//! into items and computes offsets and sizes. Only [`load`] touches the file system.
+
+pub mod build;
+pub mod error;
+pub mod layout;
+pub mod parse;
+pub mod source;
+
+pub use error::CopybookError;
+pub use layout::*;
+
+use std::path::Path;
+
+/// Finds the text of a `COPY` member by name.
+pub trait CopyResolver {
+    /// Returns `(display name, text)` of member `name`, or `None` if it does not exist.
+    fn resolve(&self, name: &str) -> Option<(String, String)>;
+}
+
+/// A resolver that finds nothing: `COPY` is an error.
+pub struct NoCopy;
+
+impl CopyResolver for NoCopy {
+    fn resolve(&self, _name: &str) -> Option<(String, String)> {
+        None
+    }
+}
+
+/// Resolves `COPY NAME` to `NAME`, `NAME.cpy`, `NAME.cob`, `NAME.cbl` (any case) in a directory.
+pub struct DirResolver(pub std::path::PathBuf);
+
+impl CopyResolver for DirResolver {
+    fn resolve(&self, name: &str) -> Option<(String, String)> {
+        let exts = ["", ".cpy", ".cob", ".cbl", ".CPY", ".COB", ".CBL"];
+        for base in [name.to_string(), name.to_ascii_uppercase(), name.to_ascii_lowercase()] {
+            for ext in exts {
+                let p = self.0.join(format!("{base}{ext}"));
+                if let Ok(text) = std::fs::read_to_string(&p) {
+                    return Some((p.display().to_string(), text));
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Parses copybook `text` (named `file` in errors), resolving COPY through `resolver`.
+pub fn parse_copybook(text: &str, file: &str, resolver: &dyn CopyResolver) -> Result<Copybook, CopybookError> {
+    let lines = source::normalize(text, file, resolver)?;
+    let entries = parse::parse_entries(&lines)?;
+    build::build(entries, file)
+}
+
+/// Reads and parses a copybook file; `COPY` members are looked up beside it.
+pub fn load(path: &Path) -> Result<Copybook, CopybookError> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| CopybookError { file: file.clone(), line: 0, column: 0, message: format!("cannot read: {e}") })?;
+    let text = String::from_utf8_lossy(&bytes);
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    parse_copybook(&text, &file, &DirResolver(dir))
+}
