@@ -24,7 +24,11 @@ pub fn binary_size(digits: u32) -> usize {
 }
 
 /// Decodes a 1/2/4/8-byte field into `(negative, magnitude)`.
-pub fn decode_binary(bytes: &[u8], signed: bool, order: ByteOrder) -> Result<(bool, u128), NumError> {
+pub fn decode_binary(
+    bytes: &[u8],
+    signed: bool,
+    order: ByteOrder,
+) -> Result<(bool, u128), NumError> {
     let _ = (bytes, signed, order);
     todo!()
 }
@@ -32,7 +36,14 @@ pub fn decode_binary(bytes: &[u8], signed: bool, order: ByteOrder) -> Result<(bo
 /// Encodes into exactly `dst.len()` bytes. `max_digits`: a magnitude with more digits than
 /// this is an overflow (pass `None` to check only against the storage size). A negative value
 /// into an unsigned field is an error.
-pub fn encode_binary(negative: bool, magnitude: u128, signed: bool, max_digits: Option<u32>, order: ByteOrder, dst: &mut [u8]) -> Result<(), NumError> {
+pub fn encode_binary(
+    negative: bool,
+    magnitude: u128,
+    signed: bool,
+    max_digits: Option<u32>,
+    order: ByteOrder,
+    dst: &mut [u8],
+) -> Result<(), NumError> {
     let _ = (negative, magnitude, signed, max_digits, order, dst);
     todo!()
 }

@@ -76,11 +76,18 @@ impl CodePage {
     }
     /// True for the EBCDIC pages (cp037, cp1047, cp933, cp1364).
     pub fn is_ebcdic(self) -> bool {
-        matches!(self, CodePage::Cp037 | CodePage::Cp1047 | CodePage::Cp933 | CodePage::Cp1364)
+        matches!(
+            self,
+            CodePage::Cp037 | CodePage::Cp1047 | CodePage::Cp933 | CodePage::Cp1364
+        )
     }
     /// The byte of a space.
     pub fn space(self) -> u8 {
-        if self.is_ebcdic() { 0x40 } else { 0x20 }
+        if self.is_ebcdic() {
+            0x40
+        } else {
+            0x20
+        }
     }
     /// Decodes a field's bytes and appends the text to `out` (no trimming).
     pub fn decode_into(self, bytes: &[u8], out: &mut String) -> Result<(), CharsetError> {
@@ -88,7 +95,12 @@ impl CodePage {
         todo!()
     }
     /// Encodes `text` into exactly `dst.len()` bytes, padding with spaces on the right.
-    pub fn encode_into(self, text: &str, dst: &mut [u8], overflow: Overflow) -> Result<(), CharsetError> {
+    pub fn encode_into(
+        self,
+        text: &str,
+        dst: &mut [u8],
+        overflow: Overflow,
+    ) -> Result<(), CharsetError> {
         let _ = (text, dst, overflow);
         todo!()
     }

@@ -44,7 +44,11 @@ impl Decimal {
         todo!()
     }
     /// Zero at scale 0.
-    pub const ZERO: Decimal = Decimal { coefficient: 0, scale: 0, negative: false };
+    pub const ZERO: Decimal = Decimal {
+        coefficient: 0,
+        scale: 0,
+        negative: false,
+    };
     /// True if the value is zero.
     pub fn is_zero(&self) -> bool {
         self.coefficient == 0

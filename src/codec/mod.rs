@@ -48,3 +48,80 @@ pub enum NumError {
     #[error("unsupported field size {0} bytes")]
     Size(usize),
 }
+
+pub mod decode;
+pub mod encode;
+pub mod json;
+pub mod plan;
+
+pub use decode::{DecodeError, FieldError, Scratch, Sink};
+pub use encode::EncodeError;
+pub use plan::{CodecOptions, Plan, PlanError};
+
+use crate::copybook::Record;
+use serde_json::Value;
+
+/// A record layout compiled for one set of options: the codec's entry point.
+///
+/// ```ignore
+/// let codec = Codec::new(record, CodecOptions::default())?;
+/// let (json, len) = codec.decode_json(&bytes)?;
+/// assert_eq!(codec.encode_json(&json)?, bytes[..len]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Codec {
+    plan: Plan,
+}
+
+impl Codec {
+    /// Compiles `record` for `options`.
+    pub fn new(record: &Record, options: CodecOptions) -> Result<Codec, PlanError> {
+        Ok(Codec {
+            plan: Plan::compile(record, options)?,
+        })
+    }
+
+    /// The compiled plan.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// Size of the largest form of the record.
+    pub fn max_size(&self) -> usize {
+        self.plan.max_size
+    }
+
+    /// Decodes one record at the start of `bytes` into a JSON value; returns it and the
+    /// record's length (shorter than [`Codec::max_size`] when a table has DEPENDING ON).
+    pub fn decode_json(&self, bytes: &[u8]) -> Result<(Value, usize), DecodeError> {
+        let mut builder = json::ValueBuilder::default();
+        let len = self
+            .plan
+            .decode(bytes, &mut builder, &mut Scratch::default())?;
+        Ok((builder.finish(), len))
+    }
+
+    /// Decodes one record and appends it to `out` as JSON text (the fast path); returns the
+    /// record's length.
+    pub fn decode_json_text(
+        &self,
+        bytes: &[u8],
+        out: &mut String,
+        scratch: &mut Scratch,
+    ) -> Result<usize, DecodeError> {
+        let mut writer = json::JsonWriter::new(out);
+        self.plan.decode(bytes, &mut writer, scratch)
+    }
+
+    /// Encodes a record object into bytes.
+    pub fn encode_json(&self, value: &Value) -> Result<Vec<u8>, EncodeError> {
+        let mut out = Vec::with_capacity(self.plan.max_size);
+        self.plan.encode(value, &mut out)?;
+        Ok(out)
+    }
+
+    /// Encodes a record object into `out` (cleared first), reusing its allocation.
+    pub fn encode_json_into(&self, value: &Value, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        self.plan.encode(value, out)
+    }
+}

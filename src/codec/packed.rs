@@ -12,7 +12,13 @@ pub fn decode_packed(bytes: &[u8]) -> Result<(bool, u128), NumError> {
 /// Encodes into exactly `dst.len()` bytes; sign nibble C/D when `signed`, F otherwise.
 /// `digits` is the picture's digit count: a magnitude with more digits is an overflow, and
 /// for an even count the unused high nibble is written as zero.
-pub fn encode_packed(negative: bool, magnitude: u128, digits: u32, signed: bool, dst: &mut [u8]) -> Result<(), NumError> {
+pub fn encode_packed(
+    negative: bool,
+    magnitude: u128,
+    digits: u32,
+    signed: bool,
+    dst: &mut [u8],
+) -> Result<(), NumError> {
     let _ = (negative, magnitude, digits, signed, dst);
     todo!()
 }

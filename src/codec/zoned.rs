@@ -34,14 +34,24 @@ pub enum SignStyle {
 
 /// Decodes `bytes` (digits plus a separate sign byte if any) into `(negative, magnitude)`.
 /// `ebcdic` says whether digits are 0xF0–0xF9 or 0x30–0x39.
-pub fn decode_zoned(bytes: &[u8], sign: SignPosition, ebcdic: bool) -> Result<(bool, u128), NumError> {
+pub fn decode_zoned(
+    bytes: &[u8],
+    sign: SignPosition,
+    ebcdic: bool,
+) -> Result<(bool, u128), NumError> {
     let _ = (bytes, sign, ebcdic);
     todo!()
 }
 
 /// Encodes a magnitude into exactly `dst.len()` bytes (digits, plus a sign byte if separate).
 /// Errors with [`NumError::Overflow`] if the magnitude has more digits than fit.
-pub fn encode_zoned(negative: bool, magnitude: u128, sign: SignPosition, style: SignStyle, dst: &mut [u8]) -> Result<(), NumError> {
+pub fn encode_zoned(
+    negative: bool,
+    magnitude: u128,
+    sign: SignPosition,
+    style: SignStyle,
+    dst: &mut [u8],
+) -> Result<(), NumError> {
     let _ = (negative, magnitude, sign, style, dst);
     todo!()
 }

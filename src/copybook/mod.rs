@@ -37,7 +37,11 @@ pub struct DirResolver(pub std::path::PathBuf);
 impl CopyResolver for DirResolver {
     fn resolve(&self, name: &str) -> Option<(String, String)> {
         let exts = ["", ".cpy", ".cob", ".cbl", ".CPY", ".COB", ".CBL"];
-        for base in [name.to_string(), name.to_ascii_uppercase(), name.to_ascii_lowercase()] {
+        for base in [
+            name.to_string(),
+            name.to_ascii_uppercase(),
+            name.to_ascii_lowercase(),
+        ] {
             for ext in exts {
                 let p = self.0.join(format!("{base}{ext}"));
                 if let Ok(text) = std::fs::read_to_string(&p) {
@@ -50,7 +54,11 @@ impl CopyResolver for DirResolver {
 }
 
 /// Parses copybook `text` (named `file` in errors), resolving COPY through `resolver`.
-pub fn parse_copybook(text: &str, file: &str, resolver: &dyn CopyResolver) -> Result<Copybook, CopybookError> {
+pub fn parse_copybook(
+    text: &str,
+    file: &str,
+    resolver: &dyn CopyResolver,
+) -> Result<Copybook, CopybookError> {
     let lines = source::normalize(text, file, resolver)?;
     let entries = parse::parse_entries(&lines)?;
     build::build(entries, file)
@@ -59,7 +67,12 @@ pub fn parse_copybook(text: &str, file: &str, resolver: &dyn CopyResolver) -> Re
 /// Reads and parses a copybook file; `COPY` members are looked up beside it.
 pub fn load(path: &Path) -> Result<Copybook, CopybookError> {
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| CopybookError { file: file.clone(), line: 0, column: 0, message: format!("cannot read: {e}") })?;
+    let bytes = std::fs::read(path).map_err(|e| CopybookError {
+        file: file.clone(),
+        line: 0,
+        column: 0,
+        message: format!("cannot read: {e}"),
+    })?;
     let text = String::from_utf8_lossy(&bytes);
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     parse_copybook(&text, &file, &DirResolver(dir))

@@ -1,0 +1,442 @@
+//! Encode: walks a [`Plan`] over a JSON object and writes the record's bytes.
+//!
+//! Every named field must be present and fit its picture: a missing field, a wrong type, too
+//! many digits or decimals is an error naming the field — never a silently wrong record.
+//! FILLER is written as spaces (or its VALUE). For REDEFINES, the first view present in the
+//! JSON is written. For `DEPENDING ON` tables the counter must equal the array's length.
+
+use super::binary::encode_binary;
+use super::charset::{CharsetError, Overflow};
+use super::decimal::Decimal;
+use super::decode::{body_len, fill_path, op_alt, FieldError};
+use super::float::encode_float;
+use super::packed::encode_packed;
+use super::plan::{Leaf, LeafKind, Op, Plan};
+use super::zoned::{encode_zoned, SignPosition};
+use super::NumError;
+use serde_json::{Map, Value};
+
+/// Why a JSON value could not be encoded into a record.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EncodeError {
+    /// A field of the copybook is missing from the JSON.
+    #[error("{path}: missing")]
+    Missing {
+        /// Field path.
+        path: String,
+    },
+    /// A JSON value of the wrong type.
+    #[error("{path}: expected {expected}, found {found}")]
+    Type {
+        /// Field path.
+        path: String,
+        /// What the copybook needs.
+        expected: &'static str,
+        /// What the JSON has (abridged).
+        found: String,
+    },
+    /// A value that does not fit its field.
+    #[error("{path}: {cause}")]
+    Field {
+        /// Field path.
+        path: String,
+        /// What was wrong.
+        cause: FieldError,
+    },
+    /// A table's length disagrees with its counter or bounds.
+    #[error("{path}: {len} elements, but {reason}")]
+    Count {
+        /// The table's path.
+        path: String,
+        /// Elements in the JSON array.
+        len: usize,
+        /// What the count should be.
+        reason: String,
+    },
+}
+
+struct Walk<'p> {
+    plan: &'p Plan,
+    out: &'p mut Vec<u8>,
+    counters: Vec<Option<u128>>,
+    indexes: Vec<usize>,
+}
+
+impl Plan {
+    /// Encodes the record object `value` into `out` (cleared first).
+    pub fn encode(&self, value: &Value, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        out.clear();
+        out.resize(self.max_size, self.options.codepage.space());
+        let Value::Object(map) = value else {
+            return Err(EncodeError::Type {
+                path: self.record.clone(),
+                expected: "an object",
+                found: abridge(value),
+            });
+        };
+        let mut walk = Walk {
+            plan: self,
+            out,
+            counters: vec![None; self.counters],
+            indexes: Vec::new(),
+        };
+        let shift = walk.range(&self.ops, map, 0, 0)?;
+        let len = (self.max_size as isize + shift).max(0) as usize;
+        out.truncate(len);
+        Ok(())
+    }
+}
+
+fn abridge(value: &Value) -> String {
+    let mut s = value.to_string();
+    if s.len() > 40 {
+        let mut cut = 40;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push('…');
+    }
+    s
+}
+
+fn op_name(op: &Op) -> &str {
+    match op {
+        Op::Leaf { leaf, .. } => &leaf.name,
+        Op::Group { name, .. } | Op::Array { name, .. } => name,
+        Op::Fill { .. } => "",
+    }
+}
+
+impl Walk<'_> {
+    fn path(&self, path: &str) -> String {
+        fill_path(path, &self.indexes)
+    }
+
+    fn range(
+        &mut self,
+        ops: &[Op],
+        obj: &Map<String, Value>,
+        base: usize,
+        mut shift: isize,
+    ) -> Result<isize, EncodeError> {
+        let mut i = 0;
+        // (set, shift at the set's start, a view has been written)
+        let mut current_set: Option<(u16, isize, bool)> = None;
+        while i < ops.len() {
+            let op = &ops[i];
+            let next = i + 1 + body_len(op);
+            let body = &ops[i + 1..next];
+            let mut start = shift;
+            if let Some(alt) = op_alt(op) {
+                let (set_start, written) = match current_set {
+                    Some((set, at, written)) if set == alt.set => (at, written),
+                    _ => (shift, false),
+                };
+                current_set = Some((alt.set, set_start, written));
+                start = set_start;
+                if written || !obj.contains_key(op_name(op)) {
+                    if alt.last && !written {
+                        let first = ops[..i]
+                            .iter()
+                            .rev()
+                            .find(|o| op_alt(o).map(|a| a.set) == Some(alt.set))
+                            .unwrap_or(op);
+                        return Err(EncodeError::Missing {
+                            path: self.path_of_op(first),
+                        });
+                    }
+                    i = next;
+                    continue;
+                }
+                current_set = Some((alt.set, set_start, true));
+            } else {
+                current_set = None;
+            }
+            shift = match op {
+                Op::Leaf { leaf, .. } => {
+                    let value = obj.get(&*leaf.name).ok_or_else(|| EncodeError::Missing {
+                        path: self.path(&leaf.path),
+                    })?;
+                    self.leaf(leaf, value, base, start)?;
+                    start
+                }
+                Op::Group { name, .. } => match obj.get(&**name) {
+                    Some(Value::Object(inner)) => self.range(body, inner, base, start)?,
+                    Some(other) => return Err(self.type_error(op, "an object", other)),
+                    None => {
+                        return Err(EncodeError::Missing {
+                            path: self.path_of_op(op),
+                        })
+                    }
+                },
+                Op::Array { .. } => self.array(op, body, obj, base, start)?,
+                Op::Fill { offset, bytes } => {
+                    let at = (base as isize + *offset as isize + start) as usize;
+                    if let Some(dst) = self.out.get_mut(at..at + bytes.len()) {
+                        dst.copy_from_slice(bytes);
+                    }
+                    start
+                }
+            };
+            i = next;
+        }
+        Ok(shift)
+    }
+
+    fn path_of_op(&self, op: &Op) -> String {
+        match op {
+            Op::Leaf { leaf, .. } => self.path(&leaf.path),
+            _ => op_name(op).to_string(),
+        }
+    }
+
+    fn type_error(&self, op: &Op, expected: &'static str, found: &Value) -> EncodeError {
+        EncodeError::Type {
+            path: self.path_of_op(op),
+            expected,
+            found: abridge(found),
+        }
+    }
+
+    fn array(
+        &mut self,
+        op: &Op,
+        body: &[Op],
+        obj: &Map<String, Value>,
+        base: usize,
+        shift: isize,
+    ) -> Result<isize, EncodeError> {
+        let Op::Array {
+            name,
+            offset,
+            stride,
+            min,
+            max,
+            counter,
+            elements_are_objects,
+            ..
+        } = op
+        else {
+            return Ok(shift);
+        };
+        let items = match obj.get(&**name) {
+            Some(Value::Array(items)) => items,
+            Some(other) => return Err(self.type_error(op, "an array", other)),
+            None => {
+                return Err(EncodeError::Missing {
+                    path: name.to_string(),
+                })
+            }
+        };
+        let count_error = |reason: String| EncodeError::Count {
+            path: name.to_string(),
+            len: items.len(),
+            reason,
+        };
+        match counter {
+            Some(slot) => match self.counters.get(*slot as usize).copied().flatten() {
+                Some(c) if c == items.len() as u128 && c >= *min as u128 && c <= *max as u128 => {}
+                Some(c) => {
+                    return Err(count_error(format!(
+                        "its counter says {c} (table holds {min} to {max})"
+                    )))
+                }
+                None => return Err(count_error("its counter was not written before it".into())),
+            },
+            None if items.len() != *max as usize => {
+                return Err(count_error(format!("the table has exactly {max}")))
+            }
+            None => {}
+        }
+        let start = (base as isize + *offset as isize + shift) as usize;
+        let mut cursor = start;
+        for (index, item) in items.iter().enumerate() {
+            self.indexes.push(index);
+            let inner = if *elements_are_objects {
+                match item {
+                    Value::Object(inner) => self.range(body, inner, cursor, 0)?,
+                    other => return Err(self.type_error(op, "an object", other)),
+                }
+            } else if let Some(Op::Leaf { leaf, .. }) = body.first() {
+                self.leaf(leaf, item, cursor, 0)?;
+                0
+            } else {
+                0
+            };
+            self.indexes.pop();
+            cursor = (cursor as isize + *stride as isize + inner) as usize;
+        }
+        Ok(shift + (cursor - start) as isize - *stride as isize * *max as isize)
+    }
+
+    fn leaf(
+        &mut self,
+        leaf: &Leaf,
+        value: &Value,
+        base: usize,
+        shift: isize,
+    ) -> Result<(), EncodeError> {
+        let at = (base as isize + leaf.offset as isize + shift) as usize;
+        let options = self.plan.options;
+        let field_error = |cause: FieldError| EncodeError::Field {
+            path: fill_path(&leaf.path, &self.indexes),
+            cause,
+        };
+        let type_error = |expected| EncodeError::Type {
+            path: fill_path(&leaf.path, &self.indexes),
+            expected,
+            found: abridge(value),
+        };
+        let number_text = match value {
+            Value::Number(n) => Some(n.to_string()),
+            Value::String(s) => Some(s.trim().to_string()),
+            _ => None,
+        };
+        let mut counter_value = None;
+        let Some(dst) = self.out.get_mut(at..at + leaf.len as usize) else {
+            return Err(field_error(NumError::Size(leaf.len as usize).into()));
+        };
+        match leaf.kind {
+            LeafKind::Text { justified } => {
+                let text = match value {
+                    Value::String(s) => s.clone(),
+                    Value::Number(n) => n.to_string(),
+                    Value::Bool(b) => b.to_string(),
+                    _ => return Err(type_error("a string")),
+                };
+                options
+                    .codepage
+                    .encode_into(&text, dst, Overflow::Error)
+                    .map_err(|e| field_error(e.into()))?;
+                if justified {
+                    let space = options.codepage.space();
+                    let used = dst.iter().rposition(|&b| b != space).map_or(0, |p| p + 1);
+                    dst.rotate_right(dst.len() - used);
+                }
+            }
+            LeafKind::National => {
+                let Value::String(s) = value else {
+                    return Err(type_error("a string"));
+                };
+                let units: Vec<u16> = s.encode_utf16().collect();
+                if units.len() * 2 > dst.len() {
+                    return Err(field_error(
+                        CharsetError::TooLong {
+                            needed: units.len() * 2,
+                            len: dst.len(),
+                        }
+                        .into(),
+                    ));
+                }
+                for (pair, unit) in dst
+                    .chunks_exact_mut(2)
+                    .zip(units.iter().copied().chain(std::iter::repeat(0x20)))
+                {
+                    pair.copy_from_slice(&unit.to_be_bytes());
+                }
+            }
+            LeafKind::Dbcs => {
+                let Value::String(s) = value else {
+                    return Err(type_error("a string"));
+                };
+                let mut wrapped = vec![0u8; dst.len() + 2];
+                options
+                    .codepage
+                    .encode_into(s, &mut wrapped, Overflow::Error)
+                    .map_err(|e| field_error(e.into()))?;
+                let body = wrapped.strip_prefix(&[0x0E]).unwrap_or(&[]);
+                let run = body.iter().position(|&b| b == 0x0F).unwrap_or(0);
+                if !s.is_empty() && run == 0 {
+                    return Err(field_error(
+                        CharsetError::Unmappable {
+                            ch: s.chars().next().unwrap_or(' '),
+                            codepage: "DBCS",
+                        }
+                        .into(),
+                    ));
+                }
+                dst.fill(0x40);
+                dst[..run].copy_from_slice(&body[..run]);
+            }
+            LeafKind::Float(format) => {
+                let Some(text) = number_text else {
+                    return Err(type_error("a number"));
+                };
+                encode_float(&text, format, dst).map_err(|e| field_error(e.into()))?;
+            }
+            kind => {
+                let Some(text) = number_text else {
+                    return Err(type_error("a number"));
+                };
+                let decimal: Decimal = text
+                    .parse()
+                    .map_err(|_| field_error(NumError::Syntax(text.clone()).into()))?;
+                encode_number(kind, decimal, options, dst).map_err(|e| field_error(e.into()))?;
+                counter_value = (!decimal.negative)
+                    .then(|| decimal.rescale(0).map(|d| d.coefficient).ok())
+                    .flatten();
+            }
+        }
+        if let Some(slot) = leaf.counter_slot {
+            if let Some(c) = self.counters.get_mut(slot as usize) {
+                *c = counter_value;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes `value` into a zoned, packed or binary field.
+pub(crate) fn encode_number(
+    kind: LeafKind,
+    value: Decimal,
+    options: super::plan::CodecOptions,
+    dst: &mut [u8],
+) -> Result<(), NumError> {
+    let (scale, digits, signed) = match kind {
+        LeafKind::Zoned {
+            scale,
+            digits,
+            sign,
+            ..
+        } => (scale, digits, sign != SignPosition::None),
+        LeafKind::Packed {
+            scale,
+            digits,
+            signed,
+        }
+        | LeafKind::Binary {
+            scale,
+            digits,
+            signed,
+            ..
+        } => (scale, digits, signed),
+        _ => return Err(NumError::Syntax("not a numeric field".into())),
+    };
+    let scaled = value
+        .rescale(scale)
+        .map_err(|_| NumError::Syntax(format!("{value} has more than {scale} decimal places")))?;
+    if scaled.negative && !signed {
+        return Err(NumError::NegativeUnsigned);
+    }
+    let (negative, magnitude) = (scaled.negative, scaled.coefficient);
+    match kind {
+        LeafKind::Zoned {
+            sign,
+            blank_when_zero,
+            ..
+        } => {
+            if blank_when_zero && magnitude == 0 {
+                dst.fill(options.codepage.space());
+                return Ok(());
+            }
+            encode_zoned(negative, magnitude, sign, options.sign_style, dst)
+        }
+        LeafKind::Packed { .. } => encode_packed(negative, magnitude, digits, signed, dst),
+        LeafKind::Binary { order, .. } => {
+            encode_binary(negative, magnitude, signed, None, order, dst)
+        }
+        _ => Ok(()),
+    }
+}

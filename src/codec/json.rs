@@ -1,0 +1,170 @@
+//! JSON from decoded records: a [`JsonWriter`] that writes JSON text straight into a `String`
+//! (the fast path, no intermediate tree) and a [`ValueBuilder`] that builds a
+//! `serde_json::Value` (for code that inspects fields).
+//!
+//! Numbers are written exactly as decimal text (serde_json is built with
+//! `arbitrary_precision`, so values never pass through `f64`).
+
+use super::decimal::Decimal;
+use super::decode::{Leafish, Sink};
+use serde_json::{Map, Number, Value};
+use std::fmt::Write;
+
+/// Writes JSON text for a record into `out`.
+pub struct JsonWriter<'a> {
+    out: &'a mut String,
+    /// One flag per open container: has it had a member yet?
+    first: Vec<bool>,
+}
+
+impl<'a> JsonWriter<'a> {
+    /// A writer appending to `out`.
+    pub fn new(out: &'a mut String) -> Self {
+        JsonWriter {
+            out,
+            first: Vec::with_capacity(8),
+        }
+    }
+
+    fn member(&mut self, key: Option<&Leafish>) {
+        if let Some(first) = self.first.last_mut() {
+            if !*first {
+                self.out.push(',');
+            }
+            *first = false;
+        }
+        if let Some(k) = key {
+            self.out.push_str(k.json_key);
+        }
+    }
+}
+
+/// Appends `s` as a JSON string literal.
+pub fn write_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1F => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if escape.is_empty() {
+            let _ = write!(out, "\\u{b:04x}");
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+impl Sink for JsonWriter<'_> {
+    fn begin_object(&mut self, key: Option<&Leafish>) {
+        self.member(key);
+        self.out.push('{');
+        self.first.push(true);
+    }
+    fn end_object(&mut self) {
+        self.first.pop();
+        self.out.push('}');
+    }
+    fn begin_array(&mut self, key: &Leafish, _len: usize) {
+        self.member(Some(key));
+        self.out.push('[');
+        self.first.push(true);
+    }
+    fn end_array(&mut self) {
+        self.first.pop();
+        self.out.push(']');
+    }
+    fn text(&mut self, key: Option<&Leafish>, value: &str) {
+        self.member(key);
+        write_json_string(self.out, value);
+    }
+    fn number(&mut self, key: Option<&Leafish>, value: Decimal) {
+        self.member(key);
+        let _ = write!(self.out, "{value}");
+    }
+    fn float(&mut self, key: Option<&Leafish>, value: &str) {
+        self.member(key);
+        self.out.push_str(value);
+    }
+    fn null(&mut self, key: Option<&Leafish>) {
+        self.member(key);
+        self.out.push_str("null");
+    }
+}
+
+/// Builds a `serde_json::Value` for a record.
+#[derive(Default)]
+pub struct ValueBuilder {
+    stack: Vec<(Option<String>, Value)>,
+    done: Option<Value>,
+}
+
+impl ValueBuilder {
+    /// The finished value (the record's object), once decoding has ended.
+    pub fn finish(self) -> Value {
+        self.done.unwrap_or(Value::Null)
+    }
+
+    fn put(&mut self, key: Option<&Leafish>, value: Value) {
+        match self.stack.last_mut() {
+            Some((_, Value::Object(map))) => {
+                map.insert(key.map_or_else(String::new, |k| k.name.to_string()), value);
+            }
+            Some((_, Value::Array(items))) => items.push(value),
+            _ => self.done = Some(value),
+        }
+    }
+}
+
+/// A JSON number holding the exact decimal text.
+pub fn number_value(text: &str) -> Value {
+    text.parse::<Number>().map_or(Value::Null, Value::Number)
+}
+
+impl Sink for ValueBuilder {
+    fn begin_object(&mut self, key: Option<&Leafish>) {
+        self.stack
+            .push((key.map(|k| k.name.to_string()), Value::Object(Map::new())));
+    }
+    fn end_object(&mut self) {
+        if let Some((name, value)) = self.stack.pop() {
+            let key = name.as_deref().map(|n| Leafish {
+                name: n,
+                json_key: "",
+            });
+            self.put(key.as_ref(), value);
+        }
+    }
+    fn begin_array(&mut self, key: &Leafish, len: usize) {
+        self.stack.push((
+            Some(key.name.to_string()),
+            Value::Array(Vec::with_capacity(len)),
+        ));
+    }
+    fn end_array(&mut self) {
+        self.end_object();
+    }
+    fn text(&mut self, key: Option<&Leafish>, value: &str) {
+        self.put(key, Value::String(value.to_string()));
+    }
+    fn number(&mut self, key: Option<&Leafish>, value: Decimal) {
+        self.put(key, number_value(&value.to_string()));
+    }
+    fn float(&mut self, key: Option<&Leafish>, value: &str) {
+        self.put(key, number_value(value));
+    }
+    fn null(&mut self, key: Option<&Leafish>) {
+        self.put(key, Value::Null);
+    }
+}

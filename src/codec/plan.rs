@@ -1,0 +1,597 @@
+//! Compiles a [`Record`] once into a flat plan: a list of [`Op`]s with offsets relative to the
+//! enclosing table element (or the record), and skip lengths instead of child pointers.
+//!
+//! Decode and encode walk this list; they never look at the copybook again. The plan knows
+//! nothing about JSON or I/O.
+
+use super::binary::{binary_size, ByteOrder};
+use super::charset::CodePage;
+use super::float::FloatFormat;
+use super::zoned::{SignPosition, SignStyle};
+use crate::copybook::{Category, Elementary, Figurative, Item, ItemKind, Literal, Record, Usage};
+
+/// Most `DEPENDING ON` counters one record may use.
+pub const MAX_COUNTERS: usize = 64;
+
+/// How a codec reads and writes records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CodecOptions {
+    /// Code page of text and zoned digits.
+    pub codepage: CodePage,
+    /// Overpunch convention written by encode (decode accepts all).
+    pub sign_style: SignStyle,
+    /// Byte order of COMP-5 fields.
+    pub comp5_order: ByteOrder,
+    /// Format of COMP-1/COMP-2 fields.
+    pub float: FloatFormat,
+    /// Invalid fields decode as `null` instead of failing the record.
+    pub lenient: bool,
+}
+
+impl Default for CodecOptions {
+    fn default() -> Self {
+        CodecOptions {
+            codepage: CodePage::Cp037,
+            sign_style: SignStyle::Ebcdic,
+            comp5_order: ByteOrder::Big,
+            float: FloatFormat::IbmHex,
+            lenient: false,
+        }
+    }
+}
+
+impl CodecOptions {
+    /// Options for `codepage`, with the sign style that suits it (EBCDIC zones on EBCDIC pages,
+    /// IBM-style overpunch on ASCII pages).
+    pub fn for_codepage(codepage: CodePage) -> Self {
+        let sign_style = if codepage.is_ebcdic() {
+            SignStyle::Ebcdic
+        } else {
+            SignStyle::AsciiIbm
+        };
+        CodecOptions {
+            codepage,
+            sign_style,
+            ..Default::default()
+        }
+    }
+}
+
+/// Why a record cannot be compiled into a plan.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// A `DEPENDING ON` counter that is not a numeric field of the record.
+    #[error("{table}: DEPENDING ON {counter}, which is not a numeric field of the record")]
+    BadCounter {
+        /// The table's name.
+        table: String,
+        /// The counter's name.
+        counter: String,
+    },
+    /// More counters than [`MAX_COUNTERS`].
+    #[error("more than {MAX_COUNTERS} DEPENDING ON counters")]
+    TooManyCounters,
+    /// A picture the codec cannot carry in the chosen code page.
+    #[error("{field}: {reason}")]
+    Unsupported {
+        /// The field's name.
+        field: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// How one elementary field's bytes are interpreted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeafKind {
+    /// Text in the record's code page (PIC X, A, numeric-edited). `justified`: JUST RIGHT.
+    Text {
+        /// Right-justified: decode trims leading spaces, encode pads on the left.
+        justified: bool,
+    },
+    /// PIC N: UTF-16 big-endian.
+    National,
+    /// PIC G: double-byte characters without SO/SI.
+    Dbcs,
+    /// Zoned decimal.
+    Zoned {
+        /// Where the sign is.
+        sign: SignPosition,
+        /// Decimal places.
+        scale: i32,
+        /// Digit positions.
+        digits: u32,
+        /// BLANK WHEN ZERO: spaces mean zero.
+        blank_when_zero: bool,
+    },
+    /// Packed decimal.
+    Packed {
+        /// Decimal places.
+        scale: i32,
+        /// Digit positions.
+        digits: u32,
+        /// PIC S.
+        signed: bool,
+    },
+    /// Binary integer.
+    Binary {
+        /// Decimal places.
+        scale: i32,
+        /// Digit positions (0 for INDEX/POINTER: no picture check).
+        digits: u32,
+        /// PIC S.
+        signed: bool,
+        /// Byte order.
+        order: ByteOrder,
+    },
+    /// COMP-1 / COMP-2.
+    Float(FloatFormat),
+}
+
+impl LeafKind {
+    /// True for the numeric kinds (usable as a `DEPENDING ON` counter).
+    pub fn is_numeric(&self) -> bool {
+        matches!(
+            self,
+            LeafKind::Zoned { .. } | LeafKind::Packed { .. } | LeafKind::Binary { .. }
+        )
+    }
+}
+
+/// One elementary field.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Leaf {
+    /// The field's name.
+    pub name: Box<str>,
+    /// `"NAME":` pre-escaped for the JSON writer.
+    pub json_key: Box<str>,
+    /// Path from the record, with `[]` after tables, for error messages (`TXN-ROW[].TXN-AMT`).
+    pub path: Box<str>,
+    /// Offset from the start of the enclosing table element (or record), largest form.
+    pub offset: u32,
+    /// Length in bytes.
+    pub len: u32,
+    /// How the bytes are read.
+    pub kind: LeafKind,
+    /// Inside a REDEFINES view: invalid bytes decode as `null`, never an error.
+    pub in_view: bool,
+    /// Slot to store this field's value in when it is a `DEPENDING ON` counter.
+    pub counter_slot: Option<u8>,
+}
+
+/// Membership of an op in a set of REDEFINES alternatives (encode writes the first present).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Alt {
+    /// Alternatives of one area share a set number.
+    pub set: u16,
+    /// This is the last alternative of its set.
+    pub last: bool,
+}
+
+/// One step of the plan.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    /// An elementary field (a named object member, or an array element when inside `Array`).
+    Leaf {
+        /// The field.
+        leaf: Leaf,
+        /// REDEFINES set, if the field is an alternative.
+        alt: Option<Alt>,
+    },
+    /// A named group: an object whose members are the next `body` ops.
+    Group {
+        /// The group's name.
+        name: Box<str>,
+        /// `"NAME":` pre-escaped.
+        json_key: Box<str>,
+        /// Count of ops in the body (they follow this op).
+        body: u32,
+        /// REDEFINES set, if the group is an alternative.
+        alt: Option<Alt>,
+    },
+    /// A table: the next `body` ops describe one element, repeated.
+    Array {
+        /// The table's name.
+        name: Box<str>,
+        /// `"NAME":` pre-escaped.
+        json_key: Box<str>,
+        /// Offset of the first element.
+        offset: u32,
+        /// Size of one element in its largest form.
+        stride: u32,
+        /// Fewest elements.
+        min: u32,
+        /// Most elements.
+        max: u32,
+        /// Counter slot for OCCURS DEPENDING ON.
+        counter: Option<u8>,
+        /// Each element is an object (a group table) rather than a value.
+        elements_are_objects: bool,
+        /// Count of ops in the element's body.
+        body: u32,
+        /// REDEFINES set, if the table is an alternative.
+        alt: Option<Alt>,
+    },
+    /// FILLER bytes: skipped by decode, written by encode.
+    Fill {
+        /// Offset of the filler.
+        offset: u32,
+        /// The bytes to write (spaces, or the VALUE).
+        bytes: Box<[u8]>,
+    },
+}
+
+/// A record compiled for one set of options.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The ops, top level first.
+    pub ops: Vec<Op>,
+    /// The record's name.
+    pub record: String,
+    /// Size of the largest form of the record.
+    pub max_size: usize,
+    /// Number of counter slots in use.
+    pub counters: usize,
+    /// The options the plan was compiled with.
+    pub options: CodecOptions,
+}
+
+/// Quotes and escapes `name` as a JSON object key followed by `:`.
+fn json_key(name: &str) -> Box<str> {
+    let mut s = serde_json::to_string(name).unwrap_or_else(|_| format!("\"{name}\""));
+    s.push(':');
+    s.into_boxed_str()
+}
+
+struct Compiler<'a> {
+    options: CodecOptions,
+    ops: Vec<Op>,
+    counter_names: Vec<String>,
+    record: &'a Record,
+    next_set: u16,
+}
+
+impl Plan {
+    /// Compiles `record` for `options`.
+    pub fn compile(record: &Record, options: CodecOptions) -> Result<Plan, PlanError> {
+        let mut c = Compiler {
+            options,
+            ops: Vec::new(),
+            counter_names: Vec::new(),
+            record,
+            next_set: 0,
+        };
+        c.collect_counters(&record.root)?;
+        let root = &record.root;
+        match &root.kind {
+            ItemKind::Group(children) => c.children(children, root.offset, "", false)?,
+            ItemKind::Elementary(_) => c.item(root, 0, "", false, None)?,
+        }
+        Ok(Plan {
+            ops: c.ops,
+            record: record.name.clone(),
+            max_size: record.max_size(),
+            counters: c.counter_names.len(),
+            options,
+        })
+    }
+}
+
+impl Compiler<'_> {
+    fn collect_counters(&mut self, item: &Item) -> Result<(), PlanError> {
+        if let Some(name) = item.occurs.as_ref().and_then(|o| o.depending_on.as_ref()) {
+            if !self.counter_names.iter().any(|n| n == name) {
+                if self.counter_names.len() >= MAX_COUNTERS {
+                    return Err(PlanError::TooManyCounters);
+                }
+                let numeric = find_item(&self.record.root, name).is_some_and(|it| match &it.kind {
+                    ItemKind::Elementary(e) => {
+                        matches!(e.picture.category, Category::Numeric { .. })
+                    }
+                    ItemKind::Group(_) => false,
+                });
+                if !numeric {
+                    return Err(PlanError::BadCounter {
+                        table: item.display_name().to_string(),
+                        counter: name.clone(),
+                    });
+                }
+                self.counter_names.push(name.clone());
+            }
+        }
+        if let ItemKind::Group(children) = &item.kind {
+            for child in children {
+                self.collect_counters(child)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn counter_slot(&self, name: &str) -> Option<u8> {
+        self.counter_names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| i as u8)
+    }
+
+    /// Compiles siblings; `base` is the absolute offset their offsets are made relative to.
+    fn children(
+        &mut self,
+        children: &[Item],
+        base: usize,
+        path: &str,
+        in_view: bool,
+    ) -> Result<(), PlanError> {
+        let mut i = 0;
+        while i < children.len() {
+            // A run of REDEFINES alternatives: the redefined item and the items redefining it.
+            let mut j = i + 1;
+            while j < children.len() && children[j].redefines.is_some() {
+                j += 1;
+            }
+            if j - i > 1 {
+                let set = self.next_set;
+                self.next_set = self.next_set.wrapping_add(1);
+                // A FILLER view has nothing to show and must not overwrite the area on encode.
+                let views: Vec<&Item> = children[i..j]
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, c)| *k == 0 || c.name.is_some())
+                    .map(|(_, c)| c)
+                    .collect();
+                for (k, child) in views.iter().enumerate() {
+                    let alt = Alt {
+                        set,
+                        last: k + 1 == views.len(),
+                    };
+                    self.item(child, base, path, true, Some(alt))?;
+                }
+            } else {
+                self.item(&children[i], base, path, in_view, None)?;
+            }
+            i = j;
+        }
+        Ok(())
+    }
+
+    fn item(
+        &mut self,
+        item: &Item,
+        base: usize,
+        path: &str,
+        in_view: bool,
+        alt: Option<Alt>,
+    ) -> Result<(), PlanError> {
+        let name = item.name.as_deref();
+        let offset = (item.offset - base) as u32;
+        let item_path = match name {
+            Some(n) if path.is_empty() => n.to_string(),
+            Some(n) => format!("{path}.{n}"),
+            None => path.to_string(),
+        };
+        if let Some(occurs) = &item.occurs {
+            let Some(name) = name else {
+                // An unnamed table: its bytes are filler.
+                return self.filler(item, offset, item.size * occurs.max as usize);
+            };
+            let at = self.ops.len();
+            self.ops.push(Op::Leaf {
+                leaf: placeholder_leaf(),
+                alt: None,
+            });
+            let elem_path = format!("{item_path}[]");
+            let elements_are_objects = matches!(item.kind, ItemKind::Group(_));
+            match &item.kind {
+                ItemKind::Group(children) => {
+                    self.children(children, item.offset, &elem_path, in_view)?
+                }
+                ItemKind::Elementary(e) => {
+                    let leaf = self.leaf(item, e, 0, &elem_path, in_view)?;
+                    self.ops.push(Op::Leaf { leaf, alt: None });
+                }
+            }
+            let body = (self.ops.len() - at - 1) as u32;
+            self.ops[at] = Op::Array {
+                name: name.into(),
+                json_key: json_key(name),
+                offset,
+                stride: item.size as u32,
+                min: occurs.min,
+                max: occurs.max,
+                counter: occurs
+                    .depending_on
+                    .as_deref()
+                    .and_then(|c| self.counter_slot(c)),
+                elements_are_objects,
+                body,
+                alt,
+            };
+            return Ok(());
+        }
+        match (&item.kind, name) {
+            (ItemKind::Group(children), Some(name)) => {
+                let at = self.ops.len();
+                self.ops.push(Op::Leaf {
+                    leaf: placeholder_leaf(),
+                    alt: None,
+                });
+                self.children(children, base, &item_path, in_view)?;
+                let body = (self.ops.len() - at - 1) as u32;
+                self.ops[at] = Op::Group {
+                    name: name.into(),
+                    json_key: json_key(name),
+                    body,
+                    alt,
+                };
+            }
+            // A FILLER group: its named children belong to the parent object.
+            (ItemKind::Group(children), None) => self.children(children, base, path, in_view)?,
+            (ItemKind::Elementary(e), Some(_)) => {
+                let leaf = self.leaf(item, e, offset, &item_path, in_view)?;
+                self.ops.push(Op::Leaf { leaf, alt });
+            }
+            (ItemKind::Elementary(_), None) => self.filler(item, offset, item.size)?,
+        }
+        Ok(())
+    }
+
+    fn filler(&mut self, item: &Item, offset: u32, size: usize) -> Result<(), PlanError> {
+        let space = self.options.codepage.space();
+        let mut bytes = vec![space; size];
+        if let ItemKind::Elementary(e) = &item.kind {
+            match &e.value {
+                Some(Literal::Text(t)) => {
+                    let _ = self.options.codepage.encode_into(
+                        t,
+                        &mut bytes,
+                        super::charset::Overflow::Truncate,
+                    );
+                }
+                Some(Literal::Hex(h)) => {
+                    for (dst, src) in bytes.iter_mut().zip(h.iter().cycle()) {
+                        *dst = *src;
+                    }
+                }
+                Some(Literal::Figurative(Figurative::LowValues)) => bytes.fill(0),
+                Some(Literal::Figurative(Figurative::HighValues)) => bytes.fill(0xFF),
+                _ => {}
+            }
+        }
+        self.ops.push(Op::Fill {
+            offset,
+            bytes: bytes.into_boxed_slice(),
+        });
+        Ok(())
+    }
+
+    fn leaf(
+        &self,
+        item: &Item,
+        e: &Elementary,
+        offset: u32,
+        path: &str,
+        in_view: bool,
+    ) -> Result<Leaf, PlanError> {
+        let name = item.display_name();
+        let kind = self.leaf_kind(name, e, item.size)?;
+        Ok(Leaf {
+            name: name.into(),
+            json_key: json_key(name),
+            path: path.into(),
+            offset,
+            len: item.size as u32,
+            kind,
+            in_view,
+            counter_slot: item.name.as_deref().and_then(|n| self.counter_slot(n)),
+        })
+    }
+
+    fn leaf_kind(&self, name: &str, e: &Elementary, size: usize) -> Result<LeafKind, PlanError> {
+        let unsupported = |reason: &str| PlanError::Unsupported {
+            field: name.to_string(),
+            reason: reason.to_string(),
+        };
+        let numeric = match e.picture.category {
+            Category::Numeric {
+                digits,
+                scale,
+                signed,
+            } => Some((digits, scale, signed)),
+            _ => None,
+        };
+        Ok(match (e.usage, numeric) {
+            (Usage::Float, _) | (Usage::Double, _) => LeafKind::Float(self.options.float),
+            (Usage::Index, _) | (Usage::Pointer, _) => LeafKind::Binary {
+                scale: 0,
+                digits: 0,
+                signed: false,
+                order: ByteOrder::Big,
+            },
+            (Usage::Binary | Usage::NativeBinary, Some((digits, scale, signed))) => {
+                let order = if e.usage == Usage::NativeBinary {
+                    self.options.comp5_order
+                } else {
+                    ByteOrder::Big
+                };
+                if binary_size(digits) != size {
+                    return Err(unsupported("binary size does not match its picture"));
+                }
+                LeafKind::Binary {
+                    scale,
+                    digits,
+                    signed,
+                    order,
+                }
+            }
+            (Usage::Packed, Some((digits, scale, signed))) => LeafKind::Packed {
+                scale,
+                digits,
+                signed,
+            },
+            (Usage::Display, Some((digits, scale, signed))) => {
+                let sign = match (signed, e.sign) {
+                    (false, _) => SignPosition::None,
+                    (true, None) => SignPosition::TrailingOverpunch,
+                    (true, Some(s)) => match (s.leading, s.separate) {
+                        (true, true) => SignPosition::LeadingSeparate,
+                        (true, false) => SignPosition::LeadingOverpunch,
+                        (false, true) => SignPosition::TrailingSeparate,
+                        (false, false) => SignPosition::TrailingOverpunch,
+                    },
+                };
+                LeafKind::Zoned {
+                    sign,
+                    scale,
+                    digits,
+                    blank_when_zero: e.blank_when_zero,
+                }
+            }
+            (Usage::National, _) | (_, None)
+                if matches!(e.picture.category, Category::National { .. }) =>
+            {
+                LeafKind::National
+            }
+            (_, None) if matches!(e.picture.category, Category::Dbcs { .. }) => {
+                if !matches!(self.options.codepage, CodePage::Cp933 | CodePage::Cp1364) {
+                    return Err(unsupported(
+                        "PIC G needs a DBCS code page (cp933 or cp1364)",
+                    ));
+                }
+                LeafKind::Dbcs
+            }
+            (Usage::Display | Usage::Display1, None) => LeafKind::Text {
+                justified: e.justified,
+            },
+            (usage, _) => {
+                return Err(unsupported(&format!(
+                    "USAGE {usage} with PIC {}",
+                    e.picture.source
+                )))
+            }
+        })
+    }
+}
+
+fn placeholder_leaf() -> Leaf {
+    Leaf {
+        name: "".into(),
+        json_key: "".into(),
+        path: "".into(),
+        offset: 0,
+        len: 0,
+        kind: LeafKind::Text { justified: false },
+        in_view: false,
+        counter_slot: None,
+    }
+}
+
+/// Finds the first item named `name` (depth first).
+pub(crate) fn find_item<'a>(item: &'a Item, name: &str) -> Option<&'a Item> {
+    if item.name.as_deref() == Some(name) {
+        return Some(item);
+    }
+    match &item.kind {
+        ItemKind::Group(children) => children.iter().find_map(|c| find_item(c, name)),
+        ItemKind::Elementary(_) => None,
+    }
+}
