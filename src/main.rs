@@ -1,2 +1,18 @@
-//! The `ficus` command: thin; parses arguments, sets up tracing, calls the library.
-fn main() {}
+//! The `ficus` command: thin — parse arguments, set up tracing, call the library.
+
+use clap::Parser;
+use ficus::cli::{run, Cli, LogFormat};
+use tracing_subscriber::EnvFilter;
+
+fn main() {
+    let cli = Cli::parse();
+    let filter = EnvFilter::try_from_env("FICUS_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+    std::process::exit(run(cli));
+}

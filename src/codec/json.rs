@@ -168,3 +168,17 @@ impl Sink for ValueBuilder {
         self.put(key, Value::Null);
     }
 }
+
+/// A sink that keeps nothing: decoding into it only validates the record.
+pub struct NullSink;
+
+impl Sink for NullSink {
+    fn begin_object(&mut self, _: Option<&Leafish>) {}
+    fn end_object(&mut self) {}
+    fn begin_array(&mut self, _: &Leafish, _: usize) {}
+    fn end_array(&mut self) {}
+    fn text(&mut self, _: Option<&Leafish>, _: &str) {}
+    fn number(&mut self, _: Option<&Leafish>, _: Decimal) {}
+    fn float(&mut self, _: Option<&Leafish>, _: &str) {}
+    fn null(&mut self, _: Option<&Leafish>) {}
+}

@@ -595,3 +595,19 @@ pub(crate) fn find_item<'a>(item: &'a Item, name: &str) -> Option<&'a Item> {
         ItemKind::Elementary(_) => None,
     }
 }
+
+impl Plan {
+    /// A field outside any table (so at a fixed offset), found by name.
+    pub fn field(&self, name: &str) -> Option<&Leaf> {
+        let mut i = 0;
+        while i < self.ops.len() {
+            match &self.ops[i] {
+                Op::Leaf { leaf, .. } if leaf.name.eq_ignore_ascii_case(name) => return Some(leaf),
+                Op::Array { body, .. } => i += *body as usize,
+                _ => {}
+            }
+            i += 1;
+        }
+        None
+    }
+}

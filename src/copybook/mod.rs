@@ -8,6 +8,7 @@
 pub mod build;
 pub mod error;
 pub mod layout;
+pub mod listing;
 pub mod parse;
 pub mod source;
 

@@ -1,0 +1,177 @@
+//! `ficus layout`, `ficus decode`, `ficus encode`: the codec on files and pipes.
+
+use super::{ByteOrderArg, CliError, CodecArgs, FloatArg, SignStyleArg};
+use crate::codec::binary::ByteOrder;
+use crate::codec::charset::CodePage;
+use crate::codec::float::FloatFormat;
+use crate::codec::zoned::SignStyle;
+use crate::codec::{Codec, CodecOptions, Scratch};
+use crate::copybook::{self, listing, Copybook};
+use std::io::{BufRead, IsTerminal, Read, Write};
+use std::path::Path;
+
+/// Inputs larger than this get a progress bar (when stderr is a terminal).
+const PROGRESS_THRESHOLD: usize = 4 << 20;
+
+fn load_copybook(path: &Path) -> Result<Copybook, CliError> {
+    let copybook = copybook::load(path).map_err(|e| CliError::config(e.to_string()))?;
+    if copybook.records.is_empty() {
+        return Err(CliError::config(format!(
+            "{}: no records (01 or 77 items) found",
+            path.display()
+        )));
+    }
+    Ok(copybook)
+}
+
+fn record_names(copybook: &Copybook) -> String {
+    copybook
+        .records
+        .iter()
+        .map(|r| r.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `ficus layout`.
+pub fn layout(path: &Path, record: Option<&str>, json: bool) -> Result<(), CliError> {
+    let copybook = load_copybook(path)?;
+    let records: Vec<_> = match record {
+        Some(name) => vec![copybook.record(Some(name)).ok_or_else(|| {
+            CliError::config(format!(
+                "no record {name} in {} (it has: {})",
+                path.display(),
+                record_names(&copybook)
+            ))
+        })?],
+        None => copybook.records.iter().collect(),
+    };
+    let mut out = std::io::stdout().lock();
+    let written = if json {
+        let value =
+            serde_json::Value::Array(records.iter().map(|r| listing::listing_json(r)).collect());
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        )
+    } else {
+        records
+            .iter()
+            .try_for_each(|r| write!(out, "{}", listing::listing(r)))
+    };
+    written.map_err(|e| CliError::runtime(format!("writing output: {e}")))
+}
+
+fn codec(args: &CodecArgs, lenient: bool) -> Result<Codec, CliError> {
+    let copybook = load_copybook(&args.copybook)?;
+    let record = copybook.record(args.record.as_deref()).ok_or_else(|| {
+        CliError::config(format!(
+            "no record {} in {} (it has: {})",
+            args.record.as_deref().unwrap_or("?"),
+            args.copybook.display(),
+            record_names(&copybook)
+        ))
+    })?;
+    let codepage =
+        CodePage::from_name(&args.codepage).map_err(|e| CliError::config(e.to_string()))?;
+    let sign_style = match (codepage.is_ebcdic(), args.sign_style) {
+        (true, _) => SignStyle::Ebcdic,
+        (false, SignStyleArg::Ibm) => SignStyle::AsciiIbm,
+        (false, SignStyleArg::Mf) => SignStyle::AsciiMf,
+    };
+    let options = CodecOptions {
+        codepage,
+        sign_style,
+        comp5_order: match args.comp5 {
+            ByteOrderArg::Big => ByteOrder::Big,
+            ByteOrderArg::Little => ByteOrder::Little,
+        },
+        float: match args.float {
+            FloatArg::Ibm => FloatFormat::IbmHex,
+            FloatArg::Ieee => FloatFormat::IeeeBig,
+        },
+        lenient,
+    };
+    Codec::new(record, options)
+        .map_err(|e| CliError::config(format!("{}: {e}", args.copybook.display())))
+}
+
+fn read_input(args: &CodecArgs) -> Result<Vec<u8>, CliError> {
+    let mut bytes = Vec::new();
+    let result = match &args.input {
+        Some(path) => std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)),
+        None => std::io::stdin().lock().read_to_end(&mut bytes),
+    };
+    let name = args
+        .input
+        .as_ref()
+        .map_or("standard input".to_string(), |p| p.display().to_string());
+    result.map_err(|e| CliError::runtime(format!("reading {name}: {e}")))?;
+    Ok(bytes)
+}
+
+/// `ficus decode`: every record in the input, one JSON line each.
+pub fn decode(args: &CodecArgs, lenient: bool) -> Result<(), CliError> {
+    let codec = codec(args, lenient)?;
+    let bytes = read_input(args)?;
+    let progress = (bytes.len() > PROGRESS_THRESHOLD && std::io::stderr().is_terminal())
+        .then(|| indicatif::ProgressBar::new(bytes.len() as u64).with_style(progress_style()));
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let (mut at, mut index, mut line) = (0usize, 0usize, String::new());
+    let mut scratch = Scratch::default();
+    while at < bytes.len() {
+        line.clear();
+        let len = codec
+            .decode_json_text(&bytes[at..], &mut line, &mut scratch)
+            .map_err(|e| {
+                CliError::runtime(format!("record {} (input byte {at}): {e}", index + 1))
+            })?;
+        line.push('\n');
+        out.write_all(line.as_bytes())
+            .map_err(|e| CliError::runtime(format!("writing output: {e}")))?;
+        if len == 0 {
+            break;
+        }
+        at += len;
+        index += 1;
+        if let Some(p) = &progress {
+            p.set_position(at as u64);
+        }
+    }
+    if let Some(p) = progress {
+        p.finish_and_clear();
+    }
+    out.flush()
+        .map_err(|e| CliError::runtime(format!("writing output: {e}")))
+}
+
+/// `ficus encode`: one record per JSON line of the input.
+pub fn encode(args: &CodecArgs) -> Result<(), CliError> {
+    let codec = codec(args, false)?;
+    let bytes = read_input(args)?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut record = Vec::with_capacity(codec.max_size());
+    for (index, line) in bytes.lines().enumerate() {
+        let line = line.map_err(|e| CliError::runtime(format!("line {}: {e}", index + 1)))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let value: serde_json::Value = serde_json::from_str(&line)
+            .map_err(|e| CliError::runtime(format!("line {}: not JSON: {e}", index + 1)))?;
+        codec
+            .encode_json_into(&value, &mut record)
+            .map_err(|e| CliError::runtime(format!("line {}: {e}", index + 1)))?;
+        out.write_all(&record)
+            .map_err(|e| CliError::runtime(format!("writing output: {e}")))?;
+    }
+    out.flush()
+        .map_err(|e| CliError::runtime(format!("writing output: {e}")))
+}
+
+fn progress_style() -> indicatif::ProgressStyle {
+    indicatif::ProgressStyle::with_template(
+        "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+}

@@ -1,0 +1,173 @@
+//! The command line: argument definitions (clap derive) and one function per verb.
+//!
+//! `main.rs` only sets up logging and calls [`run`]. Exit codes: 0 ok, 1 runtime failure,
+//! 2 usage (clap), 64 invalid configuration or copybook.
+
+mod codec_cmds;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Exit code for an invalid configuration (EX_USAGE-style, as sysexits' EX_USAGE = 64).
+pub const EXIT_CONFIG: i32 = 64;
+
+/// ficus — a strangler-fig gateway for mainframe fixed-width messages.
+///
+/// Channels keep sending the same fixed-width messages; ficus routes each operation to the
+/// legacy host or to a new service, per routes.toml, and can shadow and compare the two.
+///
+/// Start with `ficus demo`, then read routes.toml.
+#[derive(Parser, Debug)]
+#[command(name = "ficus", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Log output style.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per event, for log shippers.
+    Json,
+}
+
+/// The verbs.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Print a copybook's layout as a compiler listing: level, name, offset, length, type.
+    ///
+    /// Example: ficus layout copybooks/ACCTINQ.cpy --record ACCTINQ-RESP
+    Layout {
+        /// The copybook file.
+        copybook: PathBuf,
+        /// The 01 record to show (case-insensitive; default: every record).
+        #[arg(long)]
+        record: Option<String>,
+        /// Print the layout as JSON instead of a listing.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Decode fixed-width records to JSON Lines (one object per record).
+    ///
+    /// Example: ficus decode --copybook copybooks/ACCTINQ.cpy --record ACCTINQ-RESP --input reply.bin
+    Decode {
+        #[command(flatten)]
+        codec: CodecArgs,
+        /// Invalid fields become null and the rest of the record still decodes.
+        #[arg(long)]
+        lenient: bool,
+    },
+    /// Encode JSON Lines (one object per record) to fixed-width records.
+    ///
+    /// Example: echo '{"ACCT-NO":"1000000000000001"}' | ficus encode --copybook copybooks/ACCTINQ.cpy > req.bin
+    Encode {
+        #[command(flatten)]
+        codec: CodecArgs,
+    },
+}
+
+/// Options shared by `decode` and `encode`.
+#[derive(clap::Args, Debug)]
+pub struct CodecArgs {
+    /// The copybook file.
+    #[arg(long)]
+    pub copybook: PathBuf,
+    /// The 01 record to use (case-insensitive; default: the first).
+    #[arg(long)]
+    pub record: Option<String>,
+    /// Code page of text and zoned digits: ascii, cp037, cp1047, cp949 (euc-kr), cp933, cp1364.
+    #[arg(long, default_value = "cp037")]
+    pub codepage: String,
+    /// Overpunched sign convention written for ASCII code pages: ibm ({A-I}J-R) or mf (0-9/p-y).
+    /// EBCDIC pages always write C/D/F zones. Decode accepts every convention.
+    #[arg(long, value_enum, default_value_t = SignStyleArg::Ibm)]
+    pub sign_style: SignStyleArg,
+    /// Byte order of COMP-5 fields.
+    #[arg(long, value_enum, default_value_t = ByteOrderArg::Big)]
+    pub comp5: ByteOrderArg,
+    /// Format of COMP-1/COMP-2 fields.
+    #[arg(long, value_enum, default_value_t = FloatArg::Ibm)]
+    pub float: FloatArg,
+    /// Input file (default: standard input).
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+}
+
+/// `--sign-style`.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum SignStyleArg {
+    /// IBM style: `{ A-I` positive, `} J-R` negative.
+    Ibm,
+    /// GnuCOBOL / Micro Focus style: `0-9` positive, `p-y` negative.
+    Mf,
+}
+
+/// `--comp5`.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ByteOrderArg {
+    /// Most significant byte first (mainframe).
+    Big,
+    /// Least significant byte first (x86).
+    Little,
+}
+
+/// `--float`.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum FloatArg {
+    /// IBM hexadecimal floating point.
+    Ibm,
+    /// IEEE 754, big-endian.
+    Ieee,
+}
+
+/// Runs the parsed command; returns the process exit code.
+pub fn run(cli: Cli) -> i32 {
+    let result = match cli.command {
+        Command::Layout {
+            copybook,
+            record,
+            json,
+        } => codec_cmds::layout(&copybook, record.as_deref(), json),
+        Command::Decode { codec, lenient } => codec_cmds::decode(&codec, lenient),
+        Command::Encode { codec } => codec_cmds::encode(&codec),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(CliError { code, message }) => {
+            eprintln!("ficus: {message}");
+            code
+        }
+    }
+}
+
+/// A failed command: what to print and the exit code.
+#[derive(Debug)]
+pub struct CliError {
+    /// Exit code.
+    pub code: i32,
+    /// Message for stderr.
+    pub message: String,
+}
+
+impl CliError {
+    /// A runtime failure (exit 1).
+    pub fn runtime(message: impl Into<String>) -> Self {
+        CliError {
+            code: 1,
+            message: message.into(),
+        }
+    }
+    /// An invalid configuration or copybook (exit 64).
+    pub fn config(message: impl Into<String>) -> Self {
+        CliError {
+            code: EXIT_CONFIG,
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,524 @@
+//! routes.toml → [`RouteTable`]: parse, validate everything (files, records, fields, upstream
+//! names, addresses), then build. All problems are collected, each with its line, so one
+//! `ficus check` shows them all. Nothing is applied here; a failed build changes nothing.
+
+use super::file::{FramingSpec, RoutesFile, UpstreamKind, UpstreamSection};
+use crate::codec::charset::CodePage;
+use crate::codec::{Codec, CodecOptions};
+use crate::copybook::{self, Copybook};
+use crate::frame::Framing;
+use crate::header::{HeaderLayout, HeaderNames};
+use crate::route::{Route, RouteTable, UpstreamEntry};
+use crate::upstream::http::{HttpBytes, HttpClient};
+use crate::upstream::modern::JsonService;
+use crate::upstream::pool::TcpPool;
+use crate::upstream::{Limits, Upstream};
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One problem in a configuration file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigProblem {
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Every problem found in a configuration file.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    /// The file.
+    pub file: String,
+    /// The problems, in file order where lines are known.
+    pub problems: Vec<ConfigProblem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            match p.line {
+                Some(line) => write!(f, "{}:{line}: {}", self.file, p.message)?,
+                None => write!(f, "{}: {}", self.file, p.message)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads and builds `path`. `previous` lends unchanged upstreams (and their open connections).
+pub fn load(
+    path: &Path,
+    previous: Option<&RouteTable>,
+    generation: u64,
+) -> Result<RouteTable, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        file: path.display().to_string(),
+        problems: vec![ConfigProblem {
+            line: None,
+            message: format!("cannot read: {e}"),
+        }],
+    })?;
+    build(&text, path, previous, generation)
+}
+
+/// Builds a table from the text of routes.toml located at `path`.
+pub fn build(
+    text: &str,
+    path: &Path,
+    previous: Option<&RouteTable>,
+    generation: u64,
+) -> Result<RouteTable, ConfigError> {
+    let mut b = Builder {
+        text,
+        problems: Vec::new(),
+        copybooks: HashMap::new(),
+        dir: PathBuf::new(),
+    };
+    let result = b.build(path, previous, generation);
+    match result {
+        Some(table) if b.problems.is_empty() => Ok(table),
+        _ => {
+            b.problems.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
+            Err(ConfigError {
+                file: path.display().to_string(),
+                problems: b.problems,
+            })
+        }
+    }
+}
+
+struct Builder<'a> {
+    text: &'a str,
+    problems: Vec<ConfigProblem>,
+    copybooks: HashMap<String, Option<Copybook>>,
+    dir: PathBuf,
+}
+
+/// FNV-1a, hex: a stable content hash for telling tables apart.
+pub fn content_hash(text: &str) -> String {
+    let hash = text.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    });
+    format!("{hash:016x}")
+}
+
+impl Builder<'_> {
+    /// The line of `key` inside `[section]` (or of the section header itself).
+    fn line_of(&self, section: &str, key: Option<&str>) -> Option<usize> {
+        let header = format!("[{section}]");
+        let mut in_section = false;
+        for (i, line) in self.text.lines().enumerate() {
+            let t = line.trim();
+            if t.starts_with('[') {
+                if in_section && key.is_some() {
+                    break;
+                }
+                in_section =
+                    t == header || t.replace(' ', "") == header || t.replace('"', "") == header;
+                if in_section && key.is_none() {
+                    return Some(i + 1);
+                }
+                continue;
+            }
+            if in_section {
+                if let Some(k) = key {
+                    if t.split(['=', ' ']).next() == Some(k) {
+                        return Some(i + 1);
+                    }
+                }
+            }
+        }
+        if key.is_some() {
+            return self.line_of(section, None);
+        }
+        None
+    }
+
+    fn problem(&mut self, section: &str, key: Option<&str>, message: String) {
+        let line = self.line_of(section, key);
+        self.problems.push(ConfigProblem { line, message });
+    }
+
+    fn copybook(&mut self, file: &str, section: &str, key: &str) -> Option<Copybook> {
+        if let Some(cached) = self.copybooks.get(file) {
+            return cached.clone();
+        }
+        let path = self.dir.join(file);
+        let loaded = match copybook::load(&path) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                self.problem(section, Some(key), format!("copybook {file}: {e}"));
+                None
+            }
+        };
+        self.copybooks.insert(file.to_string(), loaded.clone());
+        loaded
+    }
+
+    /// Compiles `FILE#RECORD` (record optional) into a codec.
+    fn layout(
+        &mut self,
+        spec: &str,
+        options: CodecOptions,
+        section: &str,
+        key: &str,
+    ) -> Option<Arc<Codec>> {
+        let (file, record) = match spec.split_once('#') {
+            Some((f, r)) => (f, Some(r)),
+            None => (spec, None),
+        };
+        let copybook = self.copybook(file, section, key)?;
+        let Some(rec) = copybook.record(record) else {
+            let names: Vec<_> = copybook.records.iter().map(|r| r.name.as_str()).collect();
+            self.problem(
+                section,
+                Some(key),
+                format!(
+                    "{file} has no record {} (it has: {})",
+                    record.unwrap_or("?"),
+                    names.join(", ")
+                ),
+            );
+            return None;
+        };
+        match Codec::new(rec, options) {
+            Ok(c) => Some(Arc::new(c)),
+            Err(e) => {
+                self.problem(section, Some(key), format!("{spec}: {e}"));
+                None
+            }
+        }
+    }
+
+    fn framing(
+        &mut self,
+        spec: &FramingSpec,
+        header: Option<&HeaderLayout>,
+        codepage: CodePage,
+        section: &str,
+        key: &str,
+    ) -> Option<Framing> {
+        match (spec.length_prefix, &spec.length_field) {
+            (Some(w @ (1 | 2 | 4)), None) => Some(Framing::LengthPrefix { width: w }),
+            (Some(w), None) => {
+                self.problem(
+                    section,
+                    Some(key),
+                    format!("length_prefix = {w}: must be 1, 2 or 4 bytes"),
+                );
+                None
+            }
+            (None, Some(field)) => {
+                let leaf = header.and_then(|h| h.codec.plan().field(field).cloned());
+                match leaf {
+                    Some(l) if matches!(l.kind, crate::codec::plan::LeafKind::Zoned { .. }) => {
+                        Some(Framing::LengthField {
+                            offset: l.offset as usize,
+                            len: l.len as usize,
+                            ebcdic: codepage.is_ebcdic(),
+                        })
+                    }
+                    Some(_) => {
+                        self.problem(
+                            section,
+                            Some(key),
+                            format!("length_field {field} must be a PIC 9 DISPLAY header field"),
+                        );
+                        None
+                    }
+                    None => {
+                        self.problem(
+                            section,
+                            Some(key),
+                            format!("length_field {field} is not a field of the header"),
+                        );
+                        None
+                    }
+                }
+            }
+            _ => {
+                self.problem(
+                    section,
+                    Some(key),
+                    "framing needs exactly one of length_prefix or length_field".into(),
+                );
+                None
+            }
+        }
+    }
+
+    fn build(
+        &mut self,
+        path: &Path,
+        previous: Option<&RouteTable>,
+        generation: u64,
+    ) -> Option<RouteTable> {
+        let file: RoutesFile = match toml::from_str(self.text) {
+            Ok(f) => f,
+            Err(e) => {
+                let line = e.span().map(|s| {
+                    self.text[..s.start.min(self.text.len())]
+                        .lines()
+                        .count()
+                        .max(1)
+                });
+                let line = line.map(|l| {
+                    if self.text[..e.span().map_or(0, |s| s.start)].ends_with('\n') {
+                        l + 1
+                    } else {
+                        l
+                    }
+                });
+                self.problems.push(ConfigProblem {
+                    line,
+                    message: e.message().to_string(),
+                });
+                return None;
+            }
+        };
+        self.dir = path
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(&file.gateway.copybooks);
+        let codepage = match CodePage::from_name(&file.gateway.codepage) {
+            Ok(c) => c,
+            Err(e) => {
+                self.problem("gateway", Some("codepage"), e.to_string());
+                CodePage::Cp037
+            }
+        };
+        let options = CodecOptions::for_codepage(codepage);
+        for (key, addr) in [
+            ("listen_http", &file.gateway.listen_http),
+            ("listen_tcp", &file.gateway.listen_tcp),
+            ("admin", &file.gateway.admin),
+        ] {
+            if let Some(a) = addr {
+                if a.parse::<std::net::SocketAddr>().is_err() {
+                    self.problem(
+                        "gateway",
+                        Some(key),
+                        format!("{key} = {a:?} is not an address like 127.0.0.1:8080"),
+                    );
+                }
+            }
+        }
+        let header = self.header(&file, options);
+        let tcp_framing = self.framing(
+            &file.gateway.tcp_framing.clone(),
+            header.as_ref(),
+            codepage,
+            "gateway",
+            "tcp_framing",
+        );
+        let mut upstreams = HashMap::new();
+        for (name, section) in &file.upstreams {
+            let reused = previous
+                .and_then(|p| p.upstreams.get(name))
+                .filter(|e| &e.settings == section)
+                .cloned();
+            let entry = match reused {
+                Some(e) => Some(e),
+                None => self.upstream(
+                    name,
+                    section,
+                    header.as_ref(),
+                    codepage,
+                    file.limits.max_message_bytes,
+                ),
+            };
+            if let Some(e) = entry {
+                upstreams.insert(name.clone(), e);
+            }
+        }
+        let find_upstream =
+            |b: &mut Self, name: &str, section: &str, key: &str| -> Option<Arc<UpstreamEntry>> {
+                let found = upstreams.get(name).cloned();
+                if found.is_none() && !file.upstreams.contains_key(name) {
+                    let known: Vec<_> = file.upstreams.keys().map(String::as_str).collect();
+                    b.problem(
+                        section,
+                        Some(key),
+                        format!(
+                            "{key} = {name:?} is not an upstream (known: {})",
+                            known.join(", ")
+                        ),
+                    );
+                }
+                found
+            };
+        let default_target = find_upstream(self, &file.default.target, "default", "target");
+        let mut routes = HashMap::new();
+        for (op, r) in &file.routes {
+            let section = format!("routes.{op}");
+            let target = find_upstream(self, &r.target, &section, "target");
+            let request = r
+                .request
+                .as_ref()
+                .and_then(|s| self.layout(s, options, &section, "request"));
+            let response = r
+                .response
+                .as_ref()
+                .and_then(|s| self.layout(s, options, &section, "response"));
+            if let Some(t) = &target {
+                if !t.upstream.is_bytes() && (r.request.is_none() || r.response.is_none()) {
+                    self.problem(
+                        &section,
+                        Some("target"),
+                        format!(
+                            "{} speaks JSON, so the route needs both request and response layouts",
+                            t.name
+                        ),
+                    );
+                }
+            }
+            if let Some(target) = target {
+                routes.insert(
+                    op.clone(),
+                    Route {
+                        op: op.clone(),
+                        target,
+                        request,
+                        response,
+                        read_only: r.read_only,
+                        enabled: r.enabled,
+                    },
+                );
+            }
+        }
+        let table = RouteTable {
+            generation,
+            hash: content_hash(self.text),
+            header: header?,
+            options,
+            tcp_framing: tcp_framing?,
+            limits: file.limits.clone(),
+            upstreams: upstreams.clone(),
+            routes,
+            default_target: default_target?,
+            file,
+        };
+        Some(table)
+    }
+
+    fn header(&mut self, file: &RoutesFile, options: CodecOptions) -> Option<HeaderLayout> {
+        let h = &file.header;
+        let copybook = self.copybook(&h.copybook, "header", "copybook")?;
+        let Some(record) = copybook.record(h.record.as_deref()) else {
+            self.problem(
+                "header",
+                Some("record"),
+                format!(
+                    "{} has no record {}",
+                    h.copybook,
+                    h.record.as_deref().unwrap_or("?")
+                ),
+            );
+            return None;
+        };
+        let names = HeaderNames {
+            operation: &h.operation,
+            response_code: &h.response_code,
+            response_message: &h.response_message,
+            length: h.length_field.as_deref(),
+            message_id: h.message_id.as_deref(),
+        };
+        match HeaderLayout::new(record, options, &names) {
+            Ok(layout) => Some(layout),
+            Err(e) => {
+                self.problem("header", None, e);
+                None
+            }
+        }
+    }
+
+    fn upstream(
+        &mut self,
+        name: &str,
+        s: &UpstreamSection,
+        header: Option<&HeaderLayout>,
+        codepage: CodePage,
+        max_bytes: usize,
+    ) -> Option<Arc<UpstreamEntry>> {
+        let section = format!("upstreams.{name}");
+        let limits = Limits {
+            timeout: Duration::from_millis(s.timeout_ms),
+            connect_timeout: Duration::from_millis(s.connect_timeout_ms),
+            max_connections: s.max_connections,
+            max_reply_bytes: max_bytes.max(1 << 20),
+        };
+        if s.max_connections == 0 {
+            self.problem(
+                &section,
+                Some("max_connections"),
+                "max_connections must be at least 1".into(),
+            );
+        }
+        let upstream = match s.kind {
+            UpstreamKind::Tcp => {
+                let Some(address) = &s.address else {
+                    self.problem(
+                        &section,
+                        Some("kind"),
+                        "a tcp upstream needs address = \"host:port\"".into(),
+                    );
+                    return None;
+                };
+                if address
+                    .rsplit_once(':')
+                    .and_then(|(_, p)| p.parse::<u16>().ok())
+                    .is_none()
+                {
+                    self.problem(
+                        &section,
+                        Some("address"),
+                        format!("address = {address:?} is not host:port"),
+                    );
+                    return None;
+                }
+                let framing = self.framing(
+                    &s.framing.clone().unwrap_or_default(),
+                    header,
+                    codepage,
+                    &section,
+                    "framing",
+                )?;
+                Upstream::Tcp(TcpPool::new(name, address, framing, limits))
+            }
+            UpstreamKind::Http | UpstreamKind::HttpJson => {
+                let Some(url) = &s.url else {
+                    self.problem(
+                        &section,
+                        Some("kind"),
+                        "an http upstream needs url = \"http://host:port/path\"".into(),
+                    );
+                    return None;
+                };
+                let client = match HttpClient::new(name, url, limits) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        self.problem(&section, Some("url"), e);
+                        return None;
+                    }
+                };
+                if s.kind == UpstreamKind::Http {
+                    Upstream::Http(HttpBytes(client))
+                } else {
+                    Upstream::Json(JsonService(client))
+                }
+            }
+        };
+        Some(Arc::new(UpstreamEntry {
+            name: name.to_string(),
+            upstream,
+            settings: s.clone(),
+        }))
+    }
+}

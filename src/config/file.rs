@@ -1,0 +1,193 @@
+//! The shape of routes.toml, as serde reads it. Unknown keys are errors (`deny_unknown_fields`),
+//! so a typo never silently changes routing. Meaning is checked later, in `build`.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The whole file.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RoutesFile {
+    /// Listeners, copybook directory, code page, channel framing.
+    pub gateway: GatewaySection,
+    /// The common header and the fields that name the operation.
+    pub header: HeaderSection,
+    /// Named upstreams: `legacy` and the new services.
+    #[serde(default)]
+    pub upstreams: BTreeMap<String, UpstreamSection>,
+    /// Where unknown operations go.
+    pub default: DefaultSection,
+    /// One entry per operation code.
+    #[serde(default)]
+    pub routes: BTreeMap<String, RouteSection>,
+    /// Limits on the channel side.
+    #[serde(default)]
+    pub limits: LimitsSection,
+}
+
+/// `[gateway]`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GatewaySection {
+    /// HTTP listener address (`POST` with a fixed-width body).
+    pub listen_http: Option<String>,
+    /// TCP listener address (framed messages).
+    pub listen_tcp: Option<String>,
+    /// Admin API address (loopback unless a token is configured).
+    pub admin: Option<String>,
+    /// Copybook directory, relative to routes.toml.
+    #[serde(default = "default_copybooks")]
+    pub copybooks: String,
+    /// Code page of messages: ascii, cp037, cp1047, cp949, cp933, cp1364.
+    #[serde(default = "default_codepage")]
+    pub codepage: String,
+    /// Framing of the TCP channel listener.
+    #[serde(default)]
+    pub tcp_framing: FramingSpec,
+}
+
+fn default_copybooks() -> String {
+    "copybooks".into()
+}
+fn default_codepage() -> String {
+    "cp037".into()
+}
+
+/// Where one message ends on a byte stream: exactly one of the two keys.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct FramingSpec {
+    /// A binary big-endian length prefix of 1, 2 or 4 bytes, not counting itself.
+    pub length_prefix: Option<u8>,
+    /// A header field holding the whole message's length as digits.
+    pub length_field: Option<String>,
+}
+
+impl Default for FramingSpec {
+    fn default() -> Self {
+        FramingSpec {
+            length_prefix: Some(4),
+            length_field: None,
+        }
+    }
+}
+
+/// `[header]`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderSection {
+    /// The header copybook file (in the copybook directory).
+    pub copybook: String,
+    /// The 01 record in it (default: the first).
+    pub record: Option<String>,
+    /// Header field(s) whose values, joined by `.`, name the operation.
+    pub operation: Vec<String>,
+    /// Where the gateway's own error replies put their code.
+    pub response_code: String,
+    /// Where the gateway's own error replies put their message.
+    pub response_message: String,
+    /// A header field holding the whole message's length, kept right on every reply ficus builds.
+    pub length_field: Option<String>,
+    /// A header field that identifies a message (its sequence number), for logs and records.
+    pub message_id: Option<String>,
+}
+
+/// Kinds of upstream.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum UpstreamKind {
+    /// Fixed-width bytes over framed TCP (the legacy host).
+    Tcp,
+    /// Fixed-width bytes POSTed over HTTP.
+    Http,
+    /// A new service: JSON over HTTP, translated by the gateway.
+    HttpJson,
+}
+
+/// `[upstreams.NAME]`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamSection {
+    /// tcp | http | http-json.
+    pub kind: UpstreamKind,
+    /// `host:port`, for `tcp`.
+    pub address: Option<String>,
+    /// `http://host:port/path`, for `http` and `http-json`.
+    pub url: Option<String>,
+    /// Framing, for `tcp` (default: 4-byte length prefix).
+    pub framing: Option<FramingSpec>,
+    /// Time for the whole exchange, in milliseconds.
+    #[serde(default = "default_timeout")]
+    pub timeout_ms: u64,
+    /// Time to connect, in milliseconds.
+    #[serde(default = "default_connect_timeout")]
+    pub connect_timeout_ms: u64,
+    /// Most connections (and requests in flight) to this upstream.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+}
+
+fn default_timeout() -> u64 {
+    3000
+}
+fn default_connect_timeout() -> u64 {
+    1000
+}
+fn default_max_connections() -> usize {
+    64
+}
+
+/// `[default]`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DefaultSection {
+    /// The upstream that serves operations without a route.
+    pub target: String,
+}
+
+/// `[routes.OP]`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSection {
+    /// Request body layout after the header: `FILE.cpy#01-RECORD`.
+    pub request: Option<String>,
+    /// Response body layout after the header: `FILE.cpy#01-RECORD`.
+    pub response: Option<String>,
+    /// The upstream that serves this operation.
+    pub target: String,
+    /// The operation changes nothing (inquiries): safe to retry, fall back and shadow.
+    #[serde(default)]
+    pub read_only: bool,
+    /// `false` answers every message with an error reply (a kill switch).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `[limits]`: protection on the channel side.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsSection {
+    /// Largest message accepted, in bytes.
+    pub max_message_bytes: usize,
+    /// Most channel connections at once (HTTP and TCP each).
+    pub max_connections: usize,
+    /// Time allowed to receive a whole message once it has started, in milliseconds.
+    pub read_timeout_ms: u64,
+    /// Time a TCP connection may sit idle between messages, in milliseconds.
+    pub idle_timeout_ms: u64,
+}
+
+impl Default for LimitsSection {
+    fn default() -> Self {
+        LimitsSection {
+            max_message_bytes: 64 * 1024,
+            max_connections: 4096,
+            read_timeout_ms: 5000,
+            idle_timeout_ms: 300_000,
+        }
+    }
+}

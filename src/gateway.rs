@@ -1,0 +1,221 @@
+//! The pipeline both listeners feed: header → route → upstream → (encode) → reply.
+//!
+//! Each message loads the route table once. Legacy targets get the request bytes untouched and
+//! their reply passes back untouched; JSON targets get the decoded request and their reply is
+//! encoded into the response copybook. Every failure becomes a fixed-width error reply via
+//! [`crate::reply`]; nothing here panics on input.
+
+use crate::codec::json::ValueBuilder;
+use crate::codec::{Codec, Scratch};
+use crate::reply::{GatewayError, Reply};
+use crate::route::{Route, RouteTable, UpstreamEntry};
+use crate::upstream::Upstream;
+use arc_swap::ArcSwap;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+use tracing::{debug, info_span, warn, Instrument};
+
+/// The running gateway: the current route table and what every message shares.
+pub struct Gateway {
+    table: ArcSwap<RouteTable>,
+}
+
+/// The outcome of one message, for logs and metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Served by its target.
+    Ok,
+    /// Answered with an error reply.
+    Error(&'static str),
+}
+
+impl Gateway {
+    /// A gateway serving `table`.
+    pub fn new(table: RouteTable) -> Arc<Gateway> {
+        Arc::new(Gateway {
+            table: ArcSwap::from_pointee(table),
+        })
+    }
+
+    /// The current table.
+    pub fn table(&self) -> Arc<RouteTable> {
+        self.table.load_full()
+    }
+
+    /// Swaps in a new table (already validated); returns the old one.
+    pub fn swap(&self, table: RouteTable) -> Arc<RouteTable> {
+        self.table.swap(Arc::new(table))
+    }
+
+    /// Serves one message.
+    pub async fn handle(&self, message: Vec<u8>) -> Reply {
+        let table = self.table.load_full();
+        let op = table.header.operation(&message).ok();
+        let route_name = op
+            .as_deref()
+            .map(|o| table.decide(o).target.name.as_str())
+            .unwrap_or("-");
+        let span = info_span!(
+            "msg",
+            op = op.as_deref().unwrap_or("?"),
+            route = route_name,
+            generation = table.generation
+        );
+        async {
+            match self.serve(&table, &message).await {
+                Ok(bytes) => Reply { bytes, status: 200 },
+                Err(error) => {
+                    let wire = error.wire();
+                    warn!(code = wire.code, cause = wire.cause, %error, "error reply");
+                    let bytes =
+                        table
+                            .header
+                            .error_reply(&message, wire.code, &error.wire_message());
+                    Reply {
+                        bytes,
+                        status: wire.status,
+                    }
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn serve(&self, table: &RouteTable, message: &[u8]) -> Result<Vec<u8>, GatewayError> {
+        let max = table.limits.max_message_bytes;
+        if message.len() > max {
+            return Err(GatewayError::TooLarge {
+                len: message.len(),
+                max,
+            });
+        }
+        let op = table.header.operation(message)?;
+        table.header.check_length(message)?;
+        let decision = table.decide(&op);
+        let body = &message[table.header.size..];
+        if let Some(route) = decision.route {
+            if !route.enabled {
+                return Err(GatewayError::Disabled(op));
+            }
+            // A message that does not fit its layout never reaches an upstream.
+            if let Some(request) = &route.request {
+                validate(request, body)?;
+            }
+        }
+        let message_id = table.header.message_id(message);
+        match &decision.target.upstream {
+            Upstream::Tcp(pool) => {
+                let read_only = decision.route.is_some_and(|r| r.read_only);
+                Ok(pool.call(message, read_only).await?)
+            }
+            Upstream::Http(http) => Ok(http.call(message).await?),
+            Upstream::Json(_) => {
+                let route = decision
+                    .route
+                    .ok_or_else(|| GatewayError::Disabled(op.clone()))?;
+                self.translate(
+                    table,
+                    route,
+                    decision.target,
+                    &op,
+                    message,
+                    message_id.as_deref(),
+                )
+                .await
+            }
+        }
+    }
+
+    /// Serves a message through a JSON service: decode, call, encode.
+    async fn translate(
+        &self,
+        table: &RouteTable,
+        route: &Route,
+        target: &UpstreamEntry,
+        op: &str,
+        message: &[u8],
+        message_id: Option<&str>,
+    ) -> Result<Vec<u8>, GatewayError> {
+        let Upstream::Json(service) = &target.upstream else {
+            return Err(GatewayError::Disabled(op.into()));
+        };
+        let (Some(request_codec), Some(response_codec)) = (&route.request, &route.response) else {
+            return Err(GatewayError::Disabled(op.into()));
+        };
+        let header_json = decode_value(&table.header.codec, message).map_err(GatewayError::Body)?;
+        let request_json = decode_value(request_codec, &message[table.header.size..])
+            .map_err(GatewayError::Body)?;
+        let reply = service
+            .call(op, header_json.clone(), request_json, message_id, false)
+            .await?;
+        debug!(has_body = reply.response.is_some(), "service replied");
+        encode_reply(
+            table,
+            response_codec,
+            header_json,
+            reply.header,
+            reply.response.as_ref(),
+        )
+    }
+}
+
+/// Checks that `body` decodes with `codec` (strict) without building anything.
+fn validate(codec: &Codec, body: &[u8]) -> Result<(), GatewayError> {
+    let mut sink = crate::codec::json::NullSink;
+    codec
+        .plan()
+        .decode(body, &mut sink, &mut Scratch::default())
+        .map(|_| ())
+        .map_err(GatewayError::Body)
+}
+
+fn decode_value(codec: &Codec, bytes: &[u8]) -> Result<Value, crate::codec::DecodeError> {
+    let mut builder = ValueBuilder::default();
+    codec
+        .plan()
+        .decode(bytes, &mut builder, &mut Scratch::default())?;
+    Ok(builder.finish())
+}
+
+/// Builds the fixed-width reply: the request's header with the service's overrides and the
+/// length set, followed by the encoded response body (absent for a header-only reply).
+pub fn encode_reply(
+    table: &RouteTable,
+    response: &Codec,
+    mut header: Value,
+    overrides: Map<String, Value>,
+    body: Option<&Value>,
+) -> Result<Vec<u8>, GatewayError> {
+    if let Value::Object(h) = &mut header {
+        for (k, v) in overrides {
+            if h.contains_key(&k) {
+                h.insert(k, v);
+            } else {
+                return Err(GatewayError::ReplyEncode(
+                    crate::codec::EncodeError::Missing {
+                        path: format!("header {k} (not a header field)"),
+                    },
+                ));
+            }
+        }
+        // The length is computed below; any value that fits will do for now.
+        if let Some(len_field) = table.header.length_field() {
+            h.insert(len_field.to_string(), Value::from(0));
+        }
+    }
+    let mut reply = table
+        .header
+        .codec
+        .encode_json(&header)
+        .map_err(GatewayError::ReplyEncode)?;
+    if let Some(body) = body {
+        let mut encoded = Vec::with_capacity(response.max_size());
+        response
+            .encode_json_into(body, &mut encoded)
+            .map_err(GatewayError::ReplyEncode)?;
+        reply.extend_from_slice(&encoded);
+    }
+    table.header.set_length(&mut reply);
+    Ok(reply)
+}

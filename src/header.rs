@@ -1,0 +1,238 @@
+//! The common header (공통부): read the operation key without decoding the body, and write the
+//! fields the gateway owns in replies (response code and message, total length).
+//!
+//! Legacy traffic is never re-encoded: the header is only read. Replies the gateway builds
+//! itself (errors, translated replies) start from the request's header bytes.
+
+use crate::codec::charset::Overflow;
+use crate::codec::decode::decode_number;
+use crate::codec::plan::{Leaf, LeafKind};
+use crate::codec::{Codec, CodecOptions};
+use crate::copybook::Record;
+use crate::frame::write_digits;
+
+/// A header field the gateway reads or writes.
+#[derive(Clone, Debug)]
+pub struct HeaderField {
+    /// The field's name.
+    pub name: String,
+    /// Its offset in the message.
+    pub offset: usize,
+    /// Its length.
+    pub len: usize,
+    kind: LeafKind,
+}
+
+/// Why a header could not be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HeaderError {
+    /// The message is shorter than the header.
+    #[error("message is {len} bytes, shorter than the {need}-byte header")]
+    Short {
+        /// Message length.
+        len: usize,
+        /// Header length.
+        need: usize,
+    },
+    /// An operation field holds bytes that are not text in the code page.
+    #[error("{field} is not readable text")]
+    Unreadable {
+        /// The field.
+        field: String,
+    },
+    /// The length field disagrees with the message's real length.
+    #[error("{field} says {stated} bytes, message has {actual}")]
+    LengthMismatch {
+        /// The field.
+        field: String,
+        /// What the field says.
+        stated: String,
+        /// Real length.
+        actual: usize,
+    },
+}
+
+/// The compiled common header.
+#[derive(Clone, Debug)]
+pub struct HeaderLayout {
+    /// Codec of the whole header (to decode it to JSON for new services).
+    pub codec: Codec,
+    /// Size of the header in bytes.
+    pub size: usize,
+    operation: Vec<HeaderField>,
+    response_code: HeaderField,
+    response_message: HeaderField,
+    length: Option<HeaderField>,
+    message_id: Option<HeaderField>,
+    options: CodecOptions,
+}
+
+/// Names of the header fields the gateway uses.
+pub struct HeaderNames<'a> {
+    /// Fields naming the operation.
+    pub operation: &'a [String],
+    /// Error code field.
+    pub response_code: &'a str,
+    /// Error message field.
+    pub response_message: &'a str,
+    /// Total-length field.
+    pub length: Option<&'a str>,
+    /// Message id field.
+    pub message_id: Option<&'a str>,
+}
+
+impl HeaderLayout {
+    /// Compiles the header record; errors name the missing field.
+    pub fn new(
+        record: &Record,
+        options: CodecOptions,
+        names: &HeaderNames,
+    ) -> Result<HeaderLayout, String> {
+        let codec = Codec::new(record, options).map_err(|e| e.to_string())?;
+        let find = |name: &str| -> Result<HeaderField, String> {
+            let leaf: &Leaf = codec
+                .plan()
+                .field(name)
+                .ok_or_else(|| format!("header record {} has no field {name}", record.name))?;
+            Ok(HeaderField {
+                name: leaf.name.to_string(),
+                offset: leaf.offset as usize,
+                len: leaf.len as usize,
+                kind: leaf.kind,
+            })
+        };
+        let operation = names
+            .operation
+            .iter()
+            .map(|n| find(n))
+            .collect::<Result<Vec<_>, _>>()?;
+        if operation.is_empty() {
+            return Err("[header] operation names no field".into());
+        }
+        let response_code = find(names.response_code)?;
+        let response_message = find(names.response_message)?;
+        for f in [&response_code, &response_message] {
+            if !matches!(f.kind, LeafKind::Text { .. }) {
+                return Err(format!("{} must be a PIC X field", f.name));
+            }
+        }
+        let length = names.length.map(find).transpose()?;
+        if let Some(f) = &length {
+            if !matches!(f.kind, LeafKind::Zoned { .. }) {
+                return Err(format!(
+                    "{} must be a PIC 9 DISPLAY field to hold a length",
+                    f.name
+                ));
+            }
+        }
+        let message_id = names.message_id.map(find).transpose()?;
+        let size = codec.max_size();
+        Ok(HeaderLayout {
+            codec,
+            size,
+            operation,
+            response_code,
+            response_message,
+            length,
+            message_id,
+            options,
+        })
+    }
+
+    fn text(&self, message: &[u8], field: &HeaderField) -> Option<String> {
+        let bytes = message.get(field.offset..field.offset + field.len)?;
+        if let LeafKind::Text { .. } = field.kind {
+            let mut s = String::with_capacity(field.len);
+            self.options.codepage.decode_into(bytes, &mut s).ok()?;
+            Some(s.trim().to_string())
+        } else {
+            let (neg, mag, scale) = decode_number(field.kind, bytes, self.options.codepage).ok()?;
+            Some(crate::codec::decimal::Decimal::new(neg, mag, scale).to_string())
+        }
+    }
+
+    /// The operation key: the operation fields' trimmed values joined by `.`.
+    pub fn operation(&self, message: &[u8]) -> Result<String, HeaderError> {
+        if message.len() < self.size {
+            return Err(HeaderError::Short {
+                len: message.len(),
+                need: self.size,
+            });
+        }
+        let mut key = String::new();
+        for (i, f) in self.operation.iter().enumerate() {
+            let v = self
+                .text(message, f)
+                .ok_or_else(|| HeaderError::Unreadable {
+                    field: f.name.clone(),
+                })?;
+            if i > 0 {
+                key.push('.');
+            }
+            key.push_str(&v);
+        }
+        Ok(key)
+    }
+
+    /// The message id (the header's sequence number), if configured and readable.
+    pub fn message_id(&self, message: &[u8]) -> Option<String> {
+        self.message_id.as_ref().and_then(|f| self.text(message, f))
+    }
+
+    /// Checks the length field (if any) against the message's real length.
+    pub fn check_length(&self, message: &[u8]) -> Result<(), HeaderError> {
+        let Some(f) = &self.length else { return Ok(()) };
+        let stated = self.text(message, f).unwrap_or_default();
+        if stated.parse::<usize>().ok() != Some(message.len()) {
+            return Err(HeaderError::LengthMismatch {
+                field: f.name.clone(),
+                stated,
+                actual: message.len(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Sets the length field (if any) to `message.len()`.
+    pub fn set_length(&self, message: &mut [u8]) {
+        let total = message.len();
+        if let Some(f) = &self.length {
+            if let Some(dst) = message.get_mut(f.offset..f.offset + f.len) {
+                write_digits(dst, total, self.options.codepage.is_ebcdic());
+            }
+        }
+    }
+
+    /// Name of the length field, if any.
+    pub fn length_field(&self) -> Option<&str> {
+        self.length.as_ref().map(|f| f.name.as_str())
+    }
+
+    /// Writes the response code and message (truncated to their fields) into a reply.
+    pub fn set_response(&self, message: &mut [u8], code: &str, text: &str) {
+        for (f, value) in [(&self.response_code, code), (&self.response_message, text)] {
+            if let Some(dst) = message.get_mut(f.offset..f.offset + f.len) {
+                let _ = self
+                    .options
+                    .codepage
+                    .encode_into(value, dst, Overflow::Truncate);
+            }
+        }
+    }
+
+    /// Reads the response code of a reply (for comparisons and metrics).
+    pub fn response_code(&self, message: &[u8]) -> Option<String> {
+        self.text(message, &self.response_code)
+    }
+
+    /// An error reply: the request's header (padded with spaces if the request was shorter)
+    /// with the code and message set and the length field right.
+    pub fn error_reply(&self, request: &[u8], code: &str, text: &str) -> Vec<u8> {
+        let mut reply = vec![self.options.codepage.space(); self.size];
+        let n = request.len().min(self.size);
+        reply[..n].copy_from_slice(&request[..n]);
+        self.set_response(&mut reply, code, text);
+        self.set_length(&mut reply);
+        reply
+    }
+}

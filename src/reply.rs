@@ -1,0 +1,110 @@
+//! The one place where failures become replies on the wire: a fixed-width error reply (the
+//! request's header with a response code and message) and, on HTTP, a matching status.
+//!
+//! Every cause has its own code, listed in the README; codes never change meaning.
+
+use crate::codec::{DecodeError, EncodeError};
+use crate::frame::FrameError;
+use crate::header::HeaderError;
+use crate::upstream::UpstreamError;
+
+/// Why the gateway could not serve a message itself.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    /// The frame could not be read (bad length, truncated).
+    #[error("{0}")]
+    Frame(#[from] FrameError),
+    /// The common header could not be read.
+    #[error("{0}")]
+    Header(#[from] HeaderError),
+    /// The message is larger than the limit.
+    #[error("message of {len} bytes is over the limit of {max}")]
+    TooLarge {
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The body does not fit the operation's request copybook.
+    #[error("{0}")]
+    Body(DecodeError),
+    /// The operation is switched off (`enabled = false`).
+    #[error("operation {0} is disabled")]
+    Disabled(String),
+    /// The upstream failed.
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
+    /// The new service's reply does not fit the response copybook.
+    #[error("{0}")]
+    ReplyEncode(EncodeError),
+    /// Too much in flight: shed instead of queueing.
+    #[error("gateway busy")]
+    Busy,
+}
+
+/// How an error appears on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WireError {
+    /// The response code written into the header.
+    pub code: &'static str,
+    /// The HTTP status.
+    pub status: u16,
+    /// A short label for metrics and logs.
+    pub cause: &'static str,
+}
+
+impl GatewayError {
+    /// The code, status and label of this error.
+    pub fn wire(&self) -> WireError {
+        let (code, status, cause) = match self {
+            GatewayError::Frame(FrameError::TooLarge { .. }) | GatewayError::TooLarge { .. } => {
+                ("FC02", 413, "too_large")
+            }
+            GatewayError::Frame(_) | GatewayError::Header(_) => ("FC01", 400, "malformed"),
+            GatewayError::Body(_) => ("FC03", 400, "bad_body"),
+            GatewayError::Disabled(_) => ("FC04", 503, "disabled"),
+            GatewayError::Upstream(UpstreamError::Timeout { .. }) => ("FC11", 504, "timeout"),
+            GatewayError::Upstream(UpstreamError::Connect { .. } | UpstreamError::Io { .. }) => {
+                ("FC10", 502, "unavailable")
+            }
+            GatewayError::Upstream(UpstreamError::Status { .. }) => {
+                ("FC13", 502, "upstream_status")
+            }
+            GatewayError::Upstream(UpstreamError::BadReply { .. })
+            | GatewayError::ReplyEncode(_) => ("FC12", 502, "bad_reply"),
+            GatewayError::Upstream(UpstreamError::Busy { .. }) | GatewayError::Busy => {
+                ("FC20", 503, "busy")
+            }
+        };
+        WireError {
+            code,
+            status,
+            cause,
+        }
+    }
+
+    /// The message written into the header's response-message field.
+    pub fn wire_message(&self) -> String {
+        let prefix = match self.wire().cause {
+            "too_large" => "TOO LARGE",
+            "malformed" => "MALFORMED",
+            "bad_body" => "BAD REQUEST",
+            "disabled" => "DISABLED",
+            "timeout" => "TIMEOUT",
+            "unavailable" => "HOST UNAVAILABLE",
+            "upstream_status" => "SERVICE ERROR",
+            "bad_reply" => "BAD REPLY",
+            _ => "BUSY",
+        };
+        format!("{prefix}: {self}")
+    }
+}
+
+/// What goes back to the channel.
+#[derive(Debug)]
+pub struct Reply {
+    /// The fixed-width reply bytes.
+    pub bytes: Vec<u8>,
+    /// HTTP status (200 for a served message).
+    pub status: u16,
+}

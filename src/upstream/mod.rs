@@ -1,0 +1,104 @@
+//! Upstreams: the legacy host (fixed-width bytes over framed TCP or HTTP, passed through
+//! untouched) and new services (JSON over HTTP, translated by the gateway).
+//!
+//! Each upstream bounds its connections and requests in flight, and every exchange has a
+//! deadline. Nothing here knows about routes or copybooks.
+
+pub mod http;
+pub mod modern;
+pub mod pool;
+
+use std::time::Duration;
+
+/// Why an exchange with an upstream failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum UpstreamError {
+    /// Could not connect.
+    #[error("{upstream}: cannot connect: {reason}")]
+    Connect {
+        /// Upstream name.
+        upstream: String,
+        /// Why.
+        reason: String,
+    },
+    /// The connection failed during the exchange.
+    #[error("{upstream}: {reason}")]
+    Io {
+        /// Upstream name.
+        upstream: String,
+        /// Why.
+        reason: String,
+    },
+    /// No reply within the deadline.
+    #[error("{upstream}: no reply within {ms} ms")]
+    Timeout {
+        /// Upstream name.
+        upstream: String,
+        /// The deadline.
+        ms: u64,
+    },
+    /// The reply is not a valid frame / JSON / shape.
+    #[error("{upstream}: {reason}")]
+    BadReply {
+        /// Upstream name.
+        upstream: String,
+        /// Why.
+        reason: String,
+    },
+    /// The service answered with an error status.
+    #[error("{upstream}: HTTP {status}")]
+    Status {
+        /// Upstream name.
+        upstream: String,
+        /// The status.
+        status: u16,
+    },
+    /// Every connection is busy and none freed up in time.
+    #[error("{upstream}: all {max} connections busy")]
+    Busy {
+        /// Upstream name.
+        upstream: String,
+        /// The connection limit.
+        max: usize,
+    },
+}
+
+impl UpstreamError {
+    /// True when the request certainly did not reach the upstream (safe to send elsewhere).
+    pub fn not_sent(&self) -> bool {
+        matches!(
+            self,
+            UpstreamError::Connect { .. } | UpstreamError::Busy { .. }
+        )
+    }
+}
+
+/// Settings common to every upstream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Deadline for a whole exchange.
+    pub timeout: Duration,
+    /// Deadline to connect.
+    pub connect_timeout: Duration,
+    /// Most connections / requests in flight.
+    pub max_connections: usize,
+    /// Largest reply accepted.
+    pub max_reply_bytes: usize,
+}
+
+/// One upstream, ready to call.
+pub enum Upstream {
+    /// Legacy host over framed TCP.
+    Tcp(pool::TcpPool),
+    /// Legacy host over HTTP (bytes in, bytes out).
+    Http(http::HttpBytes),
+    /// A new service speaking JSON.
+    Json(modern::JsonService),
+}
+
+impl Upstream {
+    /// True for upstreams that take fixed-width bytes (the legacy side).
+    pub fn is_bytes(&self) -> bool {
+        !matches!(self, Upstream::Json(_))
+    }
+}

@@ -1,0 +1,157 @@
+//! The legacy host over framed TCP: a bounded pool of persistent connections.
+//!
+//! A permit per exchange bounds connections; idle connections are reused after a liveness
+//! check (a host that closed one is noticed before anything is written to it). A request is
+//! retried on a fresh connection only when the caller says that is safe (read-only operations)
+//! and the failure happened before any reply byte arrived.
+
+use super::{Limits, UpstreamError};
+use crate::frame::{FrameError, Framing};
+use std::sync::Mutex;
+use tokio::net::TcpStream;
+use tokio::sync::Semaphore;
+use tokio::time::{timeout_at, Instant};
+use tracing::{debug, Instrument};
+
+/// A pool of framed TCP connections to one address.
+pub struct TcpPool {
+    name: String,
+    address: String,
+    framing: Framing,
+    limits: Limits,
+    idle: Mutex<Vec<TcpStream>>,
+    permits: Semaphore,
+}
+
+impl TcpPool {
+    /// A pool for `address`; no connection is made until the first call.
+    pub fn new(name: &str, address: &str, framing: Framing, limits: Limits) -> TcpPool {
+        let permits = Semaphore::new(limits.max_connections.max(1));
+        TcpPool {
+            name: name.into(),
+            address: address.into(),
+            framing,
+            limits,
+            idle: Mutex::new(Vec::new()),
+            permits,
+        }
+    }
+
+    /// Connections open and idle right now.
+    pub fn idle_count(&self) -> usize {
+        self.idle.lock().map_or(0, |v| v.len())
+    }
+
+    /// Exchanges currently holding a connection.
+    pub fn in_use(&self) -> usize {
+        self.limits.max_connections.max(1) - self.permits.available_permits()
+    }
+
+    fn take_idle(&self) -> Option<TcpStream> {
+        let mut idle = self.idle.lock().ok()?;
+        while let Some(conn) = idle.pop() {
+            let mut probe = [0u8; 1];
+            match conn.try_read(&mut probe) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Some(conn),
+                _ => debug!(upstream = %self.name, "dropping idle connection the host closed"),
+            }
+        }
+        None
+    }
+
+    /// Sends one message and returns the reply's bytes, untouched.
+    pub async fn call(&self, message: &[u8], retry_safe: bool) -> Result<Vec<u8>, UpstreamError> {
+        let deadline = Instant::now() + self.limits.timeout;
+        let ms = self.limits.timeout.as_millis() as u64;
+        let timeout = || UpstreamError::Timeout {
+            upstream: self.name.clone(),
+            ms,
+        };
+        let _permit = match timeout_at(deadline, self.permits.acquire()).await {
+            Ok(Ok(p)) => p,
+            _ => {
+                return Err(UpstreamError::Busy {
+                    upstream: self.name.clone(),
+                    max: self.limits.max_connections,
+                })
+            }
+        };
+        let span = tracing::debug_span!("legacy", addr = %self.address);
+        async move {
+            let mut attempts = 0;
+            loop {
+                attempts += 1;
+                let (mut conn, reused) = match self.take_idle() {
+                    Some(c) => (c, true),
+                    None => (self.connect(deadline).await?, false),
+                };
+                match timeout_at(deadline, self.exchange(&mut conn, message)).await {
+                    Err(_) => return Err(timeout()),
+                    Ok(Ok(reply)) => {
+                        if let Ok(mut idle) = self.idle.lock() {
+                            idle.push(conn);
+                        }
+                        return Ok(reply);
+                    }
+                    Ok(Err((e, reply_started))) => {
+                        let retry = retry_safe && reused && !reply_started && attempts < 2;
+                        debug!(upstream = %self.name, error = %e, retry, "exchange failed");
+                        if !retry {
+                            return Err(e);
+                        }
+                    }
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn connect(&self, deadline: Instant) -> Result<TcpStream, UpstreamError> {
+        let connect_deadline = deadline.min(Instant::now() + self.limits.connect_timeout);
+        let err = |reason: String| UpstreamError::Connect {
+            upstream: self.name.clone(),
+            reason,
+        };
+        match timeout_at(connect_deadline, TcpStream::connect(&self.address)).await {
+            Ok(Ok(conn)) => {
+                let _ = conn.set_nodelay(true);
+                Ok(conn)
+            }
+            Ok(Err(e)) => Err(err(e.to_string())),
+            Err(_) => Err(err(format!(
+                "no answer within {} ms",
+                self.limits.connect_timeout.as_millis()
+            ))),
+        }
+    }
+
+    /// Writes the request and reads one reply; on failure, says whether reply bytes had arrived.
+    async fn exchange(
+        &self,
+        conn: &mut TcpStream,
+        message: &[u8],
+    ) -> Result<Vec<u8>, (UpstreamError, bool)> {
+        let io = |reason: String| UpstreamError::Io {
+            upstream: self.name.clone(),
+            reason,
+        };
+        self.framing
+            .write(conn, message)
+            .await
+            .map_err(|e| (io(format!("sending: {e}")), false))?;
+        match self.framing.read(conn, self.limits.max_reply_bytes).await {
+            Ok(Some(reply)) => Ok(reply),
+            Ok(None) => Err((io("connection closed before the reply".into()), false)),
+            Err(FrameError::Io(e)) => Err((io(format!("receiving: {e}")), false)),
+            Err(e @ FrameError::Truncated { .. }) => Err((io(e.to_string()), true)),
+            Err(e) => Err((
+                UpstreamError::BadReply {
+                    upstream: self.name.clone(),
+                    reason: e.to_string(),
+                },
+                true,
+            )),
+        }
+    }
+}
