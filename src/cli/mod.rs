@@ -4,6 +4,9 @@
 //! 2 usage (clap), 64 invalid configuration or copybook.
 
 mod codec_cmds;
+mod gateway_cmds;
+
+pub use gateway_cmds::{build_request, decode_reply};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -69,6 +72,50 @@ pub enum Command {
     Encode {
         #[command(flatten)]
         codec: CodecArgs,
+    },
+    /// Validate routes.toml: files, records, fields, upstream names, addresses. Exit 64 if invalid.
+    Check {
+        /// The routes file.
+        #[arg(long, default_value = "routes.toml")]
+        config: PathBuf,
+    },
+    /// Run the gateway on routes.toml until Ctrl-C / SIGTERM. Exit 64 if the file is invalid.
+    Serve {
+        /// The routes file.
+        #[arg(long, default_value = "routes.toml")]
+        config: PathBuf,
+    },
+    /// Run the whole demo: a simulated legacy host, the sample `accounts` service and the gateway.
+    ///
+    /// Uses ./routes.toml when run from the repository, else an embedded copy.
+    Demo {
+        /// A routes file to use instead.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Send one message through the gateway, built from JSON with the copybooks; print the reply.
+    ///
+    /// Example: ficus send ACCTINQ '{"ACCT-NO":"1000000000000001"}'
+    Send {
+        /// The routes file (for copybooks, header and listener addresses).
+        #[arg(long, default_value = "routes.toml")]
+        config: PathBuf,
+        /// Send over the framed TCP listener instead of HTTP.
+        #[arg(long)]
+        tcp: bool,
+        /// Address to send to (default: the listener in routes.toml).
+        #[arg(long)]
+        to: Option<String>,
+        /// Header fields to set, as a JSON object (e.g. '{"HDR-CHANNEL":"MBK"}').
+        #[arg(long)]
+        header: Option<String>,
+        /// Also print the reply's bytes in hex (on stderr).
+        #[arg(long)]
+        hex: bool,
+        /// The operation code (e.g. ACCTINQ).
+        op: String,
+        /// The request body as JSON (fields of the route's request record).
+        body: String,
     },
 }
 
@@ -136,6 +183,26 @@ pub fn run(cli: Cli) -> i32 {
         } => codec_cmds::layout(&copybook, record.as_deref(), json),
         Command::Decode { codec, lenient } => codec_cmds::decode(&codec, lenient),
         Command::Encode { codec } => codec_cmds::encode(&codec),
+        Command::Check { config } => gateway_cmds::check(&config),
+        Command::Serve { config } => gateway_cmds::serve(&config),
+        Command::Demo { config } => gateway_cmds::demo(config),
+        Command::Send {
+            config,
+            tcp,
+            to,
+            header,
+            hex,
+            op,
+            body,
+        } => gateway_cmds::send(gateway_cmds::SendArgs {
+            config,
+            tcp,
+            to,
+            op,
+            body,
+            header,
+            hex,
+        }),
     };
     match result {
         Ok(()) => 0,

@@ -53,6 +53,7 @@ pub mod decode;
 pub mod encode;
 pub mod json;
 pub mod plan;
+pub mod template;
 
 pub use decode::{DecodeError, FieldError, Scratch, Sink};
 pub use encode::EncodeError;

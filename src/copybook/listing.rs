@@ -1,10 +1,176 @@
-//! placeholder until the parser lands
-use super::Record;
-/// placeholder
-pub fn listing(r: &Record) -> String {
-    format!("{}\n", r.name)
+//! A compiler-style listing of a laid-out record (text and JSON), for people and tools.
+//!
+//! Reads a [`Record`] only; it computes nothing the layout does not already hold.
+
+use super::{Category, Condition, ConditionValue, Item, ItemKind, Literal, Record, Usage};
+use serde_json::{json, Value};
+use std::fmt::Write;
+
+/// One line per item (groups, 88s and 66s too), indented by nesting, then the total size.
+pub fn listing(record: &Record) -> String {
+    let mut out = format!(
+        "{:<5} {:<40} {:>8} {:>8}  TYPE\n",
+        "LEVEL", "NAME", "OFFSET", "LENGTH"
+    );
+    item_lines(&record.root, 0, &mut out);
+    for r in &record.renames {
+        let thru = r
+            .thru
+            .as_ref()
+            .map(|t| format!(" THRU {t}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{:<5} {:<40} {:>8} {:>8}  RENAMES {}{thru}",
+            "66", r.name, r.offset, r.size, r.from
+        );
+    }
+    let _ = writeln!(out, "TOTAL {} BYTES", record.max_size());
+    out
 }
-/// placeholder
-pub fn listing_json(r: &Record) -> serde_json::Value {
-    serde_json::json!({"name": r.name})
+
+fn item_lines(item: &Item, depth: usize, out: &mut String) {
+    let name = format!("{}{}", "  ".repeat(depth), item.display_name());
+    let _ = writeln!(
+        out,
+        "{:<5} {:<40} {:>8} {:>8}  {}",
+        format!("{:02}", item.level),
+        name,
+        item.offset,
+        item.size,
+        type_text(item)
+    );
+    for c in &item.conditions {
+        let _ = writeln!(
+            out,
+            "{:<5} {:<40} {:>8} {:>8}  VALUE {}",
+            "88",
+            format!("{}  {}", "  ".repeat(depth), c.name),
+            "",
+            "",
+            condition_text(c)
+        );
+    }
+    if let ItemKind::Group(children) = &item.kind {
+        children.iter().for_each(|c| item_lines(c, depth + 1, out));
+    }
+}
+
+/// `X(16)`, `S9(13)V99 COMP-3`, `GROUP`, plus OCCURS / REDEFINES / SYNC.
+fn type_text(item: &Item) -> String {
+    let mut t = match &item.kind {
+        ItemKind::Group(_) => "GROUP".to_string(),
+        ItemKind::Elementary(el) => match (&el.picture.category, el.usage) {
+            (Category::None, u) => u.to_string(),
+            (_, Usage::Display | Usage::National | Usage::Display1) => el.picture.source.clone(),
+            (_, u) => format!("{} {u}", el.picture.source),
+        },
+    };
+    if let Some(o) = &item.occurs {
+        match &o.depending_on {
+            Some(d) => {
+                let _ = write!(t, " OCCURS {} TO {} DEPENDING ON {d}", o.min, o.max);
+            }
+            None => {
+                let _ = write!(t, " OCCURS {}", o.max);
+            }
+        }
+    }
+    if let Some(r) = &item.redefines {
+        let _ = write!(t, " REDEFINES {r}");
+    }
+    if item.sync {
+        t.push_str(" SYNC");
+    }
+    t
+}
+
+fn literal_text(l: &Literal) -> String {
+    match l {
+        Literal::Text(s) => format!("'{}'", s.replace('\'', "''")),
+        Literal::Hex(b) => format!(
+            "X'{}'",
+            b.iter().map(|b| format!("{b:02X}")).collect::<String>()
+        ),
+        Literal::Number(n) => n.clone(),
+        Literal::Figurative(f) => format!("{f:?}").to_ascii_uppercase(),
+    }
+}
+
+fn condition_text(c: &Condition) -> String {
+    c.values
+        .iter()
+        .map(|v| match v {
+            ConditionValue::Single(l) => literal_text(l),
+            ConditionValue::Range(a, b) => format!("{} THRU {}", literal_text(a), literal_text(b)),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// An array of every item: level, name, path, offset, length, picture, usage, occurs.
+pub fn listing_json(record: &Record) -> Value {
+    let mut items = Vec::new();
+    item_json(&record.root, "", &mut items);
+    for r in &record.renames {
+        items.push(json!({"level": 66, "name": r.name, "path": r.name, "offset": r.offset, "length": r.size, "renames": r.from, "thru": r.thru}));
+    }
+    Value::Array(items)
+}
+
+fn item_json(item: &Item, parent: &str, out: &mut Vec<Value>) {
+    let path = if parent.is_empty() {
+        item.display_name().to_string()
+    } else {
+        format!("{parent}.{}", item.display_name())
+    };
+    let (picture, usage) = match &item.kind {
+        ItemKind::Elementary(el) => (Some(el.picture.source.clone()), Some(el.usage.to_string())),
+        ItemKind::Group(_) => (None, None),
+    };
+    let occurs = item
+        .occurs
+        .as_ref()
+        .map(|o| json!({"min": o.min, "max": o.max, "depending_on": o.depending_on}));
+    out.push(json!({"level": item.level, "name": item.display_name(), "path": path, "offset": item.offset, "length": item.size, "picture": picture, "usage": usage, "occurs": occurs}));
+    for c in &item.conditions {
+        out.push(json!({"level": 88, "name": c.name, "path": format!("{path}.{}", c.name), "values": condition_text(c)}));
+    }
+    if let ItemKind::Group(children) = &item.kind {
+        children.iter().for_each(|c| item_json(c, &path, out));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::copybook::{parse_copybook, NoCopy};
+
+    const CB: &str = "       01 TXN.\n          05 CNT PIC 9(2).\n          05 ROW OCCURS 0 TO 50 DEPENDING ON CNT.\n             10 AMT PIC S9(13)V99 COMP-3.\n                88 ZERO-AMT VALUE 0.\n          66 ALL-ROWS RENAMES ROW.\n";
+
+    #[test]
+    fn text_listing() {
+        let cb = parse_copybook(CB, "t", &NoCopy).unwrap();
+        let text = listing(&cb.records[0]);
+        assert!(
+            text.contains("GROUP OCCURS 0 TO 50 DEPENDING ON CNT"),
+            "{text}"
+        );
+        assert!(text.contains("S9(13)V99 COMP-3"), "{text}");
+        assert!(text.contains("      AMT"), "{text}");
+        assert!(text.contains("ZERO-AMT"), "{text}");
+        assert!(text.contains("RENAMES ROW"), "{text}");
+        assert!(text.ends_with("TOTAL 402 BYTES\n"), "{text}");
+    }
+
+    #[test]
+    fn json_listing() {
+        let cb = parse_copybook(CB, "t", &NoCopy).unwrap();
+        let v = listing_json(&cb.records[0]);
+        assert_eq!(v[2]["path"], "TXN.ROW");
+        assert_eq!(v[3]["offset"], 2);
+        assert_eq!(v[3]["length"], 8);
+        assert_eq!(v[3]["usage"], "COMP-3");
+        assert_eq!(v[2]["occurs"]["max"], 50);
+    }
 }

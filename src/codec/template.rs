@@ -1,0 +1,82 @@
+//! A blank JSON object for a record: every field present, text empty, numbers zero, tables at
+//! their minimum size. A starting point for building messages (`ficus send`) and for docs.
+
+use super::decode::body_len;
+use super::plan::{LeafKind, Op, Plan};
+use serde_json::{Map, Value};
+
+impl Plan {
+    /// The record's blank JSON object.
+    pub fn blank_json(&self) -> Value {
+        Value::Object(blank_range(&self.ops))
+    }
+}
+
+fn blank_leaf(kind: LeafKind) -> Value {
+    match kind {
+        LeafKind::Text { .. } | LeafKind::National | LeafKind::Dbcs => Value::String(String::new()),
+        _ => Value::from(0),
+    }
+}
+
+fn blank_range(ops: &[Op]) -> Map<String, Value> {
+    let mut map = Map::new();
+    let mut i = 0;
+    while i < ops.len() {
+        let op = &ops[i];
+        let next = i + 1 + body_len(op);
+        let body = &ops[i + 1..next];
+        match op {
+            Op::Leaf { leaf, alt }
+                if alt.is_none_or(|_| !map.contains_key(&*leaf.name) && is_first(ops, i)) =>
+            {
+                map.insert(leaf.name.to_string(), blank_leaf(leaf.kind));
+            }
+            Op::Group { name, alt, .. } if alt.is_none() || is_first(ops, i) => {
+                map.insert(name.to_string(), Value::Object(blank_range(body)));
+            }
+            Op::Array {
+                name,
+                min,
+                max,
+                counter,
+                elements_are_objects,
+                alt,
+                ..
+            } if alt.is_none() || is_first(ops, i) => {
+                let count = if counter.is_some() { *min } else { *max } as usize;
+                let element = if *elements_are_objects {
+                    Value::Object(blank_range(body))
+                } else {
+                    body.first().map_or(Value::Null, |op| match op {
+                        Op::Leaf { leaf, .. } => blank_leaf(leaf.kind),
+                        _ => Value::Null,
+                    })
+                };
+                map.insert(name.to_string(), Value::Array(vec![element; count]));
+            }
+            _ => {}
+        }
+        i = next;
+    }
+    map
+}
+
+/// True if `ops[i]` is the first alternative of its REDEFINES set (the one encode prefers).
+fn is_first(ops: &[Op], i: usize) -> bool {
+    let alt = |op: &Op| match op {
+        Op::Leaf { alt, .. } | Op::Group { alt, .. } | Op::Array { alt, .. } => *alt,
+        Op::Fill { .. } => None,
+    };
+    let Some(set) = alt(&ops[i]).map(|a| a.set) else {
+        return true;
+    };
+    let mut j = 0;
+    while j < i {
+        if alt(&ops[j]).map(|a| a.set) == Some(set) {
+            return false;
+        }
+        j += 1 + body_len(&ops[j]);
+    }
+    true
+}

@@ -1,0 +1,174 @@
+//! The demo's operations in JSON terms (ACCTINQ, TXNHIST, XFER), over the shared [`Ledger`].
+//!
+//! The simulated host wraps these in fixed-width bytes as a COBOL program would (MOVE into its
+//! copybook); the sample new service returns them as JSON and lets the gateway encode them.
+
+use super::ledger::{money, Ledger, Refusal};
+use crate::codec::decimal::Decimal;
+use crate::codec::json::number_value;
+use serde_json::{json, Value};
+
+/// The result of one operation: response code and message, and the body (none on refusal).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpResult {
+    /// `0000` or a refusal code.
+    pub code: &'static str,
+    /// Human-readable message.
+    pub message: &'static str,
+    /// The response body, for success.
+    pub response: Option<Value>,
+}
+
+/// Response code of a served operation.
+pub const OK_CODE: &str = "0000";
+/// Response message of a served operation.
+pub const OK_MESSAGE: &str = "NORMAL COMPLETION";
+
+fn refused(r: Refusal) -> OpResult {
+    let (code, message) = r.code();
+    OpResult {
+        code,
+        message,
+        response: None,
+    }
+}
+
+fn ok(response: Value) -> OpResult {
+    OpResult {
+        code: OK_CODE,
+        message: OK_MESSAGE,
+        response: Some(response),
+    }
+}
+
+fn text<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+fn decimal(v: &Value, key: &str) -> Option<Decimal> {
+    v.get(key)
+        .map(|n| n.to_string())
+        .and_then(|s| s.parse().ok())
+}
+
+fn integer(v: &Value, key: &str) -> u64 {
+    decimal(v, key)
+        .and_then(|d| d.rescale(0).ok())
+        .map_or(0, |d| d.coefficient as u64)
+}
+
+fn num(d: Decimal) -> Value {
+    number_value(&d.to_string())
+}
+
+/// Serves `op` for `request`; `None` if the operation is unknown. `now` = (YYYYMMDD, HHMMSS).
+pub fn serve(ledger: &Ledger, op: &str, request: &Value, now: (u32, u32)) -> Option<OpResult> {
+    Some(match op {
+        "ACCTINQ" => acctinq(ledger, request),
+        "TXNHIST" => txnhist(ledger, request),
+        "XFER" => xfer(ledger, request, now),
+        _ => return None,
+    })
+}
+
+fn acctinq(ledger: &Ledger, request: &Value) -> OpResult {
+    let number = text(request, "ACCT-NO");
+    match ledger.account(number) {
+        Err(r) => refused(r),
+        Ok(a) => ok(json!({
+            "ACCT-NO": number.trim(),
+            "CUST-NAME": a.name,
+            "ACCT-STATUS": a.status.to_string(),
+            "BALANCE": num(money(a.balance)),
+            "AVAIL-BAL": num(money(a.balance - a.hold)),
+            "INT-RATE": num(Decimal::new(false, a.rate as u128, 4)),
+            "LAST-TXN-DATE": a.history.last().map_or(0, |t| t.date),
+        })),
+    }
+}
+
+fn txnhist(ledger: &Ledger, request: &Value) -> OpResult {
+    let number = text(request, "ACCT-NO");
+    let (from, to) = (
+        integer(request, "FROM-DATE") as u32,
+        integer(request, "TO-DATE") as u32,
+    );
+    let max = integer(request, "MAX-ROWS").clamp(0, 50) as usize;
+    match ledger.account(number) {
+        Err(r) => refused(r),
+        Ok(a) => {
+            let rows: Vec<Value> = a
+                .history
+                .iter()
+                .rev()
+                .filter(|t| t.date >= from && (to == 0 || t.date <= to))
+                .take(max)
+                .map(|t| {
+                    json!({
+                        "TXN-DATE": t.date,
+                        "TXN-TIME": t.time,
+                        "TXN-TYPE": t.kind,
+                        "TXN-AMT": num(money(t.amount)),
+                        "TXN-BAL": num(money(t.balance)),
+                        "TXN-MEMO": t.memo,
+                    })
+                })
+                .collect();
+            ok(json!({ "ACCT-NO": number.trim(), "ROW-COUNT": rows.len(), "TXN-ROW": rows }))
+        }
+    }
+}
+
+fn xfer(ledger: &Ledger, request: &Value, now: (u32, u32)) -> OpResult {
+    let Some(amount) = decimal(request, "AMOUNT").and_then(|d| d.rescale(2).ok()) else {
+        return refused(Refusal::BadRequest);
+    };
+    let cents = if amount.negative {
+        -(amount.coefficient as i128)
+    } else {
+        amount.coefficient as i128
+    };
+    let from = text(request, "FROM-ACCT");
+    match ledger.transfer(
+        from,
+        text(request, "TO-ACCT"),
+        cents,
+        text(request, "MEMO"),
+        now.0,
+        now.1,
+    ) {
+        Err(r) => refused(r),
+        Ok((after, reference)) => ok(json!({
+            "FROM-ACCT": from.trim(),
+            "FROM-BAL-AFTER": num(money(after)),
+            "XFER-REF": reference,
+        })),
+    }
+}
+
+/// The current UTC time as (YYYYMMDD, HHMMSS).
+pub fn now() -> (u32, u32) {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let date = (year * 10_000 + month * 100 + day) as u32;
+    let time = (rem / 3600 * 10_000 + rem % 3600 / 60 * 100 + rem % 60) as u32;
+    (date, time)
+}
+
+/// The current time as the header's `HDR-TIMESTAMP` value (YYYYMMDDHHMMSS).
+pub fn timestamp() -> u64 {
+    let (d, t) = now();
+    d as u64 * 1_000_000 + t as u64
+}
