@@ -109,7 +109,8 @@ fn options_comp5(style: SignStyle) -> CodecOptions {
 
 /// Runs every case through GnuCOBOL (one compile), then checks ficus against each record.
 /// Collects every mismatch before failing, so one run shows all of them.
-fn check(copybook: &str, oracle: Oracle, make_options: impl Fn() -> CodecOptions, cases: &[Case]) {
+fn check(oracle: Oracle, make_options: impl Fn() -> CodecOptions, cases: &[Case]) {
+    let copybook = oracle.copybook();
     let snaps: Vec<Snap> = cases
         .iter()
         .map(|c| Snap::new(c.record, &c.statements))
@@ -382,7 +383,6 @@ fn overpunch_case() -> Case {
 #[test]
 fn zoned_ibm_overpunch() {
     check(
-        "zoned.cpy",
         Oracle::new("zoned.cpy", Sign::Ebcdic),
         || options(style(Sign::Ebcdic)),
         &zoned_cases(),
@@ -392,7 +392,6 @@ fn zoned_ibm_overpunch() {
 #[test]
 fn zoned_micro_focus_overpunch() {
     check(
-        "zoned.cpy",
         Oracle::new("zoned.cpy", Sign::Ascii),
         || options(style(Sign::Ascii)),
         &zoned_cases(),
@@ -402,7 +401,6 @@ fn zoned_micro_focus_overpunch() {
 #[test]
 fn overpunch_every_digit_ibm() {
     check(
-        "zoned.cpy",
         Oracle::new("zoned.cpy", Sign::Ebcdic),
         || options(style(Sign::Ebcdic)),
         &[overpunch_case()],
@@ -412,7 +410,6 @@ fn overpunch_every_digit_ibm() {
 #[test]
 fn overpunch_every_digit_micro_focus() {
     check(
-        "zoned.cpy",
         Oracle::new("zoned.cpy", Sign::Ascii),
         || options(style(Sign::Ascii)),
         &[overpunch_case()],
@@ -428,12 +425,7 @@ fn zoned_decode_accepts_the_other_convention() {
     ] {
         let mut cases: Vec<Case> = zoned_cases().into_iter().map(Case::decode_only).collect();
         cases.push(overpunch_case().decode_only());
-        check(
-            "zoned.cpy",
-            Oracle::new("zoned.cpy", sign),
-            || options(other),
-            &cases,
-        );
+        check(Oracle::new("zoned.cpy", sign), || options(other), &cases);
     }
 }
 
@@ -479,7 +471,6 @@ fn implied_decimal_and_p_scaling() {
         ),
     ];
     check(
-        "scaled.cpy",
         Oracle::new("scaled.cpy", Sign::Ebcdic),
         || options(SignStyle::AsciiIbm),
         &cases,
@@ -543,7 +534,6 @@ fn packed_decimal() {
         ),
     ];
     check(
-        "packed.cpy",
         Oracle::new("packed.cpy", Sign::Ebcdic),
         || options(SignStyle::AsciiIbm),
         &cases,
@@ -602,7 +592,6 @@ fn binary_comp_comp4_binary() {
         ),
     ];
     check(
-        "binary.cpy",
         Oracle::new("binary.cpy", Sign::Ebcdic),
         || options(SignStyle::AsciiIbm),
         &cases,
@@ -650,7 +639,6 @@ fn binary_values_beyond_the_picture_decode() {
         .encode_rejected(),
     ];
     check(
-        "binary.cpy",
         Oracle::new("binary.cpy", Sign::Ebcdic).flag("-fnotrunc"),
         || options(SignStyle::AsciiIbm),
         &cases,
@@ -692,7 +680,6 @@ fn comp5_native_binary() {
         .decode_only(),
     ];
     check(
-        "binary.cpy",
         Oracle::new("binary.cpy", Sign::Ebcdic),
         || options_comp5(SignStyle::AsciiIbm),
         &cases,
@@ -725,7 +712,6 @@ fn usage_on_a_group_applies_to_its_children() {
         ),
     ];
     check(
-        "groups.cpy",
         Oracle::new("groups.cpy", Sign::Ebcdic),
         || options(SignStyle::AsciiIbm),
         &cases,
@@ -773,7 +759,6 @@ fn fixed_and_nested_occurs() {
         ),
     ];
     check(
-        "groups.cpy",
         Oracle::new("groups.cpy", Sign::Ebcdic),
         || options(SignStyle::AsciiIbm),
         &cases,
@@ -846,7 +831,6 @@ fn occurs_depending_on_slides_later_items() {
         odo_nested_case(4),
     ];
     check(
-        "odo.cpy",
         Oracle::new("odo.cpy", Sign::Ebcdic),
         || options(SignStyle::AsciiIbm),
         &cases,
@@ -884,7 +868,6 @@ fn redefines_every_view() {
         ),
     ];
     check(
-        "redefines.cpy",
         Oracle::new("redefines.cpy", Sign::Ebcdic),
         || options(SignStyle::AsciiIbm),
         &cases,
@@ -924,7 +907,6 @@ fn alphanumeric_values_and_filler() {
         ),
     ];
     check(
-        "text.cpy",
         Oracle::new("text.cpy", Sign::Ebcdic),
         || options(SignStyle::AsciiIbm),
         &cases,
@@ -944,7 +926,6 @@ fn filler_value_is_written_by_encode() {
         ),
     ];
     check(
-        "text.cpy",
         Oracle::new("text.cpy", Sign::Ebcdic),
         || options(SignStyle::AsciiIbm),
         &cases,
@@ -975,7 +956,6 @@ fn negative_zero_cases() -> Vec<Case> {
 #[test]
 fn negative_zero_ibm() {
     check(
-        "negzero.cpy",
         Oracle::new("negzero.cpy", Sign::Ebcdic),
         || options(style(Sign::Ebcdic)),
         &negative_zero_cases(),
@@ -985,7 +965,6 @@ fn negative_zero_ibm() {
 #[test]
 fn negative_zero_micro_focus() {
     check(
-        "negzero.cpy",
         Oracle::new("negzero.cpy", Sign::Ascii),
         || options(style(Sign::Ascii)),
         &negative_zero_cases(),

@@ -123,6 +123,11 @@ impl Oracle {
         options
     }
 
+    /// The fixture copybook's file name.
+    pub fn copybook(&self) -> &str {
+        &self.copybook
+    }
+
     /// The options that set this oracle apart, for messages: `-fsign=EBCDIC -fnotrunc`.
     pub fn label(&self) -> String {
         self.options()[3..].join(" ")

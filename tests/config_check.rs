@@ -1,0 +1,78 @@
+//! routes.toml validation: every problem reported with its line; `ficus check` exits 64.
+
+mod common;
+
+use common::*;
+use std::process::Command;
+
+fn check(toml: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("routes.toml");
+    std::fs::write(&path, toml).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ficus")).args(["check", "--config"]).arg(&path).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr))
+}
+
+fn base() -> String {
+    routes_toml(&Upstreams { legacy: "127.0.0.1:7001".into(), accounts: "http://127.0.0.1:7002/ops".into() }, "legacy", "accounts", "")
+}
+
+fn line_of(toml: &str, needle: &str) -> usize {
+    toml.lines().position(|l| l.contains(needle)).unwrap() + 1
+}
+
+#[test]
+fn the_shipped_routes_toml_is_valid() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("routes.toml");
+    let out = Command::new(env!("CARGO_BIN_EXE_ficus")).args(["check", "--config"]).arg(&path).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ACCTINQ"));
+}
+
+#[test]
+fn a_valid_file_passes() {
+    let (code, out) = check(&base());
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn unknown_keys_are_typos_with_their_line() {
+    let toml = base().replace("read_only = true", "read_onyl = true");
+    let (code, out) = check(&toml);
+    assert_eq!(code, 64, "{out}");
+    assert!(out.contains("read_onyl") && out.contains(&format!(":{}:", line_of(&toml, "read_onyl"))), "{out}");
+}
+
+#[test]
+fn semantic_problems_are_all_listed_with_lines() {
+    let toml = base()
+        .replace("target   = \"accounts\"", "target   = \"acounts\"")
+        .replace("ACCTINQ.cpy#ACCTINQ-RESP", "ACCTINQ.cpy#NO-SUCH-RECORD")
+        .replace("XFER.cpy#XFER-REQ", "MISSING.cpy#XFER-REQ")
+        .replace("operation = [\"HDR-TRAN-CODE\"]", "operation = [\"HDR-TRAN-CODE\"]")
+        .replace("address = \"127.0.0.1:7001\"", "address = \"localhost\"");
+    let (code, out) = check(&toml);
+    assert_eq!(code, 64, "{out}");
+    for (needle, what) in [("acounts", "is not an upstream"), ("NO-SUCH-RECORD", "has no record"), ("MISSING.cpy", "MISSING.cpy"), ("address = \"localhost\"", "not host:port")] {
+        let line = line_of(&toml, needle);
+        assert!(out.contains(&format!(":{line}: ")) && out.contains(what), "expected line {line} / {what:?} in:\n{out}");
+    }
+}
+
+#[test]
+fn header_fields_must_exist() {
+    let toml = base().replace("response_code    = \"HDR-RESP-CODE\"", "response_code    = \"HDR-RC\"");
+    let (code, out) = check(&toml);
+    assert_eq!(code, 64);
+    assert!(out.contains("HDR-RC"), "{out}");
+}
+
+#[test]
+fn serve_refuses_an_invalid_file_with_64() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("routes.toml");
+    std::fs::write(&path, "[gateway]\nlisten_http = 8080\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ficus")).args(["serve", "--config"]).arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(":2:"), "{}", String::from_utf8_lossy(&out.stderr));
+}
