@@ -12,12 +12,7 @@ type Flat = (String, usize, usize, usize);
 fn flatten(cb: &Copybook, implicit: &str) -> Vec<Flat> {
     fn walk(item: &Item, out: &mut Vec<Flat>) {
         let count = item.occurs.as_ref().map_or(1, |o| o.max as usize);
-        out.push((
-            item.display_name().to_string(),
-            item.offset + 1,
-            item.size,
-            item.size * count,
-        ));
+        out.push((item.display_name().to_string(), item.offset + 1, item.size, item.size * count));
         if let ItemKind::Group(children) = &item.kind {
             children.iter().for_each(|c| walk(c, out));
         }
@@ -47,9 +42,7 @@ fn cb2xml_expected(xml: &str) -> Vec<(String, usize, usize)> {
         .skip(1)
         .filter_map(|t| {
             let tag = format!(" {}", t.split('>').next()?);
-            let name = attr(&tag, "name")
-                .filter(|n| !n.is_empty())
-                .unwrap_or("FILLER");
+            let name = attr(&tag, "name").filter(|n| !n.is_empty()).unwrap_or("FILLER");
             Some((
                 name.to_ascii_uppercase(),
                 attr(&tag, "position")?.parse().ok()?,
@@ -68,11 +61,7 @@ fn cobrix_expected(text: &str) -> Vec<(String, usize, usize)> {
                 return None;
             }
             let n = w.len();
-            Some((
-                w[1].to_string(),
-                w[n - 3].parse().ok()?,
-                w[n - 1].parse().ok()?,
-            ))
+            Some((w[1].to_string(), w[n - 3].parse().ok()?, w[n - 1].parse().ok()?))
         })
         .collect()
 }
@@ -104,21 +93,12 @@ fn compare_cb2xml(name: &str, cb: &Copybook, expected: &[(String, usize, usize)]
     let got = flatten(cb, &name.to_ascii_uppercase());
     t.compared += 1;
     let first_bad = expected.iter().enumerate().find(|(i, (en, ep, el))| {
-        got.get(*i).map_or(true, |(gn, gp, gl, _)| {
-            !gn.eq_ignore_ascii_case(en) || gp != ep || gl != el
-        })
+        got.get(*i).is_none_or(|(gn, gp, gl, _)| !gn.eq_ignore_ascii_case(en) || gp != ep || gl != el)
     });
     match first_bad {
         None if got.len() == expected.len() => t.matching += 1,
-        None => println!(
-            "  MISMATCH {name}: {} items expected, {} parsed",
-            expected.len(),
-            got.len()
-        ),
-        Some((i, e)) => println!(
-            "  MISMATCH {name}: item {i} expected {e:?}, got {:?}",
-            got.get(i)
-        ),
+        None => println!("  MISMATCH {name}: {} items expected, {} parsed", expected.len(), got.len()),
+        Some((i, e)) => println!("  MISMATCH {name}: item {i} expected {e:?}, got {:?}", got.get(i)),
     }
 }
 
@@ -128,18 +108,10 @@ fn compare_cobrix(name: &str, cb: &Copybook, expected: &[(String, usize, usize)]
     let mut from = 0;
     for e in expected {
         let norm = |s: &str| s.replace('-', "_").to_ascii_uppercase();
-        match got
-            .iter()
-            .enumerate()
-            .skip(from)
-            .find(|(_, g)| norm(&g.0) == norm(&e.0))
-        {
+        match got.iter().enumerate().skip(from).find(|(_, g)| norm(&g.0) == norm(&e.0)) {
             Some((i, g)) if g.1 == e.1 && (g.3 == e.2 || g.2 == e.2) => from = i + 1,
             other => {
-                println!(
-                    "  MISMATCH {name}: expected {e:?}, got {:?}",
-                    other.map(|(_, g)| g)
-                );
+                println!("  MISMATCH {name}: expected {e:?}, got {:?}", other.map(|(_, g)| g));
                 return;
             }
         }
@@ -153,44 +125,27 @@ fn files_in(dir: &Path, exts: &[&str]) -> Vec<PathBuf> {
         .flatten()
         .flatten()
         .map(|e| e.path())
-        .filter(|p| {
-            p.extension()
-                .is_some_and(|x| exts.iter().any(|e| x.eq_ignore_ascii_case(e)))
-        })
+        .filter(|p| p.extension().is_some_and(|x| exts.iter().any(|e| x.eq_ignore_ascii_case(e))))
         .collect();
     v.sort();
     v
 }
 
 fn main() {
-    let root = PathBuf::from(
-        std::env::args()
-            .nth(1)
-            .unwrap_or_else(|| "../shared/corpus".to_string()),
-    );
-    let mut t = Tally {
-        parsed: 0,
-        total: 0,
-        matching: 0,
-        compared: 0,
-    };
+    let root = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "../shared/corpus".to_string()));
+    let mut t = Tally { parsed: 0, total: 0, matching: 0, compared: 0 };
     let cb2 = root.join("cb2xml");
     for path in files_in(&cb2.join("cobolCopybook"), &["cbl"]) {
-        let stem = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         println!("{}", path.display());
         let Some(cb) = parse_file(&path, &mut t) else {
             continue;
         };
         let xml_name = match stem.strip_prefix("cbl2xml_Test") {
             Some(n) => format!("cb2xml_Output{n}.xml"),
-            None => format!(
-                "xml{}{}.Xml",
-                stem.get(..1).unwrap_or("").to_ascii_uppercase(),
-                stem.get(1..).unwrap_or("")
-            ),
+            None => {
+                format!("xml{}{}.Xml", stem.get(..1).unwrap_or("").to_ascii_uppercase(), stem.get(1..).unwrap_or(""))
+            }
         };
         if let Ok(xml) = std::fs::read_to_string(cb2.join("xmlCopybook").join(xml_name)) {
             compare_cb2xml(&stem, &cb, &cb2xml_expected(&xml), &mut t);
@@ -198,24 +153,12 @@ fn main() {
     }
     let cobrix = root.join("cobrix");
     let mut cob_files = files_in(&cobrix.join("data"), &["cob", "cpy"]);
-    cob_files.extend(files_in(
-        &cobrix.join("examples/example_data"),
-        &["cob", "cpy"],
-    ));
-    cob_files.extend(files_in(
-        &cobrix.join("examples/spark-cobol-app/src/main/resources/copybooks"),
-        &["cob", "cpy"],
-    ));
-    cob_files.extend(files_in(
-        &cobrix.join("spark-cobol/src/test/resources/test"),
-        &["cob", "cpy"],
-    ));
+    cob_files.extend(files_in(&cobrix.join("examples/example_data"), &["cob", "cpy"]));
+    cob_files.extend(files_in(&cobrix.join("examples/spark-cobol-app/src/main/resources/copybooks"), &["cob", "cpy"]));
+    cob_files.extend(files_in(&cobrix.join("spark-cobol/src/test/resources/test"), &["cob", "cpy"]));
     let layouts = [
         ("test6_copybook", "test6_expected/test6_layout.txt"),
-        (
-            "test19_display_num",
-            "test19_display_num_expected/test19_layout.txt",
-        ),
+        ("test19_display_num", "test19_display_num_expected/test19_layout.txt"),
         ("test24_copybook", "test24_expected/test24_layout.txt"),
     ];
     for path in cob_files {
@@ -223,10 +166,7 @@ fn main() {
         let Some(cb) = parse_file(&path, &mut t) else {
             continue;
         };
-        let stem = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         for (_, layout) in layouts.iter().filter(|(s, _)| *s == stem) {
             if let Ok(text) = std::fs::read_to_string(cobrix.join("data").join(layout)) {
                 compare_cobrix(&stem, &cb, &cobrix_expected(&text), &mut t);

@@ -41,18 +41,11 @@ pub async fn start_sims(
     accounts: &str,
 ) -> Result<Sims, String> {
     let ledger = Arc::new(Ledger::seeded());
-    let host = Arc::new(HostSim::new(
-        copybooks,
-        CodecOptions::for_codepage(codepage),
-        ledger.clone(),
-    )?);
+    let host = Arc::new(HostSim::new(copybooks, CodecOptions::for_codepage(codepage), ledger.clone())?);
     let (stop, shutdown) = tokio::sync::watch::channel(false);
     let tcp = server::bind("legacy host", host_tcp).await?;
     let host_tcp = tcp.local_addr().map_err(|e| e.to_string())?;
-    tokio::spawn(
-        host.clone()
-            .serve_tcp(tcp, Framing::LengthPrefix { width: 4 }, shutdown.clone()),
-    );
+    tokio::spawn(host.clone().serve_tcp(tcp, Framing::LengthPrefix { width: 4 }, shutdown.clone()));
     let host_http = match host_http {
         Some(addr) => {
             let l = server::bind("legacy host (http)", addr).await?;
@@ -65,49 +58,24 @@ pub async fn start_sims(
     let acc = server::bind("accounts service", accounts).await?;
     let accounts = acc.local_addr().map_err(|e| e.to_string())?;
     tokio::spawn(crate::sim::accounts::serve(acc, ledger.clone(), shutdown));
-    Ok(Sims {
-        host_tcp,
-        host_http,
-        accounts,
-        ledger,
-        stop,
-    })
+    Ok(Sims { host_tcp, host_http, accounts, ledger, stop })
 }
 
 /// Starts the sims where `table`'s upstreams expect them, then the gateway.
 pub async fn start(config: &Path) -> Result<(Sims, Running), String> {
     let table = crate::config::load(config, None, 1).map_err(|e| e.to_string())?;
-    let dir = config
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join(&table.file.gateway.copybooks);
+    let dir = config.parent().unwrap_or(Path::new(".")).join(&table.file.gateway.copybooks);
     let upstream_addr = |name: &str| -> Result<String, String> {
-        let u = table
-            .file
-            .upstreams
-            .get(name)
-            .ok_or_else(|| format!("the demo needs an upstream named {name}"))?;
+        let u = table.file.upstreams.get(name).ok_or_else(|| format!("the demo needs an upstream named {name}"))?;
         u.address
             .clone()
             .or_else(|| {
-                u.url.as_ref().map(|url| {
-                    url.trim_start_matches("http://")
-                        .split('/')
-                        .next()
-                        .unwrap_or("")
-                        .to_string()
-                })
+                u.url.as_ref().map(|url| url.trim_start_matches("http://").split('/').next().unwrap_or("").to_string())
             })
             .ok_or_else(|| format!("upstream {name} has no address"))
     };
-    let sims = start_sims(
-        &dir,
-        table.options.codepage,
-        &upstream_addr("legacy")?,
-        None,
-        &upstream_addr("accounts")?,
-    )
-    .await?;
+    let sims =
+        start_sims(&dir, table.options.codepage, &upstream_addr("legacy")?, None, &upstream_addr("accounts")?).await?;
     let running = server::start(table).await?;
     Ok((sims, running))
 }

@@ -72,11 +72,7 @@ impl Framing {
                 }
                 Ok(len)
             }
-            Framing::LengthField {
-                offset,
-                len,
-                ebcdic,
-            } => {
+            Framing::LengthField { offset, len, ebcdic } => {
                 let field = head.get(offset..offset + len).unwrap_or_default();
                 let total = parse_digits(field, ebcdic)?;
                 if total > max {
@@ -93,11 +89,7 @@ impl Framing {
     }
 
     /// Reads one message. `Ok(None)` means the peer closed cleanly between messages.
-    pub async fn read<R: AsyncRead + Unpin>(
-        &self,
-        reader: &mut R,
-        max: usize,
-    ) -> Result<Option<Vec<u8>>, FrameError> {
+    pub async fn read<R: AsyncRead + Unpin>(&self, reader: &mut R, max: usize) -> Result<Option<Vec<u8>>, FrameError> {
         let head_len = self.head_len();
         let mut head = [0u8; 64];
         let head = head
@@ -107,14 +99,7 @@ impl Framing {
         while got < head_len {
             let n = reader.read(&mut head[got..]).await?;
             if n == 0 {
-                return if got == 0 {
-                    Ok(None)
-                } else {
-                    Err(FrameError::Truncated {
-                        got,
-                        want: head_len,
-                    })
-                };
+                return if got == 0 { Ok(None) } else { Err(FrameError::Truncated { got, want: head_len }) };
             }
             got += n;
         }
@@ -130,10 +115,7 @@ impl Framing {
         while filled < rest {
             let n = reader.read(&mut message[start + filled..]).await?;
             if n == 0 {
-                return Err(FrameError::Truncated {
-                    got: filled,
-                    want: rest,
-                });
+                return Err(FrameError::Truncated { got: filled, want: rest });
             }
             filled += n;
         }
@@ -141,23 +123,12 @@ impl Framing {
     }
 
     /// Writes one message with its framing (a length field must already be right in `message`).
-    pub async fn write<W: AsyncWrite + Unpin>(
-        &self,
-        writer: &mut W,
-        message: &[u8],
-    ) -> Result<(), FrameError> {
+    pub async fn write<W: AsyncWrite + Unpin>(&self, writer: &mut W, message: &[u8]) -> Result<(), FrameError> {
         if let Framing::LengthPrefix { width } = *self {
             let width = width as usize;
-            let max = if width >= 8 {
-                usize::MAX
-            } else {
-                (1usize << (8 * width)) - 1
-            };
+            let max = if width >= 8 { usize::MAX } else { (1usize << (8 * width)) - 1 };
             if message.len() > max {
-                return Err(FrameError::TooLarge {
-                    len: message.len(),
-                    max,
-                });
+                return Err(FrameError::TooLarge { len: message.len(), max });
             }
             let mut frame = Vec::with_capacity(width + message.len());
             frame.extend_from_slice(&(message.len() as u64).to_be_bytes()[8 - width..]);
@@ -180,9 +151,7 @@ fn parse_digits(field: &[u8], ebcdic: bool) -> Result<usize, FrameError> {
     field.iter().try_fold(0usize, |acc, &b| {
         let d = b.wrapping_sub(zero);
         if d > 9 {
-            return Err(FrameError::BadLength(format!(
-                "byte 0x{b:02X} is not a digit"
-            )));
+            return Err(FrameError::BadLength(format!("byte 0x{b:02X} is not a digit")));
         }
         acc.checked_mul(10)
             .and_then(|a| a.checked_add(d as usize))
@@ -217,33 +186,17 @@ mod tests {
         }
         let f = Framing::LengthPrefix { width: 4 };
         let lying = [0u8, 0, 0x10, 0];
-        assert!(matches!(
-            f.read(&mut &lying[..], 1024).await,
-            Err(FrameError::TooLarge {
-                len: 4096,
-                max: 1024
-            })
-        ));
+        assert!(matches!(f.read(&mut &lying[..], 1024).await, Err(FrameError::TooLarge { len: 4096, max: 1024 })));
         let short = [0u8, 0, 0, 9, b'a'];
-        assert!(matches!(
-            f.read(&mut &short[..], 1024).await,
-            Err(FrameError::Truncated { got: 1, want: 9 })
-        ));
+        assert!(matches!(f.read(&mut &short[..], 1024).await, Err(FrameError::Truncated { got: 1, want: 9 })));
         assert!(f.read(&mut &[][..], 1024).await.unwrap().is_none());
         let mut out = Vec::new();
-        assert!(Framing::LengthPrefix { width: 1 }
-            .write(&mut out, &[0u8; 300])
-            .await
-            .is_err());
+        assert!(Framing::LengthPrefix { width: 1 }.write(&mut out, &[0u8; 300]).await.is_err());
     }
 
     #[tokio::test]
     async fn length_field_in_ebcdic_header() {
-        let f = Framing::LengthField {
-            offset: 0,
-            len: 6,
-            ebcdic: true,
-        };
+        let f = Framing::LengthField { offset: 0, len: 6, ebcdic: true };
         let mut msg = vec![0x40u8; 12];
         assert!(write_digits(&mut msg[..6], 12, true));
         assert_eq!(&msg[..6], &[0xF0, 0xF0, 0xF0, 0xF0, 0xF1, 0xF2]);
@@ -254,16 +207,10 @@ mod tests {
         assert_eq!(f.read(&mut reader, 100).await.unwrap().unwrap(), msg);
         let mut bad = msg.clone();
         bad[2] = 0x40;
-        assert!(matches!(
-            f.read(&mut &bad[..], 100).await,
-            Err(FrameError::BadLength(_))
-        ));
+        assert!(matches!(f.read(&mut &bad[..], 100).await, Err(FrameError::BadLength(_))));
         let mut tiny = msg.clone();
         write_digits(&mut tiny[..6], 3, true);
-        assert!(matches!(
-            f.read(&mut &tiny[..], 100).await,
-            Err(FrameError::BadLength(_))
-        ));
+        assert!(matches!(f.read(&mut &tiny[..], 100).await, Err(FrameError::BadLength(_))));
         assert!(!write_digits(&mut [0u8; 2], 100, false));
     }
 }

@@ -32,9 +32,7 @@ pub enum Outcome {
 impl Gateway {
     /// A gateway serving `table`.
     pub fn new(table: RouteTable) -> Arc<Gateway> {
-        Arc::new(Gateway {
-            table: ArcSwap::from_pointee(table),
-        })
+        Arc::new(Gateway { table: ArcSwap::from_pointee(table) })
     }
 
     /// The current table.
@@ -51,30 +49,17 @@ impl Gateway {
     pub async fn handle(&self, message: Vec<u8>) -> Reply {
         let table = self.table.load_full();
         let op = table.header.operation(&message).ok();
-        let route_name = op
-            .as_deref()
-            .map(|o| table.decide(o).target.name.as_str())
-            .unwrap_or("-");
-        let span = info_span!(
-            "msg",
-            op = op.as_deref().unwrap_or("?"),
-            route = route_name,
-            generation = table.generation
-        );
+        let route_name = op.as_deref().map(|o| table.decide(o, &message).target.name.as_str()).unwrap_or("-");
+        let span =
+            info_span!("msg", op = op.as_deref().unwrap_or("?"), route = route_name, generation = table.generation);
         async {
             match self.serve(&table, &message).await {
                 Ok(bytes) => Reply { bytes, status: 200 },
                 Err(error) => {
                     let wire = error.wire();
                     warn!(code = wire.code, cause = wire.cause, %error, "error reply");
-                    let bytes =
-                        table
-                            .header
-                            .error_reply(&message, wire.code, &error.wire_message());
-                    Reply {
-                        bytes,
-                        status: wire.status,
-                    }
+                    let bytes = table.header.error_reply(&message, wire.code, &error.wire_message());
+                    Reply { bytes, status: wire.status }
                 }
             }
         }
@@ -85,45 +70,63 @@ impl Gateway {
     async fn serve(&self, table: &RouteTable, message: &[u8]) -> Result<Vec<u8>, GatewayError> {
         let max = table.limits.max_message_bytes;
         if message.len() > max {
-            return Err(GatewayError::TooLarge {
-                len: message.len(),
-                max,
-            });
+            return Err(GatewayError::TooLarge { len: message.len(), max });
         }
         let op = table.header.operation(message)?;
         table.header.check_length(message)?;
-        let decision = table.decide(&op);
+        let decision = table.decide(&op, message);
         let body = &message[table.header.size..];
-        if let Some(route) = decision.route {
-            if !route.enabled {
-                return Err(GatewayError::Disabled(op));
+        let Some(route) = decision.route else {
+            // No route: the default target, bytes untouched.
+            return self.call_bytes(decision.target, message, false).await;
+        };
+        if !route.enabled {
+            if let Some((code, text)) = &route.disabled_reply {
+                return Ok(table.header.error_reply(message, code, text));
             }
-            // A message that does not fit its layout never reaches an upstream.
-            if let Some(request) = &route.request {
-                validate(request, body)?;
-            }
+            return Err(GatewayError::Disabled(op));
+        }
+        // A message that does not fit its layout never reaches an upstream.
+        if let Some(request) = &route.request {
+            validate(request, body)?;
         }
         let message_id = table.header.message_id(message);
-        match &decision.target.upstream {
-            Upstream::Tcp(pool) => {
-                let read_only = decision.route.is_some_and(|r| r.read_only);
-                Ok(pool.call(message, read_only).await?)
+        let result = self.call(table, route, decision.target, &op, message, message_id.as_deref()).await;
+        match (result, &route.fallback) {
+            (Err(error), Some(fallback)) if route.read_only && !Arc::ptr_eq(fallback, decision.target) => {
+                warn!(%error, fallback = %fallback.name, "target failed; answering from the fallback");
+                self.call(table, route, fallback, &op, message, message_id.as_deref()).await
             }
+            (result, _) => result,
+        }
+    }
+
+    /// Sends one message to `target`: bytes as they are for legacy, translated for JSON.
+    async fn call(
+        &self,
+        table: &RouteTable,
+        route: &Route,
+        target: &UpstreamEntry,
+        op: &str,
+        message: &[u8],
+        message_id: Option<&str>,
+    ) -> Result<Vec<u8>, GatewayError> {
+        match &target.upstream {
+            Upstream::Json(_) => self.translate(table, route, target, op, message, message_id).await,
+            _ => self.call_bytes(target, message, route.read_only).await,
+        }
+    }
+
+    async fn call_bytes(
+        &self,
+        target: &UpstreamEntry,
+        message: &[u8],
+        read_only: bool,
+    ) -> Result<Vec<u8>, GatewayError> {
+        match &target.upstream {
+            Upstream::Tcp(pool) => Ok(pool.call(message, read_only).await?),
             Upstream::Http(http) => Ok(http.call(message).await?),
-            Upstream::Json(_) => {
-                let route = decision
-                    .route
-                    .ok_or_else(|| GatewayError::Disabled(op.clone()))?;
-                self.translate(
-                    table,
-                    route,
-                    decision.target,
-                    &op,
-                    message,
-                    message_id.as_deref(),
-                )
-                .await
-            }
+            Upstream::Json(_) => Err(GatewayError::Disabled(format!("(no route, and {} speaks JSON)", target.name))),
         }
     }
 
@@ -144,37 +147,22 @@ impl Gateway {
             return Err(GatewayError::Disabled(op.into()));
         };
         let header_json = decode_value(&table.header.codec, message).map_err(GatewayError::Body)?;
-        let request_json = decode_value(request_codec, &message[table.header.size..])
-            .map_err(GatewayError::Body)?;
-        let reply = service
-            .call(op, header_json.clone(), request_json, message_id, false)
-            .await?;
+        let request_json = decode_value(request_codec, &message[table.header.size..]).map_err(GatewayError::Body)?;
+        let reply = service.call(op, header_json.clone(), request_json, message_id, false).await?;
         debug!(has_body = reply.response.is_some(), "service replied");
-        encode_reply(
-            table,
-            response_codec,
-            header_json,
-            reply.header,
-            reply.response.as_ref(),
-        )
+        encode_reply(table, response_codec, header_json, reply.header, reply.response.as_ref())
     }
 }
 
 /// Checks that `body` decodes with `codec` (strict) without building anything.
 fn validate(codec: &Codec, body: &[u8]) -> Result<(), GatewayError> {
     let mut sink = crate::codec::json::NullSink;
-    codec
-        .plan()
-        .decode(body, &mut sink, &mut Scratch::default())
-        .map(|_| ())
-        .map_err(GatewayError::Body)
+    codec.plan().decode(body, &mut sink, &mut Scratch::default()).map(|_| ()).map_err(GatewayError::Body)
 }
 
 fn decode_value(codec: &Codec, bytes: &[u8]) -> Result<Value, crate::codec::DecodeError> {
     let mut builder = ValueBuilder::default();
-    codec
-        .plan()
-        .decode(bytes, &mut builder, &mut Scratch::default())?;
+    codec.plan().decode(bytes, &mut builder, &mut Scratch::default())?;
     Ok(builder.finish())
 }
 
@@ -192,11 +180,9 @@ pub fn encode_reply(
             if h.contains_key(&k) {
                 h.insert(k, v);
             } else {
-                return Err(GatewayError::ReplyEncode(
-                    crate::codec::EncodeError::Missing {
-                        path: format!("header {k} (not a header field)"),
-                    },
-                ));
+                return Err(GatewayError::ReplyEncode(crate::codec::EncodeError::Missing {
+                    path: format!("header {k} (not a header field)"),
+                }));
             }
         }
         // The length is computed below; any value that fits will do for now.
@@ -204,16 +190,10 @@ pub fn encode_reply(
             h.insert(len_field.to_string(), Value::from(0));
         }
     }
-    let mut reply = table
-        .header
-        .codec
-        .encode_json(&header)
-        .map_err(GatewayError::ReplyEncode)?;
+    let mut reply = table.header.codec.encode_json(&header).map_err(GatewayError::ReplyEncode)?;
     if let Some(body) = body {
         let mut encoded = Vec::with_capacity(response.max_size());
-        response
-            .encode_json_into(body, &mut encoded)
-            .map_err(GatewayError::ReplyEncode)?;
+        response.encode_json_into(body, &mut encoded).map_err(GatewayError::ReplyEncode)?;
         reply.extend_from_slice(&encoded);
     }
     table.header.set_length(&mut reply);

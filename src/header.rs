@@ -65,6 +65,10 @@ pub struct HeaderLayout {
     length: Option<HeaderField>,
     message_id: Option<HeaderField>,
     options: CodecOptions,
+    /// A valid header with every field blank (spaces, zeros).
+    blank: Vec<u8>,
+    /// The header's fields (none of the header may be a table).
+    fields: Vec<Leaf>,
 }
 
 /// Names of the header fields the gateway uses.
@@ -83,17 +87,11 @@ pub struct HeaderNames<'a> {
 
 impl HeaderLayout {
     /// Compiles the header record; errors name the missing field.
-    pub fn new(
-        record: &Record,
-        options: CodecOptions,
-        names: &HeaderNames,
-    ) -> Result<HeaderLayout, String> {
+    pub fn new(record: &Record, options: CodecOptions, names: &HeaderNames) -> Result<HeaderLayout, String> {
         let codec = Codec::new(record, options).map_err(|e| e.to_string())?;
         let find = |name: &str| -> Result<HeaderField, String> {
-            let leaf: &Leaf = codec
-                .plan()
-                .field(name)
-                .ok_or_else(|| format!("header record {} has no field {name}", record.name))?;
+            let leaf: &Leaf =
+                codec.plan().field(name).ok_or_else(|| format!("header record {} has no field {name}", record.name))?;
             Ok(HeaderField {
                 name: leaf.name.to_string(),
                 offset: leaf.offset as usize,
@@ -101,11 +99,7 @@ impl HeaderLayout {
                 kind: leaf.kind,
             })
         };
-        let operation = names
-            .operation
-            .iter()
-            .map(|n| find(n))
-            .collect::<Result<Vec<_>, _>>()?;
+        let operation = names.operation.iter().map(|n| find(n)).collect::<Result<Vec<_>, _>>()?;
         if operation.is_empty() {
             return Err("[header] operation names no field".into());
         }
@@ -119,14 +113,25 @@ impl HeaderLayout {
         let length = names.length.map(find).transpose()?;
         if let Some(f) = &length {
             if !matches!(f.kind, LeafKind::Zoned { .. }) {
-                return Err(format!(
-                    "{} must be a PIC 9 DISPLAY field to hold a length",
-                    f.name
-                ));
+                return Err(format!("{} must be a PIC 9 DISPLAY field to hold a length", f.name));
             }
         }
         let message_id = names.message_id.map(find).transpose()?;
         let size = codec.max_size();
+        let blank =
+            codec.encode_json(&codec.plan().blank_json()).map_err(|e| format!("header {}: {e}", record.name))?;
+        let fields: Vec<Leaf> = codec
+            .plan()
+            .ops
+            .iter()
+            .filter_map(|op| match op {
+                crate::codec::plan::Op::Leaf { leaf, .. } => Some(leaf.clone()),
+                _ => None,
+            })
+            .collect();
+        if codec.plan().ops.iter().any(|op| matches!(op, crate::codec::plan::Op::Array { .. })) {
+            return Err(format!("header {} has a table (OCCURS); a common header must be fixed", record.name));
+        }
         Ok(HeaderLayout {
             codec,
             size,
@@ -136,6 +141,8 @@ impl HeaderLayout {
             length,
             message_id,
             options,
+            blank,
+            fields,
         })
     }
 
@@ -154,18 +161,11 @@ impl HeaderLayout {
     /// The operation key: the operation fields' trimmed values joined by `.`.
     pub fn operation(&self, message: &[u8]) -> Result<String, HeaderError> {
         if message.len() < self.size {
-            return Err(HeaderError::Short {
-                len: message.len(),
-                need: self.size,
-            });
+            return Err(HeaderError::Short { len: message.len(), need: self.size });
         }
         let mut key = String::new();
         for (i, f) in self.operation.iter().enumerate() {
-            let v = self
-                .text(message, f)
-                .ok_or_else(|| HeaderError::Unreadable {
-                    field: f.name.clone(),
-                })?;
+            let v = self.text(message, f).ok_or_else(|| HeaderError::Unreadable { field: f.name.clone() })?;
             if i > 0 {
                 key.push('.');
             }
@@ -184,11 +184,7 @@ impl HeaderLayout {
         let Some(f) = &self.length else { return Ok(()) };
         let stated = self.text(message, f).unwrap_or_default();
         if stated.parse::<usize>().ok() != Some(message.len()) {
-            return Err(HeaderError::LengthMismatch {
-                field: f.name.clone(),
-                stated,
-                actual: message.len(),
-            });
+            return Err(HeaderError::LengthMismatch { field: f.name.clone(), stated, actual: message.len() });
         }
         Ok(())
     }
@@ -212,10 +208,7 @@ impl HeaderLayout {
     pub fn set_response(&self, message: &mut [u8], code: &str, text: &str) {
         for (f, value) in [(&self.response_code, code), (&self.response_message, text)] {
             if let Some(dst) = message.get_mut(f.offset..f.offset + f.len) {
-                let _ = self
-                    .options
-                    .codepage
-                    .encode_into(value, dst, Overflow::Truncate);
+                let _ = self.options.codepage.encode_into(value, dst, Overflow::Truncate);
             }
         }
     }
@@ -225,12 +218,25 @@ impl HeaderLayout {
         self.text(message, &self.response_code)
     }
 
-    /// An error reply: the request's header (padded with spaces if the request was shorter)
-    /// with the code and message set and the length field right.
+    /// An error reply: the request's header with the code and message set and the length
+    /// field right. Fields of the request that are missing or unreadable (a short or garbled
+    /// message) are left blank, so the reply itself always decodes.
     pub fn error_reply(&self, request: &[u8], code: &str, text: &str) -> Vec<u8> {
-        let mut reply = vec![self.options.codepage.space(); self.size];
-        let n = request.len().min(self.size);
-        reply[..n].copy_from_slice(&request[..n]);
+        let mut reply = self.blank.clone();
+        for leaf in &self.fields {
+            let (at, len) = (leaf.offset as usize, leaf.len as usize);
+            let Some(src) = request.get(at..at + len) else { continue };
+            let readable = match leaf.kind {
+                LeafKind::Text { .. } => {
+                    let mut scratch = String::new();
+                    self.options.codepage.decode_into(src, &mut scratch).is_ok()
+                }
+                kind => decode_number(kind, src, self.options.codepage).is_ok(),
+            };
+            if readable {
+                reply[at..at + len].copy_from_slice(src);
+            }
+        }
         self.set_response(&mut reply, code, text);
         self.set_length(&mut reply);
         reply

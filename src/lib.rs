@@ -16,6 +16,7 @@
 //! The pure core is [`copybook`] (text → layout) and [`codec`] (layout + bytes ⇄ values/JSON);
 //! it does no I/O. [`sim`] holds the demo's simulated host and new service.
 
+pub mod admin;
 pub mod cli;
 pub mod codec;
 pub mod config;

@@ -67,20 +67,13 @@ impl GatewayError {
             GatewayError::Upstream(UpstreamError::Connect { .. } | UpstreamError::Io { .. }) => {
                 ("FC10", 502, "unavailable")
             }
-            GatewayError::Upstream(UpstreamError::Status { .. }) => {
-                ("FC13", 502, "upstream_status")
+            GatewayError::Upstream(UpstreamError::Status { .. }) => ("FC13", 502, "upstream_status"),
+            GatewayError::Upstream(UpstreamError::BadReply { .. }) | GatewayError::ReplyEncode(_) => {
+                ("FC12", 502, "bad_reply")
             }
-            GatewayError::Upstream(UpstreamError::BadReply { .. })
-            | GatewayError::ReplyEncode(_) => ("FC12", 502, "bad_reply"),
-            GatewayError::Upstream(UpstreamError::Busy { .. }) | GatewayError::Busy => {
-                ("FC20", 503, "busy")
-            }
+            GatewayError::Upstream(UpstreamError::Busy { .. }) | GatewayError::Busy => ("FC20", 503, "busy"),
         };
-        WireError {
-            code,
-            status,
-            cause,
-        }
+        WireError { code, status, cause }
     }
 
     /// The message written into the header's response-message field.

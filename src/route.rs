@@ -36,6 +36,54 @@ pub struct Route {
     pub read_only: bool,
     /// `false` answers with an error reply.
     pub enabled: bool,
+    /// A sticky share of traffic sent elsewhere.
+    pub canary: Option<Canary>,
+    /// Who answers a read-only operation when its target fails.
+    pub fallback: Option<Arc<UpstreamEntry>>,
+    /// The reply while disabled: (code, message).
+    pub disabled_reply: Option<(String, String)>,
+}
+
+impl Route {
+    /// The canary percentage as written in routes.toml, if any.
+    pub fn file_canary_percent(&self, table: &RouteTable) -> Option<f64> {
+        table.file.routes.get(&self.op).and_then(|r| r.canary.as_ref()).map(|c| c.percent)
+    }
+}
+
+/// A canary: `threshold` of every 10,000 hash buckets go to `to`.
+pub struct Canary {
+    /// Who receives the share.
+    pub to: Arc<UpstreamEntry>,
+    /// Buckets (of 10,000) that go to `to`: percent × 100.
+    pub threshold: u32,
+    /// Where the sticky value is in the message.
+    pub sticky: StickyField,
+}
+
+/// Where a sticky field's bytes are: absolute offset and length in the message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StickyField {
+    /// Offset from the start of the message.
+    pub offset: usize,
+    /// Length in bytes.
+    pub len: usize,
+}
+
+/// Number of hash buckets a canary percentage is cut from.
+pub const BUCKETS: u32 = 10_000;
+
+/// The bucket (0..10,000) of a sticky value: FNV-1a of the operation and the field's bytes
+/// without trailing spaces or NULs. A customer keeps their bucket, so raising the percentage
+/// only ever adds customers to the canary.
+pub fn bucket(op: &str, value: &[u8]) -> u32 {
+    let end = value.iter().rposition(|&b| !matches!(b, 0x40 | 0x20 | 0x00)).map_or(0, |p| p + 1);
+    let mut h = 0xcbf29ce484222325u64;
+    for &b in op.as_bytes().iter().chain([0u8].iter()).chain(value[..end].iter()) {
+        h = (h ^ b as u64).wrapping_mul(0x100000001b3);
+    }
+    // Fold the high bits in: FNV's low bits alone are weak for short keys.
+    ((h ^ (h >> 32)) % BUCKETS as u64) as u32
 }
 
 /// One immutable snapshot of the configuration.
@@ -68,20 +116,22 @@ pub struct Decision<'t> {
     pub route: Option<&'t Route>,
     /// Who serves it.
     pub target: &'t Arc<UpstreamEntry>,
+    /// It was sent by a canary's share.
+    pub canary: bool,
 }
 
 impl RouteTable {
-    /// Decides who serves operation `op`.
-    pub fn decide(&self, op: &str) -> Decision<'_> {
-        match self.routes.get(op) {
-            Some(route) => Decision {
-                route: Some(route),
-                target: &route.target,
-            },
-            None => Decision {
-                route: None,
-                target: &self.default_target,
-            },
+    /// Decides who serves operation `op` for `message`.
+    pub fn decide(&self, op: &str, message: &[u8]) -> Decision<'_> {
+        let Some(route) = self.routes.get(op) else {
+            return Decision { route: None, target: &self.default_target, canary: false };
+        };
+        if let Some(c) = &route.canary {
+            let value = message.get(c.sticky.offset..c.sticky.offset + c.sticky.len).unwrap_or_default();
+            if bucket(op, value) < c.threshold {
+                return Decision { route: Some(route), target: &c.to, canary: true };
+            }
         }
+        Decision { route: Some(route), target: &route.target, canary: false }
     }
 }

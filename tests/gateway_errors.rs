@@ -32,7 +32,7 @@ async fn malformed_and_oversized_messages_never_reach_the_host() {
     assert!(m.starts_with("MALFORMED"), "{m}");
 
     let mut wrong_len = good.clone();
-    wrong_len[5] = 0xF1;
+    wrong_len[4] = 0xF9; // HDR-MSG-LEN says 191, the message has 101 bytes
     expect_error(&gw, &wrong_len, 400, "FC01").await;
 
     // XFER with invalid packed data in AMOUNT: the body does not fit its copybook.
@@ -56,7 +56,8 @@ async fn malformed_and_oversized_messages_never_reach_the_host() {
 async fn disabled_operation_answers_with_its_error() {
     let host = FakeHost::start(HostScript::Reply(vec![0x40; 85])).await;
     let up = Upstreams { legacy: host.addr.to_string(), accounts: "http://127.0.0.1:9/ops".into() };
-    let toml = routes_toml(&up, "legacy", "legacy", "").replace("read_only = true\n\n[routes.TXNHIST]", "read_only = true\nenabled = false\n\n[routes.TXNHIST]");
+    let toml = routes_toml(&up, "legacy", "legacy", "")
+        .replace("read_only = true\n\n[routes.TXNHIST]", "read_only = true\nenabled = false\n\n[routes.TXNHIST]");
     let gw = Gateway::start(&toml).await;
     expect_error(&gw, &gw.request("ACCTINQ", req()), 503, "FC04").await;
     assert_eq!(host.count(), 0);
@@ -68,7 +69,9 @@ async fn host_down_silent_or_broken_gives_its_error_in_time() {
     let silent = FakeHost::start(HostScript::Silent).await;
     let closing = FakeHost::start(HostScript::Close).await;
     let truncated = FakeHost::start(HostScript::Truncated).await;
-    for (addr, status, code) in [(dead, 502, "FC10"), (silent.addr, 504, "FC11"), (closing.addr, 502, "FC10"), (truncated.addr, 502, "FC10")] {
+    for (addr, status, code) in
+        [(dead, 502, "FC10"), (silent.addr, 504, "FC11"), (closing.addr, 502, "FC10"), (truncated.addr, 502, "FC10")]
+    {
         let up = Upstreams { legacy: addr.to_string(), accounts: "http://127.0.0.1:9/ops".into() };
         let gw = Gateway::start(&routes_toml(&up, "legacy", "legacy", "")).await;
         let started = std::time::Instant::now();
@@ -84,8 +87,16 @@ async fn new_service_failures_are_reported_not_guessed() {
         (500, "{}", "FC13"),
         (200, "not json", "FC12"),
         (200, r#"{"response": {"ACCT-NO": "1"}}"#, "FC12"),
-        (200, r#"{"response": {"ACCT-NO":"1","CUST-NAME":"X","ACCT-STATUS":"A","BALANCE":1e20,"AVAIL-BAL":0,"INT-RATE":0,"LAST-TXN-DATE":0}}"#, "FC12"),
-        (200, r#"{"response": {"ACCT-NO":"1","CUST-NAME":"X","ACCT-STATUS":"A","BALANCE":1.234,"AVAIL-BAL":0,"INT-RATE":0,"LAST-TXN-DATE":0}}"#, "FC12"),
+        (
+            200,
+            r#"{"response": {"ACCT-NO":"1","CUST-NAME":"X","ACCT-STATUS":"A","BALANCE":1e20,"AVAIL-BAL":0,"INT-RATE":0,"LAST-TXN-DATE":0}}"#,
+            "FC12",
+        ),
+        (
+            200,
+            r#"{"response": {"ACCT-NO":"1","CUST-NAME":"X","ACCT-STATUS":"A","BALANCE":1.234,"AVAIL-BAL":0,"INT-RATE":0,"LAST-TXN-DATE":0}}"#,
+            "FC12",
+        ),
     ] {
         let service = fake_service(status, body).await;
         let up = Upstreams { legacy: dead_address().await.to_string(), accounts: format!("http://{service}/ops") };
@@ -93,7 +104,10 @@ async fn new_service_failures_are_reported_not_guessed() {
         let m = expect_error(&gw, &gw.request("ACCTINQ", req()), 502, code).await;
         assert!(!m.is_empty());
     }
-    let up = Upstreams { legacy: dead_address().await.to_string(), accounts: format!("http://{}/ops", dead_address().await) };
+    let up = Upstreams {
+        legacy: dead_address().await.to_string(),
+        accounts: format!("http://{}/ops", dead_address().await),
+    };
     let gw = Gateway::start(&routes_toml(&up, "accounts", "legacy", "")).await;
     expect_error(&gw, &gw.request("ACCTINQ", req()), 502, "FC10").await;
 }

@@ -16,21 +16,13 @@ const PROGRESS_THRESHOLD: usize = 4 << 20;
 fn load_copybook(path: &Path) -> Result<Copybook, CliError> {
     let copybook = copybook::load(path).map_err(|e| CliError::config(e.to_string()))?;
     if copybook.records.is_empty() {
-        return Err(CliError::config(format!(
-            "{}: no records (01 or 77 items) found",
-            path.display()
-        )));
+        return Err(CliError::config(format!("{}: no records (01 or 77 items) found", path.display())));
     }
     Ok(copybook)
 }
 
 fn record_names(copybook: &Copybook) -> String {
-    copybook
-        .records
-        .iter()
-        .map(|r| r.name.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
+    copybook.records.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ")
 }
 
 /// `ficus layout`.
@@ -38,27 +30,16 @@ pub fn layout(path: &Path, record: Option<&str>, json: bool) -> Result<(), CliEr
     let copybook = load_copybook(path)?;
     let records: Vec<_> = match record {
         Some(name) => vec![copybook.record(Some(name)).ok_or_else(|| {
-            CliError::config(format!(
-                "no record {name} in {} (it has: {})",
-                path.display(),
-                record_names(&copybook)
-            ))
+            CliError::config(format!("no record {name} in {} (it has: {})", path.display(), record_names(&copybook)))
         })?],
         None => copybook.records.iter().collect(),
     };
     let mut out = std::io::stdout().lock();
     let written = if json {
-        let value =
-            serde_json::Value::Array(records.iter().map(|r| listing::listing_json(r)).collect());
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&value).unwrap_or_default()
-        )
+        let value = serde_json::Value::Array(records.iter().map(|r| listing::listing_json(r)).collect());
+        writeln!(out, "{}", serde_json::to_string_pretty(&value).unwrap_or_default())
     } else {
-        records
-            .iter()
-            .try_for_each(|r| write!(out, "{}", listing::listing(r)))
+        records.iter().try_for_each(|r| write!(out, "{}", listing::listing(r)))
     };
     written.map_err(|e| CliError::runtime(format!("writing output: {e}")))
 }
@@ -73,8 +54,7 @@ fn codec(args: &CodecArgs, lenient: bool) -> Result<Codec, CliError> {
             record_names(&copybook)
         ))
     })?;
-    let codepage =
-        CodePage::from_name(&args.codepage).map_err(|e| CliError::config(e.to_string()))?;
+    let codepage = CodePage::from_name(&args.codepage).map_err(|e| CliError::config(e.to_string()))?;
     let sign_style = match (codepage.is_ebcdic(), args.sign_style) {
         (true, _) => SignStyle::Ebcdic,
         (false, SignStyleArg::Ibm) => SignStyle::AsciiIbm,
@@ -92,9 +72,9 @@ fn codec(args: &CodecArgs, lenient: bool) -> Result<Codec, CliError> {
             FloatArg::Ieee => FloatFormat::IeeeBig,
         },
         lenient,
+        trunc_bin: args.trunc_bin,
     };
-    Codec::new(record, options)
-        .map_err(|e| CliError::config(format!("{}: {e}", args.copybook.display())))
+    Codec::new(record, options).map_err(|e| CliError::config(format!("{}: {e}", args.copybook.display())))
 }
 
 fn read_input(args: &CodecArgs) -> Result<Vec<u8>, CliError> {
@@ -103,10 +83,7 @@ fn read_input(args: &CodecArgs) -> Result<Vec<u8>, CliError> {
         Some(path) => std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)),
         None => std::io::stdin().lock().read_to_end(&mut bytes),
     };
-    let name = args
-        .input
-        .as_ref()
-        .map_or("standard input".to_string(), |p| p.display().to_string());
+    let name = args.input.as_ref().map_or("standard input".to_string(), |p| p.display().to_string());
     result.map_err(|e| CliError::runtime(format!("reading {name}: {e}")))?;
     Ok(bytes)
 }
@@ -124,12 +101,9 @@ pub fn decode(args: &CodecArgs, lenient: bool) -> Result<(), CliError> {
         line.clear();
         let len = codec
             .decode_json_text(&bytes[at..], &mut line, &mut scratch)
-            .map_err(|e| {
-                CliError::runtime(format!("record {} (input byte {at}): {e}", index + 1))
-            })?;
+            .map_err(|e| CliError::runtime(format!("record {} (input byte {at}): {e}", index + 1)))?;
         line.push('\n');
-        out.write_all(line.as_bytes())
-            .map_err(|e| CliError::runtime(format!("writing output: {e}")))?;
+        out.write_all(line.as_bytes()).map_err(|e| CliError::runtime(format!("writing output: {e}")))?;
         if len == 0 {
             break;
         }
@@ -142,8 +116,7 @@ pub fn decode(args: &CodecArgs, lenient: bool) -> Result<(), CliError> {
     if let Some(p) = progress {
         p.finish_and_clear();
     }
-    out.flush()
-        .map_err(|e| CliError::runtime(format!("writing output: {e}")))
+    out.flush().map_err(|e| CliError::runtime(format!("writing output: {e}")))
 }
 
 /// `ficus encode`: one record per JSON line of the input.
@@ -157,21 +130,17 @@ pub fn encode(args: &CodecArgs) -> Result<(), CliError> {
         if line.trim().is_empty() {
             continue;
         }
-        let value: serde_json::Value = serde_json::from_str(&line)
-            .map_err(|e| CliError::runtime(format!("line {}: not JSON: {e}", index + 1)))?;
+        let value: serde_json::Value =
+            serde_json::from_str(&line).map_err(|e| CliError::runtime(format!("line {}: not JSON: {e}", index + 1)))?;
         codec
             .encode_json_into(&value, &mut record)
             .map_err(|e| CliError::runtime(format!("line {}: {e}", index + 1)))?;
-        out.write_all(&record)
-            .map_err(|e| CliError::runtime(format!("writing output: {e}")))?;
+        out.write_all(&record).map_err(|e| CliError::runtime(format!("writing output: {e}")))?;
     }
-    out.flush()
-        .map_err(|e| CliError::runtime(format!("writing output: {e}")))
+    out.flush().map_err(|e| CliError::runtime(format!("writing output: {e}")))
 }
 
 fn progress_style() -> indicatif::ProgressStyle {
-    indicatif::ProgressStyle::with_template(
-        "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-    )
-    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+    indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
 }

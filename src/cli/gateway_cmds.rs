@@ -11,16 +11,14 @@ fn load(path: &Path) -> Result<RouteTable, CliError> {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
-    tokio::runtime::Runtime::new()
-        .map_err(|e| CliError::runtime(format!("cannot start the runtime: {e}")))
+    tokio::runtime::Runtime::new().map_err(|e| CliError::runtime(format!("cannot start the runtime: {e}")))
 }
 
 /// Waits for Ctrl-C or SIGTERM.
 async fn wait_for_stop() {
     #[cfg(unix)]
     {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
@@ -43,17 +41,9 @@ pub fn check(path: &Path) -> Result<(), CliError> {
     let mut ops: Vec<_> = table.routes.values().collect();
     ops.sort_by(|a, b| a.op.cmp(&b.op));
     for r in ops {
-        let flags = [
-            (!r.enabled).then_some("DISABLED"),
-            r.read_only.then_some("read-only"),
-        ];
+        let flags = [(!r.enabled).then_some("DISABLED"), r.read_only.then_some("read-only")];
         let flags: Vec<_> = flags.into_iter().flatten().collect();
-        println!(
-            "  {:<10} → {:<10} {}",
-            r.op,
-            r.target.name,
-            flags.join(", ")
-        );
+        println!("  {:<10} → {:<10} {}", r.op, r.target.name, flags.join(", "));
     }
     println!("  (anything else) → {}", table.default_target.name);
     Ok(())
@@ -133,19 +123,12 @@ pub struct SendArgs {
 }
 
 /// Builds the fixed-width request for `args` from the table's copybooks.
-pub fn build_request(
-    table: &RouteTable,
-    op: &str,
-    body: &Value,
-    header_overrides: &Value,
-) -> Result<Vec<u8>, String> {
-    let route = table.routes.get(op).ok_or_else(|| {
-        format!("no route for {op} in routes.toml, so no request layout to encode with")
-    })?;
-    let request = route
-        .request
-        .as_ref()
-        .ok_or_else(|| format!("route {op} has no request layout"))?;
+pub fn build_request(table: &RouteTable, op: &str, body: &Value, header_overrides: &Value) -> Result<Vec<u8>, String> {
+    let route = table
+        .routes
+        .get(op)
+        .ok_or_else(|| format!("no route for {op} in routes.toml, so no request layout to encode with"))?;
+    let request = route.request.as_ref().ok_or_else(|| format!("route {op} has no request layout"))?;
     let mut header = table.header.codec.plan().blank_json();
     if let (Value::Object(h), Some(first)) = (&mut header, table.file.header.operation.first()) {
         h.insert(first.clone(), Value::from(op));
@@ -161,34 +144,21 @@ pub fn build_request(
             }
         }
     }
-    let mut bytes = table
-        .header
-        .codec
-        .encode_json(&header)
-        .map_err(|e| format!("header: {e}"))?;
-    bytes.extend(
-        request
-            .encode_json(body)
-            .map_err(|e| format!("body: {e}"))?,
-    );
+    let mut bytes = table.header.codec.encode_json(&header).map_err(|e| format!("header: {e}"))?;
+    bytes.extend(request.encode_json(body).map_err(|e| format!("body: {e}"))?);
     table.header.set_length(&mut bytes);
     Ok(bytes)
 }
 
 /// Decodes a reply into `{"header": .., "response": ..}` (response absent if header-only).
 pub fn decode_reply(table: &RouteTable, op: &str, reply: &[u8]) -> Value {
-    let header = table
-        .header
-        .codec
-        .decode_json(reply)
-        .map(|(v, _)| v)
-        .unwrap_or_else(|e| json!({ "error": e.to_string() }));
+    let header =
+        table.header.codec.decode_json(reply).map(|(v, _)| v).unwrap_or_else(|e| json!({ "error": e.to_string() }));
     let body = reply.get(table.header.size..).unwrap_or_default();
     let response = match table.routes.get(op).and_then(|r| r.response.as_ref()) {
-        Some(codec) if !body.is_empty() => codec
-            .decode_json(body)
-            .map(|(v, _)| v)
-            .unwrap_or_else(|e| json!({ "error": e.to_string() })),
+        Some(codec) if !body.is_empty() => {
+            codec.decode_json(body).map(|(v, _)| v).unwrap_or_else(|e| json!({ "error": e.to_string() }))
+        }
         _ => Value::Null,
     };
     json!({ "header": header, "response": response })
@@ -197,11 +167,10 @@ pub fn decode_reply(table: &RouteTable, op: &str, reply: &[u8]) -> Value {
 /// `ficus send`.
 pub fn send(args: SendArgs) -> Result<(), CliError> {
     let table = load(&args.config)?;
-    let body: Value = serde_json::from_str(&args.body)
-        .map_err(|e| CliError::runtime(format!("body is not JSON: {e}")))?;
+    let body: Value =
+        serde_json::from_str(&args.body).map_err(|e| CliError::runtime(format!("body is not JSON: {e}")))?;
     let overrides: Value = match &args.header {
-        Some(h) => serde_json::from_str(h)
-            .map_err(|e| CliError::runtime(format!("--header is not JSON: {e}")))?,
+        Some(h) => serde_json::from_str(h).map_err(|e| CliError::runtime(format!("--header is not JSON: {e}")))?,
         None => Value::Null,
     };
     let request = build_request(&table, &args.op, &body, &overrides).map_err(CliError::runtime)?;
@@ -215,16 +184,9 @@ pub fn send(args: SendArgs) -> Result<(), CliError> {
             let mut conn = tokio::net::TcpStream::connect(&addr)
                 .await
                 .map_err(|e| CliError::runtime(format!("connecting to {addr}: {e}")))?;
-            table
-                .tcp_framing
-                .write(&mut conn, &request)
-                .await
-                .map_err(|e| CliError::runtime(e.to_string()))?;
-            let reply = table
-                .tcp_framing
-                .read(&mut conn, 1 << 20)
-                .await
-                .map_err(|e| CliError::runtime(e.to_string()))?;
+            table.tcp_framing.write(&mut conn, &request).await.map_err(|e| CliError::runtime(e.to_string()))?;
+            let reply =
+                table.tcp_framing.read(&mut conn, 1 << 20).await.map_err(|e| CliError::runtime(e.to_string()))?;
             Ok::<_, CliError>((None, reply.unwrap_or_default()))
         } else {
             let addr = args
@@ -232,19 +194,14 @@ pub fn send(args: SendArgs) -> Result<(), CliError> {
                 .clone()
                 .or(table.file.gateway.listen_http.clone())
                 .ok_or_else(|| CliError::runtime("no HTTP address"))?;
-            let url = if addr.starts_with("http://") {
-                addr
-            } else {
-                format!("http://{addr}/")
-            };
+            let url = if addr.starts_with("http://") { addr } else { format!("http://{addr}/") };
             let limits = crate::upstream::Limits {
                 timeout: std::time::Duration::from_secs(10),
                 connect_timeout: std::time::Duration::from_secs(2),
                 max_connections: 1,
                 max_reply_bytes: 1 << 20,
             };
-            let client = crate::upstream::http::HttpClient::new("gateway", &url, limits)
-                .map_err(CliError::runtime)?;
+            let client = crate::upstream::http::HttpClient::new("gateway", &url, limits).map_err(CliError::runtime)?;
             let (status, body) = client
                 .post(request.clone().into(), "application/octet-stream", &[])
                 .await
@@ -258,20 +215,10 @@ pub fn send(args: SendArgs) -> Result<(), CliError> {
     } else {
         eprintln!("{} bytes", reply.len());
     }
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&decoded).unwrap_or_default()
-    );
+    println!("{}", serde_json::to_string_pretty(&decoded).unwrap_or_default());
     if args.hex {
         for chunk in reply.chunks(32) {
-            eprintln!(
-                "{}",
-                chunk
-                    .iter()
-                    .map(|b| format!("{b:02X}"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            );
+            eprintln!("{}", chunk.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" "));
         }
     }
     Ok(())

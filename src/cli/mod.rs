@@ -144,6 +144,10 @@ pub struct CodecArgs {
     /// Input file (default: standard input).
     #[arg(long)]
     pub input: Option<PathBuf>,
+    /// Binary fields may hold any value their bytes can (IBM TRUNC(BIN)); by default encode
+    /// refuses values with more digits than the picture (TRUNC(STD)).
+    #[arg(long)]
+    pub trunc_bin: bool,
 }
 
 /// `--sign-style`.
@@ -176,33 +180,15 @@ pub enum FloatArg {
 /// Runs the parsed command; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
-        Command::Layout {
-            copybook,
-            record,
-            json,
-        } => codec_cmds::layout(&copybook, record.as_deref(), json),
+        Command::Layout { copybook, record, json } => codec_cmds::layout(&copybook, record.as_deref(), json),
         Command::Decode { codec, lenient } => codec_cmds::decode(&codec, lenient),
         Command::Encode { codec } => codec_cmds::encode(&codec),
         Command::Check { config } => gateway_cmds::check(&config),
         Command::Serve { config } => gateway_cmds::serve(&config),
         Command::Demo { config } => gateway_cmds::demo(config),
-        Command::Send {
-            config,
-            tcp,
-            to,
-            header,
-            hex,
-            op,
-            body,
-        } => gateway_cmds::send(gateway_cmds::SendArgs {
-            config,
-            tcp,
-            to,
-            op,
-            body,
-            header,
-            hex,
-        }),
+        Command::Send { config, tcp, to, header, hex, op, body } => {
+            gateway_cmds::send(gateway_cmds::SendArgs { config, tcp, to, op, body, header, hex })
+        }
     };
     match result {
         Ok(()) => 0,
@@ -225,16 +211,10 @@ pub struct CliError {
 impl CliError {
     /// A runtime failure (exit 1).
     pub fn runtime(message: impl Into<String>) -> Self {
-        CliError {
-            code: 1,
-            message: message.into(),
-        }
+        CliError { code: 1, message: message.into() }
     }
     /// An invalid configuration or copybook (exit 64).
     pub fn config(message: impl Into<String>) -> Self {
-        CliError {
-            code: EXIT_CONFIG,
-            message: message.into(),
-        }
+        CliError { code: EXIT_CONFIG, message: message.into() }
     }
 }

@@ -3,9 +3,85 @@
 //! A [`Decimal`] is `(-1)^negative × coefficient × 10^-scale` with a `u128` coefficient, enough
 //! for 38 significant digits (COBOL's limit is 31). It parses JSON number text (including
 //! exponents) and prints exactly, keeping the scale's trailing zeros. It does not round.
+//!
+//! This file also holds the digit helpers the field formats share (powers of ten, digit
+//! counting, fixed-width digit writing), so every format formats numbers the same way.
 
+use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
+
+/// Most significant digits a [`Decimal`] carries (parse and rescale stop here).
+pub const MAX_DIGITS: u32 = 38;
+
+/// Largest `|scale|` that [`Decimal::from_str`] accepts, so `1e-999999999` cannot make
+/// `Display` write a gigabyte of zeros.
+pub const MAX_SCALE: i32 = 1000;
+
+/// Longest input kept in a [`DecimalError::Syntax`] (the rest is cut), so errors stay small.
+const MAX_ERROR_TEXT: usize = 64;
+
+/// `POW10[i] == 10^i` for `i` in `0..=38`.
+pub const POW10: [u128; 39] = {
+    let mut t = [1u128; 39];
+    let mut i = 1;
+    while i < 39 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// `10^19`, the largest power of ten in a `u64`.
+pub(crate) const TEN19: u128 = 10_000_000_000_000_000_000;
+
+/// The largest coefficient with [`MAX_DIGITS`] digits.
+const MAX_COEFFICIENT: u128 = POW10[38] - 1;
+
+/// `"00" "01" .. "99"`: two ASCII digits per entry.
+const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// Significant digits of `v` (0 for zero).
+pub fn count_digits(v: u128) -> u32 {
+    match u64::try_from(v) {
+        Ok(small) => small.checked_ilog10().map_or(0, |l| l + 1),
+        Err(_) => v.ilog10() + 1,
+    }
+}
+
+/// Writes `v` as exactly `dst.len()` ASCII digits, right-aligned with leading zeros.
+/// Digits that do not fit are dropped: callers check the size first.
+pub fn fill_digits(v: u128, dst: &mut [u8]) {
+    if let Ok(small) = u64::try_from(v) {
+        return fill_u64(small, dst);
+    }
+    // Only values beyond u64 pay for u128 division: one split per 19 digits.
+    let split = dst.len().saturating_sub(19);
+    let (hi, lo) = dst.split_at_mut(split);
+    fill_u64((v % TEN19) as u64, lo);
+    fill_digits(v / TEN19, hi);
+}
+
+/// [`fill_digits`] for a `u64`: four digits per division.
+fn fill_u64(mut v: u64, dst: &mut [u8]) {
+    let mut i = dst.len();
+    while i >= 4 {
+        let r = (v % 10_000) as usize;
+        v /= 10_000;
+        let (a, b) = (r / 100 * 2, r % 100 * 2);
+        dst[i - 4..i].copy_from_slice(&[PAIRS[a], PAIRS[a + 1], PAIRS[b], PAIRS[b + 1]]);
+        i -= 4;
+    }
+    while i > 0 {
+        dst[i - 1] = b'0' + (v % 10) as u8;
+        v /= 10;
+        i -= 1;
+    }
+}
 
 /// An exact decimal value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -21,10 +97,10 @@ pub struct Decimal {
 /// Why a decimal could not be parsed or rescaled.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DecimalError {
-    /// The text is not a number.
+    /// The text is not a number (the text is cut to 64 bytes).
     #[error("not a number: {0:?}")]
     Syntax(String),
-    /// More than 38 significant digits.
+    /// More than 38 significant digits (or a scale beyond [`MAX_SCALE`] when parsing).
     #[error("too many digits")]
     TooManyDigits,
     /// Rescaling would drop non-zero digits.
@@ -39,51 +115,403 @@ pub enum DecimalError {
 
 impl Decimal {
     /// Builds a decimal; a zero coefficient is never negative.
-    pub fn new(negative: bool, coefficient: u128, scale: i32) -> Self {
-        let _ = (negative, coefficient, scale);
-        todo!()
+    pub const fn new(negative: bool, coefficient: u128, scale: i32) -> Self {
+        Decimal { coefficient, scale, negative: negative && coefficient != 0 }
     }
     /// Zero at scale 0.
-    pub const ZERO: Decimal = Decimal {
-        coefficient: 0,
-        scale: 0,
-        negative: false,
-    };
+    pub const ZERO: Decimal = Decimal { coefficient: 0, scale: 0, negative: false };
     /// True if the value is zero.
     pub fn is_zero(&self) -> bool {
         self.coefficient == 0
     }
     /// The same value with exactly `scale` decimal places, or an error if digits would be lost
-    /// (or the coefficient would overflow).
+    /// (or the coefficient would need more than 38 digits).
     pub fn rescale(&self, scale: i32) -> Result<Decimal, DecimalError> {
-        let _ = scale;
-        todo!()
+        let diff = i64::from(scale) - i64::from(self.scale);
+        let c = self.coefficient;
+        if diff == 0 || c == 0 {
+            return Ok(Decimal::new(self.negative, c, scale));
+        }
+        if diff > 0 {
+            let up = usize::try_from(diff).ok().and_then(|d| POW10.get(d));
+            return match up.and_then(|p| c.checked_mul(*p)) {
+                Some(c) if c <= MAX_COEFFICIENT => Ok(Decimal::new(self.negative, c, scale)),
+                _ => Err(DecimalError::TooManyDigits),
+            };
+        }
+        let inexact = || DecimalError::Inexact { value: self.to_string(), scale };
+        let d = usize::try_from(-diff).map_err(|_| inexact())?;
+        let p = *POW10.get(d).ok_or_else(inexact)?;
+        // Most fields fit u64: keep u128 division off the common path.
+        let (q, r) = match (u64::try_from(c), u64::try_from(p)) {
+            (Ok(c), Ok(p)) => (u128::from(c / p), c % p),
+            _ => (c / p, u64::from(c % p != 0)),
+        };
+        if r != 0 {
+            return Err(inexact());
+        }
+        Ok(Decimal::new(self.negative, q, scale))
     }
     /// Compares by value: `1.50 == 1.5`, `-0 == 0`.
-    pub fn cmp_value(&self, other: &Decimal) -> std::cmp::Ordering {
-        let _ = other;
-        todo!()
+    pub fn cmp_value(&self, other: &Decimal) -> Ordering {
+        let a_neg = self.negative && self.coefficient != 0;
+        let b_neg = other.negative && other.coefficient != 0;
+        match (a_neg, b_neg) {
+            (false, true) => Ordering::Greater,
+            (true, false) => Ordering::Less,
+            (false, false) => cmp_magnitude(self, other),
+            (true, true) => cmp_magnitude(other, self),
+        }
     }
     /// Count of significant digits of the coefficient (0 for zero).
     pub fn digit_count(&self) -> u32 {
-        todo!()
+        count_digits(self.coefficient)
+    }
+}
+
+/// Compares `|a|` with `|b|` without overflow, whatever the scales.
+fn cmp_magnitude(a: &Decimal, b: &Decimal) -> Ordering {
+    match (a.coefficient == 0, b.coefficient == 0) {
+        (true, true) => return Ordering::Equal,
+        (true, false) => return Ordering::Less,
+        (false, true) => return Ordering::Greater,
+        (false, false) => {}
+    }
+    // The position of the leading digit decides unless it is the same for both.
+    let lead = |d: &Decimal| i64::from(d.digit_count()) - i64::from(d.scale);
+    match lead(a).cmp(&lead(b)) {
+        Ordering::Equal => {}
+        other => return other,
+    }
+    // Same leading position: the scales differ by the digit counts' difference (≤ 38), so
+    // dividing the longer coefficient never overflows.
+    let shifted = |x: u128, y: u128, d: i64| {
+        let p = usize::try_from(d).ok().and_then(|d| POW10.get(d)).copied().unwrap_or(1);
+        (x / p).cmp(&y).then(if x % p != 0 { Ordering::Greater } else { Ordering::Equal })
+    };
+    let d = i64::from(a.scale) - i64::from(b.scale);
+    match d.cmp(&0) {
+        Ordering::Equal => a.coefficient.cmp(&b.coefficient),
+        Ordering::Greater => shifted(a.coefficient, b.coefficient, d),
+        Ordering::Less => shifted(b.coefficient, a.coefficient, -d).reverse(),
+    }
+}
+
+/// Collects significant digits: u64 for the first 19, u128 after. Zeros past the 38th digit of
+/// the integer part are counted in `absorbed` (they become a negative scale), so that every
+/// `Display` output parses back; past 38 digits any other digit is an error.
+struct Digits {
+    small: u64,
+    wide: u128,
+    count: u32,
+    absorbed: i64,
+}
+
+impl Digits {
+    fn push(&mut self, d: u8, integer_part: bool) -> Result<(), DecimalError> {
+        if self.count == 0 && d == 0 {
+            return Ok(()); // leading zeros are not significant
+        }
+        if self.absorbed > 0 || self.count == MAX_DIGITS {
+            if d == 0 && integer_part {
+                self.absorbed = (self.absorbed + 1).min(1 << 40);
+                return Ok(());
+            }
+            return Err(DecimalError::TooManyDigits);
+        }
+        self.count += 1;
+        if self.count <= 19 {
+            self.small = self.small * 10 + u64::from(d);
+        } else {
+            if self.count == 20 {
+                self.wide = u128::from(self.small);
+            }
+            self.wide = self.wide * 10 + u128::from(d);
+        }
+        Ok(())
+    }
+    fn value(&self) -> u128 {
+        if self.count <= 19 {
+            u128::from(self.small)
+        } else {
+            self.wide
+        }
     }
 }
 
 impl FromStr for Decimal {
     type Err = DecimalError;
-    /// Parses `-12.50`, `1E+3`, `0.000`, `+5` (JSON number text, plus a leading `+`).
+    /// Parses `-12.50`, `1E+3`, `0.000`, `+5` (JSON number text, plus a leading `+`; leading
+    /// zeros in the integer part are tolerated). The scale is the count of digits after the
+    /// point minus the exponent. Over 38 significant digits is an error, except that trailing
+    /// zeros of the integer part beyond the 38th digit lower the scale instead (`Display` of
+    /// a negative scale writes them).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let _ = s;
-        todo!()
+        let syntax = || {
+            let mut end = s.len().min(MAX_ERROR_TEXT);
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            DecimalError::Syntax(s[..end].to_string())
+        };
+        let b = s.as_bytes();
+        let mut i = 0;
+        let negative = match b.first() {
+            Some(b'-') => {
+                i = 1;
+                true
+            }
+            Some(b'+') => {
+                i = 1;
+                false
+            }
+            _ => false,
+        };
+        let mut digits = Digits { small: 0, wide: 0, count: 0, absorbed: 0 };
+        let run = |i: &mut usize, digits: &mut Digits, integer_part| -> Result<i64, DecimalError> {
+            let start = *i;
+            while let Some(&c) = b.get(*i).filter(|c| c.is_ascii_digit()) {
+                digits.push(c - b'0', integer_part)?;
+                *i += 1;
+            }
+            match *i - start {
+                0 => Err(syntax()),
+                n => Ok(n as i64),
+            }
+        };
+        run(&mut i, &mut digits, true)?;
+        let mut fraction = 0;
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            fraction = run(&mut i, &mut digits, false)?;
+        }
+        let mut exponent: i64 = 0;
+        if matches!(b.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            let exp_negative = match b.get(i) {
+                Some(b'-') => {
+                    i += 1;
+                    true
+                }
+                Some(b'+') => {
+                    i += 1;
+                    false
+                }
+                _ => false,
+            };
+            let start = i;
+            while let Some(&c) = b.get(i).filter(|c| c.is_ascii_digit()) {
+                // Saturate: anything this large is out of range anyway.
+                exponent = (exponent * 10 + i64::from(c - b'0')).min(1 << 40);
+                i += 1;
+            }
+            if i == start {
+                return Err(syntax());
+            }
+            if exp_negative {
+                exponent = -exponent;
+            }
+        }
+        if i != b.len() {
+            return Err(syntax());
+        }
+        let scale = fraction - exponent - digits.absorbed;
+        if scale.abs() > i64::from(MAX_SCALE) {
+            return Err(DecimalError::TooManyDigits);
+        }
+        Ok(Decimal::new(negative, digits.value(), scale as i32))
     }
 }
 
 impl fmt::Display for Decimal {
     /// Writes exactly `scale` decimal places (`123.40`); a negative scale writes trailing
-    /// zeros (`12000`); never exponent notation.
+    /// zeros (`12000`); never exponent notation. Honours width and alignment.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let _ = f;
-        todo!()
+        if f.width().is_some() {
+            return f.pad(&Plain(self).to_string());
+        }
+        Plain(self).fmt(f)
+    }
+}
+
+/// [`Decimal`]'s text without padding: composed in one stack buffer and written once,
+/// except for very long runs of zeros (a scale far from the digits).
+struct Plain<'a>(&'a Decimal);
+
+/// Room for sign, 39 digits, point and some zeros.
+const TEXT_BUF: usize = 72;
+
+impl fmt::Display for Plain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.0;
+        let c = d.coefficient;
+        let n = (count_digits(c) as usize).max(1);
+        let lead = usize::from(d.negative && c != 0);
+        let scale = i64::from(d.scale);
+        let zeros = match scale {
+            s if s <= 0 && c != 0 => s.unsigned_abs(),
+            s if s > n as i64 => s as u64 - n as u64,
+            _ => 0,
+        };
+        // Pre-filled with '0', so leading and trailing zeros cost nothing.
+        let mut buf = [b'0'; TEXT_BUF];
+        if lead == 1 {
+            buf[0] = b'-';
+        }
+        if scale <= 0 {
+            let total = lead + n + zeros as usize;
+            fill_digits(c, &mut buf[lead..lead + n]);
+            if zeros as usize <= TEXT_BUF - lead - n {
+                return f.write_str(str_of(&buf[..total])?);
+            }
+            f.write_str(str_of(&buf[..lead + n])?)?;
+            return write_zeros(f, zeros);
+        }
+        if scale < n as i64 {
+            let int = n - scale as usize;
+            fill_digits(c, &mut buf[lead..lead + n]);
+            buf.copy_within(lead + int..lead + n, lead + int + 1);
+            buf[lead + int] = b'.';
+            return f.write_str(str_of(&buf[..lead + n + 1])?);
+        }
+        buf[lead + 1] = b'.';
+        let head = lead + 2 + zeros as usize;
+        if head + n <= TEXT_BUF {
+            fill_digits(c, &mut buf[head..head + n]);
+            return f.write_str(str_of(&buf[..head + n])?);
+        }
+        f.write_str(str_of(&buf[..lead + 2])?)?;
+        write_zeros(f, zeros)?;
+        fill_digits(c, &mut buf[..n]);
+        f.write_str(str_of(&buf[..n])?)
+    }
+}
+
+/// The buffer as text (always ASCII digits, sign and point).
+fn str_of(b: &[u8]) -> Result<&str, fmt::Error> {
+    std::str::from_utf8(b).map_err(|_| fmt::Error)
+}
+
+/// Writes `count` zeros in chunks.
+fn write_zeros(f: &mut fmt::Formatter<'_>, mut count: u64) -> fmt::Result {
+    const ZEROS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+    while count > 0 {
+        let k = count.min(ZEROS.len() as u64) as usize;
+        f.write_str(&ZEROS[..k])?;
+        count -= k as u64;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn parses_json_numbers() {
+        assert_eq!(d("-12.50"), Decimal::new(true, 1250, 2));
+        assert_eq!(d("0"), Decimal::ZERO);
+        assert_eq!(d("1e3"), Decimal::new(false, 1, -3));
+        assert_eq!(d("1.5E-2"), Decimal::new(false, 15, 3));
+        assert_eq!(d("+5"), Decimal::new(false, 5, 0));
+        assert_eq!(d("1E+3"), Decimal::new(false, 1, -3));
+        assert_eq!(d("-0.00"), Decimal::new(false, 0, 2));
+        assert_eq!(d("0.000"), Decimal { coefficient: 0, scale: 3, negative: false });
+        assert_eq!(d("007"), Decimal::new(false, 7, 0));
+        let long = Decimal::new(false, POW10[37], -3);
+        assert_eq!(d(&format!("1{}", "0".repeat(40))), long);
+        assert_eq!(d(&long.to_string()).cmp_value(&long), Ordering::Equal);
+        assert_eq!(format!("1{}1", "0".repeat(40)).parse::<Decimal>(), Err(DecimalError::TooManyDigits));
+        assert_eq!(format!("1{}.0", "0".repeat(40)).parse::<Decimal>(), Err(DecimalError::TooManyDigits));
+        let forty_with_leading_zeros = format!("0.000{}", "9".repeat(38));
+        assert_eq!(d(&forty_with_leading_zeros).digit_count(), 38);
+    }
+
+    #[test]
+    fn rejects_non_numbers() {
+        for bad in ["", ".", "1.", "--1", "NaN", "-", "+", ".5", "1e", "1e+", "1 ", " 1", "0x1", "1.2.3", "١"] {
+            assert!(matches!(bad.parse::<Decimal>(), Err(DecimalError::Syntax(_))), "{bad:?}");
+        }
+        assert_eq!("9".repeat(39).parse::<Decimal>(), Err(DecimalError::TooManyDigits));
+        assert_eq!(format!("1.{}", "0".repeat(38)).parse::<Decimal>(), Err(DecimalError::TooManyDigits));
+        assert_eq!("1e-5000".parse::<Decimal>(), Err(DecimalError::TooManyDigits));
+        assert_eq!("1e99999999999999999999".parse::<Decimal>(), Err(DecimalError::TooManyDigits));
+        let long = "x".repeat(1000);
+        assert_eq!(long.parse::<Decimal>(), Err(DecimalError::Syntax("x".repeat(64))));
+    }
+
+    #[test]
+    fn prints_exact_scale() {
+        let cases = [((1234, 2), "12.34"), ((5, 3), "0.005"), ((0, 2), "0.00"), ((12, -3), "12000"), ((0, -3), "0")];
+        for ((c, s), text) in cases {
+            assert_eq!(Decimal::new(false, c, s).to_string(), text);
+        }
+        assert_eq!(Decimal::new(true, 1250, 2).to_string(), "-12.50");
+        assert_eq!(Decimal::new(true, 0, 1).to_string(), "0.0");
+        assert_eq!(Decimal::new(false, u128::MAX, 0).to_string(), u128::MAX.to_string());
+        assert_eq!(Decimal::new(false, 1, 70).to_string(), format!("0.{}1", "0".repeat(69)));
+        assert_eq!(Decimal::new(false, 7, -100).to_string(), format!("7{}", "0".repeat(100)));
+        assert_eq!(format!("[{:>8}]", Decimal::new(true, 15, 1)), "[    -1.5]");
+    }
+
+    #[test]
+    fn rescales_exactly() {
+        assert_eq!(d("1.50").rescale(1), Ok(d("1.5")));
+        assert!(matches!(d("1.55").rescale(1), Err(DecimalError::Inexact { scale: 1, .. })));
+        assert_eq!(d("1.5").rescale(3), Ok(Decimal::new(false, 1500, 3)));
+        assert_eq!(d("-12000").rescale(-3), Ok(Decimal::new(true, 12, -3)));
+        assert_eq!(d("0.00").rescale(i32::MIN), Ok(Decimal::new(false, 0, i32::MIN)));
+        assert_eq!(d("1").rescale(38), Err(DecimalError::TooManyDigits));
+        assert_eq!(d("1").rescale(37), Ok(Decimal::new(false, POW10[37], 37)));
+        assert_eq!(d("1").rescale(i32::MAX), Err(DecimalError::TooManyDigits));
+        assert!(matches!(d("1").rescale(-39), Err(DecimalError::Inexact { .. })));
+        let wide = Decimal::new(false, POW10[35] * 3, 30);
+        assert_eq!(wide.rescale(5), Ok(Decimal::new(false, 3 * POW10[10], 5)));
+    }
+
+    #[test]
+    fn compares_by_value() {
+        use Ordering::*;
+        assert_eq!(d("1.50").cmp_value(&d("1.5")), Equal);
+        assert_eq!(Decimal { coefficient: 0, scale: 0, negative: true }.cmp_value(&Decimal::ZERO), Equal);
+        assert_eq!(d("-2").cmp_value(&d("1")), Less);
+        assert_eq!(d("-2").cmp_value(&d("-1.99")), Less);
+        assert_eq!(d("12000").cmp_value(&d("12e3")), Equal);
+        assert_eq!(d("0.1").cmp_value(&d("0.09999999999999999999999999999999999")), Greater);
+        let max = Decimal::new(false, u128::MAX, 0);
+        assert_eq!(max.cmp_value(&Decimal::new(false, 9, -38)), Less);
+        assert_eq!(Decimal::new(false, 1, i32::MIN).cmp_value(&Decimal::new(false, 1, i32::MAX)), Greater);
+        assert_eq!(d("0").digit_count(), 0);
+        assert_eq!(d("-100.0").digit_count(), 4);
+    }
+
+    proptest! {
+        #[test]
+        fn display_parse_round_trip(c in 0u128..POW10[31], scale in -40i32..=40, negative: bool) {
+            let v = Decimal::new(negative, c, scale);
+            let back: Decimal = v.to_string().parse().unwrap();
+            prop_assert_eq!(back.cmp_value(&v), Ordering::Equal);
+            if scale >= 0 {
+                prop_assert_eq!(back, v);
+            }
+        }
+
+        #[test]
+        fn parse_never_panics(s in "\\PC{0,50}", t in "[-+0-9.eE]{0,50}") {
+            let _ = s.parse::<Decimal>();
+            let _ = t.parse::<Decimal>();
+        }
+
+        #[test]
+        fn cmp_matches_rescaled(a in 0u128..POW10[18], b in 0u128..POW10[18], sa in 0i32..18, sb in 0i32..18) {
+            let (x, y) = (Decimal::new(false, a, sa), Decimal::new(false, b, sb));
+            let (xs, ys) = (a * POW10[(18 - sa) as usize], b * POW10[(18 - sb) as usize]);
+            prop_assert_eq!(x.cmp_value(&y), xs.cmp(&ys));
+        }
     }
 }

@@ -106,21 +106,11 @@ struct Walk<'p, 's, S: Sink> {
 
 impl Plan {
     /// Decodes one record from the start of `bytes` into `sink`; returns its length in bytes.
-    pub fn decode<S: Sink>(
-        &self,
-        bytes: &[u8],
-        sink: &mut S,
-        scratch: &mut Scratch,
-    ) -> Result<usize, DecodeError> {
+    pub fn decode<S: Sink>(&self, bytes: &[u8], sink: &mut S, scratch: &mut Scratch) -> Result<usize, DecodeError> {
         scratch.counters.clear();
         scratch.counters.resize(self.counters, None);
         scratch.indexes.clear();
-        let mut walk = Walk {
-            plan: self,
-            bytes,
-            sink,
-            scratch,
-        };
+        let mut walk = Walk { plan: self, bytes, sink, scratch };
         walk.sink.begin_object(None);
         let shift = walk.range(&self.ops, 0, 0)?;
         walk.sink.end_object();
@@ -174,25 +164,8 @@ impl<S: Sink> Walk<'_, '_, S> {
         Ok(shift)
     }
 
-    fn array(
-        &mut self,
-        op: &Op,
-        body: &[Op],
-        base: usize,
-        shift: isize,
-    ) -> Result<isize, DecodeError> {
-        let Op::Array {
-            name,
-            json_key,
-            offset,
-            stride,
-            min,
-            max,
-            counter,
-            elements_are_objects,
-            ..
-        } = op
-        else {
+    fn array(&mut self, op: &Op, body: &[Op], base: usize, shift: isize) -> Result<isize, DecodeError> {
+        let Op::Array { name, json_key, offset, stride, min, max, counter, elements_are_objects, .. } = op else {
             return Ok(shift);
         };
         let count = match counter {
@@ -201,9 +174,7 @@ impl<S: Sink> Walk<'_, '_, S> {
                 let value = self.scratch.counters.get(*slot as usize).copied().flatten();
                 match value {
                     Some(v) if v >= *min as u128 && v <= *max as u128 => v as usize,
-                    other if self.plan.options.lenient => {
-                        other.map_or(*min as usize, |v| v.min(*max as u128) as usize)
-                    }
+                    other if self.plan.options.lenient => other.map_or(*min as usize, |v| v.min(*max as u128) as usize),
                     other => {
                         return Err(DecodeError::BadCount {
                             path: self.path_of(name),
@@ -239,18 +210,9 @@ impl<S: Sink> Walk<'_, '_, S> {
         Ok(shift + (cursor - start) as isize - full)
     }
 
-    fn leaf(
-        &mut self,
-        leaf: &Leaf,
-        base: usize,
-        shift: isize,
-        named: bool,
-    ) -> Result<(), DecodeError> {
+    fn leaf(&mut self, leaf: &Leaf, base: usize, shift: isize, named: bool) -> Result<(), DecodeError> {
         let at = (base as isize + leaf.offset as isize + shift) as usize;
-        let key = Leafish {
-            name: &leaf.name,
-            json_key: &leaf.json_key,
-        };
+        let key = Leafish { name: &leaf.name, json_key: &leaf.json_key };
         let key = named.then_some(&key);
         let Some(bytes) = self.bytes.get(at..at + leaf.len as usize) else {
             if leaf.in_view || self.plan.options.lenient {
@@ -271,11 +233,7 @@ impl<S: Sink> Walk<'_, '_, S> {
                 match cp.decode_into(bytes, text) {
                     Ok(()) => {
                         let t = text.trim_end_matches(' ');
-                        let t = if justified {
-                            t.trim_start_matches(' ')
-                        } else {
-                            t
-                        };
+                        let t = if justified { t.trim_start_matches(' ') } else { t };
                         self.sink.text(key, t);
                         Ok(())
                     }
@@ -285,19 +243,13 @@ impl<S: Sink> Walk<'_, '_, S> {
             LeafKind::National => {
                 let text = &mut self.scratch.text;
                 text.clear();
-                let units = bytes
-                    .chunks_exact(2)
-                    .map(|p| u16::from_be_bytes([p[0], p[1]]));
+                let units = bytes.chunks_exact(2).map(|p| u16::from_be_bytes([p[0], p[1]]));
                 match char::decode_utf16(units).try_for_each(|c| c.map(|c| text.push(c))) {
                     Ok(()) => {
                         self.sink.text(key, text.trim_end_matches(' '));
                         Ok(())
                     }
-                    Err(_) => Err(CharsetError::InvalidBytes {
-                        codepage: "UTF-16BE",
-                        offset: 0,
-                    }
-                    .into()),
+                    Err(_) => Err(CharsetError::InvalidBytes { codepage: "UTF-16BE", offset: 0 }.into()),
                 }
             }
             LeafKind::Dbcs => {
@@ -309,8 +261,7 @@ impl<S: Sink> Walk<'_, '_, S> {
                 wrapped.push(0x0F);
                 match cp.decode_into(&wrapped, text) {
                     Ok(()) => {
-                        self.sink
-                            .text(key, text.trim_end_matches(['\u{3000}', ' ']));
+                        self.sink.text(key, text.trim_end_matches(['\u{3000}', ' ']));
                         Ok(())
                     }
                     Err(e) => Err(e.into()),
@@ -330,8 +281,7 @@ impl<S: Sink> Walk<'_, '_, S> {
                             *c = (!negative).then_some(magnitude);
                         }
                     }
-                    self.sink
-                        .number(key, Decimal::new(negative, magnitude, scale));
+                    self.sink.number(key, Decimal::new(negative, magnitude, scale));
                     Ok(())
                 }
                 Err(e) => Err(e.into()),
@@ -343,11 +293,7 @@ impl<S: Sink> Walk<'_, '_, S> {
                 self.sink.null(key);
                 Ok(())
             }
-            Err(cause) => Err(DecodeError::Field {
-                path: self.path_of(&leaf.path),
-                offset: at,
-                cause,
-            }),
+            Err(cause) => Err(DecodeError::Field { path: self.path_of(&leaf.path), offset: at, cause }),
         }
     }
 
@@ -374,30 +320,18 @@ pub(crate) fn fill_path(path: &str, indexes: &[usize]) -> String {
 }
 
 /// Decodes a zoned, packed or binary field into `(negative, magnitude, scale)`.
-pub(crate) fn decode_number(
-    kind: LeafKind,
-    bytes: &[u8],
-    cp: CodePage,
-) -> Result<(bool, u128, i32), NumError> {
+pub(crate) fn decode_number(kind: LeafKind, bytes: &[u8], cp: CodePage) -> Result<(bool, u128, i32), NumError> {
     match kind {
-        LeafKind::Zoned {
-            sign,
-            scale,
-            blank_when_zero,
-            ..
-        } => {
+        LeafKind::Zoned { sign, scale, blank_when_zero, .. } => {
             if blank_when_zero && bytes.iter().all(|&b| b == cp.space()) {
                 return Ok((false, 0, scale));
             }
             decode_zoned(bytes, sign, cp.is_ebcdic()).map(|(n, m)| (n, m, scale))
         }
         LeafKind::Packed { scale, .. } => decode_packed(bytes).map(|(n, m)| (n, m, scale)),
-        LeafKind::Binary {
-            scale,
-            signed,
-            order,
-            ..
-        } => decode_binary(bytes, signed, order).map(|(n, m)| (n, m, scale)),
+        LeafKind::Binary { scale, signed, order, .. } => {
+            decode_binary(bytes, signed, order).map(|(n, m)| (n, m, scale))
+        }
         _ => Err(NumError::Syntax("not a numeric field".into())),
     }
 }

@@ -68,18 +68,9 @@ impl Plan {
         out.clear();
         out.resize(self.max_size, self.options.codepage.space());
         let Value::Object(map) = value else {
-            return Err(EncodeError::Type {
-                path: self.record.clone(),
-                expected: "an object",
-                found: abridge(value),
-            });
+            return Err(EncodeError::Type { path: self.record.clone(), expected: "an object", found: abridge(value) });
         };
-        let mut walk = Walk {
-            plan: self,
-            out,
-            counters: vec![None; self.counters],
-            indexes: Vec::new(),
-        };
+        let mut walk = Walk { plan: self, out, counters: vec![None; self.counters], indexes: Vec::new() };
         let shift = walk.range(&self.ops, map, 0, 0)?;
         let len = (self.max_size as isize + shift).max(0) as usize;
         out.truncate(len);
@@ -137,14 +128,9 @@ impl Walk<'_> {
                 start = set_start;
                 if written || !obj.contains_key(op_name(op)) {
                     if alt.last && !written {
-                        let first = ops[..i]
-                            .iter()
-                            .rev()
-                            .find(|o| op_alt(o).map(|a| a.set) == Some(alt.set))
-                            .unwrap_or(op);
-                        return Err(EncodeError::Missing {
-                            path: self.path_of_op(first),
-                        });
+                        let first =
+                            ops[..i].iter().rev().find(|o| op_alt(o).map(|a| a.set) == Some(alt.set)).unwrap_or(op);
+                        return Err(EncodeError::Missing { path: self.path_of_op(first) });
                     }
                     i = next;
                     continue;
@@ -155,20 +141,15 @@ impl Walk<'_> {
             }
             shift = match op {
                 Op::Leaf { leaf, .. } => {
-                    let value = obj.get(&*leaf.name).ok_or_else(|| EncodeError::Missing {
-                        path: self.path(&leaf.path),
-                    })?;
+                    let value =
+                        obj.get(&*leaf.name).ok_or_else(|| EncodeError::Missing { path: self.path(&leaf.path) })?;
                     self.leaf(leaf, value, base, start)?;
                     start
                 }
                 Op::Group { name, .. } => match obj.get(&**name) {
                     Some(Value::Object(inner)) => self.range(body, inner, base, start)?,
                     Some(other) => return Err(self.type_error(op, "an object", other)),
-                    None => {
-                        return Err(EncodeError::Missing {
-                            path: self.path_of_op(op),
-                        })
-                    }
+                    None => return Err(EncodeError::Missing { path: self.path_of_op(op) }),
                 },
                 Op::Array { .. } => self.array(op, body, obj, base, start)?,
                 Op::Fill { offset, bytes } => {
@@ -192,11 +173,7 @@ impl Walk<'_> {
     }
 
     fn type_error(&self, op: &Op, expected: &'static str, found: &Value) -> EncodeError {
-        EncodeError::Type {
-            path: self.path_of_op(op),
-            expected,
-            found: abridge(found),
-        }
+        EncodeError::Type { path: self.path_of_op(op), expected, found: abridge(found) }
     }
 
     fn array(
@@ -207,46 +184,22 @@ impl Walk<'_> {
         base: usize,
         shift: isize,
     ) -> Result<isize, EncodeError> {
-        let Op::Array {
-            name,
-            offset,
-            stride,
-            min,
-            max,
-            counter,
-            elements_are_objects,
-            ..
-        } = op
-        else {
+        let Op::Array { name, offset, stride, min, max, counter, elements_are_objects, .. } = op else {
             return Ok(shift);
         };
         let items = match obj.get(&**name) {
             Some(Value::Array(items)) => items,
             Some(other) => return Err(self.type_error(op, "an array", other)),
-            None => {
-                return Err(EncodeError::Missing {
-                    path: name.to_string(),
-                })
-            }
+            None => return Err(EncodeError::Missing { path: name.to_string() }),
         };
-        let count_error = |reason: String| EncodeError::Count {
-            path: name.to_string(),
-            len: items.len(),
-            reason,
-        };
+        let count_error = |reason: String| EncodeError::Count { path: name.to_string(), len: items.len(), reason };
         match counter {
             Some(slot) => match self.counters.get(*slot as usize).copied().flatten() {
                 Some(c) if c == items.len() as u128 && c >= *min as u128 && c <= *max as u128 => {}
-                Some(c) => {
-                    return Err(count_error(format!(
-                        "its counter says {c} (table holds {min} to {max})"
-                    )))
-                }
+                Some(c) => return Err(count_error(format!("its counter says {c} (table holds {min} to {max})"))),
                 None => return Err(count_error("its counter was not written before it".into())),
             },
-            None if items.len() != *max as usize => {
-                return Err(count_error(format!("the table has exactly {max}")))
-            }
+            None if items.len() != *max as usize => return Err(count_error(format!("the table has exactly {max}"))),
             None => {}
         }
         let start = (base as isize + *offset as isize + shift) as usize;
@@ -270,19 +223,10 @@ impl Walk<'_> {
         Ok(shift + (cursor - start) as isize - *stride as isize * *max as isize)
     }
 
-    fn leaf(
-        &mut self,
-        leaf: &Leaf,
-        value: &Value,
-        base: usize,
-        shift: isize,
-    ) -> Result<(), EncodeError> {
+    fn leaf(&mut self, leaf: &Leaf, value: &Value, base: usize, shift: isize) -> Result<(), EncodeError> {
         let at = (base as isize + leaf.offset as isize + shift) as usize;
         let options = self.plan.options;
-        let field_error = |cause: FieldError| EncodeError::Field {
-            path: fill_path(&leaf.path, &self.indexes),
-            cause,
-        };
+        let field_error = |cause: FieldError| EncodeError::Field { path: fill_path(&leaf.path, &self.indexes), cause };
         let type_error = |expected| EncodeError::Type {
             path: fill_path(&leaf.path, &self.indexes),
             expected,
@@ -305,10 +249,7 @@ impl Walk<'_> {
                     Value::Bool(b) => b.to_string(),
                     _ => return Err(type_error("a string")),
                 };
-                options
-                    .codepage
-                    .encode_into(&text, dst, Overflow::Error)
-                    .map_err(|e| field_error(e.into()))?;
+                options.codepage.encode_into(&text, dst, Overflow::Error).map_err(|e| field_error(e.into()))?;
                 if justified {
                     let space = options.codepage.space();
                     let used = dst.iter().rposition(|&b| b != space).map_or(0, |p| p + 1);
@@ -321,18 +262,9 @@ impl Walk<'_> {
                 };
                 let units: Vec<u16> = s.encode_utf16().collect();
                 if units.len() * 2 > dst.len() {
-                    return Err(field_error(
-                        CharsetError::TooLong {
-                            needed: units.len() * 2,
-                            len: dst.len(),
-                        }
-                        .into(),
-                    ));
+                    return Err(field_error(CharsetError::TooLong { needed: units.len() * 2, len: dst.len() }.into()));
                 }
-                for (pair, unit) in dst
-                    .chunks_exact_mut(2)
-                    .zip(units.iter().copied().chain(std::iter::repeat(0x20)))
-                {
+                for (pair, unit) in dst.chunks_exact_mut(2).zip(units.iter().copied().chain(std::iter::repeat(0x20))) {
                     pair.copy_from_slice(&unit.to_be_bytes());
                 }
             }
@@ -341,19 +273,12 @@ impl Walk<'_> {
                     return Err(type_error("a string"));
                 };
                 let mut wrapped = vec![0u8; dst.len() + 2];
-                options
-                    .codepage
-                    .encode_into(s, &mut wrapped, Overflow::Error)
-                    .map_err(|e| field_error(e.into()))?;
+                options.codepage.encode_into(s, &mut wrapped, Overflow::Error).map_err(|e| field_error(e.into()))?;
                 let body = wrapped.strip_prefix(&[0x0E]).unwrap_or(&[]);
                 let run = body.iter().position(|&b| b == 0x0F).unwrap_or(0);
                 if !s.is_empty() && run == 0 {
                     return Err(field_error(
-                        CharsetError::Unmappable {
-                            ch: s.chars().next().unwrap_or(' '),
-                            codepage: "DBCS",
-                        }
-                        .into(),
+                        CharsetError::Unmappable { ch: s.chars().next().unwrap_or(' '), codepage: "DBCS" }.into(),
                     ));
                 }
                 dst.fill(0x40);
@@ -369,13 +294,9 @@ impl Walk<'_> {
                 let Some(text) = number_text else {
                     return Err(type_error("a number"));
                 };
-                let decimal: Decimal = text
-                    .parse()
-                    .map_err(|_| field_error(NumError::Syntax(text.clone()).into()))?;
+                let decimal: Decimal = text.parse().map_err(|_| field_error(NumError::Syntax(text.clone()).into()))?;
                 encode_number(kind, decimal, options, dst).map_err(|e| field_error(e.into()))?;
-                counter_value = (!decimal.negative)
-                    .then(|| decimal.rescale(0).map(|d| d.coefficient).ok())
-                    .flatten();
+                counter_value = (!decimal.negative).then(|| decimal.rescale(0).map(|d| d.coefficient).ok()).flatten();
             }
         }
         if let Some(slot) = leaf.counter_slot {
@@ -395,38 +316,20 @@ pub(crate) fn encode_number(
     dst: &mut [u8],
 ) -> Result<(), NumError> {
     let (scale, digits, signed) = match kind {
-        LeafKind::Zoned {
-            scale,
-            digits,
-            sign,
-            ..
-        } => (scale, digits, sign != SignPosition::None),
-        LeafKind::Packed {
-            scale,
-            digits,
-            signed,
+        LeafKind::Zoned { scale, digits, sign, .. } => (scale, digits, sign != SignPosition::None),
+        LeafKind::Packed { scale, digits, signed } | LeafKind::Binary { scale, digits, signed, .. } => {
+            (scale, digits, signed)
         }
-        | LeafKind::Binary {
-            scale,
-            digits,
-            signed,
-            ..
-        } => (scale, digits, signed),
         _ => return Err(NumError::Syntax("not a numeric field".into())),
     };
-    let scaled = value
-        .rescale(scale)
-        .map_err(|_| NumError::Syntax(format!("{value} has more than {scale} decimal places")))?;
+    let scaled =
+        value.rescale(scale).map_err(|_| NumError::Syntax(format!("{value} has more than {scale} decimal places")))?;
     if scaled.negative && !signed {
         return Err(NumError::NegativeUnsigned);
     }
     let (negative, magnitude) = (scaled.negative, scaled.coefficient);
     match kind {
-        LeafKind::Zoned {
-            sign,
-            blank_when_zero,
-            ..
-        } => {
+        LeafKind::Zoned { sign, blank_when_zero, .. } => {
             if blank_when_zero && magnitude == 0 {
                 dst.fill(options.codepage.space());
                 return Ok(());
@@ -435,7 +338,8 @@ pub(crate) fn encode_number(
         }
         LeafKind::Packed { .. } => encode_packed(negative, magnitude, digits, signed, dst),
         LeafKind::Binary { order, .. } => {
-            encode_binary(negative, magnitude, signed, None, order, dst)
+            let picture_digits = (!options.trunc_bin && digits > 0).then_some(digits);
+            encode_binary(negative, magnitude, signed, picture_digits, order, dst)
         }
         _ => Ok(()),
     }

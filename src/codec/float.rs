@@ -2,8 +2,26 @@
 //!
 //! Values travel as decimal text: decode gives the shortest decimal that encodes back to the
 //! same bits, computed exactly (big integers), so nothing is lost through `f64`.
+//!
+//! HFP rules, so that decode and encode agree: encode rounds to nearest, ties to even, onto
+//! normalised numbers; below the normalised range (16^-65) it keeps exponent 0 with an
+//! unnormalised fraction (gradual underflow, like IEEE subnormals) and a value below half the
+//! smallest step becomes zero. Above the largest HFP number it is [`NumError::Overflow`].
+//! Decode reads unnormalised inputs by value (so they re-encode normalised), and every zero —
+//! negative or "dirty" — as `0`; encode writes zero as all zero bytes.
+//!
+//! Text output is plain decimal (`-118.625`, `0.1`) when the decimal point is within 21 digits
+//! of the first digit, else exponent form (`1E-70`, `7.2370055773322621E75`): both valid JSON.
+//! IEEE NaN and infinities have no JSON form: decode reports them as [`NumError::Syntax`].
+
+use num_bigint::BigUint;
+use num_traits::{ToPrimitive, Zero};
 
 use super::NumError;
+
+/// Longest text [`encode_float`] reads (longer is a syntax error): enough for any exact
+/// decimal expansion of an HFP or IEEE value, small enough to bound big-integer work.
+pub const MAX_FLOAT_TEXT: usize = 1024;
 
 /// Floating-point format of COMP-1/COMP-2 fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,12 +35,513 @@ pub enum FloatFormat {
 /// Decodes a 4- or 8-byte float into the shortest decimal text that round-trips
 /// (e.g. `-118.625`, `1E-70`; `0` for zero).
 pub fn decode_float(bytes: &[u8], format: FloatFormat) -> Result<String, NumError> {
-    let _ = (bytes, format);
-    todo!()
+    let mut a = [0u8; 8];
+    let n = bytes.len();
+    if n != 4 && n != 8 {
+        return Err(NumError::Size(n));
+    }
+    a[8 - n..].copy_from_slice(bytes);
+    let raw = u64::from_be_bytes(a);
+    match (format, n) {
+        (FloatFormat::IbmHex, _) => {
+            let fbits = 8 * n as u32 - 8;
+            let negative = bytes[0] & 0x80 != 0;
+            let exp = i64::from(bytes[0] & 0x7F);
+            Ok(hfp_text(negative, exp, raw & ((1 << fbits) - 1), fbits))
+        }
+        (FloatFormat::IeeeBig, 4) => {
+            let v = f32::from_bits(raw as u32);
+            ieee_text(f64::from(v), format!("{v:e}"))
+        }
+        (FloatFormat::IeeeBig, _) => {
+            let v = f64::from_bits(raw);
+            ieee_text(v, format!("{v:e}"))
+        }
+    }
 }
 
 /// Encodes decimal text (JSON number syntax) into a 4- or 8-byte float, rounding to nearest.
 pub fn encode_float(text: &str, format: FloatFormat, dst: &mut [u8]) -> Result<(), NumError> {
-    let _ = (text, format, dst);
-    todo!()
+    let n = dst.len();
+    if n != 4 && n != 8 {
+        return Err(NumError::Size(n));
+    }
+    let number = Number::parse(text)?;
+    let raw = match format {
+        FloatFormat::IbmHex => hfp_bits(&number, 8 * n as u32 - 8)?,
+        FloatFormat::IeeeBig => ieee_bits(text, &number, n)?,
+    };
+    dst.copy_from_slice(&raw.to_be_bytes()[8 - n..]);
+    Ok(())
+}
+
+/// Decimal text as `(-1)^negative × digits × 10^exp`, digits without leading/trailing zeros.
+struct Number {
+    negative: bool,
+    /// ASCII digits; empty for zero.
+    digits: Vec<u8>,
+    exp: i64,
+}
+
+impl Number {
+    /// Parses JSON number syntax (plus a leading `+`).
+    fn parse(text: &str) -> Result<Number, NumError> {
+        let syntax = || NumError::Syntax(text.chars().take(64).collect());
+        let b = text.as_bytes();
+        if b.len() > MAX_FLOAT_TEXT {
+            return Err(syntax());
+        }
+        let (negative, mut i) = match b.first() {
+            Some(b'-') => (true, 1),
+            Some(b'+') => (false, 1),
+            _ => (false, 0),
+        };
+        let mut digits = Vec::with_capacity(b.len());
+        let run = |i: &mut usize, digits: &mut Vec<u8>| {
+            let start = *i;
+            while let Some(&c) = b.get(*i).filter(|c| c.is_ascii_digit()) {
+                if c != b'0' || !digits.is_empty() {
+                    digits.push(c);
+                }
+                *i += 1;
+            }
+            (*i > start).then_some(*i - start).ok_or_else(syntax)
+        };
+        run(&mut i, &mut digits)?;
+        let mut exp: i64 = 0;
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            let fraction = run(&mut i, &mut digits)?;
+            exp -= fraction as i64;
+        }
+        if matches!(b.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            let sign: i64 = match b.get(i) {
+                Some(b'-') => {
+                    i += 1;
+                    -1
+                }
+                Some(b'+') => {
+                    i += 1;
+                    1
+                }
+                _ => 1,
+            };
+            let start = i;
+            let mut e: i64 = 0;
+            while let Some(&c) = b.get(i).filter(|c| c.is_ascii_digit()) {
+                e = (e * 10 + i64::from(c - b'0')).min(1 << 40); // saturate: out of range anyway
+                i += 1;
+            }
+            if i == start {
+                return Err(syntax());
+            }
+            exp += sign * e;
+        }
+        if i != b.len() {
+            return Err(syntax());
+        }
+        while digits.last() == Some(&b'0') {
+            digits.pop();
+            exp += 1;
+        }
+        Ok(Number { negative, digits, exp })
+    }
+
+    /// `p` such that `10^(p-1) <= |value| < 10^p` (meaningless for zero).
+    fn magnitude(&self) -> i64 {
+        self.digits.len() as i64 + self.exp
+    }
+}
+
+/// Shortest text for an HFP value `0.frac × 16^(exp-64)` with `fbits` fraction bits.
+fn hfp_text(negative: bool, exp: i64, frac: u64, fbits: u32) -> String {
+    if frac == 0 {
+        return "0".into();
+    }
+    // Normalise exactly while the exponent allows: the value, not the bits, is decoded.
+    let (mut f, mut e) = (frac, exp);
+    while f >> (fbits - 4) == 0 && e > 0 {
+        f <<= 4;
+        e -= 1;
+    }
+    // In units of 2^(k-5), where value = f × 2^k: the value and the rounding interval. The
+    // step below the smallest normalised fraction is 16 times finer (the exponent drops).
+    let k = 4 * (e - 64) - i64::from(fbits);
+    let v = 32 * f;
+    let lo = if f == 1 << (fbits - 4) && e > 0 { v - 1 } else { v - 16 };
+    let (digits, q) = shortest(v, lo, v + 16, f % 2 == 0, k - 5);
+    format_number(negative, &digits, q)
+}
+
+/// `x × 2^s / 10^q` as `(numerator, denominator)` big integers.
+fn ratio(x: u64, s: i64, q: i64) -> (BigUint, BigUint) {
+    let ten = BigUint::from(10u32);
+    let mut num = BigUint::from(x) << s.max(0) as usize;
+    let mut den = BigUint::from(1u32) << (-s).max(0) as usize;
+    if q >= 0 {
+        den *= ten.pow(q as u32);
+    } else {
+        num *= ten.pow((-q) as u32);
+    }
+    (num, den)
+}
+
+/// The decimal with fewest digits in `[lo, hi]` (units of 2^s; open unless `inclusive`),
+/// closest to `v` among those: `(digits, q)` meaning `digits × 10^q`.
+fn shortest(v: u64, lo: u64, hi: u64, inclusive: bool, s: i64) -> (Vec<u8>, i64) {
+    // 10^q_top exceeds the value: 78913 / 2^18 ≈ log10(2), floor division, plus a margin.
+    let bits = i64::from(64 - v.leading_zeros()) + s;
+    let mut q = (bits * 78913).div_euclid(1 << 18) + 2;
+    loop {
+        let (num, den) = ratio(v, s, q);
+        let (lo_num, _) = ratio(lo, s, q);
+        let (hi_num, _) = ratio(hi, s, q);
+        let floor = &num / &den;
+        let rem = &num - &floor * &den;
+        let ceil = if rem.is_zero() { floor.clone() } else { &floor + 1u32 };
+        let inside = |m: &BigUint| {
+            let x = m * &den;
+            if inclusive {
+                lo_num <= x && x <= hi_num
+            } else {
+                lo_num < x && x < hi_num
+            }
+        };
+        let pick = match (inside(&floor), inside(&ceil)) {
+            (true, true) => {
+                let twice = &rem * 2u32;
+                let even_floor = (&floor % 2u32).is_zero();
+                if twice < den || (twice == den && even_floor) {
+                    Some(floor)
+                } else {
+                    Some(ceil)
+                }
+            }
+            (true, false) => Some(floor),
+            (false, true) => Some(ceil),
+            (false, false) => None,
+        };
+        if let Some(m) = pick.filter(|m| !m.is_zero()) {
+            let mut digits = m.to_str_radix(10).into_bytes();
+            while digits.len() > 1 && digits.last() == Some(&b'0') {
+                digits.pop();
+                q += 1;
+            }
+            return (digits, q);
+        }
+        q -= 1;
+    }
+}
+
+/// Writes `digits × 10^q` as JSON number text: plain when short, else `dE±x`.
+fn format_number(negative: bool, digits: &[u8], q: i64) -> String {
+    let n = digits.len() as i64;
+    let point = n + q; // value = 0.digits × 10^point
+    let text = |d: &[u8]| String::from_utf8_lossy(d).into_owned();
+    let mut out = String::from(if negative { "-" } else { "" });
+    if q >= 0 && point <= 21 {
+        out += &text(digits);
+        out.extend(std::iter::repeat_n('0', q as usize));
+    } else if point > 0 && point <= 21 {
+        let (int, frac) = digits.split_at(point as usize);
+        out += &format!("{}.{}", text(int), text(frac));
+    } else if point <= 0 && point > -6 {
+        out += "0.";
+        out.extend(std::iter::repeat_n('0', (-point) as usize));
+        out += &text(digits);
+    } else {
+        let (first, rest) = digits.split_at(1);
+        out += &text(first);
+        if !rest.is_empty() {
+            out += &format!(".{}", text(rest));
+        }
+        out += &format!("E{}", point - 1);
+    }
+    out
+}
+
+/// Rounds `number` to the nearest HFP value; the bits right-aligned in a `u64`.
+fn hfp_bits(number: &Number, fbits: u32) -> Result<u64, NumError> {
+    const MAX_DIGITS: u32 = 75; // every 75-digit integer fits (the largest HFP is ~7.2E75)
+    let p = number.magnitude();
+    if number.digits.is_empty() || p < -96 {
+        return Ok(0); // zero, or far below half the smallest step (~6E-95)
+    }
+    let overflow = || NumError::Overflow { digits: p.clamp(0, 1 << 20) as u32, max: MAX_DIGITS };
+    if p > 76 {
+        return Err(overflow());
+    }
+    let m = BigUint::parse_bytes(&number.digits, 10).unwrap_or_default();
+    let ten = BigUint::from(10u32);
+    let (num, den) = if number.exp >= 0 {
+        (m * ten.pow(number.exp as u32), BigUint::from(1u32))
+    } else {
+        (m, ten.pow((-number.exp) as u32))
+    };
+    // floor and rounding bit of value × 2^shift, rounded half to even
+    let round = |shift: i64| -> u64 {
+        let (n, d) =
+            if shift >= 0 { (&num << shift as usize, den.clone()) } else { (num.clone(), &den << (-shift) as usize) };
+        let q = &n / &d;
+        let twice = (&n - &q * &d) * 2u32;
+        let q = q.to_u64().unwrap_or(u64::MAX);
+        if twice > d || (twice == d && q % 2 == 1) {
+            q + 1
+        } else {
+            q
+        }
+    };
+    let top = 1u64 << fbits;
+    // Hex exponent x (= exp - 64) with 16^(x-1) <= value < 16^x, from bit lengths then exact.
+    let bits = num.bits() as i64 - den.bits() as i64;
+    let mut x = bits.div_euclid(4);
+    for _ in 0..4 {
+        let shift = i64::from(fbits) - 4 * x;
+        let (n, d) =
+            if shift >= 0 { (&num << shift as usize, den.clone()) } else { (num.clone(), &den << (-shift) as usize) };
+        let q = &n / &d;
+        if q >= BigUint::from(top) {
+            x += 1;
+        } else if q < BigUint::from(top >> 4) {
+            x -= 1;
+        } else {
+            break;
+        }
+    }
+    let mut f = round(i64::from(fbits) - 4 * x);
+    if f == top {
+        f = top >> 4;
+        x += 1;
+    }
+    if x + 64 > 127 {
+        return Err(overflow());
+    }
+    if x + 64 < 0 {
+        // Gradual underflow: the fixed grid of exponent 0.
+        x = -64;
+        f = round(i64::from(fbits) + 256);
+        if f == 0 {
+            return Ok(0);
+        }
+    }
+    let sign = u64::from(number.negative) << (fbits + 7);
+    Ok(sign | ((x + 64) as u64) << fbits | f)
+}
+
+/// Decimal text for an IEEE value from Rust's shortest round-trip `{:e}` form.
+/// `v` is only checked for NaN, infinity and zero; `sci` (its `{:e}` text) gives the digits.
+fn ieee_text(v: f64, sci: String) -> Result<String, NumError> {
+    if v.is_nan() {
+        return Err(NumError::Syntax("NaN".into()));
+    }
+    if v.is_infinite() {
+        return Err(NumError::Syntax(if v < 0.0 { "-Infinity" } else { "Infinity" }.into()));
+    }
+    if v == 0.0 {
+        return Ok("0".into());
+    }
+    let number = Number::parse(&sci).map_err(|_| NumError::Syntax(sci.clone()))?;
+    Ok(format_number(number.negative, &number.digits, number.exp))
+}
+
+/// IEEE bits for `text` (already checked as JSON syntax); Rust's parser rounds correctly.
+fn ieee_bits(text: &str, number: &Number, n: usize) -> Result<u64, NumError> {
+    let syntax = || NumError::Syntax(text.chars().take(64).collect());
+    let (bits, infinite, zero) = if n == 4 {
+        let v: f32 = text.parse().map_err(|_| syntax())?;
+        (u64::from(v.to_bits()), v.is_infinite(), v == 0.0)
+    } else {
+        let v: f64 = text.parse().map_err(|_| syntax())?;
+        (v.to_bits(), v.is_infinite(), v == 0.0)
+    };
+    if infinite {
+        let max = if n == 4 { 38 } else { 308 };
+        return Err(NumError::Overflow { digits: number.magnitude().clamp(0, 1 << 20) as u32, max });
+    }
+    // Zero (written or by underflow) is always positive zero.
+    Ok(if zero { 0 } else { bits })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use FloatFormat::*;
+
+    fn enc(text: &str, format: FloatFormat, len: usize) -> Result<Vec<u8>, NumError> {
+        let mut dst = vec![0u8; len];
+        encode_float(text, format, &mut dst).map(|()| dst)
+    }
+
+    fn dec(bytes: &[u8], format: FloatFormat) -> String {
+        decode_float(bytes, format).unwrap()
+    }
+
+    #[test]
+    fn hfp_hand_checked_vectors() {
+        for (text, bytes) in
+            [("1", [0x41, 0x10, 0, 0]), ("-118.625", [0xC2, 0x76, 0xA0, 0x00]), ("0.1", [0x40, 0x19, 0x99, 0x9A])]
+        {
+            assert_eq!(enc(text, IbmHex, 4), Ok(bytes.to_vec()), "{text}");
+            assert_eq!(dec(&bytes, IbmHex), text);
+        }
+        let long_tenth = [0x40, 0x19, 0x99, 0x99, 0x99, 0x99, 0x99, 0x9A];
+        assert_eq!(enc("0.1", IbmHex, 8), Ok(long_tenth.to_vec()));
+        assert_eq!(dec(&long_tenth, IbmHex), "0.1");
+        assert_eq!(enc("1.0E0", IbmHex, 4), Ok(vec![0x41, 0x10, 0, 0]));
+        assert_eq!(enc("-0", IbmHex, 4), Ok(vec![0; 4]));
+        assert_eq!(dec(&[0x80, 0, 0, 0], IbmHex), "0");
+        assert_eq!(dec(&[0x45, 0, 0, 0], IbmHex), "0");
+        assert_eq!(dec(&[0x41, 0x01, 0, 0], IbmHex), "0.0625"); // unnormalised
+        assert_eq!(enc("0.0625", IbmHex, 4), Ok(vec![0x40, 0x10, 0, 0]));
+        assert_eq!(dec(&[0x00, 0x10, 0, 0], IbmHex), "5.397605E-79"); // smallest normalised
+        assert_eq!(dec(&[0x7F, 0xFF, 0xFF, 0xFF], IbmHex), "7.237005E75");
+        assert_eq!(dec(&[0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF], IbmHex), "7.2370055773322621E75");
+        assert_eq!(dec(&[0x41, 0x10, 0, 0, 0, 0, 0, 1], IbmHex), "1.0000000000000002");
+        assert_eq!(dec(&[0x4D, 0x10, 0, 0], IbmHex), "281475000000000"); // 2^48, 24-bit precision
+        assert_eq!(dec(&[0x52, 0x10, 0, 0], IbmHex), "295148000000000000000"); // 2^68
+                                                                               // 2^72 = 4.7223664828...E21, but below a power of 16 the step is 16 times finer, so
+                                                                               // 4.722366E21 is nearer a lower pattern (1.7 steps of 2^48 down).
+        assert_eq!(dec(&[0x53, 0x10, 0, 0], IbmHex), "4.722367E21");
+        assert_eq!(enc("4.722367E21", IbmHex, 4), Ok(vec![0x53, 0x10, 0, 0]));
+        assert_eq!(enc("4.722366E21", IbmHex, 4), Ok(vec![0x52, 0xFF, 0xFF, 0xFE]));
+    }
+
+    #[test]
+    fn hfp_range_edges() {
+        assert_eq!(enc("1e76", IbmHex, 8), Err(NumError::Overflow { digits: 77, max: 75 }));
+        assert_eq!(enc("7.3e75", IbmHex, 4), Err(NumError::Overflow { digits: 76, max: 75 }));
+        assert_eq!(enc("7.237005e75", IbmHex, 4), Ok(vec![0x7F, 0xFF, 0xFF, 0xFF]));
+        assert!(enc("7.2370056e75", IbmHex, 4).is_err()); // rounds up past the largest
+        assert_eq!(enc("1e-999999", IbmHex, 8), Ok(vec![0; 8]));
+        // Below 16^-65: exponent 0, unnormalised (gradual underflow), then zero.
+        assert_eq!(enc("5e-80", IbmHex, 4), Ok(vec![0x00, 0x01, 0x7B, 0x6D]));
+        assert_eq!(dec(&[0x00, 0x01, 0x7B, 0x6D], IbmHex), "5E-80");
+        let tiniest = [0x00, 0x00, 0x00, 0x01];
+        assert_eq!(enc(&dec(&tiniest, IbmHex), IbmHex, 4), Ok(tiniest.to_vec()));
+        assert_eq!(enc("1e-86", IbmHex, 4), Ok(vec![0; 4]));
+        assert_eq!(enc("1e99999999999999999999", IbmHex, 4), Err(NumError::Overflow { digits: 1 << 20, max: 75 }));
+    }
+
+    #[test]
+    fn hfp_boundaries_round_trip() {
+        for exp in 0u64..128 {
+            for frac in [0x10_0000u64, 0x10_0001, 0x1F_FFFF, 0x7F_FFFF, 0x80_0000, 0xFF_FFFF] {
+                let short = exp << 24 | frac;
+                let long = exp << 56 | frac << 32 | (frac & 0xFF_FFFF) << 8 | 0x5A;
+                let (b4, b8) = ((short as u32).to_be_bytes(), long.to_be_bytes());
+                assert_eq!(enc(&dec(&b4, IbmHex), IbmHex, 4), Ok(b4.to_vec()), "{b4:02X?}");
+                assert_eq!(enc(&dec(&b8, IbmHex), IbmHex, 8), Ok(b8.to_vec()), "{b8:02X?}");
+            }
+        }
+        for frac in [1u32, 2, 3, 0xF_FFFF] {
+            let b4 = frac.to_be_bytes(); // exponent 0, unnormalised: kept as is
+            assert_eq!(enc(&dec(&b4, IbmHex), IbmHex, 4), Ok(b4.to_vec()));
+        }
+    }
+
+    #[test]
+    fn ieee() {
+        assert_eq!(enc("1", IeeeBig, 4), Ok(vec![0x3F, 0x80, 0, 0]));
+        assert_eq!(enc("0.1", IeeeBig, 8), Ok(0.1f64.to_bits().to_be_bytes().to_vec()));
+        assert_eq!(dec(&0.1f64.to_bits().to_be_bytes(), IeeeBig), "0.1");
+        assert_eq!(dec(&0.1f32.to_bits().to_be_bytes(), IeeeBig), "0.1");
+        assert_eq!(dec(&1e300f64.to_bits().to_be_bytes(), IeeeBig), "1E300");
+        assert_eq!(dec(&(-1.5e-7f64).to_bits().to_be_bytes(), IeeeBig), "-1.5E-7");
+        assert_eq!(dec(&(-0.0f64).to_bits().to_be_bytes(), IeeeBig), "0");
+        assert_eq!(enc("-0.0", IeeeBig, 8), Ok(vec![0; 8]));
+        assert_eq!(decode_float(&f32::NAN.to_bits().to_be_bytes(), IeeeBig), Err(NumError::Syntax("NaN".into())));
+        assert_eq!(
+            decode_float(&f64::NEG_INFINITY.to_bits().to_be_bytes(), IeeeBig),
+            Err(NumError::Syntax("-Infinity".into()))
+        );
+        assert_eq!(enc("1e39", IeeeBig, 4), Err(NumError::Overflow { digits: 40, max: 38 }));
+        assert_eq!(enc("1e-50", IeeeBig, 4), Ok(vec![0; 4]));
+        assert_eq!(enc("-1e-400", IeeeBig, 8), Ok(vec![0; 8]));
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        for bad in ["", ".", "1.", "--1", "NaN", "inf", "infinity", "1e", " 1", "0x10", ".5"] {
+            for format in [IbmHex, IeeeBig] {
+                assert!(matches!(enc(bad, format, 4), Err(NumError::Syntax(_))), "{bad:?}");
+            }
+        }
+        assert!(matches!(enc(&"1".repeat(2000), IbmHex, 8), Err(NumError::Syntax(_))));
+        for n in [0, 2, 5, 16] {
+            assert_eq!(decode_float(&vec![0; n], IbmHex), Err(NumError::Size(n)));
+            assert_eq!(enc("1", IeeeBig, n), Err(NumError::Size(n)));
+        }
+    }
+
+    /// The exact value of a short HFP pattern, as `f64` (24 bits always fit).
+    fn hfp_f64(bits: u32) -> f64 {
+        let sign = if bits >> 31 == 1 { -1.0 } else { 1.0 };
+        sign * f64::from(bits & 0xFF_FFFF) * 2f64.powi(4 * ((bits >> 24 & 0x7F) as i32 - 64) - 24)
+    }
+
+    proptest! {
+        #[test]
+        fn hfp_short_round_trip(sign: bool, exp in 0u32..128, frac in 0x10_0000u32..0x100_0000) {
+            let bits = u32::from(sign) << 31 | exp << 24 | frac;
+            let text = dec(&bits.to_be_bytes(), IbmHex);
+            prop_assert_eq!(enc(&text, IbmHex, 4), Ok(bits.to_be_bytes().to_vec()), "{}", text);
+            // Independent check: the text is within half a step of the exact value.
+            let exact = hfp_f64(bits);
+            let parsed: f64 = text.parse().unwrap();
+            prop_assert!((parsed - exact).abs() <= exact.abs() * 2f64.powi(-20));
+        }
+
+        #[test]
+        fn hfp_long_round_trip(sign: bool, exp in 0u64..128, frac in 0x10_0000_0000_0000u64..0x100_0000_0000_0000) {
+            let bits = u64::from(sign) << 63 | exp << 56 | frac;
+            let text = dec(&bits.to_be_bytes(), IbmHex);
+            prop_assert_eq!(enc(&text, IbmHex, 8), Ok(bits.to_be_bytes().to_vec()), "{}", text);
+        }
+
+        #[test]
+        fn hfp_unnormalised_reads_by_value(exp in 0u32..128, frac in 1u32..0x10_0000) {
+            let bits = exp << 24 | frac;
+            let text = dec(&bits.to_be_bytes(), IbmHex);
+            let again = enc(&text, IbmHex, 4).unwrap();
+            prop_assert_eq!(dec(&again, IbmHex), text);
+            prop_assert_eq!(hfp_f64(u32::from_be_bytes(again.try_into().unwrap())), hfp_f64(bits));
+        }
+
+        #[test]
+        fn ieee_round_trip(raw: u64, raw32: u32) {
+            let x = f64::from_bits(raw);
+            if x.is_finite() && x != 0.0 {
+                let text = dec(&raw.to_be_bytes(), IeeeBig);
+                prop_assert_eq!(enc(&text, IeeeBig, 8), Ok(raw.to_be_bytes().to_vec()));
+            }
+            let y = f32::from_bits(raw32);
+            if y.is_finite() && y != 0.0 {
+                let text = dec(&raw32.to_be_bytes(), IeeeBig);
+                prop_assert_eq!(enc(&text, IeeeBig, 4), Ok(raw32.to_be_bytes().to_vec()));
+            }
+        }
+
+        #[test]
+        fn hfp_matches_decimal_rounding(mantissa in 1u64..10_000_000, exp in -80i32..70) {
+            // For COMP-1, f64 arithmetic is exact enough to cross-check the nearest pattern.
+            let text = format!("{mantissa}E{exp}");
+            if let Ok(bytes) = enc(&text, IbmHex, 4) {
+                let got = hfp_f64(u32::from_be_bytes(bytes.clone().try_into().unwrap()));
+                let want: f64 = text.parse().unwrap();
+                let step = got.abs() * 2f64.powi(-20);
+                prop_assert!((got - want).abs() <= step, "{} -> {:?}", text, bytes);
+            }
+        }
+
+        #[test]
+        fn never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..10), text in "[-+0-9.eE]{0,30}", ieee: bool) {
+            let format = if ieee { IeeeBig } else { IbmHex };
+            let _ = decode_float(&bytes, format);
+            let mut dst = [0u8; 8];
+            let _ = encode_float(&text, format, &mut dst);
+            let _ = encode_float(&text, format, &mut dst[..4]);
+        }
+    }
 }

@@ -20,10 +20,7 @@ pub struct JsonWriter<'a> {
 impl<'a> JsonWriter<'a> {
     /// A writer appending to `out`.
     pub fn new(out: &'a mut String) -> Self {
-        JsonWriter {
-            out,
-            first: Vec::with_capacity(8),
-        }
+        JsonWriter { out, first: Vec::with_capacity(8) }
     }
 
     fn member(&mut self, key: Option<&Leafish>) {
@@ -134,23 +131,16 @@ pub fn number_value(text: &str) -> Value {
 
 impl Sink for ValueBuilder {
     fn begin_object(&mut self, key: Option<&Leafish>) {
-        self.stack
-            .push((key.map(|k| k.name.to_string()), Value::Object(Map::new())));
+        self.stack.push((key.map(|k| k.name.to_string()), Value::Object(Map::new())));
     }
     fn end_object(&mut self) {
         if let Some((name, value)) = self.stack.pop() {
-            let key = name.as_deref().map(|n| Leafish {
-                name: n,
-                json_key: "",
-            });
+            let key = name.as_deref().map(|n| Leafish { name: n, json_key: "" });
             self.put(key.as_ref(), value);
         }
     }
     fn begin_array(&mut self, key: &Leafish, len: usize) {
-        self.stack.push((
-            Some(key.name.to_string()),
-            Value::Array(Vec::with_capacity(len)),
-        ));
+        self.stack.push((Some(key.name.to_string()), Value::Array(Vec::with_capacity(len))));
     }
     fn end_array(&mut self) {
         self.end_object();

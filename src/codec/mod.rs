@@ -77,9 +77,7 @@ pub struct Codec {
 impl Codec {
     /// Compiles `record` for `options`.
     pub fn new(record: &Record, options: CodecOptions) -> Result<Codec, PlanError> {
-        Ok(Codec {
-            plan: Plan::compile(record, options)?,
-        })
+        Ok(Codec { plan: Plan::compile(record, options)? })
     }
 
     /// The compiled plan.
@@ -96,9 +94,7 @@ impl Codec {
     /// record's length (shorter than [`Codec::max_size`] when a table has DEPENDING ON).
     pub fn decode_json(&self, bytes: &[u8]) -> Result<(Value, usize), DecodeError> {
         let mut builder = json::ValueBuilder::default();
-        let len = self
-            .plan
-            .decode(bytes, &mut builder, &mut Scratch::default())?;
+        let len = self.plan.decode(bytes, &mut builder, &mut Scratch::default())?;
         Ok((builder.finish(), len))
     }
 

@@ -26,6 +26,10 @@ pub struct CodecOptions {
     pub float: FloatFormat,
     /// Invalid fields decode as `null` instead of failing the record.
     pub lenient: bool,
+    /// Binary fields may hold any value their storage holds, as with IBM's TRUNC(BIN); by
+    /// default (TRUNC(STD)) encode refuses a value with more digits than the picture. Decode
+    /// always accepts both.
+    pub trunc_bin: bool,
 }
 
 impl Default for CodecOptions {
@@ -36,6 +40,7 @@ impl Default for CodecOptions {
             comp5_order: ByteOrder::Big,
             float: FloatFormat::IbmHex,
             lenient: false,
+            trunc_bin: false,
         }
     }
 }
@@ -44,16 +49,8 @@ impl CodecOptions {
     /// Options for `codepage`, with the sign style that suits it (EBCDIC zones on EBCDIC pages,
     /// IBM-style overpunch on ASCII pages).
     pub fn for_codepage(codepage: CodePage) -> Self {
-        let sign_style = if codepage.is_ebcdic() {
-            SignStyle::Ebcdic
-        } else {
-            SignStyle::AsciiIbm
-        };
-        CodecOptions {
-            codepage,
-            sign_style,
-            ..Default::default()
-        }
+        let sign_style = if codepage.is_ebcdic() { SignStyle::Ebcdic } else { SignStyle::AsciiIbm };
+        CodecOptions { codepage, sign_style, ..Default::default() }
     }
 }
 
@@ -131,10 +128,7 @@ pub enum LeafKind {
 impl LeafKind {
     /// True for the numeric kinds (usable as a `DEPENDING ON` counter).
     pub fn is_numeric(&self) -> bool {
-        matches!(
-            self,
-            LeafKind::Zoned { .. } | LeafKind::Packed { .. } | LeafKind::Binary { .. }
-        )
+        matches!(self, LeafKind::Zoned { .. } | LeafKind::Packed { .. } | LeafKind::Binary { .. })
     }
 }
 
@@ -254,13 +248,7 @@ struct Compiler<'a> {
 impl Plan {
     /// Compiles `record` for `options`.
     pub fn compile(record: &Record, options: CodecOptions) -> Result<Plan, PlanError> {
-        let mut c = Compiler {
-            options,
-            ops: Vec::new(),
-            counter_names: Vec::new(),
-            record,
-            next_set: 0,
-        };
+        let mut c = Compiler { options, ops: Vec::new(), counter_names: Vec::new(), record, next_set: 0 };
         c.collect_counters(&record.root)?;
         let root = &record.root;
         match &root.kind {
@@ -308,20 +296,11 @@ impl Compiler<'_> {
     }
 
     fn counter_slot(&self, name: &str) -> Option<u8> {
-        self.counter_names
-            .iter()
-            .position(|n| n == name)
-            .map(|i| i as u8)
+        self.counter_names.iter().position(|n| n == name).map(|i| i as u8)
     }
 
     /// Compiles siblings; `base` is the absolute offset their offsets are made relative to.
-    fn children(
-        &mut self,
-        children: &[Item],
-        base: usize,
-        path: &str,
-        in_view: bool,
-    ) -> Result<(), PlanError> {
+    fn children(&mut self, children: &[Item], base: usize, path: &str, in_view: bool) -> Result<(), PlanError> {
         let mut i = 0;
         while i < children.len() {
             // A run of REDEFINES alternatives: the redefined item and the items redefining it.
@@ -340,10 +319,7 @@ impl Compiler<'_> {
                     .map(|(_, c)| c)
                     .collect();
                 for (k, child) in views.iter().enumerate() {
-                    let alt = Alt {
-                        set,
-                        last: k + 1 == views.len(),
-                    };
+                    let alt = Alt { set, last: k + 1 == views.len() };
                     self.item(child, base, path, true, Some(alt))?;
                 }
             } else {
@@ -354,14 +330,7 @@ impl Compiler<'_> {
         Ok(())
     }
 
-    fn item(
-        &mut self,
-        item: &Item,
-        base: usize,
-        path: &str,
-        in_view: bool,
-        alt: Option<Alt>,
-    ) -> Result<(), PlanError> {
+    fn item(&mut self, item: &Item, base: usize, path: &str, in_view: bool, alt: Option<Alt>) -> Result<(), PlanError> {
         let name = item.name.as_deref();
         let offset = (item.offset - base) as u32;
         let item_path = match name {
@@ -375,16 +344,11 @@ impl Compiler<'_> {
                 return self.filler(item, offset, item.size * occurs.max as usize);
             };
             let at = self.ops.len();
-            self.ops.push(Op::Leaf {
-                leaf: placeholder_leaf(),
-                alt: None,
-            });
+            self.ops.push(Op::Leaf { leaf: placeholder_leaf(), alt: None });
             let elem_path = format!("{item_path}[]");
             let elements_are_objects = matches!(item.kind, ItemKind::Group(_));
             match &item.kind {
-                ItemKind::Group(children) => {
-                    self.children(children, item.offset, &elem_path, in_view)?
-                }
+                ItemKind::Group(children) => self.children(children, item.offset, &elem_path, in_view)?,
                 ItemKind::Elementary(e) => {
                     let leaf = self.leaf(item, e, 0, &elem_path, in_view)?;
                     self.ops.push(Op::Leaf { leaf, alt: None });
@@ -398,10 +362,7 @@ impl Compiler<'_> {
                 stride: item.size as u32,
                 min: occurs.min,
                 max: occurs.max,
-                counter: occurs
-                    .depending_on
-                    .as_deref()
-                    .and_then(|c| self.counter_slot(c)),
+                counter: occurs.depending_on.as_deref().and_then(|c| self.counter_slot(c)),
                 elements_are_objects,
                 body,
                 alt,
@@ -411,18 +372,10 @@ impl Compiler<'_> {
         match (&item.kind, name) {
             (ItemKind::Group(children), Some(name)) => {
                 let at = self.ops.len();
-                self.ops.push(Op::Leaf {
-                    leaf: placeholder_leaf(),
-                    alt: None,
-                });
+                self.ops.push(Op::Leaf { leaf: placeholder_leaf(), alt: None });
                 self.children(children, base, &item_path, in_view)?;
                 let body = (self.ops.len() - at - 1) as u32;
-                self.ops[at] = Op::Group {
-                    name: name.into(),
-                    json_key: json_key(name),
-                    body,
-                    alt,
-                };
+                self.ops[at] = Op::Group { name: name.into(), json_key: json_key(name), body, alt };
             }
             // A FILLER group: its named children belong to the parent object.
             (ItemKind::Group(children), None) => self.children(children, base, path, in_view)?,
@@ -441,11 +394,9 @@ impl Compiler<'_> {
         if let ItemKind::Elementary(e) = &item.kind {
             match &e.value {
                 Some(Literal::Text(t)) => {
-                    let _ = self.options.codepage.encode_into(
-                        t,
-                        &mut bytes,
-                        super::charset::Overflow::Truncate,
-                    );
+                    self.options.codepage.encode_into(t, &mut bytes, super::charset::Overflow::Truncate).map_err(
+                        |e| PlanError::Unsupported { field: "FILLER".into(), reason: format!("VALUE {t:?}: {e}") },
+                    )?;
                 }
                 Some(Literal::Hex(h)) => {
                     for (dst, src) in bytes.iter_mut().zip(h.iter().cycle()) {
@@ -457,21 +408,11 @@ impl Compiler<'_> {
                 _ => {}
             }
         }
-        self.ops.push(Op::Fill {
-            offset,
-            bytes: bytes.into_boxed_slice(),
-        });
+        self.ops.push(Op::Fill { offset, bytes: bytes.into_boxed_slice() });
         Ok(())
     }
 
-    fn leaf(
-        &self,
-        item: &Item,
-        e: &Elementary,
-        offset: u32,
-        path: &str,
-        in_view: bool,
-    ) -> Result<Leaf, PlanError> {
+    fn leaf(&self, item: &Item, e: &Elementary, offset: u32, path: &str, in_view: bool) -> Result<Leaf, PlanError> {
         let name = item.display_name();
         let kind = self.leaf_kind(name, e, item.size)?;
         Ok(Leaf {
@@ -487,47 +428,24 @@ impl Compiler<'_> {
     }
 
     fn leaf_kind(&self, name: &str, e: &Elementary, size: usize) -> Result<LeafKind, PlanError> {
-        let unsupported = |reason: &str| PlanError::Unsupported {
-            field: name.to_string(),
-            reason: reason.to_string(),
-        };
+        let unsupported = |reason: &str| PlanError::Unsupported { field: name.to_string(), reason: reason.to_string() };
         let numeric = match e.picture.category {
-            Category::Numeric {
-                digits,
-                scale,
-                signed,
-            } => Some((digits, scale, signed)),
+            Category::Numeric { digits, scale, signed } => Some((digits, scale, signed)),
             _ => None,
         };
         Ok(match (e.usage, numeric) {
             (Usage::Float, _) | (Usage::Double, _) => LeafKind::Float(self.options.float),
-            (Usage::Index, _) | (Usage::Pointer, _) => LeafKind::Binary {
-                scale: 0,
-                digits: 0,
-                signed: false,
-                order: ByteOrder::Big,
-            },
+            (Usage::Index, _) | (Usage::Pointer, _) => {
+                LeafKind::Binary { scale: 0, digits: 0, signed: false, order: ByteOrder::Big }
+            }
             (Usage::Binary | Usage::NativeBinary, Some((digits, scale, signed))) => {
-                let order = if e.usage == Usage::NativeBinary {
-                    self.options.comp5_order
-                } else {
-                    ByteOrder::Big
-                };
+                let order = if e.usage == Usage::NativeBinary { self.options.comp5_order } else { ByteOrder::Big };
                 if binary_size(digits) != size {
                     return Err(unsupported("binary size does not match its picture"));
                 }
-                LeafKind::Binary {
-                    scale,
-                    digits,
-                    signed,
-                    order,
-                }
+                LeafKind::Binary { scale, digits, signed, order }
             }
-            (Usage::Packed, Some((digits, scale, signed))) => LeafKind::Packed {
-                scale,
-                digits,
-                signed,
-            },
+            (Usage::Packed, Some((digits, scale, signed))) => LeafKind::Packed { scale, digits, signed },
             (Usage::Display, Some((digits, scale, signed))) => {
                 let sign = match (signed, e.sign) {
                     (false, _) => SignPosition::None,
@@ -539,35 +457,19 @@ impl Compiler<'_> {
                         (false, false) => SignPosition::TrailingOverpunch,
                     },
                 };
-                LeafKind::Zoned {
-                    sign,
-                    scale,
-                    digits,
-                    blank_when_zero: e.blank_when_zero,
-                }
+                LeafKind::Zoned { sign, scale, digits, blank_when_zero: e.blank_when_zero }
             }
-            (Usage::National, _) | (_, None)
-                if matches!(e.picture.category, Category::National { .. }) =>
-            {
+            (Usage::National, _) | (_, None) if matches!(e.picture.category, Category::National { .. }) => {
                 LeafKind::National
             }
             (_, None) if matches!(e.picture.category, Category::Dbcs { .. }) => {
                 if !matches!(self.options.codepage, CodePage::Cp933 | CodePage::Cp1364) {
-                    return Err(unsupported(
-                        "PIC G needs a DBCS code page (cp933 or cp1364)",
-                    ));
+                    return Err(unsupported("PIC G needs a DBCS code page (cp933 or cp1364)"));
                 }
                 LeafKind::Dbcs
             }
-            (Usage::Display | Usage::Display1, None) => LeafKind::Text {
-                justified: e.justified,
-            },
-            (usage, _) => {
-                return Err(unsupported(&format!(
-                    "USAGE {usage} with PIC {}",
-                    e.picture.source
-                )))
-            }
+            (Usage::Display | Usage::Display1, None) => LeafKind::Text { justified: e.justified },
+            (usage, _) => return Err(unsupported(&format!("USAGE {usage} with PIC {}", e.picture.source))),
         })
     }
 }

@@ -27,23 +27,15 @@ fn blank_range(ops: &[Op]) -> Map<String, Value> {
         let next = i + 1 + body_len(op);
         let body = &ops[i + 1..next];
         match op {
-            Op::Leaf { leaf, alt }
-                if alt.is_none_or(|_| !map.contains_key(&*leaf.name) && is_first(ops, i)) =>
-            {
+            Op::Leaf { leaf, alt } if alt.is_none_or(|_| !map.contains_key(&*leaf.name) && is_first(ops, i)) => {
                 map.insert(leaf.name.to_string(), blank_leaf(leaf.kind));
             }
             Op::Group { name, alt, .. } if alt.is_none() || is_first(ops, i) => {
                 map.insert(name.to_string(), Value::Object(blank_range(body)));
             }
-            Op::Array {
-                name,
-                min,
-                max,
-                counter,
-                elements_are_objects,
-                alt,
-                ..
-            } if alt.is_none() || is_first(ops, i) => {
+            Op::Array { name, min, max, counter, elements_are_objects, alt, .. }
+                if alt.is_none() || is_first(ops, i) =>
+            {
                 let count = if counter.is_some() { *min } else { *max } as usize;
                 let element = if *elements_are_objects {
                     Value::Object(blank_range(body))

@@ -8,7 +8,7 @@ use crate::codec::{Codec, CodecOptions};
 use crate::copybook::{self, Copybook};
 use crate::frame::Framing;
 use crate::header::{HeaderLayout, HeaderNames};
-use crate::route::{Route, RouteTable, UpstreamEntry};
+use crate::route::{Canary, Route, RouteTable, StickyField, UpstreamEntry};
 use crate::upstream::http::{HttpBytes, HttpClient};
 use crate::upstream::modern::JsonService;
 use crate::upstream::pool::TcpPool;
@@ -53,17 +53,10 @@ impl fmt::Display for ConfigError {
 }
 
 /// Reads and builds `path`. `previous` lends unchanged upstreams (and their open connections).
-pub fn load(
-    path: &Path,
-    previous: Option<&RouteTable>,
-    generation: u64,
-) -> Result<RouteTable, ConfigError> {
+pub fn load(path: &Path, previous: Option<&RouteTable>, generation: u64) -> Result<RouteTable, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
         file: path.display().to_string(),
-        problems: vec![ConfigProblem {
-            line: None,
-            message: format!("cannot read: {e}"),
-        }],
+        problems: vec![ConfigProblem { line: None, message: format!("cannot read: {e}") }],
     })?;
     build(&text, path, previous, generation)
 }
@@ -75,21 +68,13 @@ pub fn build(
     previous: Option<&RouteTable>,
     generation: u64,
 ) -> Result<RouteTable, ConfigError> {
-    let mut b = Builder {
-        text,
-        problems: Vec::new(),
-        copybooks: HashMap::new(),
-        dir: PathBuf::new(),
-    };
+    let mut b = Builder { text, problems: Vec::new(), copybooks: HashMap::new(), dir: PathBuf::new() };
     let result = b.build(path, previous, generation);
     match result {
         Some(table) if b.problems.is_empty() => Ok(table),
         _ => {
             b.problems.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
-            Err(ConfigError {
-                file: path.display().to_string(),
-                problems: b.problems,
-            })
+            Err(ConfigError { file: path.display().to_string(), problems: b.problems })
         }
     }
 }
@@ -103,9 +88,7 @@ struct Builder<'a> {
 
 /// FNV-1a, hex: a stable content hash for telling tables apart.
 pub fn content_hash(text: &str) -> String {
-    let hash = text.bytes().fold(0xcbf29ce484222325u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100000001b3)
-    });
+    let hash = text.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3));
     format!("{hash:016x}")
 }
 
@@ -120,8 +103,7 @@ impl Builder<'_> {
                 if in_section && key.is_some() {
                     break;
                 }
-                in_section =
-                    t == header || t.replace(' ', "") == header || t.replace('"', "") == header;
+                in_section = t == header || t.replace(' ', "") == header || t.replace('"', "") == header;
                 if in_section && key.is_none() {
                     return Some(i + 1);
                 }
@@ -163,13 +145,7 @@ impl Builder<'_> {
     }
 
     /// Compiles `FILE#RECORD` (record optional) into a codec.
-    fn layout(
-        &mut self,
-        spec: &str,
-        options: CodecOptions,
-        section: &str,
-        key: &str,
-    ) -> Option<Arc<Codec>> {
+    fn layout(&mut self, spec: &str, options: CodecOptions, section: &str, key: &str) -> Option<Arc<Codec>> {
         let (file, record) = match spec.split_once('#') {
             Some((f, r)) => (f, Some(r)),
             None => (spec, None),
@@ -180,11 +156,7 @@ impl Builder<'_> {
             self.problem(
                 section,
                 Some(key),
-                format!(
-                    "{file} has no record {} (it has: {})",
-                    record.unwrap_or("?"),
-                    names.join(", ")
-                ),
+                format!("{file} has no record {} (it has: {})", record.unwrap_or("?"), names.join(", ")),
             );
             return None;
         };
@@ -208,11 +180,7 @@ impl Builder<'_> {
         match (spec.length_prefix, &spec.length_field) {
             (Some(w @ (1 | 2 | 4)), None) => Some(Framing::LengthPrefix { width: w }),
             (Some(w), None) => {
-                self.problem(
-                    section,
-                    Some(key),
-                    format!("length_prefix = {w}: must be 1, 2 or 4 bytes"),
-                );
+                self.problem(section, Some(key), format!("length_prefix = {w}: must be 1, 2 or 4 bytes"));
                 None
             }
             (None, Some(field)) => {
@@ -234,59 +202,30 @@ impl Builder<'_> {
                         None
                     }
                     None => {
-                        self.problem(
-                            section,
-                            Some(key),
-                            format!("length_field {field} is not a field of the header"),
-                        );
+                        self.problem(section, Some(key), format!("length_field {field} is not a field of the header"));
                         None
                     }
                 }
             }
             _ => {
-                self.problem(
-                    section,
-                    Some(key),
-                    "framing needs exactly one of length_prefix or length_field".into(),
-                );
+                self.problem(section, Some(key), "framing needs exactly one of length_prefix or length_field".into());
                 None
             }
         }
     }
 
-    fn build(
-        &mut self,
-        path: &Path,
-        previous: Option<&RouteTable>,
-        generation: u64,
-    ) -> Option<RouteTable> {
+    fn build(&mut self, path: &Path, previous: Option<&RouteTable>, generation: u64) -> Option<RouteTable> {
         let file: RoutesFile = match toml::from_str(self.text) {
             Ok(f) => f,
             Err(e) => {
-                let line = e.span().map(|s| {
-                    self.text[..s.start.min(self.text.len())]
-                        .lines()
-                        .count()
-                        .max(1)
-                });
-                let line = line.map(|l| {
-                    if self.text[..e.span().map_or(0, |s| s.start)].ends_with('\n') {
-                        l + 1
-                    } else {
-                        l
-                    }
-                });
-                self.problems.push(ConfigProblem {
-                    line,
-                    message: e.message().to_string(),
-                });
+                let line = e.span().map(|s| self.text[..s.start.min(self.text.len())].lines().count().max(1));
+                let line =
+                    line.map(|l| if self.text[..e.span().map_or(0, |s| s.start)].ends_with('\n') { l + 1 } else { l });
+                self.problems.push(ConfigProblem { line, message: e.message().to_string() });
                 return None;
             }
         };
-        self.dir = path
-            .parent()
-            .unwrap_or(Path::new("."))
-            .join(&file.gateway.copybooks);
+        self.dir = path.parent().unwrap_or(Path::new(".")).join(&file.gateway.copybooks);
         let codepage = match CodePage::from_name(&file.gateway.codepage) {
             Ok(c) => c,
             Err(e) => {
@@ -302,95 +241,90 @@ impl Builder<'_> {
         ] {
             if let Some(a) = addr {
                 if a.parse::<std::net::SocketAddr>().is_err() {
-                    self.problem(
-                        "gateway",
-                        Some(key),
-                        format!("{key} = {a:?} is not an address like 127.0.0.1:8080"),
-                    );
+                    self.problem("gateway", Some(key), format!("{key} = {a:?} is not an address like 127.0.0.1:8080"));
                 }
             }
         }
         let header = self.header(&file, options);
-        let tcp_framing = self.framing(
-            &file.gateway.tcp_framing.clone(),
-            header.as_ref(),
-            codepage,
-            "gateway",
-            "tcp_framing",
-        );
+        let tcp_framing =
+            self.framing(&file.gateway.tcp_framing.clone(), header.as_ref(), codepage, "gateway", "tcp_framing");
         let mut upstreams = HashMap::new();
         for (name, section) in &file.upstreams {
-            let reused = previous
-                .and_then(|p| p.upstreams.get(name))
-                .filter(|e| &e.settings == section)
-                .cloned();
+            let reused = previous.and_then(|p| p.upstreams.get(name)).filter(|e| &e.settings == section).cloned();
             let entry = match reused {
                 Some(e) => Some(e),
-                None => self.upstream(
-                    name,
-                    section,
-                    header.as_ref(),
-                    codepage,
-                    file.limits.max_message_bytes,
-                ),
+                None => self.upstream(name, section, header.as_ref(), codepage, file.limits.max_message_bytes),
             };
             if let Some(e) = entry {
                 upstreams.insert(name.clone(), e);
             }
         }
-        let find_upstream =
-            |b: &mut Self, name: &str, section: &str, key: &str| -> Option<Arc<UpstreamEntry>> {
-                let found = upstreams.get(name).cloned();
-                if found.is_none() && !file.upstreams.contains_key(name) {
-                    let known: Vec<_> = file.upstreams.keys().map(String::as_str).collect();
-                    b.problem(
-                        section,
-                        Some(key),
-                        format!(
-                            "{key} = {name:?} is not an upstream (known: {})",
-                            known.join(", ")
-                        ),
-                    );
-                }
-                found
-            };
+        let find_upstream = |b: &mut Self, name: &str, section: &str, key: &str| -> Option<Arc<UpstreamEntry>> {
+            let found = upstreams.get(name).cloned();
+            if found.is_none() && !file.upstreams.contains_key(name) {
+                let known: Vec<_> = file.upstreams.keys().map(String::as_str).collect();
+                b.problem(
+                    section,
+                    Some(key),
+                    format!("{key} = {name:?} is not an upstream (known: {})", known.join(", ")),
+                );
+            }
+            found
+        };
         let default_target = find_upstream(self, &file.default.target, "default", "target");
         let mut routes = HashMap::new();
         for (op, r) in &file.routes {
             let section = format!("routes.{op}");
             let target = find_upstream(self, &r.target, &section, "target");
-            let request = r
-                .request
-                .as_ref()
-                .and_then(|s| self.layout(s, options, &section, "request"));
-            let response = r
-                .response
-                .as_ref()
-                .and_then(|s| self.layout(s, options, &section, "response"));
+            let request = r.request.as_ref().and_then(|s| self.layout(s, options, &section, "request"));
+            let response = r.response.as_ref().and_then(|s| self.layout(s, options, &section, "response"));
             if let Some(t) = &target {
                 if !t.upstream.is_bytes() && (r.request.is_none() || r.response.is_none()) {
                     self.problem(
                         &section,
                         Some("target"),
-                        format!(
-                            "{} speaks JSON, so the route needs both request and response layouts",
-                            t.name
-                        ),
+                        format!("{} speaks JSON, so the route needs both request and response layouts", t.name),
                     );
                 }
             }
+            let canary = r.canary.as_ref().and_then(|c| {
+                let to = find_upstream(self, &c.to, &section, "canary")?;
+                if !(0.0..=100.0).contains(&c.percent) {
+                    self.problem(&section, Some("canary"), format!("canary percent {} must be 0 to 100", c.percent));
+                    return None;
+                }
+                let sticky = self.sticky(&c.sticky, request.as_deref(), header.as_ref(), &section)?;
+                Some(Canary { to, threshold: (c.percent * 100.0).round() as u32, sticky })
+            });
+            let fallback = r.fallback.as_ref().and_then(|f| {
+                if !r.read_only {
+                    let why = "fallback is only for read_only operations: a write is never sent twice";
+                    self.problem(&section, Some("fallback"), why.into());
+                }
+                find_upstream(self, f, &section, "fallback")
+            });
+            if let Some(c) = &canary {
+                if !c.to.upstream.is_bytes() && (r.request.is_none() || r.response.is_none()) {
+                    let why =
+                        format!("{} speaks JSON, so the route needs both request and response layouts", c.to.name);
+                    self.problem(&section, Some("canary"), why);
+                }
+            }
+            let disabled_reply = r.disabled_reply.as_ref().map(|d| (d.code.clone(), d.message.clone()));
             if let Some(target) = target {
-                routes.insert(
-                    op.clone(),
-                    Route {
-                        op: op.clone(),
-                        target,
-                        request,
-                        response,
-                        read_only: r.read_only,
-                        enabled: r.enabled,
-                    },
-                );
+                let (read_only, enabled) = (r.read_only, r.enabled);
+                let route = Route {
+                    op: op.clone(),
+                    target,
+                    request,
+                    response,
+                    read_only,
+                    enabled,
+                    canary,
+                    fallback,
+                    disabled_reply,
+                };
+                routes.insert(op.clone(), route);
             }
         }
         let table = RouteTable {
@@ -408,6 +342,29 @@ impl Builder<'_> {
         Some(table)
     }
 
+    /// Finds a sticky field in the request body layout, else in the header.
+    fn sticky(
+        &mut self,
+        name: &str,
+        request: Option<&Codec>,
+        header: Option<&HeaderLayout>,
+        section: &str,
+    ) -> Option<StickyField> {
+        let header_size = header.map_or(0, |h| h.size);
+        if let Some(leaf) = request.and_then(|r| r.plan().field(name)) {
+            return Some(StickyField { offset: header_size + leaf.offset as usize, len: leaf.len as usize });
+        }
+        if let Some(leaf) = header.and_then(|h| h.codec.plan().field(name)) {
+            return Some(StickyField { offset: leaf.offset as usize, len: leaf.len as usize });
+        }
+        self.problem(
+            section,
+            Some("canary"),
+            format!("sticky field {name} is neither in the request layout nor in the header"),
+        );
+        None
+    }
+
     fn header(&mut self, file: &RoutesFile, options: CodecOptions) -> Option<HeaderLayout> {
         let h = &file.header;
         let copybook = self.copybook(&h.copybook, "header", "copybook")?;
@@ -415,11 +372,7 @@ impl Builder<'_> {
             self.problem(
                 "header",
                 Some("record"),
-                format!(
-                    "{} has no record {}",
-                    h.copybook,
-                    h.record.as_deref().unwrap_or("?")
-                ),
+                format!("{} has no record {}", h.copybook, h.record.as_deref().unwrap_or("?")),
             );
             return None;
         };
@@ -455,41 +408,20 @@ impl Builder<'_> {
             max_reply_bytes: max_bytes.max(1 << 20),
         };
         if s.max_connections == 0 {
-            self.problem(
-                &section,
-                Some("max_connections"),
-                "max_connections must be at least 1".into(),
-            );
+            self.problem(&section, Some("max_connections"), "max_connections must be at least 1".into());
         }
         let upstream = match s.kind {
             UpstreamKind::Tcp => {
                 let Some(address) = &s.address else {
-                    self.problem(
-                        &section,
-                        Some("kind"),
-                        "a tcp upstream needs address = \"host:port\"".into(),
-                    );
+                    self.problem(&section, Some("kind"), "a tcp upstream needs address = \"host:port\"".into());
                     return None;
                 };
-                if address
-                    .rsplit_once(':')
-                    .and_then(|(_, p)| p.parse::<u16>().ok())
-                    .is_none()
-                {
-                    self.problem(
-                        &section,
-                        Some("address"),
-                        format!("address = {address:?} is not host:port"),
-                    );
+                if address.rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()).is_none() {
+                    self.problem(&section, Some("address"), format!("address = {address:?} is not host:port"));
                     return None;
                 }
-                let framing = self.framing(
-                    &s.framing.clone().unwrap_or_default(),
-                    header,
-                    codepage,
-                    &section,
-                    "framing",
-                )?;
+                let framing =
+                    self.framing(&s.framing.clone().unwrap_or_default(), header, codepage, &section, "framing")?;
                 Upstream::Tcp(TcpPool::new(name, address, framing, limits))
             }
             UpstreamKind::Http | UpstreamKind::HttpJson => {
@@ -515,10 +447,6 @@ impl Builder<'_> {
                 }
             }
         };
-        Some(Arc::new(UpstreamEntry {
-            name: name.to_string(),
-            upstream,
-            settings: s.clone(),
-        }))
+        Some(Arc::new(UpstreamEntry { name: name.to_string(), upstream, settings: s.clone() }))
     }
 }

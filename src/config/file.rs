@@ -44,6 +44,9 @@ pub struct GatewaySection {
     /// Framing of the TCP channel listener.
     #[serde(default)]
     pub tcp_framing: FramingSpec,
+    /// File of admin tokens, one `name:secret` a line (relative to this file). The environment
+    /// variable `FICUS_ADMIN_TOKEN` (`secret`, or `name:secret,name:secret`) adds more.
+    pub admin_token_file: Option<String>,
 }
 
 fn default_copybooks() -> String {
@@ -65,10 +68,7 @@ pub struct FramingSpec {
 
 impl Default for FramingSpec {
     fn default() -> Self {
-        FramingSpec {
-            length_prefix: Some(4),
-            length_field: None,
-        }
+        FramingSpec { length_prefix: Some(4), length_field: None }
     }
 }
 
@@ -161,6 +161,34 @@ pub struct RouteSection {
     /// `false` answers every message with an error reply (a kill switch).
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// A share of traffic sent to another upstream, sticky per customer.
+    pub canary: Option<CanarySpec>,
+    /// For read-only operations: who answers when the target fails (e.g. `"legacy"`).
+    pub fallback: Option<String>,
+    /// The reply sent while `enabled = false` (default: code FC04, "DISABLED").
+    pub disabled_reply: Option<ErrorReplySpec>,
+}
+
+/// `canary = { to = "accounts", percent = 10, sticky = "ACCT-NO" }`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CanarySpec {
+    /// The upstream that receives the share.
+    pub to: String,
+    /// Share of customers, 0–100 (fractions allowed, e.g. 0.5).
+    pub percent: f64,
+    /// The request field (body or header) whose value picks the side; one value, one side.
+    pub sticky: String,
+}
+
+/// A configured error reply.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorReplySpec {
+    /// Response code written into the header.
+    pub code: String,
+    /// Response message written into the header.
+    pub message: String,
 }
 
 fn yes() -> bool {

@@ -4,3 +4,7 @@ pub mod build;
 pub mod file;
 
 pub use build::{load, ConfigError, ConfigProblem};
+pub mod diff;
+pub mod edit;
+pub mod reload;
+pub mod watch;

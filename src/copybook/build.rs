@@ -22,25 +22,17 @@ pub const MAX_RECORD_BYTES: usize = 16 << 20;
 
 /// Nests `entries` into records and lays them out; `file` names an implicit record.
 pub fn build(entries: Vec<Entry>, file: &str) -> Result<Copybook, CopybookError> {
-    let stem = std::path::Path::new(file).file_stem().map_or_else(
-        || "RECORD".to_string(),
-        |s| s.to_string_lossy().to_ascii_uppercase(),
-    );
+    let stem = std::path::Path::new(file)
+        .file_stem()
+        .map_or_else(|| "RECORD".to_string(), |s| s.to_string_lossy().to_ascii_uppercase());
     let trees = tree::nest(entries, &stem)?;
     let mut records = Vec::with_capacity(trees.len());
     for (root, renames) in trees {
         let mut ctx = Ctx::default();
         let root = layout(root, 0, Inherited::default(), &mut ctx)?;
         check_depending(&root, &ctx)?;
-        let renames = renames
-            .into_iter()
-            .map(|e| resolve_renames(&root, e))
-            .collect::<Result<Vec<_>, _>>()?;
-        records.push(Record {
-            name: root.display_name().to_string(),
-            root,
-            renames,
-        });
+        let renames = renames.into_iter().map(|e| resolve_renames(&root, e)).collect::<Result<Vec<_>, _>>()?;
+        records.push(Record { name: root.display_name().to_string(), root, renames });
     }
     Ok(Copybook { records })
 }
@@ -59,36 +51,21 @@ struct Ctx {
 }
 
 fn err(entry: &Entry, message: impl Into<String>) -> CopybookError {
-    CopybookError {
-        file: entry.file.clone(),
-        line: entry.pos.line,
-        column: entry.pos.column,
-        message: message.into(),
-    }
+    CopybookError { file: entry.file.clone(), line: entry.pos.line, column: entry.pos.column, message: message.into() }
 }
 
 /// Adds `b` to `a`, failing past [`MAX_RECORD_BYTES`].
 fn add(entry: &Entry, a: usize, b: usize) -> Result<usize, CopybookError> {
     a.checked_add(b)
         .filter(|&s| s <= MAX_RECORD_BYTES)
-        .ok_or_else(|| {
-            err(
-                entry,
-                format!("record is larger than {MAX_RECORD_BYTES} bytes"),
-            )
-        })
+        .ok_or_else(|| err(entry, format!("record is larger than {MAX_RECORD_BYTES} bytes")))
 }
 
 /// Multiplies, failing past [`MAX_RECORD_BYTES`].
 fn mul(entry: &Entry, a: usize, b: usize) -> Result<usize, CopybookError> {
     a.checked_mul(b)
         .filter(|&s| s <= MAX_RECORD_BYTES)
-        .ok_or_else(|| {
-            err(
-                entry,
-                format!("record is larger than {MAX_RECORD_BYTES} bytes"),
-            )
-        })
+        .ok_or_else(|| err(entry, format!("record is larger than {MAX_RECORD_BYTES} bytes")))
 }
 
 fn occurs_of(entry: &Entry) -> Result<Option<Occurs>, CopybookError> {
@@ -96,23 +73,13 @@ fn occurs_of(entry: &Entry) -> Result<Option<Occurs>, CopybookError> {
     let (mut indexed_by, mut keys) = (Vec::new(), Vec::new());
     for c in &entry.clauses {
         match c {
-            Clause::Occurs {
-                min,
-                max,
-                depending_on,
-            } => {
+            Clause::Occurs { min, max, depending_on } => {
                 let min = min.unwrap_or(*max);
                 if *max > MAX_OCCURS {
-                    return Err(err(
-                        entry,
-                        format!("OCCURS {max} is more than the limit of {MAX_OCCURS}"),
-                    ));
+                    return Err(err(entry, format!("OCCURS {max} is more than the limit of {MAX_OCCURS}")));
                 }
                 if min > *max {
-                    return Err(err(
-                        entry,
-                        format!("OCCURS {min} TO {max}: the minimum is larger than the maximum"),
-                    ));
+                    return Err(err(entry, format!("OCCURS {min} TO {max}: the minimum is larger than the maximum")));
                 }
                 if *max == 0 {
                     return Err(err(entry, "OCCURS needs a maximum of at least 1"));
@@ -130,52 +97,27 @@ fn occurs_of(entry: &Entry) -> Result<Option<Occurs>, CopybookError> {
             _ => {}
         }
     }
-    Ok(occurs.map(|o| Occurs {
-        indexed_by,
-        keys,
-        ..o
-    }))
+    Ok(occurs.map(|o| Occurs { indexed_by, keys, ..o }))
 }
 
 /// Lays out `node` starting at `offset` (from the record start).
-fn layout(
-    node: Node,
-    offset: usize,
-    inherited: Inherited,
-    ctx: &mut Ctx,
-) -> Result<Item, CopybookError> {
-    let Node {
-        entry,
-        children,
-        conditions,
-    } = node;
+fn layout(node: Node, offset: usize, inherited: Inherited, ctx: &mut Ctx) -> Result<Item, CopybookError> {
+    let Node { entry, children, conditions } = node;
     let occurs = occurs_of(&entry)?;
     if let Some(d) = occurs.as_ref().and_then(|o| o.depending_on.clone()) {
         ctx.depending.push((d, entry.pos.line, entry.file.clone()));
     }
-    let redefines = entry.clauses.iter().find_map(|c| {
-        if let Clause::Redefines(n) = c {
-            Some(n.clone())
-        } else {
-            None
-        }
-    });
+    let redefines =
+        entry.clauses.iter().find_map(|c| if let Clause::Redefines(n) = c { Some(n.clone()) } else { None });
     let sync = entry.clauses.iter().any(|c| matches!(c, Clause::Sync));
     let (kind, size) = if children.is_empty() {
         let (el, size) = elementary::resolve(&entry, inherited)?;
         (ItemKind::Elementary(el), size)
     } else {
-        if entry
-            .clauses
-            .iter()
-            .any(|c| matches!(c, Clause::Picture(_)))
-        {
+        if entry.clauses.iter().any(|c| matches!(c, Clause::Picture(_))) {
             return Err(err(
                 &entry,
-                format!(
-                    "group item {} has a PICTURE clause",
-                    entry.name.as_deref().unwrap_or("FILLER")
-                ),
+                format!("group item {} has a PICTURE clause", entry.name.as_deref().unwrap_or("FILLER")),
             ));
         }
         let inherited = elementary::inherit(&entry, inherited);
@@ -210,20 +152,11 @@ fn layout_children(
     let mut items: Vec<Item> = Vec::with_capacity(children.len());
     let mut cursor = start;
     for child in children {
-        let redefines = child.entry.clauses.iter().find_map(|c| {
-            if let Clause::Redefines(n) = c {
-                Some(n.clone())
-            } else {
-                None
-            }
-        });
+        let redefines =
+            child.entry.clauses.iter().find_map(|c| if let Clause::Redefines(n) = c { Some(n.clone()) } else { None });
         let at = match &redefines {
             Some(target) => {
-                let Some(base) = items
-                    .iter_mut()
-                    .rev()
-                    .find(|i| i.name.as_deref() == Some(target.as_str()))
-                else {
+                let Some(base) = items.iter_mut().rev().find(|i| i.name.as_deref() == Some(target.as_str())) else {
                     return Err(err(
                         &child.entry,
                         format!(
@@ -247,15 +180,8 @@ fn layout_children(
                 item.offset = aligned;
             }
         }
-        let end = add(
-            &entry,
-            item.offset,
-            mul(
-                &entry,
-                item.size,
-                item.occurs.as_ref().map_or(1, |o| o.max as usize),
-            )?,
-        )?;
+        let end =
+            add(&entry, item.offset, mul(&entry, item.size, item.occurs.as_ref().map_or(1, |o| o.max as usize))?)?;
         cursor = cursor.max(end);
         items.push(item);
     }
@@ -270,9 +196,7 @@ fn check_depending(root: &Item, ctx: &Ctx) -> Result<(), CopybookError> {
                 file: file.clone(),
                 line: *line,
                 column: 1,
-                message: format!(
-                    "OCCURS DEPENDING ON names {name}, which is not in record {record}"
-                ),
+                message: format!("OCCURS DEPENDING ON names {name}, which is not in record {record}"),
             });
         }
     }
@@ -291,52 +215,34 @@ fn find<'a>(item: &'a Item, name: &str) -> Option<&'a Item> {
 }
 
 fn resolve_renames(root: &Item, entry: Entry) -> Result<Renames, CopybookError> {
-    let Some((from, thru)) = entry.clauses.iter().find_map(|c| {
-        if let Clause::Renames(a, b) = c {
-            Some((a.clone(), b.clone()))
-        } else {
-            None
-        }
-    }) else {
+    let Some((from, thru)) =
+        entry.clauses.iter().find_map(
+            |c| {
+                if let Clause::Renames(a, b) = c {
+                    Some((a.clone(), b.clone()))
+                } else {
+                    None
+                }
+            },
+        )
+    else {
         return Err(err(&entry, "expected RENAMES on a level-66 entry"));
     };
-    let name = entry
-        .name
-        .clone()
-        .ok_or_else(|| err(&entry, "a level-66 entry needs a name"))?;
+    let name = entry.name.clone().ok_or_else(|| err(&entry, "a level-66 entry needs a name"))?;
     let extent = |n: &str| -> Result<(usize, usize), CopybookError> {
-        let item = find(root, n).ok_or_else(|| {
-            err(
-                &entry,
-                format!(
-                    "RENAMES names {n}, which is not in record {}",
-                    root.display_name()
-                ),
-            )
-        })?;
-        Ok((
-            item.offset,
-            item.offset + item.size * item.occurs.as_ref().map_or(1, |o| o.max as usize),
-        ))
+        let item = find(root, n)
+            .ok_or_else(|| err(&entry, format!("RENAMES names {n}, which is not in record {}", root.display_name())))?;
+        Ok((item.offset, item.offset + item.size * item.occurs.as_ref().map_or(1, |o| o.max as usize)))
     };
     let (start, mut end) = extent(&from)?;
     if let Some(t) = &thru {
         let (t_start, t_end) = extent(t)?;
         if t_end < start || t_start < start {
-            return Err(err(
-                &entry,
-                format!("RENAMES {from} THRU {t}: {t} comes before {from}"),
-            ));
+            return Err(err(&entry, format!("RENAMES {from} THRU {t}: {t} comes before {from}")));
         }
         end = end.max(t_end);
     }
-    Ok(Renames {
-        name,
-        from,
-        thru,
-        offset: start,
-        size: end - start,
-    })
+    Ok(Renames { name, from, thru, offset: start, size: end - start })
 }
 
 #[cfg(test)]

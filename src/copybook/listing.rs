@@ -8,22 +8,11 @@ use std::fmt::Write;
 
 /// One line per item (groups, 88s and 66s too), indented by nesting, then the total size.
 pub fn listing(record: &Record) -> String {
-    let mut out = format!(
-        "{:<5} {:<40} {:>8} {:>8}  TYPE\n",
-        "LEVEL", "NAME", "OFFSET", "LENGTH"
-    );
+    let mut out = format!("{:<5} {:<40} {:>8} {:>8}  TYPE\n", "LEVEL", "NAME", "OFFSET", "LENGTH");
     item_lines(&record.root, 0, &mut out);
     for r in &record.renames {
-        let thru = r
-            .thru
-            .as_ref()
-            .map(|t| format!(" THRU {t}"))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "{:<5} {:<40} {:>8} {:>8}  RENAMES {}{thru}",
-            "66", r.name, r.offset, r.size, r.from
-        );
+        let thru = r.thru.as_ref().map(|t| format!(" THRU {t}")).unwrap_or_default();
+        let _ = writeln!(out, "{:<5} {:<40} {:>8} {:>8}  RENAMES {}{thru}", "66", r.name, r.offset, r.size, r.from);
     }
     let _ = writeln!(out, "TOTAL {} BYTES", record.max_size());
     out
@@ -88,10 +77,7 @@ fn type_text(item: &Item) -> String {
 fn literal_text(l: &Literal) -> String {
     match l {
         Literal::Text(s) => format!("'{}'", s.replace('\'', "''")),
-        Literal::Hex(b) => format!(
-            "X'{}'",
-            b.iter().map(|b| format!("{b:02X}")).collect::<String>()
-        ),
+        Literal::Hex(b) => format!("X'{}'", b.iter().map(|b| format!("{b:02X}")).collect::<String>()),
         Literal::Number(n) => n.clone(),
         Literal::Figurative(f) => format!("{f:?}").to_ascii_uppercase(),
     }
@@ -119,22 +105,18 @@ pub fn listing_json(record: &Record) -> Value {
 }
 
 fn item_json(item: &Item, parent: &str, out: &mut Vec<Value>) {
-    let path = if parent.is_empty() {
-        item.display_name().to_string()
-    } else {
-        format!("{parent}.{}", item.display_name())
-    };
+    let path =
+        if parent.is_empty() { item.display_name().to_string() } else { format!("{parent}.{}", item.display_name()) };
     let (picture, usage) = match &item.kind {
         ItemKind::Elementary(el) => (Some(el.picture.source.clone()), Some(el.usage.to_string())),
         ItemKind::Group(_) => (None, None),
     };
-    let occurs = item
-        .occurs
-        .as_ref()
-        .map(|o| json!({"min": o.min, "max": o.max, "depending_on": o.depending_on}));
+    let occurs = item.occurs.as_ref().map(|o| json!({"min": o.min, "max": o.max, "depending_on": o.depending_on}));
     out.push(json!({"level": item.level, "name": item.display_name(), "path": path, "offset": item.offset, "length": item.size, "picture": picture, "usage": usage, "occurs": occurs}));
     for c in &item.conditions {
-        out.push(json!({"level": 88, "name": c.name, "path": format!("{path}.{}", c.name), "values": condition_text(c)}));
+        out.push(
+            json!({"level": 88, "name": c.name, "path": format!("{path}.{}", c.name), "values": condition_text(c)}),
+        );
     }
     if let ItemKind::Group(children) = &item.kind {
         children.iter().for_each(|c| item_json(c, &path, out));
@@ -152,10 +134,7 @@ mod tests {
     fn text_listing() {
         let cb = parse_copybook(CB, "t", &NoCopy).unwrap();
         let text = listing(&cb.records[0]);
-        assert!(
-            text.contains("GROUP OCCURS 0 TO 50 DEPENDING ON CNT"),
-            "{text}"
-        );
+        assert!(text.contains("GROUP OCCURS 0 TO 50 DEPENDING ON CNT"), "{text}");
         assert!(text.contains("S9(13)V99 COMP-3"), "{text}");
         assert!(text.contains("      AMT"), "{text}");
         assert!(text.contains("ZERO-AMT"), "{text}");

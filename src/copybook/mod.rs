@@ -38,11 +38,7 @@ pub struct DirResolver(pub std::path::PathBuf);
 impl CopyResolver for DirResolver {
     fn resolve(&self, name: &str) -> Option<(String, String)> {
         let exts = ["", ".cpy", ".cob", ".cbl", ".CPY", ".COB", ".CBL"];
-        for base in [
-            name.to_string(),
-            name.to_ascii_uppercase(),
-            name.to_ascii_lowercase(),
-        ] {
+        for base in [name.to_string(), name.to_ascii_uppercase(), name.to_ascii_lowercase()] {
             for ext in exts {
                 let p = self.0.join(format!("{base}{ext}"));
                 if let Ok(text) = std::fs::read_to_string(&p) {
@@ -55,11 +51,7 @@ impl CopyResolver for DirResolver {
 }
 
 /// Parses copybook `text` (named `file` in errors), resolving COPY through `resolver`.
-pub fn parse_copybook(
-    text: &str,
-    file: &str,
-    resolver: &dyn CopyResolver,
-) -> Result<Copybook, CopybookError> {
+pub fn parse_copybook(text: &str, file: &str, resolver: &dyn CopyResolver) -> Result<Copybook, CopybookError> {
     let lines = source::normalize(text, file, resolver)?;
     let entries = parse::parse_entries(&lines)?;
     build::build(entries, file)

@@ -99,11 +99,7 @@ pub fn parse_entries(src: &Source) -> Result<Vec<Entry>, CopybookError> {
             return (src.end, "end of input".to_string());
         }
         let idx = starts.partition_point(|&s| s <= offset).saturating_sub(1);
-        src.tokens
-            .get(idx)
-            .map_or((src.end, "end of input".to_string()), |t| {
-                (t.pos, format!("`{}`", t.text))
-            })
+        src.tokens.get(idx).map_or((src.end, "end of input".to_string()), |t| (t.pos, format!("`{}`", t.text)))
     };
     let mut entries = Vec::new();
     let mut input = text.as_str();
@@ -112,13 +108,7 @@ pub fn parse_entries(src: &Source) -> Result<Vec<Entry>, CopybookError> {
             Ok((rest, (level, name, clauses))) => {
                 let (pos, _) = locate(input);
                 let file = src.files.get(pos.file).cloned().unwrap_or_default();
-                entries.push(Entry {
-                    level,
-                    name,
-                    pos,
-                    file,
-                    clauses,
-                });
+                entries.push(Entry { level, name, pos, file, clauses });
                 input = rest;
             }
             Err(nom::Err::Error(e) | nom::Err::Failure(e)) => {
@@ -126,9 +116,7 @@ pub fn parse_entries(src: &Source) -> Result<Vec<Entry>, CopybookError> {
                 let (pos, found) = locate(at.unwrap_or(input));
                 return Err(src.error_at(pos, format!("{expected}, found {found}")));
             }
-            Err(nom::Err::Incomplete(_)) => {
-                return Err(src.error_at(src.end, "unexpected end of input"))
-            }
+            Err(nom::Err::Incomplete(_)) => return Err(src.error_at(src.end, "unexpected end of input")),
         }
     }
     Ok(entries)
@@ -141,10 +129,7 @@ fn describe<'a>(e: &VerboseError<&'a str>) -> (String, Option<&'a str>) {
             return (ctx.to_string(), Some(input));
         }
     }
-    (
-        "syntax error".to_string(),
-        e.errors.first().map(|(i, _)| *i),
-    )
+    ("syntax error".to_string(), e.errors.first().map(|(i, _)| *i))
 }
 
 /// One entry: level number, optional name, clauses, and the terminating period.
@@ -153,10 +138,7 @@ pub fn parse_entry(i: &str) -> Res<'_, (u8, Option<String>, Vec<super::parse::Cl
     cut((
         parse_entry_name,
         many0(parse_clause),
-        context(
-            "expected a clause or a period ending the entry",
-            parse_period,
-        ),
+        context("expected a clause or a period ending the entry", parse_period),
     ))
     .map(move |(name, clauses, _)| (level, name, clauses))
     .parse(i)
@@ -173,23 +155,13 @@ pub fn parse_level_number(i: &str) -> Res<'_, u8> {
 
 /// `FILLER`, a data name, or nothing.
 pub fn parse_entry_name(i: &str) -> Res<'_, Option<String>> {
-    alt((
-        value(None, keyword("FILLER")),
-        map(parse_data_name, Some),
-        success(None),
-    ))
-    .parse(i)
+    alt((value(None, keyword("FILLER")), map(parse_data_name, Some), success(None))).parse(i)
 }
 
 /// The period ending an entry. Tolerated missing at end of input, or before the next
 /// entry's level number (as cb2xml and most tools accept).
 pub fn parse_period(i: &str) -> Res<'_, ()> {
-    alt((
-        value((), keyword(".")),
-        value((), eof),
-        value((), peek((parse_level_number, parse_word))),
-    ))
-    .parse(i)
+    alt((value((), keyword(".")), value((), eof), value((), peek((parse_level_number, parse_word))))).parse(i)
 }
 
 /// Any one token.
@@ -198,9 +170,7 @@ pub fn parse_word(i: &str) -> Res<'_, &str> {
 }
 
 /// The token `k` exactly.
-pub fn keyword<'a>(
-    k: &'static str,
-) -> impl Parser<&'a str, Output = &'a str, Error = VerboseError<&'a str>> {
+pub fn keyword<'a>(k: &'static str) -> impl Parser<&'a str, Output = &'a str, Error = VerboseError<&'a str>> {
     verify(parse_word, move |w: &str| w == k)
 }
 
@@ -211,12 +181,7 @@ pub fn parse_data_name(i: &str) -> Res<'_, String> {
 
 /// `name [OF|IN name]...`, keeping the first name.
 pub fn parse_qualified_name(i: &str) -> Res<'_, String> {
-    (
-        parse_data_name,
-        many0((alt((keyword("OF"), keyword("IN"))), parse_data_name)),
-    )
-        .map(|(n, _)| n)
-        .parse(i)
+    (parse_data_name, many0((alt((keyword("OF"), keyword("IN"))), parse_data_name))).map(|(n, _)| n).parse(i)
 }
 
 fn is_data_name(w: &str) -> bool {
@@ -320,19 +285,13 @@ mod tests {
     #[test]
     fn entry_names() {
         assert_eq!(parse_entry_name(&toks("FILLER PIC")).unwrap().1, None);
-        assert_eq!(
-            parse_entry_name(&toks("A-1 PIC")).unwrap().1.as_deref(),
-            Some("A-1")
-        );
+        assert_eq!(parse_entry_name(&toks("A-1 PIC")).unwrap().1.as_deref(), Some("A-1"));
         assert_eq!(parse_entry_name(&toks("PIC X")).unwrap().1, None);
     }
 
     #[test]
     fn qualified_name_keeps_first() {
-        assert_eq!(
-            parse_qualified_name(&toks("CNT OF HDR IN REC")).unwrap().1,
-            "CNT"
-        );
+        assert_eq!(parse_qualified_name(&toks("CNT OF HDR IN REC")).unwrap().1, "CNT");
     }
 
     #[test]
@@ -357,10 +316,7 @@ mod tests {
         assert_eq!((e.line, e.column), (2, 16));
         assert_eq!(e.message, "expected a picture string after PIC, found `.`");
         let e = entries("       01 R.\n       05 A FOO.\n").unwrap_err();
-        assert_eq!(
-            e.message,
-            "expected a clause or a period ending the entry, found `FOO`"
-        );
+        assert_eq!(e.message, "expected a clause or a period ending the entry, found `FOO`");
         let e = entries("       R.\n").unwrap_err();
         assert_eq!(e.message, "expected a level number, found `R`");
     }

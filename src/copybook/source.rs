@@ -64,24 +64,13 @@ fn error(files: &[String], pos: Pos, message: impl Into<String>) -> CopybookErro
 }
 
 /// Turns copybook `text` named `file` into tokens, expanding COPY through `resolver`.
-pub fn normalize(
-    text: &str,
-    file: &str,
-    resolver: &dyn CopyResolver,
-) -> Result<Source, CopybookError> {
+pub fn normalize(text: &str, file: &str, resolver: &dyn CopyResolver) -> Result<Source, CopybookError> {
     let mut files = vec![file.to_string()];
     let tokens = expand(text, 0, &mut files, resolver, 0)?;
-    let end = tokens.last().map_or(
-        Pos {
-            file: 0,
-            line: 1,
-            column: 1,
-        },
-        |t| Pos {
-            column: t.pos.column.saturating_add(t.text.chars().count() as u32),
-            ..t.pos
-        },
-    );
+    let end = tokens.last().map_or(Pos { file: 0, line: 1, column: 1 }, |t| Pos {
+        column: t.pos.column.saturating_add(t.text.chars().count() as u32),
+        ..t.pos
+    });
     Ok(Source { files, tokens, end })
 }
 
@@ -125,18 +114,11 @@ fn expand(
                 return Err(error(
                     files,
                     tok.pos,
-                    format!(
-                        "COPY {} nests deeper than {MAX_COPY_DEPTH} members (a COPY cycle?)",
-                        stmt.name
-                    ),
+                    format!("COPY {} nests deeper than {MAX_COPY_DEPTH} members (a COPY cycle?)", stmt.name),
                 ));
             }
             let Some((member_name, member_text)) = resolver.resolve(&stmt.name) else {
-                return Err(error(
-                    files,
-                    tok.pos,
-                    format!("COPY member {} not found", stmt.name),
-                ));
+                return Err(error(files, tok.pos, format!("COPY member {} not found", stmt.name)));
             };
             files.push(member_name);
             let member = expand(&member_text, files.len() - 1, files, resolver, depth + 1)?;
@@ -153,11 +135,7 @@ fn expand(
             i += 1;
         }
         if out.len() > MAX_SOURCE_TOKENS {
-            return Err(error(
-                files,
-                tok.pos,
-                format!("copybook expands to more than {MAX_SOURCE_TOKENS} tokens"),
-            ));
+            return Err(error(files, tok.pos, format!("copybook expands to more than {MAX_SOURCE_TOKENS} tokens")));
         }
     }
     Ok(out)
@@ -168,23 +146,14 @@ fn is_listing_directive(word: &str) -> bool {
 }
 
 fn parse_copy(tokens: &[Token]) -> Result<CopyStatement, (Pos, String)> {
-    let at = |i: usize| {
-        tokens
-            .get(i)
-            .or(tokens.last())
-            .map(|t| t.pos)
-            .unwrap_or_default()
-    };
+    let at = |i: usize| tokens.get(i).or(tokens.last()).map(|t| t.pos).unwrap_or_default();
     let name_tok = tokens
         .get(1)
         .filter(|t| t.text != ".")
         .ok_or_else(|| (at(1), "expected a member name after COPY".to_string()))?;
     let name = unquote(&name_tok.text);
     let mut i = 2;
-    if tokens
-        .get(i)
-        .is_some_and(|t| t.text == "OF" || t.text == "IN")
-    {
+    if tokens.get(i).is_some_and(|t| t.text == "OF" || t.text == "IN") {
         i += 2;
     }
     if tokens.get(i).is_some_and(|t| t.text == "SUPPRESS") {
@@ -205,35 +174,24 @@ fn parse_copy(tokens: &[Token]) -> Result<CopyStatement, (Pos, String)> {
             if mode != Mode::Whole {
                 i += 1;
             }
-            let from = operand(tokens.get(i))
-                .ok_or_else(|| (at(i), "expected ==text== or a word to replace".to_string()))?;
+            let from =
+                operand(tokens.get(i)).ok_or_else(|| (at(i), "expected ==text== or a word to replace".to_string()))?;
             if from.is_empty() {
-                return Err((
-                    at(i),
-                    "REPLACING needs non-empty text to replace".to_string(),
-                ));
+                return Err((at(i), "REPLACING needs non-empty text to replace".to_string()));
             }
-            if tokens.get(i + 1).map_or(true, |t| t.text != "BY") {
+            if tokens.get(i + 1).is_none_or(|t| t.text != "BY") {
                 return Err((at(i + 1), "expected BY in COPY REPLACING".to_string()));
             }
-            let to = operand(tokens.get(i + 2)).ok_or_else(|| {
-                (
-                    at(i + 2),
-                    "expected ==text== or a word after BY".to_string(),
-                )
-            })?;
+            let to = operand(tokens.get(i + 2))
+                .ok_or_else(|| (at(i + 2), "expected ==text== or a word after BY".to_string()))?;
             replacing.push(Replacing { mode, from, to });
             i += 3;
         }
     }
-    if tokens.get(i).map_or(true, |t| t.text != ".") {
+    if tokens.get(i).is_none_or(|t| t.text != ".") {
         return Err((at(i), format!("expected a period ending COPY {name}")));
     }
-    Ok(CopyStatement {
-        name,
-        replacing,
-        consumed: i + 1,
-    })
+    Ok(CopyStatement { name, replacing, consumed: i + 1 })
 }
 
 /// The text words of a REPLACING operand: pseudo-text split on blanks, or one word/literal.
@@ -246,13 +204,7 @@ fn operand(tok: Option<&Token>) -> Option<Vec<String>> {
         Some(inner) => Some(
             inner
                 .split_whitespace()
-                .map(|w| {
-                    if w.starts_with(['\'', '"']) {
-                        w.to_string()
-                    } else {
-                        w.to_ascii_uppercase()
-                    }
-                })
+                .map(|w| if w.starts_with(['\'', '"']) { w.to_string() } else { w.to_ascii_uppercase() })
                 .collect(),
         ),
         None => Some(vec![text.clone()]),
@@ -274,14 +226,9 @@ fn apply_replacing(tokens: Vec<Token>, rules: &[Replacing]) -> Vec<Token> {
             let n = rule.from.len();
             match rule.mode {
                 Mode::Whole
-                    if tokens
-                        .get(i..i + n)
-                        .is_some_and(|w| w.iter().zip(&rule.from).all(|(t, f)| &t.text == f)) =>
+                    if tokens.get(i..i + n).is_some_and(|w| w.iter().zip(&rule.from).all(|(t, f)| &t.text == f)) =>
                 {
-                    out.extend(rule.to.iter().map(|t| Token {
-                        text: t.clone(),
-                        pos: tok.pos,
-                    }));
+                    out.extend(rule.to.iter().map(|t| Token { text: t.clone(), pos: tok.pos }));
                     i += n;
                     continue 'outer;
                 }
@@ -289,14 +236,8 @@ fn apply_replacing(tokens: Vec<Token>, rules: &[Replacing]) -> Vec<Token> {
                     let from = &rule.from[0];
                     let to = rule.to.first().map_or("", String::as_str);
                     let new = match rule.mode {
-                        Mode::Leading => tok
-                            .text
-                            .strip_prefix(from.as_str())
-                            .map(|rest| format!("{to}{rest}")),
-                        _ => tok
-                            .text
-                            .strip_suffix(from.as_str())
-                            .map(|rest| format!("{rest}{to}")),
+                        Mode::Leading => tok.text.strip_prefix(from.as_str()).map(|rest| format!("{to}{rest}")),
+                        _ => tok.text.strip_suffix(from.as_str()).map(|rest| format!("{rest}{to}")),
                     };
                     if let Some(text) = new.filter(|t| !t.is_empty()) {
                         out.push(Token { text, pos: tok.pos });
@@ -311,11 +252,7 @@ fn apply_replacing(tokens: Vec<Token>, rules: &[Replacing]) -> Vec<Token> {
         let mut text = tok.text.clone();
         for rule in rules {
             if let ([from], Mode::Whole) = (rule.from.as_slice(), rule.mode) {
-                if from.len() > 2
-                    && from.starts_with(':')
-                    && from.ends_with(':')
-                    && !text.starts_with(['\'', '"'])
-                {
+                if from.len() > 2 && from.starts_with(':') && from.ends_with(':') && !text.starts_with(['\'', '"']) {
                     text = text.replace(from.as_str(), &rule.to.concat());
                 }
             }
@@ -334,9 +271,7 @@ mod tests {
     struct Members(HashMap<&'static str, &'static str>);
     impl CopyResolver for Members {
         fn resolve(&self, name: &str) -> Option<(String, String)> {
-            self.0
-                .get(name)
-                .map(|t| (format!("{name}.cpy"), t.to_string()))
+            self.0.get(name).map(|t| (format!("{name}.cpy"), t.to_string()))
         }
     }
 
@@ -346,20 +281,10 @@ mod tests {
 
     #[test]
     fn copy_is_expanded_with_replacing() {
-        let r = Members(HashMap::from([(
-            "MEM",
-            "       05 :P:-A PIC X.\n       05 B PIC 9.\n",
-        )]));
-        let s = normalize(
-            "       01 R.\n       COPY MEM REPLACING ==:P:== BY ==WS== B BY C.\n",
-            "top.cpy",
-            &r,
-        )
-        .unwrap();
-        assert_eq!(
-            texts(&s),
-            ["01", "R", ".", "05", "WS-A", "PIC", "X", ".", "05", "C", "PIC", "9", "."]
-        );
+        let r = Members(HashMap::from([("MEM", "       05 :P:-A PIC X.\n       05 B PIC 9.\n")]));
+        let s =
+            normalize("       01 R.\n       COPY MEM REPLACING ==:P:== BY ==WS== B BY C.\n", "top.cpy", &r).unwrap();
+        assert_eq!(texts(&s), ["01", "R", ".", "05", "WS-A", "PIC", "X", ".", "05", "C", "PIC", "9", "."]);
         assert_eq!(s.files[s.tokens[3].pos.file], "MEM.cpy");
         assert_eq!(s.tokens[3].pos.line, 1);
     }
@@ -373,12 +298,7 @@ mod tests {
 
     #[test]
     fn missing_member_names_the_line() {
-        let e = normalize(
-            "      * c\n       COPY NOPE.\n",
-            "top",
-            &super::super::NoCopy,
-        )
-        .unwrap_err();
+        let e = normalize("      * c\n       COPY NOPE.\n", "top", &super::super::NoCopy).unwrap_err();
         assert_eq!((e.line, e.column), (2, 8));
         assert!(e.message.contains("NOPE"));
     }
@@ -392,12 +312,7 @@ mod tests {
     #[test]
     fn leading_replacing() {
         let r = Members(HashMap::from([("M", "       05 XX-A PIC X.\n")]));
-        let s = normalize(
-            "       COPY M REPLACING LEADING ==XX== BY ==YY==.\n",
-            "t",
-            &r,
-        )
-        .unwrap();
+        let s = normalize("       COPY M REPLACING LEADING ==XX== BY ==YY==.\n", "t", &r).unwrap();
         assert_eq!(texts(&s)[1], "YY-A");
     }
 }

@@ -61,10 +61,7 @@ pub async fn serve(listener: TcpListener, gateway: Arc<Gateway>, mut shutdown: S
 fn plain(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from(text.to_string())));
     *r.status_mut() = status;
-    r.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("text/plain"),
-    );
+    r.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("text/plain"));
     r
 }
 
@@ -73,17 +70,12 @@ async fn handle(
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
     if req.method() != Method::POST {
-        return Ok(plain(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "POST one fixed-width message as the body\n",
-        ));
+        return Ok(plain(StatusCode::METHOD_NOT_ALLOWED, "POST one fixed-width message as the body\n"));
     }
     let limits = gateway.table().limits.clone();
     let max = limits.max_message_bytes;
-    if let Some(len) = req
-        .headers()
-        .get(hyper::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+    if let Some(len) =
+        req.headers().get(hyper::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
     {
         if len > max {
             return Ok(plain(
@@ -97,26 +89,15 @@ async fn handle(
         Limited::new(req.into_body(), max).collect(),
     );
     let body = match read.await {
-        Err(_) => {
-            return Ok(plain(
-                StatusCode::REQUEST_TIMEOUT,
-                "body not received in time\n",
-            ))
-        }
-        Ok(Err(e)) => {
-            return Ok(plain(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                &format!("body rejected: {e}\n"),
-            ))
-        }
+        Err(_) => return Ok(plain(StatusCode::REQUEST_TIMEOUT, "body not received in time\n")),
+        Ok(Err(e)) => return Ok(plain(StatusCode::PAYLOAD_TOO_LARGE, &format!("body rejected: {e}\n"))),
         Ok(Ok(b)) => b.to_bytes(),
     };
     let reply = gateway.handle(body.to_vec()).await;
     let mut response = Response::new(Full::new(Bytes::from(reply.bytes)));
     *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::BAD_GATEWAY);
-    response.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("application/octet-stream"),
-    );
+    response
+        .headers_mut()
+        .insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/octet-stream"));
     Ok(response)
 }

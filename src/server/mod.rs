@@ -11,12 +11,8 @@ use tokio::net::TcpListener;
 
 /// Binds `addr`, with a clear error naming what failed.
 pub async fn bind(what: &str, addr: &str) -> Result<TcpListener, String> {
-    let parsed: SocketAddr = addr
-        .parse()
-        .map_err(|e| format!("{what} address {addr:?}: {e}"))?;
-    TcpListener::bind(parsed)
-        .await
-        .map_err(|e| format!("cannot listen on {addr} ({what}): {e}"))
+    let parsed: SocketAddr = addr.parse().map_err(|e| format!("{what} address {addr:?}: {e}"))?;
+    TcpListener::bind(parsed).await.map_err(|e| format!("cannot listen on {addr} ({what}): {e}"))
 }
 
 /// A signal that the server should stop accepting.
@@ -44,36 +40,20 @@ pub async fn start(table: RouteTable) -> Result<Running, String> {
     let http_addr = table.file.gateway.listen_http.clone();
     let tcp_addr = table.file.gateway.listen_tcp.clone();
     if http_addr.is_none() && tcp_addr.is_none() {
-        return Err(
-            "routes.toml names no listener: set [gateway] listen_http or listen_tcp".into(),
-        );
+        return Err("routes.toml names no listener: set [gateway] listen_http or listen_tcp".into());
     }
     let gateway = Gateway::new(table);
     let (stop, shutdown) = tokio::sync::watch::channel(false);
-    let mut running = Running {
-        gateway: gateway.clone(),
-        http: None,
-        tcp: None,
-        stop,
-        tasks: Vec::new(),
-    };
+    let mut running = Running { gateway: gateway.clone(), http: None, tcp: None, stop, tasks: Vec::new() };
     if let Some(addr) = http_addr {
         let listener = bind("listen_http", &addr).await?;
         running.http = listener.local_addr().ok();
-        running.tasks.push(tokio::spawn(http::serve(
-            listener,
-            gateway.clone(),
-            shutdown.clone(),
-        )));
+        running.tasks.push(tokio::spawn(http::serve(listener, gateway.clone(), shutdown.clone())));
     }
     if let Some(addr) = tcp_addr {
         let listener = bind("listen_tcp", &addr).await?;
         running.tcp = listener.local_addr().ok();
-        running.tasks.push(tokio::spawn(tcp::serve(
-            listener,
-            gateway.clone(),
-            shutdown.clone(),
-        )));
+        running.tasks.push(tokio::spawn(tcp::serve(listener, gateway.clone(), shutdown.clone())));
     }
     Ok(running)
 }

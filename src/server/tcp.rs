@@ -15,9 +15,7 @@ use tracing::{debug, info_span, warn, Instrument};
 
 /// Serves framed TCP on `listener` until `shutdown` fires.
 pub async fn serve(listener: TcpListener, gateway: Arc<Gateway>, mut shutdown: Shutdown) {
-    let connections = Arc::new(Semaphore::new(
-        gateway.table().limits.max_connections.max(1),
-    ));
+    let connections = Arc::new(Semaphore::new(gateway.table().limits.max_connections.max(1)));
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -72,11 +70,7 @@ async fn connection(stream: TcpStream, gateway: Arc<Gateway>, mut shutdown: Shut
                 let error = GatewayError::Frame(e);
                 let wire = error.wire();
                 warn!(code = wire.code, %error, "bad frame");
-                let reply =
-                    gateway
-                        .table()
-                        .header
-                        .error_reply(&[], wire.code, &error.wire_message());
+                let reply = gateway.table().header.error_reply(&[], wire.code, &error.wire_message());
                 let _ = framing.write(&mut write, &reply).await;
                 return;
             }

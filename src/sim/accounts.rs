@@ -19,15 +19,9 @@ pub fn answer(ledger: &Ledger, body: &[u8], dry_run: bool) -> (u16, Value) {
     let Ok(request) = serde_json::from_slice::<Value>(body) else {
         return (400, json!({ "error": "body is not JSON" }));
     };
-    let op = request
-        .get("operation")
-        .and_then(Value::as_str)
-        .unwrap_or("");
+    let op = request.get("operation").and_then(Value::as_str).unwrap_or("");
     if !SERVED.contains(&op) {
-        return (
-            404,
-            json!({ "error": format!("operation {op:?} is not served here") }),
-        );
+        return (404, json!({ "error": format!("operation {op:?} is not served here") }));
     }
     let payload = request.get("request").cloned().unwrap_or(Value::Null);
     match ops::serve(ledger, op, &payload, ops::now()) {
@@ -47,19 +41,11 @@ pub fn answer(ledger: &Ledger, body: &[u8], dry_run: bool) -> (u16, Value) {
 }
 
 /// Serves the service on `listener` until `shutdown` fires.
-pub async fn serve(
-    listener: TcpListener,
-    ledger: Arc<Ledger>,
-    shutdown: tokio::sync::watch::Receiver<bool>,
-) {
+pub async fn serve(listener: TcpListener, ledger: Arc<Ledger>, shutdown: tokio::sync::watch::Receiver<bool>) {
     let handler: super::http::Handler = Arc::new(move |body, headers| {
         let dry_run = headers.get(SHADOW_HEADER).is_some_and(|v| v == "dry-run");
         let (status, value) = answer(&ledger, &body, dry_run);
-        (
-            status,
-            "application/json",
-            serde_json::to_vec(&value).unwrap_or_default(),
-        )
+        (status, "application/json", serde_json::to_vec(&value).unwrap_or_default())
     });
     super::http::serve(listener, handler, shutdown).await;
 }

@@ -30,12 +30,8 @@ fn record(
     name: &str,
     options: CodecOptions,
 ) -> Result<Codec, String> {
-    let book = copybooks
-        .get(file)
-        .ok_or_else(|| format!("{file} not loaded"))?;
-    let rec = book
-        .record(Some(name))
-        .ok_or_else(|| format!("{file} has no {name}"))?;
+    let book = copybooks.get(file).ok_or_else(|| format!("{file} not loaded"))?;
+    let rec = book.record(Some(name)).ok_or_else(|| format!("{file} has no {name}"))?;
     Codec::new(rec, options).map_err(|e| e.to_string())
 }
 
@@ -48,22 +44,13 @@ impl HostSim {
             books.insert(file.to_string(), book);
         }
         let mut ops = HashMap::new();
-        for (op, file) in [
-            ("ACCTINQ", "ACCTINQ.cpy"),
-            ("TXNHIST", "TXNHIST.cpy"),
-            ("XFER", "XFER.cpy"),
-        ] {
+        for (op, file) in [("ACCTINQ", "ACCTINQ.cpy"), ("TXNHIST", "TXNHIST.cpy"), ("XFER", "XFER.cpy")] {
             let req = record(&books, file, &format!("{op}-REQ"), options)?;
             let resp = record(&books, file, &format!("{op}-RESP"), options)?;
             ops.insert(op, (req, resp));
         }
         let header = record(&books, "COMMHDR.cpy", "COMM-HDR", options)?;
-        Ok(HostSim {
-            header,
-            ops,
-            ledger,
-            ebcdic: options.codepage.is_ebcdic(),
-        })
+        Ok(HostSim { header, ops, ledger, ebcdic: options.codepage.is_ebcdic() })
     }
 
     /// Answers one message.
@@ -72,30 +59,16 @@ impl HostSim {
         let Ok((mut header, _)) = self.header.decode_json(message) else {
             return self.finish(None, "E999", "HOST: UNREADABLE HEADER", None);
         };
-        let op = header
-            .get("HDR-TRAN-CODE")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
+        let op = header.get("HDR-TRAN-CODE").and_then(Value::as_str).unwrap_or("").to_string();
         let result = match self.ops.get(op.as_str()) {
-            None => OpResult {
-                code: "E998",
-                message: "HOST: UNKNOWN TRANSACTION",
-                response: None,
-            },
+            None => OpResult { code: "E998", message: "HOST: UNKNOWN TRANSACTION", response: None },
             Some((req, _)) => match req.decode_json(message.get(hl..).unwrap_or_default()) {
-                Err(_) => OpResult {
-                    code: "E997",
-                    message: "HOST: INVALID REQUEST DATA",
+                Err(_) => OpResult { code: "E997", message: "HOST: INVALID REQUEST DATA", response: None },
+                Ok((request, _)) => ops::serve(&self.ledger, &op, &request, ops::now()).unwrap_or(OpResult {
+                    code: "E998",
+                    message: "HOST: UNKNOWN TRANSACTION",
                     response: None,
-                },
-                Ok((request, _)) => {
-                    ops::serve(&self.ledger, &op, &request, ops::now()).unwrap_or(OpResult {
-                        code: "E998",
-                        message: "HOST: UNKNOWN TRANSACTION",
-                        response: None,
-                    })
-                }
+                }),
             },
         };
         let resp_codec = self.ops.get(op.as_str()).map(|(_, r)| r);
@@ -107,19 +80,10 @@ impl HostSim {
         self.finish(Some(header), result.code, result.message, body)
     }
 
-    fn finish(
-        &self,
-        header: Option<Value>,
-        code: &str,
-        message: &str,
-        body: Option<(&Value, &Codec)>,
-    ) -> Vec<u8> {
+    fn finish(&self, header: Option<Value>, code: &str, message: &str, body: Option<(&Value, &Codec)>) -> Vec<u8> {
         let mut header = header.unwrap_or_else(|| {
             let blank = vec![if self.ebcdic { 0xF0 } else { b'0' }; self.header.max_size()];
-            self.header
-                .decode_json(&blank)
-                .map(|(v, _)| v)
-                .unwrap_or(Value::Null)
+            self.header.decode_json(&blank).map(|(v, _)| v).unwrap_or(Value::Null)
         });
         if let Value::Object(h) = &mut header {
             h.insert("HDR-RESP-CODE".into(), Value::from(code));
@@ -129,9 +93,7 @@ impl HostSim {
         if let Some((value, codec)) = body {
             match codec.encode_json(value) {
                 Ok(bytes) => out.extend_from_slice(&bytes),
-                Err(_) => {
-                    return self.finish(Some(header), "E996", "HOST: REPLY ENCODING FAILED", None)
-                }
+                Err(_) => return self.finish(Some(header), "E996", "HOST: REPLY ENCODING FAILED", None),
             }
         }
         let len = out.len();
@@ -169,11 +131,7 @@ impl HostSim {
     }
 
     /// Serves HTTP (POST bytes, reply bytes) until `shutdown` fires.
-    pub async fn serve_http(
-        self: Arc<Self>,
-        listener: TcpListener,
-        shutdown: tokio::sync::watch::Receiver<bool>,
-    ) {
+    pub async fn serve_http(self: Arc<Self>, listener: TcpListener, shutdown: tokio::sync::watch::Receiver<bool>) {
         let handler: super::http::Handler =
             Arc::new(move |body, _| (200, "application/octet-stream", self.reply(&body)));
         super::http::serve(listener, handler, shutdown).await;

@@ -14,11 +14,7 @@ pub type Handler = Arc<dyn Fn(Bytes, &HeaderMap) -> (u16, &'static str, Vec<u8>)
 const MAX_BODY: usize = 1 << 20;
 
 /// Serves `handler` on `listener` until `shutdown` fires.
-pub async fn serve(
-    listener: TcpListener,
-    handler: Handler,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
-) {
+pub async fn serve(listener: TcpListener, handler: Handler, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     loop {
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted { Ok((s, _)) => s, Err(_) => continue },
@@ -41,18 +37,13 @@ pub async fn serve(
                     };
                     let (status, content_type, body) = response;
                     let mut r = Response::new(Full::new(Bytes::from(body)));
-                    *r.status_mut() =
-                        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                    r.headers_mut().insert(
-                        hyper::header::CONTENT_TYPE,
-                        hyper::header::HeaderValue::from_static(content_type),
-                    );
+                    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                    r.headers_mut()
+                        .insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static(content_type));
                     Ok::<_, std::convert::Infallible>(r)
                 }
             });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
         });
     }
 }

@@ -11,12 +11,8 @@ pub const ACCOUNTS: u64 = 10;
 /// The first account number.
 pub const FIRST_ACCOUNT: u64 = 1_000_000_000_000_001;
 
-const GIVEN: [&str; 10] = [
-    "MINJUN", "SEOYEON", "JIHO", "HAEUN", "DOYUN", "SUA", "SIWOO", "JIWOO", "YEJUN", "HAYOON",
-];
-const FAMILY: [&str; 10] = [
-    "KIM", "LEE", "PARK", "CHOI", "JUNG", "KANG", "CHO", "YOON", "JANG", "LIM",
-];
+const GIVEN: [&str; 10] = ["MINJUN", "SEOYEON", "JIHO", "HAEUN", "DOYUN", "SUA", "SIWOO", "JIWOO", "YEJUN", "HAYOON"];
+const FAMILY: [&str; 10] = ["KIM", "LEE", "PARK", "CHOI", "JUNG", "KANG", "CHO", "YOON", "JANG", "LIM"];
 
 /// One transaction in an account's history. Amounts are in won·100 (two implied decimals).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,11 +97,7 @@ impl Ledger {
             for d in 0..12u32 {
                 let kind = ["DP", "WD", "TI", "TO"][(n + d as usize) % 4];
                 let amount: i128 = 10_000 + 2_500 * ((n as i128 * 7 + d as i128 * 13) % 40);
-                let signed = if kind == "DP" || kind == "TI" {
-                    amount
-                } else {
-                    -amount
-                };
+                let signed = if kind == "DP" || kind == "TI" { amount } else { -amount };
                 balance += signed;
                 history.push(Txn {
                     date: 20260101 + 100 * (d / 2) + 10 + (d % 2) * 5 + i as u32 % 3,
@@ -113,39 +105,22 @@ impl Ledger {
                     kind,
                     amount: signed,
                     balance,
-                    memo: format!(
-                        "{} {:02}",
-                        ["SALARY", "ATM CASH", "RENT", "CARD"][d as usize % 4],
-                        d + 1
-                    ),
+                    memo: format!("{} {:02}", ["SALARY", "ATM CASH", "RENT", "CARD"][d as usize % 4], d + 1),
                 });
             }
             let rate = 1_2500 + 250 * i as i128;
             accounts.insert(
                 (FIRST_ACCOUNT + i).to_string(),
-                Account {
-                    name,
-                    status,
-                    balance,
-                    hold: (i as i128 % 3) * 5_000,
-                    rate,
-                    history,
-                },
+                Account { name, status, balance, hold: (i as i128 % 3) * 5_000, rate, history },
             );
         }
-        Ledger {
-            accounts: Mutex::new(accounts),
-            next_ref: Mutex::new(1),
-        }
+        Ledger { accounts: Mutex::new(accounts), next_ref: Mutex::new(1) }
     }
 
     /// A copy of one account.
     pub fn account(&self, number: &str) -> Result<Account, Refusal> {
         let accounts = self.accounts.lock().map_err(|_| Refusal::BadRequest)?;
-        accounts
-            .get(number.trim())
-            .cloned()
-            .ok_or(Refusal::NoAccount)
+        accounts.get(number.trim()).cloned().ok_or(Refusal::NoAccount)
     }
 
     /// Moves `cents` from one account to another atomically; returns (balance after, reference).

@@ -26,19 +26,11 @@ pub const OK_MESSAGE: &str = "NORMAL COMPLETION";
 
 fn refused(r: Refusal) -> OpResult {
     let (code, message) = r.code();
-    OpResult {
-        code,
-        message,
-        response: None,
-    }
+    OpResult { code, message, response: None }
 }
 
 fn ok(response: Value) -> OpResult {
-    OpResult {
-        code: OK_CODE,
-        message: OK_MESSAGE,
-        response: Some(response),
-    }
+    OpResult { code: OK_CODE, message: OK_MESSAGE, response: Some(response) }
 }
 
 fn text<'a>(v: &'a Value, key: &str) -> &'a str {
@@ -46,15 +38,11 @@ fn text<'a>(v: &'a Value, key: &str) -> &'a str {
 }
 
 fn decimal(v: &Value, key: &str) -> Option<Decimal> {
-    v.get(key)
-        .map(|n| n.to_string())
-        .and_then(|s| s.parse().ok())
+    v.get(key).map(|n| n.to_string()).and_then(|s| s.parse().ok())
 }
 
 fn integer(v: &Value, key: &str) -> u64 {
-    decimal(v, key)
-        .and_then(|d| d.rescale(0).ok())
-        .map_or(0, |d| d.coefficient as u64)
+    decimal(v, key).and_then(|d| d.rescale(0).ok()).map_or(0, |d| d.coefficient as u64)
 }
 
 fn num(d: Decimal) -> Value {
@@ -89,10 +77,7 @@ fn acctinq(ledger: &Ledger, request: &Value) -> OpResult {
 
 fn txnhist(ledger: &Ledger, request: &Value) -> OpResult {
     let number = text(request, "ACCT-NO");
-    let (from, to) = (
-        integer(request, "FROM-DATE") as u32,
-        integer(request, "TO-DATE") as u32,
-    );
+    let (from, to) = (integer(request, "FROM-DATE") as u32, integer(request, "TO-DATE") as u32);
     let max = integer(request, "MAX-ROWS").clamp(0, 50) as usize;
     match ledger.account(number) {
         Err(r) => refused(r),
@@ -123,20 +108,9 @@ fn xfer(ledger: &Ledger, request: &Value, now: (u32, u32)) -> OpResult {
     let Some(amount) = decimal(request, "AMOUNT").and_then(|d| d.rescale(2).ok()) else {
         return refused(Refusal::BadRequest);
     };
-    let cents = if amount.negative {
-        -(amount.coefficient as i128)
-    } else {
-        amount.coefficient as i128
-    };
+    let cents = if amount.negative { -(amount.coefficient as i128) } else { amount.coefficient as i128 };
     let from = text(request, "FROM-ACCT");
-    match ledger.transfer(
-        from,
-        text(request, "TO-ACCT"),
-        cents,
-        text(request, "MEMO"),
-        now.0,
-        now.1,
-    ) {
+    match ledger.transfer(from, text(request, "TO-ACCT"), cents, text(request, "MEMO"), now.0, now.1) {
         Err(r) => refused(r),
         Ok((after, reference)) => ok(json!({
             "FROM-ACCT": from.trim(),
@@ -148,9 +122,7 @@ fn xfer(ledger: &Ledger, request: &Value, now: (u32, u32)) -> OpResult {
 
 /// The current UTC time as (YYYYMMDD, HHMMSS).
 pub fn now() -> (u32, u32) {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = days + 719_468;

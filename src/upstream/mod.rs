@@ -66,10 +66,7 @@ pub enum UpstreamError {
 impl UpstreamError {
     /// True when the request certainly did not reach the upstream (safe to send elsewhere).
     pub fn not_sent(&self) -> bool {
-        matches!(
-            self,
-            UpstreamError::Connect { .. } | UpstreamError::Busy { .. }
-        )
+        matches!(self, UpstreamError::Connect { .. } | UpstreamError::Busy { .. })
     }
 }
 

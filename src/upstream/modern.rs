@@ -37,10 +37,7 @@ impl JsonService {
         message_id: Option<&str>,
         dry_run: bool,
     ) -> Result<ModernReply, UpstreamError> {
-        let bad = |reason: String| UpstreamError::BadReply {
-            upstream: self.0.name().to_string(),
-            reason,
-        };
+        let bad = |reason: String| UpstreamError::BadReply { upstream: self.0.name().to_string(), reason };
         let body = json!({ "operation": operation, "header": header, "request": request });
         let body = Bytes::from(serde_json::to_vec(&body).map_err(|e| bad(e.to_string()))?);
         let mut headers: Vec<(&str, &str)> = Vec::with_capacity(2);
@@ -51,19 +48,11 @@ impl JsonService {
             headers.push((SHADOW_HEADER, "dry-run"));
         }
         let span = tracing::debug_span!("modern", uri = %self.0.uri());
-        let (status, body) = self
-            .0
-            .post(body, "application/json", &headers)
-            .instrument(span)
-            .await?;
+        let (status, body) = self.0.post(body, "application/json", &headers).instrument(span).await?;
         if !(200..300).contains(&status) {
-            return Err(UpstreamError::Status {
-                upstream: self.0.name().to_string(),
-                status,
-            });
+            return Err(UpstreamError::Status { upstream: self.0.name().to_string(), status });
         }
-        let value: Value =
-            serde_json::from_slice(&body).map_err(|e| bad(format!("reply is not JSON: {e}")))?;
+        let value: Value = serde_json::from_slice(&body).map_err(|e| bad(format!("reply is not JSON: {e}")))?;
         let Value::Object(mut map) = value else {
             return Err(bad("reply is not a JSON object".into()));
         };

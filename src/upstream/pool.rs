@@ -27,14 +27,7 @@ impl TcpPool {
     /// A pool for `address`; no connection is made until the first call.
     pub fn new(name: &str, address: &str, framing: Framing, limits: Limits) -> TcpPool {
         let permits = Semaphore::new(limits.max_connections.max(1));
-        TcpPool {
-            name: name.into(),
-            address: address.into(),
-            framing,
-            limits,
-            idle: Mutex::new(Vec::new()),
-            permits,
-        }
+        TcpPool { name: name.into(), address: address.into(), framing, limits, idle: Mutex::new(Vec::new()), permits }
     }
 
     /// Connections open and idle right now.
@@ -63,18 +56,10 @@ impl TcpPool {
     pub async fn call(&self, message: &[u8], retry_safe: bool) -> Result<Vec<u8>, UpstreamError> {
         let deadline = Instant::now() + self.limits.timeout;
         let ms = self.limits.timeout.as_millis() as u64;
-        let timeout = || UpstreamError::Timeout {
-            upstream: self.name.clone(),
-            ms,
-        };
+        let timeout = || UpstreamError::Timeout { upstream: self.name.clone(), ms };
         let _permit = match timeout_at(deadline, self.permits.acquire()).await {
             Ok(Ok(p)) => p,
-            _ => {
-                return Err(UpstreamError::Busy {
-                    upstream: self.name.clone(),
-                    max: self.limits.max_connections,
-                })
-            }
+            _ => return Err(UpstreamError::Busy { upstream: self.name.clone(), max: self.limits.max_connections }),
         };
         let span = tracing::debug_span!("legacy", addr = %self.address);
         async move {
@@ -109,49 +94,27 @@ impl TcpPool {
 
     async fn connect(&self, deadline: Instant) -> Result<TcpStream, UpstreamError> {
         let connect_deadline = deadline.min(Instant::now() + self.limits.connect_timeout);
-        let err = |reason: String| UpstreamError::Connect {
-            upstream: self.name.clone(),
-            reason,
-        };
+        let err = |reason: String| UpstreamError::Connect { upstream: self.name.clone(), reason };
         match timeout_at(connect_deadline, TcpStream::connect(&self.address)).await {
             Ok(Ok(conn)) => {
                 let _ = conn.set_nodelay(true);
                 Ok(conn)
             }
             Ok(Err(e)) => Err(err(e.to_string())),
-            Err(_) => Err(err(format!(
-                "no answer within {} ms",
-                self.limits.connect_timeout.as_millis()
-            ))),
+            Err(_) => Err(err(format!("no answer within {} ms", self.limits.connect_timeout.as_millis()))),
         }
     }
 
     /// Writes the request and reads one reply; on failure, says whether reply bytes had arrived.
-    async fn exchange(
-        &self,
-        conn: &mut TcpStream,
-        message: &[u8],
-    ) -> Result<Vec<u8>, (UpstreamError, bool)> {
-        let io = |reason: String| UpstreamError::Io {
-            upstream: self.name.clone(),
-            reason,
-        };
-        self.framing
-            .write(conn, message)
-            .await
-            .map_err(|e| (io(format!("sending: {e}")), false))?;
+    async fn exchange(&self, conn: &mut TcpStream, message: &[u8]) -> Result<Vec<u8>, (UpstreamError, bool)> {
+        let io = |reason: String| UpstreamError::Io { upstream: self.name.clone(), reason };
+        self.framing.write(conn, message).await.map_err(|e| (io(format!("sending: {e}")), false))?;
         match self.framing.read(conn, self.limits.max_reply_bytes).await {
             Ok(Some(reply)) => Ok(reply),
             Ok(None) => Err((io("connection closed before the reply".into()), false)),
             Err(FrameError::Io(e)) => Err((io(format!("receiving: {e}")), false)),
             Err(e @ FrameError::Truncated { .. }) => Err((io(e.to_string()), true)),
-            Err(e) => Err((
-                UpstreamError::BadReply {
-                    upstream: self.name.clone(),
-                    reason: e.to_string(),
-                },
-                true,
-            )),
+            Err(e) => Err((UpstreamError::BadReply { upstream: self.name.clone(), reason: e.to_string() }, true)),
         }
     }
 }

@@ -137,7 +137,9 @@ impl Gateway {
 
 /// The demo simulators on port 0.
 pub async fn sims() -> Sims {
-    start_sims(&copybooks(), ficus::codec::charset::CodePage::Cp037, "127.0.0.1:0", Some("127.0.0.1:0"), "127.0.0.1:0").await.unwrap()
+    start_sims(&copybooks(), ficus::codec::charset::CodePage::Cp037, "127.0.0.1:0", Some("127.0.0.1:0"), "127.0.0.1:0")
+        .await
+        .unwrap()
 }
 
 /// Upstreams pointing at `sims`.
@@ -248,7 +250,8 @@ pub async fn fake_service(status: u16, body: &'static str) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (_keep, shutdown) = tokio::sync::watch::channel(false);
-    let handler: ficus::sim::http::Handler = Arc::new(move |_, _| (status, "application/json", body.as_bytes().to_vec()));
+    let handler: ficus::sim::http::Handler =
+        Arc::new(move |_, _| (status, "application/json", body.as_bytes().to_vec()));
     tokio::spawn(async move {
         let _keep = _keep;
         ficus::sim::http::serve(listener, handler, shutdown).await

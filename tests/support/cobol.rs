@@ -34,8 +34,7 @@ pub fn fixtures_dir() -> PathBuf {
 /// The text of fixture copybook `name` (e.g. `zoned.cpy`).
 pub fn read_fixture(name: &str) -> String {
     let path = fixtures_dir().join(name);
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read fixture {}: {e}", path.display()))
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read fixture {}: {e}", path.display()))
 }
 
 /// Bytes as upper-case hex pairs separated by spaces: `12 34 5C`.
@@ -80,10 +79,7 @@ pub struct Snap {
 impl Snap {
     /// A snapshot of `record` after `statements`.
     pub fn new<S: AsRef<str>>(record: &str, statements: &[S]) -> Snap {
-        Snap {
-            record: record.to_string(),
-            statements: statements.iter().map(|s| s.as_ref().to_string()).collect(),
-        }
+        Snap { record: record.to_string(), statements: statements.iter().map(|s| s.as_ref().to_string()).collect() }
     }
 }
 
@@ -99,11 +95,7 @@ impl Oracle {
     /// The fixture `copybook` (a file name in [`fixtures_dir`]) compiled with
     /// `-fbinary-size=2-4-8 -fodoslide` and the `sign` convention.
     pub fn new(copybook: &str, sign: Sign) -> Oracle {
-        Oracle {
-            copybook: copybook.to_string(),
-            sign,
-            flags: Vec::new(),
-        }
+        Oracle { copybook: copybook.to_string(), sign, flags: Vec::new() }
     }
 
     /// Adds a `cobc` option, e.g. `-fnotrunc`.
@@ -115,10 +107,7 @@ impl Oracle {
     /// The `cobc` options used, in order.
     pub fn options(&self) -> Vec<String> {
         let mut options: Vec<String> =
-            ["-x", "-fbinary-size=2-4-8", "-fodoslide", self.sign.flag()]
-                .iter()
-                .map(|s| s.to_string())
-                .collect();
+            ["-x", "-fbinary-size=2-4-8", "-fodoslide", self.sign.flag()].iter().map(|s| s.to_string()).collect();
         options.extend(self.flags.iter().cloned());
         options
     }
@@ -150,10 +139,7 @@ impl Oracle {
         a(&mut p, "WORKING-STORAGE SECTION.");
         a(&mut p, "01  FICUS-ORC-DECIMAL PIC S9(3)V9 VALUE 0.");
         a(&mut p, "PROCEDURE DIVISION.");
-        a(
-            &mut p,
-            "    COMPUTE FICUS-ORC-DECIMAL = FICUS-ORC-DECIMAL + 0.5",
-        );
+        a(&mut p, "    COMPUTE FICUS-ORC-DECIMAL = FICUS-ORC-DECIMAL + 0.5");
         for i in 1..=snaps.len() {
             a(&mut p, &format!("    CALL \"FICUS-SNAP-{i:03}\""));
         }
@@ -161,11 +147,7 @@ impl Oracle {
         for (i, snap) in snaps.iter().enumerate() {
             let n = i + 1;
             let record = snap.record.as_str();
-            if record.is_empty()
-                || !record
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-')
-            {
+            if record.is_empty() || !record.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
                 return Err(format!("snapshot {n}: {record:?} is not a record name"));
             }
             p.push_str("      * A contained program: its storage starts from the VALUE clauses.\n");
@@ -174,10 +156,7 @@ impl Oracle {
             a(&mut p, "DATA DIVISION.");
             a(&mut p, "WORKING-STORAGE SECTION.");
             a(&mut p, "01  FICUS-ORC-HANDLE  PIC X(4) USAGE COMP-X.");
-            a(
-                &mut p,
-                "01  FICUS-ORC-OFFSET  PIC X(8) USAGE COMP-X VALUE 0.",
-            );
+            a(&mut p, "01  FICUS-ORC-OFFSET  PIC X(8) USAGE COMP-X VALUE 0.");
             a(&mut p, "01  FICUS-ORC-LENGTH  PIC X(4) USAGE COMP-X.");
             a(&mut p, "01  FICUS-ORC-FLAGS   PIC X USAGE COMP-X VALUE 0.");
             a(&mut p, "01  FICUS-ORC-ACCESS  PIC X USAGE COMP-X VALUE 2.");
@@ -193,8 +172,14 @@ impl Oracle {
                 }
             }
             let calls = [
-                ("CBL_CREATE_FILE", format!("\"snap-{n:03}.bin\" FICUS-ORC-ACCESS FICUS-ORC-DENY FICUS-ORC-DEVICE FICUS-ORC-HANDLE")),
-                ("CBL_WRITE_FILE", format!("FICUS-ORC-HANDLE FICUS-ORC-OFFSET FICUS-ORC-LENGTH FICUS-ORC-FLAGS {record}")),
+                (
+                    "CBL_CREATE_FILE",
+                    format!("\"snap-{n:03}.bin\" FICUS-ORC-ACCESS FICUS-ORC-DENY FICUS-ORC-DEVICE FICUS-ORC-HANDLE"),
+                ),
+                (
+                    "CBL_WRITE_FILE",
+                    format!("FICUS-ORC-HANDLE FICUS-ORC-OFFSET FICUS-ORC-LENGTH FICUS-ORC-FLAGS {record}"),
+                ),
                 ("CBL_CLOSE_FILE", "FICUS-ORC-HANDLE".to_string()),
             ];
             for line in wrap_statement(&format!("MOVE LENGTH OF {record} TO FICUS-ORC-LENGTH"))? {
@@ -207,18 +192,12 @@ impl Oracle {
                     p.push('\n');
                 }
                 a(&mut p, "    IF RETURN-CODE NOT = 0");
-                a(
-                    &mut p,
-                    &format!("        DISPLAY \"FICUS-FAIL {n:03} {routine} \" RETURN-CODE"),
-                );
+                a(&mut p, &format!("        DISPLAY \"FICUS-FAIL {n:03} {routine} \" RETURN-CODE"));
                 a(&mut p, "        STOP RUN");
                 a(&mut p, "    END-IF");
             }
             a(&mut p, "    MOVE FICUS-ORC-LENGTH TO FICUS-ORC-SHOWN");
-            a(
-                &mut p,
-                &format!("    DISPLAY \"FICUS-SNAP {n:03} \" FICUS-ORC-SHOWN"),
-            );
+            a(&mut p, &format!("    DISPLAY \"FICUS-SNAP {n:03} \" FICUS-ORC-SHOWN"));
             a(&mut p, "    GOBACK.");
             a(&mut p, &format!("END PROGRAM FICUS-SNAP-{n:03}."));
         }
@@ -230,17 +209,15 @@ impl Oracle {
     pub fn try_run(&self, snaps: &[Snap]) -> Result<Vec<Vec<u8>>, String> {
         let source = self.program(snaps)?;
         let dir = tempfile::tempdir().map_err(|e| format!("cannot make a temp dir: {e}"))?;
-        std::fs::write(dir.path().join("oracle.cob"), &source)
-            .map_err(|e| format!("cannot write oracle.cob: {e}"))?;
+        std::fs::write(dir.path().join("oracle.cob"), &source).map_err(|e| format!("cannot write oracle.cob: {e}"))?;
 
         let cobc = std::env::var("COBC").unwrap_or_else(|_| "cobc".to_string());
         let mut compile = Command::new(&cobc);
-        compile
-            .current_dir(dir.path())
-            .args(self.options())
-            .arg("-I")
-            .arg(fixtures_dir())
-            .args(["-o", "oracle", "oracle.cob"]);
+        compile.current_dir(dir.path()).args(self.options()).arg("-I").arg(fixtures_dir()).args([
+            "-o",
+            "oracle",
+            "oracle.cob",
+        ]);
         let out = compile.stdin(Stdio::null()).output().map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 format!(
@@ -270,9 +247,7 @@ impl Oracle {
                 run.env_remove(key);
             }
         }
-        let out = run
-            .output()
-            .map_err(|e| format!("cannot run the compiled oracle: {e}"))?;
+        let out = run.output().map_err(|e| format!("cannot run the compiled oracle: {e}"))?;
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         if !out.status.success() {
@@ -289,16 +264,11 @@ impl Oracle {
             let shown = stdout
                 .lines()
                 .find_map(|l| l.strip_prefix(&tag))
-                .ok_or_else(|| {
-                    format!("snapshot {n} did not report its length:\n{stdout}{stderr}")
-                })?;
-            let len: usize = shown
-                .trim()
-                .parse()
-                .map_err(|e| format!("snapshot {n}: bad length {shown:?}: {e}"))?;
+                .ok_or_else(|| format!("snapshot {n} did not report its length:\n{stdout}{stderr}"))?;
+            let len: usize = shown.trim().parse().map_err(|e| format!("snapshot {n}: bad length {shown:?}: {e}"))?;
             let path = dir.path().join(format!("snap-{n:03}.bin"));
-            let bytes = std::fs::read(&path)
-                .map_err(|e| format!("snapshot {n}: cannot read {}: {e}", path.display()))?;
+            let bytes =
+                std::fs::read(&path).map_err(|e| format!("snapshot {n}: cannot read {}: {e}", path.display()))?;
             if bytes.len() != len {
                 return Err(format!(
                     "snapshot {n}: COBOL wrote {len} bytes but the file has {}: {}",
@@ -313,8 +283,7 @@ impl Oracle {
 
     /// [`Oracle::try_run`], panicking with the compiler's or program's messages on failure.
     pub fn run(&self, snaps: &[Snap]) -> Vec<Vec<u8>> {
-        self.try_run(snaps)
-            .unwrap_or_else(|e| panic!("COBOL oracle for {} ({:?}): {e}", self.copybook, self.sign))
+        self.try_run(snaps).unwrap_or_else(|e| panic!("COBOL oracle for {} ({:?}): {e}", self.copybook, self.sign))
     }
 }
 
@@ -352,9 +321,7 @@ fn wrap_statement(statement: &str) -> Result<Vec<String>, String> {
         return Err("empty statement".to_string());
     }
     if words.last().is_some_and(|w| w.ends_with('.')) {
-        return Err(format!(
-            "statement {statement:?} ends with a period; the harness adds its own"
-        ));
+        return Err(format!("statement {statement:?} ends with a period; the harness adds its own"));
     }
 
     let mut lines = Vec::new();
@@ -362,10 +329,7 @@ fn wrap_statement(statement: &str) -> Result<Vec<String>, String> {
     let mut fresh = true;
     for w in words {
         if !fresh && line.len() + 1 + w.len() > LAST_COLUMN {
-            lines.push(std::mem::replace(
-                &mut line,
-                " ".repeat(CONTINUATION_INDENT),
-            ));
+            lines.push(std::mem::replace(&mut line, " ".repeat(CONTINUATION_INDENT)));
             fresh = true;
         }
         if !fresh {
@@ -383,11 +347,7 @@ fn wrap_statement(statement: &str) -> Result<Vec<String>, String> {
 
 /// The program with line numbers, for error messages.
 fn numbered(source: &str) -> String {
-    source
-        .lines()
-        .enumerate()
-        .map(|(i, l)| format!("{:4} {l}\n", i + 1))
-        .collect()
+    source.lines().enumerate().map(|(i, l)| format!("{:4} {l}\n", i + 1)).collect()
 }
 
 /// Checks of the harness on its own, against bytes worked out by hand.
@@ -399,79 +359,42 @@ mod self_tests {
 
     #[test]
     fn packed_move_writes_ibm_packed_bytes() {
-        let bytes = Oracle::new(HARNESS, Sign::Ebcdic)
-            .run(&[Snap::new("HARNESS-PACKED", &["MOVE 12345 TO HP-AMOUNT"])]);
+        let bytes =
+            Oracle::new(HARNESS, Sign::Ebcdic).run(&[Snap::new("HARNESS-PACKED", &["MOVE 12345 TO HP-AMOUNT"])]);
         assert_eq!(hex(&bytes[0]), "12 34 5C", "MOVE 12345 TO PIC S9(5) COMP-3");
     }
 
     #[test]
     fn sign_conventions_differ_only_in_the_zone() {
-        let snaps = [Snap::new(
-            "HARNESS-ZONED",
-            &[
-                "MOVE -123 TO HZ-SIGNED",
-                "MOVE 45 TO HZ-PLUS",
-                "MOVE 7 TO HZ-UNSIGNED",
-            ],
-        )];
+        let snaps =
+            [Snap::new("HARNESS-ZONED", &["MOVE -123 TO HZ-SIGNED", "MOVE 45 TO HZ-PLUS", "MOVE 7 TO HZ-UNSIGNED"])];
         let ibm = Oracle::new(HARNESS, Sign::Ebcdic).run(&snaps);
         let mf = Oracle::new(HARNESS, Sign::Ascii).run(&snaps);
-        assert_eq!(
-            ibm[0],
-            b"12L04E007",
-            "-fsign=EBCDIC: IBM overpunch in ASCII, got {}",
-            hex(&ibm[0])
-        );
-        assert_eq!(
-            mf[0],
-            b"12s045007",
-            "-fsign=ASCII: Micro Focus overpunch, got {}",
-            hex(&mf[0])
-        );
+        assert_eq!(ibm[0], b"12L04E007", "-fsign=EBCDIC: IBM overpunch in ASCII, got {}", hex(&ibm[0]));
+        assert_eq!(mf[0], b"12s045007", "-fsign=ASCII: Micro Focus overpunch, got {}", hex(&mf[0]));
     }
 
     #[test]
     fn compute_works_in_a_snapshot() {
-        let bytes = Oracle::new(HARNESS, Sign::Ebcdic).run(&[Snap::new(
-            "HARNESS-ZONED",
-            &["COMPUTE HZ-SIGNED = 1.5 * 4 - 10"],
-        )]);
-        assert_eq!(
-            bytes[0],
-            b"00M000000",
-            "COMPUTE -4 into PIC S9(3) is 00M (IBM -4), got {}",
-            hex(&bytes[0])
-        );
+        let bytes = Oracle::new(HARNESS, Sign::Ebcdic)
+            .run(&[Snap::new("HARNESS-ZONED", &["COMPUTE HZ-SIGNED = 1.5 * 4 - 10"])]);
+        assert_eq!(bytes[0], b"00M000000", "COMPUTE -4 into PIC S9(3) is 00M (IBM -4), got {}", hex(&bytes[0]));
     }
 
     #[test]
     fn every_byte_value_is_written_unchanged() {
         // Newlines, carriage returns, NUL, ^Z and high bytes must survive the file write.
-        let bytes = Oracle::new(HARNESS, Sign::Ebcdic).run(&[Snap::new(
-            "HARNESS-TEXT",
-            &["MOVE X'000A0D1A7F80FF20' TO HT-TEXT"],
-        )]);
+        let bytes = Oracle::new(HARNESS, Sign::Ebcdic)
+            .run(&[Snap::new("HARNESS-TEXT", &["MOVE X'000A0D1A7F80FF20' TO HT-TEXT"])]);
         assert_eq!(hex(&bytes[0]), "00 0A 0D 1A 7F 80 FF 20");
     }
 
     #[test]
     fn each_snapshot_starts_from_the_value_clauses() {
-        let bytes = Oracle::new(HARNESS, Sign::Ebcdic).run(&[
-            Snap::new("HARNESS-TEXT", &["MOVE 'CHANGED' TO HT-TEXT"]),
-            Snap::new::<&str>("HARNESS-TEXT", &[]),
-        ]);
-        assert_eq!(
-            bytes[0],
-            b"CHANGED ",
-            "first snapshot, got {}",
-            hex(&bytes[0])
-        );
-        assert_eq!(
-            bytes[1],
-            b"INITIAL ",
-            "second snapshot must see VALUE again, got {}",
-            hex(&bytes[1])
-        );
+        let bytes = Oracle::new(HARNESS, Sign::Ebcdic)
+            .run(&[Snap::new("HARNESS-TEXT", &["MOVE 'CHANGED' TO HT-TEXT"]), Snap::new::<&str>("HARNESS-TEXT", &[])]);
+        assert_eq!(bytes[0], b"CHANGED ", "first snapshot, got {}", hex(&bytes[0]));
+        assert_eq!(bytes[1], b"INITIAL ", "second snapshot must see VALUE again, got {}", hex(&bytes[1]));
     }
 
     #[test]
@@ -479,17 +402,9 @@ mod self_tests {
         let snaps = [
             Snap::new(
                 "HARNESS-ODO",
-                &[
-                    "MOVE 2 TO HO-COUNT",
-                    "MOVE 'AAA' TO HO-ITEM(1)",
-                    "MOVE 'BBB' TO HO-ITEM(2)",
-                    "MOVE 'ZZ' TO HO-TAIL",
-                ],
+                &["MOVE 2 TO HO-COUNT", "MOVE 'AAA' TO HO-ITEM(1)", "MOVE 'BBB' TO HO-ITEM(2)", "MOVE 'ZZ' TO HO-TAIL"],
             ),
-            Snap::new(
-                "HARNESS-ODO",
-                &["MOVE 0 TO HO-COUNT", "MOVE 'ZZ' TO HO-TAIL"],
-            ),
+            Snap::new("HARNESS-ODO", &["MOVE 0 TO HO-COUNT", "MOVE 'ZZ' TO HO-TAIL"]),
         ];
         let bytes = Oracle::new(HARNESS, Sign::Ebcdic).run(&snaps);
         assert_eq!(bytes[0], b"02AAABBBZZ", "count 2, got {}", hex(&bytes[0]));
@@ -505,22 +420,10 @@ mod self_tests {
         );
         let lines = wrap_statement(&statement).unwrap_or_default();
         assert!(lines.len() > 1, "expected several lines, got {lines:?}");
-        assert!(
-            lines.iter().all(|l| l.len() <= LAST_COLUMN),
-            "a line passes column 72: {lines:?}"
-        );
-        assert!(
-            lines.iter().any(|l| l.contains(literal)),
-            "the literal was split: {lines:?}"
-        );
-        assert!(
-            wrap_statement("MOVE 1 TO X.").is_err(),
-            "a trailing period must be refused"
-        );
-        assert!(
-            wrap_statement("MOVE 'open TO X").is_err(),
-            "an unclosed literal must be refused"
-        );
+        assert!(lines.iter().all(|l| l.len() <= LAST_COLUMN), "a line passes column 72: {lines:?}");
+        assert!(lines.iter().any(|l| l.contains(literal)), "the literal was split: {lines:?}");
+        assert!(wrap_statement("MOVE 1 TO X.").is_err(), "a trailing period must be refused");
+        assert!(wrap_statement("MOVE 'open TO X").is_err(), "an unclosed literal must be refused");
     }
 
     #[test]
@@ -528,13 +431,7 @@ mod self_tests {
         let err = Oracle::new(HARNESS, Sign::Ebcdic)
             .try_run(&[Snap::new("HARNESS-TEXT", &["MOVE 1 TO NO-SUCH-FIELD"])])
             .expect_err("a statement naming an unknown field must fail to compile");
-        assert!(
-            err.contains("NO-SUCH-FIELD"),
-            "cobc's message should name the field: {err}"
-        );
-        assert!(
-            err.contains("--- program ---"),
-            "the program text should be shown: {err}"
-        );
+        assert!(err.contains("NO-SUCH-FIELD"), "cobc's message should name the field: {err}");
+        assert!(err.contains("--- program ---"), "the program text should be shown: {err}");
     }
 }

@@ -91,18 +91,11 @@ impl DbcsPage {
                 encode[usize::from(unicode)] = b;
             }
         }
-        DbcsPage {
-            name,
-            decode,
-            encode,
-        }
+        DbcsPage { name, decode, encode }
     }
 
     fn invalid(&self, offset: usize) -> CharsetError {
-        CharsetError::InvalidBytes {
-            codepage: self.name,
-            offset,
-        }
+        CharsetError::InvalidBytes { codepage: self.name, offset }
     }
 
     /// Appends the text of `bytes`; see the parent module for the shift-byte rules.
@@ -146,12 +139,7 @@ impl DbcsPage {
     }
 
     /// Writes `text` into `dst` as single bytes and SO…SI runs, padded with 0x40.
-    pub(super) fn encode(
-        &self,
-        text: &str,
-        dst: &mut [u8],
-        overflow: Overflow,
-    ) -> Result<(), CharsetError> {
+    pub(super) fn encode(&self, text: &str, dst: &mut [u8], overflow: Overflow) -> Result<(), CharsetError> {
         if text.len() <= dst.len() && text.is_ascii() {
             // Common case, one byte per char; falls through for U+000E and U+000F, whose
             // bytes are SO and SI, to report them.
@@ -175,10 +163,7 @@ impl DbcsPage {
         let (mut needed, mut needed_open) = (0usize, false);
         let mut fits = true;
         for c in text.chars() {
-            let code = self.code_of(c).ok_or(CharsetError::Unmappable {
-                ch: c,
-                codepage: self.name,
-            })?;
+            let code = self.code_of(c).ok_or(CharsetError::Unmappable { ch: c, codepage: self.name })?;
             let [hi, lo] = code.to_be_bytes();
             let is_double = code > 0xFF;
             needed += step_len(needed_open, is_double);

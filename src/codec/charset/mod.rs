@@ -88,14 +88,8 @@ pub enum Overflow {
 
 impl CodePage {
     /// Every code page, in declaration order.
-    pub const ALL: [CodePage; 6] = [
-        CodePage::Ascii,
-        CodePage::Cp037,
-        CodePage::Cp1047,
-        CodePage::Cp949,
-        CodePage::Cp933,
-        CodePage::Cp1364,
-    ];
+    pub const ALL: [CodePage; 6] =
+        [CodePage::Ascii, CodePage::Cp037, CodePage::Cp1047, CodePage::Cp949, CodePage::Cp933, CodePage::Cp1364];
 
     /// Looks a code page up by name: `ascii`, `cp037` (`ibm037`, `ibm-037`), `cp1047`,
     /// `cp949` (`euc-kr`, `ms949`), `cp933`, `cp1364` — case-insensitive.
@@ -107,9 +101,7 @@ impl CodePage {
         let lower = name.trim().to_ascii_lowercase();
         let page = match lower.as_str() {
             "ascii" | "us-ascii" => Some(CodePage::Ascii),
-            "euc-kr" | "euckr" | "ms949" | "uhc" | "windows-949" | "ks_c_5601-1987" => {
-                Some(CodePage::Cp949)
-            }
+            "euc-kr" | "euckr" | "ms949" | "uhc" | "windows-949" | "ks_c_5601-1987" => Some(CodePage::Cp949),
             other => ["cp", "ibm-", "ibm", "ccsid"]
                 .iter()
                 .find_map(|p| other.strip_prefix(p))
@@ -138,10 +130,7 @@ impl CodePage {
     }
     /// True for the EBCDIC pages (cp037, cp1047, cp933, cp1364).
     pub fn is_ebcdic(self) -> bool {
-        matches!(
-            self,
-            CodePage::Cp037 | CodePage::Cp1047 | CodePage::Cp933 | CodePage::Cp1364
-        )
+        matches!(self, CodePage::Cp037 | CodePage::Cp1047 | CodePage::Cp933 | CodePage::Cp1364)
     }
     /// The byte of a space.
     pub fn space(self) -> u8 {
@@ -183,12 +172,7 @@ impl CodePage {
     /// Every character is checked, also those a [`Overflow::Truncate`] cuts off, so text
     /// with an unmappable character is [`CharsetError::Unmappable`] whatever the field's size.
     /// On error the contents of `dst` are unspecified.
-    pub fn encode_into(
-        self,
-        text: &str,
-        dst: &mut [u8],
-        overflow: Overflow,
-    ) -> Result<(), CharsetError> {
+    pub fn encode_into(self, text: &str, dst: &mut [u8], overflow: Overflow) -> Result<(), CharsetError> {
         match self {
             CodePage::Ascii => sbcs::encode_latin1(text, dst, overflow),
             CodePage::Cp037 => sbcs::CP037_PAGE.encode(text, dst, overflow),

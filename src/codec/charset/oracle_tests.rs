@@ -19,18 +19,13 @@ fn iconv(from: &str, to: &str, skip_invalid: bool, input: &[u8]) -> Result<Vec<u
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| {
-            panic!("cannot run `iconv` ({e}): these tests need glibc's iconv (Debian libc-bin)")
-        });
+        .unwrap_or_else(|e| panic!("cannot run `iconv` ({e}): these tests need glibc's iconv (Debian libc-bin)"));
     let mut stdin = child.stdin.take().expect("piped stdin");
     let data = input.to_vec();
     // Write from a thread: iconv may fill its stdout pipe before reading all its input.
     let writer = std::thread::spawn(move || stdin.write_all(&data));
     let out = child.wait_with_output().expect("iconv output");
-    writer
-        .join()
-        .expect("writer thread")
-        .expect("write to iconv");
+    writer.join().expect("writer thread").expect("write to iconv");
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(
         !stderr.contains("unsupported") && !stderr.contains("not supported"),
@@ -94,11 +89,7 @@ fn single_byte_tables_match_iconv() {
             let theirs = iconv(iconv_name(page), "UTF-8", false, &[b]).ok();
             let mut ours = String::new();
             let ok = page.decode_into(&[b], &mut ours).is_ok();
-            assert_eq!(
-                ok.then(|| ours.into_bytes()),
-                theirs,
-                "{page} byte {b:#04X}"
-            );
+            assert_eq!(ok.then(|| ours.into_bytes()), theirs, "{page} byte {b:#04X}");
         }
     }
 }
@@ -130,10 +121,7 @@ fn korean_strings_match_iconv() {
 
 #[test]
 fn whole_double_byte_repertoires_match_iconv() {
-    for (page, table) in [
-        (CodePage::Cp933, dbcs::cp933()),
-        (CodePage::Cp1364, dbcs::cp1364()),
-    ] {
+    for (page, table) in [(CodePage::Cp933, dbcs::cp933()), (CodePage::Cp1364, dbcs::cp1364())] {
         let text: String = table.repertoire().into_iter().collect();
         assert!(text.chars().count() > 10_000, "{page}");
         assert_matches_iconv(page, &text);
@@ -144,10 +132,7 @@ fn whole_double_byte_repertoires_match_iconv() {
 fn random_mixes_match_iconv() {
     let mut rng = Rng(0x5EED_F1C5);
     let ascii: Vec<char> = (' '..='~').collect();
-    for (page, table) in [
-        (CodePage::Cp933, dbcs::cp933()),
-        (CodePage::Cp1364, dbcs::cp1364()),
-    ] {
+    for (page, table) in [(CodePage::Cp933, dbcs::cp933()), (CodePage::Cp1364, dbcs::cp1364())] {
         let korean = table.repertoire();
         for _ in 0..5 {
             // Runs of 1..=6 characters, so SO/SI transitions land everywhere.
@@ -164,17 +149,9 @@ fn random_mixes_match_iconv() {
     }
     // Hangul syllables and Hanja (those of cp933's that cp949 has too; which those are is
     // checked against iconv below), mixed with ASCII.
-    let in_cp949 = |c: &char| {
-        CodePage::Cp949
-            .encode_into(&c.to_string(), &mut [0; 2], Overflow::Error)
-            .is_ok()
-    };
-    let hanja: Vec<char> = dbcs::cp933()
-        .repertoire()
-        .into_iter()
-        .filter(|c| ('一'..='龥').contains(c))
-        .filter(in_cp949)
-        .collect();
+    let in_cp949 = |c: &char| CodePage::Cp949.encode_into(&c.to_string(), &mut [0; 2], Overflow::Error).is_ok();
+    let hanja: Vec<char> =
+        dbcs::cp933().repertoire().into_iter().filter(|c| ('一'..='龥').contains(c)).filter(in_cp949).collect();
     let hangul: String = (0..400)
         .map(|i| match i % 4 {
             0 => ascii[rng.below(ascii.len())],
@@ -238,9 +215,6 @@ fn cp949_decodes_every_pair_like_iconv() {
     let mut rng = Rng(0xC0DE_0949);
     for _ in 0..200 {
         let pair = bad[rng.below(bad.len())];
-        assert!(
-            iconv("CP949", "UTF-8", false, &pair).is_err(),
-            "iconv decodes {pair:02X?}"
-        );
+        assert!(iconv("CP949", "UTF-8", false, &pair).is_err(), "iconv decodes {pair:02X?}");
     }
 }

@@ -47,20 +47,13 @@ impl SbcsPage {
         while b < 256 {
             let u = table[b];
             assert!(u < 256, "single-byte table maps outside Latin-1");
-            assert!(
-                !seen[u as usize],
-                "single-byte table maps two bytes to one character"
-            );
+            assert!(!seen[u as usize], "single-byte table maps two bytes to one character");
             seen[u as usize] = true;
             to_latin1[b] = u as u8;
             from_latin1[u as usize] = b as u8;
             b += 1;
         }
-        SbcsPage {
-            name,
-            to_latin1,
-            from_latin1,
-        }
+        SbcsPage { name, to_latin1, from_latin1 }
     }
 
     /// Appends the text of `bytes`.
@@ -75,12 +68,7 @@ impl SbcsPage {
     }
 
     /// Writes `text` into `dst`, padded with 0x40.
-    pub(super) fn encode(
-        &self,
-        text: &str,
-        dst: &mut [u8],
-        overflow: Overflow,
-    ) -> Result<(), CharsetError> {
+    pub(super) fn encode(&self, text: &str, dst: &mut [u8], overflow: Overflow) -> Result<(), CharsetError> {
         if text.len() <= dst.len() && text.is_ascii() {
             // Common case: one byte per char, no overflow, nothing unmappable.
             let (head, tail) = dst.split_at_mut(text.len());
@@ -121,9 +109,7 @@ fn append_latin1(chunk: &[u8], out: &mut String) {
     let room = ZEROS.get(..2 * chunk.len()).unwrap_or(ZEROS);
     out.push_str(room);
     let written = match out.get_mut(start..) {
-        Some(dst) if dst.len() >= 2 * chunk.len() => {
-            encoding_rs::mem::convert_latin1_to_str(chunk, dst)
-        }
+        Some(dst) if dst.len() >= 2 * chunk.len() => encoding_rs::mem::convert_latin1_to_str(chunk, dst),
         _ => 0, // unreachable: chunks are at most CHUNK long
     };
     out.truncate(start + written);
@@ -153,11 +139,7 @@ impl MappedPage {
             }
             b += 1;
         }
-        MappedPage {
-            table,
-            to_latin1,
-            special,
-        }
+        MappedPage { table, to_latin1, special }
     }
 
     /// Appends the text of `bytes` up to the first byte that has no character (for the
@@ -200,20 +182,14 @@ impl MappedPage {
 }
 
 /// ASCII page: `text` as Latin-1 bytes, padded with 0x20.
-pub(super) fn encode_latin1(
-    text: &str,
-    dst: &mut [u8],
-    overflow: Overflow,
-) -> Result<(), CharsetError> {
+pub(super) fn encode_latin1(text: &str, dst: &mut [u8], overflow: Overflow) -> Result<(), CharsetError> {
     if text.len() <= dst.len() && text.is_ascii() {
         let (head, tail) = dst.split_at_mut(text.len());
         head.copy_from_slice(text.as_bytes());
         tail.fill(0x20);
         return Ok(());
     }
-    encode_chars(text, dst, overflow, 0x20, "ascii", |c| {
-        u8::try_from(u32::from(c)).ok()
-    })
+    encode_chars(text, dst, overflow, 0x20, "ascii", |c| u8::try_from(u32::from(c)).ok())
 }
 
 /// One byte per character through `map`, for any single-byte page.
@@ -234,10 +210,7 @@ fn encode_chars(
         needed += 1;
     }
     if needed > dst.len() && overflow == Overflow::Error {
-        return Err(CharsetError::TooLong {
-            needed,
-            len: dst.len(),
-        });
+        return Err(CharsetError::TooLong { needed, len: dst.len() });
     }
     if let Some(tail) = dst.get_mut(needed..) {
         tail.fill(space);

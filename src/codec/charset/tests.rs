@@ -12,21 +12,13 @@ fn decode(page: CodePage, bytes: &[u8]) -> Result<String, CharsetError> {
     page.decode_into(bytes, &mut s).map(|()| s)
 }
 
-fn encode(
-    page: CodePage,
-    text: &str,
-    len: usize,
-    overflow: Overflow,
-) -> Result<Vec<u8>, CharsetError> {
+fn encode(page: CodePage, text: &str, len: usize, overflow: Overflow) -> Result<Vec<u8>, CharsetError> {
     let mut dst = vec![0xAA; len];
     page.encode_into(text, &mut dst, overflow).map(|()| dst)
 }
 
 fn invalid(page: CodePage, offset: usize) -> Result<String, CharsetError> {
-    Err(CharsetError::InvalidBytes {
-        codepage: page.name(),
-        offset,
-    })
+    Err(CharsetError::InvalidBytes { codepage: page.name(), offset })
 }
 
 #[test]
@@ -51,10 +43,7 @@ fn names_and_aliases() {
         assert_eq!(CodePage::from_name(name), Ok(page), "{name}");
     }
     for bad in ["", "cp", "ibm-", "cp500", "utf-8", "cp0037x", "ebcdic"] {
-        assert_eq!(
-            CodePage::from_name(bad),
-            Err(CharsetError::Unknown(bad.into()))
-        );
+        assert_eq!(CodePage::from_name(bad), Err(CharsetError::Unknown(bad.into())));
     }
 }
 
@@ -81,33 +70,14 @@ fn single_byte_pages_are_bijections() {
 #[test]
 fn known_single_bytes() {
     let hello = "Hello, [World] 0123456789 +-";
-    let cp037 = decode(
-        CodePage::Cp037,
-        &encode(CodePage::Cp037, hello, 40, Overflow::Error).unwrap(),
-    );
+    let cp037 = decode(CodePage::Cp037, &encode(CodePage::Cp037, hello, 40, Overflow::Error).unwrap());
     assert_eq!(cp037.unwrap(), format!("{hello:<40}"));
-    assert_eq!(
-        encode(CodePage::Cp037, "A0[", 4, Overflow::Error).unwrap(),
-        [0xC1, 0xF0, 0xBA, 0x40]
-    );
-    assert_eq!(
-        encode(CodePage::Cp1047, "A0[", 4, Overflow::Error).unwrap(),
-        [0xC1, 0xF0, 0xAD, 0x40]
-    );
-    assert_eq!(
-        encode(CodePage::Ascii, "é", 2, Overflow::Error).unwrap(),
-        [0xE9, 0x20]
-    );
-    assert_eq!(
-        decode(CodePage::Ascii, &[0x41, 0xE9, 0x80]).unwrap(),
-        "Aé\u{80}"
-    );
+    assert_eq!(encode(CodePage::Cp037, "A0[", 4, Overflow::Error).unwrap(), [0xC1, 0xF0, 0xBA, 0x40]);
+    assert_eq!(encode(CodePage::Cp1047, "A0[", 4, Overflow::Error).unwrap(), [0xC1, 0xF0, 0xAD, 0x40]);
+    assert_eq!(encode(CodePage::Ascii, "é", 2, Overflow::Error).unwrap(), [0xE9, 0x20]);
+    assert_eq!(decode(CodePage::Ascii, &[0x41, 0xE9, 0x80]).unwrap(), "Aé\u{80}");
     for page in CodePage::ALL {
-        let expect: &[u8] = if page.is_ebcdic() {
-            b"\xF0\xF9\x4E\x60\x40"
-        } else {
-            b"09+- "
-        };
+        let expect: &[u8] = if page.is_ebcdic() { b"\xF0\xF9\x4E\x60\x40" } else { b"09+- " };
         let got: Vec<u8> = "09+- ".chars().map(|c| page.byte_of(c).unwrap()).collect();
         assert_eq!(got, expect, "{page}");
         assert_eq!(page.byte_of('가'), None);
@@ -142,31 +112,13 @@ fn korean_known_bytes() {
         assert_eq!(encode(page, text, 16, Overflow::Error).unwrap(), ebcdic);
         assert_eq!(decode(page, ebcdic).unwrap(), text);
     }
-    assert_eq!(
-        encode(CodePage::Cp949, "홍길동", 7, Overflow::Error).unwrap(),
-        b"\xC8\xAB\xB1\xE6\xB5\xBF "
-    );
-    assert_eq!(
-        decode(CodePage::Cp949, b"\xC8\xAB\xB1\xE6\xB5\xBF").unwrap(),
-        "홍길동"
-    );
+    assert_eq!(encode(CodePage::Cp949, "홍길동", 7, Overflow::Error).unwrap(), b"\xC8\xAB\xB1\xE6\xB5\xBF ");
+    assert_eq!(decode(CodePage::Cp949, b"\xC8\xAB\xB1\xE6\xB5\xBF").unwrap(), "홍길동");
     // 똠 is in cp1364's repertoire only.
-    assert_eq!(
-        encode(CodePage::Cp1364, "똠", 4, Overflow::Error).unwrap(),
-        b"\x0E\x99\xB1\x0F"
-    );
-    let unmappable = CharsetError::Unmappable {
-        ch: '똠',
-        codepage: "cp933",
-    };
-    assert_eq!(
-        encode(CodePage::Cp933, "똠", 4, Overflow::Error),
-        Err(unmappable)
-    );
-    assert_eq!(
-        decode(CodePage::Cp933, b"\x0E\x99\xB1\x0F"),
-        invalid(CodePage::Cp933, 1)
-    );
+    assert_eq!(encode(CodePage::Cp1364, "똠", 4, Overflow::Error).unwrap(), b"\x0E\x99\xB1\x0F");
+    let unmappable = CharsetError::Unmappable { ch: '똠', codepage: "cp933" };
+    assert_eq!(encode(CodePage::Cp933, "똠", 4, Overflow::Error), Err(unmappable));
+    assert_eq!(decode(CodePage::Cp933, b"\x0E\x99\xB1\x0F"), invalid(CodePage::Cp933, 1));
 }
 
 #[test]
@@ -174,14 +126,9 @@ fn korean_tables_and_ascii() {
     assert_eq!(dbcs::cp933().repertoire().len(), 10_757);
     assert_eq!(dbcs::cp1364().repertoire().len(), 19_551);
     // Every ASCII character but U+000E/U+000F (their bytes are SO/SI) has a single byte.
-    let ascii: String = ('\0'..='\x7F')
-        .filter(|c| !matches!(c, '\x0E' | '\x0F'))
-        .collect();
+    let ascii: String = ('\0'..='\x7F').filter(|c| !matches!(c, '\x0E' | '\x0F')).collect();
     for page in [CodePage::Cp933, CodePage::Cp1364] {
-        let unmappable = CharsetError::Unmappable {
-            ch: '\x0E',
-            codepage: page.name(),
-        };
+        let unmappable = CharsetError::Unmappable { ch: '\x0E', codepage: page.name() };
         assert_eq!(encode(page, "\x0E", 4, Overflow::Error), Err(unmappable));
         assert_eq!(page.byte_of('\x0F'), None);
         let bytes = encode(page, &ascii, 126, Overflow::Error).unwrap();
@@ -208,57 +155,29 @@ fn dbcs_truncation_keeps_pairs_and_closes_runs() {
     ];
     for page in [CodePage::Cp933, CodePage::Cp1364] {
         for (len, want) in cases {
-            assert_eq!(
-                encode(page, "가나다", len, Overflow::Truncate).unwrap(),
-                want,
-                "{len}"
-            );
+            assert_eq!(encode(page, "가나다", len, Overflow::Truncate).unwrap(), want, "{len}");
             let err = encode(page, "가나다", len, Overflow::Error);
             if len < 8 {
                 assert_eq!(err, Err(CharsetError::TooLong { needed: 8, len }));
             }
         }
         // A single byte after a run needs SI + byte; a run is closed in the last byte.
-        assert_eq!(
-            encode(page, "가A", 5, Overflow::Truncate).unwrap(),
-            b"\x0E\x88\x61\x0F\xC1"
-        );
-        assert_eq!(
-            encode(page, "가A", 4, Overflow::Truncate).unwrap(),
-            b"\x0E\x88\x61\x0F"
-        );
-        assert_eq!(
-            encode(page, "A가", 4, Overflow::Truncate).unwrap(),
-            b"\xC1\x40\x40\x40"
-        );
-        assert_eq!(
-            encode(page, "A가", 5, Overflow::Truncate).unwrap(),
-            b"\xC1\x0E\x88\x61\x0F"
-        );
-        assert_eq!(
-            encode(page, "가 나", 9, Overflow::Error).unwrap(),
-            b"\x0E\x88\x61\x0F\x40\x0E\x90\x61\x0F"
-        );
+        assert_eq!(encode(page, "가A", 5, Overflow::Truncate).unwrap(), b"\x0E\x88\x61\x0F\xC1");
+        assert_eq!(encode(page, "가A", 4, Overflow::Truncate).unwrap(), b"\x0E\x88\x61\x0F");
+        assert_eq!(encode(page, "A가", 4, Overflow::Truncate).unwrap(), b"\xC1\x40\x40\x40");
+        assert_eq!(encode(page, "A가", 5, Overflow::Truncate).unwrap(), b"\xC1\x0E\x88\x61\x0F");
+        assert_eq!(encode(page, "가 나", 9, Overflow::Error).unwrap(), b"\x0E\x88\x61\x0F\x40\x0E\x90\x61\x0F");
     }
 }
 
 #[test]
 fn cp949_truncation_never_splits() {
     let p = CodePage::Cp949;
-    assert_eq!(
-        encode(p, "가나다", 5, Overflow::Truncate).unwrap(),
-        b"\xB0\xA1\xB3\xAA "
-    );
+    assert_eq!(encode(p, "가나다", 5, Overflow::Truncate).unwrap(), b"\xB0\xA1\xB3\xAA ");
     assert_eq!(encode(p, "가나다", 1, Overflow::Truncate).unwrap(), b" ");
     assert_eq!(encode(p, "a가", 2, Overflow::Truncate).unwrap(), b"a ");
-    assert_eq!(
-        encode(p, "가나다", 5, Overflow::Error),
-        Err(CharsetError::TooLong { needed: 6, len: 5 })
-    );
-    assert_eq!(
-        encode(p, "abc", 2, Overflow::Error),
-        Err(CharsetError::TooLong { needed: 3, len: 2 })
-    );
+    assert_eq!(encode(p, "가나다", 5, Overflow::Error), Err(CharsetError::TooLong { needed: 6, len: 5 }));
+    assert_eq!(encode(p, "abc", 2, Overflow::Error), Err(CharsetError::TooLong { needed: 3, len: 2 }));
 }
 
 #[test]
@@ -269,10 +188,7 @@ fn single_byte_overflow() {
             encode(page, "ABCD", 2, Overflow::Truncate).unwrap(),
             encode(page, "AB", 2, Overflow::Error).unwrap()
         );
-        assert_eq!(
-            encode(page, "ÀBCD", 3, Overflow::Error),
-            Err(CharsetError::TooLong { needed: 4, len: 3 })
-        );
+        assert_eq!(encode(page, "ÀBCD", 3, Overflow::Error), Err(CharsetError::TooLong { needed: 4, len: 3 }));
         assert_eq!(encode(page, "", 2, Overflow::Error).unwrap(), [sp, sp]);
     }
 }
@@ -280,18 +196,12 @@ fn single_byte_overflow() {
 #[test]
 fn unmappable_anywhere_is_an_error() {
     for page in CodePage::ALL {
-        let err = Err(CharsetError::Unmappable {
-            ch: '😀',
-            codepage: page.name(),
-        });
+        let err = Err(CharsetError::Unmappable { ch: '😀', codepage: page.name() });
         assert_eq!(encode(page, "A😀", 8, Overflow::Error), err, "{page}");
         // Also past the cut of a truncation.
         assert_eq!(encode(page, "AB😀", 1, Overflow::Truncate), err, "{page}");
     }
-    let err = Err(CharsetError::Unmappable {
-        ch: 'é',
-        codepage: "cp933",
-    });
+    let err = Err(CharsetError::Unmappable { ch: 'é', codepage: "cp933" });
     assert_eq!(encode(CodePage::Cp933, "é", 4, Overflow::Error), err);
 }
 
@@ -299,41 +209,14 @@ fn unmappable_anywhere_is_an_error() {
 fn invalid_bytes_have_offsets() {
     use CodePage::{Cp1364, Cp933, Cp949};
     for p in [Cp933, Cp1364] {
-        assert_eq!(
-            decode(p, b"\xC1\xC2\x41"),
-            invalid(p, 2),
-            "no single-byte character at 0x41"
-        );
-        assert_eq!(
-            decode(p, b"\xC1\x0E\x88\x61\x0F\x0E\x88"),
-            invalid(p, 6),
-            "odd byte at end"
-        );
-        assert_eq!(
-            decode(p, b"\x0E\x88\x61\x88\x0F"),
-            invalid(p, 3),
-            "odd byte before SI"
-        );
-        assert_eq!(
-            decode(p, b"\x0E\x88\x61"),
-            invalid(p, 3),
-            "SI missing at the field end"
-        );
-        assert_eq!(
-            decode(p, b"\x0E\x41\x40\x0F"),
-            invalid(p, 1),
-            "unmapped pair"
-        );
-        assert_eq!(
-            decode(p, b"\x0E\x20\x20\x0F"),
-            invalid(p, 1),
-            "control bytes in a run"
-        );
+        assert_eq!(decode(p, b"\xC1\xC2\x41"), invalid(p, 2), "no single-byte character at 0x41");
+        assert_eq!(decode(p, b"\xC1\x0E\x88\x61\x0F\x0E\x88"), invalid(p, 6), "odd byte at end");
+        assert_eq!(decode(p, b"\x0E\x88\x61\x88\x0F"), invalid(p, 3), "odd byte before SI");
+        assert_eq!(decode(p, b"\x0E\x88\x61"), invalid(p, 3), "SI missing at the field end");
+        assert_eq!(decode(p, b"\x0E\x41\x40\x0F"), invalid(p, 1), "unmapped pair");
+        assert_eq!(decode(p, b"\x0E\x20\x20\x0F"), invalid(p, 1), "control bytes in a run");
         // Shift bytes that do not change the mode are tolerated.
-        assert_eq!(
-            decode(p, b"\x0F\xC1\x0E\x0F\x0E\x0E\x40\x40\x0F").unwrap(),
-            "A\u{3000}"
-        );
+        assert_eq!(decode(p, b"\x0F\xC1\x0E\x0F\x0E\x0E\x40\x40\x0F").unwrap(), "A\u{3000}");
     }
     assert_eq!(decode(Cp949, b"ab\x80"), invalid(Cp949, 2));
     assert_eq!(decode(Cp949, b"\xB0\xA1\xB0"), invalid(Cp949, 2));

@@ -16,9 +16,7 @@ pub(super) fn decode(bytes: &[u8], out: &mut String) -> Result<(), CharsetError>
     let mut offset = 0;
     loop {
         let rest = bytes.get(offset..).unwrap_or_default();
-        let room = decoder
-            .max_utf8_buffer_length_without_replacement(rest.len())
-            .unwrap_or(rest.len());
+        let room = decoder.max_utf8_buffer_length_without_replacement(rest.len()).unwrap_or(rest.len());
         out.reserve(room);
         let (result, read) = decoder.decode_to_string_without_replacement(rest, out, true);
         offset += read;
@@ -27,10 +25,7 @@ pub(super) fn decode(bytes: &[u8], out: &mut String) -> Result<(), CharsetError>
             DecoderResult::OutputFull => continue, // not expected after the reserve above
             DecoderResult::Malformed(bad, after) => {
                 let at = offset.saturating_sub(usize::from(bad) + usize::from(after));
-                return Err(CharsetError::InvalidBytes {
-                    codepage: NAME,
-                    offset: at,
-                });
+                return Err(CharsetError::InvalidBytes { codepage: NAME, offset: at });
             }
         }
     }
@@ -42,9 +37,7 @@ pub(super) fn encode(text: &str, dst: &mut [u8], overflow: Overflow) -> Result<(
     let (result, read, written) = encoder.encode_from_utf8_without_replacement(text, dst, true);
     match result {
         EncoderResult::InputEmpty => {}
-        EncoderResult::Unmappable(ch) => {
-            return Err(CharsetError::Unmappable { ch, codepage: NAME })
-        }
+        EncoderResult::Unmappable(ch) => return Err(CharsetError::Unmappable { ch, codepage: NAME }),
         EncoderResult::OutputFull => {
             // Measure (and check) the rest; encoding_rs stops before a character that does
             // not fit whole, so `written` never ends inside one.
@@ -52,23 +45,17 @@ pub(super) fn encode(text: &str, dst: &mut [u8], overflow: Overflow) -> Result<(
             let mut rest = text.get(read..).unwrap_or_default();
             let mut scratch = [0u8; 64];
             loop {
-                let (result, read, written) =
-                    encoder.encode_from_utf8_without_replacement(rest, &mut scratch, true);
+                let (result, read, written) = encoder.encode_from_utf8_without_replacement(rest, &mut scratch, true);
                 needed += written;
                 rest = rest.get(read..).unwrap_or_default();
                 match result {
                     EncoderResult::InputEmpty => break,
                     EncoderResult::OutputFull => {}
-                    EncoderResult::Unmappable(ch) => {
-                        return Err(CharsetError::Unmappable { ch, codepage: NAME })
-                    }
+                    EncoderResult::Unmappable(ch) => return Err(CharsetError::Unmappable { ch, codepage: NAME }),
                 }
             }
             if overflow == Overflow::Error {
-                return Err(CharsetError::TooLong {
-                    needed,
-                    len: dst.len(),
-                });
+                return Err(CharsetError::TooLong { needed, len: dst.len() });
             }
         }
     }

@@ -37,28 +37,15 @@ pub fn resolve(entry: &Entry, inherited: Inherited) -> Result<(Elementary, usize
     let own = inherit(entry, Inherited::default());
     let mut usage = own.usage;
     let sign = own.sign.or(inherited.sign);
-    let pic = entry.clauses.iter().find_map(|c| {
-        if let Clause::Picture(p) = c {
-            Some(p.clone())
-        } else {
-            None
-        }
-    });
+    let pic = entry.clauses.iter().find_map(|c| if let Clause::Picture(p) = c { Some(p.clone()) } else { None });
     let name = entry.name.as_deref().unwrap_or("FILLER");
     let picture = match (&pic, usage) {
-        (_, Some(u @ (Usage::Float | Usage::Double | Usage::Index | Usage::Pointer))) => Picture {
-            source: pic.clone().unwrap_or_else(|| u.to_string()),
-            category: Category::None,
-        },
-        (Some(p), _) => Picture {
-            source: p.clone(),
-            category: resolve_picture(p).map_err(|m| err(entry, m))?,
-        },
+        (_, Some(u @ (Usage::Float | Usage::Double | Usage::Index | Usage::Pointer))) => {
+            Picture { source: pic.clone().unwrap_or_else(|| u.to_string()), category: Category::None }
+        }
+        (Some(p), _) => Picture { source: p.clone(), category: resolve_picture(p).map_err(|m| err(entry, m))? },
         (None, _) => {
-            return Err(err(
-                entry,
-                format!("elementary item {name} needs a PICTURE (or a USAGE such as COMP-1)"),
-            ))
+            return Err(err(entry, format!("elementary item {name} needs a PICTURE (or a USAGE such as COMP-1)")))
         }
     };
     // A group's USAGE reaches only the children it can apply to (a PIC X under a COMP-3
@@ -82,29 +69,19 @@ pub fn resolve(entry: &Entry, inherited: Inherited) -> Result<(Elementary, usize
         };
     }
     let usage = usage.unwrap_or(Usage::Display);
-    let size = size_of(&category, usage, sign.is_some_and(|s| s.separate))
-        .map_err(|m| err(entry, format!("{name}: {m}")))?;
+    let size =
+        size_of(&category, usage, sign.is_some_and(|s| s.separate)).map_err(|m| err(entry, format!("{name}: {m}")))?;
     if size > MAX_RECORD_BYTES {
-        return Err(err(
-            entry,
-            format!("{name} is larger than {MAX_RECORD_BYTES} bytes"),
-        ));
+        return Err(err(entry, format!("{name} is larger than {MAX_RECORD_BYTES} bytes")));
     }
     let value = entry.clauses.iter().find_map(|c| match c {
-        Clause::Values(v) => v.iter().find_map(|v| {
-            if let ConditionValue::Single(l) = v {
-                Some(l.clone())
-            } else {
-                None
-            }
-        }),
+        Clause::Values(v) => {
+            v.iter().find_map(|v| if let ConditionValue::Single(l) = v { Some(l.clone()) } else { None })
+        }
         _ => None,
     });
     let el = Elementary {
-        picture: Picture {
-            source: picture.source,
-            category,
-        },
+        picture: Picture { source: picture.source, category },
         usage,
         sign,
         justified: entry.clauses.contains(&Clause::Justified),
@@ -117,9 +94,9 @@ pub fn resolve(entry: &Entry, inherited: Inherited) -> Result<(Elementary, usize
 fn size_of(category: &Category, usage: Usage, separate: bool) -> Result<usize, String> {
     let numeric = |max: u32| match category {
         Category::Numeric { digits, .. } if *digits <= max => Ok(*digits as usize),
-        Category::Numeric { digits, .. } => Err(format!(
-            "{digits} digits is more than the {max} allowed for USAGE {usage}"
-        )),
+        Category::Numeric { digits, .. } => {
+            Err(format!("{digits} digits is more than the {max} allowed for USAGE {usage}"))
+        }
         _ => Err(format!("USAGE {usage} needs a numeric picture")),
     };
     Ok(match usage {
@@ -130,9 +107,9 @@ fn size_of(category: &Category, usage: Usage, separate: bool) -> Result<usize, S
         Usage::Display | Usage::National | Usage::Display1 => {
             let chars = match category {
                 Category::Numeric { .. } => numeric(MAX_DIGITS)? + usize::from(separate),
-                Category::Alphanumeric { len }
-                | Category::Alphabetic { len }
-                | Category::NumericEdited { len } => *len as usize,
+                Category::Alphanumeric { len } | Category::Alphabetic { len } | Category::NumericEdited { len } => {
+                    *len as usize
+                }
                 Category::National { len } | Category::Dbcs { len } => return Ok(2 * *len as usize),
                 Category::None => return Err("a picture is needed".to_string()),
             };

@@ -26,20 +26,12 @@ pub fn resolve_picture(pic: &str) -> Result<Category, String> {
         Ok(Category::Dbcs { len })
     } else if only(&['9', 'S', 'V', 'P']) {
         numeric(&runs, pic)
-    } else if only(&[
-        '9', 'Z', '*', ',', '.', '+', '-', 'c', 'd', '$', 'B', '0', '/', 'V', 'P', 'E', 'S',
-    ]) {
+    } else if only(&['9', 'Z', '*', ',', '.', '+', '-', 'c', 'd', '$', 'B', '0', '/', 'V', 'P', 'E', 'S']) {
         // `S9(3).99` is not standard, but common (Cobrix): an overpunched sign takes no position.
         Ok(Category::NumericEdited { len })
     } else {
-        let bad = runs
-            .iter()
-            .map(|(c, _)| *c)
-            .find(|c| !"AXNG9SVPZ*,.+-cd$B0/E".contains(*c))
-            .unwrap_or('?');
-        Err(format!(
-            "picture {pic} mixes symbols that do not go together (`{bad}`)"
-        ))
+        let bad = runs.iter().map(|(c, _)| *c).find(|c| !"AXNG9SVPZ*,.+-cd$B0/E".contains(*c)).unwrap_or('?');
+        Err(format!("picture {pic} mixes symbols that do not go together (`{bad}`)"))
     }
 }
 
@@ -70,7 +62,9 @@ fn expand(pic: &str) -> Result<Vec<Run>, String> {
                 .position(|&c| c == ')')
                 .ok_or_else(|| format!("picture {pic} has `(` without `)`"))?;
             let digits: String = chars[i + 1..i + close].iter().collect();
-            count = digits.trim().parse::<u32>().ok().filter(|&n| n > 0 && n <= MAX_PICTURE_LEN).ok_or_else(|| format!("bad repeat count ({digits}) in picture {pic}: expected 1 to {MAX_PICTURE_LEN}"))?;
+            count = digits.trim().parse::<u32>().ok().filter(|&n| n > 0 && n <= MAX_PICTURE_LEN).ok_or_else(|| {
+                format!("bad repeat count ({digits}) in picture {pic}: expected 1 to {MAX_PICTURE_LEN}")
+            })?;
             i += close + 1;
         }
         match runs.last_mut() {
@@ -102,12 +96,7 @@ fn positions(runs: &[Run]) -> Result<u32, String> {
 
 fn numeric(runs: &[Run], pic: &str) -> Result<Category, String> {
     let signed = runs.first().is_some_and(|(c, _)| *c == 'S');
-    let count = |sym: char| {
-        runs.iter()
-            .filter(|(c, _)| *c == sym)
-            .map(|(_, n)| *n)
-            .sum::<u32>()
-    };
+    let count = |sym: char| runs.iter().filter(|(c, _)| *c == sym).map(|(_, n)| *n).sum::<u32>();
     if count('S') > u32::from(signed) {
         return Err(format!("picture {pic}: S must come first, once"));
     }
@@ -135,11 +124,7 @@ fn numeric(runs: &[Run], pic: &str) -> Result<Category, String> {
         }
     }
     let scale = i32::try_from(scale).map_err(|_| format!("picture {pic}: scale out of range"))?;
-    Ok(Category::Numeric {
-        digits,
-        scale,
-        signed,
-    })
+    Ok(Category::Numeric { digits, scale, signed })
 }
 
 #[cfg(test)]
@@ -148,11 +133,7 @@ mod tests {
 
     fn num(p: &str) -> (u32, i32, bool) {
         match resolve_picture(p).unwrap() {
-            Category::Numeric {
-                digits,
-                scale,
-                signed,
-            } => (digits, scale, signed),
+            Category::Numeric { digits, scale, signed } => (digits, scale, signed),
             c => panic!("{p}: {c:?}"),
         }
     }
@@ -169,41 +150,20 @@ mod tests {
 
     #[test]
     fn text_categories() {
-        assert_eq!(
-            resolve_picture("X(16)"),
-            Ok(Category::Alphanumeric { len: 16 })
-        );
+        assert_eq!(resolve_picture("X(16)"), Ok(Category::Alphanumeric { len: 16 }));
         assert_eq!(resolve_picture("AAA"), Ok(Category::Alphabetic { len: 3 }));
-        assert_eq!(
-            resolve_picture("XXBXX"),
-            Ok(Category::Alphanumeric { len: 5 })
-        );
+        assert_eq!(resolve_picture("XXBXX"), Ok(Category::Alphanumeric { len: 5 }));
         assert_eq!(resolve_picture("N(5)"), Ok(Category::National { len: 5 }));
         assert_eq!(resolve_picture("G(4)"), Ok(Category::Dbcs { len: 4 }));
     }
 
     #[test]
     fn edited() {
-        assert_eq!(
-            resolve_picture("ZZ9.99"),
-            Ok(Category::NumericEdited { len: 6 })
-        );
-        assert_eq!(
-            resolve_picture("--,---,--9.99"),
-            Ok(Category::NumericEdited { len: 13 })
-        );
-        assert_eq!(
-            resolve_picture("$ZZ9.99CR"),
-            Ok(Category::NumericEdited { len: 9 })
-        );
-        assert_eq!(
-            resolve_picture("99/99/99"),
-            Ok(Category::NumericEdited { len: 8 })
-        );
-        assert_eq!(
-            resolve_picture("S9(3).99"),
-            Ok(Category::NumericEdited { len: 6 })
-        );
+        assert_eq!(resolve_picture("ZZ9.99"), Ok(Category::NumericEdited { len: 6 }));
+        assert_eq!(resolve_picture("--,---,--9.99"), Ok(Category::NumericEdited { len: 13 }));
+        assert_eq!(resolve_picture("$ZZ9.99CR"), Ok(Category::NumericEdited { len: 9 }));
+        assert_eq!(resolve_picture("99/99/99"), Ok(Category::NumericEdited { len: 8 }));
+        assert_eq!(resolve_picture("S9(3).99"), Ok(Category::NumericEdited { len: 6 }));
     }
 
     #[test]

@@ -1,8 +1,6 @@
 //! Layout tests on small copybooks written here.
 
-use crate::copybook::{
-    parse_copybook, Category, CopyResolver, Copybook, CopybookError, Item, ItemKind, NoCopy, Usage,
-};
+use crate::copybook::{parse_copybook, Category, CopyResolver, Copybook, CopybookError, Item, ItemKind, NoCopy, Usage};
 
 fn cb(text: &str) -> Copybook {
     parse_copybook(text, "test.cpy", &NoCopy).unwrap_or_else(|e| panic!("{e}"))
@@ -40,29 +38,12 @@ fn group_usage_and_sign_inherit() {
     let c = cb("       01 R COMP-3.\n         05 A PIC S9(5).\n         05 T PIC X(3).\n       01 S SIGN LEADING SEPARATE.\n         05 B PIC S9(3).\n");
     assert_eq!(
         flat(&c),
-        [
-            ("R".into(), 0, 6),
-            ("A".into(), 0, 3),
-            ("T".into(), 3, 3),
-            ("S".into(), 0, 4),
-            ("B".into(), 0, 4)
-        ]
+        [("R".into(), 0, 6), ("A".into(), 0, 3), ("T".into(), 3, 3), ("S".into(), 0, 4), ("B".into(), 0, 4)]
     );
-    let ItemKind::Group(kids) = &c.records[0].root.kind else {
-        panic!()
-    };
-    let ItemKind::Elementary(a) = &kids[0].kind else {
-        panic!()
-    };
+    let ItemKind::Group(kids) = &c.records[0].root.kind else { panic!() };
+    let ItemKind::Elementary(a) = &kids[0].kind else { panic!() };
     assert_eq!(a.usage, Usage::Packed);
-    assert_eq!(
-        a.picture.category,
-        Category::Numeric {
-            digits: 5,
-            scale: 0,
-            signed: true
-        }
-    );
+    assert_eq!(a.picture.category, Category::Numeric { digits: 5, scale: 0, signed: true });
 }
 
 #[test]
@@ -75,9 +56,7 @@ fn occurs_and_redefines() {
     assert_eq!(f[4], ("T".into(), 6, 4));
     assert_eq!(f[6], ("Z".into(), 18, 1));
     let c = cb(t);
-    let ItemKind::Group(k) = &c.records[0].root.kind else {
-        panic!()
-    };
+    let ItemKind::Group(k) = &c.records[0].root.kind else { panic!() };
     assert!(k[0].redefined);
 }
 
@@ -86,20 +65,14 @@ fn odo_uses_max_and_checks_counter() {
     let f = flat(&cb("       01 R.\n         05 N PIC 99.\n         05 T OCCURS 1 TO 5 DEPENDING ON N OF R PIC X(3).\n         05 Z PIC X.\n"));
     assert_eq!(f[3], ("Z".into(), 17, 1));
     let e = fail("       01 TXN-RESP.\n         05 T OCCURS 1 TO 5 DEPENDING ON ROW-CNT PIC X.\n");
-    assert_eq!(
-        e.message,
-        "OCCURS DEPENDING ON names ROW-CNT, which is not in record TXN-RESP"
-    );
+    assert_eq!(e.message, "OCCURS DEPENDING ON names ROW-CNT, which is not in record TXN-RESP");
     assert_eq!(e.line, 2);
 }
 
 #[test]
 fn sync_aligns_from_record_start() {
     let f = flat(&cb("       01 R.\n         05 A PIC X.\n         05 B PIC S9(4) COMP SYNC.\n         05 C PIC X.\n         05 D PIC S9(9) COMP SYNC.\n         05 E PIC X.\n         05 F COMP-2 SYNC.\n"));
-    assert_eq!(
-        f.iter().map(|x| x.1).collect::<Vec<_>>(),
-        [0, 0, 2, 4, 8, 12, 16]
-    );
+    assert_eq!(f.iter().map(|x| x.1).collect::<Vec<_>>(), [0, 0, 2, 4, 8, 12, 16]);
 }
 
 #[test]
@@ -107,13 +80,9 @@ fn levels_close_by_number() {
     let f = flat(&cb("       01 R.\n         05 G.\n           10 A PIC X.\n         07 B PIC X.\n       01 S PIC X(2).\n       77 W PIC 9.\n"));
     assert_eq!(f.len(), 6);
     let c = cb("       01 R.\n         05 G.\n           10 A PIC X.\n         07 B PIC X.\n");
-    let ItemKind::Group(k) = &c.records[0].root.kind else {
-        panic!()
-    };
+    let ItemKind::Group(k) = &c.records[0].root.kind else { panic!() };
     assert_eq!(k.len(), 1, "07 closes only the 10: B stays in G");
-    let ItemKind::Group(g) = &k[0].kind else {
-        panic!()
-    };
+    let ItemKind::Group(g) = &k[0].kind else { panic!() };
     assert_eq!(g.len(), 2);
 }
 
@@ -129,39 +98,19 @@ fn implicit_records() {
 #[test]
 fn conditions_and_renames() {
     let c = cb("       01 R.\n         05 A PIC X.\n           88 YES VALUES 'Y' 'J'.\n           88 DIGIT VALUE '0' THRU '9'.\n         05 B PIC X(3).\n         05 C PIC X(2).\n       66 BC RENAMES B THRU C.\n");
-    let ItemKind::Group(k) = &c.records[0].root.kind else {
-        panic!()
-    };
+    let ItemKind::Group(k) = &c.records[0].root.kind else { panic!() };
     assert_eq!(k[0].conditions.len(), 2);
-    assert_eq!(
-        (c.records[0].renames[0].offset, c.records[0].renames[0].size),
-        (1, 5)
-    );
+    assert_eq!((c.records[0].renames[0].offset, c.records[0].renames[0].size), (1, 5));
 }
 
 #[test]
 fn errors_name_the_line() {
-    assert!(fail("       01 R.\n         05 A.\n")
-        .message
-        .contains("needs a PICTURE"));
-    assert!(fail("       01 R.\n         05 A PIC X OCCURS 100001.\n")
-        .message
-        .contains("limit"));
-    assert!(
-        fail("       01 R.\n         05 A PIC X(9000000) OCCURS 3.\n")
-            .message
-            .contains("larger than")
-    );
-    assert!(fail("       01 R.\n         05 A PIC X REDEFINES Q.\n")
-        .message
-        .contains("REDEFINES names Q"));
-    assert_eq!(
-        fail("       01 R.\n         05 A PIC 9(19) COMP.\n").line,
-        2
-    );
-    assert!(fail("       88 X VALUE 1.\n")
-        .message
-        .contains("must follow"));
+    assert!(fail("       01 R.\n         05 A.\n").message.contains("needs a PICTURE"));
+    assert!(fail("       01 R.\n         05 A PIC X OCCURS 100001.\n").message.contains("limit"));
+    assert!(fail("       01 R.\n         05 A PIC X(9000000) OCCURS 3.\n").message.contains("larger than"));
+    assert!(fail("       01 R.\n         05 A PIC X REDEFINES Q.\n").message.contains("REDEFINES names Q"));
+    assert_eq!(fail("       01 R.\n         05 A PIC 9(19) COMP.\n").line, 2);
+    assert!(fail("       88 X VALUE 1.\n").message.contains("must follow"));
 }
 
 #[test]
@@ -169,10 +118,7 @@ fn error_in_copy_member_names_member() {
     struct One;
     impl CopyResolver for One {
         fn resolve(&self, _: &str) -> Option<(String, String)> {
-            Some((
-                "member.cpy".into(),
-                "      * c\n       05 A PIC Q.\n".into(),
-            ))
+            Some(("member.cpy".into(), "      * c\n       05 A PIC Q.\n".into()))
         }
     }
     let e = parse_copybook("       01 R.\n       COPY M.\n", "top.cpy", &One).unwrap_err();

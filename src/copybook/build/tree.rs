@@ -16,11 +16,7 @@ pub struct Node {
 
 impl Node {
     fn new(entry: Entry) -> Self {
-        Node {
-            entry,
-            children: Vec::new(),
-            conditions: Vec::new(),
-        }
+        Node { entry, children: Vec::new(), conditions: Vec::new() }
     }
 }
 
@@ -102,20 +98,11 @@ fn finish(stack: &mut Vec<Node>, renames: &mut Vec<Entry>, out: &mut Vec<RecordT
 }
 
 fn condition(e: Entry) -> Result<Condition, CopybookError> {
-    let name = e
-        .name
-        .clone()
-        .ok_or_else(|| err(&e, "a level-88 condition needs a name"))?;
+    let name = e.name.clone().ok_or_else(|| err(&e, "a level-88 condition needs a name"))?;
     let values: Vec<ConditionValue> = e
         .clauses
         .iter()
-        .filter_map(|c| {
-            if let Clause::Values(v) = c {
-                Some(v.clone())
-            } else {
-                None
-            }
-        })
+        .filter_map(|c| if let Clause::Values(v) = c { Some(v.clone()) } else { None })
         .flatten()
         .collect();
     if values.is_empty() {

@@ -7,23 +7,13 @@ use crate::copybook::{Figurative, Literal};
 
 /// Any literal, including `ALL literal` (kept as the literal itself).
 pub fn parse_literal(i: &str) -> Res<'_, Literal> {
-    alt((
-        parse_quoted,
-        parse_hex,
-        parse_number,
-        parse_figurative,
-        preceded(keyword("ALL"), parse_literal),
-    ))
-    .parse(i)
+    alt((parse_quoted, parse_hex, parse_number, parse_figurative, preceded(keyword("ALL"), parse_literal))).parse(i)
 }
 
 /// `'text'` or `"text"` (also `N'..'`, `G'..'`, `Z'..'`), doubled quotes undoubled.
 pub fn parse_quoted(i: &str) -> Res<'_, Literal> {
     map_opt(parse_word, |w: &str| {
-        let body = w
-            .strip_prefix(['N', 'G', 'Z'])
-            .filter(|b| b.starts_with(['\'', '"']))
-            .unwrap_or(w);
+        let body = w.strip_prefix(['N', 'G', 'Z']).filter(|b| b.starts_with(['\'', '"'])).unwrap_or(w);
         let quote = body.chars().next().filter(|&c| c == '\'' || c == '"')?;
         let inner = body.strip_prefix(quote)?.strip_suffix(quote)?;
         let doubled: String = [quote, quote].iter().collect();
@@ -44,11 +34,7 @@ pub fn parse_hex(i: &str) -> Res<'_, Literal> {
         let bytes = hex
             .as_bytes()
             .chunks(2)
-            .map(|p| {
-                std::str::from_utf8(p)
-                    .ok()
-                    .and_then(|s| u8::from_str_radix(s, 16).ok())
-            })
+            .map(|p| std::str::from_utf8(p).ok().and_then(|s| u8::from_str_radix(s, 16).ok()))
             .collect::<Option<Vec<u8>>>()?;
         Some(Literal::Hex(bytes))
     })
@@ -61,10 +47,7 @@ pub fn parse_number(i: &str) -> Res<'_, Literal> {
         let body = w.strip_prefix(['+', '-']).unwrap_or(w);
         let digits = body.bytes().filter(u8::is_ascii_digit).count();
         let points = body.bytes().filter(|&b| b == b'.' || b == b',').count();
-        let ok = digits > 0
-            && points <= 1
-            && digits + points == body.len()
-            && !body.ends_with(['.', ',']);
+        let ok = digits > 0 && points <= 1 && digits + points == body.len() && !body.ends_with(['.', ',']);
         ok.then(|| Literal::Number(w.to_string()))
     })
     .parse(i)
@@ -118,10 +101,7 @@ mod tests {
 
     #[test]
     fn figurative_and_all() {
-        assert_eq!(
-            lit("HIGH-VALUES"),
-            Literal::Figurative(Figurative::HighValues)
-        );
+        assert_eq!(lit("HIGH-VALUES"), Literal::Figurative(Figurative::HighValues));
         assert_eq!(lit("ALL '*'"), Literal::Text("*".into()));
     }
 }

@@ -76,18 +76,14 @@ fn is_indicator(c: char) -> bool {
 /// Free format if some line cannot be fixed format and such lines outnumber sequence-numbered ones.
 fn detect_free(lines: &[Vec<char>]) -> bool {
     let (mut free, mut numbered) = (0usize, 0usize);
-    for chars in lines
-        .iter()
-        .filter(|l| l.iter().any(|c| !c.is_whitespace()))
-    {
+    for chars in lines.iter().filter(|l| l.iter().any(|c| !c.is_whitespace())) {
         let seq: String = chars.iter().take(6).collect();
         let seq_trim = seq.trim();
         let bad_indicator = chars.get(6).is_some_and(|&c| !is_indicator(c));
-        let right_aligned_number = seq.chars().count() == 6
-            && seq.ends_with(seq_trim)
-            && seq_trim.chars().all(|c| c.is_ascii_digit());
-        let seq_is_code = !seq_trim.is_empty()
-            && (seq_trim.contains(' ') || !seq.starts_with(seq_trim) && !right_aligned_number);
+        let right_aligned_number =
+            seq.chars().count() == 6 && seq.ends_with(seq_trim) && seq_trim.chars().all(|c| c.is_ascii_digit());
+        let seq_is_code =
+            !seq_trim.is_empty() && (seq_trim.contains(' ') || !seq.starts_with(seq_trim) && !right_aligned_number);
         if bad_indicator || seq_is_code {
             free += 1;
         } else if !seq_trim.is_empty() {
@@ -104,13 +100,7 @@ fn code_line(chars: &[char], number: u32, free: bool) -> Option<CodeLine> {
         if matches!(chars.get(first), Some('*' | '/')) && chars.get(first + 1) != Some(&'>') {
             return None;
         }
-        return Some(CodeLine {
-            number,
-            code: chars.to_vec(),
-            first_col: 1,
-            continuation: false,
-            fixed: false,
-        });
+        return Some(CodeLine { number, code: chars.to_vec(), first_col: 1, continuation: false, fixed: false });
     }
     let indicator = chars.get(6).copied().unwrap_or(' ');
     if matches!(indicator, '*' | '/' | 'D' | 'd' | '$') {
@@ -120,36 +110,21 @@ fn code_line(chars: &[char], number: u32, free: bool) -> Option<CodeLine> {
     let code = chars.get(7..end).map(<[char]>::to_vec).unwrap_or_default();
     // No entry starts with `*`: a comment whose `*` strayed into the code area.
     let first = code.iter().find(|c| !c.is_whitespace());
-    if indicator != '-'
-        && first == Some(&'*')
-        && code.iter().skip_while(|c| c.is_whitespace()).nth(1) != Some(&'>')
-    {
+    if indicator != '-' && first == Some(&'*') && code.iter().skip_while(|c| c.is_whitespace()).nth(1) != Some(&'>') {
         return None;
     }
-    Some(CodeLine {
-        number,
-        code,
-        first_col: 8,
-        continuation: indicator == '-',
-        fixed: true,
-    })
+    Some(CodeLine { number, code, first_col: 8, continuation: indicator == '-', fixed: true })
 }
 
 fn tokenize(lines: &[CodeLine], file: usize) -> Result<Vec<Token>, (Pos, String)> {
     let mut out = Vec::new();
     let mut state = State::Idle;
-    let mut last_pos = Pos {
-        file,
-        line: 1,
-        column: 1,
-    };
+    let mut last_pos = Pos { file, line: 1, column: 1 };
     for line in lines {
         let pos_of = |j: usize| Pos {
             file,
             line: line.number,
-            column: line
-                .first_col
-                .saturating_add(u32::try_from(j).unwrap_or(u32::MAX)),
+            column: line.first_col.saturating_add(u32::try_from(j).unwrap_or(u32::MAX)),
         };
         let mut j = 0;
         if line.continuation {
@@ -158,31 +133,16 @@ fn tokenize(lines: &[CodeLine], file: usize) -> Result<Vec<Token>, (Pos, String)
                     let q = *quote;
                     match line.code.iter().position(|&c| c == q) {
                         Some(p) if line.code[..p].iter().all(|c| c.is_whitespace()) => j = p + 1,
-                        _ => {
-                            return Err((
-                                pos_of(0),
-                                "expected a quote to continue the literal".to_string(),
-                            ))
-                        }
+                        _ => return Err((pos_of(0), "expected a quote to continue the literal".to_string())),
                     }
                 }
-                _ => {
-                    j = line
-                        .code
-                        .iter()
-                        .position(|c| !c.is_whitespace())
-                        .unwrap_or(line.code.len())
-                }
+                _ => j = line.code.iter().position(|c| !c.is_whitespace()).unwrap_or(line.code.len()),
             }
         } else {
             match std::mem::replace(&mut state, State::Idle) {
                 State::Word(w, p) => push_word(&mut out, w, p),
                 State::Literal { pos, .. } => {
-                    return Err((
-                        pos,
-                        "literal is not closed (and the next line is not a continuation)"
-                            .to_string(),
-                    ))
+                    return Err((pos, "literal is not closed (and the next line is not a continuation)".to_string()))
                 }
                 s => state = s,
             }
@@ -198,10 +158,7 @@ fn tokenize(lines: &[CodeLine], file: usize) -> Result<Vec<Token>, (Pos, String)
                             text.push(c);
                             j += 1;
                         } else {
-                            out.push(Token {
-                                text: std::mem::take(text),
-                                pos: *pos,
-                            });
+                            out.push(Token { text: std::mem::take(text), pos: *pos });
                             state = State::Idle;
                         }
                     }
@@ -209,10 +166,7 @@ fn tokenize(lines: &[CodeLine], file: usize) -> Result<Vec<Token>, (Pos, String)
                 State::Pseudo(text, pos) => {
                     if c == '=' && next == Some('=') {
                         text.push_str("==");
-                        out.push(Token {
-                            text: std::mem::take(text),
-                            pos: *pos,
-                        });
+                        out.push(Token { text: std::mem::take(text), pos: *pos });
                         state = State::Idle;
                         j += 1;
                     } else {
@@ -230,22 +184,11 @@ fn tokenize(lines: &[CodeLine], file: usize) -> Result<Vec<Token>, (Pos, String)
                         continue; // look at `c` again as the start of something new
                     } else if c == '\'' || c == '"' {
                         let (w, p) = (std::mem::take(word), *pos);
-                        if matches!(
-                            w.to_ascii_uppercase().as_str(),
-                            "X" | "N" | "G" | "Z" | "NX" | "B"
-                        ) {
-                            state = State::Literal {
-                                text: format!("{}{c}", w.to_ascii_uppercase()),
-                                quote: c,
-                                pos: p,
-                            };
+                        if matches!(w.to_ascii_uppercase().as_str(), "X" | "N" | "G" | "Z" | "NX" | "B") {
+                            state = State::Literal { text: format!("{}{c}", w.to_ascii_uppercase()), quote: c, pos: p };
                         } else {
                             push_word(&mut out, w, p);
-                            state = State::Literal {
-                                text: c.to_string(),
-                                quote: c,
-                                pos: pos_of(j),
-                            };
+                            state = State::Literal { text: c.to_string(), quote: c, pos: pos_of(j) };
                         }
                     } else {
                         word.push(c);
@@ -255,19 +198,12 @@ fn tokenize(lines: &[CodeLine], file: usize) -> Result<Vec<Token>, (Pos, String)
                     if c == '*' && next == Some('>') {
                         break;
                     } else if c == '\'' || c == '"' {
-                        state = State::Literal {
-                            text: c.to_string(),
-                            quote: c,
-                            pos: pos_of(j),
-                        };
+                        state = State::Literal { text: c.to_string(), quote: c, pos: pos_of(j) };
                     } else if c == '=' && next == Some('=') {
                         state = State::Pseudo("==".to_string(), pos_of(j));
                         j += 1;
                     } else if c == '.' && ends_token {
-                        out.push(Token {
-                            text: ".".to_string(),
-                            pos: pos_of(j),
-                        });
+                        out.push(Token { text: ".".to_string(), pos: pos_of(j) });
                     } else if (c == ',' || c == ';') && ends_token || c.is_whitespace() {
                     } else {
                         state = State::Word(c.to_string(), pos_of(j));
@@ -280,11 +216,9 @@ fn tokenize(lines: &[CodeLine], file: usize) -> Result<Vec<Token>, (Pos, String)
             // In fixed format a literal continued on the next line runs through column 72.
             State::Literal { text, .. } if line.fixed => {
                 let width = FIXED_END.saturating_sub(7);
-                text.extend(std::iter::repeat(' ').take(width.saturating_sub(line.code.len())));
+                text.extend(std::iter::repeat_n(' ', width.saturating_sub(line.code.len())));
             }
-            State::Literal { pos, .. } => {
-                return Err((*pos, "literal is not closed on its line".to_string()))
-            }
+            State::Literal { pos, .. } => return Err((*pos, "literal is not closed on its line".to_string())),
             State::Pseudo(text, _) => text.push(' '),
             _ => {}
         }
@@ -294,10 +228,7 @@ fn tokenize(lines: &[CodeLine], file: usize) -> Result<Vec<Token>, (Pos, String)
         State::Word(w, p) => push_word(&mut out, w, p),
         State::Idle => {}
         State::Literal { pos, .. } | State::Pseudo(_, pos) => {
-            return Err((
-                pos,
-                "literal or ==text== is not closed at end of file".to_string(),
-            ))
+            return Err((pos, "literal or ==text== is not closed at end of file".to_string()))
         }
     }
     let _ = last_pos;
@@ -305,10 +236,7 @@ fn tokenize(lines: &[CodeLine], file: usize) -> Result<Vec<Token>, (Pos, String)
 }
 
 fn push_word(out: &mut Vec<Token>, word: String, pos: Pos) {
-    out.push(Token {
-        text: word.to_ascii_uppercase(),
-        pos,
-    });
+    out.push(Token { text: word.to_ascii_uppercase(), pos });
 }
 
 trait SpaceOrEnd {
@@ -317,7 +245,7 @@ trait SpaceOrEnd {
 
 impl SpaceOrEnd for Option<char> {
     fn is_none_or_space(&self) -> bool {
-        self.map_or(true, char::is_whitespace)
+        self.is_none_or(char::is_whitespace)
     }
 }
 
@@ -347,10 +275,7 @@ mod tests {
 
     #[test]
     fn edited_picture_keeps_inner_period() {
-        assert_eq!(
-            words("       05 A PIC ZZ9.99.\n"),
-            ["05", "A", "PIC", "ZZ9.99", "."]
-        );
+        assert_eq!(words("       05 A PIC ZZ9.99.\n"), ["05", "A", "PIC", "ZZ9.99", "."]);
     }
 
     #[test]
@@ -359,18 +284,12 @@ mod tests {
         let first = "       05 A PIC X(70) VALUE 'AB";
         let t = format!("{first}\n      -    'CD'.\n");
         let quote = first.find('\'').unwrap_or(0);
-        assert_eq!(
-            words(&t)[5],
-            format!("{:<width$}CD'", &first[quote..], width = 72 - quote)
-        );
+        assert_eq!(words(&t)[5], format!("{:<width$}CD'", &first[quote..], width = 72 - quote));
     }
 
     #[test]
     fn word_continuation() {
-        assert_eq!(
-            words("       05 LONG-NA\n      -    ME PIC X.\n"),
-            ["05", "LONG-NAME", "PIC", "X", "."]
-        );
+        assert_eq!(words("       05 LONG-NA\n      -    ME PIC X.\n"), ["05", "LONG-NAME", "PIC", "X", "."]);
     }
 
     #[test]
@@ -381,26 +300,17 @@ mod tests {
 
     #[test]
     fn source_format_directive() {
-        assert_eq!(
-            words(">>SOURCE FORMAT FREE\n01 R PIC X.\n"),
-            ["01", "R", "PIC", "X", "."]
-        );
+        assert_eq!(words(">>SOURCE FORMAT FREE\n01 R PIC X.\n"), ["01", "R", "PIC", "X", "."]);
     }
 
     #[test]
     fn hex_literal_and_doubled_quotes() {
-        assert_eq!(
-            words("       88 A VALUE x'0F' 'it''s'.\n"),
-            ["88", "A", "VALUE", "X'0F'", "'it''s'", "."]
-        );
+        assert_eq!(words("       88 A VALUE x'0F' 'it''s'.\n"), ["88", "A", "VALUE", "X'0F'", "'it''s'", "."]);
     }
 
     #[test]
     fn separators_comma_semicolon() {
-        assert_eq!(
-            words("       88 A VALUES 1, 2; 3.\n"),
-            ["88", "A", "VALUES", "1", "2", "3", "."]
-        );
+        assert_eq!(words("       88 A VALUES 1, 2; 3.\n"), ["88", "A", "VALUES", "1", "2", "3", "."]);
     }
 
     #[test]

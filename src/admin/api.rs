@@ -1,0 +1,210 @@
+//! The admin API (HTTP/1.1, JSON):
+//!
+//! | method | path            | what                                                   |
+//! |--------|-----------------|--------------------------------------------------------|
+//! | GET    | /healthz        | the process is up                                      |
+//! | GET    | /readyz         | a route table is loaded                                |
+//! | GET    | /routes         | the live table: generation, hash, every route's mode   |
+//! | GET    | /routes/{op}    | one route                                              |
+//! | PUT    | /routes/{op}    | change route keys (`null` removes one); token needed   |
+//! | POST   | /reload         | re-read routes.toml; token needed                      |
+//! | GET    | /audit?limit=N  | the last N changes                                     |
+//!
+//! Mutations go through [`Reloader`]: validated, written back to routes.toml atomically with
+//! its comments kept, swapped in, and audited with the token's name.
+
+use super::auth::Tokens;
+use crate::config::edit::{patch_route, write_atomically};
+use crate::config::reload::{Reloader, Trigger};
+use crate::config::ConfigError;
+use crate::route::RouteTable;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tracing::{debug, info};
+
+/// Largest admin request body.
+const MAX_BODY: usize = 64 * 1024;
+
+/// Everything the admin API needs.
+pub struct Admin {
+    /// The reload path (and through it, the gateway).
+    pub reloader: Arc<Reloader>,
+    /// Who may change things.
+    pub tokens: Tokens,
+}
+
+type Reply = Response<Full<Bytes>>;
+
+fn reply(status: StatusCode, value: &Value) -> Reply {
+    let mut r = Response::new(Full::new(Bytes::from(serde_json::to_vec_pretty(value).unwrap_or_default())));
+    *r.status_mut() = status;
+    r.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
+    r
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Reply {
+    reply(status, &json!({ "error": message.into() }))
+}
+
+fn config_error(e: &ConfigError) -> Reply {
+    let problems: Vec<Value> = e.problems.iter().map(|p| json!({ "line": p.line, "message": p.message })).collect();
+    reply(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &json!({ "error": "routes rejected; the running table stays", "problems": problems }),
+    )
+}
+
+/// Serves the admin API until `shutdown` fires.
+pub async fn serve(listener: TcpListener, admin: Arc<Admin>, mut shutdown: crate::server::Shutdown) {
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted { Ok((s, _)) => s, Err(_) => continue },
+            _ = shutdown.changed() => return,
+        };
+        let admin = admin.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let admin = admin.clone();
+                async move { Ok::<_, std::convert::Infallible>(handle(&admin, req).await) }
+            });
+            if let Err(e) =
+                hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await
+            {
+                debug!(error = %e, "admin connection ended");
+            }
+        });
+    }
+}
+
+/// The mode of a route as people say it: legacy, new, canary, disabled.
+pub fn mode(table: &RouteTable, op: &str) -> String {
+    let Some(r) = table.routes.get(op) else { return "default".into() };
+    let side = |e: &crate::route::UpstreamEntry| if e.upstream.is_bytes() { "legacy" } else { "new" };
+    if !r.enabled {
+        return "disabled".into();
+    }
+    match (&r.canary, r.file_canary_percent(table)) {
+        (Some(c), Some(p)) if c.threshold > 0 => format!("canary {p}% → {}", c.to.name),
+        _ => side(&r.target).to_string(),
+    }
+}
+
+/// One route as JSON: its keys from routes.toml plus its mode.
+pub fn route_json(table: &RouteTable, op: &str) -> Option<Value> {
+    let section = table.file.routes.get(op)?;
+    let mut v = serde_json::to_value(section).ok()?;
+    if let Value::Object(m) = &mut v {
+        m.retain(|_, v| !v.is_null());
+        m.insert("mode".into(), Value::from(mode(table, op)));
+    }
+    Some(v)
+}
+
+/// The live table as JSON.
+pub fn routes_json(table: &RouteTable, reloader: &Reloader) -> Value {
+    let routes: Map<String, Value> =
+        table.file.routes.keys().filter_map(|op| Some((op.clone(), route_json(table, op)?))).collect();
+    let upstreams: Map<String, Value> = table
+        .file
+        .upstreams
+        .iter()
+        .map(|(n, u)| (n.clone(), json!({ "kind": u.kind, "address": u.address, "url": u.url })))
+        .collect();
+    json!({
+        "generation": table.generation,
+        "hash": table.hash,
+        "default": table.file.default.target,
+        "upstreams": upstreams,
+        "routes": routes,
+        "reload": reloader.status(),
+    })
+}
+
+async fn body_json(req: Request<Incoming>) -> Result<Value, Reply> {
+    let bytes = Limited::new(req.into_body(), MAX_BODY)
+        .collect()
+        .await
+        .map_err(|e| error(StatusCode::PAYLOAD_TOO_LARGE, format!("body: {e}")))?
+        .to_bytes();
+    serde_json::from_slice(&bytes).map_err(|e| error(StatusCode::BAD_REQUEST, format!("body is not JSON: {e}")))
+}
+
+async fn handle(admin: &Admin, req: Request<Incoming>) -> Reply {
+    let path = req.uri().path().trim_end_matches('/').to_string();
+    let query = req.uri().query().unwrap_or("").to_string();
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let table = admin.reloader.gateway().table();
+    let method = req.method().clone();
+    if method != Method::GET && method != Method::HEAD {
+        let auth = req.headers().get(hyper::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let who = match admin.tokens.check(auth) {
+            Some(who) => who,
+            None if admin.tokens.is_empty() => {
+                return error(
+                    StatusCode::FORBIDDEN,
+                    format!("no admin token is configured: set {}", super::auth::TOKEN_ENV),
+                )
+            }
+            None => return error(StatusCode::UNAUTHORIZED, "Authorization: Bearer <token> required"),
+        };
+        return mutate(admin, req, &method, &segments, who).await;
+    }
+    match segments.as_slice() {
+        ["healthz"] => reply(StatusCode::OK, &json!({ "status": "ok" })),
+        ["readyz"] => reply(StatusCode::OK, &json!({ "status": "ready", "generation": table.generation })),
+        ["routes"] => reply(StatusCode::OK, &routes_json(&table, &admin.reloader)),
+        ["routes", op] => match route_json(&table, op) {
+            Some(v) => reply(StatusCode::OK, &json!({ "op": op, "generation": table.generation, "route": v })),
+            None => error(StatusCode::NOT_FOUND, format!("no route for {op}")),
+        },
+        ["audit"] => {
+            let limit =
+                query.split('&').find_map(|kv| kv.strip_prefix("limit=")).and_then(|n| n.parse().ok()).unwrap_or(50);
+            reply(StatusCode::OK, &json!({ "entries": admin.reloader.audit().recent(limit) }))
+        }
+        _ => error(StatusCode::NOT_FOUND, format!("no such endpoint: {path}")),
+    }
+}
+
+async fn mutate(admin: &Admin, req: Request<Incoming>, method: &Method, segments: &[&str], who: String) -> Reply {
+    let reloader = admin.reloader.clone();
+    match (method, segments) {
+        (&Method::POST, ["reload"]) => {
+            match tokio::task::spawn_blocking(move || reloader.reload(Trigger::Api(who))).await {
+                Ok(Ok(outcome)) => reply(StatusCode::OK, &json!(outcome)),
+                Ok(Err(e)) => config_error(&e),
+                Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+            }
+        }
+        (&Method::PUT, ["routes", op]) => {
+            let patch = match body_json(req).await {
+                Ok(Value::Object(m)) => m,
+                Ok(_) => return error(StatusCode::BAD_REQUEST, "body must be a JSON object of route keys"),
+                Err(r) => return r,
+            };
+            let op = op.to_string();
+            let result = tokio::task::spawn_blocking(move || {
+                let path = reloader.path().to_path_buf();
+                let text =
+                    std::fs::read_to_string(&path).map_err(|e| Err(format!("cannot read {}: {e}", path.display())))?;
+                let new_text = patch_route(&text, &op, &patch).map_err(Err)?;
+                info!(%op, %who, "route change requested");
+                reloader.apply_text(&new_text, Trigger::Api(who), Some(&|t| write_atomically(&path, t))).map_err(Ok)
+            })
+            .await;
+            match result {
+                Ok(Ok(outcome)) => reply(StatusCode::OK, &json!(outcome)),
+                Ok(Err(Ok(config))) => config_error(&config),
+                Ok(Err(Err(message))) => error(StatusCode::BAD_REQUEST, message),
+                Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+            }
+        }
+        _ => error(StatusCode::NOT_FOUND, "no such endpoint"),
+    }
+}

@@ -1,0 +1,73 @@
+//! The audit trail of route changes: JSON Lines next to routes.toml (`routes.audit.jsonl`),
+//! one entry per applied change — who, when, from where, the generation, and each changed
+//! route before and after.
+
+use crate::config::diff::{Diff, RouteChange};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// One applied change.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct AuditEntry {
+    /// Seconds since the Unix epoch (UTC).
+    pub time: u64,
+    /// The token's name (API), or `file` / `signal`.
+    pub who: String,
+    /// `api`, `file` or `sighup`.
+    pub source: String,
+    /// Generation swapped in.
+    pub generation: u64,
+    /// Hash of the file swapped in.
+    pub hash: String,
+    /// Each changed route, before and after.
+    pub changes: Vec<serde_json::Value>,
+    /// Something outside the routes changed too.
+    pub other: bool,
+}
+
+impl AuditEntry {
+    /// An entry stamped now.
+    pub fn now(who: String, source: &str, generation: u64, hash: &str, diff: &Diff) -> AuditEntry {
+        let time = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let changes = diff.changes.iter().map(|c: &RouteChange| serde_json::to_value(c).unwrap_or_default()).collect();
+        AuditEntry { time, who, source: source.into(), generation, hash: hash.into(), changes, other: diff.other }
+    }
+}
+
+/// An append-only JSON Lines file.
+pub struct AuditLog {
+    path: PathBuf,
+    lock: Mutex<()>,
+}
+
+impl AuditLog {
+    /// The audit log beside a routes file: `routes.toml` → `routes.audit.jsonl`.
+    pub fn beside(routes: &Path) -> AuditLog {
+        let stem = routes.file_stem().and_then(|s| s.to_str()).unwrap_or("routes");
+        AuditLog { path: routes.with_file_name(format!("{stem}.audit.jsonl")), lock: Mutex::new(()) }
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends one entry (and syncs it to disk).
+    pub fn append(&self, entry: &AuditEntry) -> std::io::Result<()> {
+        let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        let mut line = serde_json::to_vec(entry)?;
+        line.push(b'\n');
+        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&self.path)?;
+        f.write_all(&line)?;
+        f.sync_data()
+    }
+
+    /// The last `n` entries, oldest first.
+    pub fn recent(&self, n: usize) -> Vec<AuditEntry> {
+        let text = std::fs::read_to_string(&self.path).unwrap_or_default();
+        let entries: Vec<AuditEntry> = text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+        entries[entries.len().saturating_sub(n)..].to_vec()
+    }
+}

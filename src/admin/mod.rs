@@ -1,0 +1,19 @@
+//! The migration team's side door: the admin API (routes, flips, reload, audit, health), on
+//! its own listener — loopback unless a token is configured.
+
+pub mod api;
+pub mod audit;
+pub mod auth;
+
+use std::net::SocketAddr;
+
+/// Refuses an admin address that is not loopback unless tokens exist.
+pub fn check_bind(addr: &SocketAddr, tokens: &auth::Tokens) -> Result<(), String> {
+    if !addr.ip().is_loopback() && tokens.is_empty() {
+        return Err(format!(
+            "admin = \"{addr}\" is not a loopback address: set {} (or admin_token_file) first, or bind to 127.0.0.1",
+            auth::TOKEN_ENV
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,115 @@
+//! Edits routes.toml the way a person would: change one route's keys in place, keeping every
+//! comment and the layout (`toml_edit`), and write the result atomically (temp file, fsync,
+//! rename) so a reader never sees half a file.
+
+use serde_json::{Map, Value};
+use std::io::Write;
+use std::path::Path;
+use toml_edit::{value, Array, DocumentMut, InlineTable, Item, Table};
+
+/// Keys a route may have (the same as `[routes.OP]` in routes.toml).
+pub const ROUTE_KEYS: [&str; 9] =
+    ["request", "response", "target", "read_only", "enabled", "canary", "fallback", "disabled_reply", "shadow"];
+
+fn to_toml(v: &Value) -> Result<toml_edit::Value, String> {
+    Ok(match v {
+        Value::Bool(b) => (*b).into(),
+        Value::String(s) => s.as_str().into(),
+        Value::Number(n) if n.is_i64() => n.as_i64().unwrap_or_default().into(),
+        Value::Number(n) => n.as_f64().ok_or_else(|| format!("{n} is not a number toml can hold"))?.into(),
+        Value::Array(items) => {
+            let mut a = Array::new();
+            for item in items {
+                a.push(to_toml(item)?);
+            }
+            a.into()
+        }
+        Value::Object(map) => {
+            let mut t = InlineTable::new();
+            for (k, v) in map {
+                if !v.is_null() {
+                    t.insert(k, to_toml(v)?);
+                }
+            }
+            t.into()
+        }
+        Value::Null => return Err("null".into()),
+    })
+}
+
+/// Applies `patch` to `[routes.OP]` in `text`: each key set, or removed when `null`. Creates the
+/// route if it does not exist. Returns the new text.
+pub fn patch_route(text: &str, op: &str, patch: &Map<String, Value>) -> Result<String, String> {
+    if op.is_empty() || !op.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+        return Err(format!("{op:?} is not an operation code"));
+    }
+    let mut doc: DocumentMut = text.parse().map_err(|e| format!("routes.toml does not parse: {e}"))?;
+    let routes = doc.entry("routes").or_insert_with(|| {
+        let mut t = Table::new();
+        t.set_implicit(true);
+        Item::Table(t)
+    });
+    let routes = routes.as_table_mut().ok_or("[routes] is not a table")?;
+    let route = routes.entry(op).or_insert_with(|| Item::Table(Table::new()));
+    let route = route.as_table_mut().ok_or_else(|| format!("routes.{op} is not a table"))?;
+    for (key, v) in patch {
+        if !ROUTE_KEYS.contains(&key.as_str()) {
+            return Err(format!("{key:?} is not a route key (known: {})", ROUTE_KEYS.join(", ")));
+        }
+        if v.is_null() {
+            route.remove(key);
+        } else if let Some(existing) = route.get_mut(key).and_then(Item::as_value_mut) {
+            // Keep the comment that follows the value on its line.
+            let decor = existing.decor().clone();
+            *existing = to_toml(v)?;
+            *existing.decor_mut() = decor;
+        } else {
+            route.insert(key, value(to_toml(v)?));
+        }
+    }
+    Ok(doc.to_string())
+}
+
+/// Writes `text` to `path` atomically: a temp file beside it, fsync, rename over.
+pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("routes.toml");
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    drop(f);
+    // A symlinked file (a ConfigMap) is replaced where it points, not the link itself.
+    let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    std::fs::rename(&tmp, target)?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const TEXT: &str = "# top comment\n[routes.ACCTINQ]\ntarget = \"legacy\"   # who serves it\nread_only = true\n";
+
+    #[test]
+    fn patch_keeps_comments_and_sets_and_removes_keys() {
+        let patch = json!({ "target": "accounts", "canary": { "to": "accounts", "percent": 10, "sticky": "ACCT-NO" }, "read_only": null });
+        let out = patch_route(TEXT, "ACCTINQ", patch.as_object().unwrap()).unwrap();
+        assert!(out.starts_with("# top comment\n"), "{out}");
+        assert!(out.contains("target = \"accounts\"   # who serves it"), "{out}");
+        assert!(!out.contains("read_only"), "{out}");
+        assert!(out.contains("canary = { to = \"accounts\", percent = 10, sticky = \"ACCT-NO\" }"), "{out}");
+    }
+
+    #[test]
+    fn patch_creates_routes_and_refuses_unknown_keys() {
+        let out = patch_route(TEXT, "XFER", json!({ "target": "legacy" }).as_object().unwrap()).unwrap();
+        assert!(out.contains("[routes.XFER]\ntarget = \"legacy\""), "{out}");
+        assert!(patch_route(TEXT, "XFER", json!({ "targt": "x" }).as_object().unwrap()).unwrap_err().contains("targt"));
+        assert!(patch_route(TEXT, "../x", json!({}).as_object().unwrap()).is_err());
+    }
+}
