@@ -76,6 +76,6 @@ pub async fn start(config: &Path) -> Result<(Sims, Running), String> {
     };
     let sims =
         start_sims(&dir, table.options.codepage, &upstream_addr("legacy")?, None, &upstream_addr("accounts")?).await?;
-    let running = server::start(table).await?;
+    let running = server::start(config, server::Options::default()).await?;
     Ok((sims, running))
 }

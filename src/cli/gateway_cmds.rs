@@ -51,11 +51,11 @@ pub fn check(path: &Path) -> Result<(), CliError> {
 
 /// `ficus serve`: run until Ctrl-C / SIGTERM.
 pub fn serve(path: &Path) -> Result<(), CliError> {
-    let table = load(path)?;
+    load(path)?;
     runtime()?.block_on(async {
-        let generation = table.generation;
-        let running = crate::server::start(table).await.map_err(CliError::runtime)?;
-        tracing::info!(http = ?running.http, tcp = ?running.tcp, generation, config = %path.display(), "gateway listening");
+        let running = crate::server::start(path, crate::server::Options::default()).await.map_err(CliError::runtime)?;
+        let generation = running.gateway.table().generation;
+        tracing::info!(http = ?running.http, tcp = ?running.tcp, admin = ?running.admin, generation, config = %path.display(), "gateway listening");
         wait_for_stop().await;
         tracing::info!("stopping: finishing messages in flight");
         running.stop().await;

@@ -3,6 +3,7 @@
 //! `main.rs` only sets up logging and calls [`run`]. Exit codes: 0 ok, 1 runtime failure,
 //! 2 usage (clap), 64 invalid configuration or copybook.
 
+mod admin_cmds;
 mod codec_cmds;
 mod gateway_cmds;
 
@@ -92,6 +93,43 @@ pub enum Command {
         /// A routes file to use instead.
         #[arg(long)]
         config: Option<PathBuf>,
+    },
+    /// Show a running gateway's live routes (via its admin API).
+    Routes {
+        /// The admin API's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:9901", env = "FICUS_ADMIN")]
+        admin: String,
+    },
+    /// Change one operation's route on a running gateway: flip, canary, roll back.
+    ///
+    /// The change is validated, written to routes.toml (comments kept), swapped in and audited.
+    /// Needs FICUS_ADMIN_TOKEN. Examples:
+    ///   ficus route ACCTINQ --canary 10 --to accounts --sticky ACCT-NO
+    ///   ficus route ACCTINQ --canary 50
+    ///   ficus route ACCTINQ --target accounts
+    ///   ficus route ACCTINQ --rollback
+    #[command(verbatim_doc_comment)]
+    Route {
+        /// The operation code.
+        op: String,
+        /// Serve it wholly from this upstream (removes any canary).
+        #[arg(long, conflicts_with_all = ["canary", "rollback"])]
+        target: Option<String>,
+        /// Send this percentage of customers to the canary upstream.
+        #[arg(long, conflicts_with = "rollback")]
+        canary: Option<f64>,
+        /// The canary's upstream (default: the current canary's).
+        #[arg(long, requires = "canary")]
+        to: Option<String>,
+        /// The field that keeps a customer on one side (default: the current canary's).
+        #[arg(long, requires = "canary")]
+        sticky: Option<String>,
+        /// Back to the default target (the legacy host), canary removed.
+        #[arg(long)]
+        rollback: bool,
+        /// The admin API's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:9901", env = "FICUS_ADMIN")]
+        admin: String,
     },
     /// Send one message through the gateway, built from JSON with the copybooks; print the reply.
     ///
@@ -186,6 +224,10 @@ pub fn run(cli: Cli) -> i32 {
         Command::Check { config } => gateway_cmds::check(&config),
         Command::Serve { config } => gateway_cmds::serve(&config),
         Command::Demo { config } => gateway_cmds::demo(config),
+        Command::Routes { admin } => admin_cmds::routes(&admin),
+        Command::Route { op, target, canary, to, sticky, rollback, admin } => {
+            admin_cmds::route(&admin, admin_cmds::RouteChange { op, target, canary, to, sticky, rollback })
+        }
         Command::Send { config, tcp, to, header, hex, op, body } => {
             gateway_cmds::send(gateway_cmds::SendArgs { config, tcp, to, op, body, header, hex })
         }

@@ -18,33 +18,80 @@ pub async fn bind(what: &str, addr: &str) -> Result<TcpListener, String> {
 /// A signal that the server should stop accepting.
 pub type Shutdown = tokio::sync::watch::Receiver<bool>;
 
+use crate::admin::api::Admin;
+use crate::admin::auth::Tokens;
+use crate::config::reload::Reloader;
+use crate::config::watch::{reload_on_sighup, watch_file, WatchGuard};
 use crate::gateway::Gateway;
-use crate::route::RouteTable;
+use std::path::Path;
 use std::sync::Arc;
 use tokio::task::JoinHandle;
+
+/// What to start besides the channel listeners.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Reload when routes.toml changes on disk.
+    pub watch: bool,
+    /// Reload on SIGHUP.
+    pub sighup: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { watch: true, sighup: true }
+    }
+}
 
 /// A running gateway: its bound addresses and the handle to stop it.
 pub struct Running {
     /// The gateway (route table and pipeline).
     pub gateway: Arc<Gateway>,
+    /// The reload path (file watch, SIGHUP and the admin API all use it).
+    pub reloader: Arc<Reloader>,
     /// Bound HTTP channel address, if any.
     pub http: Option<SocketAddr>,
     /// Bound TCP channel address, if any.
     pub tcp: Option<SocketAddr>,
+    /// Bound admin address, if any.
+    pub admin: Option<SocketAddr>,
     stop: tokio::sync::watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    _watch: Option<WatchGuard>,
 }
 
-/// Binds the listeners `table` names (port 0 picks a free port) and starts serving.
-pub async fn start(table: RouteTable) -> Result<Running, String> {
+/// Loads `config` (routes.toml) and starts everything it names: channel listeners (port 0
+/// picks a free port), the admin API, and the reload triggers.
+pub async fn start(config: &Path, options: Options) -> Result<Running, String> {
+    let table = crate::config::load(config, None, 1).map_err(|e| e.to_string())?;
     let http_addr = table.file.gateway.listen_http.clone();
     let tcp_addr = table.file.gateway.listen_tcp.clone();
+    let admin_addr = table.file.gateway.admin.clone();
     if http_addr.is_none() && tcp_addr.is_none() {
         return Err("routes.toml names no listener: set [gateway] listen_http or listen_tcp".into());
     }
+    let token_file = table.file.gateway.admin_token_file.as_ref().map(|f| config.parent().unwrap_or(Path::new(".")).join(f));
+    let tokens = Tokens::load(token_file.as_deref())?;
     let gateway = Gateway::new(table);
+    let reloader = Arc::new(Reloader::new(gateway.clone(), config));
     let (stop, shutdown) = tokio::sync::watch::channel(false);
-    let mut running = Running { gateway: gateway.clone(), http: None, tcp: None, stop, tasks: Vec::new() };
+    let mut running = Running {
+        gateway: gateway.clone(),
+        reloader: reloader.clone(),
+        http: None,
+        tcp: None,
+        admin: None,
+        stop,
+        tasks: Vec::new(),
+        _watch: None,
+    };
+    if let Some(addr) = admin_addr {
+        let listener = bind("admin", &addr).await?;
+        let bound = listener.local_addr().map_err(|e| e.to_string())?;
+        crate::admin::check_bind(&bound, &tokens)?;
+        running.admin = Some(bound);
+        let admin = Arc::new(Admin { reloader: reloader.clone(), tokens });
+        running.tasks.push(tokio::spawn(crate::admin::api::serve(listener, admin, shutdown.clone())));
+    }
     if let Some(addr) = http_addr {
         let listener = bind("listen_http", &addr).await?;
         running.http = listener.local_addr().ok();
@@ -54,6 +101,13 @@ pub async fn start(table: RouteTable) -> Result<Running, String> {
         let listener = bind("listen_tcp", &addr).await?;
         running.tcp = listener.local_addr().ok();
         running.tasks.push(tokio::spawn(tcp::serve(listener, gateway.clone(), shutdown.clone())));
+    }
+    if options.watch {
+        running._watch = Some(watch_file(reloader.clone())?);
+    }
+    #[cfg(unix)]
+    if options.sighup {
+        reload_on_sighup(reloader);
     }
     Ok(running)
 }

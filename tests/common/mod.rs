@@ -102,8 +102,9 @@ impl Gateway {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("routes.toml");
         std::fs::write(&config, toml).unwrap();
-        let table = ficus::config::load(&config, None, 1).unwrap_or_else(|e| panic!("test config invalid:\n{e}"));
-        let running = ficus::server::start(table).await.unwrap();
+        let running = ficus::server::start(&config, ficus::server::Options { watch: true, sighup: false })
+            .await
+            .unwrap_or_else(|e| panic!("test config invalid:\n{e}"));
         Gateway { dir, config, running }
     }
 

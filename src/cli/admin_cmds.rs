@@ -1,0 +1,129 @@
+//! `ficus routes` and `ficus route`: the migration team's commands, talking to a running
+//! gateway's admin API (`--admin URL`, token from `FICUS_ADMIN_TOKEN`).
+
+use super::CliError;
+use crate::admin::auth::TOKEN_ENV;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{json, Map, Value};
+
+/// What `ficus route` changes.
+pub struct RouteChange {
+    /// The operation.
+    pub op: String,
+    /// New target upstream.
+    pub target: Option<String>,
+    /// New canary percentage.
+    pub canary: Option<f64>,
+    /// Upstream for the canary (default: the current canary's, else the first JSON upstream).
+    pub to: Option<String>,
+    /// Sticky field for the canary (default: the current canary's).
+    pub sticky: Option<String>,
+    /// Back to the default (legacy) target, canary removed.
+    pub rollback: bool,
+}
+
+async fn call(method: hyper::Method, url: &str, body: Option<Value>) -> Result<(u16, Value), CliError> {
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let mut req = hyper::Request::builder().method(method).uri(url);
+    if let Ok(token) = std::env::var(TOKEN_ENV) {
+        let secret = token.split(',').next().unwrap_or("").rsplit(':').next().unwrap_or("").trim().to_string();
+        req = req.header(hyper::header::AUTHORIZATION, format!("Bearer {secret}"));
+    }
+    let body = body.map(|b| Bytes::from(b.to_string())).unwrap_or_default();
+    let req = req.header(hyper::header::CONTENT_TYPE, "application/json").body(Full::new(body)).map_err(|e| CliError::runtime(e.to_string()))?;
+    let resp = tokio::time::timeout(std::time::Duration::from_secs(10), client.request(req))
+        .await
+        .map_err(|_| CliError::runtime(format!("{url}: no answer in 10 s")))?
+        .map_err(|e| CliError::runtime(format!("{url}: {e} (is the gateway running? --admin sets the address)")))?;
+    let status = resp.status().as_u16();
+    let bytes = resp.into_body().collect().await.map_err(|e| CliError::runtime(e.to_string()))?.to_bytes();
+    let value = serde_json::from_slice(&bytes).unwrap_or_else(|_| json!({ "error": String::from_utf8_lossy(&bytes) }));
+    Ok((status, value))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| CliError::runtime(e.to_string()))
+}
+
+fn failure(status: u16, v: &Value) -> CliError {
+    let mut message = format!("HTTP {status}: {}", v["error"].as_str().unwrap_or("failed"));
+    for p in v["problems"].as_array().into_iter().flatten() {
+        message.push_str(&format!("\n  line {}: {}", p["line"], p["message"].as_str().unwrap_or("")));
+    }
+    if status == 401 || status == 403 {
+        message.push_str(&format!("\n  (set {TOKEN_ENV} to an admin token)"));
+    }
+    CliError::runtime(message)
+}
+
+/// `ficus routes`: the live table.
+pub fn routes(admin: &str) -> Result<(), CliError> {
+    let (status, v) = runtime()?.block_on(call(hyper::Method::GET, &format!("{admin}/routes"), None))?;
+    if status != 200 {
+        return Err(failure(status, &v));
+    }
+    println!("generation {}  hash {}  default → {}", v["generation"], v["hash"].as_str().unwrap_or(""), v["default"].as_str().unwrap_or(""));
+    println!("{:<10} {:<24} {:<10} {:<10} {}", "OP", "MODE", "TARGET", "FALLBACK", "FLAGS");
+    for (op, r) in v["routes"].as_object().into_iter().flatten() {
+        let flags = [("read_only", "read-only"), ("enabled", "")]
+            .iter()
+            .filter_map(|(k, label)| match (k, &r[*k]) {
+                (&"enabled", Value::Bool(false)) => Some("DISABLED"),
+                (&"read_only", Value::Bool(true)) => Some(*label),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let s = |k: &str| r[k].as_str().unwrap_or("-").to_string();
+        println!("{:<10} {:<24} {:<10} {:<10} {}", op, s("mode"), s("target"), s("fallback"), flags);
+    }
+    let reload = &v["reload"];
+    if let Some(e) = reload["last_error"].as_str() {
+        println!("\nlast reload was REJECTED (the table above is still serving):\n{e}");
+    }
+    Ok(())
+}
+
+/// `ficus route OP ...`: change one route and show the result.
+pub fn route(admin: &str, change: RouteChange) -> Result<(), CliError> {
+    let rt = runtime()?;
+    let url = format!("{admin}/routes/{}", change.op);
+    let (status, current) = rt.block_on(call(hyper::Method::GET, &url, None))?;
+    if status != 200 {
+        return Err(failure(status, &current));
+    }
+    let before = current["route"].clone();
+    let mut patch = Map::new();
+    if change.rollback {
+        let (_, table) = rt.block_on(call(hyper::Method::GET, &format!("{admin}/routes"), None))?;
+        patch.insert("target".into(), table["default"].clone());
+        patch.insert("canary".into(), Value::Null);
+    }
+    if let Some(t) = &change.target {
+        patch.insert("target".into(), Value::from(t.as_str()));
+        patch.insert("canary".into(), Value::Null);
+    }
+    if let Some(percent) = change.canary {
+        let old = &before["canary"];
+        let to = change.to.clone().or(old["to"].as_str().map(String::from));
+        let sticky = change.sticky.clone().or(old["sticky"].as_str().map(String::from));
+        let (Some(to), Some(sticky)) = (to, sticky) else {
+            return Err(CliError::runtime("a new canary needs --to UPSTREAM and --sticky FIELD (e.g. --to accounts --sticky ACCT-NO)"));
+        };
+        patch.insert("canary".into(), json!({ "to": to, "percent": percent, "sticky": sticky }));
+    }
+    if patch.is_empty() {
+        return Err(CliError::runtime("nothing to change: give --target, --canary or --rollback"));
+    }
+    let (status, outcome) = rt.block_on(call(hyper::Method::PUT, &url, Some(Value::Object(patch))))?;
+    if status != 200 {
+        return Err(failure(status, &outcome));
+    }
+    let (_, after) = rt.block_on(call(hyper::Method::GET, &url, None))?;
+    println!("{}: {}  →  {}", change.op, before["mode"].as_str().unwrap_or("?"), after["route"]["mode"].as_str().unwrap_or("?"));
+    println!("generation {} (hash {}), written to routes.toml and audited", outcome["generation"], outcome["hash"].as_str().unwrap_or(""));
+    Ok(())
+}
