@@ -58,7 +58,8 @@ impl Gateway {
                 Err(error) => {
                     let wire = error.wire();
                     warn!(code = wire.code, cause = wire.cause, %error, "error reply");
-                    let bytes = table.header.error_reply(&message, wire.code, &error.wire_message());
+                    let (code, text) = error.wire_reply();
+                    let bytes = table.header.error_reply(&message, &code, &text);
                     Reply { bytes, status: wire.status }
                 }
             }
@@ -81,8 +82,8 @@ impl Gateway {
             return self.call_bytes(decision.target, message, false).await;
         };
         if !route.enabled {
-            if let Some((code, text)) = &route.disabled_reply {
-                return Ok(table.header.error_reply(message, code, text));
+            if let Some((code, message)) = &route.disabled_reply {
+                return Err(GatewayError::DisabledWith { op, code: code.clone(), message: message.clone() });
             }
             return Err(GatewayError::Disabled(op));
         }

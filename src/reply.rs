@@ -31,6 +31,16 @@ pub enum GatewayError {
     /// The operation is switched off (`enabled = false`).
     #[error("operation {0} is disabled")]
     Disabled(String),
+    /// The operation is switched off with a configured reply (code, message).
+    #[error("operation {op} is disabled")]
+    DisabledWith {
+        /// The operation.
+        op: String,
+        /// The configured response code.
+        code: String,
+        /// The configured response message.
+        message: String,
+    },
     /// The upstream failed.
     #[error(transparent)]
     Upstream(#[from] UpstreamError),
@@ -62,7 +72,7 @@ impl GatewayError {
             }
             GatewayError::Frame(_) | GatewayError::Header(_) => ("FC01", 400, "malformed"),
             GatewayError::Body(_) => ("FC03", 400, "bad_body"),
-            GatewayError::Disabled(_) => ("FC04", 503, "disabled"),
+            GatewayError::Disabled(_) | GatewayError::DisabledWith { .. } => ("FC04", 503, "disabled"),
             GatewayError::Upstream(UpstreamError::Timeout { .. }) => ("FC11", 504, "timeout"),
             GatewayError::Upstream(UpstreamError::Connect { .. } | UpstreamError::Io { .. }) => {
                 ("FC10", 502, "unavailable")
@@ -74,6 +84,14 @@ impl GatewayError {
             GatewayError::Upstream(UpstreamError::Busy { .. }) | GatewayError::Busy => ("FC20", 503, "busy"),
         };
         WireError { code, status, cause }
+    }
+
+    /// The (code, message) written into the reply's header.
+    pub fn wire_reply(&self) -> (String, String) {
+        match self {
+            GatewayError::DisabledWith { code, message, .. } => (code.clone(), message.clone()),
+            _ => (self.wire().code.to_string(), self.wire_message()),
+        }
     }
 
     /// The message written into the header's response-message field.

@@ -33,7 +33,10 @@ async fn call(method: hyper::Method, url: &str, body: Option<Value>) -> Result<(
         req = req.header(hyper::header::AUTHORIZATION, format!("Bearer {secret}"));
     }
     let body = body.map(|b| Bytes::from(b.to_string())).unwrap_or_default();
-    let req = req.header(hyper::header::CONTENT_TYPE, "application/json").body(Full::new(body)).map_err(|e| CliError::runtime(e.to_string()))?;
+    let req = req
+        .header(hyper::header::CONTENT_TYPE, "application/json")
+        .body(Full::new(body))
+        .map_err(|e| CliError::runtime(e.to_string()))?;
     let resp = tokio::time::timeout(std::time::Duration::from_secs(10), client.request(req))
         .await
         .map_err(|_| CliError::runtime(format!("{url}: no answer in 10 s")))?
@@ -65,7 +68,12 @@ pub fn routes(admin: &str) -> Result<(), CliError> {
     if status != 200 {
         return Err(failure(status, &v));
     }
-    println!("generation {}  hash {}  default → {}", v["generation"], v["hash"].as_str().unwrap_or(""), v["default"].as_str().unwrap_or(""));
+    println!(
+        "generation {}  hash {}  default → {}",
+        v["generation"],
+        v["hash"].as_str().unwrap_or(""),
+        v["default"].as_str().unwrap_or("")
+    );
     println!("{:<10} {:<24} {:<10} {:<10} {}", "OP", "MODE", "TARGET", "FALLBACK", "FLAGS");
     for (op, r) in v["routes"].as_object().into_iter().flatten() {
         let flags = [("read_only", "read-only"), ("enabled", "")]
@@ -111,7 +119,9 @@ pub fn route(admin: &str, change: RouteChange) -> Result<(), CliError> {
         let to = change.to.clone().or(old["to"].as_str().map(String::from));
         let sticky = change.sticky.clone().or(old["sticky"].as_str().map(String::from));
         let (Some(to), Some(sticky)) = (to, sticky) else {
-            return Err(CliError::runtime("a new canary needs --to UPSTREAM and --sticky FIELD (e.g. --to accounts --sticky ACCT-NO)"));
+            return Err(CliError::runtime(
+                "a new canary needs --to UPSTREAM and --sticky FIELD (e.g. --to accounts --sticky ACCT-NO)",
+            ));
         };
         patch.insert("canary".into(), json!({ "to": to, "percent": percent, "sticky": sticky }));
     }
@@ -123,7 +133,16 @@ pub fn route(admin: &str, change: RouteChange) -> Result<(), CliError> {
         return Err(failure(status, &outcome));
     }
     let (_, after) = rt.block_on(call(hyper::Method::GET, &url, None))?;
-    println!("{}: {}  →  {}", change.op, before["mode"].as_str().unwrap_or("?"), after["route"]["mode"].as_str().unwrap_or("?"));
-    println!("generation {} (hash {}), written to routes.toml and audited", outcome["generation"], outcome["hash"].as_str().unwrap_or(""));
+    println!(
+        "{}: {}  →  {}",
+        change.op,
+        before["mode"].as_str().unwrap_or("?"),
+        after["route"]["mode"].as_str().unwrap_or("?")
+    );
+    println!(
+        "generation {} (hash {}), written to routes.toml and audited",
+        outcome["generation"],
+        outcome["hash"].as_str().unwrap_or("")
+    );
     Ok(())
 }

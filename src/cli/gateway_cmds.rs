@@ -81,6 +81,14 @@ fn demo_config(given: Option<PathBuf>) -> Result<PathBuf, CliError> {
 pub fn demo(given: Option<PathBuf>) -> Result<(), CliError> {
     let path = demo_config(given)?;
     load(&path)?;
+    // Flips need an admin token; the demo makes one up if none is set.
+    let token = std::env::var(crate::admin::auth::TOKEN_ENV).ok().filter(|t| !t.is_empty()).unwrap_or_else(|| {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        let token = format!("demo-{:08x}", nanos ^ std::process::id().rotate_left(16));
+        // Safe: no other thread exists yet.
+        std::env::set_var(crate::admin::auth::TOKEN_ENV, &token);
+        token
+    });
     runtime()?.block_on(async {
         let (sims, running) = crate::demo::start(&path).await.map_err(CliError::runtime)?;
         let table = running.gateway.table();
@@ -95,7 +103,13 @@ pub fn demo(given: Option<PathBuf>) -> Result<(), CliError> {
         println!("  ficus send --config {cfg} ACCTINQ '{{\"ACCT-NO\":\"1000000000000001\"}}'");
         println!("  ficus send --config {cfg} --tcp TXNHIST '{{\"ACCT-NO\":\"1000000000000003\",\"FROM-DATE\":20260101,\"TO-DATE\":20261231,\"MAX-ROWS\":5}}'");
         println!("  ficus send --config {cfg} XFER '{{\"FROM-ACCT\":\"1000000000000001\",\"TO-ACCT\":\"1000000000000002\",\"AMOUNT\":150.25,\"MEMO\":\"RENT\"}}'");
-        println!("\nThen edit {cfg}: set target = \"accounts\" under [routes.ACCTINQ] and restart; the reply bytes stay the same.");
+        println!("\nMove ACCTINQ to the new service — a slice first, then all of it, then back:\n");
+        println!("  export FICUS_ADMIN_TOKEN={token}");
+        println!("  ficus route ACCTINQ --canary 10 --to accounts --sticky ACCT-NO");
+        println!("  ficus route ACCTINQ --target accounts");
+        println!("  ficus routes");
+        println!("  ficus route ACCTINQ --rollback");
+        println!("\nOr edit {cfg} (it is watched) and save; the reply bytes stay the same either way.");
         println!("Ctrl-C stops.");
         wait_for_stop().await;
         sims.stop();

@@ -69,7 +69,8 @@ pub async fn start(config: &Path, options: Options) -> Result<Running, String> {
     if http_addr.is_none() && tcp_addr.is_none() {
         return Err("routes.toml names no listener: set [gateway] listen_http or listen_tcp".into());
     }
-    let token_file = table.file.gateway.admin_token_file.as_ref().map(|f| config.parent().unwrap_or(Path::new(".")).join(f));
+    let token_file =
+        table.file.gateway.admin_token_file.as_ref().map(|f| config.parent().unwrap_or(Path::new(".")).join(f));
     let tokens = Tokens::load(token_file.as_deref())?;
     let gateway = Gateway::new(table);
     let reloader = Arc::new(Reloader::new(gateway.clone(), config));

@@ -23,6 +23,11 @@ pub fn copybooks() -> PathBuf {
 /// Offset and length of HDR-TIMESTAMP in the demo header (set by whoever answers).
 pub const TIMESTAMP: std::ops::Range<usize> = 27..41;
 
+/// The admin token every test gateway accepts, and its holder's name.
+pub const ADMIN_TOKEN: &str = "s3cret-test-token";
+/// The name the audit log records for [`ADMIN_TOKEN`].
+pub const ADMIN_NAME: &str = "ops";
+
 /// Where routes go in a test configuration.
 pub struct Upstreams {
     /// Legacy host `host:port`.
@@ -38,6 +43,8 @@ pub fn routes_toml(up: &Upstreams, acctinq: &str, txnhist: &str, extra: &str) ->
 [gateway]
 listen_http = "127.0.0.1:0"
 listen_tcp  = "127.0.0.1:0"
+admin       = "127.0.0.1:0"
+admin_token_file = "tokens"
 copybooks   = "{copybooks}"
 codepage    = "cp037"
 tcp_framing = {{ length_prefix = 4 }}
@@ -102,6 +109,7 @@ impl Gateway {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("routes.toml");
         std::fs::write(&config, toml).unwrap();
+        std::fs::write(dir.path().join("tokens"), format!("{ADMIN_NAME}:{ADMIN_TOKEN}\n")).unwrap();
         let running = ficus::server::start(&config, ficus::server::Options { watch: true, sighup: false })
             .await
             .unwrap_or_else(|e| panic!("test config invalid:\n{e}"));
@@ -110,6 +118,39 @@ impl Gateway {
 
     pub fn table(&self) -> Arc<RouteTable> {
         self.running.gateway.table()
+    }
+
+    pub fn admin(&self) -> SocketAddr {
+        self.running.admin.unwrap()
+    }
+
+    /// Calls the admin API: (status, JSON body).
+    pub async fn admin_call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+        use tokio::io::AsyncWriteExt;
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: t\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        let mut conn = TcpStream::connect(self.admin()).await.unwrap();
+        conn.write_all(head.as_bytes()).await.unwrap();
+        conn.write_all(body.as_bytes()).await.unwrap();
+        let mut raw = Vec::new();
+        conn.read_to_end(&mut raw).await.unwrap();
+        let (status, body) = parse_response(&raw);
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+
+    /// PUTs a route change with the test token; panics unless it is applied.
+    pub async fn put_route(&self, op: &str, patch: Value) -> Value {
+        let (status, body) = self.admin_call("PUT", &format!("/routes/{op}"), Some(ADMIN_TOKEN), Some(patch)).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.table().generation
     }
 
     pub fn http(&self) -> SocketAddr {
