@@ -74,7 +74,7 @@ pub fn routes(admin: &str) -> Result<(), CliError> {
         v["hash"].as_str().unwrap_or(""),
         v["default"].as_str().unwrap_or("")
     );
-    println!("{:<10} {:<24} {:<10} {:<10} {}", "OP", "MODE", "TARGET", "FALLBACK", "FLAGS");
+    println!("{:<10} {:<24} {:<10} {:<10} FLAGS", "OP", "MODE", "TARGET", "FALLBACK");
     for (op, r) in v["routes"].as_object().into_iter().flatten() {
         let flags = [("read_only", "read-only"), ("enabled", "")]
             .iter()
