@@ -47,25 +47,40 @@ impl Gateway {
 
     /// Serves one message.
     pub async fn handle(&self, message: Vec<u8>) -> Reply {
+        let started = std::time::Instant::now();
         let table = self.table.load_full();
         let op = table.header.operation(&message).ok();
-        let route_name = op.as_deref().map(|o| table.decide(o, &message).target.name.as_str()).unwrap_or("-");
-        let span =
-            info_span!("msg", op = op.as_deref().unwrap_or("?"), route = route_name, generation = table.generation);
-        async {
+        // Label sets stay bounded: an operation without a route is "unknown", whatever it says.
+        let op_label = op.as_deref().filter(|o| table.routes.contains_key(*o)).unwrap_or("unknown").to_string();
+        let decision = op.as_deref().map(|o| table.decide(o, &message));
+        let target = decision.as_ref().map_or("-", |d| d.target.name.as_str()).to_string();
+        let span = info_span!("msg", op = op.as_deref().unwrap_or("?"), route = %target, generation = table.generation);
+        metrics::gauge!("ficus_messages_in_flight").increment(1.0);
+        let reply = async {
             match self.serve(&table, &message).await {
-                Ok(bytes) => Reply { bytes, status: 200 },
+                Ok(bytes) => (Reply { bytes, status: 200 }, "ok"),
                 Err(error) => {
                     let wire = error.wire();
                     warn!(code = wire.code, cause = wire.cause, %error, "error reply");
                     let (code, text) = error.wire_reply();
                     let bytes = table.header.error_reply(&message, &code, &text);
-                    Reply { bytes, status: wire.status }
+                    (Reply { bytes, status: wire.status }, wire.cause)
                 }
             }
         }
         .instrument(span)
-        .await
+        .await;
+        metrics::gauge!("ficus_messages_in_flight").decrement(1.0);
+        let (reply, outcome) = reply;
+        let labels = [("op", op_label), ("target", target)];
+        metrics::counter!("ficus_messages_total", &labels).increment(1);
+        metrics::counter!("ficus_message_outcomes_total", "op" => labels[0].1.clone(), "outcome" => outcome)
+            .increment(1);
+        metrics::histogram!("ficus_message_seconds", &labels).record(started.elapsed().as_secs_f64());
+        if decision.is_some_and(|d| d.canary) {
+            metrics::counter!("ficus_canary_messages_total", "op" => labels[0].1.clone()).increment(1);
+        }
+        reply
     }
 
     async fn serve(&self, table: &RouteTable, message: &[u8]) -> Result<Vec<u8>, GatewayError> {
@@ -96,6 +111,7 @@ impl Gateway {
         match (result, &route.fallback) {
             (Err(error), Some(fallback)) if route.read_only && !Arc::ptr_eq(fallback, decision.target) => {
                 warn!(%error, fallback = %fallback.name, "target failed; answering from the fallback");
+                metrics::counter!("ficus_fallbacks_total", "op" => route.op.clone()).increment(1);
                 self.call(table, route, fallback, &op, message, message_id.as_deref()).await
             }
             (result, _) => result,

@@ -163,6 +163,8 @@ impl Reloader {
             s.applied += 1;
             s.last_error = None;
         });
+        metrics::counter!("ficus_reloads_total", "result" => "applied", "source" => trigger.source()).increment(1);
+        metrics::gauge!("ficus_route_generation").set(generation as f64);
         let entry = AuditEntry::now(trigger.who(), trigger.source(), generation, &hash, &changes);
         if let Err(e) = self.audit.append(&entry) {
             warn!(error = %e, "cannot write the audit log");
@@ -172,6 +174,7 @@ impl Reloader {
 
     fn rejected(&self, e: ConfigError, trigger: &Trigger) -> ConfigError {
         warn!(source = trigger.source(), error = %e, "routes rejected; the running table stays");
+        metrics::counter!("ficus_reloads_total", "result" => "rejected", "source" => trigger.source()).increment(1);
         self.bump(|s| {
             s.rejected += 1;
             s.last_error = Some(e.to_string());

@@ -71,7 +71,10 @@ impl TcpPool {
                     None => (self.connect(deadline).await?, false),
                 };
                 match timeout_at(deadline, self.exchange(&mut conn, message)).await {
-                    Err(_) => return Err(timeout()),
+                    Err(_) => {
+                        metrics::counter!("ficus_upstream_errors_total", "upstream" => self.name.clone(), "cause" => "timeout").increment(1);
+                        return Err(timeout());
+                    }
                     Ok(Ok(reply)) => {
                         if let Ok(mut idle) = self.idle.lock() {
                             idle.push(conn);
@@ -79,6 +82,7 @@ impl TcpPool {
                         return Ok(reply);
                     }
                     Ok(Err((e, reply_started))) => {
+                        metrics::counter!("ficus_upstream_errors_total", "upstream" => self.name.clone(), "cause" => error_cause(&e)).increment(1);
                         let retry = retry_safe && reused && !reply_started && attempts < 2;
                         debug!(upstream = %self.name, error = %e, retry, "exchange failed");
                         if !retry {
@@ -116,5 +120,17 @@ impl TcpPool {
             Err(e @ FrameError::Truncated { .. }) => Err((io(e.to_string()), true)),
             Err(e) => Err((UpstreamError::BadReply { upstream: self.name.clone(), reason: e.to_string() }, true)),
         }
+    }
+}
+
+/// A short label for an upstream error, for metrics.
+pub fn error_cause(e: &UpstreamError) -> &'static str {
+    match e {
+        UpstreamError::Connect { .. } => "connect",
+        UpstreamError::Io { .. } => "io",
+        UpstreamError::Timeout { .. } => "timeout",
+        UpstreamError::BadReply { .. } => "bad_reply",
+        UpstreamError::Status { .. } => "status",
+        UpstreamError::Busy { .. } => "busy",
     }
 }
