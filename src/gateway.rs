@@ -1,38 +1,37 @@
-//! The pipeline both listeners feed: header → route → upstream → (encode) → reply.
+//! The pipeline both listeners feed: header → route → upstream → (encode) → reply, then the
+//! shadow mirror and capture, after the channel's reply is settled.
 //!
-//! Each message loads the route table once. Legacy targets get the request bytes untouched and
-//! their reply passes back untouched; JSON targets get the decoded request and their reply is
-//! encoded into the response copybook. Every failure becomes a fixed-width error reply via
-//! [`crate::reply`]; nothing here panics on input.
+//! Each message loads the route table once and is served wholly by it. Legacy targets get the
+//! request bytes untouched and their reply passes back untouched; JSON targets get the decoded
+//! request and their reply is encoded into the response copybook. Every failure becomes a
+//! fixed-width error reply via [`crate::reply`]; nothing here panics on input.
 
 use crate::codec::json::ValueBuilder;
 use crate::codec::{Codec, Scratch};
 use crate::reply::{GatewayError, Reply};
-use crate::route::{Route, RouteTable, UpstreamEntry};
+use crate::route::{bucket, Route, RouteTable, UpstreamEntry};
+use crate::shadow::capture::CaptureRecord;
+use crate::shadow::mirror::{secs, ShadowState};
 use crate::upstream::Upstream;
 use arc_swap::ArcSwap;
 use serde_json::{Map, Value};
+use std::path::Path;
 use std::sync::Arc;
+use std::time::Instant;
 use tracing::{debug, info_span, warn, Instrument};
 
-/// The running gateway: the current route table and what every message shares.
+/// The running gateway: the current route table and what outlives tables (shadow state).
 pub struct Gateway {
     table: ArcSwap<RouteTable>,
-}
-
-/// The outcome of one message, for logs and metrics.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// Served by its target.
-    Ok,
-    /// Answered with an error reply.
-    Error(&'static str),
+    /// Shadow counters, records and captures.
+    pub shadow: Arc<ShadowState>,
 }
 
 impl Gateway {
-    /// A gateway serving `table`.
-    pub fn new(table: RouteTable) -> Arc<Gateway> {
-        Arc::new(Gateway { table: ArcSwap::from_pointee(table) })
+    /// A gateway serving `table`; shadow records and captures go under `records` if given.
+    pub fn new(table: RouteTable, records: Option<&Path>) -> Arc<Gateway> {
+        let shadow = Arc::new(ShadowState::new(&table, records));
+        Arc::new(Gateway { table: ArcSwap::from_pointee(table), shadow })
     }
 
     /// The current table.
@@ -47,17 +46,18 @@ impl Gateway {
 
     /// Serves one message.
     pub async fn handle(&self, message: Vec<u8>) -> Reply {
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         let table = self.table.load_full();
         let op = table.header.operation(&message).ok();
         // Label sets stay bounded: an operation without a route is "unknown", whatever it says.
         let op_label = op.as_deref().filter(|o| table.routes.contains_key(*o)).unwrap_or("unknown").to_string();
         let decision = op.as_deref().map(|o| table.decide(o, &message));
         let target = decision.as_ref().map_or("-", |d| d.target.name.as_str()).to_string();
-        let span = info_span!("msg", op = op.as_deref().unwrap_or("?"), route = %target, generation = table.generation);
+        let id = table.header.message_id(&message);
+        let span = info_span!("msg", op = op.as_deref().unwrap_or("?"), route = %target, generation = table.generation, id = id.as_deref().unwrap_or("-"));
         metrics::gauge!("ficus_messages_in_flight").increment(1.0);
-        let reply = async {
-            match self.serve(&table, &message).await {
+        let (reply, outcome) = async {
+            match self.serve(&table, &message, id.as_deref()).await {
                 Ok(bytes) => (Reply { bytes, status: 200 }, "ok"),
                 Err(error) => {
                     let wire = error.wire();
@@ -71,7 +71,6 @@ impl Gateway {
         .instrument(span)
         .await;
         metrics::gauge!("ficus_messages_in_flight").decrement(1.0);
-        let (reply, outcome) = reply;
         let labels = [("op", op_label), ("target", target)];
         metrics::counter!("ficus_messages_total", &labels).increment(1);
         metrics::counter!("ficus_message_outcomes_total", "op" => labels[0].1.clone(), "outcome" => outcome)
@@ -83,7 +82,7 @@ impl Gateway {
         reply
     }
 
-    async fn serve(&self, table: &RouteTable, message: &[u8]) -> Result<Vec<u8>, GatewayError> {
+    async fn serve(&self, table: &Arc<RouteTable>, message: &[u8], id: Option<&str>) -> Result<Vec<u8>, GatewayError> {
         let max = table.limits.max_message_bytes;
         if message.len() > max {
             return Err(GatewayError::TooLarge { len: message.len(), max });
@@ -91,10 +90,9 @@ impl Gateway {
         let op = table.header.operation(message)?;
         table.header.check_length(message)?;
         let decision = table.decide(&op, message);
-        let body = &message[table.header.size..];
         let Some(route) = decision.route else {
             // No route: the default target, bytes untouched.
-            return self.call_bytes(decision.target, message, false).await;
+            return call_bytes(decision.target, message, false).await;
         };
         if !route.enabled {
             if let Some((code, message)) = &route.disabled_reply {
@@ -104,71 +102,135 @@ impl Gateway {
         }
         // A message that does not fit its layout never reaches an upstream.
         if let Some(request) = &route.request {
-            validate(request, body)?;
+            validate(request, &message[table.header.size..])?;
         }
-        let message_id = table.header.message_id(message);
-        let result = self.call(table, route, decision.target, &op, message, message_id.as_deref()).await;
-        match (result, &route.fallback) {
-            (Err(error), Some(fallback)) if route.read_only && !Arc::ptr_eq(fallback, decision.target) => {
+        let started = Instant::now();
+        let mut served_by = decision.target;
+        let mut result = call(table, route, decision.target, &op, message, id, false).await;
+        if let (Err(error), Some(fallback)) = (&result, &route.fallback) {
+            if route.read_only && !Arc::ptr_eq(fallback, decision.target) {
                 warn!(%error, fallback = %fallback.name, "target failed; answering from the fallback");
                 metrics::counter!("ficus_fallbacks_total", "op" => route.op.clone()).increment(1);
-                self.call(table, route, fallback, &op, message, message_id.as_deref()).await
+                served_by = fallback;
+                result = call(table, route, fallback, &op, message, id, false).await;
             }
-            (result, _) => result,
         }
+        if let Ok(reply) = &result {
+            let primary_secs = secs(started);
+            self.capture(table, route, message, reply, served_by, id);
+            self.mirror(table, route, message, reply, served_by, primary_secs, id);
+        }
+        result
     }
 
-    /// Sends one message to `target`: bytes as they are for legacy, translated for JSON.
-    async fn call(
+    /// Records request and reply bytes for replay, for the sampled share.
+    fn capture(
         &self,
         table: &RouteTable,
         route: &Route,
-        target: &UpstreamEntry,
-        op: &str,
         message: &[u8],
-        message_id: Option<&str>,
-    ) -> Result<Vec<u8>, GatewayError> {
-        match &target.upstream {
-            Upstream::Json(_) => self.translate(table, route, target, op, message, message_id).await,
-            _ => self.call_bytes(target, message, route.read_only).await,
+        reply: &[u8],
+        served_by: &UpstreamEntry,
+        id: Option<&str>,
+    ) {
+        let (Some(threshold), Some(captures)) = (route.capture, &self.shadow.captures) else { return };
+        if bucket(&format!("capture:{}", route.op), message) < threshold {
+            let record = CaptureRecord::new(&route.op, id, &served_by.name, table.generation, message, reply);
+            captures.write(&record);
         }
     }
 
-    async fn call_bytes(
+    /// Sends a copy to the route's shadow in a spawned task, if sampled and under the cap.
+    #[allow(clippy::too_many_arguments)]
+    fn mirror(
         &self,
-        target: &UpstreamEntry,
-        message: &[u8],
-        read_only: bool,
-    ) -> Result<Vec<u8>, GatewayError> {
-        match &target.upstream {
-            Upstream::Tcp(pool) => Ok(pool.call(message, read_only).await?),
-            Upstream::Http(http) => Ok(http.call(message).await?),
-            Upstream::Json(_) => Err(GatewayError::Disabled(format!("(no route, and {} speaks JSON)", target.name))),
-        }
-    }
-
-    /// Serves a message through a JSON service: decode, call, encode.
-    async fn translate(
-        &self,
-        table: &RouteTable,
+        table: &Arc<RouteTable>,
         route: &Route,
-        target: &UpstreamEntry,
-        op: &str,
         message: &[u8],
-        message_id: Option<&str>,
-    ) -> Result<Vec<u8>, GatewayError> {
-        let Upstream::Json(service) = &target.upstream else {
-            return Err(GatewayError::Disabled(op.into()));
-        };
-        let (Some(request_codec), Some(response_codec)) = (&route.request, &route.response) else {
-            return Err(GatewayError::Disabled(op.into()));
-        };
-        let header_json = decode_value(&table.header.codec, message).map_err(GatewayError::Body)?;
-        let request_json = decode_value(request_codec, &message[table.header.size..]).map_err(GatewayError::Body)?;
-        let reply = service.call(op, header_json.clone(), request_json, message_id, false).await?;
-        debug!(has_body = reply.response.is_some(), "service replied");
-        encode_reply(table, response_codec, header_json, reply.header, reply.response.as_ref())
+        reply: &[u8],
+        served_by: &Arc<UpstreamEntry>,
+        primary_secs: f64,
+        id: Option<&str>,
+    ) {
+        let Some(shadow) = &route.shadow else { return };
+        if Arc::ptr_eq(&shadow.to, served_by) || bucket(&format!("shadow:{}", route.op), message) >= shadow.threshold {
+            return;
+        }
+        let Some(permit) = self.shadow.admit(&route.op) else { return };
+        let (table, state) = (table.clone(), self.shadow.clone());
+        let (op, message, reply, id) = (route.op.clone(), message.to_vec(), reply.to_vec(), id.map(String::from));
+        let (primary, primary_is_legacy) = (served_by.name.clone(), served_by.upstream.is_bytes());
+        tokio::spawn(
+            async move {
+                let _permit = permit;
+                let Some(route) = table.routes.get(&op) else { return };
+                let (Some(shadow), Some(cmp)) = (&route.shadow, &route.comparison) else { return };
+                let started = Instant::now();
+                let call = call(&table, route, &shadow.to, &op, &message, id.as_deref(), shadow.dry_run);
+                let other = match tokio::time::timeout(shadow.timeout, call).await {
+                    Ok(Ok(bytes)) => Ok((bytes, secs(started))),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(_) => Err(format!("no reply within {} ms", shadow.timeout.as_millis())),
+                };
+                let other = other.as_ref().map(|(b, s)| (b.as_slice(), *s)).map_err(Clone::clone);
+                state.conclude(
+                    &op,
+                    id,
+                    cmp,
+                    &shadow.to.name,
+                    (&primary, primary_is_legacy, &reply, primary_secs),
+                    other,
+                );
+            }
+            .instrument(info_span!("shadow", op = %route.op)),
+        );
     }
+}
+
+/// Sends one message to `target`: bytes as they are for legacy, translated for JSON.
+/// `dry_run` marks a shadowed write for the new service.
+pub async fn call(
+    table: &RouteTable,
+    route: &Route,
+    target: &UpstreamEntry,
+    op: &str,
+    message: &[u8],
+    id: Option<&str>,
+    dry_run: bool,
+) -> Result<Vec<u8>, GatewayError> {
+    match &target.upstream {
+        Upstream::Json(_) => translate(table, route, target, op, message, id, dry_run).await,
+        _ => call_bytes(target, message, route.read_only).await,
+    }
+}
+
+async fn call_bytes(target: &UpstreamEntry, message: &[u8], read_only: bool) -> Result<Vec<u8>, GatewayError> {
+    match &target.upstream {
+        Upstream::Tcp(pool) => Ok(pool.call(message, read_only).await?),
+        Upstream::Http(http) => Ok(http.call(message).await?),
+        Upstream::Json(_) => Err(GatewayError::Disabled(format!("(no route, and {} speaks JSON)", target.name))),
+    }
+}
+
+/// Serves a message through a JSON service: decode, call, encode.
+async fn translate(
+    table: &RouteTable,
+    route: &Route,
+    target: &UpstreamEntry,
+    op: &str,
+    message: &[u8],
+    id: Option<&str>,
+    dry_run: bool,
+) -> Result<Vec<u8>, GatewayError> {
+    let Upstream::Json(service) = &target.upstream else { return Err(GatewayError::Disabled(op.into())) };
+    let (Some(request_codec), Some(response_codec)) = (&route.request, &route.response) else {
+        return Err(GatewayError::Disabled(op.into()));
+    };
+    let header_json = decode_value(&table.header.codec, message).map_err(GatewayError::Body)?;
+    let request_json = decode_value(request_codec, &message[table.header.size..]).map_err(GatewayError::Body)?;
+    let reply = service.call(op, header_json.clone(), request_json, id, dry_run).await?;
+    debug!(has_body = reply.response.is_some(), "service replied");
+    encode_reply(table, response_codec, header_json, reply.header, reply.response.as_ref())
 }
 
 /// Checks that `body` decodes with `codec` (strict) without building anything.
@@ -194,13 +256,11 @@ pub fn encode_reply(
 ) -> Result<Vec<u8>, GatewayError> {
     if let Value::Object(h) = &mut header {
         for (k, v) in overrides {
-            if h.contains_key(&k) {
-                h.insert(k, v);
-            } else {
-                return Err(GatewayError::ReplyEncode(crate::codec::EncodeError::Missing {
-                    path: format!("header {k} (not a header field)"),
-                }));
+            if !h.contains_key(&k) {
+                let path = format!("header {k} (not a header field)");
+                return Err(GatewayError::ReplyEncode(crate::codec::EncodeError::Missing { path }));
             }
+            h.insert(k, v);
         }
         // The length is computed below; any value that fits will do for now.
         if let Some(len_field) = table.header.length_field() {

@@ -199,6 +199,11 @@ impl HeaderLayout {
         }
     }
 
+    /// Name of the response-code field.
+    pub fn response_code_name(&self) -> &str {
+        &self.response_code.name
+    }
+
     /// Name of the length field, if any.
     pub fn length_field(&self) -> Option<&str> {
         self.length.as_ref().map(|f| f.name.as_str())

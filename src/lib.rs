@@ -28,5 +28,6 @@ pub mod header;
 pub mod reply;
 pub mod route;
 pub mod server;
+pub mod shadow;
 pub mod sim;
 pub mod upstream;

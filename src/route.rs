@@ -42,6 +42,12 @@ pub struct Route {
     pub fallback: Option<Arc<UpstreamEntry>>,
     /// The reply while disabled: (code, message).
     pub disabled_reply: Option<(String, String)>,
+    /// Mirror to another upstream and compare.
+    pub shadow: Option<crate::shadow::ShadowRoute>,
+    /// How replies are compared (for shadow and replay); needs a response layout.
+    pub comparison: Option<Arc<crate::shadow::Comparison>>,
+    /// Buckets (of 10,000) captured for replay.
+    pub capture: Option<u32>,
 }
 
 impl Route {

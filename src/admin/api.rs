@@ -9,6 +9,7 @@
 //! | PUT    | /routes/{op}    | change route keys (`null` removes one); token needed   |
 //! | POST   | /reload         | re-read routes.toml; token needed                      |
 //! | GET    | /audit?limit=N  | the last N changes                                     |
+//! | GET    | /shadow         | shadow comparisons per operation, top fields, noise    |
 //!
 //! Mutations go through [`Reloader`]: validated, written back to routes.toml atomically with
 //! its comments kept, swapped in, and audited with the token's name.
@@ -163,6 +164,11 @@ async fn handle(admin: &Admin, req: Request<Incoming>) -> Reply {
             Some(v) => reply(StatusCode::OK, &json!({ "op": op, "generation": table.generation, "route": v })),
             None => error(StatusCode::NOT_FOUND, format!("no route for {op}")),
         },
+        ["shadow"] => {
+            let mut v = admin.reloader.gateway().shadow.stats.to_json();
+            v["generation"] = json!(table.generation);
+            reply(StatusCode::OK, &v)
+        }
         ["audit"] => {
             let limit =
                 query.split('&').find_map(|kv| kv.strip_prefix("limit=")).and_then(|n| n.parse().ok()).unwrap_or(50);

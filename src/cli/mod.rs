@@ -6,6 +6,7 @@
 mod admin_cmds;
 mod codec_cmds;
 mod gateway_cmds;
+mod shadow_cmds;
 
 pub use gateway_cmds::{build_request, decode_reply};
 
@@ -131,6 +132,36 @@ pub enum Command {
         #[arg(long, default_value = "http://127.0.0.1:9901", env = "FICUS_ADMIN")]
         admin: String,
     },
+    /// Shadow comparison reports.
+    Shadow {
+        /// What to do with shadow records.
+        #[command(subcommand)]
+        command: ShadowCommand,
+    },
+    /// Replay captured traffic against an upstream and compare its replies with the captured ones.
+    ///
+    /// This is how writes are tested against a new service in staging. Example:
+    ///   ficus replay shadow/capture.jsonl --against accounts --rate 50 --html replay.html
+    #[command(verbatim_doc_comment)]
+    Replay {
+        /// A capture file (capture.jsonl, written for routes with `capture = { percent = N }`).
+        capture: PathBuf,
+        /// The routes file (layouts, comparison rules, upstream addresses).
+        #[arg(long, default_value = "routes.toml")]
+        config: PathBuf,
+        /// The upstream to send the captured requests to.
+        #[arg(long)]
+        against: String,
+        /// Messages per second (default: one after another, as fast as replies come).
+        #[arg(long)]
+        rate: Option<f64>,
+        /// Where to write comparison records (default: replay.jsonl beside the capture).
+        #[arg(long)]
+        records: Option<PathBuf>,
+        /// Also write a self-contained HTML report.
+        #[arg(long)]
+        html: Option<PathBuf>,
+    },
     /// Send one message through the gateway, built from JSON with the copybooks; print the reply.
     ///
     /// Example: ficus send ACCTINQ '{"ACCT-NO":"1000000000000001"}'
@@ -154,6 +185,22 @@ pub enum Command {
         op: String,
         /// The request body as JSON (fields of the route's request record).
         body: String,
+    },
+}
+
+/// `ficus shadow ...`.
+#[derive(Subcommand, Debug)]
+pub enum ShadowCommand {
+    /// Summarise comparison records (shadow.jsonl…) per operation; optionally as an HTML page.
+    ///
+    /// Example: ficus shadow report shadow/shadow.jsonl* --html report.html
+    Report {
+        /// Record files.
+        #[arg(required = true)]
+        records: Vec<PathBuf>,
+        /// Write a self-contained HTML report here.
+        #[arg(long)]
+        html: Option<PathBuf>,
     },
 }
 
@@ -227,6 +274,12 @@ pub fn run(cli: Cli) -> i32 {
         Command::Routes { admin } => admin_cmds::routes(&admin),
         Command::Route { op, target, canary, to, sticky, rollback, admin } => {
             admin_cmds::route(&admin, admin_cmds::RouteChange { op, target, canary, to, sticky, rollback })
+        }
+        Command::Shadow { command: ShadowCommand::Report { records, html } } => {
+            shadow_cmds::report(&records, html.as_deref())
+        }
+        Command::Replay { capture, config, against, rate, records, html } => {
+            shadow_cmds::replay(shadow_cmds::ReplayArgs { capture, config, against, rate, records, html })
         }
         Command::Send { config, tcp, to, header, hex, op, body } => {
             gateway_cmds::send(gateway_cmds::SendArgs { config, tcp, to, op, body, header, hex })

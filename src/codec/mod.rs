@@ -80,6 +80,13 @@ impl Codec {
         Ok(Codec { plan: Plan::compile(record, options)? })
     }
 
+    /// The same layout, decoding leniently: invalid fields become `null`.
+    pub fn lenient(&self) -> Codec {
+        let mut plan = self.plan.clone();
+        plan.options.lenient = true;
+        Codec { plan }
+    }
+
     /// The compiled plan.
     pub fn plan(&self) -> &Plan {
         &self.plan

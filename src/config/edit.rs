@@ -8,8 +8,24 @@ use std::path::Path;
 use toml_edit::{value, Array, DocumentMut, InlineTable, Item, Table};
 
 /// Keys a route may have (the same as `[routes.OP]` in routes.toml).
-pub const ROUTE_KEYS: [&str; 9] =
-    ["request", "response", "target", "read_only", "enabled", "canary", "fallback", "disabled_reply", "shadow"];
+pub const ROUTE_KEYS: [&str; 16] = [
+    "request",
+    "response",
+    "target",
+    "read_only",
+    "enabled",
+    "canary",
+    "fallback",
+    "disabled_reply",
+    "shadow",
+    "shadow_percent",
+    "shadow_writes",
+    "shadow_timeout_ms",
+    "ignore",
+    "tolerance",
+    "mask",
+    "capture",
+];
 
 fn to_toml(v: &Value) -> Result<toml_edit::Value, String> {
     Ok(match v {

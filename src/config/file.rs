@@ -23,6 +23,29 @@ pub struct RoutesFile {
     /// Limits on the channel side.
     #[serde(default)]
     pub limits: LimitsSection,
+    /// Where shadow comparisons and captures are recorded, and how much may be in flight.
+    #[serde(default)]
+    pub shadow: ShadowSection,
+}
+
+/// `[shadow]`: settings shared by every shadowed route.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ShadowSection {
+    /// Most shadow requests in flight at once; beyond it, shadows are dropped (and counted).
+    pub max_in_flight: usize,
+    /// Directory for comparison records and captures, relative to routes.toml.
+    pub records: String,
+    /// A records file is rotated when it grows past this many bytes.
+    pub max_record_bytes: u64,
+    /// How many rotated files are kept.
+    pub keep_files: usize,
+}
+
+impl Default for ShadowSection {
+    fn default() -> Self {
+        ShadowSection { max_in_flight: 256, records: "shadow".into(), max_record_bytes: 64 << 20, keep_files: 4 }
+    }
 }
 
 /// `[gateway]`.
@@ -167,6 +190,35 @@ pub struct RouteSection {
     pub fallback: Option<String>,
     /// The reply sent while `enabled = false` (default: code FC04, "DISABLED").
     pub disabled_reply: Option<ErrorReplySpec>,
+    /// Mirror this operation to another upstream and compare the replies field by field.
+    pub shadow: Option<String>,
+    /// Share of messages mirrored, 0–100 (default 100).
+    pub shadow_percent: Option<f64>,
+    /// For operations that are not read_only: `"dry-run"` (the only way to shadow a write; the
+    /// shadow request carries `Ficus-Shadow: dry-run`, which the new service must honour).
+    pub shadow_writes: Option<String>,
+    /// Time budget of a shadow request in milliseconds (default: the shadow upstream's timeout).
+    pub shadow_timeout_ms: Option<u64>,
+    /// Field paths left out of comparisons; `*` matches within a name, `[*]` any index:
+    /// `["HDR-TIMESTAMP", "TXN-ROW[*].TXN-TIME"]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignore: Vec<String>,
+    /// Numeric tolerances by field path: `{ "INT-RATE" = 0.0001 }`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tolerance: BTreeMap<String, f64>,
+    /// Sensitive field paths whose values records show only as a keyed hash.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mask: Vec<String>,
+    /// Record this share of requests and replies for later replay: `{ percent = 5 }`.
+    pub capture: Option<CaptureSpec>,
+}
+
+/// `capture = { percent = N }`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CaptureSpec {
+    /// Share of messages captured, 0–100.
+    pub percent: f64,
 }
 
 /// `canary = { to = "accounts", percent = 10, sticky = "ACCT-NO" }`.

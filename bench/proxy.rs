@@ -1,0 +1,2 @@
+//! Proxy load harness: see bench/load/ (being written).
+fn main() {}

@@ -1,0 +1,161 @@
+//! The live mirror: after the primary has answered, a copy of the message goes to the shadow
+//! side in a spawned task, bounded by a semaphore and its own deadline; both replies are
+//! decoded with the response copybook, compared, counted and recorded.
+
+use super::compare::compare;
+use super::record::{mask_diffs, Recorder, ShadowRecord};
+use super::stats::{Outcome, ShadowStats};
+use super::Comparison;
+use crate::codec::Codec;
+use crate::route::RouteTable;
+use serde_json::{json, Value};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tracing::debug;
+
+/// Shadow state that outlives route tables: the in-flight cap, counters and records.
+pub struct ShadowState {
+    permits: Arc<Semaphore>,
+    /// Per-operation counters.
+    pub stats: ShadowStats,
+    /// Comparison records, when a directory is configured.
+    pub recorder: Option<Recorder>,
+    /// Captured traffic for replay.
+    pub captures: Option<Recorder>,
+    mask_key: Vec<u8>,
+}
+
+impl ShadowState {
+    /// State for `table`, recording under `dir` (none: count only).
+    pub fn new(table: &RouteTable, dir: Option<&Path>) -> ShadowState {
+        let s = &table.file.shadow;
+        let start = |name: &str| dir.and_then(|d| Recorder::start(d, name, s.max_record_bytes, s.keep_files).ok());
+        ShadowState {
+            permits: Arc::new(Semaphore::new(s.max_in_flight.max(1))),
+            stats: ShadowStats::default(),
+            recorder: start("shadow.jsonl"),
+            captures: start("capture.jsonl"),
+            mask_key: super::record::mask_key(),
+        }
+    }
+
+    /// A permit for one more shadow, or `None` (dropped and counted) at the cap.
+    pub fn admit(&self, op: &str) -> Option<OwnedSemaphorePermit> {
+        let permit = self.permits.clone().try_acquire_owned().ok();
+        if permit.is_none() {
+            self.stats.record(op, &Outcome::Dropped);
+            metrics::counter!("ficus_shadow_total", "op" => op.to_string(), "result" => "dropped").increment(1);
+        }
+        permit
+    }
+
+    /// Compares a primary and a shadow reply (or the shadow's failure) and records the outcome.
+    #[allow(clippy::too_many_arguments)]
+    pub fn conclude(
+        &self,
+        op: &str,
+        id: Option<String>,
+        cmp: &Comparison,
+        shadow_name: &str,
+        primary: (&str, bool, &[u8], f64),
+        other: Result<(&[u8], f64), String>,
+    ) {
+        let record = conclude_record(op, id, cmp, shadow_name, primary, other, &self.mask_key);
+        self.stats.record(op, &record.1);
+        metrics::counter!("ficus_shadow_total", "op" => op.to_string(), "result" => record.0.result.clone())
+            .increment(1);
+        for d in &record.0.diffs {
+            let field = super::stats::generalise(&d.path);
+            metrics::counter!("ficus_shadow_field_mismatches_total", "op" => op.to_string(), "field" => field)
+                .increment(1);
+        }
+        debug!(result = %record.0.result, diffs = record.0.diffs.len(), "shadow compared");
+        if let Some(r) = &self.recorder {
+            r.write(&record.0);
+        }
+    }
+
+    /// The masking key records use.
+    pub fn mask_key(&self) -> &[u8] {
+        &self.mask_key
+    }
+}
+
+/// Compares a primary reply with the other side's (or its failure): the record (masked) and
+/// the outcome for the counters (unmasked paths).
+pub fn conclude_record(
+    op: &str,
+    id: Option<String>,
+    cmp: &Comparison,
+    shadow_name: &str,
+    primary: (&str, bool, &[u8], f64),
+    other: Result<(&[u8], f64), String>,
+    mask_key: &[u8],
+) -> (ShadowRecord, Outcome) {
+    {
+        let (primary_name, primary_is_legacy, primary_reply, primary_secs) = primary;
+        let mut record = ShadowRecord {
+            time: now_secs(),
+            op: op.to_string(),
+            id,
+            result: String::new(),
+            primary: primary_name.to_string(),
+            shadow: shadow_name.to_string(),
+            legacy_ms: None,
+            new_ms: None,
+            diffs: Vec::new(),
+            error: None,
+        };
+        let outcome = match other {
+            Err(error) => {
+                record.error = Some(error.clone());
+                Outcome::ShadowError(error)
+            }
+            Ok((shadow_reply, shadow_secs)) => {
+                let (legacy, new) =
+                    if primary_is_legacy { (primary_reply, shadow_reply) } else { (shadow_reply, primary_reply) };
+                let (legacy_secs, new_secs) =
+                    if primary_is_legacy { (primary_secs, shadow_secs) } else { (shadow_secs, primary_secs) };
+                record.legacy_ms = Some(legacy_secs * 1000.0);
+                record.new_ms = Some(new_secs * 1000.0);
+                let diffs = compare(&decode(cmp, legacy), &decode(cmp, new), &cmp.rules);
+                Outcome::Compared { diffs, primary_secs, shadow_secs }
+            }
+        };
+        record.result = match &outcome {
+            Outcome::Compared { diffs, .. } if diffs.is_empty() => "match",
+            Outcome::Compared { .. } => "mismatch",
+            _ => "error",
+        }
+        .to_string();
+        if let Outcome::Compared { diffs, .. } = &outcome {
+            record.diffs = diffs.clone();
+            mask_diffs(&mut record.diffs, &cmp.mask, mask_key);
+        }
+        (record, outcome)
+    }
+}
+
+/// Seconds since the Unix epoch, with milliseconds.
+pub fn now_secs() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| (d.as_millis() as f64) / 1000.0)
+}
+
+/// Decodes a reply into `{"header": .., "response": ..}` leniently (invalid fields are null).
+pub fn decode(cmp: &Comparison, reply: &[u8]) -> Value {
+    let header = decode_one(&cmp.header, reply);
+    let body = reply.get(cmp.header.max_size()..).unwrap_or_default();
+    let response = if body.is_empty() { Value::Null } else { decode_one(&cmp.response, body) };
+    json!({ "header": header, "response": response })
+}
+
+fn decode_one(codec: &Codec, bytes: &[u8]) -> Value {
+    codec.decode_json(bytes).map(|(v, _)| v).unwrap_or_else(|e| json!({ "(undecodable)": e.to_string() }))
+}
+
+/// Seconds since `started`.
+pub fn secs(started: Instant) -> f64 {
+    started.elapsed().as_secs_f64()
+}

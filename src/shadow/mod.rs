@@ -1,0 +1,44 @@
+//! Shadow traffic: mirror a message to the other side, compare the two replies as COBOL values,
+//! and record what differs — without ever delaying or failing the primary.
+//!
+//! `mirror` spawns one task per sampled message under a global cap (excess is dropped and
+//! counted) with its own time budget; `compare` is the field-by-field comparison; `stats` the
+//! per-operation counters behind `GET /shadow`; `record` the JSON Lines records; `report` turns
+//! records into a terminal summary and an HTML page; `capture` records traffic for `replay`.
+
+pub mod capture;
+pub mod compare;
+pub mod mirror;
+pub mod paths;
+pub mod record;
+pub mod report;
+pub mod stats;
+
+use crate::codec::Codec;
+use crate::route::UpstreamEntry;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A route's shadow settings, compiled.
+pub struct ShadowRoute {
+    /// Who is shadowed.
+    pub to: Arc<UpstreamEntry>,
+    /// Buckets (of 10,000) mirrored: shadow_percent × 100.
+    pub threshold: u32,
+    /// The shadow request carries `Ficus-Shadow: dry-run` (writes).
+    pub dry_run: bool,
+    /// Time budget of one shadow request.
+    pub timeout: Duration,
+}
+
+/// How a route's replies are compared (live shadow and replay alike).
+pub struct Comparison {
+    /// What to leave out and how close numbers must be.
+    pub rules: compare::Rules,
+    /// Fields whose values records hash.
+    pub mask: Vec<paths::PathPattern>,
+    /// The header layout, decoding leniently (an invalid field is a difference, not a failure).
+    pub header: Arc<Codec>,
+    /// The response layout, decoding leniently.
+    pub response: Arc<Codec>,
+}

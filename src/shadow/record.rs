@@ -1,0 +1,179 @@
+//! Comparison records: one JSON object a line, written by a background thread (the message path
+//! only hands a record over, never waits on disk), rotated by size (`shadow.jsonl`,
+//! `shadow.jsonl.1`, …). Values of masked fields are replaced by a keyed hash (HMAC-SHA256 with
+//! `FICUS_MASK_KEY`), so equal values still look equal and reports can be shared.
+
+use super::compare::FieldDiff;
+use super::paths::{any_match, PathPattern};
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::Sha256;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
+
+/// The environment variable holding the masking key.
+pub const MASK_KEY_ENV: &str = "FICUS_MASK_KEY";
+
+/// One compared (or failed) shadow message.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ShadowRecord {
+    /// Seconds since the Unix epoch, with milliseconds.
+    pub time: f64,
+    /// The operation.
+    pub op: String,
+    /// The message id (the header's sequence number), if any.
+    pub id: Option<String>,
+    /// `match`, `mismatch` or `error`.
+    pub result: String,
+    /// Who answered the channel.
+    pub primary: String,
+    /// Who was shadowed.
+    pub shadow: String,
+    /// Latency of the legacy side, milliseconds.
+    pub legacy_ms: Option<f64>,
+    /// Latency of the new side, milliseconds.
+    pub new_ms: Option<f64>,
+    /// The differing fields, masked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diffs: Vec<FieldDiff>,
+    /// Why the shadow failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Replaces the values of masked paths with `mask:<hex>` of a keyed hash.
+pub fn mask_diffs(diffs: &mut [FieldDiff], mask: &[PathPattern], key: &[u8]) {
+    for d in diffs.iter_mut().filter(|d| any_match(mask, &d.path)) {
+        d.legacy = masked(&d.legacy, key);
+        d.new = masked(&d.new, key);
+    }
+}
+
+fn masked(value: &Value, key: &[u8]) -> Value {
+    if value.is_null() {
+        return Value::Null;
+    }
+    let text = match value {
+        Value::String(s) => s.trim_end().to_string(),
+        other => other.to_string(),
+    };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else { return Value::from("mask:?") };
+    mac.update(text.as_bytes());
+    let digest = mac.finalize().into_bytes();
+    Value::from(format!("mask:{}", digest.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>()))
+}
+
+/// The masking key: `FICUS_MASK_KEY`, or a per-process random key (hashes then only compare
+/// within one run).
+pub fn mask_key() -> Vec<u8> {
+    match std::env::var(MASK_KEY_ENV) {
+        Ok(k) if !k.is_empty() => k.into_bytes(),
+        _ => {
+            let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+            format!("{seed:x}-{}", std::process::id()).into_bytes()
+        }
+    }
+}
+
+/// Hands lines to the writer thread.
+pub struct Recorder {
+    tx: SyncSender<String>,
+    path: PathBuf,
+}
+
+/// Lines queued for the writer at most; beyond it records are dropped rather than waited for.
+const QUEUE: usize = 4096;
+
+impl Recorder {
+    /// Starts a writer for `dir/name` (the directory is created), rotating past `max_bytes`
+    /// and keeping `keep` old files.
+    pub fn start(dir: &Path, name: &str, max_bytes: u64, keep: usize) -> std::io::Result<Recorder> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(name);
+        let (tx, rx) = sync_channel::<String>(QUEUE);
+        let file_path = path.clone();
+        std::thread::Builder::new().name("ficus-records".into()).spawn(move || {
+            let mut size = std::fs::metadata(&file_path).map_or(0, |m| m.len());
+            let open = |p: &Path| std::fs::OpenOptions::new().create(true).append(true).open(p);
+            let mut file = open(&file_path).ok();
+            while let Ok(line) = rx.recv() {
+                if size + line.len() as u64 > max_bytes && size > 0 {
+                    rotate(&file_path, keep);
+                    file = open(&file_path).ok();
+                    size = 0;
+                }
+                if let Some(f) = file.as_mut() {
+                    if f.write_all(line.as_bytes()).is_ok() {
+                        size += line.len() as u64;
+                    }
+                }
+            }
+        })?;
+        Ok(Recorder { tx, path })
+    }
+
+    /// The current file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Queues one record (as a JSON line); false if it was dropped (queue full).
+    pub fn write<T: Serialize>(&self, record: &T) -> bool {
+        let Ok(mut line) = serde_json::to_string(record) else { return false };
+        line.push('\n');
+        match self.tx.try_send(line) {
+            Ok(()) => true,
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => false,
+        }
+    }
+}
+
+fn rotate(path: &Path, keep: usize) {
+    let numbered = |n: usize| PathBuf::from(format!("{}.{n}", path.display()));
+    for n in (1..keep.max(1)).rev() {
+        let _ = std::fs::rename(numbered(n), numbered(n + 1));
+    }
+    let _ = std::fs::remove_file(numbered(keep.max(1) + 1));
+    let _ = std::fs::rename(path, numbered(1));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_with_a_keyed_hash() {
+        let mut diffs = vec![
+            FieldDiff { path: "CUST-NAME".into(), legacy: Value::from("KIM  "), new: Value::from("KIM") },
+            FieldDiff { path: "BALANCE".into(), legacy: Value::from(1), new: Value::from(2) },
+        ];
+        mask_diffs(&mut diffs, &[PathPattern::new("CUST-NAME")], b"k1");
+        assert!(diffs[0].legacy.as_str().unwrap().starts_with("mask:"));
+        assert_eq!(diffs[0].legacy, diffs[0].new, "equal values hash equal");
+        assert_eq!(diffs[1].legacy, Value::from(1), "unmasked fields keep their values");
+        let mut other = vec![FieldDiff { path: "CUST-NAME".into(), legacy: Value::from("KIM"), new: Value::Null }];
+        mask_diffs(&mut other, &[PathPattern::new("CUST-NAME")], b"k2");
+        assert_ne!(other[0].legacy, diffs[0].legacy, "another key, another hash");
+    }
+
+    #[test]
+    fn rotates_by_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let rec = Recorder::start(dir.path(), "r.jsonl", 200, 2).unwrap();
+        for i in 0..40 {
+            assert!(rec.write(&serde_json::json!({ "i": i, "pad": "xxxxxxxxxxxxxxxxxxxx" })));
+        }
+        drop(rec);
+        for _ in 0..200 {
+            if dir.path().join("r.jsonl.2").exists() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(dir.path().join("r.jsonl.1").exists() && dir.path().join("r.jsonl.2").exists());
+        assert!(!dir.path().join("r.jsonl.3").exists(), "only `keep` old files");
+        assert!(std::fs::metadata(dir.path().join("r.jsonl")).unwrap().len() <= 200);
+    }
+}

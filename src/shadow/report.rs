@@ -1,0 +1,275 @@
+//! Shadow reports from comparison records: a terminal summary and a self-contained HTML page
+//! (per operation: match rate over time, top differing fields, example diffs side by side,
+//! latency of both sides). No scripts, no external assets: the page can be mailed.
+
+use super::record::ShadowRecord;
+use super::stats::generalise;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write;
+use std::path::PathBuf;
+
+/// Example mismatches kept per operation.
+const EXAMPLES: usize = 5;
+/// Points on the match-rate-over-time chart.
+const TIME_BUCKETS: usize = 24;
+
+/// Everything the report shows for one operation.
+#[derive(Debug, Default)]
+pub struct OpReport {
+    /// Messages compared (both sides replied).
+    pub compared: u64,
+    /// Of those, equal.
+    pub matched: u64,
+    /// Shadow failures.
+    pub errors: u64,
+    /// Differing fields (generalised) by count of messages, most first.
+    pub top_fields: Vec<(String, u64)>,
+    /// The first mismatches.
+    pub examples: Vec<ShadowRecord>,
+    /// (bucket start time, compared, matched), oldest first.
+    pub timeline: Vec<(f64, u64, u64)>,
+    /// Legacy-side latencies, ms, sorted.
+    pub legacy_ms: Vec<f64>,
+    /// New-side latencies, ms, sorted.
+    pub new_ms: Vec<f64>,
+}
+
+impl OpReport {
+    /// Share of compared messages that matched.
+    pub fn match_rate(&self) -> f64 {
+        if self.compared == 0 {
+            0.0
+        } else {
+            self.matched as f64 / self.compared as f64
+        }
+    }
+}
+
+/// Reads every record from JSON Lines files (lines that are not records are counted, not fatal).
+pub fn load(paths: &[PathBuf]) -> Result<(Vec<ShadowRecord>, usize), String> {
+    let mut records = Vec::new();
+    let mut bad = 0;
+    for path in paths {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            match serde_json::from_str::<ShadowRecord>(line) {
+                Ok(r) => records.push(r),
+                Err(_) => bad += 1,
+            }
+        }
+    }
+    records.sort_by(|a, b| a.time.total_cmp(&b.time));
+    Ok((records, bad))
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// Aggregates records per operation.
+pub fn build(records: &[ShadowRecord]) -> BTreeMap<String, OpReport> {
+    let mut ops: BTreeMap<String, OpReport> = BTreeMap::new();
+    let (t0, t1) = (records.first().map_or(0.0, |r| r.time), records.last().map_or(0.0, |r| r.time));
+    let width = ((t1 - t0) / TIME_BUCKETS as f64).max(1e-3);
+    let mut fields: HashMap<String, HashMap<String, u64>> = HashMap::new();
+    for r in records {
+        let op = ops.entry(r.op.clone()).or_default();
+        if op.timeline.is_empty() {
+            op.timeline = (0..TIME_BUCKETS).map(|i| (t0 + width * i as f64, 0, 0)).collect();
+        }
+        if r.result == "error" {
+            op.errors += 1;
+            continue;
+        }
+        op.compared += 1;
+        let slot = (((r.time - t0) / width) as usize).min(TIME_BUCKETS - 1);
+        op.timeline[slot].1 += 1;
+        if r.result == "match" {
+            op.matched += 1;
+            op.timeline[slot].2 += 1;
+        } else {
+            let counts = fields.entry(r.op.clone()).or_default();
+            let mut seen: Vec<String> = r.diffs.iter().map(|d| generalise(&d.path)).collect();
+            seen.sort();
+            seen.dedup();
+            for f in seen {
+                *counts.entry(f).or_default() += 1;
+            }
+            if op.examples.len() < EXAMPLES {
+                op.examples.push(r.clone());
+            }
+        }
+        op.legacy_ms.extend(r.legacy_ms);
+        op.new_ms.extend(r.new_ms);
+    }
+    for (name, op) in ops.iter_mut() {
+        let mut top: Vec<(String, u64)> = fields.remove(name).unwrap_or_default().into_iter().collect();
+        top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        op.top_fields = top;
+        op.legacy_ms.sort_by(f64::total_cmp);
+        op.new_ms.sort_by(f64::total_cmp);
+    }
+    ops
+}
+
+fn show(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("{s:?}"),
+        Value::Null => "(none)".into(),
+        other => other.to_string(),
+    }
+}
+
+/// The terminal summary.
+pub fn terminal(ops: &BTreeMap<String, OpReport>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<10} {:>9} {:>9} {:>8} {:>7}  {:>14}  {:>14}",
+        "OP", "COMPARED", "MATCHED", "RATE", "ERRORS", "LEGACY p50/p99", "NEW p50/p99"
+    );
+    for (name, op) in ops {
+        let lat = |v: &[f64]| format!("{:.1}/{:.1} ms", percentile(v, 0.5), percentile(v, 0.99));
+        let _ = writeln!(
+            out,
+            "{:<10} {:>9} {:>9} {:>7.2}% {:>7}  {:>14}  {:>14}",
+            name,
+            op.compared,
+            op.matched,
+            op.match_rate() * 100.0,
+            op.errors,
+            lat(&op.legacy_ms),
+            lat(&op.new_ms)
+        );
+        for (field, n) in op.top_fields.iter().take(5) {
+            let _ = writeln!(out, "    {field:<32} differs in {n} message(s)");
+        }
+        if let Some(ex) = op.examples.first() {
+            let _ = writeln!(out, "    e.g. message {}:", ex.id.as_deref().unwrap_or("-"));
+            for d in ex.diffs.iter().take(3) {
+                let _ = writeln!(out, "      {:<30} legacy {}  new {}", d.path, show(&d.legacy), show(&d.new));
+            }
+        }
+    }
+    out
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn chart(timeline: &[(f64, u64, u64)]) -> String {
+    let (w, h) = (480.0, 80.0);
+    let step = w / (timeline.len().max(2) - 1) as f64;
+    let points: Vec<String> = timeline
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, c, _))| *c > 0)
+        .map(|(i, (_, c, m))| format!("{:.1},{:.1}", i as f64 * step, h - (*m as f64 / *c as f64) * h))
+        .collect();
+    format!(
+        "<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"match rate over time\">\
+         <rect width=\"{w}\" height=\"{h}\" fill=\"#f6f8fa\"/><line x1=\"0\" y1=\"0\" x2=\"{w}\" y2=\"0\" stroke=\"#d0d7de\"/>\
+         <polyline fill=\"none\" stroke=\"#1a7f37\" stroke-width=\"2\" points=\"{}\"/></svg>",
+        points.join(" ")
+    )
+}
+
+/// The self-contained HTML page.
+pub fn html(ops: &BTreeMap<String, OpReport>, sources: &[PathBuf]) -> String {
+    let mut out = String::from(
+        "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>ficus shadow report</title><style>\
+         body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#1f2328}h1{font-size:20px}h2{font-size:16px;margin-top:2em}\
+         table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #d0d7de;padding:3px 8px;text-align:left}\
+         th{background:#f6f8fa}.num{text-align:right}.bad{color:#cf222e}.ok{color:#1a7f37}code{font-size:13px}</style>",
+    );
+    let _ = write!(
+        out,
+        "<h1>Shadow report</h1><p>From {}.</p>",
+        esc(&sources.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))
+    );
+    out.push_str("<table><tr><th>operation</th><th>compared</th><th>matched</th><th>match rate</th><th>shadow errors</th><th>legacy p50 / p99</th><th>new p50 / p99</th></tr>");
+    for (name, op) in ops {
+        let class = if op.match_rate() >= 0.999 { "ok" } else { "bad" };
+        let lat = |v: &[f64]| format!("{:.1} / {:.1} ms", percentile(v, 0.5), percentile(v, 0.99));
+        let _ = write!(
+            out,
+            "<tr><td><a href=\"#{0}\">{0}</a></td><td class=num>{1}</td><td class=num>{2}</td><td class=\"num {3}\">{4:.2}%</td><td class=num>{5}</td><td>{6}</td><td>{7}</td></tr>",
+            esc(name), op.compared, op.matched, class, op.match_rate() * 100.0, op.errors, lat(&op.legacy_ms), lat(&op.new_ms)
+        );
+    }
+    out.push_str("</table>");
+    for (name, op) in ops {
+        let _ = write!(out, "<h2 id=\"{0}\">{0}</h2><p>Match rate over time</p>{1}", esc(name), chart(&op.timeline));
+        if !op.top_fields.is_empty() {
+            out.push_str("<p>Fields that differ</p><table><tr><th>field</th><th>messages</th></tr>");
+            for (f, n) in op.top_fields.iter().take(15) {
+                let _ = write!(out, "<tr><td><code>{}</code></td><td class=num>{n}</td></tr>", esc(f));
+            }
+            out.push_str("</table>");
+        }
+        for ex in &op.examples {
+            let _ = write!(
+                out,
+                "<p>Message <code>{}</code></p><table><tr><th>field</th><th>legacy</th><th>new</th></tr>",
+                esc(ex.id.as_deref().unwrap_or("-"))
+            );
+            for d in &ex.diffs {
+                let _ = write!(
+                    out,
+                    "<tr><td><code>{}</code></td><td><code>{}</code></td><td><code>{}</code></td></tr>",
+                    esc(&d.path),
+                    esc(&show(&d.legacy)),
+                    esc(&show(&d.new))
+                );
+            }
+            out.push_str("</table>");
+        }
+    }
+    out.push_str("</html>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shadow::compare::FieldDiff;
+
+    fn rec(t: f64, result: &str, diffs: Vec<FieldDiff>) -> ShadowRecord {
+        ShadowRecord {
+            time: t,
+            op: "ACCTINQ".into(),
+            id: Some(format!("{t}")),
+            result: result.into(),
+            primary: "legacy".into(),
+            shadow: "accounts".into(),
+            legacy_ms: Some(1.0),
+            new_ms: Some(3.0),
+            diffs,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn aggregates_and_renders() {
+        let d = FieldDiff { path: "BALANCE".into(), legacy: Value::from(1), new: Value::from(2) };
+        let records = vec![
+            rec(1.0, "match", vec![]),
+            rec(2.0, "mismatch", vec![d]),
+            rec(3.0, "match", vec![]),
+            rec(4.0, "error", vec![]),
+        ];
+        let ops = build(&records);
+        let op = &ops["ACCTINQ"];
+        assert_eq!((op.compared, op.matched, op.errors), (3, 2, 1));
+        assert_eq!(op.top_fields, vec![("BALANCE".to_string(), 1)]);
+        let text = terminal(&ops);
+        assert!(text.contains("ACCTINQ") && text.contains("66.67%") && text.contains("BALANCE"), "{text}");
+        let page = html(&ops, &[PathBuf::from("shadow.jsonl")]);
+        assert!(page.contains("<svg") && page.contains("<code>BALANCE</code>") && !page.contains("<script"));
+    }
+}
