@@ -1,0 +1,100 @@
+       IDENTIFICATION DIVISION.
+       PROGRAM-ID. TXNHIST.
+      *================================================================*
+      * TXNHIST  - TRANSACTION HISTORY, NEWEST FIRST: THE ACCOUNT'S    *
+      *            ROWS DATED FROM-DATE..TO-DATE (TO-DATE 0 = NO END), *
+      *            AT MOST MAX-ROWS (CAPPED AT 50). THE REPLY IS AS    *
+      *            LONG AS ITS ROWS (OCCURS DEPENDING ON ROW-COUNT).   *
+      *================================================================*
+       ENVIRONMENT DIVISION.
+       INPUT-OUTPUT SECTION.
+       FILE-CONTROL.
+           COPY LEDGSEL.
+       DATA DIVISION.
+       FILE SECTION.
+           COPY LEDGFD.
+       WORKING-STORAGE SECTION.
+           COPY LEDGWS.
+           COPY LEDGER.
+           COPY COMMHDR.
+           COPY TXNHIST.
+       01  WS-MAX                      PIC 9(3).
+       01  WS-SEQ                      PIC S9(7) COMP-3.
+       LINKAGE SECTION.
+           COPY LKCOMM.
+       PROCEDURE DIVISION USING LK-COMMAREA LK-MSG-LEN LK-REPLY-LEN.
+       MAIN-LINE.
+           PERFORM BEGIN-MESSAGE
+           IF LK-MSG-LEN < WS-HDR-LEN + LENGTH OF TXNHIST-REQ
+               MOVE "E997" TO WS-RESP-CODE
+               MOVE "HOST: INVALID REQUEST DATA" TO WS-RESP-MSG
+           ELSE
+               MOVE LK-COMMAREA(WS-HDR-LEN + 1:LENGTH OF TXNHIST-REQ)
+                 TO TXNHIST-REQ
+               IF FROM-DATE NOT NUMERIC OR TO-DATE NOT NUMERIC
+                  OR MAX-ROWS NOT NUMERIC
+                   MOVE "E997" TO WS-RESP-CODE
+                   MOVE "HOST: INVALID REQUEST DATA" TO WS-RESP-MSG
+               ELSE
+                   PERFORM LIST-HISTORY
+               END-IF
+           END-IF
+           IF WS-RESP-CODE = "0000"
+      *        THE RECORD'S LENGTH FOLLOWS ROW-COUNT (ODO, LAST ITEM).
+               MOVE LENGTH OF TXNHIST-RESP TO WS-BODY-LEN
+               MOVE TXNHIST-RESP
+                 TO LK-COMMAREA(WS-HDR-LEN + 1:WS-BODY-LEN)
+           END-IF
+           PERFORM FINISH-REPLY
+           GOBACK.
+      *
+       LIST-HISTORY.
+           OPEN INPUT ACCOUNTS-FILE TXNS-FILE
+           IF FS-ACCOUNTS NOT = "00" OR FS-TXNS NOT = "00"
+               PERFORM LEDGER-ERROR
+           ELSE
+               MOVE ACCT-NO OF TXNHIST-REQ TO AF-ACCT-NO
+               READ ACCOUNTS-FILE INTO LEDGER-ACCT
+               EVALUATE FS-ACCOUNTS
+                   WHEN "00"
+                       PERFORM COLLECT-ROWS
+                   WHEN "23"
+                       MOVE "E101" TO WS-RESP-CODE
+                       MOVE "ACCOUNT NOT FOUND" TO WS-RESP-MSG
+                   WHEN OTHER
+                       PERFORM LEDGER-ERROR
+               END-EVALUATE
+           END-IF
+           CLOSE ACCOUNTS-FILE TXNS-FILE.
+      *
+       COLLECT-ROWS.
+           MOVE ACCT-NO OF TXNHIST-REQ TO ACCT-NO OF TXNHIST-RESP
+           MOVE MAX-ROWS TO WS-MAX
+           IF WS-MAX > 50
+               MOVE 50 TO WS-MAX
+           END-IF
+           MOVE 0 TO ROW-COUNT
+           PERFORM VARYING WS-SEQ FROM LA-TXN-COUNT BY -1
+                   UNTIL WS-SEQ < 1 OR ROW-COUNT >= WS-MAX
+                      OR WS-RESP-CODE NOT = "0000"
+               MOVE LA-ACCT-NO TO LT-ACCT-NO
+               MOVE WS-SEQ TO LT-SEQ
+               MOVE LT-KEY TO TF-KEY
+               READ TXNS-FILE INTO LEDGER-TXN
+               IF FS-TXNS NOT = "00"
+                   PERFORM LEDGER-ERROR
+               ELSE
+                   IF LT-DATE >= FROM-DATE
+                      AND (TO-DATE = 0 OR LT-DATE <= TO-DATE)
+                       ADD 1 TO ROW-COUNT
+                       MOVE LT-DATE TO TXN-DATE (ROW-COUNT)
+                       MOVE LT-TIME TO TXN-TIME (ROW-COUNT)
+                       MOVE LT-TYPE TO TXN-TYPE (ROW-COUNT)
+                       MOVE LT-AMT  TO TXN-AMT  (ROW-COUNT)
+                       MOVE LT-BAL  TO TXN-BAL  (ROW-COUNT)
+                       MOVE LT-MEMO TO TXN-MEMO (ROW-COUNT)
+                   END-IF
+               END-IF
+           END-PERFORM.
+      *
+           COPY MSGPROC.
