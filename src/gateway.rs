@@ -72,7 +72,8 @@ impl Gateway {
         .await;
         metrics::gauge!("ficus_messages_in_flight").decrement(1.0);
         let labels = [("op", op_label), ("target", target)];
-        metrics::counter!("ficus_messages_total", &labels).increment(1);
+        let (op_label, target_label) = (labels[0].1.clone(), labels[1].1.clone());
+        metrics::counter!("ficus_messages_total", "op" => op_label, "target" => target_label, "outcome" => outcome).increment(1);
         metrics::counter!("ficus_message_outcomes_total", "op" => labels[0].1.clone(), "outcome" => outcome)
             .increment(1);
         metrics::histogram!("ficus_message_seconds", &labels).record(started.elapsed().as_secs_f64());

@@ -10,6 +10,9 @@
 //! | POST   | /reload         | re-read routes.toml; token needed                      |
 //! | GET    | /audit?limit=N  | the last N changes                                     |
 //! | GET    | /shadow         | shadow comparisons per operation, top fields, noise    |
+//! | GET    | /metrics        | Prometheus text exposition (counters are per process)  |
+//! | GET    | /stats          | per-operation traffic, errors, p99 per side (JSON)     |
+//! | GET    | /               | the migration dashboard (and its files under /assets/) |
 //!
 //! Mutations go through [`Reloader`]: validated, written back to routes.toml atomically with
 //! its comments kept, swapped in, and audited with the token's name.
@@ -157,6 +160,10 @@ async fn handle(admin: &Admin, req: Request<Incoming>) -> Reply {
         return mutate(admin, req, &method, &segments, who).await;
     }
     match segments.as_slice() {
+        [] => super::dashboard::page(),
+        ["assets", name] => super::dashboard::asset(name),
+        ["metrics"] => super::dashboard::metrics(&table, &admin.reloader),
+        ["stats"] => super::dashboard::stats(&table),
         ["healthz"] => reply(StatusCode::OK, &json!({ "status": "ok" })),
         ["readyz"] => reply(StatusCode::OK, &json!({ "status": "ready", "generation": table.generation })),
         ["routes"] => reply(StatusCode::OK, &routes_json(&table, &admin.reloader)),

@@ -1,9 +1,13 @@
 //! The migration team's side door: the admin API (routes, flips, reload, audit, health), on
-//! its own listener — loopback unless a token is configured.
+//! its own listener — loopback unless a token is configured — with Prometheus metrics and the
+//! migration dashboard.
 
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod dashboard;
+pub mod metrics;
+pub mod stats;
 
 use std::net::SocketAddr;
 

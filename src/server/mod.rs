@@ -72,6 +72,8 @@ pub async fn start(config: &Path, options: Options) -> Result<Running, String> {
     let token_file =
         table.file.gateway.admin_token_file.as_ref().map(|f| config.parent().unwrap_or(Path::new(".")).join(f));
     let tokens = Tokens::load(token_file.as_deref())?;
+    // Before the first message: counters emitted before a recorder exists are lost.
+    crate::admin::metrics::install();
     let records = config.parent().unwrap_or(Path::new(".")).join(&table.file.shadow.records);
     let gateway = Gateway::new(table, Some(&records));
     let reloader = Arc::new(Reloader::new(gateway.clone(), config));

@@ -1,0 +1,87 @@
+//! The migration dashboard at `GET /` on the admin listener: one page, its HTML, script and
+//! style embedded in the binary (no CDN, no build step; it works offline).
+//!
+//! The page is static; its script polls the admin API (`/routes`, `/stats`, `/audit`,
+//! `/shadow`) every two seconds and calls `PUT /routes/{op}` with the token the user types in.
+//! This module only serves the files and the text replies (`/metrics`, `/stats`); it holds no
+//! state and changes nothing.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
+use hyper::{Response, StatusCode};
+
+const INDEX: &str = include_str!("dashboard/index.html");
+const SCRIPT: &str = include_str!("dashboard/app.js");
+const STYLE: &str = include_str!("dashboard/style.css");
+
+/// Only the page's own files run: no inline script, nothing from elsewhere.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// The admin API's response type.
+pub type Reply = Response<Full<Bytes>>;
+
+/// A reply with `body` of `content_type`, never cached (the page and its data are live).
+pub fn text(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Reply {
+    let mut r = Response::new(Full::new(body.into()));
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// The dashboard page.
+pub fn page() -> Reply {
+    let mut r = text(StatusCode::OK, "text/html; charset=utf-8", INDEX);
+    let h = r.headers_mut();
+    h.insert("content-security-policy", HeaderValue::from_static(CSP));
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    r
+}
+
+/// One of the page's files under `/assets/`, or 404.
+pub fn asset(name: &str) -> Reply {
+    match name {
+        "app.js" => text(StatusCode::OK, "text/javascript; charset=utf-8", SCRIPT),
+        "style.css" => text(StatusCode::OK, "text/css; charset=utf-8", STYLE),
+        _ => text(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", format!("no such asset: {name}\n")),
+    }
+}
+
+/// `GET /metrics`: the Prometheus text exposition (version 0.0.4), or 503 if metrics are off.
+pub fn metrics(table: &crate::route::RouteTable, reloader: &crate::config::reload::Reloader) -> Reply {
+    match super::metrics::render(table, reloader) {
+        Some(body) => text(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", body),
+        None => text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "text/plain; charset=utf-8",
+            "metrics are off: another metrics recorder was installed in this process\n",
+        ),
+    }
+}
+
+/// `GET /stats`: per-operation traffic, errors and p99 per side, for the dashboard.
+pub fn stats(table: &crate::route::RouteTable) -> Reply {
+    let (status, value) = match super::stats::stats(table) {
+        Some(v) => (StatusCode::OK, v),
+        None => (StatusCode::SERVICE_UNAVAILABLE, serde_json::json!({ "error": "metrics are off" })),
+    };
+    text(status, "application/json", serde_json::to_vec(&value).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assets_are_embedded_and_linked() {
+        assert!(INDEX.contains("/assets/app.js") && INDEX.contains("/assets/style.css"));
+        assert!(!INDEX.contains("http://") && !INDEX.contains("https://"), "nothing from a CDN");
+        assert_eq!(asset("app.js").status(), StatusCode::OK);
+        assert_eq!(asset("../etc/passwd").status(), StatusCode::NOT_FOUND);
+        assert!(page().headers().contains_key("content-security-policy"));
+    }
+}
