@@ -41,6 +41,7 @@ fn split(v: i128) -> (bool, u128) {
 }
 
 /// Decodes a 1/2/4/8/16-byte field into `(negative, magnitude)`.
+#[inline]
 pub fn decode_binary(bytes: &[u8], signed: bool, order: ByteOrder) -> Result<(bool, u128), NumError> {
     macro_rules! read {
         ($n:literal, $s:ty, $u:ty) => {{

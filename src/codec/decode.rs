@@ -320,6 +320,7 @@ pub(crate) fn fill_path(path: &str, indexes: &[usize]) -> String {
 }
 
 /// Decodes a zoned, packed or binary field into `(negative, magnitude, scale)`.
+#[inline]
 pub(crate) fn decode_number(kind: LeafKind, bytes: &[u8], cp: CodePage) -> Result<(bool, u128, i32), NumError> {
     match kind {
         LeafKind::Zoned { sign, scale, blank_when_zero, .. } => {

@@ -27,6 +27,7 @@ const BCD: [u8; 100] = {
 
 /// Decodes a packed field into `(negative, magnitude)`. Up to 16 bytes (31 digits).
 /// A negative zero reads as zero.
+#[inline]
 pub fn decode_packed(bytes: &[u8]) -> Result<(bool, u128), NumError> {
     let n = bytes.len();
     let last = match bytes.last() {

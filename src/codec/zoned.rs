@@ -72,6 +72,7 @@ const OVERPUNCH: [u8; 256] = {
 
 /// Decodes `bytes` (digits plus a separate sign byte if any) into `(negative, magnitude)`.
 /// `ebcdic` says whether digits are 0xF0–0xF9 or 0x30–0x39. A negative zero reads as zero.
+#[inline]
 pub fn decode_zoned(bytes: &[u8], sign: SignPosition, ebcdic: bool) -> Result<(bool, u128), NumError> {
     let zone = if ebcdic { 0xF0 } else { 0x30 };
     let n = bytes.len();
