@@ -114,7 +114,12 @@ impl Plan {
         walk.sink.begin_object(None);
         let shift = walk.range(&self.ops, 0, 0)?;
         walk.sink.end_object();
-        Ok((self.max_size as isize + shift).max(0) as usize)
+        let len = (self.max_size as isize + shift).max(0) as usize;
+        // Trailing FILLER and views are not read field by field; the record must still be whole.
+        if len > bytes.len() && !self.options.lenient {
+            return Err(DecodeError::Short { path: self.record.clone(), needed: len, len: bytes.len() });
+        }
+        Ok(len)
     }
 }
 
@@ -251,6 +256,12 @@ impl<S: Sink> Walk<'_, '_, S> {
                     }
                     Err(_) => Err(CharsetError::InvalidBytes { codepage: "UTF-16BE", offset: 0 }.into()),
                 }
+            }
+            // SO/SI never occur inside double-byte pairs: in a PIC G field they are invalid,
+            // not shifts (else single-byte text could hide in a DBCS field).
+            LeafKind::Dbcs if bytes.iter().any(|&b| b == 0x0E || b == 0x0F) => {
+                let offset = bytes.iter().position(|&b| b == 0x0E || b == 0x0F).unwrap_or(0);
+                Err(CharsetError::InvalidBytes { codepage: cp.name(), offset }.into())
             }
             LeafKind::Dbcs => {
                 let text = &mut self.scratch.text;

@@ -10,6 +10,9 @@ use super::float::FloatFormat;
 use super::zoned::{SignPosition, SignStyle};
 use crate::copybook::{Category, Elementary, Figurative, Item, ItemKind, Literal, Record, Usage};
 
+/// Most digits of a packed-decimal field (16 bytes), as IBM allows.
+pub const MAX_PACKED_DIGITS: u32 = 31;
+
 /// Most `DEPENDING ON` counters one record may use.
 pub const MAX_COUNTERS: usize = 64;
 
@@ -445,12 +448,17 @@ impl Compiler<'_> {
                 }
                 LeafKind::Binary { scale, digits, signed, order }
             }
+            (Usage::Packed, Some((digits, _, _))) if digits > MAX_PACKED_DIGITS => {
+                return Err(unsupported(&format!("COMP-3 holds at most {MAX_PACKED_DIGITS} digits (IBM's limit); this picture has {digits}")))
+            }
             (Usage::Packed, Some((digits, scale, signed))) => LeafKind::Packed { scale, digits, signed },
             (Usage::Display, Some((digits, scale, signed))) => {
+                // A SIGN clause on an unsigned picture is read as IBM data has it: the sign
+                // position the clause names (the layout already counts a SEPARATE byte).
                 let sign = match (signed, e.sign) {
-                    (false, _) => SignPosition::None,
+                    (false, None) => SignPosition::None,
                     (true, None) => SignPosition::TrailingOverpunch,
-                    (true, Some(s)) => match (s.leading, s.separate) {
+                    (_, Some(s)) => match (s.leading, s.separate) {
                         (true, true) => SignPosition::LeadingSeparate,
                         (true, false) => SignPosition::LeadingOverpunch,
                         (false, true) => SignPosition::TrailingSeparate,
@@ -511,5 +519,40 @@ impl Plan {
             i += 1;
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::copybook::{parse_copybook, NoCopy};
+
+    fn compile(text: &str) -> Result<Plan, PlanError> {
+        let book = parse_copybook(text, "t.cpy", &NoCopy).expect("parses");
+        Plan::compile(book.record(None).expect("record"), CodecOptions::for_codepage(CodePage::Ascii))
+    }
+
+    #[test]
+    fn packed_beyond_31_digits_is_refused_when_compiled() {
+        let e = compile("       01 R.\n           05 P PIC 9(32) COMP-3.\n").unwrap_err();
+        assert!(e.to_string().contains("at most 31 digits"), "{e}");
+        assert!(compile("       01 R.\n           05 P PIC S9(31) COMP-3.\n").is_ok());
+    }
+
+    #[test]
+    fn sign_clause_on_an_unsigned_picture_uses_its_position() {
+        let plan = compile("       01 R.\n           05 N PIC 99V99 SIGN LEADING SEPARATE.\n").unwrap();
+        let leaf = plan.field("N").unwrap();
+        assert_eq!(leaf.len, 5);
+        assert!(matches!(leaf.kind, LeafKind::Zoned { sign: SignPosition::LeadingSeparate, .. }));
+    }
+
+    #[test]
+    fn strict_decode_refuses_a_record_cut_in_trailing_filler() {
+        let plan = compile("       01 R.\n           05 A PIC X(2).\n           05 FILLER PIC X(3).\n").unwrap();
+        let mut sink = crate::codec::json::NullSink;
+        let e = plan.decode(b"AB", &mut sink, &mut Default::default()).unwrap_err();
+        assert!(matches!(e, crate::codec::DecodeError::Short { needed: 5, len: 2, .. }), "{e}");
+        assert_eq!(plan.decode(b"AB   ", &mut sink, &mut Default::default()).unwrap(), 5);
     }
 }

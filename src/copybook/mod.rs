@@ -17,6 +17,9 @@ pub use layout::*;
 
 use std::path::Path;
 
+/// Largest copybook file read (a path like /dev/zero must not hang a reload).
+pub const MAX_COPYBOOK_BYTES: u64 = 4 << 20;
+
 /// Finds the text of a `COPY` member by name.
 pub trait CopyResolver {
     /// Returns `(display name, text)` of member `name`, or `None` if it does not exist.
@@ -60,12 +63,12 @@ pub fn parse_copybook(text: &str, file: &str, resolver: &dyn CopyResolver) -> Re
 /// Reads and parses a copybook file; `COPY` members are looked up beside it.
 pub fn load(path: &Path) -> Result<Copybook, CopybookError> {
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| CopybookError {
-        file: file.clone(),
-        line: 0,
-        column: 0,
-        message: format!("cannot read: {e}"),
-    })?;
+    let error = |message: String| CopybookError { file: file.clone(), line: 0, column: 0, message };
+    let meta = std::fs::metadata(path).map_err(|e| error(format!("cannot read: {e}")))?;
+    if !meta.is_file() || meta.len() > MAX_COPYBOOK_BYTES {
+        return Err(error(format!("not a regular file of at most {MAX_COPYBOOK_BYTES} bytes")));
+    }
+    let bytes = std::fs::read(path).map_err(|e| error(format!("cannot read: {e}")))?;
     let text = String::from_utf8_lossy(&bytes);
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     parse_copybook(&text, &file, &DirResolver(dir))
