@@ -63,7 +63,7 @@ pub fn replay(args: ReplayArgs) -> Result<(), CliError> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    drop(recorder);
+    recorder.close();
     let ops = report::build(&summary.records);
     print!("{}", report::terminal(&ops));
     if summary.skipped > 0 {

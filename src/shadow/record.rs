@@ -81,6 +81,7 @@ pub fn mask_key() -> Vec<u8> {
 pub struct Recorder {
     tx: SyncSender<String>,
     path: PathBuf,
+    writer: std::thread::JoinHandle<()>,
 }
 
 /// Lines queued for the writer at most; beyond it records are dropped rather than waited for.
@@ -94,7 +95,7 @@ impl Recorder {
         let path = dir.join(name);
         let (tx, rx) = sync_channel::<String>(QUEUE);
         let file_path = path.clone();
-        std::thread::Builder::new().name("ficus-records".into()).spawn(move || {
+        let writer = std::thread::Builder::new().name("ficus-records".into()).spawn(move || {
             let mut size = std::fs::metadata(&file_path).map_or(0, |m| m.len());
             let open = |p: &Path| std::fs::OpenOptions::new().create(true).append(true).open(p);
             let mut file = open(&file_path).ok();
@@ -111,7 +112,13 @@ impl Recorder {
                 }
             }
         })?;
-        Ok(Recorder { tx, path })
+        Ok(Recorder { tx, path, writer })
+    }
+
+    /// Writes out everything queued and stops the writer.
+    pub fn close(self) {
+        drop(self.tx);
+        let _ = self.writer.join();
     }
 
     /// The current file.
@@ -165,13 +172,7 @@ mod tests {
         for i in 0..40 {
             assert!(rec.write(&serde_json::json!({ "i": i, "pad": "xxxxxxxxxxxxxxxxxxxx" })));
         }
-        drop(rec);
-        for _ in 0..200 {
-            if dir.path().join("r.jsonl.2").exists() {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
+        rec.close();
         assert!(dir.path().join("r.jsonl.1").exists() && dir.path().join("r.jsonl.2").exists());
         assert!(!dir.path().join("r.jsonl.3").exists(), "only `keep` old files");
         assert!(std::fs::metadata(dir.path().join("r.jsonl")).unwrap().len() <= 200);
