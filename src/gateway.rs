@@ -11,7 +11,8 @@ use crate::codec::{Codec, Scratch};
 use crate::reply::{GatewayError, Reply};
 use crate::route::{bucket, Route, RouteTable, UpstreamEntry};
 use crate::shadow::capture::CaptureRecord;
-use crate::shadow::mirror::{secs, ShadowState};
+use crate::shadow::mirror::{secs, Primary, ShadowState};
+use crate::upstream::modern::JsonService;
 use crate::upstream::Upstream;
 use arc_swap::ArcSwap;
 use serde_json::{Map, Value};
@@ -73,7 +74,8 @@ impl Gateway {
         metrics::gauge!("ficus_messages_in_flight").decrement(1.0);
         let labels = [("op", op_label), ("target", target)];
         let (op_label, target_label) = (labels[0].1.clone(), labels[1].1.clone());
-        metrics::counter!("ficus_messages_total", "op" => op_label, "target" => target_label, "outcome" => outcome).increment(1);
+        metrics::counter!("ficus_messages_total", "op" => op_label, "target" => target_label, "outcome" => outcome)
+            .increment(1);
         metrics::counter!("ficus_message_outcomes_total", "op" => labels[0].1.clone(), "outcome" => outcome)
             .increment(1);
         metrics::histogram!("ficus_message_seconds", &labels).record(started.elapsed().as_secs_f64());
@@ -107,101 +109,92 @@ impl Gateway {
         }
         let started = Instant::now();
         let mut served_by = decision.target;
-        let mut result = call(table, route, decision.target, &op, message, id, false).await;
+        let x = Exchange { table, route, op: &op, message, id };
+        let mut result = call(x, decision.target, false).await;
         if let (Err(error), Some(fallback)) = (&result, &route.fallback) {
             if route.read_only && !Arc::ptr_eq(fallback, decision.target) {
                 warn!(%error, fallback = %fallback.name, "target failed; answering from the fallback");
                 metrics::counter!("ficus_fallbacks_total", "op" => route.op.clone()).increment(1);
                 served_by = fallback;
-                result = call(table, route, fallback, &op, message, id, false).await;
+                result = call(x, fallback, false).await;
             }
         }
         if let Ok(reply) = &result {
             let primary_secs = secs(started);
-            self.capture(table, route, message, reply, served_by, id);
-            self.mirror(table, route, message, reply, served_by, primary_secs, id);
+            self.capture(x, reply, served_by);
+            self.mirror(table, x, reply, served_by, primary_secs);
         }
         result
     }
 
     /// Records request and reply bytes for replay, for the sampled share.
-    fn capture(
-        &self,
-        table: &RouteTable,
-        route: &Route,
-        message: &[u8],
-        reply: &[u8],
-        served_by: &UpstreamEntry,
-        id: Option<&str>,
-    ) {
-        let (Some(threshold), Some(captures)) = (route.capture, &self.shadow.captures) else { return };
-        if bucket(&format!("capture:{}", route.op), message) < threshold {
-            let record = CaptureRecord::new(&route.op, id, &served_by.name, table.generation, message, reply);
+    fn capture(&self, x: Exchange<'_>, reply: &[u8], served_by: &UpstreamEntry) {
+        let (Some(threshold), Some(captures)) = (x.route.capture, &self.shadow.captures) else { return };
+        if bucket(&format!("capture:{}", x.op), x.message) < threshold {
+            let record = CaptureRecord::new(x.op, x.id, &served_by.name, x.table.generation, x.message, reply);
             captures.write(&record);
         }
     }
 
     /// Sends a copy to the route's shadow in a spawned task, if sampled and under the cap.
-    #[allow(clippy::too_many_arguments)]
     fn mirror(
         &self,
         table: &Arc<RouteTable>,
-        route: &Route,
-        message: &[u8],
+        x: Exchange<'_>,
         reply: &[u8],
         served_by: &Arc<UpstreamEntry>,
         primary_secs: f64,
-        id: Option<&str>,
     ) {
-        let Some(shadow) = &route.shadow else { return };
-        if Arc::ptr_eq(&shadow.to, served_by) || bucket(&format!("shadow:{}", route.op), message) >= shadow.threshold {
+        let Some(shadow) = &x.route.shadow else { return };
+        if Arc::ptr_eq(&shadow.to, served_by) || bucket(&format!("shadow:{}", x.op), x.message) >= shadow.threshold {
             return;
         }
-        let Some(permit) = self.shadow.admit(&route.op) else { return };
+        let Some(permit) = self.shadow.admit(x.op) else { return };
         let (table, state) = (table.clone(), self.shadow.clone());
-        let (op, message, reply, id) = (route.op.clone(), message.to_vec(), reply.to_vec(), id.map(String::from));
-        let (primary, primary_is_legacy) = (served_by.name.clone(), served_by.upstream.is_bytes());
+        let (op, message, reply, id) = (x.op.to_string(), x.message.to_vec(), reply.to_vec(), x.id.map(String::from));
+        let (primary, is_legacy) = (served_by.name.clone(), served_by.upstream.is_bytes());
         tokio::spawn(
             async move {
                 let _permit = permit;
                 let Some(route) = table.routes.get(&op) else { return };
                 let (Some(shadow), Some(cmp)) = (&route.shadow, &route.comparison) else { return };
                 let started = Instant::now();
-                let call = call(&table, route, &shadow.to, &op, &message, id.as_deref(), shadow.dry_run);
-                let other = match tokio::time::timeout(shadow.timeout, call).await {
+                let x = Exchange { table: &table, route, op: &op, message: &message, id: id.as_deref() };
+                let other = match tokio::time::timeout(shadow.timeout, call(x, &shadow.to, shadow.dry_run)).await {
                     Ok(Ok(bytes)) => Ok((bytes, secs(started))),
                     Ok(Err(e)) => Err(e.to_string()),
                     Err(_) => Err(format!("no reply within {} ms", shadow.timeout.as_millis())),
                 };
                 let other = other.as_ref().map(|(b, s)| (b.as_slice(), *s)).map_err(Clone::clone);
-                state.conclude(
-                    &op,
-                    id,
-                    cmp,
-                    &shadow.to.name,
-                    (&primary, primary_is_legacy, &reply, primary_secs),
-                    other,
-                );
+                let primary = Primary { name: &primary, is_legacy, reply: &reply, secs: primary_secs };
+                state.conclude(&op, id, cmp, &shadow.to.name, primary, other);
             }
-            .instrument(info_span!("shadow", op = %route.op)),
+            .instrument(info_span!("shadow", op = %x.op)),
         );
     }
 }
 
+/// One message on its way to an upstream: what every call needs to know about it.
+#[derive(Clone, Copy)]
+pub struct Exchange<'a> {
+    /// The table the message is served by.
+    pub table: &'a RouteTable,
+    /// Its route.
+    pub route: &'a Route,
+    /// Its operation code.
+    pub op: &'a str,
+    /// The request bytes.
+    pub message: &'a [u8],
+    /// The message id.
+    pub id: Option<&'a str>,
+}
+
 /// Sends one message to `target`: bytes as they are for legacy, translated for JSON.
 /// `dry_run` marks a shadowed write for the new service.
-pub async fn call(
-    table: &RouteTable,
-    route: &Route,
-    target: &UpstreamEntry,
-    op: &str,
-    message: &[u8],
-    id: Option<&str>,
-    dry_run: bool,
-) -> Result<Vec<u8>, GatewayError> {
+pub async fn call(x: Exchange<'_>, target: &UpstreamEntry, dry_run: bool) -> Result<Vec<u8>, GatewayError> {
     match &target.upstream {
-        Upstream::Json(_) => translate(table, route, target, op, message, id, dry_run).await,
-        _ => call_bytes(target, message, route.read_only).await,
+        Upstream::Json(service) => translate(x, service, dry_run).await,
+        _ => call_bytes(target, x.message, x.route.read_only).await,
     }
 }
 
@@ -214,22 +207,14 @@ async fn call_bytes(target: &UpstreamEntry, message: &[u8], read_only: bool) -> 
 }
 
 /// Serves a message through a JSON service: decode, call, encode.
-async fn translate(
-    table: &RouteTable,
-    route: &Route,
-    target: &UpstreamEntry,
-    op: &str,
-    message: &[u8],
-    id: Option<&str>,
-    dry_run: bool,
-) -> Result<Vec<u8>, GatewayError> {
-    let Upstream::Json(service) = &target.upstream else { return Err(GatewayError::Disabled(op.into())) };
-    let (Some(request_codec), Some(response_codec)) = (&route.request, &route.response) else {
-        return Err(GatewayError::Disabled(op.into()));
+async fn translate(x: Exchange<'_>, service: &JsonService, dry_run: bool) -> Result<Vec<u8>, GatewayError> {
+    let (Some(request_codec), Some(response_codec)) = (&x.route.request, &x.route.response) else {
+        return Err(GatewayError::Disabled(x.op.into()));
     };
-    let header_json = decode_value(&table.header.codec, message).map_err(GatewayError::Body)?;
-    let request_json = decode_value(request_codec, &message[table.header.size..]).map_err(GatewayError::Body)?;
-    let reply = service.call(op, header_json.clone(), request_json, id, dry_run).await?;
+    let table = x.table;
+    let header_json = decode_value(&table.header.codec, x.message).map_err(GatewayError::Body)?;
+    let request_json = decode_value(request_codec, &x.message[table.header.size..]).map_err(GatewayError::Body)?;
+    let reply = service.call(x.op, header_json.clone(), request_json, x.id, dry_run).await?;
     debug!(has_body = reply.response.is_some(), "service replied");
     encode_reply(table, response_codec, header_json, reply.header, reply.response.as_ref())
 }

@@ -6,7 +6,7 @@
 //! separators). `ficus replay` sends each request to another upstream and compares its reply
 //! with the captured one exactly as the live shadow does.
 
-use super::mirror::{conclude_record, secs};
+use super::mirror::{conclude_record, secs, Primary};
 use super::record::{Recorder, ShadowRecord};
 use super::stats::ShadowStats;
 use crate::route::RouteTable;
@@ -124,15 +124,16 @@ pub async fn replay(
         let request = unhex(&capture.request).map_err(|e| format!("capture {}: request: {e}", i + 1))?;
         let recorded = unhex(&capture.reply).map_err(|e| format!("capture {}: reply: {e}", i + 1))?;
         let started = Instant::now();
-        let result =
-            crate::gateway::call(table, route, target, &capture.op, &request, capture.id.as_deref(), false).await;
+        let x =
+            crate::gateway::Exchange { table, route, op: &capture.op, message: &request, id: capture.id.as_deref() };
+        let result = crate::gateway::call(x, target, false).await;
         let other = match &result {
             Ok(bytes) => Ok((bytes.as_slice(), secs(started))),
             Err(e) => Err(e.to_string()),
         };
         // The captured reply plays the primary: it came from whoever served the channel.
         let recorded_is_legacy = table.upstreams.get(&capture.target).is_none_or(|u| u.upstream.is_bytes());
-        let primary = (capture.target.as_str(), recorded_is_legacy, recorded.as_slice(), 0.0);
+        let primary = Primary { name: &capture.target, is_legacy: recorded_is_legacy, reply: &recorded, secs: 0.0 };
         let (record, outcome) =
             conclude_record(&capture.op, capture.id.clone(), cmp, against, primary, other, mask_key);
         summary.stats.record(&capture.op, &outcome);

@@ -15,6 +15,20 @@ use std::time::Instant;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::debug;
 
+/// The side that answered the channel: its name, whether it is the legacy side, its reply
+/// and how long it took (seconds).
+#[derive(Clone, Copy)]
+pub struct Primary<'a> {
+    /// Upstream name.
+    pub name: &'a str,
+    /// It is the legacy (fixed-width bytes) side.
+    pub is_legacy: bool,
+    /// Its reply.
+    pub reply: &'a [u8],
+    /// Its latency in seconds.
+    pub secs: f64,
+}
+
 /// Shadow state that outlives route tables: the in-flight cap, counters and records.
 pub struct ShadowState {
     permits: Arc<Semaphore>,
@@ -52,14 +66,13 @@ impl ShadowState {
     }
 
     /// Compares a primary and a shadow reply (or the shadow's failure) and records the outcome.
-    #[allow(clippy::too_many_arguments)]
     pub fn conclude(
         &self,
         op: &str,
         id: Option<String>,
         cmp: &Comparison,
         shadow_name: &str,
-        primary: (&str, bool, &[u8], f64),
+        primary: Primary<'_>,
         other: Result<(&[u8], f64), String>,
     ) {
         let record = conclude_record(op, id, cmp, shadow_name, primary, other, &self.mask_key);
@@ -90,12 +103,13 @@ pub fn conclude_record(
     id: Option<String>,
     cmp: &Comparison,
     shadow_name: &str,
-    primary: (&str, bool, &[u8], f64),
+    primary: Primary<'_>,
     other: Result<(&[u8], f64), String>,
     mask_key: &[u8],
 ) -> (ShadowRecord, Outcome) {
     {
-        let (primary_name, primary_is_legacy, primary_reply, primary_secs) = primary;
+        let Primary { name: primary_name, is_legacy: primary_is_legacy, reply: primary_reply, secs: primary_secs } =
+            primary;
         let mut record = ShadowRecord {
             time: now_secs(),
             op: op.to_string(),
