@@ -63,7 +63,8 @@ fn reload(c: &mut Criterion) {
     group.bench_function("build_and_swap_1000_routes", |b| {
         b.iter(|| {
             let current = gateway.table();
-            let table = ficus::config::build::build(black_box(&text), &path, Some(&current), current.generation + 1).expect("builds");
+            let table = ficus::config::build::build(black_box(&text), &path, Some(&current), current.generation + 1)
+                .expect("builds");
             gateway.swap(table)
         })
     });

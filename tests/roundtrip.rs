@@ -512,7 +512,6 @@ fn expected_len(layout: &Layout, rows: usize) -> usize {
     size as usize
 }
 
-
 proptest! {
     #![proptest_config(config())]
 

@@ -449,7 +449,9 @@ impl Compiler<'_> {
                 LeafKind::Binary { scale, digits, signed, order }
             }
             (Usage::Packed, Some((digits, _, _))) if digits > MAX_PACKED_DIGITS => {
-                return Err(unsupported(&format!("COMP-3 holds at most {MAX_PACKED_DIGITS} digits (IBM's limit); this picture has {digits}")))
+                return Err(unsupported(&format!(
+                    "COMP-3 holds at most {MAX_PACKED_DIGITS} digits (IBM's limit); this picture has {digits}"
+                )))
             }
             (Usage::Packed, Some((digits, scale, signed))) => LeafKind::Packed { scale, digits, signed },
             (Usage::Display, Some((digits, scale, signed))) => {
