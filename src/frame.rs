@@ -7,6 +7,9 @@
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
+/// Bytes reserved for a message body before any of it has arrived.
+const INITIAL_CAPACITY: usize = 8 * 1024;
+
 /// How messages are delimited on a stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Framing {
@@ -48,7 +51,21 @@ pub enum FrameError {
         /// Bytes expected.
         want: usize,
     },
-    /// An I/O error.
+    /// The connection failed inside a frame, after part of it had arrived (a reset mid-reply).
+    #[error("connection broken inside a message after {got} bytes: {source}")]
+    Broken {
+        /// Bytes of the frame received before the failure.
+        got: usize,
+        /// The failure.
+        source: std::io::Error,
+    },
+    /// A frame that had started did not arrive in full within the read timeout (a slow sender).
+    #[error("message not received in full within {ms} ms")]
+    Timeout {
+        /// The read timeout.
+        ms: u64,
+    },
+    /// An I/O error before any byte of the frame arrived.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -97,7 +114,11 @@ impl Framing {
             .ok_or_else(|| FrameError::BadLength("length field too far into the header".into()))?;
         let mut got = 0;
         while got < head_len {
-            let n = reader.read(&mut head[got..]).await?;
+            let n = match reader.read(&mut head[got..]).await {
+                Ok(n) => n,
+                Err(e) if got == 0 => return Err(FrameError::Io(e)),
+                Err(source) => return Err(FrameError::Broken { got, source }),
+            };
             if n == 0 {
                 return if got == 0 { Ok(None) } else { Err(FrameError::Truncated { got, want: head_len }) };
             }
@@ -105,19 +126,20 @@ impl Framing {
         }
         let rest = self.remaining_len(head, max)?;
         let keep_head = matches!(self, Framing::LengthField { .. });
-        let mut message = Vec::with_capacity(rest + if keep_head { head_len } else { 0 });
+        // Memory follows the bytes that actually arrive, not the length a sender claims: a
+        // stalled peer that announced the maximum holds only what it sent.
+        let mut message = Vec::with_capacity(rest.min(INITIAL_CAPACITY) + if keep_head { head_len } else { 0 });
         if keep_head {
             message.extend_from_slice(head);
         }
         let start = message.len();
-        message.resize(start + rest, 0);
-        let mut filled = 0;
-        while filled < rest {
-            let n = reader.read(&mut message[start + filled..]).await?;
-            if n == 0 {
-                return Err(FrameError::Truncated { got: filled, want: rest });
-            }
-            filled += n;
+        let result = (&mut *reader).take(rest as u64).read_to_end(&mut message).await;
+        let filled = message.len() - start;
+        if let Err(source) = result {
+            return Err(FrameError::Broken { got: head_len + filled, source });
+        }
+        if filled < rest {
+            return Err(FrameError::Truncated { got: filled, want: rest });
         }
         Ok(Some(message))
     }

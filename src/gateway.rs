@@ -92,6 +92,8 @@ impl Gateway {
         }
         let op = table.header.operation(message)?;
         table.header.check_length(message)?;
+        // Every header field must be valid for its picture, whoever serves the message.
+        table.header.validate(message)?;
         let decision = table.decide(&op, message);
         let Some(route) = decision.route else {
             // No route: the default target, bytes untouched.

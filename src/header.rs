@@ -34,12 +34,15 @@ pub enum HeaderError {
         /// Header length.
         need: usize,
     },
-    /// An operation field holds bytes that are not text in the code page.
-    #[error("{field} is not readable text")]
+    /// An operation field is empty or holds bytes that are not printable text.
+    #[error("{field} is not a readable operation code")]
     Unreadable {
         /// The field.
         field: String,
     },
+    /// A header field's bytes are invalid for its picture.
+    #[error("{0}")]
+    Invalid(String),
     /// The length field disagrees with the message's real length.
     #[error("{field} says {stated} bytes, message has {actual}")]
     LengthMismatch {
@@ -171,6 +174,13 @@ impl HeaderLayout {
             }
             key.push_str(&v);
         }
+        // An operation code is printable ASCII; anything else is garbage, not an unknown
+        // operation to pass on to the default target.
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_graphic() || c == ' ') {
+            return Err(HeaderError::Unreadable {
+                field: self.operation.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join("+"),
+            });
+        }
         Ok(key)
     }
 
@@ -187,6 +197,18 @@ impl HeaderLayout {
             return Err(HeaderError::LengthMismatch { field: f.name.clone(), stated, actual: message.len() });
         }
         Ok(())
+    }
+
+    /// Checks every header field against its picture (e.g. digits in a PIC 9 field).
+    pub fn validate(&self, message: &[u8]) -> Result<(), HeaderError> {
+        let mut sink = crate::codec::json::NullSink;
+        let header = message.get(..self.size).ok_or(HeaderError::Short { len: message.len(), need: self.size })?;
+        let mut scratch = crate::codec::Scratch::default();
+        self.codec
+            .plan()
+            .decode(header, &mut sink, &mut scratch)
+            .map(|_| ())
+            .map_err(|e| HeaderError::Invalid(e.to_string()))
     }
 
     /// Sets the length field (if any) to `message.len()`.

@@ -74,9 +74,9 @@ impl GatewayError {
             GatewayError::Body(_) => ("FC03", 400, "bad_body"),
             GatewayError::Disabled(_) | GatewayError::DisabledWith { .. } => ("FC04", 503, "disabled"),
             GatewayError::Upstream(UpstreamError::Timeout { .. }) => ("FC11", 504, "timeout"),
-            GatewayError::Upstream(UpstreamError::Connect { .. } | UpstreamError::Io { .. }) => {
-                ("FC10", 502, "unavailable")
-            }
+            GatewayError::Upstream(
+                UpstreamError::Connect { .. } | UpstreamError::Io { .. } | UpstreamError::Open { .. },
+            ) => ("FC10", 502, "unavailable"),
             GatewayError::Upstream(UpstreamError::Status { .. }) => ("FC13", 502, "upstream_status"),
             GatewayError::Upstream(UpstreamError::BadReply { .. }) | GatewayError::ReplyEncode(_) => {
                 ("FC12", 502, "bad_reply")

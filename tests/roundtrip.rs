@@ -538,7 +538,7 @@ proptest! {
     /// strict decode fails cleanly or reads no more than it was given; lenient never fails.
     #[test]
     fn decoding_damaged_or_random_bytes_never_panics(
-        (layout, text, options, value, _left_out) in case(),
+        (_layout, text, options, value, _left_out) in case(),
         damage in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6),
         cut in any::<prop::sample::Index>(),
         noise in proptest::collection::vec(any::<u8>(), 0..200),

@@ -32,6 +32,9 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tracing::{debug, info};
 
+/// Most admin connections at once; more are closed at accept.
+const MAX_CONNECTIONS: usize = 64;
+
 /// Largest admin request body.
 const MAX_BODY: usize = 64 * 1024;
 
@@ -66,20 +69,32 @@ fn config_error(e: &ConfigError) -> Reply {
 
 /// Serves the admin API until `shutdown` fires.
 pub async fn serve(listener: TcpListener, admin: Arc<Admin>, mut shutdown: crate::server::Shutdown) {
+    let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
         let stream = tokio::select! {
-            accepted = listener.accept() => match accepted { Ok((s, _)) => s, Err(_) => continue },
+            accepted = listener.accept() => match accepted {
+                Ok((s, _)) => s,
+                Err(_) => {
+                    // Out of file descriptors or similar: back off instead of spinning.
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
             _ = shutdown.changed() => return,
         };
+        let Ok(permit) = connections.clone().try_acquire_owned() else { continue };
         let admin = admin.clone();
         tokio::spawn(async move {
+            let _permit = permit;
             let service = hyper::service::service_fn(move |req| {
                 let admin = admin.clone();
                 async move { Ok::<_, std::convert::Infallible>(handle(&admin, req).await) }
             });
-            if let Err(e) =
-                hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await
-            {
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(std::time::Duration::from_secs(5))
+                .serve_connection(TokioIo::new(stream), service);
+            if let Err(e) = conn.await {
                 debug!(error = %e, "admin connection ended");
             }
         });

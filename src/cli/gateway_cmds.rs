@@ -209,12 +209,12 @@ pub fn send(args: SendArgs) -> Result<(), CliError> {
                 .or(table.file.gateway.listen_http.clone())
                 .ok_or_else(|| CliError::runtime("no HTTP address"))?;
             let url = if addr.starts_with("http://") { addr } else { format!("http://{addr}/") };
-            let limits = crate::upstream::Limits {
-                timeout: std::time::Duration::from_secs(10),
-                connect_timeout: std::time::Duration::from_secs(2),
-                max_connections: 1,
-                max_reply_bytes: 1 << 20,
-            };
+            let limits = crate::upstream::Limits::new(
+                std::time::Duration::from_secs(10),
+                std::time::Duration::from_secs(2),
+                1,
+                1 << 20,
+            );
             let client = crate::upstream::http::HttpClient::new("gateway", &url, limits).map_err(CliError::runtime)?;
             let (status, body) = client
                 .post(request.clone().into(), "application/octet-stream", &[])

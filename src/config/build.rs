@@ -501,12 +501,18 @@ impl Builder<'_> {
         max_bytes: usize,
     ) -> Option<Arc<UpstreamEntry>> {
         let section = format!("upstreams.{name}");
-        let limits = Limits {
-            timeout: Duration::from_millis(s.timeout_ms),
-            connect_timeout: Duration::from_millis(s.connect_timeout_ms),
-            max_connections: s.max_connections,
-            max_reply_bytes: max_bytes.max(1 << 20),
-        };
+        let mut limits = Limits::new(
+            Duration::from_millis(s.timeout_ms),
+            Duration::from_millis(s.connect_timeout_ms),
+            s.max_connections,
+            max_bytes.max(1 << 20),
+        );
+        limits.breaker.failures = s.breaker_failures.unwrap_or(limits.breaker.failures);
+        limits.breaker.cooldown = s.breaker_cooldown_ms.map_or(limits.breaker.cooldown, Duration::from_millis);
+        limits.retry_percent = s.retry_budget_percent.unwrap_or(limits.retry_percent);
+        if s.retry_budget_percent.is_some_and(|p| p > 100) {
+            self.problem(&section, Some("retry_budget_percent"), "retry_budget_percent must be 0–100".into());
+        }
         if s.max_connections == 0 {
             self.problem(&section, Some("max_connections"), "max_connections must be at least 1".into());
         }

@@ -148,6 +148,16 @@ pub struct UpstreamSection {
     /// Most connections (and requests in flight) to this upstream.
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
+    /// Consecutive failures (cannot connect, broken, timeout, 5xx) that open the circuit
+    /// breaker (default 5; 0 disables it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breaker_failures: Option<u32>,
+    /// How long an open breaker fails calls fast before one probe goes through (default 500).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breaker_cooldown_ms: Option<u64>,
+    /// Retries of read-only messages allowed, as a percentage of requests (default 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_budget_percent: Option<u32>,
 }
 
 fn default_timeout() -> u64 {
@@ -259,6 +269,11 @@ pub struct LimitsSection {
     pub read_timeout_ms: u64,
     /// Time a TCP connection may sit idle between messages, in milliseconds.
     pub idle_timeout_ms: u64,
+    /// Most messages in flight at once (HTTP and TCP together); beyond it, messages are
+    /// answered at once with the busy reply (FC20, HTTP 503) instead of queueing.
+    pub max_in_flight: usize,
+    /// On shutdown, time allowed for messages in flight to finish, in milliseconds.
+    pub drain_timeout_ms: u64,
 }
 
 impl Default for LimitsSection {
@@ -268,6 +283,8 @@ impl Default for LimitsSection {
             max_connections: 4096,
             read_timeout_ms: 5000,
             idle_timeout_ms: 300_000,
+            max_in_flight: 1024,
+            drain_timeout_ms: 10_000,
         }
     }
 }

@@ -1,61 +1,98 @@
 //! The HTTP channel listener: `POST` (any path) with one fixed-width message as the body; the
 //! reply body is the fixed-width reply (`application/octet-stream`), with an HTTP status that
 //! matches the response code (200, or 400/413/502/503/504 for the gateway's own errors).
+//!
+//! Hostile requests end here, before any upstream: headers must arrive within
+//! `read_timeout_ms` (hyper's header timeout) and the body within `read_timeout_ms` too; bodies
+//! over `max_message_bytes` are refused whatever the headers claim; only `Content-Length`
+//! framing is accepted (`Transfer-Encoding` gets 411, several `Content-Length`s 400), and a
+//! refused request closes its connection, so nothing smuggled behind it is ever read.
 
-use super::Shutdown;
+use super::shutdown::{take_queued, Connections};
+use super::{Channel, Shutdown};
 use crate::gateway::Gateway;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
+use hyper::header::{HeaderMap, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::{debug, info_span, warn, Instrument};
 
-/// Serves HTTP on `listener` until `shutdown` fires.
-pub async fn serve(listener: TcpListener, gateway: Arc<Gateway>, mut shutdown: Shutdown) {
-    let limits = gateway.table().limits.clone();
+/// Largest request head (request line and headers) hyper buffers for one connection.
+const MAX_HEAD_BYTES: usize = 16 * 1024;
+
+/// Serves HTTP on `listener` until `shutdown` fires, then drains.
+pub async fn serve(listener: TcpListener, channel: Channel, mut shutdown: Shutdown) {
+    let limits = channel.gateway.table().limits.clone();
     let connections = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let mut open = Connections::default();
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
-                Err(e) => { warn!(error = %e, "accept failed"); continue; }
+                Err(e) => {
+                    // Out of descriptors, most likely: back off instead of spinning.
+                    warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
             },
+            _ = open.reap() => continue,
             _ = shutdown.changed() => break,
         };
-        let Ok(permit) = connections.clone().try_acquire_owned() else {
-            warn!(%peer, "too many connections: refusing");
-            drop(stream);
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
-        let gateway = gateway.clone();
-        let read_timeout = Duration::from_millis(gateway.table().limits.read_timeout_ms);
-        let mut conn_shutdown = shutdown.clone();
-        tokio::spawn(
-            async move {
-                let service = hyper::service::service_fn(move |req| handle(gateway.clone(), req));
-                let conn = hyper::server::conn::http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(read_timeout)
-                    .serve_connection(TokioIo::new(stream), service);
-                tokio::pin!(conn);
-                tokio::select! {
-                    result = conn.as_mut() => if let Err(e) = result { debug!(error = %e, "connection ended"); },
-                    _ = conn_shutdown.changed() => {
-                        conn.as_mut().graceful_shutdown();
-                        let _ = conn.await;
-                    }
-                }
-                drop(permit);
-            }
-            .instrument(info_span!("conn", %peer, proto = "http")),
-        );
+        start(&mut open, &connections, stream, peer, &channel, &shutdown);
     }
+    // Already queued by the kernel: serve them rather than reset them by closing the socket.
+    for (stream, peer) in take_queued(listener) {
+        start(&mut open, &connections, stream, peer, &channel, &shutdown);
+    }
+    open.drain(channel.drain, "http").await;
+}
+
+fn start(
+    open: &mut Connections,
+    connections: &Arc<Semaphore>,
+    stream: TcpStream,
+    peer: std::net::SocketAddr,
+    channel: &Channel,
+    shutdown: &Shutdown,
+) {
+    let Ok(permit) = connections.clone().try_acquire_owned() else {
+        warn!(%peer, "too many connections: refusing");
+        return;
+    };
+    let _ = stream.set_nodelay(true);
+    let conn = connection(stream, channel.clone(), shutdown.clone(), permit);
+    open.spawn(conn.instrument(info_span!("conn", %peer, proto = "http")));
+}
+
+async fn connection(stream: TcpStream, channel: Channel, mut shutdown: Shutdown, permit: OwnedSemaphorePermit) {
+    let read_timeout = Duration::from_millis(channel.gateway.table().limits.read_timeout_ms);
+    let service = hyper::service::service_fn(move |req| handle(channel.clone(), req));
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(read_timeout)
+        .max_buf_size(MAX_HEAD_BYTES)
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    let stopping = *shutdown.borrow();
+    if stopping {
+        conn.as_mut().graceful_shutdown();
+    }
+    tokio::select! {
+        result = conn.as_mut() => if let Err(e) = result { debug!(error = %e, "connection ended"); },
+        _ = shutdown.changed(), if !stopping => {
+            // Finish the request in progress (if any), then close.
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
+    drop(permit);
 }
 
 fn plain(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
@@ -65,20 +102,41 @@ fn plain(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
     r
 }
 
-async fn handle(
-    gateway: Arc<Gateway>,
-    req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
+/// Why a request's framing is refused, if it is: a channel always knows its message's length,
+/// so only `Content-Length` framing is accepted. hyper settles `Content-Length` together with
+/// `Transfer-Encoding` in favour of the latter and drops the former before this point, so
+/// refusing every `Transfer-Encoding` is what refuses that classic smuggling pair.
+fn refused_framing(headers: &HeaderMap) -> Option<(StatusCode, &'static str)> {
+    if headers.contains_key(TRANSFER_ENCODING) {
+        return Some((StatusCode::LENGTH_REQUIRED, "Transfer-Encoding (send Content-Length)"));
+    }
+    if headers.get_all(CONTENT_LENGTH).iter().count() > 1 {
+        return Some((StatusCode::BAD_REQUEST, "several Content-Length headers"));
+    }
+    None
+}
+
+/// A refusal that also closes the connection: after it, the byte stream cannot be trusted.
+fn refuse(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
+    let mut r = plain(status, text);
+    r.headers_mut().insert(CONNECTION, hyper::header::HeaderValue::from_static("close"));
+    r
+}
+
+async fn handle(channel: Channel, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
     if req.method() != Method::POST {
         return Ok(plain(StatusCode::METHOD_NOT_ALLOWED, "POST one fixed-width message as the body\n"));
     }
+    if let Some((status, why)) = refused_framing(req.headers()) {
+        warn!(why, "request framing refused: closing");
+        return Ok(refuse(status, &format!("request refused: {why}\n")));
+    }
+    let gateway: &Gateway = &channel.gateway;
     let limits = gateway.table().limits.clone();
     let max = limits.max_message_bytes;
-    if let Some(len) =
-        req.headers().get(hyper::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
-    {
+    if let Some(len) = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok()) {
         if len > max {
-            return Ok(plain(
+            return Ok(refuse(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 &format!("message of {len} bytes is over the limit of {max}\n"),
             ));
@@ -89,11 +147,14 @@ async fn handle(
         Limited::new(req.into_body(), max).collect(),
     );
     let body = match read.await {
-        Err(_) => return Ok(plain(StatusCode::REQUEST_TIMEOUT, "body not received in time\n")),
-        Ok(Err(e)) => return Ok(plain(StatusCode::PAYLOAD_TOO_LARGE, &format!("body rejected: {e}\n"))),
+        Err(_) => return Ok(refuse(StatusCode::REQUEST_TIMEOUT, "body not received in time\n")),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+            return Ok(refuse(StatusCode::PAYLOAD_TOO_LARGE, &format!("body over the limit of {max} bytes\n")))
+        }
+        Ok(Err(e)) => return Ok(refuse(StatusCode::BAD_REQUEST, &format!("body rejected: {e}\n"))),
         Ok(Ok(b)) => b.to_bytes(),
     };
-    let reply = gateway.handle(body.to_vec()).await;
+    let reply = channel.admission.serve(gateway, body.to_vec()).await;
     let mut response = Response::new(Full::new(Bytes::from(reply.bytes)));
     *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::BAD_GATEWAY);
     response

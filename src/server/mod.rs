@@ -1,22 +1,55 @@
 //! Listeners: HTTP (hyper) and raw TCP (tokio), both feeding [`crate::gateway::Gateway`].
 //!
-//! Limits on message size, read and idle time and connection count live here; a connection
-//! over the limit is refused at accept. `shutdown` is a watch channel every loop selects on.
+//! Limits on message size, read and idle time, connection count and messages in flight
+//! ([`admission`]) live here; a connection over the limit is refused at accept. `shutdown` is a
+//! watch channel every loop selects on; on it, listeners drain ([`shutdown`]). The gateway's
+//! listeners share their ports with `SO_REUSEPORT`, so a new process can start on the same
+//! addresses before the old one drains and exits (a binary upgrade that refuses nothing).
 
+pub mod admission;
 pub mod http;
+pub mod shutdown;
 pub mod tcp;
 
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
 
-/// Binds `addr`, with a clear error naming what failed.
+/// Binds `addr` for this process alone, with a clear error naming what failed.
 pub async fn bind(what: &str, addr: &str) -> Result<TcpListener, String> {
     let parsed: SocketAddr = addr.parse().map_err(|e| format!("{what} address {addr:?}: {e}"))?;
     TcpListener::bind(parsed).await.map_err(|e| format!("cannot listen on {addr} ({what}): {e}"))
 }
 
+/// Binds `addr` with `SO_REUSEADDR` and (on Unix) `SO_REUSEPORT`: another ficus process of the
+/// same user may listen on the same address at the same time, and the kernel spreads new
+/// connections between them. Used for the gateway's own listeners, so an upgrade can overlap.
+pub fn bind_shared(what: &str, addr: &str) -> Result<TcpListener, String> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let parsed: SocketAddr = addr.parse().map_err(|e| format!("{what} address {addr:?}: {e}"))?;
+    let fail = |e: std::io::Error| format!("cannot listen on {addr} ({what}): {e}");
+    let socket = Socket::new(Domain::for_address(parsed), Type::STREAM, Some(Protocol::TCP)).map_err(fail)?;
+    socket.set_reuse_address(true).map_err(fail)?;
+    #[cfg(unix)]
+    socket.set_reuse_port(true).map_err(fail)?;
+    socket.set_nonblocking(true).map_err(fail)?;
+    socket.bind(&parsed.into()).map_err(fail)?;
+    socket.listen(1024).map_err(fail)?;
+    TcpListener::from_std(socket.into()).map_err(fail)
+}
+
 /// A signal that the server should stop accepting.
 pub type Shutdown = tokio::sync::watch::Receiver<bool>;
+
+/// What a channel listener needs: the pipeline, the shared in-flight bound, the drain deadline.
+#[derive(Clone)]
+pub struct Channel {
+    /// The pipeline.
+    pub gateway: Arc<Gateway>,
+    /// The global bound on messages in flight.
+    pub admission: Arc<admission::Admission>,
+    /// Time allowed on shutdown for messages in flight.
+    pub drain: std::time::Duration,
+}
 
 use crate::admin::api::Admin;
 use crate::admin::auth::Tokens;
@@ -54,6 +87,8 @@ pub struct Running {
     pub tcp: Option<SocketAddr>,
     /// Bound admin address, if any.
     pub admin: Option<SocketAddr>,
+    /// The global bound on messages in flight (both channel listeners share it).
+    pub admission: Arc<admission::Admission>,
     stop: tokio::sync::watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     _watch: Option<WatchGuard>,
@@ -78,18 +113,22 @@ pub async fn start(config: &Path, options: Options) -> Result<Running, String> {
     let gateway = Gateway::new(table, Some(&records));
     let reloader = Arc::new(Reloader::new(gateway.clone(), config));
     let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let limits = gateway.table().limits.clone();
+    let admission = Arc::new(admission::Admission::new(limits.max_in_flight));
+    let drain = std::time::Duration::from_millis(limits.drain_timeout_ms);
     let mut running = Running {
         gateway: gateway.clone(),
         reloader: reloader.clone(),
         http: None,
         tcp: None,
         admin: None,
+        admission: admission.clone(),
         stop,
         tasks: Vec::new(),
         _watch: None,
     };
     if let Some(addr) = admin_addr {
-        let listener = bind("admin", &addr).await?;
+        let listener = bind_shared("admin", &addr)?;
         let bound = listener.local_addr().map_err(|e| e.to_string())?;
         crate::admin::check_bind(&bound, &tokens)?;
         running.admin = Some(bound);
@@ -97,14 +136,16 @@ pub async fn start(config: &Path, options: Options) -> Result<Running, String> {
         running.tasks.push(tokio::spawn(crate::admin::api::serve(listener, admin, shutdown.clone())));
     }
     if let Some(addr) = http_addr {
-        let listener = bind("listen_http", &addr).await?;
+        let listener = bind_shared("listen_http", &addr)?;
         running.http = listener.local_addr().ok();
-        running.tasks.push(tokio::spawn(http::serve(listener, gateway.clone(), shutdown.clone())));
+        let channel = Channel { gateway: gateway.clone(), admission: admission.clone(), drain };
+        running.tasks.push(tokio::spawn(http::serve(listener, channel, shutdown.clone())));
     }
     if let Some(addr) = tcp_addr {
-        let listener = bind("listen_tcp", &addr).await?;
+        let listener = bind_shared("listen_tcp", &addr)?;
         running.tcp = listener.local_addr().ok();
-        running.tasks.push(tokio::spawn(tcp::serve(listener, gateway.clone(), shutdown.clone())));
+        let channel = Channel { gateway: gateway.clone(), admission: admission.clone(), drain };
+        running.tasks.push(tokio::spawn(tcp::serve(listener, channel, shutdown.clone())));
     }
     if options.watch {
         running._watch = Some(watch_file(reloader.clone())?);
@@ -122,7 +163,8 @@ impl Running {
         self.stop.subscribe()
     }
 
-    /// Stops accepting, lets open connections finish, and waits for the listeners to end.
+    /// Stops accepting, lets messages in flight finish (within `[limits] drain_timeout_ms`),
+    /// closes the remaining connections, and waits for the listeners to end.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         for task in self.tasks {

@@ -1,71 +1,119 @@
 //! The TCP channel listener: persistent connections, many framed messages each, answered in
 //! order. A frame over the size limit, or one that does not arrive in time, gets an error reply
 //! and the connection is closed (its stream can no longer be trusted to be in step).
+//!
+//! Two clocks: between messages a connection may stay silent for `idle_timeout_ms`; once the
+//! first byte of a frame has arrived, the whole frame must arrive within `read_timeout_ms` (a
+//! slow sender cannot hold a connection and its buffer open). On shutdown a connection finishes
+//! the message it is receiving or serving, then closes.
 
-use super::Shutdown;
+use super::shutdown::{take_queued, Connections};
+use super::{Channel, Shutdown};
 use crate::frame::FrameError;
-use crate::gateway::Gateway;
 use crate::reply::GatewayError;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::BufReader;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::{debug, info_span, warn, Instrument};
 
-/// Serves framed TCP on `listener` until `shutdown` fires.
-pub async fn serve(listener: TcpListener, gateway: Arc<Gateway>, mut shutdown: Shutdown) {
-    let connections = Arc::new(Semaphore::new(gateway.table().limits.max_connections.max(1)));
+/// Serves framed TCP on `listener` until `shutdown` fires, then drains.
+pub async fn serve(listener: TcpListener, channel: Channel, mut shutdown: Shutdown) {
+    let connections = Arc::new(Semaphore::new(channel.gateway.table().limits.max_connections.max(1)));
+    let mut open = Connections::default();
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
-                Err(e) => { warn!(error = %e, "accept failed"); continue; }
+                Err(e) => {
+                    // Out of descriptors, most likely: back off instead of spinning.
+                    warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
             },
+            _ = open.reap() => continue,
             _ = shutdown.changed() => break,
         };
-        let Ok(permit) = connections.clone().try_acquire_owned() else {
-            warn!(%peer, "too many connections: refusing");
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
-        let gateway = gateway.clone();
-        let shutdown = shutdown.clone();
-        tokio::spawn(
-            async move {
-                connection(stream, gateway, shutdown).await;
-                drop(permit);
-            }
-            .instrument(info_span!("conn", %peer, proto = "tcp")),
-        );
+        start(&mut open, &connections, stream, peer, &channel, &shutdown);
     }
+    for (stream, peer) in take_queued(listener) {
+        start(&mut open, &connections, stream, peer, &channel, &shutdown);
+    }
+    open.drain(channel.drain, "tcp").await;
 }
 
-async fn connection(stream: TcpStream, gateway: Arc<Gateway>, mut shutdown: Shutdown) {
+fn start(
+    open: &mut Connections,
+    connections: &Arc<Semaphore>,
+    stream: TcpStream,
+    peer: std::net::SocketAddr,
+    channel: &Channel,
+    shutdown: &Shutdown,
+) {
+    let Ok(permit) = connections.clone().try_acquire_owned() else {
+        warn!(%peer, "too many connections: refusing");
+        return;
+    };
+    let _ = stream.set_nodelay(true);
+    let conn = connection(stream, channel.clone(), shutdown.clone(), permit);
+    open.spawn(conn.instrument(info_span!("conn", %peer, proto = "tcp")));
+}
+
+/// Waits for the first byte of the next frame: `Ok(false)` when the peer closed instead.
+async fn next_frame_started(read: &mut BufReader<OwnedReadHalf>) -> std::io::Result<bool> {
+    Ok(!read.fill_buf().await?.is_empty())
+}
+
+async fn connection(stream: TcpStream, channel: Channel, mut shutdown: Shutdown, permit: OwnedSemaphorePermit) {
+    let _permit = permit;
+    let gateway = &channel.gateway;
     let (read, mut write) = stream.into_split();
     let mut read = BufReader::new(read);
+    // A connection accepted while stopping still gets its first message served.
+    let mut first = true;
     loop {
         let table = gateway.table();
         let framing = table.tcp_framing;
         let limits = table.limits.clone();
         drop(table);
-        let idle = Duration::from_millis(limits.idle_timeout_ms);
-        let frame = tokio::select! {
-            r = tokio::time::timeout(idle, framing.read(&mut read, limits.max_message_bytes)) => r,
+        let stopping = *shutdown.borrow();
+        if stopping && !first {
+            return;
+        }
+        first = false;
+        // Accepted while stopping: its message is expected now, not after a long idle spell.
+        let idle = Duration::from_millis(if stopping { limits.read_timeout_ms } else { limits.idle_timeout_ms });
+        let started = tokio::select! {
+            r = tokio::time::timeout(idle, next_frame_started(&mut read)) => r,
             _ = shutdown.changed() => return,
         };
-        let message = match frame {
+        match started {
             Err(_) => {
                 debug!("idle timeout");
                 return;
             }
-            Ok(Ok(None)) => return,
-            Ok(Ok(Some(m))) => m,
-            Ok(Err(FrameError::Io(e))) => {
+            Ok(Ok(false)) => return,
+            Ok(Err(e)) => {
                 debug!(error = %e, "read failed");
                 return;
             }
-            Ok(Err(e)) => {
+            Ok(Ok(true)) => {}
+        }
+        let ms = limits.read_timeout_ms;
+        let frame = tokio::time::timeout(Duration::from_millis(ms), framing.read(&mut read, limits.max_message_bytes))
+            .await
+            .unwrap_or(Err(FrameError::Timeout { ms }));
+        let message = match frame {
+            Ok(None) => return,
+            Ok(Some(m)) => m,
+            Err(e @ (FrameError::Io(_) | FrameError::Broken { .. })) => {
+                debug!(error = %e, "read failed");
+                return;
+            }
+            Err(e) => {
                 // Answer once, then close: after a bad frame the stream is out of step.
                 let error = GatewayError::Frame(e);
                 let wire = error.wire();
@@ -75,7 +123,7 @@ async fn connection(stream: TcpStream, gateway: Arc<Gateway>, mut shutdown: Shut
                 return;
             }
         };
-        let reply = gateway.handle(message).await;
+        let reply = channel.admission.serve(gateway, message).await;
         if let Err(e) = framing.write(&mut write, &reply.bytes).await {
             debug!(error = %e, "write failed");
             return;

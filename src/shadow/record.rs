@@ -95,10 +95,13 @@ impl Recorder {
         let path = dir.join(name);
         let (tx, rx) = sync_channel::<String>(QUEUE);
         let file_path = path.clone();
+        let open = |p: &Path| std::fs::OpenOptions::new().create(true).append(true).open(p);
+        // Opened here, not in the thread: a failure is reported now, and the file exists (and
+        // holds its descriptor) from the moment `start` returns.
+        let first = open(&path)?;
         let writer = std::thread::Builder::new().name("ficus-records".into()).spawn(move || {
-            let mut size = std::fs::metadata(&file_path).map_or(0, |m| m.len());
-            let open = |p: &Path| std::fs::OpenOptions::new().create(true).append(true).open(p);
-            let mut file = open(&file_path).ok();
+            let mut size = first.metadata().map_or(0, |m| m.len());
+            let mut file = Some(first);
             while let Ok(line) = rx.recv() {
                 if size + line.len() as u64 > max_bytes && size > 0 {
                     rotate(&file_path, keep);

@@ -1,7 +1,9 @@
 //! HTTP upstreams: a pooled hyper client with a deadline per exchange and a bound on requests
-//! in flight. `HttpBytes` POSTs fixed-width bytes to a legacy HTTP front and returns the reply
-//! body untouched.
+//! in flight, behind a circuit breaker (connection failures, timeouts and 5xx open it).
+//! `HttpBytes` POSTs fixed-width bytes to a legacy HTTP front and returns the reply body
+//! untouched. Nothing is retried here: a POST that may have been sent is never sent twice.
 
+use super::breaker::Breaker;
 use super::{Limits, UpstreamError};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -19,6 +21,7 @@ pub struct HttpClient {
     client: Client<HttpConnector, Full<Bytes>>,
     limits: Limits,
     permits: Semaphore,
+    breaker: Breaker,
 }
 
 impl HttpClient {
@@ -34,7 +37,13 @@ impl HttpClient {
         let client =
             Client::builder(TokioExecutor::new()).pool_max_idle_per_host(limits.max_connections).build(connector);
         let permits = Semaphore::new(limits.max_connections.max(1));
-        Ok(HttpClient { name: name.into(), uri, client, limits, permits })
+        let breaker = Breaker::new(limits.breaker);
+        Ok(HttpClient { name: name.into(), uri, client, limits, permits, breaker })
+    }
+
+    /// The circuit breaker's state.
+    pub fn breaker_state(&self) -> super::breaker::BreakerState {
+        self.breaker.state()
     }
 
     /// The upstream's name.
@@ -49,6 +58,26 @@ impl HttpClient {
 
     /// POSTs `body` and returns the reply body (any status) with its status.
     pub async fn post(
+        &self,
+        body: Bytes,
+        content_type: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<(u16, Bytes), UpstreamError> {
+        let admit = self.breaker.admit().map_err(|wait| {
+            metrics::counter!("ficus_upstream_errors_total", "upstream" => self.name.clone(), "cause" => "open")
+                .increment(1);
+            UpstreamError::Open { upstream: self.name.clone(), retry_in_ms: wait.as_millis() as u64 }
+        })?;
+        let result = self.post_admitted(body, content_type, headers).await;
+        let failed = match &result {
+            Ok((status, _)) => *status >= 500,
+            Err(e) => e.is_host_failure(),
+        };
+        self.breaker.record(admit, failed);
+        result
+    }
+
+    async fn post_admitted(
         &self,
         body: Bytes,
         content_type: &str,

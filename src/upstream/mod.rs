@@ -1,12 +1,15 @@
 //! Upstreams: the legacy host (fixed-width bytes over framed TCP or HTTP, passed through
 //! untouched) and new services (JSON over HTTP, translated by the gateway).
 //!
-//! Each upstream bounds its connections and requests in flight, and every exchange has a
-//! deadline. Nothing here knows about routes or copybooks.
+//! Each upstream bounds its connections and requests in flight, every exchange has a
+//! deadline, a circuit breaker ([`breaker`]) stops calls to a host that keeps failing, and a
+//! retry budget ([`retry`]) caps retries. Nothing here knows about routes or copybooks.
 
+pub mod breaker;
 pub mod http;
 pub mod modern;
 pub mod pool;
+pub mod retry;
 
 use std::time::Duration;
 
@@ -53,6 +56,14 @@ pub enum UpstreamError {
         /// The status.
         status: u16,
     },
+    /// The circuit breaker is open: the host failed repeatedly; nothing was sent.
+    #[error("{upstream}: circuit open after repeated failures (next probe in {retry_in_ms} ms)")]
+    Open {
+        /// Upstream name.
+        upstream: String,
+        /// Time until the breaker lets a probe through.
+        retry_in_ms: u64,
+    },
     /// Every connection is busy and none freed up in time.
     #[error("{upstream}: all {max} connections busy")]
     Busy {
@@ -66,7 +77,16 @@ pub enum UpstreamError {
 impl UpstreamError {
     /// True when the request certainly did not reach the upstream (safe to send elsewhere).
     pub fn not_sent(&self) -> bool {
-        matches!(self, UpstreamError::Connect { .. } | UpstreamError::Busy { .. })
+        matches!(self, UpstreamError::Connect { .. } | UpstreamError::Busy { .. } | UpstreamError::Open { .. })
+    }
+
+    /// True for failures that say the host is unwell (they count towards opening the breaker).
+    pub fn is_host_failure(&self) -> bool {
+        match self {
+            UpstreamError::Connect { .. } | UpstreamError::Io { .. } | UpstreamError::Timeout { .. } => true,
+            UpstreamError::Status { status, .. } => *status >= 500,
+            UpstreamError::BadReply { .. } | UpstreamError::Busy { .. } | UpstreamError::Open { .. } => false,
+        }
     }
 }
 
@@ -81,6 +101,24 @@ pub struct Limits {
     pub max_connections: usize,
     /// Largest reply accepted.
     pub max_reply_bytes: usize,
+    /// When the circuit breaker opens and for how long.
+    pub breaker: breaker::BreakerSettings,
+    /// Retries allowed, as a percentage of requests (read-only operations only).
+    pub retry_percent: u32,
+}
+
+impl Limits {
+    /// Limits with the given deadlines and connection bound, and default breaker and budget.
+    pub fn new(timeout: Duration, connect_timeout: Duration, max_connections: usize, max_reply_bytes: usize) -> Limits {
+        Limits {
+            timeout,
+            connect_timeout,
+            max_connections,
+            max_reply_bytes,
+            breaker: breaker::BreakerSettings::default(),
+            retry_percent: 10,
+        }
+    }
 }
 
 /// One upstream, ready to call.

@@ -1,10 +1,14 @@
 //! The legacy host over framed TCP: a bounded pool of persistent connections.
 //!
 //! A permit per exchange bounds connections; idle connections are reused after a liveness
-//! check (a host that closed one is noticed before anything is written to it). A request is
-//! retried on a fresh connection only when the caller says that is safe (read-only operations)
-//! and the failure happened before any reply byte arrived.
+//! check (a host that closed one is noticed before anything is written to it), and a
+//! connection that failed or timed out is dropped, never pooled. A request is retried on a
+//! fresh connection only when the caller says that is safe (read-only operations), the failure
+//! happened on a reused connection before any reply byte arrived, and the retry budget allows.
+//! The circuit breaker is asked before any connection is made.
 
+use super::breaker::Breaker;
+use super::retry::RetryBudget;
 use super::{Limits, UpstreamError};
 use crate::frame::{FrameError, Framing};
 use std::sync::Mutex;
@@ -21,13 +25,31 @@ pub struct TcpPool {
     limits: Limits,
     idle: Mutex<Vec<TcpStream>>,
     permits: Semaphore,
+    breaker: Breaker,
+    budget: RetryBudget,
 }
 
 impl TcpPool {
     /// A pool for `address`; no connection is made until the first call.
     pub fn new(name: &str, address: &str, framing: Framing, limits: Limits) -> TcpPool {
         let permits = Semaphore::new(limits.max_connections.max(1));
-        TcpPool { name: name.into(), address: address.into(), framing, limits, idle: Mutex::new(Vec::new()), permits }
+        let breaker = Breaker::new(limits.breaker);
+        let budget = RetryBudget::new(limits.retry_percent);
+        TcpPool {
+            name: name.into(),
+            address: address.into(),
+            framing,
+            limits,
+            idle: Mutex::new(Vec::new()),
+            permits,
+            breaker,
+            budget,
+        }
+    }
+
+    /// The circuit breaker's state.
+    pub fn breaker_state(&self) -> super::breaker::BreakerState {
+        self.breaker.state()
     }
 
     /// Connections open and idle right now.
@@ -54,6 +76,18 @@ impl TcpPool {
 
     /// Sends one message and returns the reply's bytes, untouched.
     pub async fn call(&self, message: &[u8], retry_safe: bool) -> Result<Vec<u8>, UpstreamError> {
+        let admit = self.breaker.admit().map_err(|wait| {
+            metrics::counter!("ficus_upstream_errors_total", "upstream" => self.name.clone(), "cause" => "open")
+                .increment(1);
+            UpstreamError::Open { upstream: self.name.clone(), retry_in_ms: wait.as_millis() as u64 }
+        })?;
+        self.budget.deposit();
+        let result = self.call_admitted(message, retry_safe).await;
+        self.breaker.record(admit, result.as_ref().err().is_some_and(UpstreamError::is_host_failure));
+        result
+    }
+
+    async fn call_admitted(&self, message: &[u8], retry_safe: bool) -> Result<Vec<u8>, UpstreamError> {
         let deadline = Instant::now() + self.limits.timeout;
         let ms = self.limits.timeout.as_millis() as u64;
         let timeout = || UpstreamError::Timeout { upstream: self.name.clone(), ms };
@@ -83,7 +117,8 @@ impl TcpPool {
                     }
                     Ok(Err((e, reply_started))) => {
                         metrics::counter!("ficus_upstream_errors_total", "upstream" => self.name.clone(), "cause" => error_cause(&e)).increment(1);
-                        let retry = retry_safe && reused && !reply_started && attempts < 2;
+                        let retry =
+                            retry_safe && reused && !reply_started && attempts < 2 && self.budget.withdraw();
                         debug!(upstream = %self.name, error = %e, retry, "exchange failed");
                         if !retry {
                             return Err(e);
@@ -117,7 +152,7 @@ impl TcpPool {
             Ok(Some(reply)) => Ok(reply),
             Ok(None) => Err((io("connection closed before the reply".into()), false)),
             Err(FrameError::Io(e)) => Err((io(format!("receiving: {e}")), false)),
-            Err(e @ FrameError::Truncated { .. }) => Err((io(e.to_string()), true)),
+            Err(e @ (FrameError::Truncated { .. } | FrameError::Broken { .. })) => Err((io(e.to_string()), true)),
             Err(e) => Err((UpstreamError::BadReply { upstream: self.name.clone(), reason: e.to_string() }, true)),
         }
     }
@@ -132,5 +167,6 @@ pub fn error_cause(e: &UpstreamError) -> &'static str {
         UpstreamError::BadReply { .. } => "bad_reply",
         UpstreamError::Status { .. } => "status",
         UpstreamError::Busy { .. } => "busy",
+        UpstreamError::Open { .. } => "open",
     }
 }

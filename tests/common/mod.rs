@@ -2,6 +2,8 @@
 //! fake upstreams for faults, and helpers to build and send messages.
 #![allow(dead_code)]
 
+pub mod faults;
+
 use ficus::cli::{build_request, decode_reply};
 use ficus::demo::{start_sims, Sims};
 use ficus::frame::Framing;

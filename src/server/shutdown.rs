@@ -1,0 +1,75 @@
+//! Graceful shutdown: the connections a listener has spawned, reaped as they end, and drained
+//! within a deadline when the listener stops.
+//!
+//! On the stop signal a listener stops accepting, takes the connections the kernel had already
+//! queued for it (so none is reset when the socket closes while a new process shares the port
+//! with `SO_REUSEPORT`), then lets every connection finish the message it is serving. Whatever
+//! is still running at the drain deadline is aborted. This file does not decide *how* a
+//! connection ends its work; the HTTP and TCP loops do.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+use tracing::{info, warn};
+
+/// The connection tasks of one listener.
+#[derive(Default)]
+pub struct Connections {
+    set: JoinSet<()>,
+}
+
+impl Connections {
+    /// Starts serving one connection.
+    pub fn spawn<F: Future<Output = ()> + Send + 'static>(&mut self, connection: F) {
+        self.set.spawn(connection);
+    }
+
+    /// Waits for one connection to end (pending while there are none): select on it in the
+    /// accept loop so finished tasks do not pile up.
+    pub async fn reap(&mut self) {
+        if self.set.join_next().await.is_none() {
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// Connections still open.
+    pub fn len(&self) -> usize {
+        self.set.len()
+    }
+
+    /// True when no connection is open.
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty()
+    }
+
+    /// Waits up to `deadline` for every connection to end, then aborts the rest.
+    pub async fn drain(mut self, deadline: Duration, what: &str) {
+        let open = self.set.len();
+        let drained = tokio::time::timeout(deadline, async { while self.set.join_next().await.is_some() {} }).await;
+        if drained.is_err() {
+            warn!(listener = what, aborted = self.set.len(), "drain deadline passed: closing connections");
+            self.set.abort_all();
+            while self.set.join_next().await.is_some() {}
+        } else if open > 0 {
+            info!(listener = what, connections = open, "drained");
+        }
+    }
+}
+
+/// Takes the connections already queued on `listener` without waiting, then closes it.
+pub fn take_queued(listener: TcpListener) -> Vec<(TcpStream, SocketAddr)> {
+    let mut queued = Vec::new();
+    let Ok(std_listener) = listener.into_std() else { return queued };
+    // A direct accept() sees the kernel's queue as it is now, whatever the reactor has noticed.
+    while let Ok((stream, peer)) = std_listener.accept() {
+        if stream.set_nonblocking(true).is_err() {
+            continue;
+        }
+        if let Ok(stream) = TcpStream::from_std(stream) {
+            queued.push((stream, peer));
+        }
+    }
+    queued
+}

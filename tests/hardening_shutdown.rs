@@ -1,0 +1,205 @@
+//! Graceful shutdown and restart on real sockets: stop drains messages in flight within
+//! `[limits] drain_timeout_ms`; `ficus serve` does the same on SIGTERM and exits 0; and a second
+//! gateway sharing the ports (`SO_REUSEPORT`) takes over while the first drains, refusing nothing.
+
+mod common;
+
+use common::faults::*;
+use common::*;
+use ficus::frame::Framing;
+use serde_json::json;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+fn config(host: &Host, limits: &str) -> String {
+    let up = Upstreams { legacy: host.addr.to_string(), accounts: "http://127.0.0.1:9/ops".into() };
+    routes_toml(&up, "legacy", "legacy", &format!("\n[limits]\n{limits}\n"))
+}
+
+/// A POST that reports failure instead of panicking: (status, body) or the error.
+async fn try_post(addr: SocketAddr, message: &[u8]) -> Result<(u16, Vec<u8>), String> {
+    let mut conn = TcpStream::connect(addr).await.map_err(|e| format!("connect: {e}"))?;
+    let head = format!("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", message.len());
+    conn.write_all(head.as_bytes()).await.map_err(|e| format!("write: {e}"))?;
+    conn.write_all(message).await.map_err(|e| format!("write: {e}"))?;
+    let mut raw = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), conn.read_to_end(&mut raw))
+        .await
+        .map_err(|_| "no reply".to_string())?
+        .map_err(|e| format!("read: {e}"))?;
+    if raw.is_empty() {
+        return Err("closed without a reply".into());
+    }
+    Ok(parse_response(&raw))
+}
+
+async fn try_tcp(addr: SocketAddr, message: &[u8]) -> Result<Vec<u8>, String> {
+    let framing = Framing::LengthPrefix { width: 4 };
+    let mut conn = TcpStream::connect(addr).await.map_err(|e| format!("connect: {e}"))?;
+    framing.write(&mut conn, message).await.map_err(|e| format!("write: {e}"))?;
+    framing.read(&mut conn, 1 << 20).await.map_err(|e| format!("read: {e}"))?.ok_or_else(|| "closed".to_string())
+}
+
+/// Polls `cond` (bounded: 5 s).
+async fn wait_for(what: &str, cond: impl Fn() -> bool) {
+    let started = Instant::now();
+    while !cond() {
+        assert!(started.elapsed() < Duration::from_secs(5), "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test]
+async fn stop_finishes_messages_in_flight_then_refuses_new_connections() {
+    let host = Host::start(Act::SlowEcho(Duration::from_millis(300))).await;
+    let gw = Gateway::start(&config(&host, "drain_timeout_ms = 3000")).await;
+    let (http, tcp) = (gw.http(), gw.tcp());
+    let m = gw.request("ACCTINQ", json!({ "ACCT-NO": "1000000000000001" }));
+    let mut calls = tokio::task::JoinSet::new();
+    for i in 0..4 {
+        let m = m.clone();
+        calls.spawn(async move {
+            if i % 2 == 0 {
+                try_post(http, &m).await.map(|(s, b)| (s, b == m))
+            } else {
+                try_tcp(tcp, &m).await.map(|b| (200, b == m))
+            }
+        });
+    }
+    let admission = gw.running.admission.clone();
+    wait_for("4 messages in flight", || admission.in_flight() == 4).await;
+    let Gateway { running, dir: _dir, .. } = gw;
+    let started = Instant::now();
+    running.stop().await;
+    let took = started.elapsed();
+    let mut served = 0;
+    while let Some(r) = calls.join_next().await {
+        assert_eq!(r.unwrap(), Ok((200, true)), "a message in flight is finished, not dropped");
+        served += 1;
+    }
+    assert_eq!(served, 4);
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    assert!(TcpStream::connect(http).await.is_err(), "stopped: no longer accepting");
+    println!("SHUTDOWN drain: 4 in flight (HTTP+TCP) all served, stop took {took:?}");
+}
+
+#[tokio::test]
+async fn the_drain_deadline_bounds_shutdown() {
+    let host = Host::start(Act::Silent).await;
+    let toml = config(&host, "drain_timeout_ms = 300").replacen(
+        "timeout_ms = 1000\nconnect_timeout_ms",
+        "timeout_ms = 10000\nconnect_timeout_ms",
+        1,
+    );
+    let gw = Gateway::start(&toml).await;
+    let m = gw.request("ACCTINQ", json!({ "ACCT-NO": "1000000000000001" }));
+    let http = gw.http();
+    let call = tokio::spawn(async move { try_post(http, &m).await });
+    let admission = gw.running.admission.clone();
+    wait_for("1 message in flight", || admission.in_flight() == 1).await;
+    let Gateway { running, dir: _dir, .. } = gw;
+    let started = Instant::now();
+    running.stop().await;
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(290) && took < Duration::from_secs(1), "{took:?}");
+    assert!(call.await.unwrap().is_err(), "past the deadline the connection is closed");
+    println!("SHUTDOWN deadline: stuck message cut at the 300 ms drain deadline, stop took {took:?}");
+}
+
+#[tokio::test]
+async fn a_second_gateway_on_the_same_ports_takes_over_without_refusing_anything() {
+    let host = Host::start(Act::Echo).await;
+    let toml = config(&host, "drain_timeout_ms = 2000");
+    let a = Gateway::start(&toml).await;
+    let shared = toml
+        .replace("listen_http = \"127.0.0.1:0\"", &format!("listen_http = \"{}\"", a.http()))
+        .replace("listen_tcp  = \"127.0.0.1:0\"", &format!("listen_tcp  = \"{}\"", a.tcp()))
+        .replace("admin       = \"127.0.0.1:0\"", &format!("admin       = \"{}\"", a.admin()));
+    let b = Gateway::start(&shared).await;
+    assert_eq!((b.http(), b.tcp()), (a.http(), a.tcp()), "B listens on A's ports");
+    let m = a.request("ACCTINQ", json!({ "ACCT-NO": "1000000000000001" }));
+
+    let (done, sent) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicUsize::new(0)));
+    let (http, tcp) = (a.http(), a.tcp());
+    let client = {
+        let (done, sent, m) = (done.clone(), sent.clone(), m.clone());
+        tokio::spawn(async move {
+            let mut failures = Vec::new();
+            while !done.load(Ordering::SeqCst) {
+                let n = sent.fetch_add(1, Ordering::SeqCst);
+                let result = if n % 2 == 0 {
+                    try_post(http, &m)
+                        .await
+                        .and_then(|(s, b)| if s == 200 && b == m { Ok(()) } else { Err(format!("{s}")) })
+                } else {
+                    try_tcp(tcp, &m).await.and_then(|b| if b == m { Ok(()) } else { Err("wrong reply".into()) })
+                };
+                if let Err(e) = result {
+                    failures.push(e);
+                }
+            }
+            failures
+        })
+    };
+    let s = sent.clone();
+    wait_for("traffic before the upgrade", || s.load(Ordering::SeqCst) >= 100).await;
+    let Gateway { running, dir: _dir_a, .. } = a;
+    let stopping = Instant::now();
+    running.stop().await;
+    let drained = stopping.elapsed();
+    let at_stop = sent.load(Ordering::SeqCst);
+    let s = sent.clone();
+    wait_for("traffic after the upgrade", || s.load(Ordering::SeqCst) >= at_stop + 200).await;
+    done.store(true, Ordering::SeqCst);
+    let failures = client.await.unwrap();
+    let total = sent.load(Ordering::SeqCst);
+    assert!(failures.is_empty(), "{} of {total} failed: {failures:?}", failures.len());
+    println!("SHUTDOWN reuseport upgrade: {total} messages (HTTP+TCP, new connection each), A drained in {drained:?}, 0 failed");
+}
+
+#[tokio::test]
+async fn sigterm_drains_and_exits_zero() {
+    let host = Host::start(Act::SlowEcho(Duration::from_millis(400))).await;
+    let (http, tcp, admin) = (dead_address().await, dead_address().await, dead_address().await);
+    let toml = config(&host, "drain_timeout_ms = 3000")
+        .replace("listen_http = \"127.0.0.1:0\"", &format!("listen_http = \"{http}\""))
+        .replace("listen_tcp  = \"127.0.0.1:0\"", &format!("listen_tcp  = \"{tcp}\""))
+        .replace("admin       = \"127.0.0.1:0\"", &format!("admin       = \"{admin}\""));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("routes.toml");
+    std::fs::write(&path, &toml).unwrap();
+    std::fs::write(dir.path().join("tokens"), format!("{ADMIN_NAME}:{ADMIN_TOKEN}\n")).unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ficus"))
+        .args(["serve", "--config"])
+        .arg(&path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while TcpStream::connect(http).await.is_err() {
+        assert!(started.elapsed() < Duration::from_secs(10), "ficus serve did not start listening");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let table = ficus::config::load(&path, None, 1).unwrap();
+    let m = ficus::cli::build_request(&table, "ACCTINQ", &json!({ "ACCT-NO": "1" }), &serde_json::Value::Null).unwrap();
+    let call = {
+        let m = m.clone();
+        tokio::spawn(async move { try_post(http, &m).await.map(|(s, b)| (s, b == m)) })
+    };
+    wait_for("the message to reach the host", || host.count() == 1).await;
+    let pid = child.id().unwrap().to_string();
+    let term = Instant::now();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = tokio::time::timeout(Duration::from_secs(5), child.wait()).await.expect("exits").unwrap();
+    let took = term.elapsed();
+    assert!(status.success(), "{status:?}");
+    assert_eq!(call.await.unwrap(), Ok((200, true)), "the message in flight was answered");
+    assert!(TcpStream::connect(http).await.is_err());
+    println!("SHUTDOWN SIGTERM: in-flight message answered, exit {status}, {took:?} after the signal");
+}
