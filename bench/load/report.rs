@@ -1,0 +1,117 @@
+//! The Markdown results: one row per target and mode, then ficus/nginx ratios (c, e and d
+//! over b) against the targets (throughput ≥ 1.0×, fixed-rate p99 ≤ 1.2×). It prints; it does
+//! not fail the run.
+
+use super::run::Stats;
+use super::targets::Target;
+
+/// The throughput ratio ficus/nginx must reach.
+pub const MIN_THROUGHPUT_RATIO: f64 = 1.0;
+/// The fixed-rate p99 ratio ficus/nginx must stay under.
+pub const MAX_P99_RATIO: f64 = 1.2;
+
+/// Load mode of a row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Open loop at a fixed rate.
+    Fixed,
+    /// Closed loop, back to back.
+    Saturation,
+}
+
+/// One measured row.
+pub struct Row {
+    /// Which target.
+    pub target: Target,
+    /// Which mode.
+    pub mode: Mode,
+    /// Connections used.
+    pub connections: usize,
+    /// The numbers.
+    pub stats: Stats,
+    /// CPU seconds the proxy process used in this mode, warm-up included (nginx, ficus as a process).
+    pub proxy_cpu: Option<f64>,
+    /// Average cores busy with other work on the machine meanwhile.
+    pub background: Option<f64>,
+}
+
+fn us(v: f64) -> String {
+    if v < 100.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+/// The table, Markdown.
+pub fn table(rows: &[Row], rate: u64) -> String {
+    let mut out = String::from(
+        "| target | mode | conns | req/s | p50 µs | p99 µs | p99.9 µs | max µs | errors | proxy CPU µs/req | other load (cores) |\n\
+         |---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+    );
+    for r in rows {
+        let s = &r.stats;
+        let mode = match r.mode {
+            Mode::Fixed => format!("fixed {rate}/s"),
+            Mode::Saturation => "saturation".into(),
+        };
+        let errors = if s.unsent > 0 { format!("{} (+{} unsent)", s.errors, s.unsent) } else { s.errors.to_string() };
+        let cpu = match r.proxy_cpu {
+            Some(c) if s.replies > 0 => format!("{:.1}", c * 1e6 / s.replies as f64),
+            _ => "–".into(),
+        };
+        out += &format!(
+            "| {} | {} | {} | {:.0} | {} | {} | {} | {} | {} | {} | {} |\n",
+            r.target.label(),
+            mode,
+            r.connections,
+            s.rate(),
+            us(s.micros(0.5)),
+            us(s.micros(0.99)),
+            us(s.micros(0.999)),
+            us(s.hist.max() as f64 / 1000.0),
+            errors,
+            cpu,
+            r.background.map_or("–".into(), |b| format!("{b:.2}"))
+        );
+    }
+    out += "\nproxy CPU: CPU time of the nginx or ficus process (workers included) over the mode, warm-up \
+             included, per reply. other load: average cores busy outside this benchmark and the proxy \
+             meanwhile (other builds); a mode is repeated (--retries) while it is above 0.1 and the \
+             quietest attempt is kept, so a row still well above 0.1 has noisy tails.\n";
+    out
+}
+
+fn find(rows: &[Row], target: Target, mode: Mode) -> Option<&Stats> {
+    rows.iter().find(|r| r.target == target && r.mode == mode).map(|r| &r.stats)
+}
+
+/// The ratio lines, ficus (c, e, and d for information) over nginx (b).
+pub fn ratios(rows: &[Row]) -> String {
+    let mut out = String::new();
+    let pairs = [
+        (Target::FicusLegacy, "legacy route, host over framed TCP"),
+        (Target::FicusHttp, "legacy route, host over HTTP like nginx: proxy against proxy"),
+        (Target::FicusJson, "http-json route, translating: informational"),
+    ];
+    for (ficus, note) in pairs {
+        let pair = |mode| find(rows, ficus, mode).zip(find(rows, Target::Nginx, mode));
+        if let Some((f, n)) = pair(Mode::Saturation) {
+            let r = f.rate() / n.rate().max(f64::MIN_POSITIVE);
+            let verdict = if r >= MIN_THROUGHPUT_RATIO { "meets" } else { "MISSES" };
+            out += &format!(
+                "- {} / nginx, saturation throughput: **{r:.2}×** ({verdict} target ≥ {MIN_THROUGHPUT_RATIO:.1}×; {note})\n",
+                ficus.letter()
+            );
+        }
+        if let Some((f, n)) = pair(Mode::Fixed) {
+            let r = f.micros(0.99) / n.micros(0.99).max(f64::MIN_POSITIVE);
+            let verdict = if r <= MAX_P99_RATIO { "meets" } else { "MISSES" };
+            out += &format!(
+                "- {} / nginx, p99 at the fixed rate: **{r:.2}×** ({verdict} target ≤ {MAX_P99_RATIO:.1}×; {note})\n",
+                ficus.letter()
+            );
+        }
+    }
+    out
+}

@@ -1,0 +1,299 @@
+//! The things under load, each started on demand and stopped after its runs: (a) the
+//! simulated host's own HTTP port, (b) nginx `proxy_pass` to it, (c) ficus routing ACCTINQ to
+//! the host over framed TCP, (d) ficus routing ACCTINQ to the JSON `accounts` service, and
+//! (e) ficus routing ACCTINQ to the host's HTTP port, the same upstream nginx has.
+//!
+//! nginx and ficus run as child processes with the same core budget (`workers`: nginx
+//! `worker_processes`, ficus `TOKIO_WORKER_THREADS`), so their CPU time can be read from
+//! /proc; ficus can also run inside the benchmark's own runtime. The simulators always run in
+//! the benchmark process. This module starts and stops; it measures nothing.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// One of the four targets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// (a) the host's HTTP port, no proxy.
+    Direct,
+    /// (b) nginx in front of the host's HTTP port.
+    Nginx,
+    /// (c) ficus, legacy route (framed TCP to the host).
+    FicusLegacy,
+    /// (d) ficus, http-json route (the `accounts` service).
+    FicusJson,
+    /// (e) ficus, legacy route over HTTP to the host's HTTP port (nginx's upstream).
+    FicusHttp,
+}
+
+impl Target {
+    /// Every target, in report order.
+    pub const ALL: [Target; 5] =
+        [Target::Direct, Target::Nginx, Target::FicusLegacy, Target::FicusJson, Target::FicusHttp];
+
+    /// From its letter on the command line.
+    pub fn from_letter(s: &str) -> Option<Target> {
+        Target::ALL.into_iter().find(|t| t.letter() == s)
+    }
+
+    /// a, b, c or d.
+    pub fn letter(self) -> &'static str {
+        match self {
+            Target::Direct => "a",
+            Target::Nginx => "b",
+            Target::FicusLegacy => "c",
+            Target::FicusJson => "d",
+            Target::FicusHttp => "e",
+        }
+    }
+
+    /// A label for the table.
+    pub fn label(self) -> &'static str {
+        match self {
+            Target::Direct => "(a) host sim, direct HTTP",
+            Target::Nginx => "(b) nginx → host HTTP",
+            Target::FicusLegacy => "(c) ficus → host TCP (legacy)",
+            Target::FicusJson => "(d) ficus → accounts (http-json)",
+            Target::FicusHttp => "(e) ficus → host HTTP (legacy)",
+        }
+    }
+}
+
+/// Where the simulators listen, where files go, and how ficus runs.
+#[derive(Clone)]
+pub struct Env {
+    /// Scratch directory for configurations and logs.
+    pub dir: PathBuf,
+    /// The repository's copybooks.
+    pub copybooks: PathBuf,
+    /// The host's framed TCP port.
+    pub host_tcp: SocketAddr,
+    /// The host's HTTP port.
+    pub host_http: SocketAddr,
+    /// The `accounts` service.
+    pub accounts: SocketAddr,
+    /// The `ficus` binary to run as `ficus serve`; `None` runs ficus in this process.
+    pub ficus_bin: Option<PathBuf>,
+}
+
+/// A started target.
+pub struct Running {
+    /// The HTTP address to load.
+    pub addr: SocketAddr,
+    child: Option<Child>,
+    gateway: Option<ficus::server::Running>,
+    /// Where the child writes its log, if any.
+    pub log: Option<PathBuf>,
+}
+
+/// A port nothing listens on right now (bound and released).
+pub fn free_port() -> Result<u16, String> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
+    l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
+}
+
+/// A routes.toml serving ACCTINQ from `acctinq` ("legacy", "accounts" or "legacy_http") on `listen`.
+pub fn ficus_config(env: &Env, listen: &str, acctinq: &str) -> String {
+    format!(
+        r#"[gateway]
+listen_http = "{listen}"
+copybooks   = "{copybooks}"
+codepage    = "cp037"
+
+[header]
+copybook  = "COMMHDR.cpy"
+operation = ["HDR-TRAN-CODE"]
+response_code    = "HDR-RESP-CODE"
+response_message = "HDR-RESP-MSG"
+length_field     = "HDR-MSG-LEN"
+message_id       = "HDR-SEQ-NO"
+
+[upstreams.legacy]
+kind = "tcp"
+address = "{legacy}"
+framing = {{ length_prefix = 4 }}
+timeout_ms = 3000
+max_connections = 64
+
+[upstreams.legacy_http]
+kind = "http"
+url = "http://{host_http}/"
+timeout_ms = 3000
+max_connections = 64
+
+[upstreams.accounts]
+kind = "http-json"
+url = "http://{accounts}/ops"
+timeout_ms = 3000
+max_connections = 64
+
+[default]
+target = "legacy"
+
+[routes.ACCTINQ]
+request  = "ACCTINQ.cpy#ACCTINQ-REQ"
+response = "ACCTINQ.cpy#ACCTINQ-RESP"
+target   = "{acctinq}"
+read_only = true
+"#,
+        copybooks = env.copybooks.display(),
+        legacy = env.host_tcp,
+        host_http = env.host_http,
+        accounts = env.accounts,
+    )
+}
+
+/// nginx.conf: `workers` worker processes, keep-alive both sides, no access log.
+fn nginx_config(dir: &Path, port: u16, upstream: SocketAddr, workers: usize) -> String {
+    let d = dir.display();
+    format!(
+        r#"daemon off;
+master_process on;
+worker_processes {workers};
+error_log {d}/nginx-error.log warn;
+pid {d}/nginx.pid;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {d}/client_body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    keepalive_requests 1000000;
+    upstream host {{
+        server {upstream};
+        keepalive 64;
+        keepalive_requests 1000000;
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://host;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }}
+    }}
+}}
+"#
+    )
+}
+
+/// Starts `target` with `workers` worker threads/processes and waits until it accepts.
+pub async fn start(target: Target, env: &Env, workers: usize) -> Result<Running, String> {
+    let mut running = Running { addr: env.host_http, child: None, gateway: None, log: None };
+    match target {
+        Target::Direct => return Ok(running),
+        Target::Nginx => {
+            let port = free_port()?;
+            let dir = env.dir.join(format!("nginx-{workers}"));
+            std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+            let conf = dir.join("nginx.conf");
+            std::fs::write(&conf, nginx_config(&dir, port, env.host_http, workers)).map_err(|e| e.to_string())?;
+            let log = dir.join("nginx-stderr.log");
+            let mut cmd = Command::new("/usr/sbin/nginx");
+            cmd.arg("-c").arg(&conf).arg("-p").arg(&dir).arg("-e").arg(dir.join("nginx-error.log"));
+            running.addr = SocketAddr::from(([127, 0, 0, 1], port));
+            running.child = Some(spawn(cmd, &log)?);
+            running.log = Some(log);
+        }
+        Target::FicusLegacy | Target::FicusJson | Target::FicusHttp => {
+            let acctinq = match target {
+                Target::FicusJson => "accounts",
+                Target::FicusHttp => "legacy_http",
+                _ => "legacy",
+            };
+            let listen = match env.ficus_bin {
+                None => "127.0.0.1:0".to_string(),
+                Some(_) => format!("127.0.0.1:{}", free_port()?),
+            };
+            let config = env.dir.join(format!("routes-{}.toml", target.letter()));
+            std::fs::write(&config, ficus_config(env, &listen, acctinq)).map_err(|e| e.to_string())?;
+            let Some(ficus_bin) = &env.ficus_bin else {
+                let options = ficus::server::Options { watch: false, sighup: false };
+                let gateway = ficus::server::start(&config, options).await?;
+                running.addr = gateway.http.ok_or("ficus started without an HTTP listener")?;
+                running.gateway = Some(gateway);
+                return Ok(running);
+            };
+            let log = env.dir.join(format!("ficus-{}-{workers}.log", target.letter()));
+            let mut cmd = Command::new(ficus_bin);
+            cmd.arg("serve").arg("--config").arg(&config);
+            cmd.env("TOKIO_WORKER_THREADS", workers.to_string()).env("FICUS_LOG", "warn");
+            running.addr = listen.parse().map_err(|e| format!("{listen}: {e}"))?;
+            running.child = Some(spawn(cmd, &log)?);
+            running.log = Some(log);
+        }
+    }
+    running.wait_ready().await?;
+    Ok(running)
+}
+
+fn spawn(mut cmd: Command, log: &Path) -> Result<Child, String> {
+    let file = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
+    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(file);
+    cmd.spawn().map_err(|e| format!("cannot start {:?}: {e}", cmd.get_program()))
+}
+
+impl Running {
+    /// Connects until the target accepts (at most 10 s), failing early if the child exits.
+    async fn wait_ready(&mut self) -> Result<(), String> {
+        for _ in 0..500 {
+            if let Some(child) = self.child.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    return Err(format!("exited with {status} before listening; {}", self.log_tail()));
+                }
+            }
+            if tokio::net::TcpStream::connect(self.addr).await.is_ok() {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Err(format!("{} never accepted a connection; {}", self.addr, self.log_tail()))
+    }
+
+    /// The end of the child's log, for error messages.
+    pub fn log_tail(&self) -> String {
+        let Some(log) = &self.log else { return "no log".into() };
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let tail: Vec<_> = text.lines().rev().take(10).collect::<Vec<_>>().into_iter().rev().collect();
+        format!("{}:\n{}", log.display(), tail.join("\n"))
+    }
+
+    /// The child's process id (nginx's master), when the target is a separate process.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Stops the target: SIGTERM to the child (nginx's master stops its workers), then waits.
+    pub async fn stop(mut self) {
+        if let Some(gateway) = self.gateway.take() {
+            gateway.stop().await;
+        }
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+            for _ in 0..250 {
+                if matches!(child.try_wait(), Ok(Some(_))) {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Running {
+    /// A panic mid-run still ends the child (by its id).
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+            std::thread::sleep(Duration::from_millis(200));
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
