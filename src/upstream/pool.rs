@@ -12,7 +12,12 @@ use super::retry::RetryBudget;
 use super::{Limits, UpstreamError};
 use crate::frame::{FrameError, Framing};
 use std::sync::Mutex;
+use tokio::io::BufReader;
 use tokio::net::TcpStream;
+
+/// A pooled connection: reads go through a buffer, so a reply's length prefix and body usually
+/// arrive in one system call.
+type Conn = BufReader<TcpStream>;
 use tokio::sync::Semaphore;
 use tokio::time::{timeout_at, Instant};
 use tracing::{debug, Instrument};
@@ -23,7 +28,7 @@ pub struct TcpPool {
     address: String,
     framing: Framing,
     limits: Limits,
-    idle: Mutex<Vec<TcpStream>>,
+    idle: Mutex<Vec<Conn>>,
     permits: Semaphore,
     breaker: Breaker,
     budget: RetryBudget,
@@ -62,11 +67,15 @@ impl TcpPool {
         self.limits.max_connections.max(1) - self.permits.available_permits()
     }
 
-    fn take_idle(&self) -> Option<TcpStream> {
+    fn take_idle(&self) -> Option<Conn> {
         let mut idle = self.idle.lock().ok()?;
         while let Some(conn) = idle.pop() {
             let mut probe = [0u8; 1];
-            match conn.try_read(&mut probe) {
+            // Leftover bytes mean the host sent more than one reply: out of step, drop it.
+            if !conn.buffer().is_empty() {
+                continue;
+            }
+            match conn.get_ref().try_read(&mut probe) {
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Some(conn),
                 _ => debug!(upstream = %self.name, "dropping idle connection the host closed"),
             }
@@ -131,13 +140,13 @@ impl TcpPool {
         .await
     }
 
-    async fn connect(&self, deadline: Instant) -> Result<TcpStream, UpstreamError> {
+    async fn connect(&self, deadline: Instant) -> Result<Conn, UpstreamError> {
         let connect_deadline = deadline.min(Instant::now() + self.limits.connect_timeout);
         let err = |reason: String| UpstreamError::Connect { upstream: self.name.clone(), reason };
         match timeout_at(connect_deadline, TcpStream::connect(&self.address)).await {
             Ok(Ok(conn)) => {
                 let _ = conn.set_nodelay(true);
-                Ok(conn)
+                Ok(BufReader::new(conn))
             }
             Ok(Err(e)) => Err(err(e.to_string())),
             Err(_) => Err(err(format!("no answer within {} ms", self.limits.connect_timeout.as_millis()))),
@@ -145,7 +154,7 @@ impl TcpPool {
     }
 
     /// Writes the request and reads one reply; on failure, says whether reply bytes had arrived.
-    async fn exchange(&self, conn: &mut TcpStream, message: &[u8]) -> Result<Vec<u8>, (UpstreamError, bool)> {
+    async fn exchange(&self, conn: &mut Conn, message: &[u8]) -> Result<Vec<u8>, (UpstreamError, bool)> {
         let io = |reason: String| UpstreamError::Io { upstream: self.name.clone(), reason };
         self.framing.write(conn, message).await.map_err(|e| (io(format!("sending: {e}")), false))?;
         match self.framing.read(conn, self.limits.max_reply_bytes).await {
