@@ -8,7 +8,7 @@
 //! framing is accepted (`Transfer-Encoding` gets 411, several `Content-Length`s 400), and a
 //! refused request closes its connection, so nothing smuggled behind it is ever read.
 
-use super::shutdown::{take_queued, Connections};
+use super::shutdown::accept_loop;
 use super::{Channel, Shutdown};
 use crate::gateway::Gateway;
 use bytes::Bytes;
@@ -17,58 +17,17 @@ use hyper::body::Incoming;
 use hyper::header::{HeaderMap, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tracing::{debug, info_span, warn, Instrument};
+use tokio::sync::OwnedSemaphorePermit;
+use tracing::{debug, warn};
 
 /// Largest request head (request line and headers) hyper buffers for one connection.
 const MAX_HEAD_BYTES: usize = 16 * 1024;
 
 /// Serves HTTP on `listener` until `shutdown` fires, then drains.
-pub async fn serve(listener: TcpListener, channel: Channel, mut shutdown: Shutdown) {
-    let limits = channel.gateway.table().limits.clone();
-    let connections = Arc::new(Semaphore::new(limits.max_connections.max(1)));
-    let mut open = Connections::default();
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    // Out of descriptors, most likely: back off instead of spinning.
-                    warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
-                }
-            },
-            _ = open.reap() => continue,
-            _ = shutdown.changed() => break,
-        };
-        start(&mut open, &connections, stream, peer, &channel, &shutdown);
-    }
-    // Already queued by the kernel: serve them rather than reset them by closing the socket.
-    for (stream, peer) in take_queued(listener) {
-        start(&mut open, &connections, stream, peer, &channel, &shutdown);
-    }
-    open.drain(channel.drain, "http").await;
-}
-
-fn start(
-    open: &mut Connections,
-    connections: &Arc<Semaphore>,
-    stream: TcpStream,
-    peer: std::net::SocketAddr,
-    channel: &Channel,
-    shutdown: &Shutdown,
-) {
-    let Ok(permit) = connections.clone().try_acquire_owned() else {
-        warn!(%peer, "too many connections: refusing");
-        return;
-    };
-    let _ = stream.set_nodelay(true);
-    let conn = connection(stream, channel.clone(), shutdown.clone(), permit);
-    open.spawn(conn.instrument(info_span!("conn", %peer, proto = "http")));
+pub async fn serve(listener: TcpListener, channel: Channel, shutdown: Shutdown) {
+    accept_loop(listener, channel, shutdown, "http", connection).await;
 }
 
 async fn connection(stream: TcpStream, channel: Channel, mut shutdown: Shutdown, permit: OwnedSemaphorePermit) {

@@ -7,12 +7,64 @@
 //! is still running at the drain deadline is aborted. This file does not decide *how* a
 //! connection ends its work; the HTTP and TCP loops do.
 
+use super::{Channel, Shutdown};
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
-use tracing::{info, warn};
+use tracing::{info, info_span, warn, Instrument};
+
+/// The accept loop both channel listeners share: bounded connections (refused at accept beyond
+/// `max_connections`), finished connections reaped, and on the stop signal the kernel's queue
+/// taken and every connection drained. `connection` serves one accepted stream.
+pub async fn accept_loop<F, Fut>(
+    listener: TcpListener,
+    channel: Channel,
+    mut shutdown: Shutdown,
+    proto: &'static str,
+    connection: F,
+) where
+    F: Fn(TcpStream, Channel, Shutdown, OwnedSemaphorePermit) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let connections = Arc::new(Semaphore::new(channel.gateway.table().limits.max_connections.max(1)));
+    let mut open = Connections::default();
+    // Connections get their own receiver; the loop keeps `shutdown` to wait on.
+    let for_connections = shutdown.clone();
+    let start = |open: &mut Connections, stream: TcpStream, peer: SocketAddr| {
+        let Ok(permit) = connections.clone().try_acquire_owned() else {
+            warn!(%peer, "too many connections: refusing");
+            return;
+        };
+        let _ = stream.set_nodelay(true);
+        let conn = connection(stream, channel.clone(), for_connections.clone(), permit);
+        open.spawn(conn.instrument(info_span!("conn", %peer, proto)));
+    };
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of descriptors, most likely: back off instead of spinning.
+                    warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+            _ = open.reap() => continue,
+            _ = shutdown.changed() => break,
+        };
+        start(&mut open, stream, peer);
+    }
+    // Already queued by the kernel: serve them rather than reset them by closing the socket.
+    for (stream, peer) in take_queued(listener) {
+        start(&mut open, stream, peer);
+    }
+    open.drain(channel.drain, proto).await;
+}
 
 /// The connection tasks of one listener.
 #[derive(Default)]

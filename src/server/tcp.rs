@@ -7,59 +7,20 @@
 //! slow sender cannot hold a connection and its buffer open). On shutdown a connection finishes
 //! the message it is receiving or serving, then closes.
 
-use super::shutdown::{take_queued, Connections};
+use super::shutdown::accept_loop;
 use super::{Channel, Shutdown};
 use crate::frame::FrameError;
 use crate::reply::GatewayError;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tracing::{debug, info_span, warn, Instrument};
+use tokio::sync::OwnedSemaphorePermit;
+use tracing::{debug, warn};
 
 /// Serves framed TCP on `listener` until `shutdown` fires, then drains.
-pub async fn serve(listener: TcpListener, channel: Channel, mut shutdown: Shutdown) {
-    let connections = Arc::new(Semaphore::new(channel.gateway.table().limits.max_connections.max(1)));
-    let mut open = Connections::default();
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    // Out of descriptors, most likely: back off instead of spinning.
-                    warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
-                }
-            },
-            _ = open.reap() => continue,
-            _ = shutdown.changed() => break,
-        };
-        start(&mut open, &connections, stream, peer, &channel, &shutdown);
-    }
-    for (stream, peer) in take_queued(listener) {
-        start(&mut open, &connections, stream, peer, &channel, &shutdown);
-    }
-    open.drain(channel.drain, "tcp").await;
-}
-
-fn start(
-    open: &mut Connections,
-    connections: &Arc<Semaphore>,
-    stream: TcpStream,
-    peer: std::net::SocketAddr,
-    channel: &Channel,
-    shutdown: &Shutdown,
-) {
-    let Ok(permit) = connections.clone().try_acquire_owned() else {
-        warn!(%peer, "too many connections: refusing");
-        return;
-    };
-    let _ = stream.set_nodelay(true);
-    let conn = connection(stream, channel.clone(), shutdown.clone(), permit);
-    open.spawn(conn.instrument(info_span!("conn", %peer, proto = "tcp")));
+pub async fn serve(listener: TcpListener, channel: Channel, shutdown: Shutdown) {
+    accept_loop(listener, channel, shutdown, "tcp", connection).await;
 }
 
 /// Waits for the first byte of the next frame: `Ok(false)` when the peer closed instead.
