@@ -1,0 +1,117 @@
+//! The per-route pieces of building a table: sticky canary fields, shadow settings (with the
+//! write-safety rules) and comparison rules.
+
+use super::Builder;
+use crate::codec::decimal::Decimal;
+use crate::codec::Codec;
+use crate::config::file::RouteSection;
+use crate::header::HeaderLayout;
+use crate::route::{StickyField, UpstreamEntry};
+use crate::shadow::compare::Rules;
+use crate::shadow::paths::PathPattern;
+use crate::shadow::{Comparison, ShadowRoute};
+use std::sync::Arc;
+use std::time::Duration;
+
+impl Builder<'_> {
+    /// Compiles a route's comparison rules with lenient copies of its layouts.
+    pub(super) fn comparison(
+        &mut self,
+        r: &RouteSection,
+        header: &HeaderLayout,
+        response: &Codec,
+        section: &str,
+    ) -> Option<Arc<Comparison>> {
+        let mut tolerance = Vec::new();
+        for (path, t) in &r.tolerance {
+            match format!("{t}").parse::<Decimal>() {
+                Ok(d) if !d.negative => tolerance.push((PathPattern::new(path), d)),
+                _ => self.problem(section, Some("tolerance"), format!("tolerance for {path} must be a number ≥ 0")),
+            }
+        }
+        let ignore = r.ignore.iter().map(|p| PathPattern::new(p)).collect();
+        let rules = Rules { ignore, tolerance, response_code: header.response_code_name().to_string() };
+        let mask = r.mask.iter().map(|p| PathPattern::new(p)).collect();
+        let (header, response) = (Arc::new(header.codec.lenient()), Arc::new(response.lenient()));
+        Some(Arc::new(Comparison { rules, mask, header, response }))
+    }
+
+    /// Validates a route's shadow: writes only as a dry run to a JSON service, never to the host.
+    pub(super) fn shadow(
+        &mut self,
+        r: &RouteSection,
+        to: Arc<UpstreamEntry>,
+        comparable: bool,
+        section: &str,
+    ) -> Option<ShadowRoute> {
+        if !comparable {
+            self.problem(
+                section,
+                Some("shadow"),
+                "shadow needs request and response layouts to compare replies".into(),
+            );
+            return None;
+        }
+        let dry_run = match (r.read_only, r.shadow_writes.as_deref()) {
+            (true, None) => false,
+            (true, Some(_)) => {
+                self.problem(
+                    section,
+                    Some("shadow_writes"),
+                    "shadow_writes is only for operations that are not read_only".into(),
+                );
+                return None;
+            }
+            (false, Some("dry-run")) if !to.upstream.is_bytes() => true,
+            (false, Some("dry-run")) => {
+                let why =
+                    format!("{} is the legacy side: a write is never sent to the host twice, dry run or not", to.name);
+                self.problem(section, Some("shadow"), why);
+                return None;
+            }
+            (false, Some(other)) => {
+                self.problem(
+                    section,
+                    Some("shadow_writes"),
+                    format!("shadow_writes = {other:?}: the only value is \"dry-run\""),
+                );
+                return None;
+            }
+            (false, None) => {
+                let why = "this operation is a write (not read_only): shadow it only with shadow_writes = \"dry-run\"";
+                self.problem(section, Some("shadow"), why.into());
+                return None;
+            }
+        };
+        let percent = r.shadow_percent.unwrap_or(100.0);
+        if !(0.0..=100.0).contains(&percent) {
+            self.problem(section, Some("shadow_percent"), format!("shadow_percent {percent} must be 0 to 100"));
+            return None;
+        }
+        let timeout = Duration::from_millis(r.shadow_timeout_ms.unwrap_or(to.settings.timeout_ms));
+        Some(ShadowRoute { to, threshold: (percent * 100.0).round() as u32, dry_run, timeout })
+    }
+
+    /// Finds a sticky field in the request body layout, else in the header.
+    pub(super) fn sticky(
+        &mut self,
+        name: &str,
+        request: Option<&Codec>,
+        header: Option<&HeaderLayout>,
+        section: &str,
+    ) -> Option<StickyField> {
+        let header_size = header.map_or(0, |h| h.size);
+        if let Some(leaf) = request.and_then(|r| r.plan().field(name)) {
+            return Some(StickyField { offset: header_size + leaf.offset as usize, len: leaf.len as usize });
+        }
+        if let Some(leaf) = header.and_then(|h| h.codec.plan().field(name)) {
+            return Some(StickyField { offset: leaf.offset as usize, len: leaf.len as usize });
+        }
+        self.problem(
+            section,
+            Some("canary"),
+            format!("sticky field {name} is neither in the request layout nor in the header"),
+        );
+        None
+    }
+}
