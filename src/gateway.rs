@@ -151,6 +151,11 @@ impl Gateway {
         if Arc::ptr_eq(&shadow.to, served_by) || bucket(&format!("shadow:{}", x.op), x.message) >= shadow.threshold {
             return;
         }
+        // A shadow whose upstream is known dead would only fail: count it, spend nothing on it.
+        if shadow.to.upstream.failing_fast() {
+            self.shadow.skip(x.op, &shadow.to.name);
+            return;
+        }
         let Some(permit) = self.shadow.admit(x.op) else { return };
         let (table, state) = (table.clone(), self.shadow.clone());
         let (op, message, reply, id) = (x.op.to_string(), x.message.to_vec(), reply.to_vec(), x.id.map(String::from));

@@ -263,3 +263,38 @@ async fn replaying_a_capture_finds_what_the_live_shadow_found() {
     assert_eq!(r["mismatched"], 2);
     sims.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_dead_shadow_is_skipped_once_its_breaker_opens() {
+    let sims = sims().await;
+    let up = Upstreams { legacy: sims.host_tcp.to_string(), accounts: format!("http://{}/ops", dead_address().await) };
+    let toml = routes_toml(&up, "legacy", "legacy", "").replacen(
+        "read_only = true\n",
+        &format!("read_only = true\n{}\n", shadow_route("")),
+        1,
+    );
+    let gw = Gateway::start(&toml).await;
+    for n in 0..30 {
+        assert_eq!(gw.post(&gw.request("ACCTINQ", acct(1 + n % 10))).await.0, 200, "the primary is never affected");
+    }
+    let s = shadow_stats(&gw, "ACCTINQ", 30).await;
+    assert_eq!(s["shadow_errors"], 30, "{s}");
+    let (_, metrics) = {
+        let (status, _) = gw.admin_call("GET", "/healthz", None, None).await;
+        assert_eq!(status, 200);
+        let mut conn = tokio::net::TcpStream::connect(gw.admin()).await.unwrap();
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        conn.write_all(b"GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").await.unwrap();
+        let mut raw = Vec::new();
+        conn.read_to_end(&mut raw).await.unwrap();
+        parse_response(&raw)
+    };
+    let text = String::from_utf8_lossy(&metrics);
+    let skipped: f64 = text
+        .lines()
+        .filter(|l| l.starts_with("ficus_shadow_total{") && l.contains("result=\"circuit_open\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert!(skipped >= 20.0, "after the breaker opened (5 failures), later shadows are skipped: {skipped}");
+    sims.stop();
+}

@@ -219,12 +219,8 @@ pub async fn start(target: Target, env: &Env, workers: usize) -> Result<Running,
                 return Ok(running);
             };
             let log = env.dir.join(format!("ficus-{}-{workers}.log", target.letter()));
-            let mut cmd = Command::new(ficus_bin);
-            cmd.arg("serve").arg("--config").arg(&config);
-            cmd.env("TOKIO_WORKER_THREADS", workers.to_string()).env("FICUS_LOG", "warn");
-            running.addr = listen.parse().map_err(|e| format!("{listen}: {e}"))?;
-            running.child = Some(spawn(cmd, &log)?);
-            running.log = Some(log);
+            let addr = listen.parse().map_err(|e| format!("{listen}: {e}"))?;
+            return start_ficus_with(ficus_bin, &config, addr, workers, &log).await;
         }
     }
     running.wait_ready().await?;
@@ -296,4 +292,24 @@ impl Drop for Running {
             let _ = child.wait();
         }
     }
+}
+
+/// Starts `ficus serve --config <config>` from a routes.toml the caller wrote (listening for
+/// HTTP on `listen`), with `workers` tokio worker threads, its log in `log`; waits until it
+/// accepts. For benchmarks that need settings [`ficus_config`] does not write (admin API,
+/// shadows); the file is watched and SIGHUP reloads it, as in production.
+pub async fn start_ficus_with(
+    ficus_bin: &Path,
+    config: &Path,
+    listen: SocketAddr,
+    workers: usize,
+    log: &Path,
+) -> Result<Running, String> {
+    let mut cmd = Command::new(ficus_bin);
+    cmd.arg("serve").arg("--config").arg(config);
+    cmd.env("TOKIO_WORKER_THREADS", workers.to_string()).env("FICUS_LOG", "warn");
+    let mut running =
+        Running { addr: listen, child: Some(spawn(cmd, log)?), gateway: None, log: Some(log.to_path_buf()) };
+    running.wait_ready().await?;
+    Ok(running)
 }

@@ -65,6 +65,12 @@ impl ShadowState {
         permit
     }
 
+    /// Counts a shadow not sent because its upstream's circuit breaker is open.
+    pub fn skip(&self, op: &str, shadow_name: &str) {
+        self.stats.record(op, &Outcome::ShadowError(format!("{shadow_name}: circuit open")));
+        metrics::counter!("ficus_shadow_total", "op" => op.to_string(), "result" => "circuit_open").increment(1);
+    }
+
     /// Compares a primary and a shadow reply (or the shadow's failure) and records the outcome.
     pub fn conclude(
         &self,

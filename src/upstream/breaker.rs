@@ -74,6 +74,17 @@ impl Breaker {
         }
     }
 
+    /// True while calls would fail fast (open and cooling down, or a probe in flight). Unlike
+    /// [`Breaker::admit`] this changes nothing: optional work (a shadow) can be skipped without
+    /// taking the probe that real traffic needs.
+    pub fn failing_fast(&self) -> bool {
+        match self.state.lock().map(|s| *s) {
+            Ok(State::Open { until }) => Instant::now() < until,
+            Ok(State::HalfOpen) => true,
+            _ => false,
+        }
+    }
+
     /// May a call go ahead? `Err` carries the time left before the next probe.
     pub fn admit(&self) -> Result<Admit, Duration> {
         if self.settings.failures == 0 {
@@ -139,9 +150,12 @@ mod tests {
             b.record(a, true);
         }
         assert_eq!(b.state(), BreakerState::Open);
+        assert!(b.failing_fast(), "open and cooling down");
         assert!(b.admit().is_err(), "open: fail fast");
         std::thread::sleep(Duration::from_millis(40));
+        assert!(!b.failing_fast(), "cool-down over: the next call may probe (asking takes nothing)");
         let probe = b.admit().unwrap();
+        assert!(b.failing_fast(), "a probe is in flight");
         assert!(b.admit().is_err(), "only one probe at a time");
         b.record(probe, false);
         assert_eq!(b.state(), BreakerState::Closed);

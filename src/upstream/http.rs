@@ -41,6 +41,11 @@ impl HttpClient {
         Ok(HttpClient { name: name.into(), uri, client, limits, permits, breaker })
     }
 
+    /// True while the circuit breaker fails calls fast.
+    pub fn failing_fast(&self) -> bool {
+        self.breaker.failing_fast()
+    }
+
     /// The circuit breaker's state.
     pub fn breaker_state(&self) -> super::breaker::BreakerState {
         self.breaker.state()

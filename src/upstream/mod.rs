@@ -132,6 +132,15 @@ pub enum Upstream {
 }
 
 impl Upstream {
+    /// True while its circuit breaker fails calls fast (a dead upstream).
+    pub fn failing_fast(&self) -> bool {
+        match self {
+            Upstream::Tcp(pool) => pool.failing_fast(),
+            Upstream::Http(http) => http.0.failing_fast(),
+            Upstream::Json(service) => service.0.failing_fast(),
+        }
+    }
+
     /// True for upstreams that take fixed-width bytes (the legacy side).
     pub fn is_bytes(&self) -> bool {
         !matches!(self, Upstream::Json(_))
