@@ -73,7 +73,11 @@ impl ShadowStats {
     /// Counts one outcome for `op`.
     pub fn record(&self, op: &str, outcome: &Outcome) {
         let Ok(mut ops) = self.ops.lock() else { return };
-        let s = ops.entry(op.to_string()).or_default();
+        // Look up before inserting: this runs for every dropped shadow, so no allocation then.
+        if !ops.contains_key(op) {
+            ops.insert(op.to_string(), OpStats::default());
+        }
+        let Some(s) = ops.get_mut(op) else { return };
         match outcome {
             Outcome::Dropped => s.dropped += 1,
             Outcome::ShadowError(_) => s.errors += 1,
