@@ -37,6 +37,8 @@ mod client;
 #[allow(dead_code)]
 #[path = "load/cpu.rs"]
 mod cpu;
+#[path = "load/entry.rs"]
+mod entry;
 #[allow(dead_code)]
 #[path = "load/run.rs"]
 mod run;
@@ -153,34 +155,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|a| a == "--help" || a == "-h") {
-        println!("{HELP}");
-        return;
-    }
-    // The generator, the simulators and the slow service share one two-thread runtime (the
-    // machine has 2 cores); ficus runs as its own process.
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
-    let result = if args.iter().any(|a| a == "--bench") {
-        match parse_options(&args) {
-            Ok(options) => runtime.block_on(bench(options)),
-            Err(e) => {
-                eprintln!("{e}\n\n{HELP}");
-                std::process::exit(2);
-            }
-        }
-    } else {
-        runtime.block_on(async {
-            tokio::time::timeout(Duration::from_secs(60), smoke())
-                .await
-                .unwrap_or_else(|_| Err("smoke check took over 60 s".into()))
-        })
-    };
-    if let Err(e) = result {
-        eprintln!("migration bench failed: {e}");
-        std::process::exit(1);
-    }
+    entry::main("migration", HELP, parse_options, bench, smoke);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -21,6 +21,8 @@
 mod client;
 #[path = "load/cpu.rs"]
 mod cpu;
+#[path = "load/entry.rs"]
+mod entry;
 #[path = "load/report.rs"]
 mod report;
 #[path = "load/run.rs"]
@@ -115,33 +117,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|a| a == "--help" || a == "-h") {
-        println!("{HELP}");
-        return;
-    }
-    // The generator and the simulators share one two-thread runtime (the machine has 2 cores).
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
-    let result = if args.iter().any(|a| a == "--bench") {
-        match parse_options(&args) {
-            Ok(options) => runtime.block_on(bench(options)),
-            Err(e) => {
-                eprintln!("{e}\n\n{HELP}");
-                std::process::exit(2);
-            }
-        }
-    } else {
-        runtime.block_on(async {
-            tokio::time::timeout(Duration::from_secs(60), smoke())
-                .await
-                .unwrap_or_else(|_| Err("smoke check took over 60 s".into()))
-        })
-    };
-    if let Err(e) = result {
-        eprintln!("proxy bench failed: {e}");
-        std::process::exit(1);
-    }
+    entry::main("proxy", HELP, parse_options, bench, smoke);
 }
 
 fn copybooks() -> PathBuf {
