@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for N seconds each (default 60): bash fuzz/run-short.sh [SECONDS] [TARGET...]
+# With FUZZ_RUNS=N (and FUZZ_SEED=S) each target runs exactly N inputs from seed S instead.
 #
 # Needs cargo-fuzz (`cargo install cargo-fuzz`) and a nightly compiler: `cargo +nightly` when
 # one is installed, else stable with RUSTC_BOOTSTRAP=1. New inputs the fuzzer finds go to
@@ -26,7 +27,12 @@ failed=0
 for t in "${targets[@]}"; do
     mkdir -p "target/corpus/$t" "artifacts/$t"
     log="target/fuzz-$t.log"
-    "$bin/$t" -artifact_prefix="artifacts/$t/" -max_total_time="$secs" -max_len=4096 -timeout=10 \
+    # FUZZ_RUNS and FUZZ_SEED make a run repeatable (CI): a fixed number of inputs from a fixed
+    # seed, instead of as many as fit in SECONDS from a random one.
+    budget=(-max_total_time="$secs")
+    [ -n "${FUZZ_RUNS:-}" ] && budget=(-runs="$FUZZ_RUNS")
+    [ -n "${FUZZ_SEED:-}" ] && budget+=(-seed="$FUZZ_SEED")
+    "$bin/$t" -artifact_prefix="artifacts/$t/" "${budget[@]}" -max_len=4096 -timeout=10 \
         -rss_limit_mb=2048 -print_final_stats=1 "target/corpus/$t" "corpus/$t" >"$log" 2>&1
     rc=$?
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)

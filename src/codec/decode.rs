@@ -340,7 +340,16 @@ pub(crate) fn decode_number(kind: LeafKind, bytes: &[u8], cp: CodePage) -> Resul
             }
             decode_zoned(bytes, sign, cp.is_ebcdic()).map(|(n, m)| (n, m, scale))
         }
-        LeafKind::Packed { scale, .. } => decode_packed(bytes).map(|(n, m)| (n, m, scale)),
+        // A negative sign nibble in an unsigned field is invalid, as a signed zone is in unsigned
+        // zoned data: the value could not be written back.
+        LeafKind::Packed { scale, signed, .. } => match decode_packed(bytes)? {
+            (true, m) if !signed && m != 0 => {
+                let at = bytes.len().saturating_sub(1);
+                Err(NumError::InvalidSign { offset: at, byte: bytes.get(at).copied().unwrap_or(0) })
+            }
+            (_, m) if !signed => Ok((false, m, scale)),
+            (n, m) => Ok((n, m, scale)),
+        },
         LeafKind::Binary { scale, signed, order, .. } => {
             decode_binary(bytes, signed, order).map(|(n, m)| (n, m, scale))
         }

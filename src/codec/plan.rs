@@ -422,3 +422,20 @@ mod tests {
         assert_eq!(plan.decode(b"AB   ", &mut sink, &mut Default::default()).unwrap(), 5);
     }
 }
+
+#[cfg(test)]
+mod sign_tests {
+    use super::*;
+    use crate::copybook::{parse_copybook, NoCopy};
+
+    #[test]
+    fn a_negative_sign_in_unsigned_packed_data_is_invalid() {
+        let book = parse_copybook("       01 R.\n           05 U PIC 9(3) COMP-3.\n", "t.cpy", &NoCopy).unwrap();
+        let plan = Plan::compile(book.record(None).unwrap(), CodecOptions::default()).unwrap();
+        let mut sink = crate::codec::json::NullSink;
+        let e = plan.decode(&[0x04, 0x2D], &mut sink, &mut Default::default()).unwrap_err();
+        assert!(e.to_string().contains("invalid sign 0x2D"), "{e}");
+        assert!(plan.decode(&[0x04, 0x2F], &mut sink, &mut Default::default()).is_ok());
+        assert!(plan.decode(&[0x04, 0x2C], &mut sink, &mut Default::default()).is_ok(), "C (positive) is accepted");
+    }
+}
