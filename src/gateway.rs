@@ -8,8 +8,9 @@
 
 use crate::codec::json::ValueBuilder;
 use crate::codec::{Codec, Scratch};
+use crate::header::HeaderError;
 use crate::reply::{GatewayError, Reply};
-use crate::route::{bucket, Route, RouteTable, UpstreamEntry};
+use crate::route::{bucket, Decision, Route, RouteTable, UpstreamEntry};
 use crate::shadow::capture::CaptureRecord;
 use crate::shadow::mirror::{secs, Primary, ShadowState};
 use crate::upstream::modern::JsonService;
@@ -49,16 +50,19 @@ impl Gateway {
     pub async fn handle(&self, message: Vec<u8>) -> Reply {
         let started = Instant::now();
         let table = self.table.load_full();
-        let op = table.header.operation(&message).ok();
+        // The operation and the routing decision are made once, here, and serve() uses them.
+        let op = table.header.operation(&message);
+        let decision = op.as_deref().ok().map(|o| table.decide(o, &message));
         // Label sets stay bounded: an operation without a route is "unknown", whatever it says.
-        let op_label = op.as_deref().filter(|o| table.routes.contains_key(*o)).unwrap_or("unknown").to_string();
-        let decision = op.as_deref().map(|o| table.decide(o, &message));
+        let op_label = decision.as_ref().and_then(|d| d.route).map_or("unknown", |r| r.op.as_str()).to_string();
         let target = decision.as_ref().map_or("-", |d| d.target.name.as_str()).to_string();
+        let canary = decision.as_ref().is_some_and(|d| d.canary);
         let id = table.header.message_id(&message);
-        let span = info_span!("msg", op = op.as_deref().unwrap_or("?"), route = %target, generation = table.generation, id = id.as_deref().unwrap_or("-"));
+        let span_op = op.as_deref().unwrap_or("?");
+        let span = info_span!("msg", op = span_op, route = %target, generation = table.generation, id = id.as_deref().unwrap_or("-"));
         metrics::gauge!("ficus_messages_in_flight").increment(1.0);
         let (reply, outcome) = async {
-            match self.serve(&table, &message, id.as_deref()).await {
+            match self.serve(&table, &message, op.as_deref().map_err(Clone::clone), decision, id.as_deref()).await {
                 Ok(bytes) => (Reply { bytes, status: 200 }, "ok"),
                 Err(error) => {
                     let wire = error.wire();
@@ -72,29 +76,35 @@ impl Gateway {
         .instrument(span)
         .await;
         metrics::gauge!("ficus_messages_in_flight").decrement(1.0);
-        let labels = [("op", op_label), ("target", target)];
-        let (op_label, target_label) = (labels[0].1.clone(), labels[1].1.clone());
-        metrics::counter!("ficus_messages_total", "op" => op_label, "target" => target_label, "outcome" => outcome)
+        metrics::counter!("ficus_messages_total", "op" => op_label.clone(), "target" => target.clone(), "outcome" => outcome)
             .increment(1);
-        metrics::counter!("ficus_message_outcomes_total", "op" => labels[0].1.clone(), "outcome" => outcome)
-            .increment(1);
-        metrics::histogram!("ficus_message_seconds", &labels).record(started.elapsed().as_secs_f64());
-        if decision.is_some_and(|d| d.canary) {
-            metrics::counter!("ficus_canary_messages_total", "op" => labels[0].1.clone()).increment(1);
+        metrics::counter!("ficus_message_outcomes_total", "op" => op_label.clone(), "outcome" => outcome).increment(1);
+        metrics::histogram!("ficus_message_seconds", "op" => op_label.clone(), "target" => target)
+            .record(started.elapsed().as_secs_f64());
+        if canary {
+            metrics::counter!("ficus_canary_messages_total", "op" => op_label).increment(1);
         }
         reply
     }
 
-    async fn serve(&self, table: &Arc<RouteTable>, message: &[u8], id: Option<&str>) -> Result<Vec<u8>, GatewayError> {
+    async fn serve(
+        &self,
+        table: &Arc<RouteTable>,
+        message: &[u8],
+        op: Result<&str, HeaderError>,
+        decision: Option<Decision<'_>>,
+        id: Option<&str>,
+    ) -> Result<Vec<u8>, GatewayError> {
         let max = table.limits.max_message_bytes;
         if message.len() > max {
             return Err(GatewayError::TooLarge { len: message.len(), max });
         }
-        let op = table.header.operation(message)?;
+        let op = op?.to_string();
         table.header.check_length(message)?;
         // Every header field must be valid for its picture, whoever serves the message.
         table.header.validate(message)?;
-        let decision = table.decide(&op, message);
+        // A readable operation always has a decision (made by handle()).
+        let Some(decision) = decision else { return Err(GatewayError::Disabled(op)) };
         let Some(route) = decision.route else {
             // No route: the default target, bytes untouched.
             return call_bytes(decision.target, message, false).await;
