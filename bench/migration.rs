@@ -332,7 +332,7 @@ async fn serve_slow(
                     let body = Limited::new(req.into_body(), 1 << 20).collect().await.map(|b| b.to_bytes());
                     tokio::time::sleep(delay).await;
                     let (status, value) = match body {
-                        Ok(body) => ficus::sim::accounts::answer(&ledger, &body, false),
+                        Ok(body) => ficus::sim::accounts::answer(&ledger, &body),
                         Err(_) => (413, json!({ "error": "body too large" })),
                     };
                     let mut r = Response::new(Full::new(Bytes::from(serde_json::to_vec(&value).unwrap_or_default())));

@@ -13,7 +13,7 @@ use std::path::Path;
 
 const ROUTES: usize = 1000;
 
-fn routes_toml(dir: &Path, n: usize) -> String {
+fn routes_toml(n: usize) -> String {
     let copybooks = Path::new(env!("CARGO_MANIFEST_DIR")).join("copybooks");
     let mut text = format!(
         r#"[gateway]
@@ -44,14 +44,13 @@ target = "legacy"
             if target == "legacy" { "accounts" } else { "legacy" }
         );
     }
-    let _ = dir;
     text
 }
 
 fn reload(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("routes.toml");
-    let text = routes_toml(dir.path(), ROUTES);
+    let text = routes_toml(ROUTES);
     std::fs::write(&path, &text).expect("write routes");
     let first = ficus::config::load(&path, None, 1).expect("the generated file is valid");
     let gateway = ficus::gateway::Gateway::new(first, None);

@@ -26,7 +26,7 @@ async fn divergent_service() -> (String, Arc<Mutex<Vec<(String, String)>>>) {
         for (k, v) in headers {
             log.lock().unwrap().push((k.to_string(), v.to_str().unwrap_or("").to_string()));
         }
-        let (status, mut reply) = ficus::sim::accounts::answer(&ledger, &body, false);
+        let (status, mut reply) = ficus::sim::accounts::answer(&ledger, &body);
         let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
         let acct = request["request"]["ACCT-NO"].as_str().unwrap_or("").trim().to_string();
         let n = acct.parse::<u64>().unwrap_or(0).saturating_sub(1_000_000_000_000_000);
@@ -205,7 +205,6 @@ async fn writes_are_shadowed_only_as_dry_runs() {
     let (url, seen) = divergent_service().await;
     let up = Upstreams { legacy: sims.host_tcp.to_string(), accounts: url };
     let base = routes_toml(&up, "legacy", "legacy", "");
-    let xfer = |extra: &str| base.replace("target   = \"legacy\"\n\n", &format!("target   = \"legacy\"\n{extra}\n\n"));
     let rejected = |toml: String| async move {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("routes.toml");
@@ -220,7 +219,6 @@ async fn writes_are_shadowed_only_as_dry_runs() {
         .await
         .expect("never to the host twice");
     assert!(to_host.contains("never sent to the host twice"), "{to_host}");
-    let _ = xfer;
 
     let gw = Gateway::start(&(base + "shadow = \"accounts\"\nshadow_writes = \"dry-run\"\n")).await;
     let body = json!({ "FROM-ACCT": "1000000000000006", "TO-ACCT": "1000000000000007", "AMOUNT": 10, "MEMO": "T" });

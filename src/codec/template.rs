@@ -1,7 +1,7 @@
 //! A blank JSON object for a record: every field present, text empty, numbers zero, tables at
 //! their minimum size. A starting point for building messages (`ficus send`) and for docs.
 
-use super::decode::body_len;
+use super::decode::{body_len, op_alt};
 use super::plan::{LeafKind, Op, Plan};
 use serde_json::{Map, Value};
 
@@ -56,16 +56,10 @@ fn blank_range(ops: &[Op]) -> Map<String, Value> {
 
 /// True if `ops[i]` is the first alternative of its REDEFINES set (the one encode prefers).
 fn is_first(ops: &[Op], i: usize) -> bool {
-    let alt = |op: &Op| match op {
-        Op::Leaf { alt, .. } | Op::Group { alt, .. } | Op::Array { alt, .. } => *alt,
-        Op::Fill { .. } => None,
-    };
-    let Some(set) = alt(&ops[i]).map(|a| a.set) else {
-        return true;
-    };
+    let Some(set) = op_alt(&ops[i]).map(|a| a.set) else { return true };
     let mut j = 0;
     while j < i {
-        if alt(&ops[j]).map(|a| a.set) == Some(set) {
+        if op_alt(&ops[j]).map(|a| a.set) == Some(set) {
             return false;
         }
         j += 1 + body_len(&ops[j]);

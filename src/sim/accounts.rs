@@ -4,7 +4,6 @@
 
 use super::ledger::Ledger;
 use super::ops;
-use crate::upstream::modern::SHADOW_HEADER;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -12,10 +11,10 @@ use tokio::net::TcpListener;
 /// Operations this service has taken over.
 pub const SERVED: [&str; 2] = ["ACCTINQ", "TXNHIST"];
 
-/// Answers one JSON request body: (HTTP status, JSON reply). `dry_run` (a shadow copy of a
-/// write) must change nothing; every operation served here is read-only, so it changes nothing.
-pub fn answer(ledger: &Ledger, body: &[u8], dry_run: bool) -> (u16, Value) {
-    let _ = dry_run;
+/// Answers one JSON request body: (HTTP status, JSON reply). A shadow copy of a write
+/// (`Ficus-Shadow: dry-run`) must change nothing; every operation served here is read-only, so
+/// nothing changes whichever way a request is marked.
+pub fn answer(ledger: &Ledger, body: &[u8]) -> (u16, Value) {
     let Ok(request) = serde_json::from_slice::<Value>(body) else {
         return (400, json!({ "error": "body is not JSON" }));
     };
@@ -42,9 +41,8 @@ pub fn answer(ledger: &Ledger, body: &[u8], dry_run: bool) -> (u16, Value) {
 
 /// Serves the service on `listener` until `shutdown` fires.
 pub async fn serve(listener: TcpListener, ledger: Arc<Ledger>, shutdown: tokio::sync::watch::Receiver<bool>) {
-    let handler: super::http::Handler = Arc::new(move |body, headers| {
-        let dry_run = headers.get(SHADOW_HEADER).is_some_and(|v| v == "dry-run");
-        let (status, value) = answer(&ledger, &body, dry_run);
+    let handler: super::http::Handler = Arc::new(move |body, _headers| {
+        let (status, value) = answer(&ledger, &body);
         (status, "application/json", serde_json::to_vec(&value).unwrap_or_default())
     });
     super::http::serve(listener, handler, shutdown).await;
