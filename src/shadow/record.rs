@@ -85,7 +85,7 @@ pub struct Recorder {
 }
 
 /// Lines queued for the writer at most; beyond it records are dropped rather than waited for.
-const QUEUE: usize = 4096;
+pub const QUEUE: usize = 4096;
 
 impl Recorder {
     /// Starts a writer for `dir/name` (the directory is created), rotating past `max_bytes`
@@ -129,13 +129,18 @@ impl Recorder {
         &self.path
     }
 
-    /// Queues one record (as a JSON line); false if it was dropped (queue full).
+    /// Queues one record (as a JSON line); false if it was dropped because the writer is
+    /// [`QUEUE`] lines behind (counted in `ficus_records_dropped_total{file}`).
     pub fn write<T: Serialize>(&self, record: &T) -> bool {
         let Ok(mut line) = serde_json::to_string(record) else { return false };
         line.push('\n');
         match self.tx.try_send(line) {
             Ok(()) => true,
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => false,
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                let file = self.path.file_name().map_or_else(String::new, |f| f.to_string_lossy().into_owned());
+                metrics::counter!("ficus_records_dropped_total", "file" => file).increment(1);
+                false
+            }
         }
     }
 }
