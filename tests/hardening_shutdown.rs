@@ -112,6 +112,15 @@ async fn the_drain_deadline_bounds_shutdown() {
 
 #[tokio::test]
 async fn a_second_gateway_on_the_same_ports_takes_over_without_refusing_anything() {
+    // The production setting the README names for upgrades: without it the kernel resets a
+    // connection that lands in the old listener's queue as it closes (a race no user-space
+    // drain can close). Set it if we may (root), else fail saying so.
+    const MIGRATE: &str = "/proc/sys/net/ipv4/tcp_migrate_req";
+    if std::fs::read_to_string(MIGRATE).map(|v| v.trim() != "1").unwrap_or(true) {
+        std::fs::write(MIGRATE, "1").unwrap_or_else(|e| {
+            panic!("this test needs net.ipv4.tcp_migrate_req=1 (sysctl -w net.ipv4.tcp_migrate_req=1): {e}")
+        });
+    }
     let host = Host::start(Act::Echo).await;
     let toml = config(&host, "drain_timeout_ms = 2000");
     let a = Gateway::start(&toml).await;
