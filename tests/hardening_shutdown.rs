@@ -122,7 +122,12 @@ async fn a_second_gateway_on_the_same_ports_takes_over_without_refusing_anything
         });
     }
     let host = Host::start(Act::Echo).await;
-    let toml = config(&host, "drain_timeout_ms = 2000");
+    // Ports are shared only when named (as in production), so A names its ports too.
+    let free = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let toml = config(&host, "drain_timeout_ms = 2000")
+        .replace("listen_http = \"127.0.0.1:0\"", &format!("listen_http = \"{}\"", free()))
+        .replace("listen_tcp  = \"127.0.0.1:0\"", &format!("listen_tcp  = \"{}\"", free()))
+        .replace("admin       = \"127.0.0.1:0\"", &format!("admin       = \"{}\"", free()));
     let a = Gateway::start(&toml).await;
     let shared = toml
         .replace("listen_http = \"127.0.0.1:0\"", &format!("listen_http = \"{}\"", a.http()))

@@ -40,15 +40,22 @@ async fn connection(stream: TcpStream, channel: Channel, mut shutdown: Shutdown,
         .serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);
     let stopping = *shutdown.borrow();
-    if stopping {
-        conn.as_mut().graceful_shutdown();
-    }
+    let stop_signal = async {
+        if !stopping {
+            let _ = shutdown.changed().await;
+        }
+    };
     tokio::select! {
         result = conn.as_mut() => if let Err(e) = result { debug!(error = %e, "connection ended"); },
-        _ = shutdown.changed(), if !stopping => {
-            // Finish the request in progress (if any), then close.
-            conn.as_mut().graceful_shutdown();
-            let _ = conn.await;
+        _ = stop_signal => {
+            // hyper's graceful shutdown closes a connection that has not sent its request yet,
+            // though its client may have sent it already: give such a connection the read
+            // timeout to bring it (served as usual), then finish what is in progress and close.
+            // The listener's drain deadline bounds all of it.
+            if tokio::time::timeout(read_timeout, conn.as_mut()).await.is_err() {
+                conn.as_mut().graceful_shutdown();
+                let _ = conn.await;
+            }
         }
     }
     drop(permit);

@@ -29,8 +29,13 @@ pub fn bind_shared(what: &str, addr: &str) -> Result<TcpListener, String> {
     let fail = |e: std::io::Error| format!("cannot listen on {addr} ({what}): {e}");
     let socket = Socket::new(Domain::for_address(parsed), Type::STREAM, Some(Protocol::TCP)).map_err(fail)?;
     socket.set_reuse_address(true).map_err(fail)?;
+    // Share the port only when it was named: that is the upgrade case (a new process on the same
+    // routes.toml). With port 0 the kernel may hand out a port some other reuseport listener of
+    // this user holds, and the two would split each other's connections.
     #[cfg(unix)]
-    socket.set_reuse_port(true).map_err(fail)?;
+    if parsed.port() != 0 {
+        socket.set_reuse_port(true).map_err(fail)?;
+    }
     socket.set_nonblocking(true).map_err(fail)?;
     socket.bind(&parsed.into()).map_err(fail)?;
     socket.listen(1024).map_err(fail)?;

@@ -44,12 +44,20 @@ async fn connection(stream: TcpStream, channel: Channel, mut shutdown: Shutdown,
         if stopping && !first {
             return;
         }
-        first = false;
+        let fresh = std::mem::replace(&mut first, false);
         // Accepted while stopping: its message is expected now, not after a long idle spell.
         let idle = Duration::from_millis(if stopping { limits.read_timeout_ms } else { limits.idle_timeout_ms });
+        let read_timeout = Duration::from_millis(limits.read_timeout_ms);
         let started = tokio::select! {
             r = tokio::time::timeout(idle, next_frame_started(&mut read)) => r,
-            _ = shutdown.changed() => return,
+            _ = shutdown.changed() => {
+                // An idle connection between messages closes now; one that has not had its first
+                // message yet was opened to send it (it may already be on its way), so it gets it.
+                if !fresh {
+                    return;
+                }
+                tokio::time::timeout(read_timeout, next_frame_started(&mut read)).await
+            }
         };
         match started {
             Err(_) => {
