@@ -183,7 +183,8 @@ impl Gateway {
                     Err(_) => Err(format!("no reply within {} ms", shadow.timeout.as_millis())),
                 };
                 let other = other.as_ref().map(|(b, s)| (b.as_slice(), *s)).map_err(Clone::clone);
-                let primary = Primary { name: &primary, is_legacy, reply: &reply, secs: primary_secs };
+                let primary =
+                    Primary { name: &primary, is_legacy, reply: &reply, secs: primary_secs, request: &message };
                 state.conclude(&op, id, cmp, &shadow.to.name, primary, other);
             }
             .instrument(info_span!("shadow", op = %x.op)),

@@ -133,7 +133,13 @@ pub async fn replay(
         };
         // The captured reply plays the primary: it came from whoever served the channel.
         let recorded_is_legacy = table.upstreams.get(&capture.target).is_none_or(|u| u.upstream.is_bytes());
-        let primary = Primary { name: &capture.target, is_legacy: recorded_is_legacy, reply: &recorded, secs: 0.0 };
+        let primary = Primary {
+            name: &capture.target,
+            is_legacy: recorded_is_legacy,
+            reply: &recorded,
+            secs: 0.0,
+            request: &request,
+        };
         let (record, outcome) =
             conclude_record(&capture.op, capture.id.clone(), cmp, against, primary, other, mask_key);
         summary.stats.record(&capture.op, &outcome);

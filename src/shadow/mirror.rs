@@ -27,6 +27,8 @@ pub struct Primary<'a> {
     pub reply: &'a [u8],
     /// Its latency in seconds.
     pub secs: f64,
+    /// The request both sides answered (to tell a repeated request from a new one).
+    pub request: &'a [u8],
 }
 
 /// Shadow state that outlives route tables: the in-flight cap, counters and records.
@@ -114,8 +116,9 @@ pub fn conclude_record(
     mask_key: &[u8],
 ) -> (ShadowRecord, Outcome) {
     {
-        let Primary { name: primary_name, is_legacy: primary_is_legacy, reply: primary_reply, secs: primary_secs } =
-            primary;
+        let Primary {
+            name: primary_name, is_legacy: primary_is_legacy, reply: primary_reply, secs: primary_secs, ..
+        } = primary;
         let mut record = ShadowRecord {
             time: now_secs(),
             op: op.to_string(),
