@@ -8,16 +8,19 @@
 
 use crate::codec::json::ValueBuilder;
 use crate::codec::{Codec, Scratch};
-use crate::header::HeaderError;
+use crate::header::Head;
 use crate::reply::{GatewayError, Reply};
 use crate::route::{bucket, Decision, Route, RouteTable, UpstreamEntry};
 use crate::shadow::capture::CaptureRecord;
 use crate::shadow::mirror::{secs, Primary, ShadowState};
+use crate::shadow::stats::Outcome;
+use crate::upstream::http::PostKind;
 use crate::upstream::modern::JsonService;
-use crate::upstream::Upstream;
+use crate::upstream::{Call, Correlation, Lane, Upstream, UpstreamError};
 use arc_swap::ArcSwap;
 use serde_json::{Map, Value};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 use tracing::{debug, info_span, warn, Instrument};
@@ -27,13 +30,33 @@ pub struct Gateway {
     table: ArcSwap<RouteTable>,
     /// Shadow counters, records and captures.
     pub shadow: Arc<ShadowState>,
+    in_flight: AtomicUsize,
+}
+
+/// Counts one message in flight for as long as it lives: a message whose channel went away
+/// (its future dropped mid-call) is counted out too.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn enter(counter: &'a AtomicUsize) -> InFlight<'a> {
+        counter.fetch_add(1, Ordering::Relaxed);
+        metrics::gauge!("ficus_messages_in_flight").increment(1.0);
+        InFlight(counter)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+        metrics::gauge!("ficus_messages_in_flight").decrement(1.0);
+    }
 }
 
 impl Gateway {
     /// A gateway serving `table`; shadow records and captures go under `records` if given.
     pub fn new(table: RouteTable, records: Option<&Path>) -> Arc<Gateway> {
         let shadow = Arc::new(ShadowState::new(&table, records));
-        Arc::new(Gateway { table: ArcSwap::from_pointee(table), shadow })
+        Arc::new(Gateway { table: ArcSwap::from_pointee(table), shadow, in_flight: AtomicUsize::new(0) })
     }
 
     /// The current table.
@@ -46,23 +69,27 @@ impl Gateway {
         self.table.swap(Arc::new(table))
     }
 
-    /// Serves one message.
+    /// Messages being served right now (in [`Gateway::handle`]).
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// Serves one message. Cancel-safe: dropping the future releases everything it held.
     pub async fn handle(&self, message: Vec<u8>) -> Reply {
         let started = Instant::now();
         let table = self.table.load_full();
-        // The operation and the routing decision are made once, here, and serve() uses them.
-        let op = table.header.operation(&message);
-        let decision = op.as_deref().ok().map(|o| table.decide(o, &message));
+        // The header is read and the routing decision made once, here; serve() uses both.
+        let head = table.header.read(&message);
+        let decision = head.op.as_deref().ok().map(|o| table.decide(o, &message));
         // Label sets stay bounded: an operation without a route is "unknown", whatever it says.
         let op_label = decision.as_ref().and_then(|d| d.route).map_or("unknown", |r| r.op.as_str()).to_string();
         let target = decision.as_ref().map_or("-", |d| d.target.name.as_str()).to_string();
         let canary = decision.as_ref().is_some_and(|d| d.canary);
-        let id = table.header.message_id(&message);
-        let span_op = op.as_deref().unwrap_or("?");
-        let span = info_span!("msg", op = span_op, route = %target, generation = table.generation, id = id.as_deref().unwrap_or("-"));
-        metrics::gauge!("ficus_messages_in_flight").increment(1.0);
+        let span_op = head.op.as_deref().unwrap_or("?");
+        let span = info_span!("msg", op = span_op, route = %target, generation = table.generation, id = head.id.as_deref().unwrap_or("-"));
+        let _in_flight = InFlight::enter(&self.in_flight);
         let (reply, outcome) = async {
-            match self.serve(&table, &message, op.as_deref().map_err(Clone::clone), decision, id.as_deref()).await {
+            match self.serve(&table, &message, &head, decision).await {
                 Ok(bytes) => (Reply { bytes, status: 200 }, "ok"),
                 Err(error) => {
                     let wire = error.wire();
@@ -75,7 +102,6 @@ impl Gateway {
         }
         .instrument(span)
         .await;
-        metrics::gauge!("ficus_messages_in_flight").decrement(1.0);
         metrics::counter!("ficus_messages_total", "op" => op_label.clone(), "target" => target.clone(), "outcome" => outcome)
             .increment(1);
         metrics::counter!("ficus_message_outcomes_total", "op" => op_label.clone(), "outcome" => outcome).increment(1);
@@ -91,23 +117,23 @@ impl Gateway {
         &self,
         table: &Arc<RouteTable>,
         message: &[u8],
-        op: Result<&str, HeaderError>,
+        head: &Head,
         decision: Option<Decision<'_>>,
-        id: Option<&str>,
     ) -> Result<Vec<u8>, GatewayError> {
         let max = table.limits.max_message_bytes;
         if message.len() > max {
             return Err(GatewayError::TooLarge { len: message.len(), max });
         }
-        let op = op?.to_string();
-        table.header.check_length(message)?;
+        let op = head.op.as_deref().map_err(Clone::clone)?.to_string();
         // Every header field must be valid for its picture, whoever serves the message.
-        table.header.validate(message)?;
+        head.valid.clone()?;
         // A readable operation always has a decision (made by handle()).
         let Some(decision) = decision else { return Err(GatewayError::Disabled(op)) };
+        let correlation = correlation(table);
         let Some(route) = decision.route else {
-            // No route: the default target, bytes untouched.
-            return call_bytes(decision.target, message, false).await;
+            // No route: the default target, bytes untouched; not known to be read-only.
+            let call = Call { message, read_only: false, lane: Lane::Primary, correlation };
+            return settle(&op, false, call_bytes(decision.target, call).await);
         };
         if !route.enabled {
             if let Some((code, message)) = &route.disabled_reply {
@@ -121,16 +147,17 @@ impl Gateway {
         }
         let started = Instant::now();
         let mut served_by = decision.target;
-        let x = Exchange { table, route, op: &op, message, id };
-        let mut result = call(x, decision.target, false).await;
+        let x = Exchange { table, route, op: &op, message, id: head.id.as_deref() };
+        let mut result = call(x, decision.target, Lane::Primary, false).await;
         if let (Err(error), Some(fallback)) = (&result, &route.fallback) {
             if route.read_only && !Arc::ptr_eq(fallback, decision.target) {
                 warn!(%error, fallback = %fallback.name, "target failed; answering from the fallback");
                 metrics::counter!("ficus_fallbacks_total", "op" => route.op.clone()).increment(1);
                 served_by = fallback;
-                result = call(x, fallback, false).await;
+                result = call(x, fallback, Lane::Primary, false).await;
             }
         }
+        let result = settle(&op, route.read_only, result);
         if let Ok(reply) = &result {
             let primary_secs = secs(started);
             self.capture(x, reply, served_by);
@@ -166,6 +193,11 @@ impl Gateway {
             self.shadow.skip(x.op, &shadow.to.name);
             return;
         }
+        // Shadows use spare capacity only: never the connections a primary may need.
+        if !shadow.to.upstream.has_spare() {
+            no_spare(&self.shadow, x.op);
+            return;
+        }
         let Some(permit) = self.shadow.admit(x.op) else { return };
         let (table, state) = (table.clone(), self.shadow.clone());
         let (op, message, reply, id) = (x.op.to_string(), x.message.to_vec(), reply.to_vec(), x.id.map(String::from));
@@ -177,11 +209,17 @@ impl Gateway {
                 let (Some(shadow), Some(cmp)) = (&route.shadow, &route.comparison) else { return };
                 let started = Instant::now();
                 let x = Exchange { table: &table, route, op: &op, message: &message, id: id.as_deref() };
-                let other = match tokio::time::timeout(shadow.timeout, call(x, &shadow.to, shadow.dry_run)).await {
-                    Ok(Ok(bytes)) => Ok((bytes, secs(started))),
-                    Ok(Err(e)) => Err(e.to_string()),
-                    Err(_) => Err(format!("no reply within {} ms", shadow.timeout.as_millis())),
-                };
+                let other =
+                    match tokio::time::timeout(shadow.timeout, call(x, &shadow.to, Lane::Shadow, shadow.dry_run)).await
+                    {
+                        Ok(Ok(bytes)) => Ok((bytes, secs(started))),
+                        Ok(Err(GatewayError::Upstream(UpstreamError::NoSpare { .. }))) => {
+                            no_spare(&state, &op);
+                            return;
+                        }
+                        Ok(Err(e)) => Err(e.to_string()),
+                        Err(_) => Err(format!("no reply within {} ms", shadow.timeout.as_millis())),
+                    };
                 let other = other.as_ref().map(|(b, s)| (b.as_slice(), *s)).map_err(Clone::clone);
                 let primary =
                     Primary { name: &primary, is_legacy, reply: &reply, secs: primary_secs, request: &message };
@@ -207,34 +245,82 @@ pub struct Exchange<'a> {
     pub id: Option<&'a str>,
 }
 
-/// Sends one message to `target`: bytes as they are for legacy, translated for JSON.
-/// `dry_run` marks a shadowed write for the new service.
-pub async fn call(x: Exchange<'_>, target: &UpstreamEntry, dry_run: bool) -> Result<Vec<u8>, GatewayError> {
-    match &target.upstream {
-        Upstream::Json(service) => translate(x, service, dry_run).await,
-        _ => call_bytes(target, x.message, x.route.read_only).await,
+/// Counts a shadow dropped for want of spare capacity on its upstream.
+fn no_spare(state: &ShadowState, op: &str) {
+    state.stats.record(op, &Outcome::Dropped);
+    metrics::counter!("ficus_shadow_total", "op" => op.to_string(), "result" => "no_spare").increment(1);
+}
+
+/// Where replies must carry the request's message id, when routes.toml names the field.
+pub fn correlation(table: &RouteTable) -> Option<Correlation> {
+    table.header.message_id_span().map(|(offset, len)| Correlation { offset, len })
+}
+
+/// A write whose upstream may have received it but whose answer the channel will not get has
+/// an unknown outcome: it is marked so on the wire, logged and counted, for reconciliation.
+fn settle(op: &str, read_only: bool, result: Result<Vec<u8>, GatewayError>) -> Result<Vec<u8>, GatewayError> {
+    match result {
+        Err(GatewayError::Upstream(e)) if !read_only && !e.not_sent() => {
+            warn!(outcome = "unknown", error = %e, "a write may have been applied: its outcome is unknown");
+            metrics::counter!("ficus_unknown_outcomes_total", "op" => op.to_string()).increment(1);
+            Err(GatewayError::OutcomeUnknown(e))
+        }
+        other => other,
     }
 }
 
-async fn call_bytes(target: &UpstreamEntry, message: &[u8], read_only: bool) -> Result<Vec<u8>, GatewayError> {
-    match &target.upstream {
-        Upstream::Tcp(pool) => Ok(pool.call(message, read_only).await?),
-        Upstream::Http(http) => Ok(http.call(message).await?),
-        Upstream::Json(_) => Err(GatewayError::Disabled(format!("(no route, and {} speaks JSON)", target.name))),
+/// Sends one message to `target`: bytes as they are for legacy, translated for JSON.
+/// `dry_run` marks a shadowed write for the new service. Whatever the upstream kind, the reply
+/// returned carries the request's message id (when one is configured); any other is refused.
+pub async fn call(x: Exchange<'_>, target: &UpstreamEntry, lane: Lane, dry_run: bool) -> Result<Vec<u8>, GatewayError> {
+    let correlation = correlation(x.table);
+    let reply = match &target.upstream {
+        Upstream::Json(service) => translate(x, service, lane, dry_run).await?,
+        _ => {
+            let call = Call { message: x.message, read_only: x.route.read_only, lane, correlation };
+            call_bytes(target, call).await?
+        }
+    };
+    // The upstreams check this already; this is the last line, whatever served the message.
+    if let Some(c) = correlation {
+        c.check(x.message, &reply).map_err(|ids| Correlation::error(&target.name, ids))?;
     }
+    Ok(reply)
+}
+
+async fn call_bytes(target: &UpstreamEntry, call: Call<'_>) -> Result<Vec<u8>, GatewayError> {
+    let reply = match &target.upstream {
+        Upstream::Tcp(pool) => pool.call(call).await?,
+        Upstream::Http(http) => http.call(call).await?,
+        Upstream::Json(_) => {
+            return Err(GatewayError::Disabled(format!("(no route, and {} speaks JSON)", target.name)))
+        }
+    };
+    if let Some(c) = call.correlation {
+        c.check(call.message, &reply).map_err(|ids| Correlation::error(&target.name, ids))?;
+    }
+    Ok(reply)
 }
 
 /// Serves a message through a JSON service: decode, call, encode.
-async fn translate(x: Exchange<'_>, service: &JsonService, dry_run: bool) -> Result<Vec<u8>, GatewayError> {
+async fn translate(x: Exchange<'_>, service: &JsonService, lane: Lane, dry_run: bool) -> Result<Vec<u8>, GatewayError> {
     let (Some(request_codec), Some(response_codec)) = (&x.route.request, &x.route.response) else {
         return Err(GatewayError::Disabled(x.op.into()));
     };
     let table = x.table;
     let header_json = decode_value(&table.header.codec, x.message).map_err(GatewayError::Body)?;
     let request_json = decode_value(request_codec, &x.message[table.header.size..]).map_err(GatewayError::Body)?;
-    let reply = service.call(x.op, header_json.clone(), request_json, x.id, dry_run).await?;
+    let kind = PostKind { read_only: x.route.read_only, lane };
+    let reply = service.call(x.op, header_json.clone(), request_json, x.id, dry_run, kind).await?;
     debug!(has_body = reply.response.is_some(), "service replied");
-    encode_reply(table, response_codec, header_json, reply.header, reply.response.as_ref())
+    let mut bytes = encode_reply(table, response_codec, header_json, reply.header, reply.response.as_ref())?;
+    // The reply answers this request: its message id is the request's, byte for byte.
+    if let Some((at, len)) = table.header.message_id_span() {
+        if let (Some(dst), Some(src)) = (bytes.get_mut(at..at + len), x.message.get(at..at + len)) {
+            dst.copy_from_slice(src);
+        }
+    }
+    Ok(bytes)
 }
 
 /// Checks that `body` decodes with `codec` (strict) without building anything.
@@ -263,6 +349,14 @@ pub fn encode_reply(
             if !h.contains_key(&k) {
                 let path = format!("header {k} (not a header field)");
                 return Err(GatewayError::ReplyEncode(crate::codec::EncodeError::Missing { path }));
+            }
+            // A reply answers its own request: the service may not give it another message id.
+            if table.header.message_id_name() == Some(k.as_str()) && h.get(&k) != Some(&v) {
+                return Err(GatewayError::Upstream(UpstreamError::Uncorrelated {
+                    upstream: "service".into(),
+                    sent: h.get(&k).map(Value::to_string).unwrap_or_default(),
+                    got: v.to_string(),
+                }));
             }
             h.insert(k, v);
         }

@@ -1,8 +1,9 @@
 //! The common header (공통부): read the operation key without decoding the body, and write the
 //! fields the gateway owns in replies (response code and message, total length).
 //!
-//! Legacy traffic is never re-encoded: the header is only read. Replies the gateway builds
-//! itself (errors, translated replies) start from the request's header bytes.
+//! Legacy traffic is never re-encoded: the header is only read, once per message, into a
+//! [`Head`] that routing, serving, logging and error replies all use. Replies the gateway
+//! builds itself (errors, translated replies) start from the request's header bytes.
 
 use crate::codec::charset::Overflow;
 use crate::codec::decode::decode_number;
@@ -53,6 +54,17 @@ pub enum HeaderError {
         /// Real length.
         actual: usize,
     },
+}
+
+/// The common header of one message, read once ([`HeaderLayout::read`]).
+#[derive(Clone, Debug)]
+pub struct Head {
+    /// The operation key, or why it cannot be read.
+    pub op: Result<String, HeaderError>,
+    /// The message id, if configured and readable.
+    pub id: Option<String>,
+    /// The length field and every field's picture checked: `Err` names the first problem.
+    pub valid: Result<(), HeaderError>,
 }
 
 /// The compiled common header.
@@ -182,6 +194,28 @@ impl HeaderLayout {
             });
         }
         Ok(key)
+    }
+
+    /// Reads the header of `message` once: operation, message id and validity.
+    pub fn read(&self, message: &[u8]) -> Head {
+        let op = self.operation(message);
+        let id = self.message_id(message);
+        let valid = match &op {
+            Err(e) => Err(e.clone()),
+            Ok(_) => self.check_length(message).and_then(|()| self.validate(message)),
+        };
+        Head { op, id, valid }
+    }
+
+    /// Where the message id field is (offset, length), when routes.toml names one: replies
+    /// must carry the request's bytes there.
+    pub fn message_id_span(&self) -> Option<(usize, usize)> {
+        self.message_id.as_ref().map(|f| (f.offset, f.len))
+    }
+
+    /// Name of the message id field, if any.
+    pub fn message_id_name(&self) -> Option<&str> {
+        self.message_id.as_ref().map(|f| f.name.as_str())
     }
 
     /// The message id (the header's sequence number), if configured and readable.

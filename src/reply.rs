@@ -50,6 +50,10 @@ pub enum GatewayError {
     /// Too much in flight: shed instead of queueing.
     #[error("gateway busy")]
     Busy,
+    /// A write (not `read_only`) may have reached the upstream, but its answer did not come
+    /// back or was not its own: whether it was applied is unknown (reconcile before retrying).
+    #[error("outcome unknown: {0}")]
+    OutcomeUnknown(UpstreamError),
 }
 
 /// How an error appears on the wire.
@@ -66,6 +70,11 @@ pub struct WireError {
 impl GatewayError {
     /// The code, status and label of this error.
     pub fn wire(&self) -> WireError {
+        if let GatewayError::OutcomeUnknown(e) = self {
+            // Same code and status as the failure itself; the cause says what it means.
+            let inner = GatewayError::Upstream(e.clone()).wire();
+            return WireError { cause: "outcome_unknown", ..inner };
+        }
         let (code, status, cause) = match self {
             GatewayError::Frame(FrameError::TooLarge { .. }) | GatewayError::TooLarge { .. } => {
                 ("FC02", 413, "too_large")
@@ -78,10 +87,11 @@ impl GatewayError {
                 UpstreamError::Connect { .. } | UpstreamError::Io { .. } | UpstreamError::Open { .. },
             ) => ("FC10", 502, "unavailable"),
             GatewayError::Upstream(UpstreamError::Status { .. }) => ("FC13", 502, "upstream_status"),
-            GatewayError::Upstream(UpstreamError::BadReply { .. }) | GatewayError::ReplyEncode(_) => {
-                ("FC12", 502, "bad_reply")
-            }
-            GatewayError::Upstream(UpstreamError::Busy { .. }) | GatewayError::Busy => ("FC20", 503, "busy"),
+            GatewayError::Upstream(UpstreamError::BadReply { .. } | UpstreamError::Uncorrelated { .. })
+            | GatewayError::ReplyEncode(_) => ("FC12", 502, "bad_reply"),
+            GatewayError::Upstream(UpstreamError::Busy { .. } | UpstreamError::NoSpare { .. })
+            | GatewayError::Busy
+            | GatewayError::OutcomeUnknown(_) => ("FC20", 503, "busy"),
         };
         WireError { code, status, cause }
     }
@@ -105,6 +115,11 @@ impl GatewayError {
             "unavailable" => "HOST UNAVAILABLE",
             "upstream_status" => "SERVICE ERROR",
             "bad_reply" => "BAD REPLY",
+            // The message field is short: the words that matter come first.
+            "outcome_unknown" => {
+                let GatewayError::OutcomeUnknown(e) = self else { unreachable!() };
+                return format!("OUTCOME UNKNOWN: {e}");
+            }
             _ => "BUSY",
         };
         format!("{prefix}: {self}")

@@ -217,7 +217,12 @@ pub fn send(args: SendArgs) -> Result<(), CliError> {
             );
             let client = crate::upstream::http::HttpClient::new("gateway", &url, limits).map_err(CliError::runtime)?;
             let (status, body) = client
-                .post(request.clone().into(), "application/octet-stream", &[])
+                .post(
+                    request.clone().into(),
+                    "application/octet-stream",
+                    &[],
+                    crate::upstream::http::PostKind { read_only: false, lane: crate::upstream::Lane::Primary },
+                )
                 .await
                 .map_err(|e| CliError::runtime(e.to_string()))?;
             Ok((Some(status), body.to_vec()))

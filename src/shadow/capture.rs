@@ -126,7 +126,7 @@ pub async fn replay(
         let started = Instant::now();
         let x =
             crate::gateway::Exchange { table, route, op: &capture.op, message: &request, id: capture.id.as_deref() };
-        let result = crate::gateway::call(x, target, false).await;
+        let result = crate::gateway::call(x, target, crate::upstream::Lane::Primary, false).await;
         let other = match &result {
             Ok(bytes) => Ok((bytes.as_slice(), secs(started))),
             Err(e) => Err(e.to_string()),

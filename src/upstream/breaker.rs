@@ -7,6 +7,11 @@
 //! for another cool-down. Only failures that say something about the host count (cannot
 //! connect, connection broken, no reply in time, a 5xx); a busy pool or a bad request do not.
 //!
+//! Permission to call is an [`Admit`] guard. A call that ends without a verdict — cancelled at
+//! an await point, or refused a connection — drops its guard: a probe dropped that way puts the
+//! breaker back to open with its cool-down already over, so the next call probes. (Before, a
+//! cancelled probe left the breaker half-open for good: every call failed fast until restart.)
+//!
 //! It does not retry, queue or time anything out itself.
 
 use std::sync::Mutex;
@@ -52,11 +57,40 @@ pub struct Breaker {
     state: Mutex<State>,
 }
 
-/// Permission to make one call; report its outcome with [`Breaker::record`].
+/// Permission to make one call; report its outcome with [`Admit::record`]. Dropped without a
+/// verdict, a probe is handed back (see the module doc).
 #[derive(Debug)]
-#[must_use = "report the outcome with Breaker::record"]
-pub struct Admit {
+#[must_use = "report the outcome with Admit::record"]
+pub struct Admit<'a> {
+    breaker: &'a Breaker,
     probe: bool,
+    settled: bool,
+}
+
+impl Admit<'_> {
+    /// True when this call is the half-open probe.
+    pub fn is_probe(&self) -> bool {
+        self.probe
+    }
+
+    /// Reports the outcome of the call. `failed` is true only for host failures.
+    pub fn record(mut self, failed: bool) {
+        self.settled = true;
+        self.breaker.record(self.probe, failed);
+    }
+}
+
+impl Drop for Admit<'_> {
+    fn drop(&mut self) {
+        if self.settled || !self.probe {
+            return;
+        }
+        let Ok(mut state) = self.breaker.state.lock() else { return };
+        if *state == State::HalfOpen {
+            *state = State::Open { until: Instant::now() };
+            tracing::debug!("breaker probe cancelled: the next call probes");
+        }
+    }
 }
 
 impl Breaker {
@@ -85,37 +119,55 @@ impl Breaker {
         }
     }
 
+    fn admitted(&self, probe: bool) -> Admit<'_> {
+        Admit { breaker: self, probe, settled: false }
+    }
+
     /// May a call go ahead? `Err` carries the time left before the next probe.
-    pub fn admit(&self) -> Result<Admit, Duration> {
+    pub fn admit(&self) -> Result<Admit<'_>, Duration> {
         if self.settings.failures == 0 {
-            return Ok(Admit { probe: false });
+            return Ok(self.admitted(false));
         }
-        let Ok(mut state) = self.state.lock() else { return Ok(Admit { probe: false }) };
+        let Ok(mut state) = self.state.lock() else { return Ok(self.admitted(false)) };
         match *state {
-            State::Closed { .. } => Ok(Admit { probe: false }),
+            State::Closed { .. } => Ok(self.admitted(false)),
             State::Open { until } => {
                 let now = Instant::now();
                 if now < until {
                     return Err(until - now);
                 }
                 *state = State::HalfOpen;
-                Ok(Admit { probe: true })
+                drop(state);
+                Ok(self.admitted(true))
             }
             // One probe at a time: the others wait for its verdict by failing fast.
             State::HalfOpen => Err(Duration::ZERO),
         }
     }
 
-    /// Reports the outcome of an admitted call. `failed` is true only for host failures.
-    pub fn record(&self, admit: Admit, failed: bool) {
+    /// Admits a call only while the breaker is closed (optional work, e.g. a shadow): it never
+    /// becomes the probe that real traffic needs.
+    pub fn admit_closed(&self) -> Option<Admit<'_>> {
+        match self.state.lock().map(|s| *s) {
+            Ok(State::Closed { .. }) | Err(_) => Some(self.admitted(false)),
+            _ if self.settings.failures == 0 => Some(self.admitted(false)),
+            _ => None,
+        }
+    }
+
+    fn record(&self, probe: bool, failed: bool) {
         if self.settings.failures == 0 {
             return;
         }
         let Ok(mut state) = self.state.lock() else { return };
         let open = State::Open { until: Instant::now() + self.settings.cooldown };
         *state = match (*state, failed) {
-            (_, false) => State::Closed { failures: 0 },
-            (State::HalfOpen, true) if admit.probe => open,
+            // A success closes it; but a late success of a call admitted before the breaker
+            // opened must not end a cool-down or steal the probe's verdict.
+            (State::Closed { .. }, false) => State::Closed { failures: 0 },
+            (State::HalfOpen, false) if probe => State::Closed { failures: 0 },
+            (other, false) => other,
+            (State::HalfOpen, true) if probe => open,
             (State::Closed { failures }, true) if failures + 1 >= self.settings.failures => open,
             (State::Closed { failures }, true) => State::Closed { failures: failures + 1 },
             // A late failure of a call admitted before the breaker opened changes nothing.
@@ -139,15 +191,12 @@ mod tests {
     fn opens_after_consecutive_failures_and_closes_on_a_good_probe() {
         let b = fast();
         for _ in 0..2 {
-            let a = b.admit().unwrap();
-            b.record(a, true);
+            b.admit().unwrap().record(true);
         }
-        let a = b.admit().unwrap();
-        b.record(a, false);
+        b.admit().unwrap().record(false);
         assert_eq!(b.state(), BreakerState::Closed, "a success resets the count");
         for _ in 0..3 {
-            let a = b.admit().unwrap();
-            b.record(a, true);
+            b.admit().unwrap().record(true);
         }
         assert_eq!(b.state(), BreakerState::Open);
         assert!(b.failing_fast(), "open and cooling down");
@@ -157,7 +206,7 @@ mod tests {
         let probe = b.admit().unwrap();
         assert!(b.failing_fast(), "a probe is in flight");
         assert!(b.admit().is_err(), "only one probe at a time");
-        b.record(probe, false);
+        probe.record(false);
         assert_eq!(b.state(), BreakerState::Closed);
     }
 
@@ -165,18 +214,51 @@ mod tests {
     fn a_failed_probe_opens_it_again_and_zero_disables() {
         let b = fast();
         for _ in 0..3 {
-            let a = b.admit().unwrap();
-            b.record(a, true);
+            b.admit().unwrap().record(true);
         }
         std::thread::sleep(Duration::from_millis(40));
         let probe = b.admit().unwrap();
-        b.record(probe, true);
+        probe.record(true);
         assert_eq!(b.state(), BreakerState::Open);
         let off = Breaker::new(BreakerSettings { failures: 0, cooldown: Duration::ZERO });
         for _ in 0..10 {
-            let a = off.admit().unwrap();
-            off.record(a, true);
+            off.admit().unwrap().record(true);
         }
         assert_eq!(off.state(), BreakerState::Closed);
+    }
+
+    #[test]
+    fn a_probe_dropped_without_a_verdict_lets_the_next_call_probe() {
+        let b = fast();
+        for _ in 0..3 {
+            b.admit().unwrap().record(true);
+        }
+        std::thread::sleep(Duration::from_millis(40));
+        let probe = b.admit().unwrap();
+        assert!(probe.is_probe());
+        drop(probe); // cancelled: a shadow past its deadline, a channel gone
+        assert_eq!(b.state(), BreakerState::Open);
+        assert!(!b.failing_fast(), "no new cool-down: the next call may probe at once");
+        let next = b.admit().expect("the next call is admitted as the probe");
+        assert!(next.is_probe());
+        next.record(false);
+        assert_eq!(b.state(), BreakerState::Closed);
+    }
+
+    #[test]
+    fn optional_work_never_takes_the_probe_and_late_successes_change_nothing() {
+        let b = fast();
+        let early = b.admit().unwrap();
+        for _ in 0..3 {
+            b.admit().unwrap().record(true);
+        }
+        assert!(b.admit_closed().is_none(), "open: no shadow");
+        early.record(false);
+        assert_eq!(b.state(), BreakerState::Open, "a success admitted before the opening keeps it open");
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(b.admit_closed().is_none(), "cool-down over: the probe is for real traffic");
+        assert_eq!(b.state(), BreakerState::Open);
+        b.admit().unwrap().record(false);
+        assert!(b.admit_closed().is_some());
     }
 }

@@ -1,9 +1,14 @@
 //! HTTP upstreams: a pooled hyper client with a deadline per exchange and a bound on requests
 //! in flight, behind a circuit breaker (connection failures, timeouts and 5xx open it).
 //! `HttpBytes` POSTs fixed-width bytes to a legacy HTTP front and returns the reply body
-//! untouched. Nothing is retried here: a POST that may have been sent is never sent twice.
+//! untouched, only when it carries the request's message id.
+//!
+//! Retries follow the same rule as the TCP pool ([`super::lane::Gate::may_retry`]): a read-only
+//! message is sent again once, within the budget, when the service answered nothing — the
+//! classic case is a kept-alive connection the service closes just as the next request arrives
+//! ("connection closed before message completed"). A write is never sent twice.
 
-use super::breaker::Breaker;
+use super::lane::{Call, Correlation, Gate, Lane};
 use super::{Limits, UpstreamError};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -11,7 +16,6 @@ use hyper::Uri;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use tokio::sync::Semaphore;
 use tokio::time::{timeout_at, Instant};
 
 /// A POST-only HTTP client bound to one URL.
@@ -20,8 +24,16 @@ pub struct HttpClient {
     uri: Uri,
     client: Client<HttpConnector, Full<Bytes>>,
     limits: Limits,
-    permits: Semaphore,
-    breaker: Breaker,
+    gate: Gate,
+}
+
+/// How one POST is to be handled: may it be retried, and is it a shadow.
+#[derive(Clone, Copy, Debug)]
+pub struct PostKind {
+    /// Read-only: may be sent again when nothing was answered.
+    pub read_only: bool,
+    /// Primary or shadow.
+    pub lane: Lane,
 }
 
 impl HttpClient {
@@ -36,19 +48,28 @@ impl HttpClient {
         connector.set_connect_timeout(Some(limits.connect_timeout));
         let client =
             Client::builder(TokioExecutor::new()).pool_max_idle_per_host(limits.max_connections).build(connector);
-        let permits = Semaphore::new(limits.max_connections.max(1));
-        let breaker = Breaker::new(limits.breaker);
-        Ok(HttpClient { name: name.into(), uri, client, limits, permits, breaker })
+        let gate = Gate::new(name, &limits);
+        Ok(HttpClient { name: name.into(), uri, client, limits, gate })
     }
 
     /// True while the circuit breaker fails calls fast.
     pub fn failing_fast(&self) -> bool {
-        self.breaker.failing_fast()
+        self.gate.breaker().failing_fast()
+    }
+
+    /// True when a shadow could be sent now.
+    pub fn has_spare(&self) -> bool {
+        self.gate.has_spare()
+    }
+
+    /// Requests holding a permit right now.
+    pub fn in_use(&self) -> usize {
+        self.gate.in_use()
     }
 
     /// The circuit breaker's state.
     pub fn breaker_state(&self) -> super::breaker::BreakerState {
-        self.breaker.state()
+        self.gate.breaker().state()
     }
 
     /// The upstream's name.
@@ -67,33 +88,42 @@ impl HttpClient {
         body: Bytes,
         content_type: &str,
         headers: &[(&str, &str)],
+        kind: PostKind,
     ) -> Result<(u16, Bytes), UpstreamError> {
-        let admit = self.breaker.admit().map_err(|wait| {
-            metrics::counter!("ficus_upstream_errors_total", "upstream" => self.name.clone(), "cause" => "open")
-                .increment(1);
-            UpstreamError::Open { upstream: self.name.clone(), retry_in_ms: wait.as_millis() as u64 }
-        })?;
-        let result = self.post_admitted(body, content_type, headers).await;
+        let deadline = Instant::now() + self.limits.timeout;
+        let pass = self.gate.enter(kind.lane, deadline).await?;
+        let call = Call { message: &[], read_only: kind.read_only, lane: kind.lane, correlation: None };
+        let mut attempts = 0;
+        let result = loop {
+            attempts += 1;
+            match self.post_once(body.clone(), content_type, headers, deadline).await {
+                Err((e, nothing_answered)) if self.gate.may_retry(&call, attempts, nothing_answered) => {
+                    tracing::debug!(upstream = %self.name, error = %e, "nothing answered: sending the read-only request again");
+                }
+                other => break other.map_err(|(e, _)| e),
+            }
+        };
         let failed = match &result {
             Ok((status, _)) => *status >= 500,
             Err(e) => e.is_host_failure(),
         };
-        self.breaker.record(admit, failed);
+        pass.finish(failed);
         result
     }
 
-    async fn post_admitted(
+    /// One attempt; on failure, whether nothing at all was answered (safe to retry read-only).
+    async fn post_once(
         &self,
         body: Bytes,
         content_type: &str,
         headers: &[(&str, &str)],
-    ) -> Result<(u16, Bytes), UpstreamError> {
-        let deadline = Instant::now() + self.limits.timeout;
+        deadline: Instant,
+    ) -> Result<(u16, Bytes), (UpstreamError, bool)> {
         let ms = self.limits.timeout.as_millis() as u64;
-        let timeout = || UpstreamError::Timeout { upstream: self.name.clone(), ms };
-        let _permit = match timeout_at(deadline, self.permits.acquire()).await {
-            Ok(Ok(p)) => p,
-            _ => return Err(UpstreamError::Busy { upstream: self.name.clone(), max: self.limits.max_connections }),
+        let timeout = || (UpstreamError::Timeout { upstream: self.name.clone(), ms }, false);
+        let count = |cause: &'static str| {
+            metrics::counter!("ficus_upstream_errors_total", "upstream" => self.name.clone(), "cause" => cause)
+                .increment(1);
         };
         let mut request = hyper::Request::post(self.uri.clone()).header(hyper::header::CONTENT_TYPE, content_type);
         for (k, v) in headers {
@@ -101,23 +131,33 @@ impl HttpClient {
         }
         let request = request
             .body(Full::new(body))
-            .map_err(|e| UpstreamError::Io { upstream: self.name.clone(), reason: e.to_string() })?;
+            .map_err(|e| (UpstreamError::Io { upstream: self.name.clone(), reason: e.to_string() }, false))?;
         let response = match timeout_at(deadline, self.client.request(request)).await {
-            Err(_) => return Err(timeout()),
-            Ok(Err(e)) if e.is_connect() => {
-                let reason = std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| s.to_string());
-                return Err(UpstreamError::Connect { upstream: self.name.clone(), reason });
+            Err(_) => {
+                count("timeout");
+                return Err(timeout());
             }
-            Ok(Err(e)) => return Err(UpstreamError::Io { upstream: self.name.clone(), reason: e.to_string() }),
+            Ok(Err(e)) if e.is_connect() => {
+                count("connect");
+                let reason = std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| s.to_string());
+                return Err((UpstreamError::Connect { upstream: self.name.clone(), reason }, false));
+            }
+            Ok(Err(e)) => {
+                // No response head came back: closed or reset before answering.
+                count("io");
+                let reason = std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| format!("{e}: {s}"));
+                return Err((UpstreamError::Io { upstream: self.name.clone(), reason }, true));
+            }
             Ok(Ok(r)) => r,
         };
         let status = response.status().as_u16();
         let body = Limited::new(response.into_body(), self.limits.max_reply_bytes);
         match timeout_at(deadline, body.collect()).await {
             Err(_) => Err(timeout()),
-            Ok(Err(e)) => {
-                Err(UpstreamError::BadReply { upstream: self.name.clone(), reason: format!("reading the reply: {e}") })
-            }
+            Ok(Err(e)) => Err((
+                UpstreamError::BadReply { upstream: self.name.clone(), reason: format!("reading the reply: {e}") },
+                false,
+            )),
             Ok(Ok(collected)) => Ok((status, collected.to_bytes())),
         }
     }
@@ -127,14 +167,28 @@ impl HttpClient {
 pub struct HttpBytes(pub HttpClient);
 
 impl HttpBytes {
-    /// Sends one message; a non-2xx status is an error.
-    pub async fn call(&self, message: &[u8]) -> Result<Vec<u8>, UpstreamError> {
+    /// Sends one message; a non-2xx status is an error, and so is a reply that does not carry
+    /// the request's message id (a read-only message is then sent once more, within the budget).
+    pub async fn call(&self, call: Call<'_>) -> Result<Vec<u8>, UpstreamError> {
         let span = tracing::debug_span!("legacy", addr = %self.0.uri());
-        let post = self.0.post(Bytes::copy_from_slice(message), "application/octet-stream", &[]);
-        let (status, body) = tracing::Instrument::instrument(post, span).await?;
-        if !(200..300).contains(&status) {
-            return Err(UpstreamError::Status { upstream: self.0.name().to_string(), status });
+        let kind = PostKind { read_only: call.read_only, lane: call.lane };
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let post = self.0.post(Bytes::copy_from_slice(call.message), "application/octet-stream", &[], kind);
+            let (status, body) = tracing::Instrument::instrument(post, span.clone()).await?;
+            if !(200..300).contains(&status) {
+                return Err(UpstreamError::Status { upstream: self.0.name().to_string(), status });
+            }
+            match call.correlation.map_or(Ok(()), |c| c.check(call.message, &body)) {
+                Ok(()) => return Ok(body.to_vec()),
+                Err(ids) => {
+                    let error = Correlation::error(self.0.name(), ids);
+                    if !self.0.gate.may_retry(&call, attempts, true) {
+                        return Err(error);
+                    }
+                }
+            }
         }
-        Ok(body.to_vec())
     }
 }

@@ -4,12 +4,22 @@
 //! Each upstream bounds its connections and requests in flight, every exchange has a
 //! deadline, a circuit breaker ([`breaker`]) stops calls to a host that keeps failing, and a
 //! retry budget ([`retry`]) caps retries. Nothing here knows about routes or copybooks.
+//!
+//! Every kind of upstream follows the same rules, in [`lane`]: a reply is accepted only when it
+//! carries the request's message id ([`Correlation`]); a read-only message is retried once on
+//! another connection when nothing was answered (or the answer belonged to another message),
+//! within the retry budget; a shadow ([`Lane::Shadow`]) only uses spare capacity and never takes
+//! the breaker's probe. Every permit, slot and probe is held by a guard released on drop, so a
+//! cancelled call (a channel that went away, a shadow past its deadline) leaves nothing behind.
 
 pub mod breaker;
 pub mod http;
+pub mod lane;
 pub mod modern;
 pub mod pool;
 pub mod retry;
+
+pub use lane::{Call, Correlation, Lane};
 
 use std::time::Duration;
 
@@ -72,12 +82,35 @@ pub enum UpstreamError {
         /// The connection limit.
         max: usize,
     },
+    /// The reply carries another message's id (a duplicate or late reply on a reused
+    /// connection): it was not delivered, and the connection was dropped.
+    #[error("{upstream}: reply carries message id {got:?}, not {sent:?}")]
+    Uncorrelated {
+        /// Upstream name.
+        upstream: String,
+        /// The request's message id (as bytes, lossily shown).
+        sent: String,
+        /// What the reply carried.
+        got: String,
+    },
+    /// A shadow found no spare capacity (connections or breaker probe): nothing was sent.
+    #[error("{upstream}: no spare capacity for a shadow")]
+    NoSpare {
+        /// Upstream name.
+        upstream: String,
+    },
 }
 
 impl UpstreamError {
     /// True when the request certainly did not reach the upstream (safe to send elsewhere).
     pub fn not_sent(&self) -> bool {
-        matches!(self, UpstreamError::Connect { .. } | UpstreamError::Busy { .. } | UpstreamError::Open { .. })
+        matches!(
+            self,
+            UpstreamError::Connect { .. }
+                | UpstreamError::Busy { .. }
+                | UpstreamError::Open { .. }
+                | UpstreamError::NoSpare { .. }
+        )
     }
 
     /// True for failures that say the host is unwell (they count towards opening the breaker).
@@ -85,7 +118,11 @@ impl UpstreamError {
         match self {
             UpstreamError::Connect { .. } | UpstreamError::Io { .. } | UpstreamError::Timeout { .. } => true,
             UpstreamError::Status { status, .. } => *status >= 500,
-            UpstreamError::BadReply { .. } | UpstreamError::Busy { .. } | UpstreamError::Open { .. } => false,
+            UpstreamError::BadReply { .. }
+            | UpstreamError::Busy { .. }
+            | UpstreamError::Open { .. }
+            | UpstreamError::Uncorrelated { .. }
+            | UpstreamError::NoSpare { .. } => false,
         }
     }
 }
@@ -138,6 +175,16 @@ impl Upstream {
             Upstream::Tcp(pool) => pool.failing_fast(),
             Upstream::Http(http) => http.0.failing_fast(),
             Upstream::Json(service) => service.0.failing_fast(),
+        }
+    }
+
+    /// True when a shadow could be sent now without taking anything a primary may need
+    /// (a cheap look; the call itself enforces it).
+    pub fn has_spare(&self) -> bool {
+        match self {
+            Upstream::Tcp(pool) => pool.has_spare(),
+            Upstream::Http(http) => http.0.has_spare(),
+            Upstream::Json(service) => service.0.has_spare(),
         }
     }
 

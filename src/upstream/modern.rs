@@ -4,7 +4,7 @@
 //! This file only moves JSON; decoding the request and encoding the reply into the response
 //! copybook happen in the gateway, so the channel sees the bytes the host would have sent.
 
-use super::http::HttpClient;
+use super::http::{HttpClient, PostKind};
 use super::UpstreamError;
 use bytes::Bytes;
 use serde_json::{json, Map, Value};
@@ -36,6 +36,7 @@ impl JsonService {
         request: Value,
         message_id: Option<&str>,
         dry_run: bool,
+        kind: PostKind,
     ) -> Result<ModernReply, UpstreamError> {
         let bad = |reason: String| UpstreamError::BadReply { upstream: self.0.name().to_string(), reason };
         let body = json!({ "operation": operation, "header": header, "request": request });
@@ -48,7 +49,7 @@ impl JsonService {
             headers.push((SHADOW_HEADER, "dry-run"));
         }
         let span = tracing::debug_span!("modern", uri = %self.0.uri());
-        let (status, body) = self.0.post(body, "application/json", &headers).instrument(span).await?;
+        let (status, body) = self.0.post(body, "application/json", &headers, kind).instrument(span).await?;
         if !(200..300).contains(&status) {
             return Err(UpstreamError::Status { upstream: self.0.name().to_string(), status });
         }

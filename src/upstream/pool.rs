@@ -1,14 +1,12 @@
 //! The legacy host over framed TCP: a bounded pool of persistent connections.
 //!
-//! A permit per exchange bounds connections; idle connections are reused after a liveness
-//! check (a host that closed one is noticed before anything is written to it), and a
-//! connection that failed or timed out is dropped, never pooled. A request is retried on a
-//! fresh connection only when the caller says that is safe (read-only operations), the failure
-//! happened on a reused connection before any reply byte arrived, and the retry budget allows.
-//! The circuit breaker is asked before any connection is made.
+//! A permit per exchange bounds connections ([`super::lane::Gate`]); idle connections are
+//! reused after a liveness check (a host that closed one, or sent bytes nobody asked for, is
+//! noticed before anything is written to it), and a connection that failed, timed out or
+//! answered with another message's id is dropped, never pooled. Retries follow the one rule in
+//! [`super::lane::Gate::may_retry`]. The circuit breaker is asked before any connection is made.
 
-use super::breaker::Breaker;
-use super::retry::RetryBudget;
+use super::lane::{Call, Correlation, Gate};
 use super::{Limits, UpstreamError};
 use crate::frame::{FrameError, Framing};
 use std::sync::Mutex;
@@ -18,7 +16,6 @@ use tokio::net::TcpStream;
 /// A pooled connection: reads go through a buffer, so a reply's length prefix and body usually
 /// arrive in one system call.
 type Conn = BufReader<TcpStream>;
-use tokio::sync::Semaphore;
 use tokio::time::{timeout_at, Instant};
 use tracing::{debug, Instrument};
 
@@ -29,37 +26,29 @@ pub struct TcpPool {
     framing: Framing,
     limits: Limits,
     idle: Mutex<Vec<Conn>>,
-    permits: Semaphore,
-    breaker: Breaker,
-    budget: RetryBudget,
+    gate: Gate,
 }
 
 impl TcpPool {
     /// A pool for `address`; no connection is made until the first call.
     pub fn new(name: &str, address: &str, framing: Framing, limits: Limits) -> TcpPool {
-        let permits = Semaphore::new(limits.max_connections.max(1));
-        let breaker = Breaker::new(limits.breaker);
-        let budget = RetryBudget::new(limits.retry_percent);
-        TcpPool {
-            name: name.into(),
-            address: address.into(),
-            framing,
-            limits,
-            idle: Mutex::new(Vec::new()),
-            permits,
-            breaker,
-            budget,
-        }
+        let gate = Gate::new(name, &limits);
+        TcpPool { name: name.into(), address: address.into(), framing, limits, idle: Mutex::new(Vec::new()), gate }
     }
 
     /// True while the circuit breaker fails calls fast.
     pub fn failing_fast(&self) -> bool {
-        self.breaker.failing_fast()
+        self.gate.breaker().failing_fast()
+    }
+
+    /// True when a shadow could be sent now.
+    pub fn has_spare(&self) -> bool {
+        self.gate.has_spare()
     }
 
     /// The circuit breaker's state.
     pub fn breaker_state(&self) -> super::breaker::BreakerState {
-        self.breaker.state()
+        self.gate.breaker().state()
     }
 
     /// Connections open and idle right now.
@@ -69,80 +58,77 @@ impl TcpPool {
 
     /// Exchanges currently holding a connection.
     pub fn in_use(&self) -> usize {
-        self.limits.max_connections.max(1) - self.permits.available_permits()
+        self.gate.in_use()
     }
 
     fn take_idle(&self) -> Option<Conn> {
         let mut idle = self.idle.lock().ok()?;
         while let Some(conn) = idle.pop() {
             let mut probe = [0u8; 1];
-            // Leftover bytes mean the host sent more than one reply: out of step, drop it.
-            if !conn.buffer().is_empty() {
-                continue;
-            }
+            // Bytes on an idle connection (left in the buffer, or arrived since) are a reply nobody
+            // asked for — a duplicate, a late answer: the connection is out of step, drop it.
+            let stray = !conn.buffer().is_empty();
             match conn.get_ref().try_read(&mut probe) {
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Some(conn),
-                _ => debug!(upstream = %self.name, "dropping idle connection the host closed"),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && !stray => return Some(conn),
+                Ok(0) | Err(_) if !stray => debug!(upstream = %self.name, "dropping idle connection the host closed"),
+                _ => {
+                    metrics::counter!("ficus_upstream_errors_total", "upstream" => self.name.clone(), "cause" => "stray_bytes").increment(1);
+                    tracing::warn!(upstream = %self.name, "bytes arrived on an idle connection: dropped");
+                }
             }
         }
         None
     }
 
-    /// Sends one message and returns the reply's bytes, untouched.
-    pub async fn call(&self, message: &[u8], retry_safe: bool) -> Result<Vec<u8>, UpstreamError> {
-        let admit = self.breaker.admit().map_err(|wait| {
-            metrics::counter!("ficus_upstream_errors_total", "upstream" => self.name.clone(), "cause" => "open")
-                .increment(1);
-            UpstreamError::Open { upstream: self.name.clone(), retry_in_ms: wait.as_millis() as u64 }
-        })?;
-        self.budget.deposit();
-        let result = self.call_admitted(message, retry_safe).await;
-        self.breaker.record(admit, result.as_ref().err().is_some_and(UpstreamError::is_host_failure));
+    /// Sends one message and returns the reply's bytes, untouched. A reply that does not carry
+    /// the request's message id is never returned (see [`Call`]).
+    pub async fn call(&self, call: Call<'_>) -> Result<Vec<u8>, UpstreamError> {
+        let deadline = Instant::now() + self.limits.timeout;
+        let pass = self.gate.enter(call.lane, deadline).await?;
+        let result =
+            self.call_admitted(call, deadline).instrument(tracing::debug_span!("legacy", addr = %self.address)).await;
+        pass.finish(result.as_ref().err().is_some_and(UpstreamError::is_host_failure));
         result
     }
 
-    async fn call_admitted(&self, message: &[u8], retry_safe: bool) -> Result<Vec<u8>, UpstreamError> {
-        let deadline = Instant::now() + self.limits.timeout;
+    async fn call_admitted(&self, call: Call<'_>, deadline: Instant) -> Result<Vec<u8>, UpstreamError> {
         let ms = self.limits.timeout.as_millis() as u64;
-        let timeout = || UpstreamError::Timeout { upstream: self.name.clone(), ms };
-        let _permit = match timeout_at(deadline, self.permits.acquire()).await {
-            Ok(Ok(p)) => p,
-            _ => return Err(UpstreamError::Busy { upstream: self.name.clone(), max: self.limits.max_connections }),
-        };
-        let span = tracing::debug_span!("legacy", addr = %self.address);
-        async move {
-            let mut attempts = 0;
-            loop {
-                attempts += 1;
-                let (mut conn, reused) = match self.take_idle() {
-                    Some(c) => (c, true),
-                    None => (self.connect(deadline).await?, false),
-                };
-                match timeout_at(deadline, self.exchange(&mut conn, message)).await {
-                    Err(_) => {
-                        metrics::counter!("ficus_upstream_errors_total", "upstream" => self.name.clone(), "cause" => "timeout").increment(1);
-                        return Err(timeout());
-                    }
-                    Ok(Ok(reply)) => {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let (mut conn, reused) = match self.take_idle() {
+                Some(c) => (c, true),
+                None => (self.connect(deadline).await?, false),
+            };
+            let (error, nothing_answered) = match timeout_at(deadline, self.exchange(&mut conn, call.message)).await {
+                Err(_) => {
+                    metrics::counter!("ficus_upstream_errors_total", "upstream" => self.name.clone(), "cause" => "timeout").increment(1);
+                    return Err(UpstreamError::Timeout { upstream: self.name.clone(), ms });
+                }
+                Ok(Ok(reply)) => match call.correlation.map_or(Ok(()), |c| c.check(call.message, &reply)) {
+                    Ok(()) => {
                         if let Ok(mut idle) = self.idle.lock() {
                             idle.push(conn);
                         }
                         return Ok(reply);
                     }
-                    Ok(Err((e, reply_started))) => {
-                        metrics::counter!("ficus_upstream_errors_total", "upstream" => self.name.clone(), "cause" => error_cause(&e)).increment(1);
-                        let retry =
-                            retry_safe && reused && !reply_started && attempts < 2 && self.budget.withdraw();
-                        debug!(upstream = %self.name, error = %e, retry, "exchange failed");
-                        if !retry {
-                            return Err(e);
-                        }
-                    }
+                    // Another message's reply: the connection is out of step and is dropped;
+                    // this message's own reply never came, so for a read-only one nothing was
+                    // answered.
+                    Err(ids) => (Correlation::error(&self.name, ids), true),
+                },
+                Ok(Err((e, reply_started))) => {
+                    metrics::counter!("ficus_upstream_errors_total", "upstream" => self.name.clone(), "cause" => error_cause(&e)).increment(1);
+                    // A fresh connection that failed says the host is unwell: no retry then.
+                    (e, reused && !reply_started)
                 }
+            };
+            let retry = self.gate.may_retry(&call, attempts, nothing_answered);
+            debug!(upstream = %self.name, %error, retry, "exchange failed");
+            if !retry {
+                return Err(error);
             }
         }
-        .instrument(span)
-        .await
     }
 
     async fn connect(&self, deadline: Instant) -> Result<Conn, UpstreamError> {
@@ -182,5 +168,7 @@ pub fn error_cause(e: &UpstreamError) -> &'static str {
         UpstreamError::Status { .. } => "status",
         UpstreamError::Busy { .. } => "busy",
         UpstreamError::Open { .. } => "open",
+        UpstreamError::Uncorrelated { .. } => "uncorrelated",
+        UpstreamError::NoSpare { .. } => "no_spare",
     }
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod faults;
+pub mod misbehave;
 
 use ficus::cli::{build_request, decode_reply};
 use ficus::demo::{start_sims, Sims};

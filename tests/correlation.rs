@@ -1,0 +1,173 @@
+//! A reply is delivered only to the request it answers (issue: "never a wrong answer", kinds 1
+//! and 6): duplicate, late, stray and other-id replies from the host are never handed to a
+//! channel; read-only messages are retried on another connection, writes end with an
+//! "outcome unknown" error and reach the host once; every upstream kind follows one retry rule.
+
+mod common;
+
+use common::misbehave::{seq_of, BadHost, BadService, Mode};
+use common::{routes_toml, Gateway, Upstreams};
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+
+/// routes.toml with a legacy host and a JSON service; tight deadlines.
+pub fn tight(legacy: &str, accounts: &str, acctinq: &str, extra: &str) -> String {
+    let up = Upstreams { legacy: legacy.into(), accounts: accounts.into() };
+    routes_toml(&up, acctinq, "legacy", extra).replace(
+        "timeout_ms = 1000\nconnect_timeout_ms = 500\nmax_connections = 8",
+        "timeout_ms = 300\nconnect_timeout_ms = 300\nmax_connections = 4\nbreaker_failures = 3\nbreaker_cooldown_ms = 100",
+    )
+}
+
+fn acctinq(gw: &Gateway, seq: u64, acct: u64) -> Vec<u8> {
+    let body = json!({ "ACCT-NO": format!("{acct:016}") });
+    ficus::cli::build_request(&gw.table(), "ACCTINQ", &body, &json!({ "HDR-SEQ-NO": seq })).unwrap()
+}
+
+fn xfer(gw: &Gateway, seq: u64) -> Vec<u8> {
+    let body = json!({ "FROM-ACCT": "1000000000000001", "TO-ACCT": "1000000000000002", "AMOUNT": 10, "MEMO": "RENT" });
+    ficus::cli::build_request(&gw.table(), "XFER", &body, &json!({ "HDR-SEQ-NO": seq })).unwrap()
+}
+
+fn code(gw: &Gateway, reply: &[u8]) -> (String, String) {
+    common::response_code(gw, reply)
+}
+
+#[tokio::test]
+async fn a_duplicate_reply_is_never_delivered_to_the_next_read() {
+    let host = BadHost::start().await;
+    let gw = Gateway::start(&tight(&host.addr.to_string(), "http://127.0.0.1:9/", "legacy", "")).await;
+    // Message 1 is answered, and its answer is sent again as message 2 arrives on the same
+    // pooled connection, before message 2's own answer.
+    host.script.set(1, Mode::Duplicate);
+    let first = acctinq(&gw, 1, 1);
+    assert_eq!(gw.post(&first).await, (200, first.clone()));
+    let second = acctinq(&gw, 2, 2);
+    let (status, reply) = gw.post(&second).await;
+    assert_eq!((status, &reply), (200, &second), "account 2 gets its own answer, never account 1's");
+    assert_eq!(host.script.times(2), 2, "the read was retried once, on another connection");
+}
+
+#[tokio::test]
+async fn a_write_answered_with_another_messages_reply_has_an_unknown_outcome() {
+    let host = BadHost::start().await;
+    let gw = Gateway::start(&tight(&host.addr.to_string(), "http://127.0.0.1:9/", "legacy", "")).await;
+    host.script.set(1, Mode::Duplicate);
+    let first = acctinq(&gw, 1, 1);
+    assert_eq!(gw.post(&first).await.1, first);
+    let write = xfer(&gw, 2);
+    let (status, reply) = gw.post(&write).await;
+    assert_eq!(status, 502);
+    assert_ne!(reply, first, "never the other message's reply");
+    let (c, text) = code(&gw, &reply);
+    assert_eq!(c, "FC12");
+    assert!(text.starts_with("OUTCOME UNKNOWN"), "{text}");
+    assert_eq!(seq_of(&reply), 2, "the error reply carries the write's own id");
+    assert_eq!(host.script.times(2), 1, "a write reaches the host once");
+}
+
+#[tokio::test]
+async fn stray_bytes_and_other_ids_never_reach_a_channel() {
+    let host = BadHost::start().await;
+    let gw = Gateway::start(&tight(&host.addr.to_string(), "http://127.0.0.1:9/", "legacy", "")).await;
+    // A reply to a request never sent arrives on the idle connection after message 1.
+    host.script.set(1, Mode::Unsolicited);
+    let first = acctinq(&gw, 1, 1);
+    assert_eq!(gw.post(&first).await.1, first);
+    // Message 2 is answered with message 1's reply (another id).
+    host.script.set(2, Mode::OtherId);
+    let second = acctinq(&gw, 2, 2);
+    assert_eq!(gw.post(&second).await.1, second, "retried on a fresh connection; its own answer");
+    for seq in 3..8 {
+        let m = acctinq(&gw, seq, seq);
+        assert_eq!(gw.post(&m).await.1, m);
+    }
+}
+
+#[tokio::test]
+async fn a_json_service_may_not_answer_with_another_message_id() {
+    let service = BadService::start().await;
+    let gw = Gateway::start(&tight("127.0.0.1:9", &service.url(), "accounts", "")).await;
+    service.script.set(5, Mode::OtherId);
+    let (status, reply) = gw.post(&acctinq(&gw, 5, 5)).await;
+    assert_eq!((status, code(&gw, &reply).0), (502, "FC12".to_string()));
+    assert_eq!(seq_of(&reply), 5);
+    let (status, reply) = gw.post(&acctinq(&gw, 6, 6)).await;
+    assert_eq!(status, 200);
+    assert_eq!(gw.decode("ACCTINQ", &reply)["response"]["ACCT-NO"], "0000000000000006");
+}
+
+/// A JSON service that answers the first request on each kept-alive connection and closes the
+/// connection when the next one arrives on it — hyper's "connection closed before message
+/// completed" race, every second message.
+async fn closing_service(answered: Arc<AtomicUsize>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut conn, _)) = listener.accept().await else { return };
+            let answered = answered.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let Some(body) = common::misbehave::read_request(&mut conn, &mut buf).await else { return };
+                let request: Value = serde_json::from_slice(&body).unwrap();
+                let acct = request["request"]["ACCT-NO"].clone();
+                let text = json!({ "response": { "ACCT-NO": acct, "CUST-NAME": "X", "ACCT-STATUS": "A", "BALANCE": 1,
+                    "AVAIL-BAL": 1, "INT-RATE": 0, "LAST-TXN-DATE": 20260101 } })
+                .to_string();
+                let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", text.len());
+                conn.write_all(head.as_bytes()).await.unwrap();
+                conn.write_all(text.as_bytes()).await.unwrap();
+                answered.fetch_add(1, Ordering::SeqCst);
+                // The next request on this connection is read, then the connection closes.
+                let _ = common::misbehave::read_request(&mut conn, &mut buf).await;
+            });
+        }
+    });
+    format!("http://{addr}/ops")
+}
+
+#[tokio::test]
+async fn reads_to_a_json_service_are_retried_when_a_kept_alive_connection_closes() {
+    let answered = Arc::new(AtomicUsize::new(0));
+    let url = closing_service(answered.clone()).await;
+    let gw = Gateway::start(&tight("127.0.0.1:9", &url, "accounts", "")).await;
+    for seq in 1..=8u64 {
+        let (status, reply) = gw.post(&acctinq(&gw, seq, seq)).await;
+        assert_eq!(status, 200, "message {seq}: {:?}", code(&gw, &reply));
+        assert_eq!(gw.decode("ACCTINQ", &reply)["response"]["ACCT-NO"], format!("{seq:016}"));
+    }
+    assert_eq!(answered.load(Ordering::SeqCst), 8);
+}
+
+#[tokio::test]
+async fn reads_to_a_legacy_http_front_are_retried_the_same_way() {
+    // The same race on the legacy side spoken over HTTP: bytes in, bytes out.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut conn, _)) = listener.accept().await else { return };
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let Some(body) = common::misbehave::read_request(&mut conn, &mut buf).await else { return };
+                let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+                conn.write_all(head.as_bytes()).await.unwrap();
+                conn.write_all(&body).await.unwrap();
+                let _ = common::misbehave::read_request(&mut conn, &mut buf).await;
+            });
+        }
+    });
+    let toml = tight("127.0.0.1:9", "http://127.0.0.1:9/", "legacy", "").replace(
+        "[upstreams.legacy]\nkind = \"tcp\"\naddress = \"127.0.0.1:9\"",
+        &format!("[upstreams.legacy]\nkind = \"http\"\nurl = \"http://{addr}/\""),
+    );
+    let gw = Gateway::start(&toml).await;
+    for seq in 1..=6u64 {
+        let m = acctinq(&gw, seq, seq);
+        assert_eq!(gw.post(&m).await, (200, m), "message {seq}");
+    }
+}
