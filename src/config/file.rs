@@ -158,6 +158,10 @@ pub struct UpstreamSection {
     /// Retries of read-only messages allowed, as a percentage of requests (default 10).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_budget_percent: Option<u32>,
+    /// Connections shadows may hold at once (default: half of `max_connections`; never the
+    /// last one, so at most `max_connections - 1`; 0 sends this upstream no shadows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shadow_connections: Option<usize>,
 }
 
 fn default_timeout() -> u64 {

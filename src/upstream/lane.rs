@@ -84,14 +84,10 @@ impl<'a> Call<'a> {
     }
 }
 
-/// Connections a shadow may hold at once, of `max` (a quarter, at least one, and none when
-/// there is only one connection: a shadow never takes the last one).
+/// Connections shadows may hold at once by default, of `max`: half, and none when there is
+/// only one connection (a shadow never takes the last one).
 pub fn shadow_share(max: usize) -> usize {
-    if max < 2 {
-        0
-    } else {
-        (max / 4).max(1)
-    }
+    max / 2
 }
 
 /// Breaker, connection permits, shadow share and retry budget of one upstream.
@@ -129,7 +125,7 @@ impl Gate {
             max,
             breaker: Breaker::new(limits.breaker),
             permits: Semaphore::new(max),
-            shadows: Semaphore::new(shadow_share(max)),
+            shadows: Semaphore::new(limits.shadow_connections.unwrap_or(shadow_share(max)).min(max - 1)),
             budget: RetryBudget::new(limits.retry_percent),
         }
     }
@@ -204,6 +200,6 @@ mod tests {
 
     #[test]
     fn shadows_keep_to_a_share_and_never_take_the_last_connection() {
-        assert_eq!((0..=9).map(shadow_share).collect::<Vec<_>>(), [0, 0, 1, 1, 1, 1, 1, 1, 2, 2]);
+        assert_eq!((0..=9).map(shadow_share).collect::<Vec<_>>(), [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]);
     }
 }

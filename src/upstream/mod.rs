@@ -142,6 +142,8 @@ pub struct Limits {
     pub breaker: breaker::BreakerSettings,
     /// Retries allowed, as a percentage of requests (read-only operations only).
     pub retry_percent: u32,
+    /// Connections shadows may hold at once (`None`: [`lane::shadow_share`]).
+    pub shadow_connections: Option<usize>,
 }
 
 impl Limits {
@@ -154,6 +156,7 @@ impl Limits {
             max_reply_bytes,
             breaker: breaker::BreakerSettings::default(),
             retry_percent: 10,
+            shadow_connections: None,
         }
     }
 }

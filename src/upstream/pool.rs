@@ -96,9 +96,9 @@ impl TcpPool {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let (mut conn, reused) = match self.take_idle() {
-                Some(c) => (c, true),
-                None => (self.connect(deadline).await?, false),
+            let mut conn = match self.take_idle() {
+                Some(c) => c,
+                None => self.connect(deadline).await?,
             };
             let (error, nothing_answered) = match timeout_at(deadline, self.exchange(&mut conn, call.message)).await {
                 Err(_) => {
@@ -119,8 +119,7 @@ impl TcpPool {
                 },
                 Ok(Err((e, reply_started))) => {
                     metrics::counter!("ficus_upstream_errors_total", "upstream" => self.name.clone(), "cause" => error_cause(&e)).increment(1);
-                    // A fresh connection that failed says the host is unwell: no retry then.
-                    (e, reused && !reply_started)
+                    (e, !reply_started)
                 }
             };
             let retry = self.gate.may_retry(&call, attempts, nothing_answered);

@@ -23,6 +23,9 @@ pub fn copybooks() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("copybooks")
 }
 
+/// Offset and length of HDR-SEQ-NO, the message id, in the demo header.
+pub const MESSAGE_ID: std::ops::Range<usize> = 17..27;
+
 /// Offset and length of HDR-TIMESTAMP in the demo header (set by whoever answers).
 pub const TIMESTAMP: std::ops::Range<usize> = 27..41;
 
@@ -262,11 +265,16 @@ impl FakeHost {
                 let count = count.clone();
                 tokio::spawn(async move {
                     let framing = Framing::LengthPrefix { width: 4 };
-                    while let Ok(Some(_)) = framing.read(&mut conn, 1 << 20).await {
+                    while let Ok(Some(request)) = framing.read(&mut conn, 1 << 20).await {
                         count.fetch_add(1, Ordering::SeqCst);
                         match &script {
                             HostScript::Reply(bytes) => {
-                                if framing.write(&mut conn, bytes).await.is_err() {
+                                // As a real host does, the reply carries its request's message id.
+                                let mut bytes = bytes.clone();
+                                if let (Some(dst), Some(src)) = (bytes.get_mut(MESSAGE_ID), request.get(MESSAGE_ID)) {
+                                    dst.copy_from_slice(src);
+                                }
+                                if framing.write(&mut conn, &bytes).await.is_err() {
                                     return;
                                 }
                             }

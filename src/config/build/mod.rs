@@ -407,6 +407,7 @@ impl Builder<'_> {
         limits.breaker.failures = s.breaker_failures.unwrap_or(limits.breaker.failures);
         limits.breaker.cooldown = s.breaker_cooldown_ms.map_or(limits.breaker.cooldown, Duration::from_millis);
         limits.retry_percent = s.retry_budget_percent.unwrap_or(limits.retry_percent);
+        limits.shadow_connections = s.shadow_connections;
         if s.retry_budget_percent.is_some_and(|p| p > 100) {
             self.problem(&section, Some("retry_budget_percent"), "retry_budget_percent must be 0–100".into());
         }
