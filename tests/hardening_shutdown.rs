@@ -1,6 +1,7 @@
 //! Graceful shutdown and restart on real sockets: stop drains messages in flight within
-//! `[limits] drain_timeout_ms`; `ficus serve` does the same on SIGTERM and exits 0; and a second
-//! gateway sharing the ports (`SO_REUSEPORT`) takes over while the first drains, refusing nothing.
+//! `[limits] drain_timeout_ms`; `ficus serve` does the same on SIGTERM and exits 0; a second
+//! gateway asked to take over (`--takeover`: it shares the ports with `SO_REUSEPORT`) does so
+//! while the first drains, refusing nothing; and one not asked to is refused, naming the port.
 
 mod common;
 
@@ -12,7 +13,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 fn config(host: &Host, limits: &str) -> String {
@@ -42,6 +43,25 @@ async fn try_tcp(addr: SocketAddr, message: &[u8]) -> Result<Vec<u8>, String> {
     let mut conn = TcpStream::connect(addr).await.map_err(|e| format!("connect: {e}"))?;
     framing.write(&mut conn, message).await.map_err(|e| format!("write: {e}"))?;
     framing.read(&mut conn, 1 << 20).await.map_err(|e| format!("read: {e}"))?.ok_or_else(|| "closed".to_string())
+}
+
+/// `toml` with its three listeners on free named ports (ports are shared only when named).
+fn on_named_ports(toml: &str) -> String {
+    let free = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    toml.replace("listen_http = \"127.0.0.1:0\"", &format!("listen_http = \"{}\"", free()))
+        .replace("listen_tcp  = \"127.0.0.1:0\"", &format!("listen_tcp  = \"{}\"", free()))
+        .replace("admin       = \"127.0.0.1:0\"", &format!("admin       = \"{}\"", free()))
+}
+
+/// Starts a second gateway on `toml` (written to its own directory), taking over or not.
+async fn start_second(toml: &str, takeover: bool) -> Result<Gateway, String> {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("routes.toml");
+    std::fs::write(&config, toml).unwrap();
+    std::fs::write(dir.path().join("tokens"), format!("{ADMIN_NAME}:{ADMIN_TOKEN}\n")).unwrap();
+    let options = ficus::server::Options { watch: false, sighup: false, takeover };
+    let running = ficus::server::start(&config, options).await?;
+    Ok(Gateway { dir, config, running })
 }
 
 /// Polls `cond` (bounded: 5 s).
@@ -123,17 +143,10 @@ async fn a_second_gateway_on_the_same_ports_takes_over_without_refusing_anything
     }
     let host = Host::start(Act::Echo).await;
     // Ports are shared only when named (as in production), so A names its ports too.
-    let free = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let toml = config(&host, "drain_timeout_ms = 2000")
-        .replace("listen_http = \"127.0.0.1:0\"", &format!("listen_http = \"{}\"", free()))
-        .replace("listen_tcp  = \"127.0.0.1:0\"", &format!("listen_tcp  = \"{}\"", free()))
-        .replace("admin       = \"127.0.0.1:0\"", &format!("admin       = \"{}\"", free()));
+    let toml = on_named_ports(&config(&host, "drain_timeout_ms = 2000"));
     let a = Gateway::start(&toml).await;
-    let shared = toml
-        .replace("listen_http = \"127.0.0.1:0\"", &format!("listen_http = \"{}\"", a.http()))
-        .replace("listen_tcp  = \"127.0.0.1:0\"", &format!("listen_tcp  = \"{}\"", a.tcp()))
-        .replace("admin       = \"127.0.0.1:0\"", &format!("admin       = \"{}\"", a.admin()));
-    let b = Gateway::start(&shared).await;
+    // The upgrade path: the new process on the same routes.toml, asked to take over.
+    let b = start_second(&toml, true).await.expect("a takeover shares the ports");
     assert_eq!((b.http(), b.tcp()), (a.http(), a.tcp()), "B listens on A's ports");
     let m = a.request("ACCTINQ", json!({ "ACCT-NO": "1000000000000001" }));
 
@@ -173,6 +186,88 @@ async fn a_second_gateway_on_the_same_ports_takes_over_without_refusing_anything
     let total = sent.load(Ordering::SeqCst);
     assert!(failures.is_empty(), "{} of {total} failed: {failures:?}", failures.len());
     println!("SHUTDOWN reuseport upgrade: {total} messages (HTTP+TCP, new connection each), A drained in {drained:?}, 0 failed");
+}
+
+#[tokio::test]
+async fn a_second_gateway_not_asked_to_take_over_is_refused_and_the_first_keeps_serving() {
+    let host = Host::start(Act::Echo).await;
+    let toml = on_named_ports(&config(&host, ""));
+    let a = Gateway::start(&toml).await;
+    let m = a.request("ACCTINQ", json!({ "ACCT-NO": "1000000000000001" }));
+    // The whole file (as `ficus demo` then `ficus serve` on one routes.toml), then each listener
+    // alone: every one of them refuses a port in use, and says which and what to do.
+    let own_port = |toml: &str, key: &str| {
+        let line = toml.lines().find(|l| l.starts_with(key)).unwrap();
+        toml.replace(line, &format!("{key} = \"127.0.0.1:0\""))
+    };
+    let only = |key: &str| {
+        ["listen_http", "listen_tcp ", "admin      "]
+            .iter()
+            .filter(|k| **k != key)
+            .fold(toml.clone(), |t, k| own_port(&t, k))
+    };
+    let cases = [
+        ("admin", a.admin(), toml.clone()),
+        ("listen_http", a.http(), only("listen_http")),
+        ("listen_tcp", a.tcp(), only("listen_tcp ")),
+        ("admin", a.admin(), only("admin      ")),
+    ];
+    for (listener, addr, second) in cases {
+        let error = start_second(&second, false).await.err().expect("a port in use is refused without --takeover");
+        for needed in ["address in use", &format!("port {}", addr.port()), &format!("({listener})"), "--takeover"] {
+            assert!(error.contains(needed), "the error names {needed:?}: {error}");
+        }
+    }
+    // Every connection still lands on A: B holds nothing (each one would be served by A anyway,
+    // but a B that had started would take about half of them and fail the count).
+    for _ in 0..20 {
+        assert_eq!(try_post(a.http(), &m).await, Ok((200, m.clone())));
+        assert_eq!(try_tcp(a.tcp(), &m).await, Ok(m.clone()));
+    }
+    assert_eq!(host.count(), 40, "every message went through A");
+}
+
+#[tokio::test]
+async fn ficus_serve_refuses_a_port_in_use_and_takes_over_when_asked() {
+    let host = Host::start(Act::Echo).await;
+    let a = Gateway::start(&on_named_ports(&config(&host, ""))).await;
+    let path = a.config.clone();
+    let serve = |takeover: bool| {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ficus"));
+        command.args(["serve", "--config"]).arg(&path);
+        if takeover {
+            command.arg("--takeover");
+        }
+        command.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).kill_on_drop(true);
+        command.spawn().unwrap()
+    };
+    let refused = tokio::time::timeout(Duration::from_secs(10), serve(false).wait_with_output())
+        .await
+        .expect("ficus serve exits at once on a port in use")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{stderr}");
+    assert!(stderr.contains("address in use") && stderr.contains("ficus serve --takeover"), "{stderr}");
+    assert!(stderr.contains(&format!("port {}", a.admin().port())), "{stderr}");
+
+    let mut b = serve(true);
+    let mut lines = tokio::io::BufReader::new(b.stderr.take().unwrap()).lines();
+    let listening = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.contains("gateway listening") {
+                return Some(line);
+            }
+        }
+        None
+    });
+    let line = listening.await.expect("ficus serve --takeover starts").expect("ficus serve --takeover exited early");
+    assert!(line.contains(&a.http().to_string()), "B listens on A's port: {line}");
+    let pid = b.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = tokio::time::timeout(Duration::from_secs(10), b.wait()).await.expect("exits").unwrap();
+    assert!(status.success(), "{status:?}");
+    let m = a.request("ACCTINQ", json!({ "ACCT-NO": "1000000000000001" }));
+    assert_eq!(try_post(a.http(), &m).await, Ok((200, m.clone())), "A still serves");
 }
 
 #[tokio::test]

@@ -212,7 +212,7 @@ pub async fn start(target: Target, env: &Env, workers: usize) -> Result<Running,
             let config = env.dir.join(format!("routes-{}.toml", target.letter()));
             std::fs::write(&config, ficus_config(env, &listen, acctinq)).map_err(|e| e.to_string())?;
             let Some(ficus_bin) = &env.ficus_bin else {
-                let options = ficus::server::Options { watch: false, sighup: false };
+                let options = ficus::server::Options { watch: false, sighup: false, takeover: false };
                 let gateway = ficus::server::start(&config, options).await?;
                 running.addr = gateway.http.ok_or("ficus started without an HTTP listener")?;
                 running.gateway = Some(gateway);

@@ -49,11 +49,13 @@ pub fn check(path: &Path) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `ficus serve`: run until Ctrl-C / SIGTERM.
-pub fn serve(path: &Path) -> Result<(), CliError> {
+/// `ficus serve`: run until Ctrl-C / SIGTERM. With `takeover`, share the ports of a ficus
+/// already running on them (the upgrade path); without it, a port in use is an error.
+pub fn serve(path: &Path, takeover: bool) -> Result<(), CliError> {
     load(path)?;
     runtime()?.block_on(async {
-        let running = crate::server::start(path, crate::server::Options::default()).await.map_err(CliError::runtime)?;
+        let options = crate::server::Options { takeover, ..Default::default() };
+        let running = crate::server::start(path, options).await.map_err(CliError::runtime)?;
         let generation = running.gateway.table().generation;
         tracing::info!(http = ?running.http, tcp = ?running.tcp, admin = ?running.admin, generation, config = %path.display(), "gateway listening");
         wait_for_stop().await;

@@ -86,6 +86,10 @@ pub enum Command {
         /// The routes file.
         #[arg(long, default_value = "routes.toml")]
         config: PathBuf,
+        /// Take over from a ficus already running on the same ports (an upgrade): share its
+        /// ports, then SIGTERM the old process. Without it a port in use is an error.
+        #[arg(long)]
+        takeover: bool,
     },
     /// Run the whole demo: a simulated legacy host, the sample `accounts` service and the gateway.
     ///
@@ -269,7 +273,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Decode { codec, lenient } => codec_cmds::decode(&codec, lenient),
         Command::Encode { codec } => codec_cmds::encode(&codec),
         Command::Check { config } => gateway_cmds::check(&config),
-        Command::Serve { config } => gateway_cmds::serve(&config),
+        Command::Serve { config, takeover } => gateway_cmds::serve(&config, takeover),
         Command::Demo { config } => gateway_cmds::demo(config),
         Command::Routes { admin } => admin_cmds::routes(&admin),
         Command::Route { op, target, canary, to, sticky, rollback, admin } => {

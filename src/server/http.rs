@@ -7,7 +7,13 @@
 //! over `max_message_bytes` are refused whatever the headers claim; only `Content-Length`
 //! framing is accepted (`Transfer-Encoding` gets 411, several `Content-Length`s 400), and a
 //! refused request closes its connection, so nothing smuggled behind it is ever read.
+//!
+//! On shutdown no channel is stranded mid-conversation: every reply from the stop signal on says
+//! `Connection: close` and its connection closes after it; a keep-alive connection between
+//! requests closes at once; a request already received (or arriving) is answered; a fresh
+//! connection still gets the read timeout to send its first request.
 
+use super::keepalive::{DrainingIo, Exchange, Tracked};
 use super::shutdown::accept_loop;
 use super::{Channel, Shutdown};
 use crate::gateway::Gateway;
@@ -17,6 +23,7 @@ use hyper::body::Incoming;
 use hyper::header::{HeaderMap, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::OwnedSemaphorePermit;
@@ -32,12 +39,16 @@ pub async fn serve(listener: TcpListener, channel: Channel, shutdown: Shutdown) 
 
 async fn connection(stream: TcpStream, channel: Channel, mut shutdown: Shutdown, permit: OwnedSemaphorePermit) {
     let read_timeout = Duration::from_millis(channel.gateway.table().limits.read_timeout_ms);
-    let service = hyper::service::service_fn(move |req| handle(channel.clone(), req));
+    let exchange = Arc::new(Exchange::default());
+    let io = DrainingIo::new(stream, exchange.clone(), shutdown.clone());
+    let stopped = shutdown.clone();
+    let service =
+        hyper::service::service_fn(move |req| serve_one(channel.clone(), stopped.clone(), exchange.clone(), req));
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(read_timeout)
         .max_buf_size(MAX_HEAD_BYTES)
-        .serve_connection(TokioIo::new(stream), service);
+        .serve_connection(TokioIo::new(io), service);
     tokio::pin!(conn);
     let stopping = *shutdown.borrow();
     let stop_signal = async {
@@ -48,10 +59,11 @@ async fn connection(stream: TcpStream, channel: Channel, mut shutdown: Shutdown,
     tokio::select! {
         result = conn.as_mut() => if let Err(e) = result { debug!(error = %e, "connection ended"); },
         _ = stop_signal => {
-            // hyper's graceful shutdown closes a connection that has not sent its request yet,
-            // though its client may have sent it already: give such a connection the read
-            // timeout to bring it (served as usual), then finish what is in progress and close.
-            // The listener's drain deadline bounds all of it.
+            // Polled again from here on, the connection ends by itself: between requests its
+            // socket reads as ended (`keepalive`), and a reply closes it. hyper's graceful
+            // shutdown would also close a connection that has not sent its request yet, though
+            // its client may have sent it already: such a connection gets the read timeout to
+            // bring it (served as usual) before that. The listener's drain deadline bounds it all.
             if tokio::time::timeout(read_timeout, conn.as_mut()).await.is_err() {
                 conn.as_mut().graceful_shutdown();
                 let _ = conn.await;
@@ -59,6 +71,21 @@ async fn connection(stream: TcpStream, channel: Channel, mut shutdown: Shutdown,
         }
     }
     drop(permit);
+}
+
+/// Serves one request; once the listener stops, every reply (the gateway's or the listener's
+/// own refusals) says `Connection: close`, and hyper closes the connection after it.
+async fn serve_one(
+    channel: Channel,
+    shutdown: Shutdown,
+    exchange: Arc<Exchange>,
+    req: Request<Incoming>,
+) -> Result<Response<Tracked>, std::convert::Infallible> {
+    let mut response = handle(channel, req).await?;
+    if *shutdown.borrow() {
+        response.headers_mut().insert(CONNECTION, hyper::header::HeaderValue::from_static("close"));
+    }
+    Ok(response.map(|body| Tracked::new(body, exchange)))
 }
 
 fn plain(status: StatusCode, text: &str) -> Response<Full<Bytes>> {

@@ -3,43 +3,97 @@
 //! Limits on message size, read and idle time, connection count and messages in flight
 //! ([`admission`]) live here; a connection over the limit is refused at accept. `shutdown` is a
 //! watch channel every loop selects on; on it, listeners drain ([`shutdown`]). The gateway's
-//! listeners share their ports with `SO_REUSEPORT`, so a new process can start on the same
-//! addresses before the old one drains and exits (a binary upgrade that refuses nothing).
+//! listeners can share their ports with `SO_REUSEPORT`, but only when asked
+//! ([`Options::takeover`]): a new process then starts on the same addresses before the old one
+//! drains and exits (a binary upgrade that refuses nothing). Otherwise a port in use is refused.
 
 pub mod admission;
 pub mod http;
+mod keepalive;
 pub mod shutdown;
 pub mod tcp;
 
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
+use tracing::warn;
 
-/// Binds `addr` for this process alone, with a clear error naming what failed.
+/// Binds `addr` for this process alone (never shared), with a clear error naming what failed.
 pub async fn bind(what: &str, addr: &str) -> Result<TcpListener, String> {
     let parsed: SocketAddr = addr.parse().map_err(|e| format!("{what} address {addr:?}: {e}"))?;
-    TcpListener::bind(parsed).await.map_err(|e| format!("cannot listen on {addr} ({what}): {e}"))
+    TcpListener::bind(parsed).await.map_err(|e| match e.kind() {
+        std::io::ErrorKind::AddrInUse => format!(
+            "cannot listen on {parsed} ({what}): address in use — port {} is taken, perhaps by another ficus",
+            parsed.port()
+        ),
+        _ => format!("cannot listen on {parsed} ({what}): {e}"),
+    })
 }
 
-/// Binds `addr` with `SO_REUSEADDR` and (on Unix) `SO_REUSEPORT`: another ficus process of the
-/// same user may listen on the same address at the same time, and the kernel spreads new
-/// connections between them. Used for the gateway's own listeners, so an upgrade can overlap.
-pub fn bind_shared(what: &str, addr: &str) -> Result<TcpListener, String> {
-    use socket2::{Domain, Protocol, Socket, Type};
+/// Binds a gateway listener (`what` names it: `listen_http`, `listen_tcp`, `admin`) on `addr`.
+///
+/// A named port is bound with `SO_REUSEPORT`, so that a later `ficus serve --takeover` can
+/// share it during a hand-off (Linux shares a port only between sockets that all set it). Unless
+/// `takeover` is set, the port is first probed with a plain bind, which the kernel refuses while
+/// anything listens there: two gateways never split a port's connections by accident. With
+/// `takeover` the port is shared on purpose, and a port nobody held is only worth a warning.
+/// Port 0 is never shared: the kernel may hand out a port some other reuseport listener of this
+/// user holds, and the two would split each other's connections.
+pub fn bind_shared(what: &str, addr: &str, takeover: bool) -> Result<TcpListener, String> {
     let parsed: SocketAddr = addr.parse().map_err(|e| format!("{what} address {addr:?}: {e}"))?;
-    let fail = |e: std::io::Error| format!("cannot listen on {addr} ({what}): {e}");
-    let socket = Socket::new(Domain::for_address(parsed), Type::STREAM, Some(Protocol::TCP)).map_err(fail)?;
-    socket.set_reuse_address(true).map_err(fail)?;
-    // Share the port only when it was named: that is the upgrade case (a new process on the same
-    // routes.toml). With port 0 the kernel may hand out a port some other reuseport listener of
-    // this user holds, and the two would split each other's connections.
+    let fail = |e: std::io::Error| bind_error(what, &parsed, &e, takeover);
+    let shared = cfg!(unix) && parsed.port() != 0;
+    if shared {
+        match probe(&parsed) {
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && !takeover => return Err(fail(e)),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {}
+            Err(e) => return Err(fail(e)),
+            Ok(()) if takeover => warn!(listener = what, %addr, "takeover: nothing was listening here"),
+            Ok(()) => {}
+        }
+    }
+    let socket = new_socket(&parsed).map_err(fail)?;
     #[cfg(unix)]
-    if parsed.port() != 0 {
+    if shared {
         socket.set_reuse_port(true).map_err(fail)?;
     }
     socket.set_nonblocking(true).map_err(fail)?;
     socket.bind(&parsed.into()).map_err(fail)?;
     socket.listen(1024).map_err(fail)?;
     TcpListener::from_std(socket.into()).map_err(fail)
+}
+
+/// A TCP socket for `addr` with `SO_REUSEADDR` (a restart is not refused by old connections
+/// still in `TIME_WAIT`).
+fn new_socket(addr: &SocketAddr) -> std::io::Result<socket2::Socket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(*addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    Ok(socket)
+}
+
+/// Binds `addr` without `SO_REUSEPORT` and lets it go: `AddrInUse` while anything listens there.
+fn probe(addr: &SocketAddr) -> std::io::Result<()> {
+    new_socket(addr)?.bind(&(*addr).into())
+}
+
+/// The message for a listener that cannot be bound; a port in use says who may hold it.
+fn bind_error(what: &str, addr: &SocketAddr, e: &std::io::Error, takeover: bool) -> String {
+    let port = addr.port();
+    if e.kind() != std::io::ErrorKind::AddrInUse {
+        return format!("cannot listen on {addr} ({what}): {e}");
+    }
+    if takeover {
+        format!(
+            "cannot listen on {addr} ({what}): address in use, and the process holding port {port} does not share it \
+             (--takeover shares ports only with a ficus of the same user)"
+        )
+    } else {
+        format!(
+            "cannot listen on {addr} ({what}): address in use — port {port} is taken, perhaps by another ficus \
+             (a `ficus demo` or `ficus serve` on the same routes.toml); to hand off from a running ficus, start \
+             this one with `ficus serve --takeover`, then stop the old one"
+        )
+    }
 }
 
 /// A signal that the server should stop accepting.
@@ -72,11 +126,14 @@ pub struct Options {
     pub watch: bool,
     /// Reload on SIGHUP.
     pub sighup: bool,
+    /// Share the listeners' ports with a running ficus (a hand-off: `ficus serve --takeover`).
+    /// Without it, a port something already listens on is refused with "address in use".
+    pub takeover: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { watch: true, sighup: true }
+        Options { watch: true, sighup: true, takeover: false }
     }
 }
 
@@ -117,6 +174,11 @@ pub async fn start(config: &Path, options: Options) -> Result<Running, String> {
     let records = config.parent().unwrap_or(Path::new(".")).join(&table.file.shadow.records);
     let gateway = Gateway::new(table, Some(&records));
     let reloader = Arc::new(Reloader::new(gateway.clone(), config));
+    // Every port is bound before anything starts: a port in use fails the start as a whole.
+    let listen = |what: &str, addr: Option<String>| addr.map(|a| bind_shared(what, &a, options.takeover)).transpose();
+    let admin_listener = listen("admin", admin_addr)?;
+    let http_listener = listen("listen_http", http_addr)?;
+    let tcp_listener = listen("listen_tcp", tcp_addr)?;
     let (stop, shutdown) = tokio::sync::watch::channel(false);
     let limits = gateway.table().limits.clone();
     let admission = Arc::new(admission::Admission::new(limits.max_in_flight));
@@ -132,22 +194,19 @@ pub async fn start(config: &Path, options: Options) -> Result<Running, String> {
         tasks: Vec::new(),
         _watch: None,
     };
-    if let Some(addr) = admin_addr {
-        let listener = bind_shared("admin", &addr)?;
+    if let Some(listener) = admin_listener {
         let bound = listener.local_addr().map_err(|e| e.to_string())?;
         crate::admin::check_bind(&bound, &tokens)?;
         running.admin = Some(bound);
         let admin = Arc::new(Admin { reloader: reloader.clone(), tokens });
         running.tasks.push(tokio::spawn(crate::admin::api::serve(listener, admin, shutdown.clone())));
     }
-    if let Some(addr) = http_addr {
-        let listener = bind_shared("listen_http", &addr)?;
+    if let Some(listener) = http_listener {
         running.http = listener.local_addr().ok();
         let channel = Channel { gateway: gateway.clone(), admission: admission.clone(), drain };
         running.tasks.push(tokio::spawn(http::serve(listener, channel, shutdown.clone())));
     }
-    if let Some(addr) = tcp_addr {
-        let listener = bind_shared("listen_tcp", &addr)?;
+    if let Some(listener) = tcp_listener {
         running.tcp = listener.local_addr().ok();
         let channel = Channel { gateway: gateway.clone(), admission: admission.clone(), drain };
         running.tasks.push(tokio::spawn(tcp::serve(listener, channel, shutdown.clone())));

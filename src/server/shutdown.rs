@@ -5,7 +5,9 @@
 //! queued for it (so none is reset when the socket closes while a new process shares the port
 //! with `SO_REUSEPORT`), then lets every connection finish the message it is serving. Whatever
 //! is still running at the drain deadline is aborted. This file does not decide *how* a
-//! connection ends its work; the HTTP and TCP loops do.
+//! connection ends its work; the HTTP and TCP loops do, by one rule: from the stop signal on, a
+//! connection closes as soon as it is between messages with nothing of a next one received
+//! ([`input_waiting`]), and a message already received is always answered first.
 
 use super::{Channel, Shutdown};
 use std::future::Future;
@@ -108,6 +110,15 @@ impl Connections {
             info!(listener = what, connections = open, "drained");
         }
     }
+}
+
+/// True when bytes from the peer wait in the kernel's receive queue, not yet read: part of a
+/// message is here, so the connection is not idle and closing it would lose (and reset) what its
+/// client already sent. End of stream and errors are not input. Never waits: the socket is
+/// non-blocking, and the kernel is asked directly (the reactor may not have seen the bytes yet).
+pub fn input_waiting(stream: &TcpStream) -> bool {
+    let mut one = [std::mem::MaybeUninit::<u8>::uninit(); 1];
+    matches!(socket2::SockRef::from(stream).peek(&mut one), Ok(n) if n > 0)
 }
 
 /// Takes the connections already queued on `listener` without waiting, then closes it.

@@ -4,10 +4,12 @@
 //!
 //! Two clocks: between messages a connection may stay silent for `idle_timeout_ms`; once the
 //! first byte of a frame has arrived, the whole frame must arrive within `read_timeout_ms` (a
-//! slow sender cannot hold a connection and its buffer open). On shutdown a connection finishes
-//! the message it is receiving or serving, then closes.
+//! slow sender cannot hold a connection and its buffer open). On shutdown a connection between
+//! messages closes at once; one receiving or serving a message answers it first, as it does any
+//! message whose bytes have already arrived (in its buffer or the kernel's), then closes. Once a
+//! frame has started, nothing but the drain deadline comes between reading it and replying.
 
-use super::shutdown::accept_loop;
+use super::shutdown::{accept_loop, input_waiting};
 use super::{Channel, Shutdown};
 use crate::frame::FrameError;
 use crate::reply::GatewayError;
@@ -28,6 +30,11 @@ async fn next_frame_started(read: &mut BufReader<OwnedReadHalf>) -> std::io::Res
     Ok(!read.fill_buf().await?.is_empty())
 }
 
+/// True when part of a next frame has arrived: read into the buffer, or queued in the kernel.
+fn arrived(read: &BufReader<OwnedReadHalf>) -> bool {
+    !read.buffer().is_empty() || input_waiting(read.get_ref().as_ref())
+}
+
 async fn connection(stream: TcpStream, channel: Channel, mut shutdown: Shutdown, permit: OwnedSemaphorePermit) {
     let _permit = permit;
     let gateway = &channel.gateway;
@@ -41,19 +48,22 @@ async fn connection(stream: TcpStream, channel: Channel, mut shutdown: Shutdown,
         let limits = table.limits.clone();
         drop(table);
         let stopping = *shutdown.borrow();
-        if stopping && !first {
+        let fresh = std::mem::replace(&mut first, false);
+        // Stopping, between messages: close, unless a next message has started to arrive (its
+        // client sent it before seeing the close, so it is answered). A connection that has not
+        // had its first message yet was opened to send it (it may be on its way), so it gets it.
+        if stopping && !fresh && !arrived(&read) {
             return;
         }
-        let fresh = std::mem::replace(&mut first, false);
-        // Accepted while stopping: its message is expected now, not after a long idle spell.
+        // While stopping, a message is expected now, not after a long idle spell.
         let idle = Duration::from_millis(if stopping { limits.read_timeout_ms } else { limits.idle_timeout_ms });
         let read_timeout = Duration::from_millis(limits.read_timeout_ms);
         let started = tokio::select! {
+            // Bytes already here are taken before the stop signal is looked at.
+            biased;
             r = tokio::time::timeout(idle, next_frame_started(&mut read)) => r,
-            _ = shutdown.changed() => {
-                // An idle connection between messages closes now; one that has not had its first
-                // message yet was opened to send it (it may already be on its way), so it gets it.
-                if !fresh {
+            _ = shutdown.changed(), if !stopping => {
+                if !fresh && !arrived(&read) {
                     return;
                 }
                 tokio::time::timeout(read_timeout, next_frame_started(&mut read)).await

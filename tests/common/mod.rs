@@ -116,9 +116,10 @@ impl Gateway {
         let config = dir.path().join("routes.toml");
         std::fs::write(&config, toml).unwrap();
         std::fs::write(dir.path().join("tokens"), format!("{ADMIN_NAME}:{ADMIN_TOKEN}\n")).unwrap();
-        let running = ficus::server::start(&config, ficus::server::Options { watch: true, sighup: false })
-            .await
-            .unwrap_or_else(|e| panic!("test config invalid:\n{e}"));
+        let running =
+            ficus::server::start(&config, ficus::server::Options { watch: true, sighup: false, takeover: false })
+                .await
+                .unwrap_or_else(|e| panic!("test config invalid:\n{e}"));
         Gateway { dir, config, running }
     }
 
