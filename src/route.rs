@@ -96,8 +96,12 @@ pub fn bucket(op: &str, value: &[u8]) -> u32 {
 pub struct RouteTable {
     /// Increases by one with every table swapped in.
     pub generation: u64,
-    /// Hash of the file's content (hex), to tell tables apart.
+    /// Hash of everything the table was built from: routes.toml and the copybooks it uses
+    /// (hex; see [`crate::config::build::table_hash`]).
     pub hash: String,
+    /// What it was built from: routes.toml's text and the copybooks as read (admin changes
+    /// apply to this, and reloads reuse its parsed copybooks).
+    pub source: Arc<crate::config::build::TableSource>,
     /// The file as read (for the admin API and diffs).
     pub file: RoutesFile,
     /// The common header.

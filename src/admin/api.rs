@@ -7,19 +7,20 @@
 //! | GET    | /routes         | the live table: generation, hash, every route's mode   |
 //! | GET    | /routes/{op}    | one route                                              |
 //! | PUT    | /routes/{op}    | change route keys (`null` removes one); token needed   |
-//! | POST   | /reload         | re-read routes.toml; token needed                      |
+//! | POST   | /reload         | re-read routes.toml and copybooks; token needed        |
 //! | GET    | /audit?limit=N  | the last N changes                                     |
 //! | GET    | /shadow         | shadow comparisons per operation, top fields, noise    |
 //! | GET    | /metrics        | Prometheus text exposition (counters are per process)  |
 //! | GET    | /stats          | per-operation traffic, errors, p99 per side (JSON)     |
 //! | GET    | /               | the migration dashboard (and its files under /assets/) |
 //!
-//! Mutations go through [`Reloader`]: validated, written back to routes.toml atomically with
-//! its comments kept, swapped in, and audited with the token's name.
+//! Mutations go through [`Reloader`], each read-modify-write under its one lock: validated,
+//! written back to routes.toml atomically with its comments kept, swapped in, and audited with
+//! the token's name. `GET /routes` and `GET /routes/{op}` carry the table hash as `ETag`; a
+//! mutation with `If-Match` naming another hash is refused with 412 and the current hash.
 
 use super::auth::Tokens;
-use crate::config::edit::{patch_route, write_atomically};
-use crate::config::reload::{Reloader, Trigger};
+use crate::config::reload::{ChangeError, ReloadOutcome, Reloader, Trigger};
 use crate::config::ConfigError;
 use crate::route::RouteTable;
 use bytes::Bytes;
@@ -30,7 +31,7 @@ use hyper_util::rt::TokioIo;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 use tokio::net::TcpListener;
-use tracing::{debug, info};
+use tracing::debug;
 
 /// Most admin connections at once; more are closed at accept.
 const MAX_CONNECTIONS: usize = 64;
@@ -57,6 +58,14 @@ fn reply(status: StatusCode, value: &Value) -> Reply {
 
 fn error(status: StatusCode, message: impl Into<String>) -> Reply {
     reply(status, &json!({ "error": message.into() }))
+}
+
+/// Adds the table hash as a strong entity tag.
+fn with_etag(mut r: Reply, hash: &str) -> Reply {
+    if let Ok(v) = hyper::header::HeaderValue::from_str(&format!("\"{hash}\"")) {
+        r.headers_mut().insert(hyper::header::ETAG, v);
+    }
+    r
 }
 
 fn config_error(e: &ConfigError) -> Reply {
@@ -181,9 +190,15 @@ async fn handle(admin: &Admin, req: Request<Incoming>) -> Reply {
         ["stats"] => super::dashboard::stats(&table),
         ["healthz"] => reply(StatusCode::OK, &json!({ "status": "ok" })),
         ["readyz"] => reply(StatusCode::OK, &json!({ "status": "ready", "generation": table.generation })),
-        ["routes"] => reply(StatusCode::OK, &routes_json(&table, &admin.reloader)),
+        ["routes"] => with_etag(reply(StatusCode::OK, &routes_json(&table, &admin.reloader)), &table.hash),
         ["routes", op] => match route_json(&table, op) {
-            Some(v) => reply(StatusCode::OK, &json!({ "op": op, "generation": table.generation, "route": v })),
+            Some(v) => with_etag(
+                reply(
+                    StatusCode::OK,
+                    &json!({ "op": op, "generation": table.generation, "hash": table.hash, "route": v }),
+                ),
+                &table.hash,
+            ),
             None => error(StatusCode::NOT_FOUND, format!("no route for {op}")),
         },
         ["shadow"] => {
@@ -200,15 +215,39 @@ async fn handle(admin: &Admin, req: Request<Incoming>) -> Reply {
     }
 }
 
+fn change_reply(result: Result<Result<ReloadOutcome, ChangeError>, tokio::task::JoinError>) -> Reply {
+    match result {
+        Ok(Ok(outcome)) => with_etag(reply(StatusCode::OK, &json!(outcome)), &outcome.hash),
+        Ok(Err(ChangeError::Stale { current, generation })) => with_etag(
+            reply(
+                StatusCode::PRECONDITION_FAILED,
+                &json!({
+                    "error": "the route table changed since it was read (If-Match): nothing was changed",
+                    "hash": current,
+                    "generation": generation,
+                }),
+            ),
+            &current,
+        ),
+        Ok(Err(ChangeError::Invalid(message))) => error(StatusCode::BAD_REQUEST, message),
+        Ok(Err(ChangeError::Rejected(config))) => config_error(&config),
+        Ok(Err(e @ ChangeError::Write(_))) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
 async fn mutate(admin: &Admin, req: Request<Incoming>, method: &Method, segments: &[&str], who: String) -> Reply {
     let reloader = admin.reloader.clone();
+    let if_match = match req.headers().get(hyper::header::IF_MATCH).map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(v)) => Some(v.to_string()),
+        Some(Err(_)) => return error(StatusCode::BAD_REQUEST, "If-Match is not readable text"),
+    };
     match (method, segments) {
         (&Method::POST, ["reload"]) => {
-            match tokio::task::spawn_blocking(move || reloader.reload(Trigger::Api(who))).await {
-                Ok(Ok(outcome)) => reply(StatusCode::OK, &json!(outcome)),
-                Ok(Err(e)) => config_error(&e),
-                Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-            }
+            let result =
+                tokio::task::spawn_blocking(move || reloader.reload_if(Trigger::Api(who), if_match.as_deref())).await;
+            change_reply(result)
         }
         (&Method::PUT, ["routes", op]) => {
             let patch = match body_json(req).await {
@@ -217,21 +256,10 @@ async fn mutate(admin: &Admin, req: Request<Incoming>, method: &Method, segments
                 Err(r) => return r,
             };
             let op = op.to_string();
-            let result = tokio::task::spawn_blocking(move || {
-                let path = reloader.path().to_path_buf();
-                let text =
-                    std::fs::read_to_string(&path).map_err(|e| Err(format!("cannot read {}: {e}", path.display())))?;
-                let new_text = patch_route(&text, &op, &patch).map_err(Err)?;
-                info!(%op, %who, "route change requested");
-                reloader.apply_text(&new_text, Trigger::Api(who), Some(&|t| write_atomically(&path, t))).map_err(Ok)
-            })
-            .await;
-            match result {
-                Ok(Ok(outcome)) => reply(StatusCode::OK, &json!(outcome)),
-                Ok(Err(Ok(config))) => config_error(&config),
-                Ok(Err(Err(message))) => error(StatusCode::BAD_REQUEST, message),
-                Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-            }
+            let result =
+                tokio::task::spawn_blocking(move || reloader.edit(&op, &patch, Trigger::Api(who), if_match.as_deref()))
+                    .await;
+            change_reply(result)
         }
         _ => error(StatusCode::NOT_FOUND, "no such endpoint"),
     }

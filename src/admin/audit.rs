@@ -1,6 +1,8 @@
 //! The audit trail of route changes: JSON Lines next to routes.toml (`routes.audit.jsonl`),
-//! one entry per applied change — who, when, from where, the generation, and each changed
-//! route before and after.
+//! one entry per applied change — who, when, from where, the generation it produced, and each
+//! changed route before and after (and each copybook whose content changed). Nothing else is
+//! written here: a rejected file, a refused change and a reload that changed nothing leave no
+//! entry, and every entry has its own generation (the reloader appends under its lock).
 
 use crate::config::diff::{Diff, RouteChange};
 use serde::{Deserialize, Serialize};
@@ -19,12 +21,15 @@ pub struct AuditEntry {
     pub source: String,
     /// Generation swapped in.
     pub generation: u64,
-    /// Hash of the file swapped in.
+    /// Table hash swapped in (routes.toml and its copybooks).
     pub hash: String,
     /// Each changed route, before and after.
     pub changes: Vec<serde_json::Value>,
     /// Something outside the routes changed too.
     pub other: bool,
+    /// Copybooks whose content changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub copybooks: Vec<String>,
 }
 
 impl AuditEntry {
@@ -32,7 +37,16 @@ impl AuditEntry {
     pub fn now(who: String, source: &str, generation: u64, hash: &str, diff: &Diff) -> AuditEntry {
         let time = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let changes = diff.changes.iter().map(|c: &RouteChange| serde_json::to_value(c).unwrap_or_default()).collect();
-        AuditEntry { time, who, source: source.into(), generation, hash: hash.into(), changes, other: diff.other }
+        AuditEntry {
+            time,
+            who,
+            source: source.into(),
+            generation,
+            hash: hash.into(),
+            changes,
+            other: diff.other,
+            copybooks: Vec::new(),
+        }
     }
 }
 

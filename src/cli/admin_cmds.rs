@@ -1,5 +1,7 @@
 //! `ficus routes` and `ficus route`: the migration team's commands, talking to a running
-//! gateway's admin API (`--admin URL`, token from `FICUS_ADMIN_TOKEN`).
+//! gateway's admin API (`--admin URL`, token from `FICUS_ADMIN_TOKEN`). A change is sent with
+//! `If-Match` naming the table it was decided on, so it never overwrites a change made in
+//! between: the gateway answers 412 and the command says who serves the route now.
 
 use super::CliError;
 use crate::admin::auth::TOKEN_ENV;
@@ -26,8 +28,21 @@ pub struct RouteChange {
 }
 
 async fn call(method: hyper::Method, url: &str, body: Option<Value>) -> Result<(u16, Value), CliError> {
+    call_if(method, url, body, None).await
+}
+
+/// [`call`] with `If-Match: "<hash>"` when `if_match` is given.
+async fn call_if(
+    method: hyper::Method,
+    url: &str,
+    body: Option<Value>,
+    if_match: Option<&str>,
+) -> Result<(u16, Value), CliError> {
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     let mut req = hyper::Request::builder().method(method).uri(url);
+    if let Some(hash) = if_match {
+        req = req.header(hyper::header::IF_MATCH, format!("\"{hash}\""));
+    }
     if let Ok(token) = std::env::var(TOKEN_ENV) {
         let secret = token.split(',').next().unwrap_or("").rsplit(':').next().unwrap_or("").trim().to_string();
         req = req.header(hyper::header::AUTHORIZATION, format!("Bearer {secret}"));
@@ -104,6 +119,8 @@ pub fn route(admin: &str, change: RouteChange) -> Result<(), CliError> {
         return Err(failure(status, &current));
     }
     let before = current["route"].clone();
+    // The table this change is decided on; the gateway refuses it if another change came first.
+    let hash = current["hash"].as_str().map(String::from);
     let mut patch = Map::new();
     if change.rollback {
         let (_, table) = rt.block_on(call(hyper::Method::GET, &format!("{admin}/routes"), None))?;
@@ -128,7 +145,19 @@ pub fn route(admin: &str, change: RouteChange) -> Result<(), CliError> {
     if patch.is_empty() {
         return Err(CliError::runtime("nothing to change: give --target, --canary or --rollback"));
     }
-    let (status, outcome) = rt.block_on(call(hyper::Method::PUT, &url, Some(Value::Object(patch))))?;
+    let (status, outcome) =
+        rt.block_on(call_if(hyper::Method::PUT, &url, Some(Value::Object(patch)), hash.as_deref()))?;
+    if status == 412 {
+        let (_, now) = rt.block_on(call(hyper::Method::GET, &url, None))?;
+        return Err(CliError::runtime(format!(
+            "{op}: someone else changed the routes since they were read (now generation {}, hash {}); nothing was \
+             changed.\n  {op} is now: {}\n  Check, then run the command again if it is still wanted.",
+            outcome["generation"],
+            outcome["hash"].as_str().unwrap_or("?"),
+            now["route"]["mode"].as_str().unwrap_or("?"),
+            op = change.op,
+        )));
+    }
     if status != 200 {
         return Err(failure(status, &outcome));
     }
@@ -139,10 +168,20 @@ pub fn route(admin: &str, change: RouteChange) -> Result<(), CliError> {
         before["mode"].as_str().unwrap_or("?"),
         after["route"]["mode"].as_str().unwrap_or("?")
     );
-    println!(
-        "generation {} (hash {}), written to routes.toml and audited",
-        outcome["generation"],
-        outcome["hash"].as_str().unwrap_or("")
-    );
+    if outcome["unchanged"] == Value::Bool(true) {
+        println!("already so: nothing changed (generation {})", outcome["generation"]);
+    } else {
+        println!(
+            "generation {} (hash {}), written to routes.toml and audited",
+            outcome["generation"],
+            outcome["hash"].as_str().unwrap_or("")
+        );
+    }
+    if let Some(kept) = outcome["kept_rejected"].as_str() {
+        println!("the invalid routes.toml that was on disk is kept as {kept}");
+    }
+    if let Some(message) = outcome["message"].as_str() {
+        println!("note: {message}");
+    }
     Ok(())
 }

@@ -86,18 +86,27 @@ pub fn patch_route(text: &str, op: &str, patch: &Map<String, Value>) -> Result<S
     Ok(doc.to_string())
 }
 
-/// Writes `text` to `path` atomically: a temp file beside it, fsync, rename over.
+/// Writes `text` to `path` atomically: a temp file beside it (its own per call, so two writers
+/// in one process never share one), fsync, rename over.
 pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("routes.toml");
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()?;
-    drop(f);
-    // A symlinked file (a ConfigMap) is replaced where it points, not the link itself.
-    let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    std::fs::rename(&tmp, target)?;
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.tmp-{}-{n}", std::process::id()));
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        drop(f);
+        // A symlinked file (a ConfigMap) is replaced where it points, not the link itself.
+        let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        std::fs::rename(&tmp, target)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written?;
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
     }

@@ -1,10 +1,14 @@
-//! Configuration: routes.toml's shape (`file`), and its validation into a route table (`build`).
+//! Configuration: routes.toml's shape (`file`), its validation into a route table (`build`, with
+//! the table hash over routes.toml and its copybooks), and the control plane that changes the
+//! running table: `reload` (one lock, one path), `change` (admin changes to the running table),
+//! `edit` (comment-keeping patches, atomic writes), `watch` (file and SIGHUP triggers), `diff`.
 
 pub mod build;
-pub mod file;
-
-pub use build::{load, ConfigError, ConfigProblem};
+pub mod change;
 pub mod diff;
 pub mod edit;
+pub mod file;
 pub mod reload;
 pub mod watch;
+
+pub use build::{load, ConfigError, ConfigProblem};

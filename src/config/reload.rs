@@ -1,22 +1,27 @@
-//! The one reload path. File watch, SIGHUP and the admin API all call [`Reloader::reload`]:
-//! read → parse → validate → build → diff → swap, under one lock. A file that fails any step is
-//! rejected with its reason (logged, counted, kept for the admin API) and the running table
-//! stays. Every swap gets the next generation number and is written to the audit log.
+//! The one reload path. File watch, SIGHUP and the admin API all go through [`Reloader`]: read →
+//! parse → validate → build → diff → swap, and an admin change is read → patch → build → write →
+//! swap, each under ONE lock from the first read to the audit entry, so no change is lost
+//! between another's read and swap. A file that fails any step is rejected with its reason
+//! (logged, counted, kept for the admin API) and the running table stays. Every swap gets the
+//! next generation number and exactly one audit entry; nothing else is audited.
+//!
+//! The admin change itself (patching the running table's source) is in [`super::change`].
 
-use super::build::{build, content_hash, ConfigError};
+use super::build::{build_with, fingerprint, ConfigError, ConfigProblem, CopybookCache};
 use super::diff::{diff, Diff};
 use crate::admin::audit::{AuditEntry, AuditLog};
 use crate::gateway::Gateway;
+use crate::route::RouteTable;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use tracing::{info, warn};
 
 /// What asked for a reload.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Trigger {
-    /// routes.toml changed on disk.
+    /// routes.toml (or a copybook it uses) changed on disk.
     File,
     /// SIGHUP.
     Signal,
@@ -25,14 +30,14 @@ pub enum Trigger {
 }
 
 impl Trigger {
-    fn source(&self) -> &'static str {
+    pub(super) fn source(&self) -> &'static str {
         match self {
             Trigger::File => "file",
             Trigger::Signal => "sighup",
             Trigger::Api(_) => "api",
         }
     }
-    fn who(&self) -> String {
+    pub(super) fn who(&self) -> String {
         match self {
             Trigger::Api(who) => who.clone(),
             Trigger::File => "file".into(),
@@ -44,49 +49,101 @@ impl Trigger {
 /// Counters and the last rejection, for the admin API and metrics.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ReloadStatus {
-    /// Reloads that swapped in a new table.
+    /// Reloads and changes that swapped in a new table.
     pub applied: u64,
     /// Reloads that found nothing changed.
     pub unchanged: u64,
-    /// Reloads rejected (the old table kept serving).
+    /// Reloads and changes rejected (the old table kept serving).
     pub rejected: u64,
-    /// Why the last rejection happened, if the last attempt was rejected.
+    /// Why the files on disk were rejected, while they still differ from the running table.
+    /// Cleared by the next reload that finds them valid (changed or not).
     pub last_error: Option<String>,
 }
 
-/// The result of a reload that did not fail.
+/// The result of a reload or change that did not fail.
 #[derive(Clone, Debug, Serialize)]
 pub struct ReloadOutcome {
     /// Generation now serving.
     pub generation: u64,
-    /// Hash of the file now serving.
+    /// Table hash now serving (routes.toml and the copybooks it uses).
     pub hash: String,
-    /// What changed (empty when nothing did).
+    /// What changed in routes.toml (empty when nothing did).
     pub diff: Diff,
+    /// Copybooks whose content changed (used before and after).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub copybooks: Vec<String>,
+    /// Nothing changed: no new generation, nothing audited.
+    pub unchanged: bool,
+    /// Where the invalid routes.toml found on disk was kept when a change replaced it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept_rejected: Option<String>,
+    /// What else happened, for people.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
-/// Writes a validated file before it is swapped in (the admin API's atomic write).
-pub type WriteBack<'a> = &'a dyn Fn(&str) -> std::io::Result<()>;
+impl ReloadOutcome {
+    pub(super) fn unchanged(table: &RouteTable) -> ReloadOutcome {
+        ReloadOutcome {
+            generation: table.generation,
+            hash: table.hash.clone(),
+            diff: Diff::default(),
+            copybooks: Vec::new(),
+            unchanged: true,
+            kept_rejected: None,
+            message: None,
+        }
+    }
+}
+
+/// Why a reload or an admin change was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    /// `If-Match` named a table that is no longer the running one.
+    #[error("the route table changed since it was read: it is now generation {generation}, hash {current}")]
+    Stale {
+        /// The running table's hash.
+        current: String,
+        /// The running table's generation.
+        generation: u64,
+    },
+    /// The change is malformed (unknown key, not an operation code); nothing changed.
+    #[error("{0}")]
+    Invalid(String),
+    /// The result does not validate; nothing changed.
+    #[error(transparent)]
+    Rejected(#[from] ConfigError),
+    /// routes.toml could not be written; nothing changed.
+    #[error("{0}")]
+    Write(String),
+}
 
 /// Reloads one gateway from one file.
 pub struct Reloader {
-    gateway: Arc<Gateway>,
-    path: PathBuf,
+    pub(super) gateway: Arc<Gateway>,
+    pub(super) path: PathBuf,
     lock: Mutex<()>,
     status: Mutex<ReloadStatus>,
     audit: AuditLog,
+    pub(super) cache: CopybookCache,
+    generations: tokio::sync::watch::Sender<u64>,
 }
 
 impl Reloader {
-    /// A reloader for `gateway` from `path`; the audit log goes next to it.
+    /// A reloader for `gateway` from `path`; the audit log goes next to it. The running table's
+    /// copybooks seed the parse cache.
     pub fn new(gateway: Arc<Gateway>, path: &Path) -> Reloader {
         let audit = AuditLog::beside(path);
+        let table = gateway.table();
+        let cache = CopybookCache::seeded(Some(&table.source));
         Reloader {
             gateway,
             path: path.to_path_buf(),
             lock: Mutex::new(()),
             status: Mutex::new(ReloadStatus::default()),
             audit,
+            cache,
+            generations: tokio::sync::watch::channel(table.generation).0,
         }
     }
 
@@ -110,81 +167,139 @@ impl Reloader {
         self.status.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
-    /// Re-reads the file and swaps it in if valid and changed.
-    pub fn reload(&self, trigger: Trigger) -> Result<ReloadOutcome, ConfigError> {
-        let text = std::fs::read_to_string(&self.path).map_err(|e| ConfigError {
-            file: self.path.display().to_string(),
-            problems: vec![super::ConfigProblem { line: None, message: format!("cannot read: {e}") }],
-        });
-        let text = match text {
-            Ok(t) => t,
-            Err(e) => return Err(self.rejected(e, &trigger)),
-        };
-        self.apply_text(&text, trigger, None)
+    /// How many copybook files this reloader has parsed (none for a reload that changed none).
+    pub fn copybook_parses(&self) -> u64 {
+        self.cache.parses()
     }
 
-    /// Validates `text`; if valid, optionally writes it to the file first (atomically, via
-    /// `write`), then swaps it in. Used by the admin API, which edits the file.
-    pub fn apply_text(
-        &self,
-        text: &str,
-        trigger: Trigger,
-        write: Option<WriteBack>,
-    ) -> Result<ReloadOutcome, ConfigError> {
-        let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+    /// The generation now serving, updated on every swap (the file watcher follows it).
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.generations.subscribe()
+    }
+
+    /// Re-reads routes.toml and its copybooks and swaps them in if valid and changed.
+    pub fn reload(&self, trigger: Trigger) -> Result<ReloadOutcome, ConfigError> {
+        match self.reload_if(trigger, None) {
+            Ok(outcome) => Ok(outcome),
+            Err(ChangeError::Rejected(e)) => Err(e),
+            Err(other) => Err(self.config_error(other.to_string())),
+        }
+    }
+
+    /// [`Reloader::reload`], refused with [`ChangeError::Stale`] unless the running table's hash
+    /// matches `if_match` (an HTTP `If-Match` value) when one is given.
+    pub fn reload_if(&self, trigger: Trigger, if_match: Option<&str>) -> Result<ReloadOutcome, ChangeError> {
+        let _guard = self.lock();
         let current = self.gateway.table();
-        if content_hash(text) == current.hash {
-            self.bump(|s| s.unchanged += 1);
-            return Ok(ReloadOutcome {
-                generation: current.generation,
-                hash: current.hash.clone(),
-                diff: Diff::default(),
-            });
-        }
-        let table = match build(text, &self.path, Some(&current), current.generation + 1) {
+        precondition(if_match, &current)?;
+        Ok(self.reload_locked(&trigger, &current)?)
+    }
+
+    pub(super) fn lock(&self) -> MutexGuard<'_, ()> {
+        self.lock.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(super) fn config_error(&self, message: String) -> ConfigError {
+        ConfigError { file: self.path.display().to_string(), problems: vec![ConfigProblem { line: None, message }] }
+    }
+
+    /// The reload itself; the caller holds the lock and passes the running table.
+    pub(super) fn reload_locked(
+        &self,
+        trigger: &Trigger,
+        current: &Arc<RouteTable>,
+    ) -> Result<ReloadOutcome, ConfigError> {
+        let text = match std::fs::read_to_string(&self.path) {
             Ok(t) => t,
-            Err(e) => return Err(self.rejected(e, &trigger)),
+            Err(e) => return Err(self.rejected(self.config_error(format!("cannot read: {e}")), trigger)),
         };
-        if let Some(write) = write {
-            if let Err(e) = write(text) {
-                let problem = super::ConfigProblem { line: None, message: format!("cannot write: {e}") };
-                return Err(self.rejected(
-                    ConfigError { file: self.path.display().to_string(), problems: vec![problem] },
-                    &trigger,
-                ));
-            }
+        if fingerprint(&text, &self.path, &self.cache).as_deref() == Some(current.hash.as_str()) {
+            // What is on disk is what runs: whatever was rejected before has been fixed.
+            self.bump(|s| s.unchanged += 1);
+            self.set_last_error(None);
+            return Ok(ReloadOutcome::unchanged(current));
         }
+        let table = build_with(&text, &self.path, Some(current), current.generation + 1, &self.cache, None)
+            .map_err(|e| self.rejected(e, trigger))?;
+        let outcome = self.swap_in(table, current, trigger);
+        self.set_last_error(None);
+        Ok(outcome)
+    }
+
+    /// Swaps `table` in over `current`: logs, counts and audits it. The caller holds the lock.
+    pub(super) fn swap_in(&self, table: RouteTable, current: &RouteTable, trigger: &Trigger) -> ReloadOutcome {
         let changes = diff(&current.file, &table.file);
+        let copybooks = table.source.changed_copybooks(&current.source);
         let (generation, hash) = (table.generation, table.hash.clone());
         self.gateway.swap(table);
         info!(generation, %hash, source = trigger.source(), added = ?changes.added, removed = ?changes.removed,
-            retargeted = ?changes.retargeted, changed = changes.changes.len(), other = changes.other, "routes reloaded");
-        self.bump(|s| {
-            s.applied += 1;
-            s.last_error = None;
-        });
+            retargeted = ?changes.retargeted, changed = changes.changes.len(), other = changes.other,
+            copybooks = ?copybooks, "routes reloaded");
+        self.bump(|s| s.applied += 1);
         metrics::counter!("ficus_reloads_total", "result" => "applied", "source" => trigger.source()).increment(1);
         metrics::gauge!("ficus_route_generation").set(generation as f64);
-        let entry = AuditEntry::now(trigger.who(), trigger.source(), generation, &hash, &changes);
+        let mut entry = AuditEntry::now(trigger.who(), trigger.source(), generation, &hash, &changes);
+        entry.copybooks = copybooks.clone();
         if let Err(e) = self.audit.append(&entry) {
             warn!(error = %e, "cannot write the audit log");
         }
-        Ok(ReloadOutcome { generation, hash, diff: changes })
+        self.generations.send_replace(generation);
+        ReloadOutcome {
+            generation,
+            hash,
+            diff: changes,
+            copybooks,
+            unchanged: false,
+            kept_rejected: None,
+            message: None,
+        }
     }
 
-    fn rejected(&self, e: ConfigError, trigger: &Trigger) -> ConfigError {
+    /// The files on disk were rejected: counted, and kept as the last error.
+    pub(super) fn rejected(&self, e: ConfigError, trigger: &Trigger) -> ConfigError {
         warn!(source = trigger.source(), error = %e, "routes rejected; the running table stays");
-        metrics::counter!("ficus_reloads_total", "result" => "rejected", "source" => trigger.source()).increment(1);
-        self.bump(|s| {
-            s.rejected += 1;
-            s.last_error = Some(e.to_string());
-        });
+        self.count_rejected(trigger);
+        self.set_last_error(Some(e.to_string()));
         e
+    }
+
+    /// An admin change was refused: counted, but the files on disk are not what was refused,
+    /// so the last error (about them) stays as it was.
+    pub(super) fn refused(&self, e: ConfigError, trigger: &Trigger) -> ConfigError {
+        warn!(source = trigger.source(), error = %e, "route change refused; the running table stays");
+        self.count_rejected(trigger);
+        e
+    }
+
+    fn count_rejected(&self, trigger: &Trigger) {
+        metrics::counter!("ficus_reloads_total", "result" => "rejected", "source" => trigger.source()).increment(1);
+        self.bump(|s| s.rejected += 1);
+    }
+
+    /// Sets or clears the "last reload rejected" state and its gauge.
+    pub(super) fn set_last_error(&self, error: Option<String>) {
+        metrics::gauge!("ficus_reload_last_rejected").set(if error.is_some() { 1.0 } else { 0.0 });
+        self.bump(|s| s.last_error = error);
     }
 
     fn bump(&self, f: impl FnOnce(&mut ReloadStatus)) {
         if let Ok(mut s) = self.status.lock() {
             f(&mut s);
         }
+    }
+}
+
+/// Checks an HTTP `If-Match` value (`*`, or one or more quoted or bare hashes, weak or not)
+/// against the running table.
+pub fn precondition(if_match: Option<&str>, table: &RouteTable) -> Result<(), ChangeError> {
+    let Some(value) = if_match else { return Ok(()) };
+    let matches = value
+        .split(',')
+        .map(|t| t.trim().trim_start_matches("W/").trim_matches('"'))
+        .any(|t| t == "*" || t == table.hash);
+    if matches {
+        Ok(())
+    } else {
+        Err(ChangeError::Stale { current: table.hash.clone(), generation: table.generation })
     }
 }

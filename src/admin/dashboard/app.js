@@ -5,7 +5,8 @@
 
 const REFRESH_MS = 2000;
 const TOKEN_KEY = "ficus.admin.token";
-const state = { routes: null, stats: null, shadow: null, rows: new Map(), editing: null, pending: null };
+// `seen` is the table hash the open change dialog was decided on (sent as If-Match).
+const state = { routes: null, stats: null, shadow: null, rows: new Map(), editing: null, pending: null, seen: null };
 
 const $ = (id) => document.getElementById(id);
 
@@ -99,10 +100,13 @@ function setToken(t) {
   $("token-button").textContent = t ? "Token set ✓" : "Set token";
 }
 
-async function putRoute(op, patch, tok) {
+// If-Match: the gateway refuses the change (412) if the table changed since `hash` was read.
+async function putRoute(op, patch, tok, hash) {
+  const headers = { "Content-Type": "application/json", Authorization: `Bearer ${tok}` };
+  if (hash) headers["If-Match"] = `"${hash}"`;
   const r = await fetch(`/routes/${encodeURIComponent(op)}`, {
     method: "PUT",
-    headers: { "Content-Type": "application/json", Authorization: `Bearer ${tok}` },
+    headers,
     body: JSON.stringify(patch),
   });
   let body = null;
@@ -359,6 +363,7 @@ function openChange(op) {
   $("canary-sticky").value = r.canary ? r.canary.sticky : "";
   $("toggle-enabled").textContent = r.enabled === false ? "Enable…" : "Disable…";
   showStep("edit");
+  state.seen = state.routes.hash || null;
   $("change-dialog").showModal();
 }
 
@@ -396,12 +401,18 @@ async function apply() {
   }
   $("confirm-apply").disabled = true;
   try {
-    const { status, body } = await putRoute(op, patch, tok);
+    const { status, body } = await putRoute(op, patch, tok, state.seen);
     if (status === 200) {
       setToken(tok);
       $("change-dialog").close();
       const changed = ((body.diff && body.diff.changes) || []).map(describeChange).join("; ");
-      showResult(`Applied: generation ${body.generation}. ${changed || "nothing changed"}`, true);
+      const notes = [body.kept_rejected ? `The invalid routes.toml on disk is kept as ${body.kept_rejected}.` : "",
+        body.message || ""].filter(Boolean).join(" ");
+      showResult(`Applied: generation ${body.generation}. ${changed || "nothing changed"}${notes ? ` — ${notes}` : ""}`, true);
+      await refresh();
+    } else if (status === 412) {
+      // Someone else changed the routes since this dialog opened: show what runs now.
+      $("change-dialog").close();
       await refresh();
     } else {
       if (status === 401) setToken("");
@@ -413,6 +424,9 @@ async function apply() {
     $("confirm-apply").disabled = false;
   }
 }
+      const now = state.routes && state.routes.routes[op];
+      showResult(`Not applied: the routes changed since you opened this (now generation ${body.generation}). ` +
+        `${op} is now ${now ? now.mode : "gone"}. Review and try again.`, false);
 
 function wire() {
   $("flip-target").addEventListener("click", () => {

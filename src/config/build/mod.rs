@@ -5,7 +5,7 @@
 use super::file::{FramingSpec, RoutesFile, UpstreamKind, UpstreamSection};
 use crate::codec::charset::CodePage;
 use crate::codec::{Codec, CodecOptions};
-use crate::copybook::{self, Copybook};
+use crate::copybook::Copybook;
 use crate::frame::Framing;
 use crate::header::{HeaderLayout, HeaderNames};
 use crate::route::{Canary, Route, RouteTable, UpstreamEntry};
@@ -13,13 +13,16 @@ use crate::upstream::http::{HttpBytes, HttpClient};
 use crate::upstream::modern::JsonService;
 use crate::upstream::pool::TcpPool;
 use crate::upstream::{Limits, Upstream};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 mod route;
+mod source;
+
+pub use source::{copybook_files, fingerprint, table_hash, CachedCopybook, CopybookCache, TableSource};
 
 /// One problem in a configuration file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,14 +66,30 @@ pub fn load(path: &Path, previous: Option<&RouteTable>, generation: u64) -> Resu
     build(&text, path, previous, generation)
 }
 
-/// Builds a table from the text of routes.toml located at `path`.
+/// Builds a table from the text of routes.toml located at `path`, reading its copybooks from
+/// disk (those of `previous` are reused where their content is unchanged).
 pub fn build(
     text: &str,
     path: &Path,
     previous: Option<&RouteTable>,
     generation: u64,
 ) -> Result<RouteTable, ConfigError> {
-    let mut b = Builder { text, problems: Vec::new(), copybooks: HashMap::new(), dir: PathBuf::new() };
+    let cache = CopybookCache::seeded(previous.map(|p| &*p.source));
+    build_with(text, path, previous, generation, &cache, None)
+}
+
+/// [`build`] with a copybook cache kept by the caller, and optionally `pinned` copybooks: a
+/// copybook `pinned` names is taken from it instead of the disk (an admin change applies to the
+/// copybooks the running table was built from, whatever the disk holds now).
+pub fn build_with(
+    text: &str,
+    path: &Path,
+    previous: Option<&RouteTable>,
+    generation: u64,
+    cache: &CopybookCache,
+    pinned: Option<&TableSource>,
+) -> Result<RouteTable, ConfigError> {
+    let mut b = Builder { text, problems: Vec::new(), copybooks: BTreeMap::new(), dir: PathBuf::new(), cache, pinned };
     let result = b.build(path, previous, generation);
     match result {
         Some(table) if b.problems.is_empty() => Ok(table),
@@ -84,14 +103,11 @@ pub fn build(
 struct Builder<'a> {
     text: &'a str,
     problems: Vec<ConfigProblem>,
-    copybooks: HashMap<String, Option<Copybook>>,
+    /// Each copybook file by its name in routes.toml; `None` if it could not be read.
+    copybooks: BTreeMap<String, Option<Arc<CachedCopybook>>>,
     dir: PathBuf,
-}
-
-/// FNV-1a, hex: a stable content hash for telling tables apart.
-pub fn content_hash(text: &str) -> String {
-    let hash = text.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3));
-    format!("{hash:016x}")
+    cache: &'a CopybookCache,
+    pinned: Option<&'a TableSource>,
 }
 
 impl Builder<'_> {
@@ -130,20 +146,27 @@ impl Builder<'_> {
         self.problems.push(ConfigProblem { line, message });
     }
 
-    fn copybook(&mut self, file: &str, section: &str, key: &str) -> Option<Copybook> {
-        if let Some(cached) = self.copybooks.get(file) {
-            return cached.clone();
-        }
-        let path = self.dir.join(file);
-        let loaded = match copybook::load(&path) {
-            Ok(c) => Some(c),
-            Err(e) => {
-                self.problem(section, Some(key), format!("copybook {file}: {e}"));
-                None
+    fn copybook(&mut self, file: &str, section: &str, key: &str) -> Option<Arc<Copybook>> {
+        let entry = match self.copybooks.get(file) {
+            Some(seen) => seen.clone(),
+            None => {
+                let pinned = self.pinned.and_then(|p| p.copybooks.get(file)).cloned();
+                let entry = match pinned.map(Ok).unwrap_or_else(|| self.cache.load(&self.dir.join(file))) {
+                    Ok(entry) => Some(entry),
+                    Err(e) => {
+                        self.problem(section, Some(key), format!("copybook {file}: {e}"));
+                        None
+                    }
+                };
+                self.copybooks.insert(file.to_string(), entry.clone());
+                if let Some(Err(e)) = entry.as_ref().map(|c| &c.parsed) {
+                    let message = format!("copybook {file}: {e}");
+                    self.problem(section, Some(key), message);
+                }
+                entry
             }
         };
-        self.copybooks.insert(file.to_string(), loaded.clone());
-        loaded
+        entry?.parsed.as_ref().ok().cloned()
     }
 
     /// Compiles `FILE#RECORD` (record optional) into a codec.
@@ -347,9 +370,15 @@ impl Builder<'_> {
                 routes.insert(op.clone(), route);
             }
         }
+        let copybooks: BTreeMap<String, Arc<CachedCopybook>> = copybook_files(&file)
+            .into_iter()
+            .filter_map(|name| Some((name.clone(), self.copybooks.get(&name)?.clone()?)))
+            .collect();
+        let source = TableSource { text: self.text.to_string(), copybooks };
         let table = RouteTable {
             generation,
-            hash: content_hash(self.text),
+            hash: source.hash(),
+            source: Arc::new(source),
             header: header?,
             options,
             tcp_framing: tcp_framing?,

@@ -1,0 +1,121 @@
+//! An admin change to one route, applied to the RUNNING table: under the reloader's one lock,
+//! check `If-Match`, take in a valid edit waiting on disk, patch the running table's source,
+//! build it (with the copybooks the running table was built from), write routes.toml, swap,
+//! audit. An invalid routes.toml found on disk (a typo being edited) never blocks a change —
+//! above all the emergency rollback: it is kept beside as `routes.toml.rejected`, and the
+//! running table plus the change is written in its place.
+
+use super::build::{build_with, fingerprint};
+use super::edit::{patch_route, write_atomically};
+use super::reload::{precondition, ChangeError, ReloadOutcome, Reloader, Trigger};
+use serde_json::{Map, Value};
+use std::path::{Path, PathBuf};
+use tracing::{info, warn};
+
+/// Where an invalid routes.toml is kept when a change replaces it: `routes.toml.rejected`.
+pub fn rejected_path(routes: &Path) -> PathBuf {
+    let mut name = routes.file_name().unwrap_or_default().to_os_string();
+    name.push(".rejected");
+    routes.with_file_name(name)
+}
+
+impl Reloader {
+    /// Changes route `op` by `patch` (keys of `[routes.OP]`; `null` removes one) and swaps the
+    /// result in, refused with [`ChangeError::Stale`] if `if_match` is given and is not the
+    /// running table's hash. See the module doc for what happens to the file on disk.
+    pub fn edit(
+        &self,
+        op: &str,
+        patch: &Map<String, Value>,
+        trigger: Trigger,
+        if_match: Option<&str>,
+    ) -> Result<ReloadOutcome, ChangeError> {
+        let _guard = self.lock();
+        let running = self.gateway.table();
+        precondition(if_match, &running)?;
+        let mut notes = Vec::new();
+
+        // 1. The disk: a valid edit not yet reloaded goes in first (its own generation and audit
+        // entry); an invalid one is remembered, to keep it aside.
+        let disk = std::fs::read_to_string(&self.path).ok();
+        let mut disk_rejected = None;
+        let base = match &disk {
+            Some(text) if fingerprint(text, &self.path, &self.cache).as_deref() == Some(running.hash.as_str()) => {
+                running
+            }
+            Some(text) => {
+                match build_with(text, &self.path, Some(&running), running.generation + 1, &self.cache, None) {
+                    Ok(table) => {
+                        let taken = self.swap_in(table, &running, &Trigger::File);
+                        self.set_last_error(None);
+                        notes.push(format!(
+                            "routes.toml on disk held changes not yet reloaded: reloaded first as generation {}",
+                            taken.generation
+                        ));
+                        let base = self.gateway.table();
+                        if if_match.is_some() && taken.diff.changes.iter().any(|c| c.op == op) {
+                            // Someone changed this very route on disk: the caller's view is stale.
+                            return Err(ChangeError::Stale { current: base.hash.clone(), generation: base.generation });
+                        }
+                        base
+                    }
+                    Err(e) => {
+                        warn!(error = %e, "routes.toml on disk does not validate; the change applies to the running table");
+                        disk_rejected = Some(e);
+                        running
+                    }
+                }
+            }
+            None => running,
+        };
+
+        // 2. The change, on the running table's own source and copybooks.
+        let new_text = patch_route(&base.source.text, op, patch).map_err(ChangeError::Invalid)?;
+        info!(%op, who = %trigger.who(), "route change requested");
+        let table = if new_text == base.source.text {
+            None
+        } else {
+            let built =
+                build_with(&new_text, &self.path, Some(&base), base.generation + 1, &self.cache, Some(&base.source));
+            Some(built.map_err(|e| self.refused(e, &trigger))?)
+        };
+
+        // 3. routes.toml becomes what will run; an invalid file found there is kept beside it.
+        let mut kept = None;
+        if let (Some(text), Some(_)) = (&disk, &disk_rejected) {
+            if text != &new_text {
+                let aside = rejected_path(&self.path);
+                write_atomically(&aside, text).map_err(|e| {
+                    ChangeError::Write(format!("cannot keep the invalid routes.toml as {}: {e}", aside.display()))
+                })?;
+                notes.push(format!(
+                    "routes.toml on disk did not validate; it was kept as {} and routes.toml now holds the running \
+                     table with this change",
+                    aside.display()
+                ));
+                kept = Some(aside.display().to_string());
+            }
+        }
+        if disk.as_deref() != Some(new_text.as_str()) {
+            write_atomically(&self.path, &new_text)
+                .map_err(|e| ChangeError::Write(format!("cannot write {}: {e}", self.path.display())))?;
+        }
+        let mut outcome = match table {
+            Some(table) => self.swap_in(table, &base, &trigger),
+            None => ReloadOutcome::unchanged(&base),
+        };
+
+        // 4. "Last reload rejected" clears only once the disk holds what runs.
+        if fingerprint(&new_text, &self.path, &self.cache).as_deref() == Some(outcome.hash.as_str()) {
+            self.set_last_error(None);
+        } else if let Some(e) = disk_rejected {
+            notes.push(format!(
+                "the copybooks on disk do not validate; the running table keeps the ones it was built from: {e}"
+            ));
+            self.set_last_error(Some(e.to_string()));
+        }
+        outcome.kept_rejected = kept;
+        outcome.message = (!notes.is_empty()).then(|| notes.join("; "));
+        Ok(outcome)
+    }
+}
