@@ -8,7 +8,9 @@ use super::stats::{Outcome, ShadowStats};
 use super::Comparison;
 use crate::codec::Codec;
 use crate::route::RouteTable;
+use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
+use sha2::Sha256;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -104,8 +106,8 @@ impl ShadowState {
     }
 }
 
-/// Compares a primary reply with the other side's (or its failure): the record (masked) and
-/// the outcome for the counters (unmasked paths).
+/// Compares a primary reply with the other side's (or its failure): the record and the outcome
+/// for the counters, both with masked values (so `GET /shadow` shows no more than records do).
 pub fn conclude_record(
     op: &str,
     id: Option<String>,
@@ -115,50 +117,72 @@ pub fn conclude_record(
     other: Result<(&[u8], f64), String>,
     mask_key: &[u8],
 ) -> (ShadowRecord, Outcome) {
-    {
-        let Primary {
-            name: primary_name, is_legacy: primary_is_legacy, reply: primary_reply, secs: primary_secs, ..
-        } = primary;
-        let mut record = ShadowRecord {
-            time: now_secs(),
-            op: op.to_string(),
-            id,
-            result: String::new(),
-            primary: primary_name.to_string(),
-            shadow: shadow_name.to_string(),
-            legacy_ms: None,
-            new_ms: None,
-            diffs: Vec::new(),
-            error: None,
-        };
-        let outcome = match other {
-            Err(error) => {
-                record.error = Some(error.clone());
-                Outcome::ShadowError(error)
-            }
-            Ok((shadow_reply, shadow_secs)) => {
-                let (legacy, new) =
-                    if primary_is_legacy { (primary_reply, shadow_reply) } else { (shadow_reply, primary_reply) };
-                let (legacy_secs, new_secs) =
-                    if primary_is_legacy { (primary_secs, shadow_secs) } else { (shadow_secs, primary_secs) };
-                record.legacy_ms = Some(legacy_secs * 1000.0);
-                record.new_ms = Some(new_secs * 1000.0);
-                let diffs = compare(&decode(cmp, legacy), &decode(cmp, new), &cmp.rules);
-                Outcome::Compared { diffs, primary_secs, shadow_secs }
-            }
-        };
-        record.result = match &outcome {
-            Outcome::Compared { diffs, .. } if diffs.is_empty() => "match",
-            Outcome::Compared { .. } => "mismatch",
-            _ => "error",
+    let Primary { name: primary_name, is_legacy: primary_is_legacy, reply: primary_reply, secs: primary_secs, request } =
+        primary;
+    let mut record = ShadowRecord {
+        time: now_secs(),
+        op: op.to_string(),
+        id,
+        result: String::new(),
+        primary: primary_name.to_string(),
+        shadow: shadow_name.to_string(),
+        legacy_ms: None,
+        new_ms: None,
+        diffs: Vec::new(),
+        error: None,
+        key: None,
+        primary_is_legacy: None,
+    };
+    let outcome = match other {
+        Err(error) => {
+            record.error = Some(error.clone());
+            Outcome::ShadowError(error)
         }
-        .to_string();
-        if let Outcome::Compared { diffs, .. } = &outcome {
-            record.diffs = diffs.clone();
-            mask_diffs(&mut record.diffs, &cmp.mask, mask_key);
+        Ok((shadow_reply, shadow_secs)) => {
+            let (legacy, new) =
+                if primary_is_legacy { (primary_reply, shadow_reply) } else { (shadow_reply, primary_reply) };
+            let (legacy_secs, new_secs) =
+                if primary_is_legacy { (primary_secs, shadow_secs) } else { (shadow_secs, primary_secs) };
+            record.legacy_ms = Some(legacy_secs * 1000.0);
+            record.new_ms = Some(new_secs * 1000.0);
+            record.primary_is_legacy = Some(primary_is_legacy);
+            let mut diffs = compare(&decode(cmp, legacy), &decode(cmp, new), &cmp.rules);
+            // Only a mismatch needs to know which request it answered (a match costs nothing more).
+            let (key, id) = if diffs.is_empty() {
+                (None, None)
+            } else {
+                mask_diffs(&mut diffs, &cmp.mask, mask_key);
+                let key = request_key(mask_key, op, request.get(cmp.header.max_size()..).unwrap_or_default());
+                record.key = Some(format!("{key:016x}"));
+                record.diffs = diffs.clone();
+                (Some(key), record.id.clone())
+            };
+            Outcome::Compared { diffs, primary_secs, shadow_secs, primary_is_legacy, key, id }
         }
-        (record, outcome)
+    };
+    record.result = match &outcome {
+        Outcome::Compared { diffs, .. } if diffs.is_empty() => "match",
+        Outcome::Compared { .. } => "mismatch",
+        _ => "error",
     }
+    .to_string();
+    (record, outcome)
+}
+
+/// The key of a request: a keyed hash (HMAC-SHA256 with the masking key, first 8 bytes) of the
+/// operation and the request body after the common header — the header carries message ids
+/// and timestamps that differ even when the same request is asked again. Keyed, so records
+/// that carry it do not reveal the request (an account number is easily guessed from a plain
+/// hash).
+pub fn request_key(mask_key: &[u8], op: &str, body: &[u8]) -> u64 {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(mask_key) else { return 0 };
+    mac.update(op.as_bytes());
+    mac.update(&[0]);
+    mac.update(body);
+    let digest = mac.finalize().into_bytes();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(first)
 }
 
 /// Seconds since the Unix epoch, with milliseconds.

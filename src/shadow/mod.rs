@@ -3,12 +3,16 @@
 //!
 //! `mirror` spawns one task per sampled message under a global cap (excess is dropped and
 //! counted) with its own time budget; `compare` is the field-by-field comparison; `stats` the
-//! per-operation counters behind `GET /shadow`; `record` the JSON Lines records; `report` turns
-//! records into a terminal summary and an HTML page; `capture` records traffic for `replay`.
+//! per-operation counters behind `GET /shadow`; `noise` tells noise (the primary itself varies
+//! for the same request) from findings (a difference that repeats), with `delta` the numeric
+//! differences; `record` the JSON Lines records; `report` turns records into a terminal
+//! summary and an HTML page; `capture` records traffic for `replay`.
 
 pub mod capture;
 pub mod compare;
+pub mod delta;
 pub mod mirror;
+pub mod noise;
 pub mod paths;
 pub mod record;
 pub mod report;

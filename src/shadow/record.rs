@@ -41,6 +41,13 @@ pub struct ShadowRecord {
     /// Why the shadow failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// For a mismatch: the request's key (hex), equal for the same request asked again (a keyed
+    /// hash of the operation and the request body after the header; see `mirror::request_key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// Whether the primary was the legacy side (which of `legacy` / `new` in `diffs` it is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_is_legacy: Option<bool>,
 }
 
 /// Replaces the values of masked paths with `mask:<hex>` of a keyed hash.

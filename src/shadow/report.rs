@@ -1,16 +1,23 @@
 //! Shadow reports from comparison records: a terminal summary and a self-contained HTML page
 //! (per operation: match rate over time, top differing fields, example diffs side by side,
-//! latency of both sides). No scripts, no external assets: the page can be mailed.
+//! latency of both sides). Each differing field is classified exactly as `GET /shadow` does
+//! it (the records are fed to the same `stats`): noise (the primary itself answers the same
+//! request differently) with a suggested `ignore` line, or a finding (a difference that repeats)
+//! with its deltas and examples, never to be ignored. No scripts, no external assets: the page
+//! can be mailed.
 
+use super::noise::FieldReport;
 use super::record::ShadowRecord;
-use super::stats::generalise;
+use super::stats::{Outcome, ShadowStats};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::PathBuf;
 
 /// Example mismatches kept per operation.
 const EXAMPLES: usize = 5;
+/// Findings listed per operation in the terminal summary.
+const FIELDS_SHOWN: usize = 8;
 /// Points on the match-rate-over-time chart.
 const TIME_BUCKETS: usize = 24;
 
@@ -25,6 +32,8 @@ pub struct OpReport {
     pub errors: u64,
     /// Differing fields (generalised) by count of messages, most first.
     pub top_fields: Vec<(String, u64)>,
+    /// The same fields with their verdicts (noise or finding), most first.
+    pub fields: Vec<FieldReport>,
     /// The first mismatches.
     pub examples: Vec<ShadowRecord>,
     /// (bucket start time, compared, matched), oldest first.
@@ -70,12 +79,26 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-/// Aggregates records per operation.
+/// The outcome a record stands for, as the live counters saw it.
+fn outcome(r: &ShadowRecord) -> Outcome {
+    let primary_is_legacy = r.primary_is_legacy.unwrap_or(true);
+    let (legacy, new) = (r.legacy_ms.unwrap_or(0.0) / 1000.0, r.new_ms.unwrap_or(0.0) / 1000.0);
+    Outcome::Compared {
+        diffs: r.diffs.clone(),
+        primary_secs: if primary_is_legacy { legacy } else { new },
+        shadow_secs: if primary_is_legacy { new } else { legacy },
+        primary_is_legacy,
+        key: r.key.as_deref().and_then(|k| u64::from_str_radix(k, 16).ok()),
+        id: r.id.clone(),
+    }
+}
+
+/// Aggregates records (oldest first) per operation.
 pub fn build(records: &[ShadowRecord]) -> BTreeMap<String, OpReport> {
     let mut ops: BTreeMap<String, OpReport> = BTreeMap::new();
     let (t0, t1) = (records.first().map_or(0.0, |r| r.time), records.last().map_or(0.0, |r| r.time));
     let width = ((t1 - t0) / TIME_BUCKETS as f64).max(1e-3);
-    let mut fields: HashMap<String, HashMap<String, u64>> = HashMap::new();
+    let stats = ShadowStats::default();
     for r in records {
         let op = ops.entry(r.op.clone()).or_default();
         if op.timeline.is_empty() {
@@ -92,13 +115,7 @@ pub fn build(records: &[ShadowRecord]) -> BTreeMap<String, OpReport> {
             op.matched += 1;
             op.timeline[slot].2 += 1;
         } else {
-            let counts = fields.entry(r.op.clone()).or_default();
-            let mut seen: Vec<String> = r.diffs.iter().map(|d| generalise(&d.path)).collect();
-            seen.sort();
-            seen.dedup();
-            for f in seen {
-                *counts.entry(f).or_default() += 1;
-            }
+            stats.record(&r.op, &outcome(r));
             if op.examples.len() < EXAMPLES {
                 op.examples.push(r.clone());
             }
@@ -107,9 +124,8 @@ pub fn build(records: &[ShadowRecord]) -> BTreeMap<String, OpReport> {
         op.new_ms.extend(r.new_ms);
     }
     for (name, op) in ops.iter_mut() {
-        let mut top: Vec<(String, u64)> = fields.remove(name).unwrap_or_default().into_iter().collect();
-        top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        op.top_fields = top;
+        op.fields = stats.field_reports(name);
+        op.top_fields = op.fields.iter().map(|f| (f.field.clone(), f.mismatches)).collect();
         op.legacy_ms.sort_by(f64::total_cmp);
         op.new_ms.sort_by(f64::total_cmp);
     }
@@ -145,14 +161,38 @@ pub fn terminal(ops: &BTreeMap<String, OpReport>) -> String {
             lat(&op.legacy_ms),
             lat(&op.new_ms)
         );
-        for (field, n) in op.top_fields.iter().take(5) {
-            let _ = writeln!(out, "    {field:<32} differs in {n} message(s)");
+        let (noise, findings): (Vec<&FieldReport>, Vec<&FieldReport>) =
+            op.fields.iter().partition(|f| f.class.is_noise());
+        if !findings.is_empty() {
+            let _ = writeln!(out, "  findings — differences to fix on the new side, never to ignore:");
         }
-        if let Some(ex) = op.examples.first() {
-            let _ = writeln!(out, "    e.g. message {}:", ex.id.as_deref().unwrap_or("-"));
-            for d in ex.diffs.iter().take(3) {
-                let _ = writeln!(out, "      {:<30} legacy {}  new {}", d.path, show(&d.legacy), show(&d.new));
+        for f in findings.iter().take(FIELDS_SHOWN) {
+            let delta = f.delta.as_deref().map(|d| format!(", {d}")).unwrap_or_default();
+            let _ =
+                writeln!(out, "    {:<32} differs in {} message(s): {}{delta}", f.field, f.mismatches, f.class.name());
+            let _ = writeln!(out, "      {}", f.why);
+            for e in f.examples.iter().take(2) {
+                let _ = writeln!(
+                    out,
+                    "      e.g. message {} (request {}) {}: primary {}  shadow {}",
+                    e.id.as_deref().unwrap_or("-"),
+                    e.key.as_deref().unwrap_or("-"),
+                    e.path,
+                    show(&e.primary),
+                    show(&e.shadow)
+                );
             }
+        }
+        if findings.len() > FIELDS_SHOWN {
+            let _ = writeln!(out, "    … and {} more field(s)", findings.len() - FIELDS_SHOWN);
+        }
+        if !noise.is_empty() {
+            let _ = writeln!(out, "  likely noise — the primary itself varies for the same request:");
+        }
+        for f in &noise {
+            let suggest = f.suggest().unwrap_or_default();
+            let _ = writeln!(out, "    {:<32} differs in {} message(s): {suggest}", f.field, f.mismatches);
+            let _ = writeln!(out, "      {}", f.why);
         }
     }
     out
@@ -205,12 +245,49 @@ pub fn html(ops: &BTreeMap<String, OpReport>, sources: &[PathBuf]) -> String {
     out.push_str("</table>");
     for (name, op) in ops {
         let _ = write!(out, "<h2 id=\"{0}\">{0}</h2><p>Match rate over time</p>{1}", esc(name), chart(&op.timeline));
-        if !op.top_fields.is_empty() {
-            out.push_str("<p>Fields that differ</p><table><tr><th>field</th><th>messages</th></tr>");
-            for (f, n) in op.top_fields.iter().take(15) {
-                let _ = write!(out, "<tr><td><code>{}</code></td><td class=num>{n}</td></tr>", esc(f));
+        if !op.fields.is_empty() {
+            out.push_str(
+                "<p>Fields that differ. A <b>finding</b> is a difference to fix on the new side, never to \
+                 ignore; <b>noise</b> is a field the primary itself answers differently for the same \
+                 request.</p><table><tr><th>field</th><th>messages</th><th>verdict</th>\
+                 <th>delta or suggestion</th><th>why</th></tr>",
+            );
+            for f in op.fields.iter().take(15) {
+                let (verdict, class) = if f.class.is_noise() { ("noise", "ok") } else { ("finding", "bad") };
+                let detail = f.suggest().or_else(|| f.delta.clone()).unwrap_or_default();
+                let _ = write!(
+                    out,
+                    "<tr><td><code>{}</code></td><td class=num>{}</td><td class={class}>{verdict}: {}</td>\
+                     <td><code>{}</code></td><td>{}</td></tr>",
+                    esc(&f.field),
+                    f.mismatches,
+                    f.class.name(),
+                    esc(&detail),
+                    esc(&f.why)
+                );
             }
             out.push_str("</table>");
+            let examples: Vec<_> =
+                op.fields.iter().filter(|f| !f.class.is_noise()).flat_map(|f| f.examples.iter()).collect();
+            if !examples.is_empty() {
+                out.push_str(
+                    "<p>Findings, by example</p><table><tr><th>field</th><th>message</th><th>request</th>\
+                     <th>primary</th><th>shadow</th></tr>",
+                );
+                for e in examples {
+                    let _ = write!(
+                        out,
+                        "<tr><td><code>{}</code></td><td><code>{}</code></td><td><code>{}</code></td>\
+                         <td><code>{}</code></td><td><code>{}</code></td></tr>",
+                        esc(&e.path),
+                        esc(e.id.as_deref().unwrap_or("-")),
+                        esc(e.key.as_deref().unwrap_or("-")),
+                        esc(&show(&e.primary)),
+                        esc(&show(&e.shadow))
+                    );
+                }
+                out.push_str("</table>");
+            }
         }
         for ex in &op.examples {
             let _ = write!(
@@ -251,6 +328,8 @@ mod tests {
             new_ms: Some(3.0),
             diffs,
             error: None,
+            key: None,
+            primary_is_legacy: Some(true),
         }
     }
 
@@ -271,5 +350,49 @@ mod tests {
         assert!(text.contains("ACCTINQ") && text.contains("66.67%") && text.contains("BALANCE"), "{text}");
         let page = html(&ops, &[PathBuf::from("shadow.jsonl")]);
         assert!(page.contains("<svg") && page.contains("<code>BALANCE</code>") && !page.contains("<script"));
+    }
+
+    #[test]
+    fn a_consistent_balance_error_is_a_finding_and_a_moving_clock_is_noise() {
+        let num = crate::codec::json::number_value;
+        let mut records = Vec::new();
+        let mut clock = 20260616101010u64;
+        for round in 0..5 {
+            for account in 1..=4u64 {
+                clock += 1;
+                let balance = format!("{}.00", account * 100);
+                let plus = format!("{}.01", account * 100);
+                let mut r = rec(
+                    (round * 4 + account) as f64,
+                    "mismatch",
+                    vec![
+                        FieldDiff {
+                            path: "HDR-TIMESTAMP".into(),
+                            legacy: Value::from(clock),
+                            new: Value::from(19990101000000u64),
+                        },
+                        FieldDiff { path: "BALANCE".into(), legacy: num(&balance), new: num(&plus) },
+                    ],
+                );
+                r.key = Some(format!("{:016x}", account * 0x1111));
+                records.push(r);
+            }
+        }
+        // Records go through JSON as they do on disk.
+        let records: Vec<ShadowRecord> =
+            records.iter().map(|r| serde_json::from_str(&serde_json::to_string(r).unwrap()).unwrap()).collect();
+        let ops = build(&records);
+        let fields = &ops["ACCTINQ"].fields;
+        let balance = fields.iter().find(|f| f.field == "BALANCE").unwrap();
+        assert!(!balance.class.is_noise() && balance.suggest().is_none(), "{balance:?}");
+        assert_eq!(balance.delta.as_deref(), Some("always +0.01"));
+        let clock = fields.iter().find(|f| f.field == "HDR-TIMESTAMP").unwrap();
+        assert!(clock.class.is_noise(), "{clock:?}");
+        let text = terminal(&ops);
+        assert!(text.contains("always +0.01") && text.contains("ignore = [\"HDR-TIMESTAMP\"]"), "{text}");
+        assert!(!text.contains("ignore = [\"BALANCE\"]"), "{text}");
+        let page = html(&ops, &[PathBuf::from("shadow.jsonl")]);
+        assert!(page.contains("finding: consistent") && page.contains("always +0.01"), "{page}");
+        assert!(!page.contains("ignore = [&quot;BALANCE&quot;]"));
     }
 }

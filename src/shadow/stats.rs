@@ -1,28 +1,38 @@
 //! Per-operation shadow counters for the admin API: compared, matched, mismatched, dropped,
-//! shadow errors, latency of both sides, the fields that differ most, and which of those look
-//! like noise (they differ on most messages, whatever the input — timestamps, sequence numbers).
+//! shadow errors, latency of both sides, the fields that differ most — and, for each differing
+//! field, whether it is noise (the primary itself answers the same request differently: a
+//! clock, a sequence number — safe to `ignore`) or a finding (a difference that repeats for the
+//! same request, with examples and numeric deltas — never to be ignored). `noise` decides.
 
 use super::compare::FieldDiff;
+use super::noise::{FieldReport, FieldTrack, Observation};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
-/// A field counts as likely noise when it differs on at least this share of compared messages…
-pub const NOISE_SHARE: f64 = 0.5;
-/// …over at least this many compared messages.
-pub const NOISE_MIN_COMPARED: u64 = 10;
+/// Differing fields classified per operation, at most; differences in further fields are only
+/// counted (as unclassified), so memory stays bounded whatever the replies hold.
+pub const MAX_FIELDS: usize = 256;
+/// Fields listed in `top_fields`.
+const TOP: usize = 10;
 
 /// What happened to one shadowed message.
 #[derive(Clone, Debug)]
 pub enum Outcome {
     /// Both replied; these fields differ (empty: a match).
     Compared {
-        /// The differences.
+        /// The differences (values of masked fields already hashed, as in the records).
         diffs: Vec<FieldDiff>,
         /// Primary latency, seconds.
         primary_secs: f64,
         /// Shadow latency, seconds.
         shadow_secs: f64,
+        /// The primary (who answered the channel) is the legacy side of each diff.
+        primary_is_legacy: bool,
+        /// For a mismatch: the request's key, equal for the same request asked again.
+        key: Option<u64>,
+        /// For a mismatch: the message id, for examples.
+        id: Option<String>,
     },
     /// The shadow failed or timed out.
     ShadowError(String),
@@ -30,7 +40,7 @@ pub enum Outcome {
     Dropped,
 }
 
-#[derive(Default, Clone)]
+#[derive(Default)]
 struct OpStats {
     compared: u64,
     matched: u64,
@@ -39,7 +49,8 @@ struct OpStats {
     errors: u64,
     primary_secs: f64,
     shadow_secs: f64,
-    fields: HashMap<String, u64>,
+    fields: HashMap<String, FieldTrack>,
+    unclassified: u64,
 }
 
 /// Counters for every shadowed operation.
@@ -51,6 +62,13 @@ pub struct ShadowStats {
 /// `TXN-ROW[3].TXN-TIME` → `TXN-ROW[*].TXN-TIME`: one counter per field, not per element.
 pub fn generalise(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
+    generalise_into(path, &mut out);
+    out
+}
+
+/// [`generalise`] into `out` (cleared first), reusing its allocation.
+pub fn generalise_into(path: &str, out: &mut String) {
+    out.clear();
     let mut in_index = false;
     for c in path.chars() {
         match c {
@@ -66,7 +84,6 @@ pub fn generalise(path: &str) -> String {
             _ => out.push(c),
         }
     }
-    out
 }
 
 impl ShadowStats {
@@ -81,7 +98,7 @@ impl ShadowStats {
         match outcome {
             Outcome::Dropped => s.dropped += 1,
             Outcome::ShadowError(_) => s.errors += 1,
-            Outcome::Compared { diffs, primary_secs, shadow_secs } => {
+            Outcome::Compared { diffs, primary_secs, shadow_secs, primary_is_legacy, key, id } => {
                 s.compared += 1;
                 s.primary_secs += primary_secs;
                 s.shadow_secs += shadow_secs;
@@ -89,34 +106,53 @@ impl ShadowStats {
                     s.matched += 1;
                 } else {
                     s.mismatched += 1;
-                    let mut seen: Vec<String> = diffs.iter().map(|d| generalise(&d.path)).collect();
-                    seen.sort();
-                    seen.dedup();
-                    for f in seen {
-                        *s.fields.entry(f).or_default() += 1;
+                    let serial = s.mismatched;
+                    let mut field = String::new();
+                    for d in diffs {
+                        generalise_into(&d.path, &mut field);
+                        if !s.fields.contains_key(field.as_str()) {
+                            if s.fields.len() >= MAX_FIELDS {
+                                s.unclassified += 1;
+                                continue;
+                            }
+                            s.fields.insert(field.clone(), FieldTrack::new(&field));
+                        }
+                        let Some(track) = s.fields.get_mut(field.as_str()) else { continue };
+                        track.count_message(serial);
+                        let (primary, shadow) =
+                            if *primary_is_legacy { (&d.legacy, &d.new) } else { (&d.new, &d.legacy) };
+                        track.observe(&Observation { key: *key, path: &d.path, primary, shadow, id: id.as_deref() });
                     }
                 }
             }
         }
     }
 
+    /// Every differing field of `op` with its verdict, most mismatches first.
+    pub fn field_reports(&self, op: &str) -> Vec<FieldReport> {
+        let Ok(ops) = self.ops.lock() else { return Vec::new() };
+        ops.get(op).map(reports).unwrap_or_default()
+    }
+
     /// Everything as JSON, per operation (for `GET /shadow`).
     pub fn to_json(&self) -> Value {
-        let ops = self.ops.lock().map(|o| o.clone()).unwrap_or_default();
+        let Ok(ops) = self.ops.lock() else { return json!({ "operations": {} }) };
         let per_op: serde_json::Map<String, Value> = ops.iter().map(|(op, s)| (op.clone(), op_json(s))).collect();
         json!({ "operations": per_op })
     }
 }
 
+fn reports(s: &OpStats) -> Vec<FieldReport> {
+    let mut all: Vec<FieldReport> = s.fields.iter().map(|(f, t)| t.report(f)).collect();
+    all.sort_by(|a, b| b.mismatches.cmp(&a.mismatches).then(a.field.cmp(&b.field)));
+    all
+}
+
 fn op_json(s: &OpStats) -> Value {
-    let mut fields: Vec<(&String, &u64)> = s.fields.iter().collect();
-    fields.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-    let top: Vec<Value> = fields.iter().take(10).map(|(f, n)| json!({ "field": f, "mismatches": n })).collect();
-    let noise: Vec<Value> = fields
-        .iter()
-        .filter(|(_, n)| s.compared >= NOISE_MIN_COMPARED && **n as f64 >= NOISE_SHARE * s.compared as f64)
-        .map(|(f, n)| json!({ "field": f, "share": **n as f64 / s.compared as f64, "suggest": format!("ignore = [\"{f}\"]") }))
-        .collect();
+    let fields = reports(s);
+    let top: Vec<Value> =
+        fields.iter().take(TOP).map(|f| json!({ "field": f.field, "mismatches": f.mismatches })).collect();
+    let (noise, findings): (Vec<&FieldReport>, Vec<&FieldReport>) = fields.iter().partition(|f| f.class.is_noise());
     let avg = |sum: f64| if s.compared > 0 { sum / s.compared as f64 * 1000.0 } else { 0.0 };
     json!({
         "compared": s.compared,
@@ -128,7 +164,9 @@ fn op_json(s: &OpStats) -> Value {
         "primary_ms_avg": avg(s.primary_secs),
         "shadow_ms_avg": avg(s.shadow_secs),
         "top_fields": top,
-        "likely_noise": noise,
+        "likely_noise": noise.iter().map(|f| f.to_json(s.compared)).collect::<Vec<_>>(),
+        "findings": findings.iter().map(|f| f.to_json(s.compared)).collect::<Vec<_>>(),
+        "unclassified_differences": s.unclassified,
     })
 }
 
@@ -136,19 +174,31 @@ fn op_json(s: &OpStats) -> Value {
 mod tests {
     use super::*;
 
-    fn diff(path: &str) -> FieldDiff {
-        FieldDiff { path: path.into(), legacy: Value::from(1), new: Value::from(2) }
+    fn diff(path: &str, legacy: Value, new: Value) -> FieldDiff {
+        FieldDiff { path: path.into(), legacy, new }
+    }
+
+    fn compared(diffs: Vec<FieldDiff>, key: u64) -> Outcome {
+        Outcome::Compared {
+            diffs,
+            primary_secs: 0.001,
+            shadow_secs: 0.002,
+            primary_is_legacy: true,
+            key: Some(key),
+            id: Some(format!("{key:010}")),
+        }
     }
 
     #[test]
-    fn counts_top_fields_and_flags_noise() {
+    fn counts_top_fields_and_tells_noise_from_findings() {
         let stats = ShadowStats::default();
-        for i in 0..20 {
-            let mut diffs = vec![diff("HDR-TIMESTAMP")];
+        for i in 0..20u64 {
+            // The host's clock moves on every call; the shadow's amount in row 0 is always 0.01 high.
+            let mut diffs = vec![diff("HDR-TIMESTAMP", json!(20260616101010u64 + i), json!(19990101000000u64))];
             if i % 5 == 0 {
-                diffs.push(diff(&format!("TXN-ROW[{i}].TXN-AMT")));
+                diffs.push(diff("TXN-ROW[0].TXN-AMT", json!(1), json!(2)));
             }
-            stats.record("TXNHIST", &Outcome::Compared { diffs, primary_secs: 0.001, shadow_secs: 0.002 });
+            stats.record("TXNHIST", &compared(diffs, i % 4));
         }
         stats.record("TXNHIST", &Outcome::Dropped);
         stats.record("TXNHIST", &Outcome::ShadowError("timeout".into()));
@@ -162,7 +212,35 @@ mod tests {
         assert_eq!(op["top_fields"][1]["field"], "TXN-ROW[*].TXN-AMT");
         assert_eq!(op["top_fields"][1]["mismatches"], 4);
         let noise = op["likely_noise"].as_array().unwrap();
-        assert_eq!(noise.len(), 1, "only the timestamp differs on most messages: {noise:?}");
+        assert_eq!(noise.len(), 1, "only the clock varies for the same request: {noise:?}");
         assert_eq!(noise[0]["suggest"], "ignore = [\"HDR-TIMESTAMP\"]");
+        assert_eq!(op["findings"][0]["field"], "TXN-ROW[*].TXN-AMT");
+        assert_eq!(op["findings"][0]["kind"], "consistent");
+        assert_eq!(op["findings"][0]["delta"]["summary"], "always +1");
+        assert!(op["findings"][0].get("suggest").is_none());
+    }
+
+    #[test]
+    fn a_reverse_shadow_takes_the_new_side_as_primary() {
+        let stats = ShadowStats::default();
+        for i in 0..8u64 {
+            let mut o = compared(vec![diff("BALANCE", json!(10), json!(12))], i % 2);
+            if let Outcome::Compared { primary_is_legacy, .. } = &mut o {
+                *primary_is_legacy = false;
+            }
+            stats.record("ACCTINQ", &o);
+        }
+        let f = &stats.field_reports("ACCTINQ")[0];
+        assert_eq!(f.delta.as_deref(), Some("always -2"), "shadow (legacy) minus primary (new)");
+    }
+
+    #[test]
+    fn fields_beyond_the_cap_are_counted_not_classified() {
+        let stats = ShadowStats::default();
+        let diffs: Vec<FieldDiff> = (0..MAX_FIELDS + 5).map(|i| diff(&format!("F{i}"), json!(1), json!(2))).collect();
+        stats.record("BIG", &compared(diffs, 1));
+        let j = stats.to_json();
+        assert_eq!(j["operations"]["BIG"]["unclassified_differences"], 5);
+        assert_eq!(stats.field_reports("BIG").len(), MAX_FIELDS);
     }
 }

@@ -145,9 +145,16 @@ function matchRate(s) {
   return s.match_rate ?? (s.matched || 0) / s.compared;
 }
 
+// Noise: fields the primary itself answers differently for the same request (safe to ignore).
 function noiseOf(s) {
   const list = (s && s.likely_noise) || [];
   return list.map((n) => (typeof n === "string" ? { field: n } : { field: n.field || n.path, suggest: n.suggest }));
+}
+
+// Findings: differences that repeat for the same request — to fix, never to ignore.
+function findingsOf(s) {
+  const list = (s && s.findings) || [];
+  return list.map((f) => ({ field: f.field, kind: f.kind, delta: f.delta && f.delta.summary, why: f.why }));
 }
 
 function topFields(s) {
@@ -165,7 +172,8 @@ function fieldChips(s, max) {
   const span = el("span", { class: "chips" });
   for (const f of topFields(s).slice(0, max)) {
     const label = f.count != null ? `${f.path} ×${f.count}` : f.path;
-    span.append(el("span", { class: f.noise ? "chip noise" : "chip", text: label, title: f.noise ? "likely noise" : "" }));
+    const title = f.noise ? "likely noise: the primary varies for the same request" : "finding: fix, never ignore";
+    span.append(el("span", { class: f.noise ? "chip noise" : "chip", text: label, title }));
   }
   return span;
 }
@@ -261,11 +269,13 @@ function renderShadow() {
     const n = (v) => el("td", { class: "num", text: v == null ? "–" : String(v) });
     const ms = (v) => (v == null ? "–" : fmtMs(v));
     const noise = noiseOf(s).map((x) => x.suggest || x.field).join("  ");
+    const findings = findingsOf(s).slice(0, 4).map((x) => `${x.field} ${x.delta || x.kind}`).join("; ");
     return el("tr", { "data-op": op },
       el("td", { class: "mono op", text: op }), n(s.compared), n(s.matched), n(s.mismatched), n(s.dropped),
       n(s.shadow_errors ?? s.errors), el("td", { class: matchClass(rate), text: fmtPct(rate, 2) }),
       el("td", { class: "num", text: `${ms(s.primary_ms_avg)} / ${ms(s.shadow_ms_avg)}` }),
       el("td", {}, fieldChips(s, 6)),
+      el("td", { class: "mono finding-cell", text: findings || "—", title: findingsOf(s).map((x) => `${x.field}: ${x.why}`).join("\n") }),
       el("td", { class: "mono hint-cell", text: noise || "—" }));
   }));
 }
