@@ -64,7 +64,8 @@ async fn start_unwatched(toml: &str) -> Gateway {
     let config = dir.path().join("routes.toml");
     std::fs::write(&config, toml).unwrap();
     std::fs::write(dir.path().join("tokens"), format!("{ADMIN_NAME}:{ADMIN_TOKEN}\n")).unwrap();
-    let options = ficus::server::Options { watch: false, sighup: false, ..Default::default() };
+    let mut options = ficus::server::Options::default();
+    (options.watch, options.sighup) = (false, false);
     let running = ficus::server::start(&config, options).await.unwrap();
     Gateway { dir, config, running }
 }
