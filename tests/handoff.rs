@@ -189,6 +189,32 @@ async fn a_request_in_flight_at_the_stop_signal_is_answered_with_connection_clos
 }
 
 #[tokio::test]
+async fn a_request_pipelined_behind_another_is_answered_after_the_stop_signal() {
+    let host = GatedHost::start(1).await;
+    let gw = gateway(&host).await;
+    let m1 = gw.request("ACCTINQ", json!({ "ACCT-NO": "1000000000000001" }));
+    let m2 = gw.request("ACCTINQ", json!({ "ACCT-NO": "1000000000000002" }));
+    // Both requests in one write: the second is read along with the first and served from the
+    // listener's buffer after the first reply, without another read from the socket.
+    let mut conn = TcpStream::connect(gw.http()).await.unwrap();
+    let post = |m: &[u8]| {
+        [format!("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\n\r\n", m.len()).as_bytes(), m].concat()
+    };
+    conn.write_all(&[post(&m1), post(&m2)].concat()).await.unwrap();
+    let first = read_reply(&mut conn).await;
+    assert_eq!((first.status, &first.body), (200, &m1));
+    host.wait_received(2).await;
+
+    let stopping = signal_stop(gw).await;
+    host.open();
+    let second = read_reply(&mut conn).await;
+    assert_eq!((second.status, &second.body), (200, &m2), "the pipelined request is answered");
+    assert!(second.closes(), "{}", second.head);
+    assert_closed(&mut conn, "the connection after its last reply").await;
+    tokio::time::timeout(PROMPTLY, stopping).await.expect("drained").unwrap();
+}
+
+#[tokio::test]
 async fn the_listeners_own_replies_after_the_stop_signal_close_too() {
     let host = GatedHost::start(usize::MAX).await;
     let gw = gateway(&host).await;

@@ -81,6 +81,8 @@ async fn serve_one(
     exchange: Arc<Exchange>,
     req: Request<Incoming>,
 ) -> Result<Response<Tracked>, std::convert::Infallible> {
+    // A request parsed from bytes already buffered is not seen by the socket: say it started.
+    exchange.request_started();
     let mut response = handle(channel, req).await?;
     if *shutdown.borrow() {
         response.headers_mut().insert(CONNECTION, hyper::header::HeaderValue::from_static("close"));

@@ -4,11 +4,11 @@
 //! connection whose next request is already on its way (in the kernel's queue, not yet read),
 //! and it cannot tell us its state. So the connection's socket is wrapped ([`DrainingIo`]) and
 //! its replies' bodies are tracked ([`Tracked`]): a connection is *between requests* once the
-//! last byte of a reply has been flushed to the socket and nothing has been read since. From the
-//! stop signal on, such a connection's socket reads as ended — unless the kernel holds bytes
-//! from the peer ([`input_waiting`]), which are read and served as usual — and hyper closes an
-//! idle connection at end of stream. Replies themselves say `Connection: close` from the stop
-//! signal on (see `http.rs`), so a connection being served closes after its reply.
+//! last byte of a reply has been flushed to the socket and no request has been read or started
+//! since. From the stop signal on, such a connection's socket reads as ended — unless the kernel
+//! holds bytes from the peer ([`input_waiting`]), which are read and served as usual — and hyper
+//! closes an idle connection at end of stream. Replies themselves say `Connection: close` from
+//! the stop signal on (see `http.rs`), so a connection being served closes after its reply.
 //!
 //! This file knows nothing of requests and replies beyond where one ends; `http.rs` serves them.
 
@@ -41,6 +41,11 @@ impl Exchange {
     /// True between requests: the last reply is wholly written and nothing was read since.
     pub fn between_requests(&self) -> bool {
         self.state.load(Ordering::SeqCst) == BETWEEN
+    }
+
+    /// A request has started: hyper parsed its head (perhaps from bytes read with the last one).
+    pub fn request_started(&self) {
+        self.state.store(BUSY, Ordering::SeqCst);
     }
 
     fn read(&self) {
@@ -181,5 +186,9 @@ mod tests {
         e.read();
         e.flushed();
         assert!(!e.between_requests(), "a request read while the reply was written keeps it busy");
+        e.encoded();
+        e.flushed();
+        e.request_started();
+        assert!(!e.between_requests(), "a request read along with the last one, served after its reply");
     }
 }
