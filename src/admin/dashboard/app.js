@@ -363,6 +363,7 @@ function openChange(op) {
   const r = state.routes && state.routes.routes[op];
   if (!r) return;
   state.editing = op;
+  state.seen = state.routes.hash || null;
   const ups = Object.keys(state.routes.upstreams).sort();
   const newSide = ups.filter((n) => state.routes.upstreams[n].kind === "http-json");
   setText($("change-op"), op);
@@ -373,7 +374,6 @@ function openChange(op) {
   $("canary-sticky").value = r.canary ? r.canary.sticky : "";
   $("toggle-enabled").textContent = r.enabled === false ? "Enable…" : "Disable…";
   showStep("edit");
-  state.seen = state.routes.hash || null;
   $("change-dialog").showModal();
 }
 
@@ -424,6 +424,9 @@ async function apply() {
       // Someone else changed the routes since this dialog opened: show what runs now.
       $("change-dialog").close();
       await refresh();
+      const now = state.routes && state.routes.routes[op];
+      showResult(`Not applied: the routes changed since you opened this (now generation ${body.generation}). ` +
+        `${op} is now ${now ? now.mode : "gone"}. Review and try again.`, false);
     } else {
       if (status === 401) setToken("");
       changeError(status, body || {});
@@ -434,9 +437,6 @@ async function apply() {
     $("confirm-apply").disabled = false;
   }
 }
-      const now = state.routes && state.routes.routes[op];
-      showResult(`Not applied: the routes changed since you opened this (now generation ${body.generation}). ` +
-        `${op} is now ${now ? now.mode : "gone"}. Review and try again.`, false);
 
 function wire() {
   $("flip-target").addEventListener("click", () => {
