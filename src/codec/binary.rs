@@ -16,14 +16,7 @@ pub enum ByteOrder {
     Little,
 }
 
-/// The IBM storage size for a binary picture of `digits` digits: 1–4 → 2, 5–9 → 4, 10–18 → 8.
-pub fn binary_size(digits: u32) -> usize {
-    match digits {
-        0..=4 => 2,
-        5..=9 => 4,
-        _ => 8,
-    }
-}
+pub use crate::copybook::build::binary_size;
 
 /// Reads `N` bytes in `order` as a big-endian array.
 fn be_array<const N: usize>(bytes: &[u8], order: ByteOrder) -> [u8; N] {

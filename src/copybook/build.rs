@@ -20,6 +20,16 @@ pub const MAX_OCCURS: u32 = 100_000;
 /// Largest record, in bytes.
 pub const MAX_RECORD_BYTES: usize = 16 << 20;
 
+/// The IBM storage size for a binary picture of `digits` digits: 1–4 → 2, 5–9 → 4, 10–18 → 8
+/// (IBM Enterprise COBOL Language Reference, USAGE BINARY). The codec reads and writes it.
+pub fn binary_size(digits: u32) -> usize {
+    match digits {
+        0..=4 => 2,
+        5..=9 => 4,
+        _ => 8,
+    }
+}
+
 /// Nests `entries` into records and lays them out; `file` names an implicit record.
 pub fn build(entries: Vec<Entry>, file: &str) -> Result<Copybook, CopybookError> {
     let stem = std::path::Path::new(file)

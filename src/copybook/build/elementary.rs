@@ -1,7 +1,6 @@
 //! One elementary item: picture + usage (own or inherited) → [`Elementary`] and its size.
 
 use super::{err, picture::resolve_picture, Inherited, MAX_RECORD_BYTES};
-use crate::codec::binary::binary_size;
 use crate::copybook::parse::{Clause, Entry};
 use crate::copybook::{Category, ConditionValue, CopybookError, Elementary, Picture, Usage};
 
@@ -102,7 +101,7 @@ fn size_of(category: &Category, usage: Usage, separate: bool) -> Result<usize, S
     Ok(match usage {
         Usage::Float | Usage::Index | Usage::Pointer => 4,
         Usage::Double => 8,
-        Usage::Binary | Usage::NativeBinary => binary_size(numeric(MAX_BINARY_DIGITS)? as u32),
+        Usage::Binary | Usage::NativeBinary => super::binary_size(numeric(MAX_BINARY_DIGITS)? as u32),
         Usage::Packed => numeric(MAX_DIGITS)? / 2 + 1,
         Usage::Display | Usage::National | Usage::Display1 => {
             let chars = match category {
