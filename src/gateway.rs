@@ -12,7 +12,7 @@ use crate::header::Head;
 use crate::reply::{GatewayError, Reply};
 use crate::route::{bucket, Decision, Route, RouteTable, UpstreamEntry};
 use crate::shadow::capture::CaptureRecord;
-use crate::shadow::mirror::{secs, Primary, ShadowState};
+use crate::shadow::mirror::{secs, Primary, ShadowSettings, ShadowState};
 use crate::shadow::stats::Outcome;
 use crate::upstream::http::PostKind;
 use crate::upstream::modern::JsonService;
@@ -55,7 +55,13 @@ impl Drop for InFlight<'_> {
 impl Gateway {
     /// A gateway serving `table`; shadow records and captures go under `records` if given.
     pub fn new(table: RouteTable, records: Option<&Path>) -> Arc<Gateway> {
-        let shadow = Arc::new(ShadowState::new(&table, records));
+        let s = &table.file.shadow;
+        let settings = ShadowSettings {
+            max_in_flight: s.max_in_flight,
+            max_record_bytes: s.max_record_bytes,
+            keep_files: s.keep_files,
+        };
+        let shadow = Arc::new(ShadowState::new(&settings, records));
         Arc::new(Gateway { table: ArcSwap::from_pointee(table), shadow, in_flight: AtomicUsize::new(0) })
     }
 

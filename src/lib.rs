@@ -8,10 +8,16 @@
 //!
 //! - listen: [`server`] (HTTP with hyper, framed TCP with tokio);
 //! - frame: [`frame`] (length prefix, or digits in a header field);
-//! - header: [`header`] (the common header read with the [`codec`], only what routing needs);
-//! - route: [`route`] (one immutable [`route::RouteTable`] per message, from [`config`]);
-//! - upstream: [`upstream`] (legacy TCP pool / HTTP, and JSON services);
+//! - header: [`header`] (the common header read once per message into one [`header::Head`]);
+//! - route: [`route`] (one immutable [`route::RouteTable`] per message, built by [`config`]);
+//! - upstream: [`upstream`] (legacy TCP pool / HTTP, and JSON services; every reply correlated
+//!   with its request by message id, one retry rule, shadows on spare capacity only);
 //! - the pipeline tying them together: [`gateway`]; errors on the wire: [`reply`].
+//!
+//! Above the pipeline: [`control`] (reload, admin changes, audit), [`admin`] (the admin API),
+//! [`server`] (listeners), [`replay`]. Lower modules never import upper ones
+//! (`tests/layers.rs` checks it): core → frame → header → upstream → shadow → route → config →
+//! gateway → control → admin → server.
 //!
 //! The pure core is [`copybook`] (text → layout) and [`codec`] (layout + bytes ⇄ values/JSON);
 //! it does no I/O. [`sim`] holds the demo's simulated host and new service.
@@ -20,11 +26,13 @@ pub mod admin;
 pub mod cli;
 pub mod codec;
 pub mod config;
+pub mod control;
 pub mod copybook;
 pub mod demo;
 pub mod frame;
 pub mod gateway;
 pub mod header;
+pub mod replay;
 pub mod reply;
 pub mod route;
 pub mod server;

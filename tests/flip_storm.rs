@@ -85,7 +85,7 @@ async fn flips_under_traffic_lose_nothing() {
                         let text = text.replace(&format!("[routes.TXNHIST]\nrequest  = \"TXNHIST.cpy#TXNHIST-REQ\"\nresponse = \"TXNHIST.cpy#TXNHIST-RESP\"\ntarget   = \"{other}\""),
                             &format!("[routes.TXNHIST]\nrequest  = \"TXNHIST.cpy#TXNHIST-REQ\"\nresponse = \"TXNHIST.cpy#TXNHIST-RESP\"\ntarget   = \"{target}\""));
                         ficus::config::edit::write_atomically(&gw.config, &text).unwrap();
-                        let _ = gw.running.reloader.reload(ficus::config::reload::Trigger::File);
+                        let _ = gw.running.reloader.reload(ficus::control::reload::Trigger::File);
                     }
                     _ => {
                         let text = std::fs::read_to_string(&gw.config).unwrap();

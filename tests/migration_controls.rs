@@ -36,7 +36,7 @@ async fn invalid_files_are_rejected_and_the_old_table_keeps_serving() {
     let reloader = gw.running.reloader.clone();
     for (i, (what, text)) in bad_files.iter().enumerate() {
         std::fs::write(&gw.config, text).unwrap();
-        let err = reloader.reload(ficus::config::reload::Trigger::Signal).expect_err(what);
+        let err = reloader.reload(ficus::control::reload::Trigger::Signal).expect_err(what);
         assert!(!err.problems.is_empty(), "{what}");
         assert_eq!(gw.generation(), 1, "{what}: the running table must stay");
         assert_eq!(reloader.status().rejected, i as u64 + 1);
@@ -47,7 +47,7 @@ async fn invalid_files_are_rejected_and_the_old_table_keeps_serving() {
     assert_eq!(status, 200);
     assert!(body["reload"]["last_error"].as_str().unwrap().contains("routes.toml"), "{body}");
     std::fs::write(&gw.config, &good).unwrap();
-    reloader.reload(ficus::config::reload::Trigger::Signal).unwrap();
+    reloader.reload(ficus::control::reload::Trigger::Signal).unwrap();
     sims.stop();
 }
 

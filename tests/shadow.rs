@@ -263,8 +263,7 @@ async fn replaying_a_capture_finds_what_the_live_shadow_found() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(captures.len(), 5);
-    let summary =
-        ficus::shadow::capture::replay(&gw.table(), &captures, "accounts", None, None, b"k", |_, _| {}).await.unwrap();
+    let summary = ficus::replay::replay(&gw.table(), &captures, "accounts", None, None, b"k", |_, _| {}).await.unwrap();
     let replayed = summary.stats.to_json();
     let r = &replayed["operations"]["ACCTINQ"];
     for key in ["compared", "matched", "mismatched", "top_fields"] {

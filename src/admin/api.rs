@@ -20,8 +20,8 @@
 //! mutation with `If-Match` naming another hash is refused with 412 and the current hash.
 
 use super::auth::Tokens;
-use crate::config::reload::{ChangeError, ReloadOutcome, Reloader, Trigger};
 use crate::config::ConfigError;
+use crate::control::reload::{ChangeError, ReloadOutcome, Reloader, Trigger};
 use crate::route::RouteTable;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -77,7 +77,7 @@ fn config_error(e: &ConfigError) -> Reply {
 }
 
 /// Serves the admin API until `shutdown` fires.
-pub async fn serve(listener: TcpListener, admin: Arc<Admin>, mut shutdown: crate::server::Shutdown) {
+pub async fn serve(listener: TcpListener, admin: Arc<Admin>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
         let stream = tokio::select! {

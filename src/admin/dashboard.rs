@@ -52,7 +52,7 @@ pub fn asset(name: &str) -> Reply {
 }
 
 /// `GET /metrics`: the Prometheus text exposition (version 0.0.4), or 503 if metrics are off.
-pub fn metrics(table: &crate::route::RouteTable, reloader: &crate::config::reload::Reloader) -> Reply {
+pub fn metrics(table: &crate::route::RouteTable, reloader: &crate::control::reload::Reloader) -> Reply {
     match super::metrics::render(table, reloader) {
         Some(body) => text(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", body),
         None => text(

@@ -9,7 +9,7 @@
 //! Counters are per process, not per gateway: two gateways in one process (as in tests) share
 //! them. Nothing here is on the message path.
 
-use crate::config::reload::Reloader;
+use crate::control::reload::Reloader;
 use crate::route::RouteTable;
 use crate::upstream::Upstream;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};

@@ -3,7 +3,6 @@
 //! migration dashboard.
 
 pub mod api;
-pub mod audit;
 pub mod auth;
 pub mod dashboard;
 pub mod metrics;

@@ -54,11 +54,19 @@ pub fn replay(args: ReplayArgs) -> Result<(), CliError> {
     let rt = tokio::runtime::Runtime::new().map_err(|e| CliError::runtime(e.to_string()))?;
     let key = crate::shadow::record::mask_key();
     let summary = rt
-        .block_on(capture::replay(&table, &captures, &args.against, args.rate, Some(&recorder), &key, |done, _| {
-            if let Some(b) = &bar {
-                b.set_position(done as u64);
-            }
-        }))
+        .block_on(crate::replay::replay(
+            &table,
+            &captures,
+            &args.against,
+            args.rate,
+            Some(&recorder),
+            &key,
+            |done, _| {
+                if let Some(b) = &bar {
+                    b.set_position(done as u64);
+                }
+            },
+        ))
         .map_err(CliError::runtime)?;
     if let Some(b) = bar {
         b.finish_and_clear();

@@ -1,7 +1,7 @@
 //! What changed between two routes files: operations added, removed and changed (with the keys
 //! before and after), for the reload log and the audit trail.
 
-use super::file::{RouteSection, RoutesFile};
+use crate::route::file::{RouteSection, RoutesFile};
 use serde::Serialize;
 use serde_json::Value;
 

@@ -4,11 +4,7 @@
 //! `edit` (comment-keeping patches, atomic writes), `watch` (file and SIGHUP triggers), `diff`.
 
 pub mod build;
-pub mod change;
 pub mod diff;
 pub mod edit;
-pub mod file;
-pub mod reload;
-pub mod watch;
 
 pub use build::{load, ConfigError, ConfigProblem};

@@ -112,8 +112,8 @@ pub struct Channel {
 
 use crate::admin::api::Admin;
 use crate::admin::auth::Tokens;
-use crate::config::reload::Reloader;
-use crate::config::watch::{reload_on_sighup, watch_file, WatchGuard};
+use crate::control::reload::Reloader;
+use crate::control::watch::{reload_on_sighup, watch_file, WatchGuard};
 use crate::gateway::Gateway;
 use std::path::Path;
 use std::sync::Arc;

@@ -7,7 +7,6 @@ use super::record::{mask_diffs, Recorder, ShadowRecord};
 use super::stats::{Outcome, ShadowStats};
 use super::Comparison;
 use crate::codec::Codec;
-use crate::route::RouteTable;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
@@ -33,6 +32,17 @@ pub struct Primary<'a> {
     pub request: &'a [u8],
 }
 
+/// What [`ShadowState`] is started with (routes.toml's `[shadow]`).
+#[derive(Clone, Copy, Debug)]
+pub struct ShadowSettings {
+    /// Most shadows in flight at once; beyond it they are dropped and counted.
+    pub max_in_flight: usize,
+    /// Size at which a record file is rotated, in bytes.
+    pub max_record_bytes: u64,
+    /// Rotated files kept.
+    pub keep_files: usize,
+}
+
 /// Shadow state that outlives route tables: the in-flight cap, counters and records.
 pub struct ShadowState {
     permits: Arc<Semaphore>,
@@ -47,8 +57,7 @@ pub struct ShadowState {
 
 impl ShadowState {
     /// State for `table`, recording under `dir` (none: count only).
-    pub fn new(table: &RouteTable, dir: Option<&Path>) -> ShadowState {
-        let s = &table.file.shadow;
+    pub fn new(s: &ShadowSettings, dir: Option<&Path>) -> ShadowState {
         let start = |name: &str| dir.and_then(|d| Recorder::start(d, name, s.max_record_bytes, s.keep_files).ok());
         ShadowState {
             permits: Arc::new(Semaphore::new(s.max_in_flight.max(1))),

@@ -19,21 +19,7 @@ pub mod report;
 pub mod stats;
 
 use crate::codec::Codec;
-use crate::route::UpstreamEntry;
 use std::sync::Arc;
-use std::time::Duration;
-
-/// A route's shadow settings, compiled.
-pub struct ShadowRoute {
-    /// Who is shadowed.
-    pub to: Arc<UpstreamEntry>,
-    /// Buckets (of 10,000) mirrored: shadow_percent × 100.
-    pub threshold: u32,
-    /// The shadow request carries `Ficus-Shadow: dry-run` (writes).
-    pub dry_run: bool,
-    /// Time budget of one shadow request.
-    pub timeout: Duration,
-}
 
 /// How a route's replies are compared (live shadow and replay alike).
 pub struct Comparison {

@@ -2,12 +2,12 @@
 //! names, addresses), then build. All problems are collected, each with its line, so one
 //! `ficus check` shows them all. Nothing is applied here; a failed build changes nothing.
 
-use super::file::{FramingSpec, RoutesFile, UpstreamKind, UpstreamSection};
 use crate::codec::charset::CodePage;
 use crate::codec::{Codec, CodecOptions};
 use crate::copybook::Copybook;
 use crate::frame::Framing;
 use crate::header::{HeaderLayout, HeaderNames};
+use crate::route::file::{FramingSpec, RoutesFile, UpstreamKind, UpstreamSection};
 use crate::route::{Canary, Route, RouteTable, UpstreamEntry};
 use crate::upstream::http::{HttpBytes, HttpClient};
 use crate::upstream::modern::JsonService;
@@ -20,9 +20,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod route;
-mod source;
 
-pub use source::{copybook_files, fingerprint, table_hash, CachedCopybook, CopybookCache, TableSource};
+pub use crate::route::source::{copybook_files, fingerprint, table_hash, CachedCopybook, CopybookCache, TableSource};
 
 /// One problem in a configuration file.
 #[derive(Clone, Debug, PartialEq, Eq)]

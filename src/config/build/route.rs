@@ -4,12 +4,13 @@
 use super::Builder;
 use crate::codec::decimal::Decimal;
 use crate::codec::Codec;
-use crate::config::file::RouteSection;
 use crate::header::HeaderLayout;
+use crate::route::file::RouteSection;
+use crate::route::ShadowRoute;
 use crate::route::{StickyField, UpstreamEntry};
 use crate::shadow::compare::Rules;
 use crate::shadow::paths::PathPattern;
-use crate::shadow::{Comparison, ShadowRoute};
+use crate::shadow::Comparison;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -7,9 +7,9 @@
 //!
 //! The admin change itself (patching the running table's source) is in [`super::change`].
 
-use super::build::{build_with, fingerprint, ConfigError, ConfigProblem, CopybookCache};
-use super::diff::{diff, Diff};
-use crate::admin::audit::{AuditEntry, AuditLog};
+use crate::config::build::{build_with, fingerprint, ConfigError, ConfigProblem, CopybookCache};
+use crate::config::diff::{diff, Diff};
+use crate::control::audit::{AuditEntry, AuditLog};
 use crate::gateway::Gateway;
 use crate::route::RouteTable;
 use serde::Serialize;

@@ -5,7 +5,7 @@
 //! Only this module and `copybook::DirResolver` read copybook files for a table; nothing here
 //! builds codecs or upstreams.
 
-use crate::config::file::RoutesFile;
+use super::file::RoutesFile;
 use crate::copybook::{self, CopyResolver, Copybook, CopybookError, DirResolver};
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;

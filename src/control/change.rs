@@ -5,9 +5,9 @@
 //! above all the emergency rollback: it is kept beside as `routes.toml.rejected`, and the
 //! running table plus the change is written in its place.
 
-use super::build::{build_with, fingerprint};
-use super::edit::{patch_route, write_atomically};
 use super::reload::{precondition, ChangeError, ReloadOutcome, Reloader, Trigger};
+use crate::config::build::{build_with, fingerprint};
+use crate::config::edit::{patch_route, write_atomically};
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 use tracing::{info, warn};

@@ -4,13 +4,17 @@
 //! The gateway holds the table in an `ArcSwap`; a message loads it once and is served wholly by
 //! that snapshot, whatever reloads happen meanwhile.
 
+pub mod file;
+pub mod source;
+
 use crate::codec::{Codec, CodecOptions};
-use crate::config::file::{LimitsSection, RoutesFile};
 use crate::frame::Framing;
 use crate::header::HeaderLayout;
 use crate::upstream::Upstream;
+use file::{LimitsSection, RoutesFile};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A named upstream in the table (shared between tables when its settings did not change).
 pub struct UpstreamEntry {
@@ -19,7 +23,7 @@ pub struct UpstreamEntry {
     /// The handle.
     pub upstream: Upstream,
     /// The settings it was built from (to reuse it on reload when unchanged).
-    pub settings: crate::config::file::UpstreamSection,
+    pub settings: file::UpstreamSection,
 }
 
 /// How one operation is served.
@@ -43,7 +47,7 @@ pub struct Route {
     /// The reply while disabled: (code, message).
     pub disabled_reply: Option<(String, String)>,
     /// Mirror to another upstream and compare.
-    pub shadow: Option<crate::shadow::ShadowRoute>,
+    pub shadow: Option<ShadowRoute>,
     /// How replies are compared (for shadow and replay); needs a response layout.
     pub comparison: Option<Arc<crate::shadow::Comparison>>,
     /// Buckets (of 10,000) captured for replay.
@@ -97,11 +101,11 @@ pub struct RouteTable {
     /// Increases by one with every table swapped in.
     pub generation: u64,
     /// Hash of everything the table was built from: routes.toml and the copybooks it uses
-    /// (hex; see [`crate::config::build::table_hash`]).
+    /// (hex; see [`source::table_hash`]).
     pub hash: String,
     /// What it was built from: routes.toml's text and the copybooks as read (admin changes
     /// apply to this, and reloads reuse its parsed copybooks).
-    pub source: Arc<crate::config::build::TableSource>,
+    pub source: Arc<source::TableSource>,
     /// The file as read (for the admin API and diffs).
     pub file: RoutesFile,
     /// The common header.
@@ -144,4 +148,16 @@ impl RouteTable {
         }
         Decision { route: Some(route), target: &route.target, canary: false }
     }
+}
+
+/// A route's shadow settings, compiled.
+pub struct ShadowRoute {
+    /// Who is shadowed.
+    pub to: Arc<UpstreamEntry>,
+    /// Buckets (of 10,000) mirrored: shadow_percent × 100.
+    pub threshold: u32,
+    /// The shadow request carries `Ficus-Shadow: dry-run` (writes).
+    pub dry_run: bool,
+    /// Time budget of one shadow request.
+    pub timeout: Duration,
 }
