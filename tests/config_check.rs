@@ -30,6 +30,16 @@ fn line_of(toml: &str, needle: &str) -> usize {
 }
 
 #[test]
+fn check_says_whether_replies_can_be_correlated() {
+    let (code, out) = check(&base());
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("replies correlated with their requests by HDR-SEQ-NO"), "{out}");
+    let (code, out) = check(&base().replace("message_id       = \"HDR-SEQ-NO\"\n", ""));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("warning: [header] names no message_id, so replies cannot be correlated"), "{out}");
+}
+
+#[test]
 fn the_shipped_routes_toml_is_valid() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("routes.toml");
     let out = Command::new(env!("CARGO_BIN_EXE_ficus")).args(["check", "--config"]).arg(&path).output().unwrap();

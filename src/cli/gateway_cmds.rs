@@ -38,6 +38,13 @@ pub fn check(path: &Path) -> Result<(), CliError> {
         table.header.size,
         table.file.header.operation.join(" + ")
     );
+    match table.header.message_id_name() {
+        Some(id) => println!("  replies correlated with their requests by {id}"),
+        None => println!(
+            "  warning: [header] names no message_id, so replies cannot be correlated with their requests:\n  \
+             a duplicate or late reply from a host could reach the wrong channel. Set message_id = \"<sequence field>\"."
+        ),
+    }
     let mut ops: Vec<_> = table.routes.values().collect();
     ops.sort_by(|a, b| a.op.cmp(&b.op));
     for r in ops {
