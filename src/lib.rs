@@ -29,6 +29,7 @@ pub mod config;
 pub mod control;
 pub mod copybook;
 pub mod demo;
+pub mod drain;
 pub mod frame;
 pub mod gateway;
 pub mod header;

@@ -271,3 +271,26 @@ async fn tcp_idle_connections_close_at_drain_start_and_received_frames_are_answe
     assert_closed(&mut busy, "a TCP connection after its last reply").await;
     tokio::time::timeout(PROMPTLY, stopping).await.expect("drained").unwrap();
 }
+
+#[tokio::test]
+async fn the_admin_api_drains_like_the_channels() {
+    let host = GatedHost::start(usize::MAX).await;
+    let gw = gateway(&host).await;
+    let admin = gw.admin();
+    // A keep-alive admin connection that has been answered once, and one opened just before
+    // the stop whose request arrives after it.
+    let mut idle = TcpStream::connect(admin).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n").await.unwrap();
+    let reply = read_reply(&mut idle).await;
+    assert_eq!(reply.status, 200);
+    assert!(!reply.closes(), "kept alive before the stop");
+    let mut fresh = TcpStream::connect(admin).await.unwrap();
+    let stopping = signal_stop(gw).await;
+    assert_closed(&mut idle, "an idle admin keep-alive connection").await;
+    fresh.write_all(b"GET /readyz HTTP/1.1\r\nHost: t\r\n\r\n").await.unwrap();
+    let reply = read_reply(&mut fresh).await;
+    assert_eq!(reply.status, 200, "a request on a connection opened before the stop is answered");
+    assert!(reply.closes(), "…with Connection: close: {}", reply.head);
+    assert_closed(&mut fresh, "the admin connection after its last reply").await;
+    tokio::time::timeout(PROMPTLY, stopping).await.expect("the drain ends").unwrap();
+}

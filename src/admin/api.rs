@@ -76,9 +76,20 @@ fn config_error(e: &ConfigError) -> Reply {
     )
 }
 
-/// Serves the admin API until `shutdown` fires.
+/// Time the admin API's connections get to finish on stop.
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Serves the admin API until `shutdown` fires, then drains like the channel listeners: the
+/// connections the kernel had queued are served, every reply from then on closes its connection
+/// (`Connection: close`, hyper's graceful shutdown), idle keep-alive connections close at once,
+/// and a request in progress — a route change, say — is answered before its connection closes.
 pub async fn serve(listener: TcpListener, admin: Arc<Admin>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let mut open = crate::drain::Connections::default();
+    let start = |open: &mut crate::drain::Connections, stream: tokio::net::TcpStream, stop| {
+        let Ok(permit) = connections.clone().try_acquire_owned() else { return };
+        open.spawn(connection(stream, admin.clone(), stop, permit));
+    };
     loop {
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -89,24 +100,69 @@ pub async fn serve(listener: TcpListener, admin: Arc<Admin>, mut shutdown: tokio
                     continue;
                 }
             },
-            _ = shutdown.changed() => return,
+            _ = open.reap() => continue,
+            _ = shutdown.changed() => break,
         };
-        let Ok(permit) = connections.clone().try_acquire_owned() else { continue };
+        start(&mut open, stream, shutdown.clone());
+    }
+    for (stream, _) in crate::drain::take_queued(listener) {
+        start(&mut open, stream, shutdown.clone());
+    }
+    open.drain(DRAIN, "admin").await;
+}
+
+async fn connection(
+    stream: tokio::net::TcpStream,
+    admin: Arc<Admin>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    permit: tokio::sync::OwnedSemaphorePermit,
+) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let _permit = permit;
+    // Set once a request has arrived: hyper's graceful shutdown closes a connection that has
+    // not sent one yet, though its client may have sent it already.
+    let started = Arc::new(AtomicBool::new(false));
+    let (seen, closing) = (started.clone(), stop.clone());
+    let service = hyper::service::service_fn(move |req| {
         let admin = admin.clone();
-        tokio::spawn(async move {
-            let _permit = permit;
-            let service = hyper::service::service_fn(move |req| {
-                let admin = admin.clone();
-                async move { Ok::<_, std::convert::Infallible>(handle(&admin, req).await) }
-            });
-            let conn = hyper::server::conn::http1::Builder::new()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(std::time::Duration::from_secs(5))
-                .serve_connection(TokioIo::new(stream), service);
-            if let Err(e) = conn.await {
+        seen.store(true, Ordering::Release);
+        let stopping = *closing.borrow();
+        async move {
+            let mut reply = handle(&admin, req).await;
+            if stopping {
+                reply.headers_mut().insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
+            }
+            Ok::<_, std::convert::Infallible>(reply)
+        }
+    });
+    let read_timeout = std::time::Duration::from_secs(5);
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(read_timeout)
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    if !*stop.borrow() {
+        tokio::select! {
+            result = conn.as_mut() => {
+                if let Err(e) = result { debug!(error = %e, "admin connection ended"); }
+                return;
+            }
+            _ = stop.changed() => {}
+        }
+    }
+    // Stopping. A connection between requests closes now; one whose first request has not come
+    // yet gets the read timeout to bring it (answered with `Connection: close`).
+    if !started.load(Ordering::Acquire) {
+        if let Ok(result) = tokio::time::timeout(read_timeout, conn.as_mut()).await {
+            if let Err(e) = result {
                 debug!(error = %e, "admin connection ended");
             }
-        });
+            return;
+        }
+    }
+    conn.as_mut().graceful_shutdown();
+    if let Err(e) = conn.await {
+        debug!(error = %e, "admin connection ended");
     }
 }
 
