@@ -18,8 +18,9 @@
 //!
 //! Scenario `shadow`: ACCTINQ primary on `legacy`, four `ficus serve` processes: no shadow;
 //! `shadow = "accounts"`; `shadow = "slow"`, a JSON service in this process that answers after
-//! 500 ms (a tokio sleep) with `shadow_timeout_ms = 1000`, so shadows pile up to `[shadow]
-//! max_in_flight = 256` and the rest are dropped (counted, from `GET /shadow`); and `shadow =
+//! 500 ms (a tokio sleep) with `shadow_timeout_ms = 1000`, so shadows pile up to the shadow
+//! budget (`shadow_connections`, half the upstream's connections, below `[shadow] max_in_flight
+//! = 256`) and the rest are dropped (counted, from `GET /shadow`); and `shadow =
 //! "dead"`, an address nothing listens on.
 //!
 //! Every variant runs open loop at a fixed rate (coordinated-omission corrected) and closed loop
@@ -938,9 +939,11 @@ async fn bench_shadow(world: &World, o: &Options) -> Result<(), String> {
     println!(
         "ACCTINQ primary = legacy (framed TCP to the host); one fresh `ficus serve` ({} worker thread(s)) per \
          variant. Shadows: `accounts` (the sample JSON service, `ignore = [\"HDR-TIMESTAMP\"]`); `slow` (answers \
-         after {} ms, `shadow_timeout_ms = {SLOW_SHADOW_TIMEOUT_MS}`, {} connections allowed, so the cap \
-         `[shadow] max_in_flight = {SHADOW_CAP}` is what limits it); `dead` (127.0.0.1 port with no listener; \
-         default circuit breaker). Shadow counts are `GET /shadow` deltas over the mode, warm-up included.\n",
+         after {} ms, `shadow_timeout_ms = {SLOW_SHADOW_TIMEOUT_MS}`, {} connections allowed, of which shadows \
+         may hold half (`shadow_connections`, below the cap `[shadow] max_in_flight = {SHADOW_CAP}`), so that is \
+         what limits it); `dead` (127.0.0.1 port with no listener; default circuit breaker). Shadow counts are \
+         `GET /shadow` deltas over the mode, warm-up included; \"dropped\" counts shadows dropped at the cap or \
+         for want of spare connections.\n",
         o.workers,
         SLOW_DELAY.as_millis(),
         SHADOW_CAP + 16,
