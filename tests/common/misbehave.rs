@@ -99,18 +99,27 @@ pub struct BadHost {
     pub script: Arc<Script>,
 }
 
+/// Listens on 127.0.0.1:0 and serves each connection with `conn`, sharing one script.
+async fn listen<F, Fut>(conn: F) -> (SocketAddr, Arc<Script>)
+where
+    F: Fn(TcpStream, Arc<Script>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let script = Arc::new(Script::default());
+    let s = script.clone();
+    tokio::spawn(async move {
+        while let Ok((c, _)) = listener.accept().await {
+            tokio::spawn(conn(c, s.clone()));
+        }
+    });
+    (addr, script)
+}
+
 impl BadHost {
     pub async fn start() -> BadHost {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let script = Arc::new(Script::default());
-        let s = script.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((conn, _)) = listener.accept().await else { return };
-                tokio::spawn(host_conn(conn, s.clone()));
-            }
-        });
+        let (addr, script) = listen(host_conn).await;
         BadHost { addr, script }
     }
 }
@@ -190,16 +199,7 @@ pub struct BadService {
 
 impl BadService {
     pub async fn start() -> BadService {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let script = Arc::new(Script::default());
-        let s = script.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((conn, _)) = listener.accept().await else { return };
-                tokio::spawn(service_conn(conn, s.clone()));
-            }
-        });
+        let (addr, script) = listen(service_conn).await;
         BadService { addr, script }
     }
 
