@@ -48,7 +48,7 @@ mod run;
 mod targets;
 
 use bytes::Bytes;
-use client::{http_request, Conn};
+use client::{http_request, Conn, Numbering};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -172,6 +172,8 @@ struct World {
     dead: SocketAddr,
     /// The ACCTINQ request as a whole HTTP request.
     request: Arc<Vec<u8>>,
+    /// Where the request's message id is (each request gets its own number).
+    numbering: Option<Numbering>,
     /// The reply body length the copybooks give.
     expected: usize,
     stop: tokio::sync::watch::Sender<bool>,
@@ -195,15 +197,17 @@ impl World {
         let slow = listener.local_addr().map_err(|e| e.to_string())?;
         tokio::spawn(serve_slow(listener, sims.ledger.clone(), SLOW_DELAY, shutdown));
         let dead = SocketAddr::from(([127, 0, 0, 1], targets::free_port()?));
-        let mut world = World { sims, env, slow, dead, request: Arc::new(Vec::new()), expected: 0, stop };
-        let (request, expected) = world.request()?;
+        let mut world =
+            World { sims, env, slow, dead, request: Arc::new(Vec::new()), numbering: None, expected: 0, stop };
+        let (request, expected, numbering) = world.request()?;
         world.request = Arc::new(request);
+        world.numbering = numbering;
         world.expected = expected;
         Ok(world)
     }
 
     /// The ACCTINQ request (HTTP) and the reply length the copybooks give.
-    fn request(&self) -> Result<(Vec<u8>, usize), String> {
+    fn request(&self) -> Result<(Vec<u8>, usize, Option<Numbering>), String> {
         let dir = self.env.dir.join("request");
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         let path = dir.join("routes.toml");
@@ -215,7 +219,10 @@ impl World {
         let message = ficus::cli::build_request(&table, "ACCTINQ", &body, &Value::Null)?;
         let route = table.routes.get("ACCTINQ").ok_or("no ACCTINQ route")?;
         let body = route.response.as_ref().ok_or("ACCTINQ has no response layout")?.max_size();
-        Ok((http_request(&message), table.header.size + body))
+        let request = http_request(&message);
+        let ebcdic = table.options.codepage.is_ebcdic();
+        let numbering = Numbering::of(&request, message.len(), table.header.message_id_span(), ebcdic);
+        Ok((request, table.header.size + body, numbering))
     }
 
     /// A routes.toml: the HTTP listener on `listen`, the admin API on `admin` (token file
@@ -661,6 +668,7 @@ async fn measure(world: &World, gw: &Gateway, label: &str, mode: Mode, beside: B
     let plan = Plan {
         addr: gw.running.addr,
         request: world.request.clone(),
+        numbering: world.numbering.clone(),
         expected_len: world.expected,
         connections: o.connections,
         warmup: Duration::from_secs(o.warmup),
@@ -997,6 +1005,7 @@ async fn smoke() -> Result<(), String> {
     let plan = Plan {
         addr: gw.running.addr,
         request: world.request.clone(),
+        numbering: world.numbering.clone(),
         expected_len: world.expected,
         connections: 4,
         warmup: Duration::ZERO,

@@ -30,7 +30,7 @@ mod run;
 #[path = "load/targets.rs"]
 mod targets;
 
-use client::{http_request, Conn};
+use client::{http_request, Conn, Numbering};
 use report::{Mode, Row};
 use run::Plan;
 use serde_json::{json, Value};
@@ -140,21 +140,33 @@ async fn setup(dir: &Path, in_process: bool) -> Result<(ficus::demo::Sims, Env),
 }
 
 /// The ACCTINQ request as an HTTP request, and the reply length the copybooks give.
-fn request(env: &Env) -> Result<(Vec<u8>, usize), String> {
+fn request(env: &Env) -> Result<(Vec<u8>, usize, Option<Numbering>), String> {
     let path = env.dir.join("routes-request.toml");
     std::fs::write(&path, targets::ficus_config(env, "127.0.0.1:0", "legacy")).map_err(|e| e.to_string())?;
     let table = ficus::config::load(&path, None, 1).map_err(|e| e.to_string())?;
     let message = ficus::cli::build_request(&table, "ACCTINQ", &json!({"ACCT-NO": "1000000000000001"}), &Value::Null)?;
     let route = table.routes.get("ACCTINQ").ok_or("no ACCTINQ route")?;
     let body = route.response.as_ref().ok_or("ACCTINQ has no response layout")?.max_size();
-    Ok((http_request(&message), table.header.size + body))
+    let request = http_request(&message);
+    let ebcdic = table.options.codepage.is_ebcdic();
+    let numbering = Numbering::of(&request, message.len(), table.header.message_id_span(), ebcdic);
+    Ok((request, table.header.size + body, numbering))
 }
 
 /// Sends `count` requests on one connection; every reply must be 200 with `expected` bytes.
-async fn exchanges(addr: std::net::SocketAddr, request: &[u8], expected: usize, count: usize) -> Result<(), String> {
+async fn exchanges(
+    addr: std::net::SocketAddr,
+    mut request: Vec<u8>,
+    numbering: Option<Numbering>,
+    expected: usize,
+    count: usize,
+) -> Result<(), String> {
     let mut conn = Conn::connect(addr).await.map_err(|e| format!("connect {addr}: {e}"))?;
     for i in 0..count {
-        let reply = conn.exchange(request).await.map_err(|e| format!("{addr} request {i}: {e}"))?;
+        if let Some(n) = &numbering {
+            n.stamp(&mut request);
+        }
+        let reply = conn.exchange(&request).await.map_err(|e| format!("{addr} request {i}: {e}"))?;
         if reply.status != 200 || reply.body_len != expected {
             let text = String::from_utf8_lossy(conn.body()).into_owned();
             return Err(format!(
@@ -174,7 +186,7 @@ async fn exchanges(addr: std::net::SocketAddr, request: &[u8], expected: usize, 
 async fn smoke() -> Result<(), String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let (sims, env) = setup(dir.path(), false).await?;
-    let (request, expected) = request(&env)?;
+    let (request, expected, numbering) = request(&env)?;
     let in_process = Env { ficus_bin: None, ..env.clone() };
     for (target, env) in [(Target::FicusLegacy, &env), (Target::FicusJson, &in_process)] {
         let running = targets::start(target, env, 1).await?;
@@ -183,7 +195,8 @@ async fn smoke() -> Result<(), String> {
                 tokio::spawn({
                     let request = request.clone();
                     let addr = running.addr;
-                    async move { exchanges(addr, &request, expected, 50).await }
+                    let numbering = numbering.clone();
+                    async move { exchanges(addr, request, numbering, expected, 50).await }
                 })
             })
             .collect();
@@ -236,10 +249,11 @@ async fn measure(plan: &Plan, running: &targets::Running, mode: Mode, o: &Option
 async fn bench(o: Options) -> Result<(), String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let (sims, env) = setup(dir.path(), o.in_process).await?;
-    let (request, expected) = request(&env)?;
+    let (request, expected, numbering) = request(&env)?;
     let plan = Plan {
         addr: env.host_http,
         request: std::sync::Arc::new(request),
+        numbering,
         expected_len: expected,
         connections: o.connections,
         warmup: Duration::from_secs(o.warmup),
@@ -268,7 +282,7 @@ async fn bench(o: Options) -> Result<(), String> {
         for &target in &o.targets {
             eprintln!("[proxy] {} with {workers} worker(s)", target.label());
             let running = targets::start(target, &env, workers).await?;
-            exchanges(running.addr, &plan.request, expected, 10)
+            exchanges(running.addr, plan.request.to_vec(), plan.numbering.clone(), expected, 10)
                 .await
                 .map_err(|e| format!("{e}; {}", running.log_tail()))?;
             let plan = Plan { addr: running.addr, ..plan.clone() };

@@ -213,6 +213,12 @@ impl HeaderLayout {
         self.message_id.as_ref().map(|f| (f.offset, f.len))
     }
 
+    /// The fields that say which request a reply answers — the operation fields and the message
+    /// id: (name, offset, length). A reply must carry the request's bytes in each.
+    pub fn identity(&self) -> impl Iterator<Item = (&str, usize, usize)> {
+        self.operation.iter().chain(self.message_id.iter()).map(|f| (f.name.as_str(), f.offset, f.len))
+    }
+
     /// Name of the message id field, if any.
     pub fn message_id_name(&self) -> Option<&str> {
         self.message_id.as_ref().map(|f| f.name.as_str())

@@ -2,6 +2,11 @@
 //! through the gateway's own call path ([`crate::gateway::call`]: the same translation and reply
 //! correlation), and its reply is compared with the captured one exactly as the live shadow
 //! does. It sits above the gateway; the capture format is [`crate::shadow::capture`].
+//!
+//! Writes follow the live shadow's rule: a captured write (an operation not `read_only`) is
+//! never sent to a legacy (fixed-width) upstream — the host would post it a second time — and
+//! goes to a JSON service only as a dry run (`Ficus-Shadow: dry-run`). Writes not replayed are
+//! counted in [`ReplaySummary::writes_not_replayed`].
 
 use crate::route::RouteTable;
 use crate::shadow::capture::{unhex, CaptureRecord};
@@ -18,6 +23,8 @@ pub struct ReplaySummary {
     pub records: Vec<ShadowRecord>,
     /// Captures skipped (operation without a response layout in routes.toml).
     pub skipped: usize,
+    /// Captured writes not replayed because `against` is a legacy upstream.
+    pub writes_not_replayed: usize,
 }
 
 /// Replays `captures` against upstream `against`, at most `rate` messages a second.
@@ -32,7 +39,8 @@ pub async fn replay(
     mut progress: impl FnMut(usize, usize),
 ) -> Result<ReplaySummary, String> {
     let target = table.upstreams.get(against).ok_or_else(|| format!("{against} is not an upstream in routes.toml"))?;
-    let summary = ReplaySummary { stats: ShadowStats::default(), records: Vec::new(), skipped: 0 };
+    let summary =
+        ReplaySummary { stats: ShadowStats::default(), records: Vec::new(), skipped: 0, writes_not_replayed: 0 };
     let mut summary = summary;
     let interval = rate.filter(|r| *r > 0.0).map(|r| Duration::from_secs_f64(1.0 / r));
     let start = Instant::now();
@@ -45,12 +53,19 @@ pub async fn replay(
             progress(i + 1, captures.len());
             continue;
         };
+        // A write is never sent to the host twice; a new service gets it as a dry run.
+        if !route.read_only && target.upstream.is_bytes() {
+            summary.writes_not_replayed += 1;
+            progress(i + 1, captures.len());
+            continue;
+        }
+        let dry_run = !route.read_only;
         let request = unhex(&capture.request).map_err(|e| format!("capture {}: request: {e}", i + 1))?;
         let recorded = unhex(&capture.reply).map_err(|e| format!("capture {}: reply: {e}", i + 1))?;
         let started = Instant::now();
         let x =
             crate::gateway::Exchange { table, route, op: &capture.op, message: &request, id: capture.id.as_deref() };
-        let result = crate::gateway::call(x, target, crate::upstream::Lane::Primary, false).await;
+        let result = crate::gateway::call(x, target, crate::upstream::Lane::Primary, dry_run).await;
         let other = match &result {
             Ok(bytes) => Ok((bytes.as_slice(), secs(started))),
             Err(e) => Err(e.to_string()),

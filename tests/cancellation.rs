@@ -151,3 +151,34 @@ async fn shadows_never_take_the_connections_a_write_needs() {
     let stats = gw.running.gateway.shadow.stats.to_json();
     assert!(stats.to_string().contains("\"dropped\""), "{stats}");
 }
+
+#[tokio::test]
+async fn shadow_failures_never_open_the_breaker_real_traffic_uses() {
+    // ACCTINQ is served by the new service and reverse-shadowed to a host that takes 2 s per
+    // ACCTINQ, past the host's 300 ms deadline: every shadow fails. A transfer must still go.
+    let service = BadService::start().await;
+    let behaviour: common::faults::Behaviour = Arc::new(|_, m: &[u8]| {
+        if m.get(6..10) == Some(&[0xC1, 0xC3, 0xC3, 0xE3][..]) {
+            Act::SlowEcho(Duration::from_secs(2))
+        } else {
+            Act::Echo
+        }
+    });
+    let host = Host::with(behaviour).await;
+    let toml = config(&host.addr.to_string(), &service.url(), "accounts", "")
+        .replace("timeout_ms = 5000\nconnect_timeout_ms = 300", "timeout_ms = 300\nconnect_timeout_ms = 300")
+        .replace(
+            "target   = \"accounts\"\nread_only = true",
+            "target   = \"accounts\"\nread_only = true\nshadow = \"legacy\"\nshadow_timeout_ms = 1000",
+        );
+    let gw = Gateway::start(&toml).await;
+    for seq in 1..=6 {
+        assert_eq!(gw.post(&request(&gw, "ACCTINQ", seq)).await.0, 200);
+        // One shadow at a time reaches the host and fails at its deadline.
+        eventually("the shadow is done", || with_pool(&gw, |p| p.in_use()) == 0).await;
+    }
+    assert!(host.count() >= 3, "the shadows reached the host and failed: {}", host.count());
+    assert_eq!(with_pool(&gw, |p| p.breaker_state()), BreakerState::Closed, "shadows give the host no verdict");
+    let write = request(&gw, "XFER", 100);
+    assert_eq!(gw.post(&write).await, (200, write), "the transfer goes through");
+}

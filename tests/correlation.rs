@@ -98,6 +98,14 @@ async fn a_json_service_may_not_answer_with_another_message_id() {
     let (status, reply) = gw.post(&acctinq(&gw, 6, 6)).await;
     assert_eq!(status, 200);
     assert_eq!(gw.decode("ACCTINQ", &reply)["response"]["ACCT-NO"], "0000000000000006");
+    // Nor relabel the operation; echoing the id in another JSON form is fine.
+    service.script.set(7, Mode::Unsolicited);
+    let (status, reply) = gw.post(&acctinq(&gw, 7, 7)).await;
+    assert_eq!((status, code(&gw, &reply).0), (502, "FC12".to_string()));
+    assert_eq!(&reply[6..10], &[0xC1, 0xC3, 0xC3, 0xE3], "the error reply names the request's operation");
+    service.script.set(8, Mode::Duplicate);
+    let (status, reply) = gw.post(&acctinq(&gw, 8, 8)).await;
+    assert_eq!((status, seq_of(&reply)), (200, 8));
 }
 
 /// A JSON service that answers the first request on each kept-alive connection and closes the
@@ -170,4 +178,101 @@ async fn reads_to_a_legacy_http_front_are_retried_the_same_way() {
         let m = acctinq(&gw, seq, seq);
         assert_eq!(gw.post(&m).await, (200, m), "message {seq}");
     }
+}
+
+#[tokio::test]
+async fn a_write_whose_channel_goes_away_is_recorded_as_an_unknown_outcome() {
+    let host = BadHost::start().await;
+    let gw = Gateway::start(&tight(&host.addr.to_string(), "http://127.0.0.1:9/", "legacy", "")).await;
+    let gateway = gw.running.gateway.clone();
+    host.script.set(7, Mode::Slow(250));
+    host.script.set(8, Mode::Slow(250));
+    // The channel disconnects while the host holds the transfer.
+    let write = xfer(&gw, 7);
+    let mut conn = tokio::net::TcpStream::connect(gw.http()).await.unwrap();
+    let head = format!("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\n\r\n", write.len());
+    conn.write_all(&[head.as_bytes(), &write].concat()).await.unwrap();
+    for _ in 0..300 {
+        if host.script.times(7) == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    drop(conn);
+    for _ in 0..300 {
+        if gateway.unknown_outcomes() == 1 && gateway.in_flight() == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(gateway.unknown_outcomes(), 1, "the write the host has is recorded as an unknown outcome");
+    assert_eq!(gateway.in_flight(), 0);
+    // A read whose channel goes away is no unknown outcome.
+    let read = acctinq(&gw, 8, 8);
+    let _ = tokio::time::timeout(std::time::Duration::from_millis(50), gateway.handle(read)).await;
+    assert_eq!(gateway.unknown_outcomes(), 1);
+    assert_eq!(host.script.times(7), 1, "and it was sent once");
+}
+
+#[tokio::test]
+async fn a_connection_is_never_reused_for_a_message_with_the_same_id() {
+    // A channel that numbers two different inquiries alike: the host's duplicate of the first
+    // answer (sent as the next message arrives on that connection) would carry the same id.
+    for id in [11u64, 0] {
+        let host = BadHost::start().await;
+        let gw = Gateway::start(&tight(&host.addr.to_string(), "http://127.0.0.1:9/", "legacy", "")).await;
+        host.script.set(id, Mode::Duplicate);
+        let first = acctinq(&gw, id, 1);
+        assert_eq!(gw.post(&first).await.1, first);
+        let second = acctinq(&gw, id, 2);
+        let (status, reply) = gw.post(&second).await;
+        assert_eq!((status, &reply), (200, &second), "id {id}: account 2 gets its own answer");
+    }
+}
+
+#[tokio::test]
+async fn a_read_reaches_an_http_host_at_most_twice_whatever_goes_wrong() {
+    // Per message id: attempt 1 closes, attempt 2 answers with another id, attempt 3 closes,
+    // attempt 4 answers.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let attempts = Arc::new(std::sync::Mutex::new(std::collections::HashMap::<u64, usize>::new()));
+    let seen = attempts.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut conn, _)) = listener.accept().await else { return };
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                while let Some(mut body) = common::misbehave::read_request(&mut conn, &mut buf).await {
+                    let n = {
+                        let mut a = seen.lock().unwrap();
+                        let n = a.entry(seq_of(&body)).or_default();
+                        *n += 1;
+                        *n
+                    };
+                    match n {
+                        1 | 3 => return,
+                        2 => body[common::misbehave::SEQ.end - 1] ^= 0x01,
+                        _ => {}
+                    }
+                    let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+                    if conn.write_all(head.as_bytes()).await.is_err() || conn.write_all(&body).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let toml = tight("127.0.0.1:9", "http://127.0.0.1:9/", "legacy", "").replace(
+        "[upstreams.legacy]\nkind = \"tcp\"\naddress = \"127.0.0.1:9\"",
+        &format!("[upstreams.legacy]\nkind = \"http\"\nurl = \"http://{addr}/\""),
+    );
+    let gw = Gateway::start(&toml).await;
+    let m = acctinq(&gw, 21, 21);
+    let (status, reply) = gw.post(&m).await;
+    assert_ne!(reply, m, "not answered: the host did not answer it within two sends");
+    assert!(status >= 500, "an error reply, never another message's: {status}");
+    assert_eq!(seq_of(&reply), 21);
+    assert_eq!(attempts.lock().unwrap()[&21], 2, "sent once and retried once, never more");
 }

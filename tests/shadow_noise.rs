@@ -1,7 +1,9 @@
 //! Noise means non-determinism, never a consistent difference (issue 11, kind 8), through real
 //! sockets: a new service whose BALANCE is 0.01 too high every time is a finding with its delta
 //! — in `GET /shadow`, `ficus shadow report` and `ficus replay` alike — and never suggested for
-//! `ignore`; a timestamp the host sets on every call is noise, with its `ignore` line.
+//! `ignore`; a timestamp the host sets on every call is noise, with its `ignore` line; a new
+//! service that answers each account's balance as it was before the last transfer (a lagging
+//! replica) is a `state_changes` finding, although the primary's balance changes between repeats.
 
 mod common;
 
@@ -9,9 +11,10 @@ use common::*;
 use ficus::frame::Framing;
 use ficus::sim::ledger::Ledger;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 
@@ -19,16 +22,8 @@ use tokio::net::{TcpListener, TcpStream};
 const ACCOUNTS: [u64; 4] = [1, 2, 3, 6];
 const ROUNDS: usize = 5;
 
-/// A new service that answers like the sample one, but with every BALANCE 0.01 too high.
-async fn cent_too_high_service() -> String {
-    let ledger = Arc::new(Ledger::seeded());
-    let handler: ficus::sim::http::Handler = Arc::new(move |body, _| {
-        let (status, mut reply) = ficus::sim::accounts::answer(&ledger, &body);
-        if let Some(b) = reply["response"]["BALANCE"].as_number().map(|n| n.as_str().parse::<f64>().unwrap()) {
-            reply["response"]["BALANCE"] = ficus::codec::json::number_value(&format!("{:.2}", b + 0.01));
-        }
-        (status, "application/json", serde_json::to_vec(&reply).unwrap())
-    });
+/// Serves `handler` as a JSON service; its URL.
+async fn service(handler: ficus::sim::http::Handler) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/ops", listener.local_addr().unwrap());
     let (keep, shutdown) = tokio::sync::watch::channel(false);
@@ -37,6 +32,35 @@ async fn cent_too_high_service() -> String {
         ficus::sim::http::serve(listener, handler, shutdown).await
     });
     url
+}
+
+/// A new service that answers like the sample one, but with every BALANCE 0.01 too high.
+async fn cent_too_high_service() -> String {
+    let ledger = Arc::new(Ledger::seeded());
+    service(Arc::new(move |body, _| {
+        let (status, mut reply) = ficus::sim::accounts::answer(&ledger, &body);
+        if let Some(b) = reply["response"]["BALANCE"].as_number().map(|n| n.as_str().parse::<f64>().unwrap()) {
+            reply["response"]["BALANCE"] = ficus::codec::json::number_value(&format!("{:.2}", b + 0.01));
+        }
+        (status, "application/json", serde_json::to_vec(&reply).unwrap())
+    }))
+    .await
+}
+
+/// A new service reading a lagging replica of the host's own ledger: each account's BALANCE
+/// is the one it had at the previous inquiry (the first time, the current one).
+async fn lagging_replica_service(ledger: Arc<Ledger>) -> String {
+    let seen: Mutex<HashMap<String, Value>> = Mutex::default();
+    service(Arc::new(move |body, _| {
+        let (status, mut reply) = ficus::sim::accounts::answer(&ledger, &body);
+        if let Some(acct) = reply["response"]["ACCT-NO"].as_str().map(String::from) {
+            let now = reply["response"]["BALANCE"].clone();
+            let before = seen.lock().unwrap().insert(acct, now.clone());
+            reply["response"]["BALANCE"] = before.unwrap_or(now);
+        }
+        (status, "application/json", serde_json::to_vec(&reply).unwrap())
+    }))
+    .await
 }
 
 /// A legacy host that stamps HDR-TIMESTAMP on every call, as real hosts do: a proxy in front of
@@ -197,5 +221,49 @@ async fn a_value_the_primary_changes_for_the_same_request_is_noise() {
     assert_eq!(noise["kind"], "primary_varies", "{noise}");
     assert_eq!(s["likely_noise"].as_array().map(Vec::len), Some(1), "{s}");
     assert_eq!(field(&s["findings"], "BALANCE").map(|f| f["kind"].clone()), Some(json!("consistent")), "{s}");
+    sims.stop();
+}
+
+/// The primary's balance changes between two inquiries about the same account because a
+/// transfer happened in between; the new service answers the balance before it. The primary
+/// varies for the same request — through state, not non-determinism: a `state_changes` finding,
+/// never suggested for `ignore` (it was `primary_varies` noise, with an `ignore` line).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_balance_a_transfer_behind_is_a_state_finding_never_noise() {
+    let sims = sims().await;
+    let service = lagging_replica_service(sims.ledger.clone()).await;
+    let gw = gateway(sims.host_tcp.to_string(), service, "ignore = [\"HDR-TIMESTAMP\"]").await;
+    let mut inquiries = 0;
+    for round in 0..ROUNDS as u64 {
+        for n in ACCOUNTS {
+            // A transfer out of the account (a different amount each time), through the gateway
+            // to the host, then an inquiry about it: the host's balance has moved.
+            let amount = ficus::codec::json::number_value(&format!("{}.{:02}", 10 + round * 3 + n, n * 7));
+            let xfer = json!({ "FROM-ACCT": acct(n)["ACCT-NO"], "TO-ACCT": acct(7)["ACCT-NO"], "AMOUNT": amount, "MEMO": "RENT" });
+            let (status, reply) = gw.post(&gw.request("XFER", xfer)).await;
+            assert_eq!((status, response_code(&gw, &reply).0.as_str()), (200, "0000"), "transfer from {n}");
+            let (status, reply) = gw.post(&gw.request("ACCTINQ", acct(n))).await;
+            assert_eq!((status, response_code(&gw, &reply).0.as_str()), (200, "0000"), "account {n}");
+            // The shadow reads the ledger before the next transfer does.
+            inquiries += 1;
+            shadow_stats(&gw, "ACCTINQ", inquiries).await;
+        }
+    }
+    let s = shadow_stats(&gw, "ACCTINQ", inquiries).await;
+    let later = (ACCOUNTS.len() * (ROUNDS - 1)) as u64;
+    assert_eq!(s["mismatched"].as_u64(), Some(later), "every inquiry after the first differs: {s}");
+    assert!(field(&s["likely_noise"], "BALANCE").is_none(), "a stale balance listed as noise: {s}");
+    assert!(!s.to_string().contains("ignore = [\\\"BALANCE\\\"]"), "{s}");
+    let finding = field(&s["findings"], "BALANCE").unwrap_or_else(|| panic!("no BALANCE finding: {s}"));
+    assert_eq!(finding["kind"], "state_changes", "{finding}");
+    assert!(finding["why"].as_str().is_some_and(|w| w.contains("lags")), "{finding}");
+    assert!(finding.get("suggest").is_none() && finding["examples"].as_array().is_some_and(|e| !e.is_empty()));
+
+    // `ficus shadow report` says the same.
+    let records = gw.dir.path().join("shadow/shadow.jsonl");
+    lines_of(&records, later as usize).await;
+    let text = ficus(&["shadow".as_ref(), "report".as_ref(), records.as_os_str()]);
+    assert!(text.contains("BALANCE") && text.contains("state_changes"), "{text}");
+    assert!(!text.contains("ignore = [\"BALANCE\"]"), "{text}");
     sims.stop();
 }

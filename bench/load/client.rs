@@ -26,6 +26,41 @@ pub fn http_request(message: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Where a request's message id is, so every request can carry its own number, as channels
+/// number their messages (the gateway never reuses a host connection for a message with the
+/// same id as its last one, so a constant id would measure connection set-up, not proxying).
+#[derive(Clone, Debug)]
+pub struct Numbering {
+    /// Offset of the id's digits in the whole HTTP request.
+    pub at: usize,
+    /// How many digits.
+    pub len: usize,
+    /// EBCDIC digits (0xF0–0xF9) rather than ASCII.
+    pub ebcdic: bool,
+    /// The next number, shared by every connection.
+    pub next: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Numbering {
+    /// The numbering of `request` (an HTTP request carrying `message`) for a message id at
+    /// `span` (offset, length) of the message, if the table names one.
+    pub fn of(request: &[u8], message_len: usize, span: Option<(usize, usize)>, ebcdic: bool) -> Option<Numbering> {
+        let (offset, len) = span?;
+        let at = request.len() - message_len + offset;
+        Some(Numbering { at, len, ebcdic, next: Default::default() })
+    }
+
+    /// Writes the next number into `request`.
+    pub fn stamp(&self, request: &mut [u8]) {
+        let mut n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let zero = if self.ebcdic { 0xF0 } else { b'0' };
+        for b in request[self.at..self.at + self.len].iter_mut().rev() {
+            *b = zero + (n % 10) as u8;
+            n /= 10;
+        }
+    }
+}
+
 /// What one exchange returned.
 #[derive(Clone, Copy, Debug)]
 pub struct Reply {

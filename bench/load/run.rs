@@ -32,6 +32,8 @@ pub struct Plan {
     pub addr: SocketAddr,
     /// The whole HTTP request.
     pub request: Arc<Vec<u8>>,
+    /// Where its message id is: each request then carries its own number.
+    pub numbering: Option<super::client::Numbering>,
     /// The reply body length every good reply has.
     pub expected_len: usize,
     /// Connections.
@@ -136,6 +138,7 @@ async fn connection(plan: Plan, pace: Option<(Instant, Duration)>, (start, end):
     let mut stats = Stats::new(plan.measure.as_secs_f64());
     let mut conn: Option<Conn> = None;
     let mut intended = pace.map(|(first, _)| first);
+    let mut request = plan.request.to_vec();
     loop {
         let now = Instant::now();
         let (origin, measured) = match (pace, intended) {
@@ -176,7 +179,10 @@ async fn connection(plan: Plan, pace: Option<(Instant, Duration)>, (start, end):
             }
         }
         let Some(c) = conn.as_mut() else { continue };
-        let result = timeout(IO_TIMEOUT, c.exchange(&plan.request)).await;
+        if let Some(n) = &plan.numbering {
+            n.stamp(&mut request);
+        }
+        let result = timeout(IO_TIMEOUT, c.exchange(&request)).await;
         let latency = origin.elapsed();
         match result {
             Ok(Ok(reply)) => {

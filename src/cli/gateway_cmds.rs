@@ -230,7 +230,7 @@ pub fn send(args: SendArgs) -> Result<(), CliError> {
                     request.clone().into(),
                     "application/octet-stream",
                     &[],
-                    crate::upstream::http::PostKind { read_only: false, lane: crate::upstream::Lane::Primary },
+                    crate::upstream::http::PostKind::primary(),
                 )
                 .await
                 .map_err(|e| CliError::runtime(e.to_string()))?;

@@ -74,6 +74,13 @@ pub fn replay(args: ReplayArgs) -> Result<(), CliError> {
     recorder.close();
     let ops = report::build(&summary.records);
     print!("{}", report::terminal(&ops));
+    if summary.writes_not_replayed > 0 {
+        eprintln!(
+            "{} captured write(s) not replayed: {} is a legacy upstream, and a write is never sent to the host \
+             twice (replay writes against a new service, which gets them as dry runs)",
+            summary.writes_not_replayed, args.against
+        );
+    }
     if summary.skipped > 0 {
         eprintln!(
             "{} capture(s) skipped: their operation has no response layout in {}",

@@ -2,19 +2,31 @@
 //!
 //! A field is **noise** only when the primary itself is not deterministic: it answered the same
 //! request (same operation and request body after the common header) with different values on
-//! most repeats, or it is a time/date/sequence field whose primary value keeps rising from
-//! message to message while no repeated request contradicts that. Noise is safe to `ignore`.
+//! most repeats, values that look generated (a time or sequence field, or a text token) and
+//! never come back; or it is a time/date/sequence field whose primary value keeps rising from
+//! message to message (one reading per message: the rows of one reply are never compared with
+//! each other) while no repeated request contradicts that. Noise is safe to `ignore`.
 //!
 //! Every other difference is a **finding**: a difference that repeats identically for the same
-//! request, or by the same amount every time (a balance always 0.01 too high), is the new side
-//! being wrong, and is never suggested for `ignore`. Findings carry examples (message id,
-//! request key, primary and shadow values) and, for numbers, the distribution of deltas.
+//! request, or by the same amount every time (a balance always 0.01 too high, a time always
+//! nine hours off — whatever the field's name), is the new side being wrong, and is never
+//! suggested for `ignore`. So is a value the primary changed between repeats that is *state*
+//! rather than generated ([`Class::StateChanges`]): a number that is no time or sequence (a
+//! balance moves between two inquiries), a value that went back to an earlier one, or one the
+//! shadow answered a repeat late (it lags). Findings carry examples (message id, request key,
+//! primary and shadow values) and, for numbers, the distribution of deltas.
 //!
 //! Memory is bounded: each field remembers at most [`KEY_SLOTS`] requests (a fixed table; a new
 //! request evicts the one in its slot), [`EXAMPLES`] examples and a fixed delta histogram.
 //! This module only classifies; `stats` and `report` feed it and show what it says.
 
+mod clock;
+
+pub use clock::{clock_named, clock_value};
+
 use super::delta::{signed, Deltas};
+use super::record::MASK_PREFIX;
+use clock::ClockRun;
 use serde_json::{json, Value};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
@@ -60,9 +72,10 @@ pub struct Example {
 /// What a differing field is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Class {
-    /// Noise: the primary answered the same request differently on most repeats.
+    /// Noise: the primary answered the same request differently on most repeats, with values
+    /// that look generated (a time or sequence field, or a text token) and never come back.
     PrimaryVaries,
-    /// Noise: a time or sequence field whose primary value keeps rising.
+    /// Noise: a time or sequence field whose primary value keeps rising from message to message.
     Clock,
     /// Finding: the same request got the same difference every time, or every difference was
     /// the same number.
@@ -71,6 +84,10 @@ pub enum Class {
     ShadowVaries,
     /// Finding: the primary changed on some repeats, too few to call it noise.
     Mixed,
+    /// Finding: the primary's value changed between repeats, but as state changes (a balance
+    /// moved by a transfer), not as a generated value: a number that is no time or sequence, a
+    /// value that went back to an earlier one, or one the shadow answered a repeat late.
+    StateChanges,
     /// Finding: no request seen twice yet, so nothing shows the primary varies.
     Unrepeated,
 }
@@ -89,6 +106,7 @@ impl Class {
             Class::Consistent => "consistent",
             Class::ShadowVaries => "shadow_varies",
             Class::Mixed => "mixed",
+            Class::StateChanges => "state_changes",
             Class::Unrepeated => "unrepeated",
         }
     }
@@ -147,9 +165,12 @@ impl FieldReport {
 #[derive(Clone, Copy, Default)]
 struct Slot {
     used: bool,
+    /// `earlier` holds the value the primary gave before `primary`.
+    has_earlier: bool,
     key: u64,
     path: u64,
     primary: u64,
+    earlier: u64,
     shadow: u64,
 }
 
@@ -164,64 +185,15 @@ pub struct FieldTrack {
     identical: u64,
     shadow_changed: u64,
     changed: u64,
-    rises: u64,
-    falls: u64,
-    unclocklike: u64,
-    observed: u64,
-    last_clock: Option<(u32, u128)>,
+    /// Changed repeats where the shadow answered a value the primary gave before.
+    lagged: u64,
+    /// Changed repeats where the primary went back to the value it gave before the last one.
+    returned: u64,
+    /// Differences whose primary value was a number or masked (possibly state).
+    numeric: u64,
+    clock: ClockRun,
     deltas: Deltas,
     examples: Vec<Example>,
-}
-
-/// Name parts that mark a time, date or sequence field (`HDR-TIMESTAMP`, `TXN-DATE`, `SEQ-NO`).
-const CLOCK_WORDS: &[&str] = &[
-    "TIME",
-    "TIMESTAMP",
-    "TMSTMP",
-    "TSTAMP",
-    "STAMP",
-    "TS",
-    "TM",
-    "HHMMSS",
-    "DATE",
-    "DT",
-    "YMD",
-    "YYYYMMDD",
-    "SEQ",
-    "SEQNO",
-    "SEQUENCE",
-    "SERIAL",
-    "CLOCK",
-];
-
-/// True if the field's own name (its last part) reads like a clock or a sequence number.
-pub fn clock_named(field: &str) -> bool {
-    let last = field.rsplit('.').next().unwrap_or(field);
-    let last = last.split('[').next().unwrap_or(last);
-    last.split(['-', '_']).any(|w| CLOCK_WORDS.iter().any(|c| w.eq_ignore_ascii_case(c)))
-}
-
-/// A value as a clock reading, if it is a non-negative number or digits with date/time
-/// separators: (width, digits as one number). Numbers have width 0 (a leading zero is not
-/// written: `95959` then `100000`); text readings compare only at the same width.
-fn clock_value(v: &Value) -> Option<(u32, u128)> {
-    let (text, is_number) = match v {
-        Value::Number(n) => (n.as_str(), true),
-        Value::String(s) => (s.trim_end_matches([' ', '\0']), false),
-        _ => return None,
-    };
-    let (mut count, mut value) = (0u32, 0u128);
-    for c in text.bytes() {
-        match c {
-            b'0'..=b'9' => {
-                count += 1;
-                value = value.checked_mul(10)?.checked_add(u128::from(c - b'0'))?;
-            }
-            b'-' | b':' | b'.' | b' ' | b'/' | b'T' if count > 0 => {}
-            _ => return None,
-        }
-    }
-    (count > 0).then_some((if is_number { 0 } else { count }, value))
 }
 
 fn hash_value(v: &Value, h: &mut DefaultHasher) {
@@ -261,17 +233,28 @@ fn fingerprint(v: &Value) -> u64 {
     h.finish()
 }
 
+/// A number, or a masked value (its type unknown, it may be one): values that may be state.
+fn numeric_or_masked(v: &Value) -> bool {
+    match v {
+        Value::Number(_) => true,
+        Value::String(s) => s.starts_with(MASK_PREFIX),
+        _ => false,
+    }
+}
+
 impl FieldTrack {
     /// A track for `field` (its name decides whether it may be a clock).
     pub fn new(field: &str) -> FieldTrack {
         FieldTrack { clock_named: clock_named(field), ..FieldTrack::default() }
     }
 
-    /// Counts message number `serial` once, however many of its elements differ.
+    /// Counts message number `serial` once, however many of its elements differ. Call it before
+    /// observing each of the message's differences: the clock rule reads one per message.
     pub fn count_message(&mut self, serial: u64) {
         if self.last_message != Some(serial) {
             self.last_message = Some(serial);
             self.mismatches += 1;
+            self.clock.next_message();
         }
     }
 
@@ -282,7 +265,6 @@ impl FieldTrack {
 
     /// Learns from one difference.
     pub fn observe(&mut self, o: &Observation<'_>) {
-        self.observed += 1;
         self.deltas.add(o.primary, o.shadow);
         if self.examples.len() < EXAMPLES {
             self.examples.push(Example {
@@ -293,58 +275,82 @@ impl FieldTrack {
                 shadow: o.shadow.clone(),
             });
         }
-        match clock_value(o.primary) {
-            Some(now) => {
-                // A reading of another width breaks a run as a fall does.
-                if let Some(last) = self.last_clock {
-                    self.rises += u64::from(now.0 == last.0 && now.1 > last.1);
-                    self.falls += u64::from(now.0 != last.0 || now.1 < last.1);
-                }
-                self.last_clock = Some(now);
-            }
-            None => self.unclocklike += 1,
-        }
+        self.numeric += u64::from(numeric_or_masked(o.primary));
+        let mut h = DefaultHasher::new();
+        o.path.hash(&mut h);
+        let path = h.finish();
+        self.clock.see(path, o.primary);
         let Some(key) = o.key else { return };
         if self.slots.is_empty() {
             self.slots = vec![Slot::default(); KEY_SLOTS];
         }
-        let mut h = DefaultHasher::new();
-        o.path.hash(&mut h);
-        let path = h.finish();
         let (primary, shadow) = (fingerprint(o.primary), fingerprint(o.shadow));
         let slot = &mut self.slots[((key ^ path) % KEY_SLOTS as u64) as usize];
-        if slot.used && slot.key == key && slot.path == path {
-            if slot.primary != primary {
-                self.changed += 1;
-            } else if slot.shadow == shadow {
-                self.same += 1;
-                self.identical += 1;
-            } else {
-                self.same += 1;
-                self.shadow_changed += 1;
-            }
+        if !(slot.used && slot.key == key && slot.path == path) {
+            *slot = Slot { used: true, key, path, primary, shadow, ..Slot::default() };
+            return;
         }
-        *slot = Slot { used: true, key, path, primary, shadow };
+        if slot.primary != primary {
+            self.changed += 1;
+            // The shadow now says what the primary said before: it lags behind a state change.
+            self.lagged += u64::from(shadow == slot.primary || (slot.has_earlier && shadow == slot.earlier));
+            // The primary is back at a value it gave before: state, not a generated value.
+            self.returned += u64::from(slot.has_earlier && primary == slot.earlier);
+            (slot.earlier, slot.has_earlier) = (slot.primary, true);
+        } else if slot.shadow == shadow {
+            self.same += 1;
+            self.identical += 1;
+        } else {
+            self.same += 1;
+            self.shadow_changed += 1;
+        }
+        (slot.primary, slot.shadow) = (primary, shadow);
+    }
+
+    /// Why a primary that changed between repeats is state, not noise; none if nothing says so.
+    fn state_changes(&self, repeats: u64) -> Option<String> {
+        if self.lagged > 0 {
+            return Some(format!(
+                "on {} of {repeats} repeats the shadow answered the value the primary had given before for the same request: it lags behind the primary's state (not noise; compare at a quiet time or with replay)",
+                self.lagged
+            ));
+        }
+        if self.returned > 0 {
+            return Some(format!(
+                "the primary's value went back to an earlier one for the same request on {} of {repeats} repeats: state that changes, not a value generated per call (not noise; compare at a quiet time or with replay)",
+                self.returned
+            ));
+        }
+        (self.changed > 0 && self.numeric > 0 && !self.clock_named).then(|| {
+            format!(
+                "the primary's value changed on {} of {repeats} repeats of the same request, and it is a number that is no time or sequence: state that changed in between (a balance after a transfer), not noise (compare at a quiet time or with replay)",
+                self.changed
+            )
+        })
     }
 
     /// The verdict.
     pub fn classify(&self) -> (Class, String) {
         let repeats = self.same + self.changed;
+        // A difference by the same amount every time is the new side's error, whatever the
+        // field: a time always nine hours off is a time zone bug, even though the time moves.
+        // Two clocks read one after the other differ by varying amounts, not one exact number.
+        if let Some(d) = self.deltas.constant(2) {
+            let why = format!("differs by {} every time ({} differences)", signed(&d), self.deltas.numeric());
+            return (Class::Consistent, why);
+        }
         let primary_varies = self.changed >= MIN_CHANGED && self.changed > self.same;
         let clock = self.clock_named
-            && self.unclocklike == 0
+            && self.clock.unclocklike == 0
             // CLOCK_MIN_RISES rises per fall: a value that is a function of the request, over at
             // most CLOCK_MIN_RISES distinct requests, never gets there (between two falls its
             // readings never decrease, so they rise at most once per distinct value).
-            && self.rises >= CLOCK_MIN_RISES.saturating_mul(self.falls + 1)
+            && self.clock.rises >= CLOCK_MIN_RISES.saturating_mul(self.clock.falls + 1)
             && self.same <= self.changed;
-        // A difference by the same amount every time is the new side's error, even if the
-        // primary's value moved (a balance that changed between two inquiries) — unless the
-        // field is a clock that moves on its own: two clocks read one after the other differ
-        // by "always +1" second whenever they differ at all.
-        if let Some(d) = self.deltas.constant(2).filter(|_| !(self.clock_named && (primary_varies || clock))) {
-            let why = format!("differs by {} every time ({} differences)", signed(&d), self.deltas.numeric());
-            return (Class::Consistent, why);
+        if primary_varies || clock || self.shadow_changed == 0 {
+            if let Some(why) = self.state_changes(repeats) {
+                return (Class::StateChanges, why);
+            }
         }
         if primary_varies {
             let why = format!(
@@ -356,8 +362,8 @@ impl FieldTrack {
         if clock {
             let why = format!(
                 "a time or sequence field whose primary value rose on {} of {} successive messages",
-                self.rises,
-                self.observed.saturating_sub(1)
+                self.clock.rises,
+                self.clock.readings.saturating_sub(1)
             );
             return (Class::Clock, why);
         }

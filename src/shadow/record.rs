@@ -50,6 +50,9 @@ pub struct ShadowRecord {
     pub primary_is_legacy: Option<bool>,
 }
 
+/// What a masked value starts with (`mask:<hex>`).
+pub const MASK_PREFIX: &str = "mask:";
+
 /// Replaces the values of masked paths with `mask:<hex>` of a keyed hash.
 pub fn mask_diffs(diffs: &mut [FieldDiff], mask: &[PathPattern], key: &[u8]) {
     for d in diffs.iter_mut().filter(|d| any_match(mask, &d.path)) {
@@ -66,10 +69,10 @@ fn masked(value: &Value, key: &[u8]) -> Value {
         Value::String(s) => s.trim_end().to_string(),
         other => other.to_string(),
     };
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else { return Value::from("mask:?") };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else { return Value::from(format!("{MASK_PREFIX}?")) };
     mac.update(text.as_bytes());
     let digest = mac.finalize().into_bytes();
-    Value::from(format!("mask:{}", digest.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>()))
+    Value::from(format!("{MASK_PREFIX}{}", digest.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>()))
 }
 
 /// The masking key: `FICUS_MASK_KEY`, or a per-process random key (hashes then only compare

@@ -145,14 +145,9 @@ impl Breaker {
         }
     }
 
-    /// Admits a call only while the breaker is closed (optional work, e.g. a shadow): it never
-    /// becomes the probe that real traffic needs.
-    pub fn admit_closed(&self) -> Option<Admit<'_>> {
-        match self.state.lock().map(|s| *s) {
-            Ok(State::Closed { .. }) | Err(_) => Some(self.admitted(false)),
-            _ if self.settings.failures == 0 => Some(self.admitted(false)),
-            _ => None,
-        }
+    /// True while closed (calls go through without probing).
+    pub fn is_closed(&self) -> bool {
+        self.settings.failures == 0 || matches!(self.state.lock().map(|s| *s), Ok(State::Closed { .. }) | Err(_))
     }
 
     fn record(&self, probe: bool, failed: bool) {
@@ -252,13 +247,13 @@ mod tests {
         for _ in 0..3 {
             b.admit().unwrap().record(true);
         }
-        assert!(b.admit_closed().is_none(), "open: no shadow");
+        assert!(!b.is_closed(), "open: no shadow");
         early.record(false);
         assert_eq!(b.state(), BreakerState::Open, "a success admitted before the opening keeps it open");
         std::thread::sleep(Duration::from_millis(40));
-        assert!(b.admit_closed().is_none(), "cool-down over: the probe is for real traffic");
+        assert!(!b.is_closed(), "cool-down over: the probe is for real traffic");
         assert_eq!(b.state(), BreakerState::Open);
         b.admit().unwrap().record(false);
-        assert!(b.admit_closed().is_some());
+        assert!(b.is_closed());
     }
 }

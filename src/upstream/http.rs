@@ -27,13 +27,23 @@ pub struct HttpClient {
     gate: Gate,
 }
 
-/// How one POST is to be handled: may it be retried, and is it a shadow.
+/// How one POST is to be handled: may it be retried, is it a shadow, and must a 2xx reply
+/// body carry the request's message id.
 #[derive(Clone, Copy, Debug)]
-pub struct PostKind {
+pub struct PostKind<'a> {
     /// Read-only: may be sent again when nothing was answered.
     pub read_only: bool,
     /// Primary or shadow.
     pub lane: Lane,
+    /// For fixed-width bodies: the request, and where its message id is.
+    pub correlate: Option<(Correlation, &'a [u8])>,
+}
+
+impl PostKind<'_> {
+    /// A primary POST, not retried, not correlated.
+    pub fn primary() -> PostKind<'static> {
+        PostKind { read_only: false, lane: Lane::Primary, correlate: None }
+    }
 }
 
 impl HttpClient {
@@ -55,6 +65,11 @@ impl HttpClient {
     /// True while the circuit breaker fails calls fast.
     pub fn failing_fast(&self) -> bool {
         self.gate.breaker().failing_fast()
+    }
+
+    /// True while shadows would fail fast (see [`super::lane::Gate::shadows_failing_fast`]).
+    pub fn shadows_failing_fast(&self) -> bool {
+        self.gate.shadows_failing_fast()
     }
 
     /// True when a shadow could be sent now.
@@ -88,15 +103,16 @@ impl HttpClient {
         body: Bytes,
         content_type: &str,
         headers: &[(&str, &str)],
-        kind: PostKind,
+        kind: PostKind<'_>,
     ) -> Result<(u16, Bytes), UpstreamError> {
         let deadline = Instant::now() + self.limits.timeout;
         let pass = self.gate.enter(kind.lane, deadline).await?;
         let call = Call { message: &[], read_only: kind.read_only, lane: kind.lane, correlation: None };
+        // One loop, one count: a message is sent at most twice whatever went wrong.
         let mut attempts = 0;
         let result = loop {
             attempts += 1;
-            match self.post_once(body.clone(), content_type, headers, deadline).await {
+            match self.post_once(body.clone(), content_type, headers, deadline, kind.correlate).await {
                 Err((e, nothing_answered)) if self.gate.may_retry(&call, attempts, nothing_answered) => {
                     tracing::debug!(upstream = %self.name, error = %e, "nothing answered: sending the read-only request again");
                 }
@@ -118,6 +134,7 @@ impl HttpClient {
         content_type: &str,
         headers: &[(&str, &str)],
         deadline: Instant,
+        correlate: Option<(Correlation, &[u8])>,
     ) -> Result<(u16, Bytes), (UpstreamError, bool)> {
         let ms = self.limits.timeout.as_millis() as u64;
         let timeout = || (UpstreamError::Timeout { upstream: self.name.clone(), ms }, false);
@@ -158,7 +175,17 @@ impl HttpClient {
                 UpstreamError::BadReply { upstream: self.name.clone(), reason: format!("reading the reply: {e}") },
                 false,
             )),
-            Ok(Ok(collected)) => Ok((status, collected.to_bytes())),
+            Ok(Ok(collected)) => {
+                let body = collected.to_bytes();
+                // Another message's answer: for this one, nothing was answered.
+                match correlate.filter(|_| (200..300).contains(&status)) {
+                    Some((c, request)) => match c.check(request, &body) {
+                        Ok(()) => Ok((status, body)),
+                        Err(ids) => Err((Correlation::error(&self.name, ids), true)),
+                    },
+                    None => Ok((status, body)),
+                }
+            }
         }
     }
 }
@@ -168,27 +195,17 @@ pub struct HttpBytes(pub HttpClient);
 
 impl HttpBytes {
     /// Sends one message; a non-2xx status is an error, and so is a reply that does not carry
-    /// the request's message id (a read-only message is then sent once more, within the budget).
+    /// the request's message id (a read-only message is then sent once more, within the budget,
+    /// by the one retry loop in [`HttpClient::post`]).
     pub async fn call(&self, call: Call<'_>) -> Result<Vec<u8>, UpstreamError> {
         let span = tracing::debug_span!("legacy", addr = %self.0.uri());
-        let kind = PostKind { read_only: call.read_only, lane: call.lane };
-        let mut attempts = 0;
-        loop {
-            attempts += 1;
-            let post = self.0.post(Bytes::copy_from_slice(call.message), "application/octet-stream", &[], kind);
-            let (status, body) = tracing::Instrument::instrument(post, span.clone()).await?;
-            if !(200..300).contains(&status) {
-                return Err(UpstreamError::Status { upstream: self.0.name().to_string(), status });
-            }
-            match call.correlation.map_or(Ok(()), |c| c.check(call.message, &body)) {
-                Ok(()) => return Ok(body.to_vec()),
-                Err(ids) => {
-                    let error = Correlation::error(self.0.name(), ids);
-                    if !self.0.gate.may_retry(&call, attempts, true) {
-                        return Err(error);
-                    }
-                }
-            }
+        let correlate = call.correlation.map(|c| (c, call.message));
+        let kind = PostKind { read_only: call.read_only, lane: call.lane, correlate };
+        let post = self.0.post(Bytes::copy_from_slice(call.message), "application/octet-stream", &[], kind);
+        let (status, body) = tracing::Instrument::instrument(post, span).await?;
+        if !(200..300).contains(&status) {
+            return Err(UpstreamError::Status { upstream: self.0.name().to_string(), status });
         }
+        Ok(body.to_vec())
     }
 }

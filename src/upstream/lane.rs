@@ -91,11 +91,16 @@ pub fn shadow_share(max: usize) -> usize {
 }
 
 /// Breaker, connection permits, shadow share and retry budget of one upstream.
+///
+/// Shadows have a breaker of their own: their failures (a shadow deadline shorter than the
+/// host's answer, say) never open the breaker real traffic goes through, and their successes
+/// never reset its count. They need the primary breaker closed to go at all.
 #[derive(Debug)]
 pub struct Gate {
     name: String,
     max: usize,
     breaker: Breaker,
+    shadow_breaker: Breaker,
     permits: Semaphore,
     shadows: Semaphore,
     budget: RetryBudget,
@@ -124,6 +129,7 @@ impl Gate {
             name: name.to_string(),
             max,
             breaker: Breaker::new(limits.breaker),
+            shadow_breaker: Breaker::new(limits.breaker),
             permits: Semaphore::new(max),
             shadows: Semaphore::new(limits.shadow_connections.unwrap_or(shadow_share(max)).min(max - 1)),
             budget: RetryBudget::new(limits.retry_percent),
@@ -140,14 +146,21 @@ impl Gate {
         self.max - self.permits.available_permits()
     }
 
+    /// True while shadows would fail fast: the primary breaker is not closed, or the shadows'
+    /// own breaker is open.
+    pub fn shadows_failing_fast(&self) -> bool {
+        !self.breaker.is_closed() || self.shadow_breaker.failing_fast()
+    }
+
     /// True when a shadow could enter now (see [`Gate::enter`]).
     pub fn has_spare(&self) -> bool {
-        self.shadows.available_permits() > 0 && self.permits.available_permits() > 1 && !self.breaker.failing_fast()
+        self.shadows.available_permits() > 0 && self.permits.available_permits() > 1 && !self.shadows_failing_fast()
     }
 
     /// Admits one call: the breaker first (fail fast while open), then a connection permit,
     /// waiting until `deadline` for a primary. A shadow never waits, never takes the last
-    /// permit or more than its share, and never becomes the breaker's probe.
+    /// permit or more than its share, goes only while the primary breaker is closed (so never
+    /// as its probe), and reports to the shadows' own breaker.
     pub async fn enter(&self, lane: Lane, deadline: Instant) -> Result<Pass<'_>, UpstreamError> {
         let count = |cause: &'static str| {
             metrics::counter!("ficus_upstream_errors_total", "upstream" => self.name.clone(), "cause" => cause)
@@ -155,7 +168,10 @@ impl Gate {
         };
         if lane == Lane::Shadow {
             let no_spare = || UpstreamError::NoSpare { upstream: self.name.clone() };
-            let admit = self.breaker.admit_closed().ok_or_else(no_spare)?;
+            if !self.breaker.is_closed() {
+                return Err(no_spare());
+            }
+            let admit = self.shadow_breaker.admit().map_err(|_| no_spare())?;
             let shadow = self.shadows.try_acquire().map_err(|_| no_spare())?;
             if self.permits.available_permits() <= 1 {
                 return Err(no_spare());

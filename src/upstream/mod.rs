@@ -181,6 +181,15 @@ impl Upstream {
         }
     }
 
+    /// True while a shadow to it would fail fast (its breakers say it is down).
+    pub fn shadows_failing_fast(&self) -> bool {
+        match self {
+            Upstream::Tcp(pool) => pool.shadows_failing_fast(),
+            Upstream::Http(http) => http.0.shadows_failing_fast(),
+            Upstream::Json(service) => service.0.shadows_failing_fast(),
+        }
+    }
+
     /// True when a shadow could be sent now without taking anything a primary may need
     /// (a cheap look; the call itself enforces it).
     pub fn has_spare(&self) -> bool {

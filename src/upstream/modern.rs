@@ -36,7 +36,7 @@ impl JsonService {
         request: Value,
         message_id: Option<&str>,
         dry_run: bool,
-        kind: PostKind,
+        kind: PostKind<'_>,
     ) -> Result<ModernReply, UpstreamError> {
         let bad = |reason: String| UpstreamError::BadReply { upstream: self.0.name().to_string(), reason };
         let body = json!({ "operation": operation, "header": header, "request": request });

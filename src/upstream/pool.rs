@@ -1,5 +1,10 @@
 //! The legacy host over framed TCP: a bounded pool of persistent connections.
 //!
+//! A pooled connection remembers the message id of its last exchange and is never reused for
+//! a message with the same id — a late duplicate of that reply could not be told from the
+//! answer — and one whose id was blank or zero (a channel that does not number its messages) is
+//! not pooled at all.
+//!
 //! A permit per exchange bounds connections ([`super::lane::Gate`]); idle connections are
 //! reused after a liveness check (a host that closed one, or sent bytes nobody asked for, is
 //! noticed before anything is written to it), and a connection that failed, timed out or
@@ -25,8 +30,19 @@ pub struct TcpPool {
     address: String,
     framing: Framing,
     limits: Limits,
-    idle: Mutex<Vec<Conn>>,
+    idle: Mutex<Vec<Idle>>,
     gate: Gate,
+}
+
+/// An idle connection and the message id of its last exchange (empty without correlation).
+struct Idle {
+    conn: Conn,
+    last_id: Vec<u8>,
+}
+
+/// True for ids that number nothing: blank (spaces in EBCDIC or ASCII, NULs) or all zeros.
+fn uncountable(id: &[u8]) -> bool {
+    id.iter().all(|b| matches!(b, 0x00 | 0x40 | 0x20 | 0xF0 | 0x30))
 }
 
 impl TcpPool {
@@ -39,6 +55,11 @@ impl TcpPool {
     /// True while the circuit breaker fails calls fast.
     pub fn failing_fast(&self) -> bool {
         self.gate.breaker().failing_fast()
+    }
+
+    /// True while shadows would fail fast (see [`super::lane::Gate::shadows_failing_fast`]).
+    pub fn shadows_failing_fast(&self) -> bool {
+        self.gate.shadows_failing_fast()
     }
 
     /// True when a shadow could be sent now.
@@ -61,9 +82,17 @@ impl TcpPool {
         self.gate.in_use()
     }
 
-    fn take_idle(&self) -> Option<Conn> {
+    /// The most recently used idle connection that is alive, in step, and did not last carry
+    /// message id `id`.
+    fn take_idle(&self, id: &[u8]) -> Option<Conn> {
         let mut idle = self.idle.lock().ok()?;
-        while let Some(conn) = idle.pop() {
+        let mut i = idle.len();
+        while i > 0 {
+            i -= 1;
+            if !id.is_empty() && idle[i].last_id == id {
+                continue;
+            }
+            let conn = idle.remove(i).conn;
             let mut probe = [0u8; 1];
             // Bytes on an idle connection (left in the buffer, or arrived since) are a reply nobody
             // asked for — a duplicate, a late answer: the connection is out of step, drop it.
@@ -80,6 +109,23 @@ impl TcpPool {
         None
     }
 
+    /// Pools a connection after an exchange that carried message id `id`, unless the id numbers
+    /// nothing (then its late duplicates could not be told apart). At most `max_connections`
+    /// stay idle; the least recently used goes first.
+    fn give_back(&self, conn: Conn, id: &[u8], correlated: bool) {
+        if correlated && uncountable(id) {
+            metrics::counter!("ficus_upstream_unpooled_total", "upstream" => self.name.clone(), "cause" => "blank_message_id")
+                .increment(1);
+            return;
+        }
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() >= self.limits.max_connections.max(1) {
+                idle.remove(0);
+            }
+            idle.push(Idle { conn, last_id: id.to_vec() });
+        }
+    }
+
     /// Sends one message and returns the reply's bytes, untouched. A reply that does not carry
     /// the request's message id is never returned (see [`Call`]).
     pub async fn call(&self, call: Call<'_>) -> Result<Vec<u8>, UpstreamError> {
@@ -93,10 +139,11 @@ impl TcpPool {
 
     async fn call_admitted(&self, call: Call<'_>, deadline: Instant) -> Result<Vec<u8>, UpstreamError> {
         let ms = self.limits.timeout.as_millis() as u64;
+        let id = call.correlation.and_then(|c| call.message.get(c.offset..c.offset + c.len)).unwrap_or_default();
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let mut conn = match self.take_idle() {
+            let mut conn = match self.take_idle(id) {
                 Some(c) => c,
                 None => self.connect(deadline).await?,
             };
@@ -107,9 +154,7 @@ impl TcpPool {
                 }
                 Ok(Ok(reply)) => match call.correlation.map_or(Ok(()), |c| c.check(call.message, &reply)) {
                     Ok(()) => {
-                        if let Ok(mut idle) = self.idle.lock() {
-                            idle.push(conn);
-                        }
+                        self.give_back(conn, id, call.correlation.is_some());
                         return Ok(reply);
                     }
                     // Another message's reply: the connection is out of step and is dropped;

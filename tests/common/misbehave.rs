@@ -190,8 +190,9 @@ async fn host_conn(conn: TcpStream, script: Arc<Script>) {
 
 /// A misbehaving JSON service on 127.0.0.1:0 (keep-alive HTTP/1.1), answering ACCTINQ with the
 /// account asked for. Its modes: Good, Slow, Late, Stall, Close (as the request arrives),
-/// Garbage (not JSON), OtherId (a header override naming another message id); the others
-/// answer as Good.
+/// Garbage (not JSON), OtherId (a header override naming another message id), Duplicate (the
+/// same id echoed as a zero-padded string), Unsolicited (the reply relabelled as XFER); the
+/// others answer as Good.
 pub struct BadService {
     pub addr: SocketAddr,
     pub script: Arc<Script>,
@@ -252,6 +253,16 @@ async fn service_conn(mut conn: TcpStream, script: Arc<Script>) {
             Mode::Garbage => text = "<html>not json".into(),
             Mode::OtherId => {
                 reply["header"]["HDR-SEQ-NO"] = serde_json::json!(seq + 1);
+                text = reply.to_string();
+            }
+            // The same id echoed in another JSON form (a zero-padded string): still its own.
+            Mode::Duplicate => {
+                reply["header"]["HDR-SEQ-NO"] = serde_json::json!(format!("{seq:010}"));
+                text = reply.to_string();
+            }
+            // The reply relabelled as another operation.
+            Mode::Unsolicited => {
+                reply["header"]["HDR-TRAN-CODE"] = serde_json::json!("XFER");
                 text = reply.to_string();
             }
             _ => {}

@@ -20,7 +20,7 @@ use crate::upstream::{Call, Correlation, Lane, Upstream, UpstreamError};
 use arc_swap::ArcSwap;
 use serde_json::{Map, Value};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 use tracing::{debug, info_span, warn, Instrument};
@@ -31,26 +31,11 @@ pub struct Gateway {
     /// Shadow counters, records and captures.
     pub shadow: Arc<ShadowState>,
     in_flight: AtomicUsize,
+    unknown: AtomicU64,
 }
 
-/// Counts one message in flight for as long as it lives: a message whose channel went away
-/// (its future dropped mid-call) is counted out too.
-struct InFlight<'a>(&'a AtomicUsize);
-
-impl<'a> InFlight<'a> {
-    fn enter(counter: &'a AtomicUsize) -> InFlight<'a> {
-        counter.fetch_add(1, Ordering::Relaxed);
-        metrics::gauge!("ficus_messages_in_flight").increment(1.0);
-        InFlight(counter)
-    }
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
-        metrics::gauge!("ficus_messages_in_flight").decrement(1.0);
-    }
-}
+mod in_flight;
+use in_flight::InFlight;
 
 impl Gateway {
     /// A gateway serving `table`; shadow records and captures go under `records` if given.
@@ -62,7 +47,12 @@ impl Gateway {
             keep_files: s.keep_files,
         };
         let shadow = Arc::new(ShadowState::new(&settings, records));
-        Arc::new(Gateway { table: ArcSwap::from_pointee(table), shadow, in_flight: AtomicUsize::new(0) })
+        Arc::new(Gateway {
+            table: ArcSwap::from_pointee(table),
+            shadow,
+            in_flight: AtomicUsize::new(0),
+            unknown: AtomicU64::new(0),
+        })
     }
 
     /// The current table.
@@ -80,6 +70,13 @@ impl Gateway {
         self.in_flight.load(Ordering::Relaxed)
     }
 
+    /// Writes whose outcome the channel could not be told since start: no reply in time, a
+    /// reply not its own, or the channel gone while the upstream had the write
+    /// (`ficus_unknown_outcomes_total`).
+    pub fn unknown_outcomes(&self) -> u64 {
+        self.unknown.load(Ordering::Relaxed)
+    }
+
     /// Serves one message. Cancel-safe: dropping the future releases everything it held.
     pub async fn handle(&self, message: Vec<u8>) -> Reply {
         let started = Instant::now();
@@ -93,9 +90,13 @@ impl Gateway {
         let canary = decision.as_ref().is_some_and(|d| d.canary);
         let span_op = head.op.as_deref().unwrap_or("?");
         let span = info_span!("msg", op = span_op, route = %target, generation = table.generation, id = head.id.as_deref().unwrap_or("-"));
-        let _in_flight = InFlight::enter(&self.in_flight);
+        // A write (an operation not known to be read-only) whose channel goes away once the
+        // upstream may have it is an unknown outcome: the guard says so if this future is dropped.
+        let write = decision.as_ref().is_some_and(|d| d.route.is_none_or(|r| !r.read_only));
+        let sent = AtomicBool::new(false);
+        let in_flight = InFlight::enter(&self.in_flight, &self.unknown, &op_label, head.id.as_deref(), write, &sent);
         let (reply, outcome) = async {
-            match self.serve(&table, &message, &head, decision).await {
+            match self.serve(&table, &message, &head, decision, &sent).await {
                 Ok(bytes) => (Reply { bytes, status: 200 }, "ok"),
                 Err(error) => {
                     let wire = error.wire();
@@ -108,6 +109,7 @@ impl Gateway {
         }
         .instrument(span)
         .await;
+        in_flight.done();
         metrics::counter!("ficus_messages_total", "op" => op_label.clone(), "target" => target.clone(), "outcome" => outcome)
             .increment(1);
         metrics::counter!("ficus_message_outcomes_total", "op" => op_label.clone(), "outcome" => outcome).increment(1);
@@ -125,6 +127,7 @@ impl Gateway {
         message: &[u8],
         head: &Head,
         decision: Option<Decision<'_>>,
+        sent: &AtomicBool,
     ) -> Result<Vec<u8>, GatewayError> {
         let max = table.limits.max_message_bytes;
         if message.len() > max {
@@ -139,7 +142,8 @@ impl Gateway {
         let Some(route) = decision.route else {
             // No route: the default target, bytes untouched; not known to be read-only.
             let call = Call { message, read_only: false, lane: Lane::Primary, correlation };
-            return settle(&op, false, call_bytes(decision.target, call).await);
+            sent.store(true, Ordering::Relaxed);
+            return self.settle(&op, false, call_bytes(decision.target, call).await);
         };
         if !route.enabled {
             if let Some((code, message)) = &route.disabled_reply {
@@ -154,6 +158,7 @@ impl Gateway {
         let started = Instant::now();
         let mut served_by = decision.target;
         let x = Exchange { table, route, op: &op, message, id: head.id.as_deref() };
+        sent.store(true, Ordering::Relaxed);
         let mut result = call(x, decision.target, Lane::Primary, false).await;
         if let (Err(error), Some(fallback)) = (&result, &route.fallback) {
             if route.read_only && !Arc::ptr_eq(fallback, decision.target) {
@@ -163,13 +168,33 @@ impl Gateway {
                 result = call(x, fallback, Lane::Primary, false).await;
             }
         }
-        let result = settle(&op, route.read_only, result);
+        let result = self.settle(&op, route.read_only, result);
         if let Ok(reply) = &result {
             let primary_secs = secs(started);
             self.capture(x, reply, served_by);
             self.mirror(table, x, reply, served_by, primary_secs);
         }
         result
+    }
+
+    /// A write whose upstream may have received it but whose answer the channel will not get has
+    /// an unknown outcome: it is marked so on the wire, logged and counted, for reconciliation.
+    fn settle(
+        &self,
+        op: &str,
+        read_only: bool,
+        result: Result<Vec<u8>, GatewayError>,
+    ) -> Result<Vec<u8>, GatewayError> {
+        match result {
+            Err(GatewayError::Upstream(e)) if !read_only && !e.not_sent() => {
+                warn!(outcome = "unknown", error = %e, "a write may have been applied: its outcome is unknown");
+                metrics::counter!("ficus_unknown_outcomes_total", "op" => op.to_string(), "cause" => "no_answer")
+                    .increment(1);
+                self.unknown.fetch_add(1, Ordering::Relaxed);
+                Err(GatewayError::OutcomeUnknown(e))
+            }
+            other => other,
+        }
     }
 
     /// Records request and reply bytes for replay, for the sampled share.
@@ -195,7 +220,7 @@ impl Gateway {
             return;
         }
         // A shadow whose upstream is known dead would only fail: count it, spend nothing on it.
-        if shadow.to.upstream.failing_fast() {
+        if shadow.to.upstream.shadows_failing_fast() {
             self.shadow.skip(x.op, &shadow.to.name);
             return;
         }
@@ -262,19 +287,6 @@ pub fn correlation(table: &RouteTable) -> Option<Correlation> {
     table.header.message_id_span().map(|(offset, len)| Correlation { offset, len })
 }
 
-/// A write whose upstream may have received it but whose answer the channel will not get has
-/// an unknown outcome: it is marked so on the wire, logged and counted, for reconciliation.
-fn settle(op: &str, read_only: bool, result: Result<Vec<u8>, GatewayError>) -> Result<Vec<u8>, GatewayError> {
-    match result {
-        Err(GatewayError::Upstream(e)) if !read_only && !e.not_sent() => {
-            warn!(outcome = "unknown", error = %e, "a write may have been applied: its outcome is unknown");
-            metrics::counter!("ficus_unknown_outcomes_total", "op" => op.to_string()).increment(1);
-            Err(GatewayError::OutcomeUnknown(e))
-        }
-        other => other,
-    }
-}
-
 /// Sends one message to `target`: bytes as they are for legacy, translated for JSON.
 /// `dry_run` marks a shadowed write for the new service. Whatever the upstream kind, the reply
 /// returned carries the request's message id (when one is configured); any other is refused.
@@ -316,15 +328,21 @@ async fn translate(x: Exchange<'_>, service: &JsonService, lane: Lane, dry_run: 
     let table = x.table;
     let header_json = decode_value(&table.header.codec, x.message).map_err(GatewayError::Body)?;
     let request_json = decode_value(request_codec, &x.message[table.header.size..]).map_err(GatewayError::Body)?;
-    let kind = PostKind { read_only: x.route.read_only, lane };
+    let kind = PostKind { read_only: x.route.read_only, lane, correlate: None };
     let reply = service.call(x.op, header_json.clone(), request_json, x.id, dry_run, kind).await?;
     debug!(has_body = reply.response.is_some(), "service replied");
+    let overridden: Vec<String> = reply.header.keys().cloned().collect();
     let mut bytes = encode_reply(table, response_codec, header_json, reply.header, reply.response.as_ref())?;
-    // The reply answers this request: its message id is the request's, byte for byte.
-    if let Some((at, len)) = table.header.message_id_span() {
-        if let (Some(dst), Some(src)) = (bytes.get_mut(at..at + len), x.message.get(at..at + len)) {
-            dst.copy_from_slice(src);
+    // The reply answers this request: its operation and message id are the request's, byte for
+    // byte. A service may echo them in any form that encodes to the same bytes; one that names
+    // another operation or message gets no reply delivered.
+    for (name, at, len) in table.header.identity() {
+        let (Some(dst), Some(src)) = (bytes.get_mut(at..at + len), x.message.get(at..at + len)) else { continue };
+        if dst != src && overridden.iter().any(|k| k == name) {
+            let c = Correlation { offset: at, len };
+            return Err(Correlation::error(service.0.name(), c.check(x.message, &bytes).unwrap_err()).into());
         }
+        dst.copy_from_slice(src);
     }
     Ok(bytes)
 }
@@ -355,14 +373,6 @@ pub fn encode_reply(
             if !h.contains_key(&k) {
                 let path = format!("header {k} (not a header field)");
                 return Err(GatewayError::ReplyEncode(crate::codec::EncodeError::Missing { path }));
-            }
-            // A reply answers its own request: the service may not give it another message id.
-            if table.header.message_id_name() == Some(k.as_str()) && h.get(&k) != Some(&v) {
-                return Err(GatewayError::Upstream(UpstreamError::Uncorrelated {
-                    upstream: "service".into(),
-                    sent: h.get(&k).map(Value::to_string).unwrap_or_default(),
-                    got: v.to_string(),
-                }));
             }
             h.insert(k, v);
         }
