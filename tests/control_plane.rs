@@ -160,6 +160,26 @@ async fn a_stale_if_match_is_refused_with_412_and_changes_nothing() {
     let (_, headers, _) = call(&gw, "GET", "/routes", None, None).await;
     assert_eq!(headers.get("etag"), Some(&current));
     assert_eq!(call(&gw, "POST", "/reload", Some(&current), None).await.0, 200);
+    // If-Match compares strongly: a weak tag of the current hash does not match.
+    let weak = format!("W/{current}");
+    assert_eq!(call(&gw, "PUT", "/routes/ACCTINQ", Some(&weak), Some(json!({ "target": "legacy" }))).await.0, 412);
+    sims.stop();
+}
+
+#[tokio::test]
+async fn a_rollback_runs_even_when_routes_toml_cannot_be_written() {
+    let sims = sims().await;
+    let gw = start_unwatched(&routes_toml(&sim_upstreams(&sims), "accounts", "legacy", "")).await;
+    // The volume routes.toml came from is gone (a ConfigMap unmounted, a directory removed):
+    // nothing can be read or written there.
+    std::fs::remove_dir_all(gw.dir.path()).unwrap();
+    let (status, _, body) = call(&gw, "PUT", "/routes/ACCTINQ", None, Some(json!({ "target": "legacy" }))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["not_persisted"], true, "{body}");
+    assert!(body["message"].as_str().unwrap().starts_with("NOT PERSISTED"), "{body}");
+    assert_eq!(gw.table().routes["ACCTINQ"].target.name, "legacy", "the rollback runs");
+    let m = gw.request("ACCTINQ", acct(1));
+    assert_eq!(gw.post(&m).await.0, 200);
     sims.stop();
 }
 
@@ -261,7 +281,7 @@ async fn rollback_works_with_a_typo_on_disk_and_keeps_the_typo_beside() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     let aside = gw.dir.path().join("routes.toml.rejected");
-    assert!(stdout.contains("ACCTINQ: new  →  legacy"), "{stdout}");
+    assert!(stdout.contains("ACCTINQ: new (target accounts)  →  legacy"), "{stdout}");
     assert!(stdout.contains(&aside.display().to_string()), "the CLI says where the typo went: {stdout}");
     assert_eq!(gw.table().routes["ACCTINQ"].target.name, "legacy", "rolled back");
     assert_eq!(gw.generation(), 2);

@@ -27,6 +27,32 @@ pub struct RouteChange {
     pub rollback: bool,
 }
 
+/// The admin API's base URL: `--admin`/`FICUS_ADMIN` if given, else `[gateway] admin` of the
+/// routes file (read as plain TOML, so a file that does not validate still tells), else
+/// http://127.0.0.1:9901.
+pub fn admin_url(admin: Option<String>, config: &std::path::Path) -> String {
+    let from_file = || {
+        let text = std::fs::read_to_string(config).ok()?;
+        let doc: toml::Table = text.parse().ok()?;
+        doc.get("gateway")?.get("admin")?.as_str().map(String::from)
+    };
+    let url = admin.or_else(from_file).unwrap_or_else(|| "127.0.0.1:9901".into());
+    if url.starts_with("http://") {
+        url.trim_end_matches('/').to_string()
+    } else {
+        format!("http://{url}")
+    }
+}
+
+/// A route as people read it: its mode and who serves it.
+fn describe(route: &Value) -> String {
+    let mode = route["mode"].as_str().unwrap_or("?");
+    match route["target"].as_str() {
+        Some(target) if mode != target => format!("{mode} (target {target})"),
+        _ => mode.to_string(),
+    }
+}
+
 async fn call(method: hyper::Method, url: &str, body: Option<Value>) -> Result<(u16, Value), CliError> {
     call_if(method, url, body, None).await
 }
@@ -162,17 +188,17 @@ pub fn route(admin: &str, change: RouteChange) -> Result<(), CliError> {
         return Err(failure(status, &outcome));
     }
     let (_, after) = rt.block_on(call(hyper::Method::GET, &url, None))?;
-    println!(
-        "{}: {}  →  {}",
-        change.op,
-        before["mode"].as_str().unwrap_or("?"),
-        after["route"]["mode"].as_str().unwrap_or("?")
-    );
+    println!("{}: {}  →  {}", change.op, describe(&before), describe(&after["route"]));
     if outcome["unchanged"] == Value::Bool(true) {
         println!("already so: nothing changed (generation {})", outcome["generation"]);
     } else {
+        let written = if outcome["not_persisted"] == Value::Bool(true) {
+            "running but NOT written to routes.toml (see the note)"
+        } else {
+            "written to routes.toml"
+        };
         println!(
-            "generation {} (hash {}), written to routes.toml and audited",
+            "generation {} (hash {}), {written} and audited",
             outcome["generation"],
             outcome["hash"].as_str().unwrap_or("")
         );
@@ -184,4 +210,19 @@ pub fn route(admin: &str, change: RouteChange) -> Result<(), CliError> {
         println!("note: {message}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_admin_address_comes_from_the_flag_then_routes_toml_even_when_it_does_not_validate() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("routes.toml");
+        assert_eq!(admin_url(None, &config), "http://127.0.0.1:9901", "no file: the default");
+        std::fs::write(&config, "[gateway]\nadmin = \"127.0.0.1:19901\"\n[routes.X]\ntargt = 1\n").unwrap();
+        assert_eq!(admin_url(None, &config), "http://127.0.0.1:19901");
+        assert_eq!(admin_url(Some("http://10.0.0.1:9/".into()), &config), "http://10.0.0.1:9");
+    }
 }

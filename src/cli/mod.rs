@@ -101,9 +101,13 @@ pub enum Command {
     },
     /// Show a running gateway's live routes (via its admin API).
     Routes {
-        /// The admin API's base URL.
-        #[arg(long, default_value = "http://127.0.0.1:9901", env = "FICUS_ADMIN")]
-        admin: String,
+        /// The admin API's base URL (default: `[gateway] admin` of --config, else
+        /// http://127.0.0.1:9901).
+        #[arg(long, env = "FICUS_ADMIN")]
+        admin: Option<String>,
+        /// The routes.toml the gateway runs, to find its admin address.
+        #[arg(long, default_value = "routes.toml")]
+        config: PathBuf,
     },
     /// Change one operation's route on a running gateway: flip, canary, roll back.
     ///
@@ -132,9 +136,14 @@ pub enum Command {
         /// Back to the default target (the legacy host), canary removed.
         #[arg(long)]
         rollback: bool,
-        /// The admin API's base URL.
-        #[arg(long, default_value = "http://127.0.0.1:9901", env = "FICUS_ADMIN")]
-        admin: String,
+        /// The admin API's base URL (default: `[gateway] admin` of --config, else
+        /// http://127.0.0.1:9901).
+        #[arg(long, env = "FICUS_ADMIN")]
+        admin: Option<String>,
+        /// The routes.toml the gateway runs, to find its admin address (read even when it does
+        /// not validate: a rollback must work while routes.toml is being fixed).
+        #[arg(long, default_value = "routes.toml")]
+        config: PathBuf,
     },
     /// Shadow comparison reports.
     Shadow {
@@ -275,8 +284,9 @@ pub fn run(cli: Cli) -> i32 {
         Command::Check { config } => gateway_cmds::check(&config),
         Command::Serve { config, takeover } => gateway_cmds::serve(&config, takeover),
         Command::Demo { config } => gateway_cmds::demo(config),
-        Command::Routes { admin } => admin_cmds::routes(&admin),
-        Command::Route { op, target, canary, to, sticky, rollback, admin } => {
+        Command::Routes { admin, config } => admin_cmds::routes(&admin_cmds::admin_url(admin, &config)),
+        Command::Route { op, target, canary, to, sticky, rollback, admin, config } => {
+            let admin = admin_cmds::admin_url(admin, &config);
             admin_cmds::route(&admin, admin_cmds::RouteChange { op, target, canary, to, sticky, rollback })
         }
         Command::Shadow { command: ShadowCommand::Report { records, html } } => {

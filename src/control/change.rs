@@ -85,20 +85,35 @@ impl Reloader {
         if let (Some(text), Some(_)) = (&disk, &disk_rejected) {
             if text != &new_text {
                 let aside = rejected_path(&self.path);
-                write_atomically(&aside, text).map_err(|e| {
-                    ChangeError::Write(format!("cannot keep the invalid routes.toml as {}: {e}", aside.display()))
-                })?;
-                notes.push(format!(
-                    "routes.toml on disk did not validate; it was kept as {} and routes.toml now holds the running \
-                     table with this change",
-                    aside.display()
-                ));
-                kept = Some(aside.display().to_string());
+                match write_atomically(&aside, text) {
+                    Ok(()) => {
+                        notes.push(format!(
+                            "routes.toml on disk did not validate; it was kept as {} and routes.toml now holds the \
+                             running table with this change",
+                            aside.display()
+                        ));
+                        kept = Some(aside.display().to_string());
+                    }
+                    Err(e) => notes.push(format!(
+                        "routes.toml on disk did not validate and could not be kept as {} ({e})",
+                        aside.display()
+                    )),
+                }
             }
         }
+        // A change (above all a rollback) is never refused because the file cannot be written
+        // (a read-only ConfigMap): it runs, and the reply says it is not persisted.
+        let mut not_persisted = false;
         if disk.as_deref() != Some(new_text.as_str()) {
-            write_atomically(&self.path, &new_text)
-                .map_err(|e| ChangeError::Write(format!("cannot write {}: {e}", self.path.display())))?;
+            if let Err(e) = write_atomically(&self.path, &new_text) {
+                warn!(error = %e, path = %self.path.display(), "routes.toml cannot be written: the change runs in memory only");
+                notes.push(format!(
+                    "NOT PERSISTED: cannot write {} ({e}); the change runs in memory only, and a reload from disk or \
+                     a restart undoes it: make the same change where routes.toml comes from",
+                    self.path.display()
+                ));
+                not_persisted = true;
+            }
         }
         let mut outcome = match table {
             Some(table) => self.swap_in(table, &base, &trigger),
@@ -106,7 +121,9 @@ impl Reloader {
         };
 
         // 4. "Last reload rejected" clears only once the disk holds what runs.
-        if fingerprint(&new_text, &self.path, &self.cache).as_deref() == Some(outcome.hash.as_str()) {
+        if not_persisted {
+            // The disk still holds what it held; its verdict stands.
+        } else if fingerprint(&new_text, &self.path, &self.cache).as_deref() == Some(outcome.hash.as_str()) {
             self.set_last_error(None);
         } else if let Some(e) = disk_rejected {
             notes.push(format!(
@@ -115,6 +132,7 @@ impl Reloader {
             self.set_last_error(Some(e.to_string()));
         }
         outcome.kept_rejected = kept;
+        outcome.not_persisted = not_persisted;
         outcome.message = (!notes.is_empty()).then(|| notes.join("; "));
         Ok(outcome)
     }

@@ -80,6 +80,10 @@ pub struct ReloadOutcome {
     /// What else happened, for people.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The change runs but routes.toml could not be written (a read-only file): a reload from
+    /// disk or a restart undoes it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub not_persisted: bool,
 }
 
 impl ReloadOutcome {
@@ -92,6 +96,7 @@ impl ReloadOutcome {
             unchanged: true,
             kept_rejected: None,
             message: None,
+            not_persisted: false,
         }
     }
 }
@@ -252,6 +257,7 @@ impl Reloader {
             unchanged: false,
             kept_rejected: None,
             message: None,
+            not_persisted: false,
         }
     }
 
@@ -293,9 +299,12 @@ impl Reloader {
 /// against the running table.
 pub fn precondition(if_match: Option<&str>, table: &RouteTable) -> Result<(), ChangeError> {
     let Some(value) = if_match else { return Ok(()) };
+    // Strong comparison (RFC 9110 §13.1.1): a weak tag (`W/"…"`) never matches.
     let matches = value
         .split(',')
-        .map(|t| t.trim().trim_start_matches("W/").trim_matches('"'))
+        .map(str::trim)
+        .filter(|t| !t.starts_with("W/"))
+        .map(|t| t.trim_matches('"'))
         .any(|t| t == "*" || t == table.hash);
     if matches {
         Ok(())
