@@ -215,8 +215,14 @@ impl HeaderLayout {
 
     /// The fields that say which request a reply answers — the operation fields and the message
     /// id: (name, offset, length). A reply must carry the request's bytes in each.
-    pub fn identity(&self) -> impl Iterator<Item = (&str, usize, usize)> {
-        self.operation.iter().chain(self.message_id.iter()).map(|f| (f.name.as_str(), f.offset, f.len))
+    pub fn identity(&self) -> impl Iterator<Item = &HeaderField> {
+        self.operation.iter().chain(self.message_id.iter())
+    }
+
+    /// The value of header field `field` in `message` (trimmed text, or a number's decimal
+    /// form: a zoned `F` and `C` sign read alike), if readable.
+    pub fn value(&self, message: &[u8], field: &HeaderField) -> Option<String> {
+        self.text(message, field)
     }
 
     /// Name of the message id field, if any.

@@ -63,8 +63,14 @@ pub async fn replay(
         let request = unhex(&capture.request).map_err(|e| format!("capture {}: request: {e}", i + 1))?;
         let recorded = unhex(&capture.reply).map_err(|e| format!("capture {}: reply: {e}", i + 1))?;
         let started = Instant::now();
-        let x =
-            crate::gateway::Exchange { table, route, op: &capture.op, message: &request, id: capture.id.as_deref() };
+        let x = crate::gateway::Exchange {
+            table,
+            route,
+            op: &capture.op,
+            message: &request,
+            id: capture.id.as_deref(),
+            sent: None,
+        };
         let result = crate::gateway::call(x, target, crate::upstream::Lane::Primary, dry_run).await;
         let other = match &result {
             Ok(bytes) => Ok((bytes.as_slice(), secs(started))),

@@ -50,10 +50,11 @@ pub enum GatewayError {
     /// Too much in flight: shed instead of queueing.
     #[error("gateway busy")]
     Busy,
-    /// A write (not `read_only`) may have reached the upstream, but its answer did not come
-    /// back or was not its own: whether it was applied is unknown (reconcile before retrying).
+    /// A write (not `read_only`) reached the upstream, but no answer it could be given came back
+    /// (none in time, another message's, one that does not fit the response copybook): whether
+    /// it was applied is unknown (reconcile before retrying).
     #[error("outcome unknown: {0}")]
-    OutcomeUnknown(UpstreamError),
+    OutcomeUnknown(Box<GatewayError>),
 }
 
 /// How an error appears on the wire.
@@ -72,15 +73,16 @@ impl GatewayError {
     pub fn wire(&self) -> WireError {
         if let GatewayError::OutcomeUnknown(e) = self {
             // Same code and status as the failure itself; the cause says what it means.
-            let inner = GatewayError::Upstream(e.clone()).wire();
-            return WireError { cause: "outcome_unknown", ..inner };
+            return WireError { cause: "outcome_unknown", ..e.wire() };
         }
         let (code, status, cause) = match self {
             GatewayError::Frame(FrameError::TooLarge { .. }) | GatewayError::TooLarge { .. } => {
                 ("FC02", 413, "too_large")
             }
             GatewayError::Frame(_) | GatewayError::Header(_) => ("FC01", 400, "malformed"),
-            GatewayError::Body(_) => ("FC03", 400, "bad_body"),
+            GatewayError::Body(_) | GatewayError::Upstream(UpstreamError::Unsendable { .. }) => {
+                ("FC03", 400, "bad_body")
+            }
             GatewayError::Disabled(_) | GatewayError::DisabledWith { .. } => ("FC04", 503, "disabled"),
             GatewayError::Upstream(UpstreamError::Timeout { .. }) => ("FC11", 504, "timeout"),
             GatewayError::Upstream(
@@ -94,6 +96,16 @@ impl GatewayError {
             | GatewayError::OutcomeUnknown(_) => ("FC20", 503, "busy"),
         };
         WireError { code, status, cause }
+    }
+
+    /// True when a write that failed this way may have been applied by its upstream: it was
+    /// sent, and no answer that could be given to the channel came back.
+    pub fn maybe_applied(&self) -> bool {
+        match self {
+            GatewayError::Upstream(e) => !e.not_sent(),
+            GatewayError::ReplyEncode(_) => true,
+            _ => false,
+        }
     }
 
     /// The (code, message) written into the reply's header.
@@ -133,4 +145,14 @@ pub struct Reply {
     pub bytes: Vec<u8>,
     /// HTTP status (200 for a served message).
     pub status: u16,
+    /// The operation, when this is an upstream's answer to a write: if it cannot be delivered,
+    /// the channel never learns the outcome (see `Gateway::undelivered`).
+    pub write: Option<String>,
+}
+
+impl Reply {
+    /// A reply that is not a write's answer.
+    pub fn new(bytes: Vec<u8>, status: u16) -> Reply {
+        Reply { bytes, status, write: None }
+    }
 }

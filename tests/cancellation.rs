@@ -182,3 +182,25 @@ async fn shadow_failures_never_open_the_breaker_real_traffic_uses() {
     let write = request(&gw, "XFER", 100);
     assert_eq!(gw.post(&write).await, (200, write), "the transfer goes through");
 }
+
+#[tokio::test]
+async fn shadows_past_their_deadline_open_the_shadows_breaker_only() {
+    let service = BadService::start().await;
+    let host = Host::start(Act::SlowEcho(Duration::from_millis(400))).await;
+    let toml = config(&host.addr.to_string(), &service.url(), "accounts", "")
+        .replace("breaker_cooldown_ms = 100", "breaker_cooldown_ms = 60000")
+        .replace(
+            "target   = \"accounts\"\nread_only = true",
+            "target   = \"accounts\"\nread_only = true\nshadow = \"legacy\"\nshadow_timeout_ms = 50",
+        );
+    let gw = Gateway::start(&toml).await;
+    for seq in 1..=6 {
+        assert_eq!(gw.post(&request(&gw, "ACCTINQ", seq)).await.0, 200);
+        eventually("the shadow is done or skipped", || with_pool(&gw, |p| p.in_use()) == 0).await;
+    }
+    eventually("three shadows timed out", || with_pool(&gw, |p| p.shadows_failing_fast())).await;
+    assert!(host.count() <= 4, "after three timeouts the shadows stop going: {}", host.count());
+    assert_eq!(with_pool(&gw, |p| p.breaker_state()), BreakerState::Closed, "real traffic's breaker is untouched");
+    let write = request(&gw, "XFER", 100);
+    assert_eq!(gw.post(&write).await, (200, write));
+}

@@ -375,3 +375,25 @@ async fn scrape_gauge(gw: &Gateway) -> Option<f64> {
         .find_map(|l| l.strip_prefix("ficus_reload_last_rejected "))
         .and_then(|v| v.trim().parse().ok())
 }
+
+#[tokio::test]
+async fn a_change_that_could_not_be_written_is_not_undone_by_the_next_one() {
+    let sims = sims().await;
+    let gw = start_unwatched(&routes_toml(&sim_upstreams(&sims), "legacy", "legacy", "")).await;
+    // routes.toml lives on another file system (a mounted ConfigMap): the atomic rename of a
+    // new version over it fails, while reading it works.
+    let elsewhere = Path::new("/dev/shm").join(format!("ficus-routes-{}.toml", std::process::id()));
+    std::fs::copy(&gw.config, &elsewhere).unwrap();
+    std::fs::remove_file(&gw.config).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &gw.config).unwrap();
+    let (status, _, body) = call(&gw, "PUT", "/routes/ACCTINQ", None, Some(json!({ "enabled": false }))).await;
+    assert_eq!((status, &body["not_persisted"]), (200, &json!(true)), "{body}");
+    assert!(!gw.table().routes["ACCTINQ"].enabled, "the kill switch runs");
+    // An unrelated change next: the file on disk is behind what runs, not an edit to take in.
+    let (status, _, body) = call(&gw, "PUT", "/routes/TXNHIST", None, Some(json!({ "target": "accounts" }))).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(!gw.table().routes["ACCTINQ"].enabled, "the kill switch is not undone: {body}");
+    assert_eq!(gw.table().routes["TXNHIST"].target.name, "accounts");
+    let _ = std::fs::remove_file(&elsewhere);
+    sims.stop();
+}

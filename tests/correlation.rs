@@ -276,3 +276,74 @@ async fn a_read_reaches_an_http_host_at_most_twice_whatever_goes_wrong() {
     assert_eq!(seq_of(&reply), 21);
     assert_eq!(attempts.lock().unwrap()[&21], 2, "sent once and retried once, never more");
 }
+
+#[tokio::test]
+async fn a_write_whose_tcp_channel_closes_before_its_answer_is_an_unknown_outcome() {
+    let host = BadHost::start().await;
+    let gw = Gateway::start(&tight(&host.addr.to_string(), "http://127.0.0.1:9/", "legacy", "")).await;
+    let gateway = gw.running.gateway.clone();
+    host.script.set(31, Mode::Slow(200));
+    let mut conn = tokio::net::TcpStream::connect(gw.tcp()).await.unwrap();
+    ficus::frame::Framing::LengthPrefix { width: 4 }.write(&mut conn, &xfer(&gw, 31)).await.unwrap();
+    for _ in 0..300 {
+        if host.script.times(31) == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    drop(conn);
+    for _ in 0..300 {
+        if gateway.unknown_outcomes() == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(gateway.unknown_outcomes(), 1, "the host answered a write its channel never reads");
+    // An answered write whose channel reads it is no unknown outcome.
+    let write = xfer(&gw, 32);
+    assert_eq!(common::tcp_exchange(gw.tcp(), std::slice::from_ref(&write)).await, vec![write]);
+    assert_eq!(gateway.unknown_outcomes(), 1);
+}
+
+#[tokio::test]
+async fn a_write_the_service_answered_unusably_has_an_unknown_outcome() {
+    // XFER flipped to a JSON service whose answer does not fit XFER's response copybook: the
+    // service may have posted the transfer, so the channel is told the outcome is unknown.
+    let service = BadService::start().await;
+    let toml = tight("127.0.0.1:9", &service.url(), "legacy", "").replace(
+        "response = \"XFER.cpy#XFER-RESP\"\ntarget   = \"legacy\"",
+        "response = \"XFER.cpy#XFER-RESP\"\ntarget   = \"accounts\"",
+    );
+    let gw = Gateway::start(&toml).await;
+    let (status, reply) = gw.post(&xfer(&gw, 51)).await;
+    let (c, text) = code(&gw, &reply);
+    assert_eq!((status, c.as_str()), (502, "FC12"));
+    assert!(text.starts_with("OUTCOME UNKNOWN"), "{text}");
+    assert_eq!(gw.running.gateway.unknown_outcomes(), 1);
+}
+
+#[tokio::test]
+async fn a_write_cancelled_before_it_left_is_no_unknown_outcome() {
+    let host = BadHost::start().await;
+    let toml = tight(&host.addr.to_string(), "http://127.0.0.1:9/", "legacy", "")
+        .replace("max_connections = 4\nbreaker_failures = 3", "max_connections = 1\nbreaker_failures = 3");
+    let gw = Gateway::start(&toml).await;
+    let gateway = gw.running.gateway.clone();
+    host.script.set(61, Mode::Slow(250));
+    let first = {
+        let (g, m) = (gateway.clone(), xfer(&gw, 61));
+        tokio::spawn(async move { g.handle(m).await })
+    };
+    for _ in 0..300 {
+        if host.script.times(61) == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    // The second transfer waits for the one connection, and its channel gives up meanwhile.
+    let second = tokio::time::timeout(std::time::Duration::from_millis(50), gateway.handle(xfer(&gw, 62))).await;
+    assert!(second.is_err(), "cancelled while waiting");
+    assert_eq!(first.await.unwrap().status, 200);
+    assert_eq!(host.script.times(62), 0, "it never left");
+    assert_eq!(gateway.unknown_outcomes(), 0, "so its outcome is known: not applied");
+}

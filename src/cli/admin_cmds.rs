@@ -33,8 +33,12 @@ pub struct RouteChange {
 pub fn admin_url(admin: Option<String>, config: &std::path::Path) -> String {
     let from_file = || {
         let text = std::fs::read_to_string(config).ok()?;
-        let doc: toml::Table = text.parse().ok()?;
-        doc.get("gateway")?.get("admin")?.as_str().map(String::from)
+        match text.parse::<toml::Table>() {
+            Ok(doc) => doc.get("gateway")?.get("admin")?.as_str().map(String::from),
+            // A syntax error elsewhere (a typo being fixed) must not send a rollback to another
+            // gateway: find `admin = "…"` under `[gateway]` line by line.
+            Err(_) => scan_admin(&text),
+        }
     };
     let url = admin.or_else(from_file).unwrap_or_else(|| "127.0.0.1:9901".into());
     if url.starts_with("http://") {
@@ -42,6 +46,23 @@ pub fn admin_url(admin: Option<String>, config: &std::path::Path) -> String {
     } else {
         format!("http://{url}")
     }
+}
+
+/// `admin = "…"` in the `[gateway]` table of a routes.toml that does not parse.
+fn scan_admin(text: &str) -> Option<String> {
+    let mut in_gateway = false;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_gateway = line.trim_end_matches(|c: char| c != ']').trim() == "[gateway]";
+            continue;
+        }
+        let Some(rest) = line.strip_prefix("admin").map(str::trim_start) else { continue };
+        if let (true, Some(value)) = (in_gateway, rest.strip_prefix('=')) {
+            let value = value.trim().strip_prefix('"')?;
+            return value.split('"').next().map(String::from);
+        }
+    }
+    None
 }
 
 /// A route as people read it: its mode and who serves it.
@@ -224,5 +245,11 @@ mod tests {
         std::fs::write(&config, "[gateway]\nadmin = \"127.0.0.1:19901\"\n[routes.X]\ntargt = 1\n").unwrap();
         assert_eq!(admin_url(None, &config), "http://127.0.0.1:19901");
         assert_eq!(admin_url(Some("http://10.0.0.1:9/".into()), &config), "http://10.0.0.1:9");
+        // A syntax error elsewhere in the file (an unclosed string) does not hide the address.
+        let typo = "[gateway]\nadmin = \"127.0.0.1:19902\"   # admin API\nadmin_token_file = \"t\"\n[routes.A]\ntarget = \"legacy\n";
+        std::fs::write(&config, typo).unwrap();
+        assert_eq!(admin_url(None, &config), "http://127.0.0.1:19902");
+        std::fs::write(&config, "[routes.A]\nadmin = \"x\"\n[gateway\n").unwrap();
+        assert_eq!(admin_url(None, &config), "http://127.0.0.1:9901", "only [gateway]'s admin counts");
     }
 }

@@ -39,8 +39,25 @@ impl Reloader {
         // entry); an invalid one is remembered, to keep it aside.
         let disk = std::fs::read_to_string(&self.path).ok();
         let mut disk_rejected = None;
+        let behind = {
+            let mut behind = self.behind.lock().unwrap_or_else(|p| p.into_inner());
+            // Once the file changes, it is someone's edit again.
+            if behind.is_some() && behind.as_deref() != disk.as_deref() {
+                *behind = None;
+            }
+            behind.is_some()
+        };
         let base = match &disk {
             Some(text) if fingerprint(text, &self.path, &self.cache).as_deref() == Some(running.hash.as_str()) => {
+                running
+            }
+            // A change could not be written over this text: the disk is behind what runs, not an
+            // edit to take in (taking it would silently undo that change).
+            Some(_) if behind => {
+                notes.push(
+                    "routes.toml on disk is still behind the running table (an earlier change could not be written)"
+                        .into(),
+                );
                 running
             }
             Some(text) => {
@@ -113,6 +130,7 @@ impl Reloader {
                     self.path.display()
                 ));
                 not_persisted = true;
+                *self.behind.lock().unwrap_or_else(|p| p.into_inner()) = disk.clone();
             }
         }
         let mut outcome = match table {

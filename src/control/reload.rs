@@ -132,6 +132,9 @@ pub struct Reloader {
     audit: AuditLog,
     pub(super) cache: CopybookCache,
     generations: tokio::sync::watch::Sender<u64>,
+    /// routes.toml's text as it was when a change could not be written over it: the disk is
+    /// then behind the running table, not a new edit, until it changes.
+    pub(super) behind: Mutex<Option<String>>,
 }
 
 impl Reloader {
@@ -149,6 +152,7 @@ impl Reloader {
             audit,
             cache,
             generations: tokio::sync::watch::channel(table.generation).0,
+            behind: Mutex::new(None),
         }
     }
 

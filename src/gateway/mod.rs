@@ -77,6 +77,19 @@ impl Gateway {
         self.unknown.load(Ordering::Relaxed)
     }
 
+    /// A write's answer could not be written to its channel (the channel went away): the write
+    /// was applied or refused by the upstream, and the channel will never know which. Logged
+    /// and counted as an unknown outcome, for reconciliation.
+    pub fn undelivered(&self, reply: &Reply) {
+        let Some(op) = &reply.write else { return };
+        let code = self.table().header.response_code(&reply.bytes).unwrap_or_default();
+        let id = self.table().header.message_id(&reply.bytes).unwrap_or_default();
+        warn!(op = %op, id = %id, response_code = %code, outcome = "unknown", "a write's answer could not be delivered: the channel went away");
+        metrics::counter!("ficus_unknown_outcomes_total", "op" => op.clone(), "cause" => "reply_undelivered")
+            .increment(1);
+        self.unknown.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Serves one message. Cancel-safe: dropping the future releases everything it held.
     pub async fn handle(&self, message: Vec<u8>) -> Reply {
         let started = Instant::now();
@@ -97,13 +110,16 @@ impl Gateway {
         let in_flight = InFlight::enter(&self.in_flight, &self.unknown, &op_label, head.id.as_deref(), write, &sent);
         let (reply, outcome) = async {
             match self.serve(&table, &message, &head, decision, &sent).await {
-                Ok(bytes) => (Reply { bytes, status: 200 }, "ok"),
+                Ok(bytes) => {
+                    let write = (write && sent.load(Ordering::Relaxed)).then(|| op_label.clone());
+                    (Reply { bytes, status: 200, write }, "ok")
+                }
                 Err(error) => {
                     let wire = error.wire();
                     warn!(code = wire.code, cause = wire.cause, %error, "error reply");
                     let (code, text) = error.wire_reply();
                     let bytes = table.header.error_reply(&message, &code, &text);
-                    (Reply { bytes, status: wire.status }, wire.cause)
+                    (Reply::new(bytes, wire.status), wire.cause)
                 }
             }
         }
@@ -141,8 +157,7 @@ impl Gateway {
         let correlation = correlation(table);
         let Some(route) = decision.route else {
             // No route: the default target, bytes untouched; not known to be read-only.
-            let call = Call { message, read_only: false, lane: Lane::Primary, correlation };
-            sent.store(true, Ordering::Relaxed);
+            let call = Call { message, read_only: false, lane: Lane::Primary, correlation, sent: Some(sent) };
             return self.settle(&op, false, call_bytes(decision.target, call).await);
         };
         if !route.enabled {
@@ -157,8 +172,7 @@ impl Gateway {
         }
         let started = Instant::now();
         let mut served_by = decision.target;
-        let x = Exchange { table, route, op: &op, message, id: head.id.as_deref() };
-        sent.store(true, Ordering::Relaxed);
+        let x = Exchange { table, route, op: &op, message, id: head.id.as_deref(), sent: Some(sent) };
         let mut result = call(x, decision.target, Lane::Primary, false).await;
         if let (Err(error), Some(fallback)) = (&result, &route.fallback) {
             if route.read_only && !Arc::ptr_eq(fallback, decision.target) {
@@ -186,12 +200,12 @@ impl Gateway {
         result: Result<Vec<u8>, GatewayError>,
     ) -> Result<Vec<u8>, GatewayError> {
         match result {
-            Err(GatewayError::Upstream(e)) if !read_only && !e.not_sent() => {
+            Err(e) if !read_only && e.maybe_applied() => {
                 warn!(outcome = "unknown", error = %e, "a write may have been applied: its outcome is unknown");
                 metrics::counter!("ficus_unknown_outcomes_total", "op" => op.to_string(), "cause" => "no_answer")
                     .increment(1);
                 self.unknown.fetch_add(1, Ordering::Relaxed);
-                Err(GatewayError::OutcomeUnknown(e))
+                Err(GatewayError::OutcomeUnknown(Box::new(e)))
             }
             other => other,
         }
@@ -239,7 +253,7 @@ impl Gateway {
                 let Some(route) = table.routes.get(&op) else { return };
                 let (Some(shadow), Some(cmp)) = (&route.shadow, &route.comparison) else { return };
                 let started = Instant::now();
-                let x = Exchange { table: &table, route, op: &op, message: &message, id: id.as_deref() };
+                let x = Exchange { table: &table, route, op: &op, message: &message, id: id.as_deref(), sent: None };
                 let other =
                     match tokio::time::timeout(shadow.timeout, call(x, &shadow.to, Lane::Shadow, shadow.dry_run)).await
                     {
@@ -249,7 +263,10 @@ impl Gateway {
                             return;
                         }
                         Ok(Err(e)) => Err(e.to_string()),
-                        Err(_) => Err(format!("no reply within {} ms", shadow.timeout.as_millis())),
+                        Err(_) => {
+                            shadow.to.upstream.shadow_timed_out();
+                            Err(format!("no reply within {} ms", shadow.timeout.as_millis()))
+                        }
                     };
                 let other = other.as_ref().map(|(b, s)| (b.as_slice(), *s)).map_err(Clone::clone);
                 let primary =
@@ -274,6 +291,8 @@ pub struct Exchange<'a> {
     pub message: &'a [u8],
     /// The message id.
     pub id: Option<&'a str>,
+    /// Set when the message is about to leave for an upstream (none for shadows and replay).
+    pub sent: Option<&'a AtomicBool>,
 }
 
 /// Counts a shadow dropped for want of spare capacity on its upstream.
@@ -295,7 +314,7 @@ pub async fn call(x: Exchange<'_>, target: &UpstreamEntry, lane: Lane, dry_run: 
     let reply = match &target.upstream {
         Upstream::Json(service) => translate(x, service, lane, dry_run).await?,
         _ => {
-            let call = Call { message: x.message, read_only: x.route.read_only, lane, correlation };
+            let call = Call { message: x.message, read_only: x.route.read_only, lane, correlation, sent: x.sent };
             call_bytes(target, call).await?
         }
     };
@@ -328,7 +347,7 @@ async fn translate(x: Exchange<'_>, service: &JsonService, lane: Lane, dry_run: 
     let table = x.table;
     let header_json = decode_value(&table.header.codec, x.message).map_err(GatewayError::Body)?;
     let request_json = decode_value(request_codec, &x.message[table.header.size..]).map_err(GatewayError::Body)?;
-    let kind = PostKind { read_only: x.route.read_only, lane, correlate: None };
+    let kind = PostKind { read_only: x.route.read_only, lane, correlate: None, sent: x.sent };
     let reply = service.call(x.op, header_json.clone(), request_json, x.id, dry_run, kind).await?;
     debug!(has_body = reply.response.is_some(), "service replied");
     let overridden: Vec<String> = reply.header.keys().cloned().collect();
@@ -336,13 +355,20 @@ async fn translate(x: Exchange<'_>, service: &JsonService, lane: Lane, dry_run: 
     // The reply answers this request: its operation and message id are the request's, byte for
     // byte. A service may echo them in any form that encodes to the same bytes; one that names
     // another operation or message gets no reply delivered.
-    for (name, at, len) in table.header.identity() {
-        let (Some(dst), Some(src)) = (bytes.get_mut(at..at + len), x.message.get(at..at + len)) else { continue };
-        if dst != src && overridden.iter().any(|k| k == name) {
-            let c = Correlation { offset: at, len };
-            return Err(Correlation::error(service.0.name(), c.check(x.message, &bytes).unwrap_err()).into());
+    for field in table.header.identity() {
+        let (at, len) = (field.offset, field.len);
+        let Some(src) = x.message.get(at..at + len) else { continue };
+        if bytes.get(at..at + len).is_some_and(|dst| dst != src) && overridden.contains(&field.name) {
+            // The same value in other bytes (a sign nibble the encoder writes as C) is an echo.
+            let (mine, theirs) = (table.header.value(x.message, field), table.header.value(&bytes, field));
+            if mine.is_none() || mine != theirs {
+                let ids = Correlation { offset: at, len }.check(x.message, &bytes).unwrap_err();
+                return Err(Correlation::error(service.0.name(), ids).into());
+            }
         }
-        dst.copy_from_slice(src);
+        if let Some(dst) = bytes.get_mut(at..at + len) {
+            dst.copy_from_slice(src);
+        }
     }
     Ok(bytes)
 }

@@ -25,6 +25,12 @@ pub async fn serve(listener: TcpListener, channel: Channel, shutdown: Shutdown) 
     accept_loop(listener, channel, shutdown, "tcp", connection).await;
 }
 
+/// True when the peer has closed its side (end of stream is waiting to be read). Never waits.
+fn peer_closed(stream: &tokio::net::TcpStream) -> bool {
+    let mut one = [std::mem::MaybeUninit::<u8>::uninit(); 1];
+    matches!(socket2::SockRef::from(stream).peek(&mut one), Ok(0))
+}
+
 /// Waits for the first byte of the next frame: `Ok(false)` when the peer closed instead.
 async fn next_frame_started(read: &mut BufReader<OwnedReadHalf>) -> std::io::Result<bool> {
     Ok(!read.fill_buf().await?.is_empty())
@@ -103,7 +109,14 @@ async fn connection(stream: TcpStream, channel: Channel, mut shutdown: Shutdown,
             }
         };
         let reply = channel.admission.serve(gateway, message).await;
-        if let Err(e) = framing.write(&mut write, &reply.bytes).await {
+        // A channel that closed while its write was served never reads the answer (a write to
+        // its socket may still succeed, into the void): the outcome is unknown to it.
+        let closed = reply.write.is_some() && peer_closed(read.get_ref().as_ref());
+        let written = framing.write(&mut write, &reply.bytes).await;
+        if closed || written.is_err() {
+            gateway.undelivered(&reply);
+        }
+        if let Err(e) = written {
             debug!(error = %e, "write failed");
             return;
         }

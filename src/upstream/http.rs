@@ -37,12 +37,15 @@ pub struct PostKind<'a> {
     pub lane: Lane,
     /// For fixed-width bodies: the request, and where its message id is.
     pub correlate: Option<(Correlation, &'a [u8])>,
+    /// Set when the request is about to leave (for a write: from then on its outcome is not
+    /// known unless its reply comes back).
+    pub sent: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 impl PostKind<'_> {
     /// A primary POST, not retried, not correlated.
     pub fn primary() -> PostKind<'static> {
-        PostKind { read_only: false, lane: Lane::Primary, correlate: None }
+        PostKind { read_only: false, lane: Lane::Primary, correlate: None, sent: None }
     }
 }
 
@@ -70,6 +73,11 @@ impl HttpClient {
     /// True while shadows would fail fast (see [`super::lane::Gate::shadows_failing_fast`]).
     pub fn shadows_failing_fast(&self) -> bool {
         self.gate.shadows_failing_fast()
+    }
+
+    /// A shadow to it ran out of its deadline (see [`super::lane::Gate::shadow_timed_out`]).
+    pub fn shadow_timed_out(&self) {
+        self.gate.shadow_timed_out()
     }
 
     /// True when a shadow could be sent now.
@@ -106,13 +114,15 @@ impl HttpClient {
         kind: PostKind<'_>,
     ) -> Result<(u16, Bytes), UpstreamError> {
         let deadline = Instant::now() + self.limits.timeout;
+        // A request that cannot be built was never sent and says nothing about the service.
+        self.request(body.clone(), content_type, headers)?;
         let pass = self.gate.enter(kind.lane, deadline).await?;
-        let call = Call { message: &[], read_only: kind.read_only, lane: kind.lane, correlation: None };
+        let call = Call { message: &[], read_only: kind.read_only, lane: kind.lane, correlation: None, sent: None };
         // One loop, one count: a message is sent at most twice whatever went wrong.
         let mut attempts = 0;
         let result = loop {
             attempts += 1;
-            match self.post_once(body.clone(), content_type, headers, deadline, kind.correlate).await {
+            match self.post_once(body.clone(), content_type, headers, deadline, kind.correlate, kind.sent).await {
                 Err((e, nothing_answered)) if self.gate.may_retry(&call, attempts, nothing_answered) => {
                     tracing::debug!(upstream = %self.name, error = %e, "nothing answered: sending the read-only request again");
                 }
@@ -127,6 +137,22 @@ impl HttpClient {
         result
     }
 
+    /// The request, or why it cannot be made (not sent: [`UpstreamError::Unsendable`]).
+    fn request(
+        &self,
+        body: Bytes,
+        content_type: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<hyper::Request<Full<Bytes>>, UpstreamError> {
+        let mut request = hyper::Request::post(self.uri.clone()).header(hyper::header::CONTENT_TYPE, content_type);
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        request
+            .body(Full::new(body))
+            .map_err(|e| UpstreamError::Unsendable { upstream: self.name.clone(), reason: e.to_string() })
+    }
+
     /// One attempt; on failure, whether nothing at all was answered (safe to retry read-only).
     async fn post_once(
         &self,
@@ -135,6 +161,7 @@ impl HttpClient {
         headers: &[(&str, &str)],
         deadline: Instant,
         correlate: Option<(Correlation, &[u8])>,
+        sent: Option<&std::sync::atomic::AtomicBool>,
     ) -> Result<(u16, Bytes), (UpstreamError, bool)> {
         let ms = self.limits.timeout.as_millis() as u64;
         let timeout = || (UpstreamError::Timeout { upstream: self.name.clone(), ms }, false);
@@ -142,13 +169,10 @@ impl HttpClient {
             metrics::counter!("ficus_upstream_errors_total", "upstream" => self.name.clone(), "cause" => cause)
                 .increment(1);
         };
-        let mut request = hyper::Request::post(self.uri.clone()).header(hyper::header::CONTENT_TYPE, content_type);
-        for (k, v) in headers {
-            request = request.header(*k, *v);
+        let request = self.request(body, content_type, headers).map_err(|e| (e, false))?;
+        if let Some(sent) = sent {
+            sent.store(true, std::sync::atomic::Ordering::Relaxed);
         }
-        let request = request
-            .body(Full::new(body))
-            .map_err(|e| (UpstreamError::Io { upstream: self.name.clone(), reason: e.to_string() }, false))?;
         let response = match timeout_at(deadline, self.client.request(request)).await {
             Err(_) => {
                 count("timeout");
@@ -200,12 +224,31 @@ impl HttpBytes {
     pub async fn call(&self, call: Call<'_>) -> Result<Vec<u8>, UpstreamError> {
         let span = tracing::debug_span!("legacy", addr = %self.0.uri());
         let correlate = call.correlation.map(|c| (c, call.message));
-        let kind = PostKind { read_only: call.read_only, lane: call.lane, correlate };
+        let kind = PostKind { read_only: call.read_only, lane: call.lane, correlate, sent: call.sent };
         let post = self.0.post(Bytes::copy_from_slice(call.message), "application/octet-stream", &[], kind);
         let (status, body) = tracing::Instrument::instrument(post, span).await?;
         if !(200..300).contains(&status) {
             return Err(UpstreamError::Status { upstream: self.0.name().to_string(), status });
         }
         Ok(body.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_request_that_cannot_be_built_is_not_sent_and_no_verdict_on_the_service() {
+        let limits = Limits::new(std::time::Duration::from_millis(200), std::time::Duration::from_millis(200), 2, 1024);
+        let client = HttpClient::new("svc", "http://127.0.0.1:9/", limits).unwrap();
+        for _ in 0..10 {
+            let bad =
+                client.post(Bytes::new(), "application/json", &[("Ficus-Message-Id", "a\nb")], PostKind::primary());
+            let e = bad.await.unwrap_err();
+            assert!(matches!(e, UpstreamError::Unsendable { .. }), "{e}");
+            assert!(e.not_sent() && !e.is_host_failure());
+        }
+        assert_eq!(client.breaker_state(), super::super::breaker::BreakerState::Closed);
     }
 }

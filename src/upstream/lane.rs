@@ -74,13 +74,15 @@ pub struct Call<'a> {
     pub lane: Lane,
     /// Where the message id is, when routes.toml names one.
     pub correlation: Option<Correlation>,
+    /// Set when the first byte is about to leave for the upstream.
+    pub sent: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 impl<'a> Call<'a> {
     /// A primary call, not retried, not correlated (tests and the default route's callers
     /// set the rest).
     pub fn primary(message: &'a [u8]) -> Call<'a> {
-        Call { message, read_only: false, lane: Lane::Primary, correlation: None }
+        Call { message, read_only: false, lane: Lane::Primary, correlation: None, sent: None }
     }
 }
 
@@ -150,6 +152,14 @@ impl Gate {
     /// own breaker is open.
     pub fn shadows_failing_fast(&self) -> bool {
         !self.breaker.is_closed() || self.shadow_breaker.failing_fast()
+    }
+
+    /// A shadow ran out of its own deadline (its call was dropped, so it gave no verdict): a
+    /// failure for the shadows' breaker, never for the primary's.
+    pub fn shadow_timed_out(&self) {
+        if let Ok(admit) = self.shadow_breaker.admit() {
+            admit.record(true);
+        }
     }
 
     /// True when a shadow could enter now (see [`Gate::enter`]).

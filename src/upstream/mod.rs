@@ -93,6 +93,15 @@ pub enum UpstreamError {
         /// What the reply carried.
         got: String,
     },
+    /// The request could not be made (e.g. a header value HTTP cannot carry): nothing was sent,
+    /// and it says nothing about the upstream.
+    #[error("{upstream}: request not sendable: {reason}")]
+    Unsendable {
+        /// Upstream name.
+        upstream: String,
+        /// Why.
+        reason: String,
+    },
     /// A shadow found no spare capacity (connections or breaker probe): nothing was sent.
     #[error("{upstream}: no spare capacity for a shadow")]
     NoSpare {
@@ -110,6 +119,7 @@ impl UpstreamError {
                 | UpstreamError::Busy { .. }
                 | UpstreamError::Open { .. }
                 | UpstreamError::NoSpare { .. }
+                | UpstreamError::Unsendable { .. }
         )
     }
 
@@ -122,7 +132,8 @@ impl UpstreamError {
             | UpstreamError::Busy { .. }
             | UpstreamError::Open { .. }
             | UpstreamError::Uncorrelated { .. }
-            | UpstreamError::NoSpare { .. } => false,
+            | UpstreamError::NoSpare { .. }
+            | UpstreamError::Unsendable { .. } => false,
         }
     }
 }
@@ -187,6 +198,15 @@ impl Upstream {
             Upstream::Tcp(pool) => pool.shadows_failing_fast(),
             Upstream::Http(http) => http.0.shadows_failing_fast(),
             Upstream::Json(service) => service.0.shadows_failing_fast(),
+        }
+    }
+
+    /// A shadow to it ran out of its own deadline: counted by the shadows' breaker.
+    pub fn shadow_timed_out(&self) {
+        match self {
+            Upstream::Tcp(pool) => pool.shadow_timed_out(),
+            Upstream::Http(http) => http.0.shadow_timed_out(),
+            Upstream::Json(service) => service.0.shadow_timed_out(),
         }
     }
 

@@ -15,6 +15,15 @@ pub const MESSAGE_ID_HEADER: &str = "Ficus-Message-Id";
 /// The header marking a shadow request that must not change anything.
 pub const SHADOW_HEADER: &str = "Ficus-Shadow";
 
+/// `id` as an HTTP header value: itself when visible ASCII, else `hex:` and its UTF-8 bytes.
+pub fn header_value(id: &str) -> String {
+    if id.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
+        id.to_string()
+    } else {
+        format!("hex:{}", id.bytes().map(|b| format!("{b:02X}")).collect::<String>())
+    }
+}
+
 /// A new service's answer.
 #[derive(Debug, Default)]
 pub struct ModernReply {
@@ -42,7 +51,10 @@ impl JsonService {
         let body = json!({ "operation": operation, "header": header, "request": request });
         let body = Bytes::from(serde_json::to_vec(&body).map_err(|e| bad(e.to_string()))?);
         let mut headers: Vec<(&str, &str)> = Vec::with_capacity(2);
-        if let Some(id) = message_id {
+        // An id that is not visible ASCII (LOW-VALUES padding, say) cannot be an HTTP header
+        // value: it goes as `hex:` and its bytes.
+        let id = message_id.map(header_value);
+        if let Some(id) = &id {
             headers.push((MESSAGE_ID_HEADER, id));
         }
         if dry_run {
@@ -68,5 +80,18 @@ impl JsonService {
             Some(_) => return Err(bad("\"response\" is not an object".into())),
         };
         Ok(ModernReply { header, response })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_that_http_cannot_carry_go_as_hex() {
+        assert_eq!(header_value("0000000042"), "0000000042");
+        assert_eq!(header_value("AB 12"), "AB 12");
+        assert_eq!(header_value("X0\0\0"), "hex:58300000");
+        assert_eq!(header_value("a\r\nb"), "hex:610D0A62");
     }
 }

@@ -40,9 +40,11 @@ struct Idle {
     last_id: Vec<u8>,
 }
 
-/// True for ids that number nothing: blank (spaces in EBCDIC or ASCII, NULs) or all zeros.
+/// True for ids that number nothing: blank (spaces in EBCDIC or ASCII, NULs) or zero in any
+/// form — zoned digits in EBCDIC or ASCII with or without a sign zone (`C0`, `D0`, ASCII `p`
+/// overpunch aside), packed zeros with any sign nibble (`0C`, `0D`, `0F`).
 fn uncountable(id: &[u8]) -> bool {
-    id.iter().all(|b| matches!(b, 0x00 | 0x40 | 0x20 | 0xF0 | 0x30))
+    id.iter().all(|b| matches!(b, 0x00 | 0x40 | 0x20 | 0xF0 | 0x30 | 0xC0 | 0xD0 | 0x0C | 0x0D | 0x0F))
 }
 
 impl TcpPool {
@@ -60,6 +62,11 @@ impl TcpPool {
     /// True while shadows would fail fast (see [`super::lane::Gate::shadows_failing_fast`]).
     pub fn shadows_failing_fast(&self) -> bool {
         self.gate.shadows_failing_fast()
+    }
+
+    /// A shadow to it ran out of its deadline (see [`super::lane::Gate::shadow_timed_out`]).
+    pub fn shadow_timed_out(&self) {
+        self.gate.shadow_timed_out()
     }
 
     /// True when a shadow could be sent now.
@@ -147,6 +154,9 @@ impl TcpPool {
                 Some(c) => c,
                 None => self.connect(deadline).await?,
             };
+            if let Some(sent) = call.sent {
+                sent.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
             let (error, nothing_answered) = match timeout_at(deadline, self.exchange(&mut conn, call.message)).await {
                 Err(_) => {
                     metrics::counter!("ficus_upstream_errors_total", "upstream" => self.name.clone(), "cause" => "timeout").increment(1);
@@ -214,5 +224,23 @@ pub fn error_cause(e: &UpstreamError) -> &'static str {
         UpstreamError::Open { .. } => "open",
         UpstreamError::Uncorrelated { .. } => "uncorrelated",
         UpstreamError::NoSpare { .. } => "no_spare",
+        UpstreamError::Unsendable { .. } => "unsendable",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::uncountable;
+
+    #[test]
+    fn blank_and_zero_ids_in_every_form_number_nothing() {
+        for id in
+            [&b"          "[..], b"0000000000", &[0x40; 4], &[0xF0, 0xF0, 0xC0], &[0xF0, 0xD0], &[0, 0, 0x0C], &[0; 3]]
+        {
+            assert!(uncountable(id), "{id:02X?}");
+        }
+        for id in [&b"0000000001"[..], &[0xF0, 0xF1], &[0x00, 0x1C]] {
+            assert!(!uncountable(id), "{id:02X?}");
+        }
     }
 }
