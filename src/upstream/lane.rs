@@ -181,7 +181,12 @@ impl Gate {
             if !self.breaker.is_closed() {
                 return Err(no_spare());
             }
-            let admit = self.shadow_breaker.admit().map_err(|_| no_spare())?;
+            // The shadows' breaker is open or probing: a shadow error (circuit open), like a
+            // shadow skipped before it was spawned.
+            let admit = self.shadow_breaker.admit().map_err(|wait| UpstreamError::Open {
+                upstream: self.name.clone(),
+                retry_in_ms: wait.as_millis() as u64,
+            })?;
             let shadow = self.shadows.try_acquire().map_err(|_| no_spare())?;
             if self.permits.available_permits() <= 1 {
                 return Err(no_spare());
