@@ -14,7 +14,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// Tests that make reloads fail share the process-wide `ficus_reload_last_rejected` gauge.
+/// Every test here takes this: the `ficus_reload_last_rejected` gauge is process-wide, and any
+/// applied change may set it, so the one that reads it must not run beside the others.
 static REJECTIONS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn acct(n: u64) -> Value {
@@ -90,6 +91,7 @@ fn own_copybooks(toml: &str, dir: &Path) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_changes_to_distinct_ops_all_land_once_each() {
+    let _serial = REJECTIONS.lock().await;
     const N: usize = 16;
     let sims = sims().await;
     let ops: Vec<String> = (0..N).map(|i| format!("OP{i:02}")).collect();
@@ -131,6 +133,7 @@ async fn concurrent_changes_to_distinct_ops_all_land_once_each() {
 
 #[tokio::test]
 async fn a_stale_if_match_is_refused_with_412_and_changes_nothing() {
+    let _serial = REJECTIONS.lock().await;
     let sims = sims().await;
     let gw = Gateway::start(&routes_toml(&sim_upstreams(&sims), "legacy", "legacy", "")).await;
     let (status, _, routes) = call(&gw, "GET", "/routes", None, None).await;
@@ -168,6 +171,7 @@ async fn a_stale_if_match_is_refused_with_412_and_changes_nothing() {
 
 #[tokio::test]
 async fn a_rollback_runs_even_when_routes_toml_cannot_be_written() {
+    let _serial = REJECTIONS.lock().await;
     let sims = sims().await;
     let gw = start_unwatched(&routes_toml(&sim_upstreams(&sims), "accounts", "legacy", "")).await;
     // The volume routes.toml came from is gone (a ConfigMap unmounted, a directory removed):
@@ -185,6 +189,7 @@ async fn a_rollback_runs_even_when_routes_toml_cannot_be_written() {
 
 #[tokio::test]
 async fn only_applied_changes_are_audited() {
+    let _serial = REJECTIONS.lock().await;
     let sims = sims().await;
     let gw = Gateway::start(&routes_toml(&sim_upstreams(&sims), "legacy", "legacy", "")).await;
     // No-op change, no-op reload, invalid change, bad key: no generation, no entry.
@@ -210,6 +215,7 @@ async fn only_applied_changes_are_audited() {
 
 #[tokio::test]
 async fn a_changed_copybook_or_copy_member_is_reloaded_without_reparsing_the_rest() {
+    let _serial = REJECTIONS.lock().await;
     let sims = sims().await;
     let dir = tempfile::tempdir().unwrap();
     let toml = own_copybooks(&routes_toml(&sim_upstreams(&sims), "accounts", "legacy", ""), dir.path());
@@ -242,6 +248,7 @@ async fn a_changed_copybook_or_copy_member_is_reloaded_without_reparsing_the_res
 
 #[tokio::test]
 async fn the_watcher_sees_a_copybook_change() {
+    let _serial = REJECTIONS.lock().await;
     let sims = sims().await;
     let dir = tempfile::tempdir().unwrap();
     let toml = own_copybooks(&routes_toml(&sim_upstreams(&sims), "accounts", "legacy", ""), dir.path());
@@ -312,6 +319,7 @@ async fn a_change_applies_to_the_running_copybooks_when_one_on_disk_is_broken() 
 
 #[tokio::test]
 async fn a_valid_edit_on_disk_is_taken_in_before_an_admin_change() {
+    let _serial = REJECTIONS.lock().await;
     let sims = sims().await;
     let gw = start_unwatched(&routes_toml(&sim_upstreams(&sims), "legacy", "legacy", "")).await;
     let edited = std::fs::read_to_string(&gw.config).unwrap().replace(
@@ -378,6 +386,7 @@ async fn scrape_gauge(gw: &Gateway) -> Option<f64> {
 
 #[tokio::test]
 async fn a_change_that_could_not_be_written_is_not_undone_by_the_next_one() {
+    let _serial = REJECTIONS.lock().await;
     let sims = sims().await;
     let gw = start_unwatched(&routes_toml(&sim_upstreams(&sims), "legacy", "legacy", "")).await;
     // routes.toml lives on another file system (a mounted ConfigMap): the atomic rename of a
