@@ -32,14 +32,14 @@ struct Step {
     tcp: bool,
     mode: Mode,
     account: u64,
+    /// The channel hangs up this many milliseconds after sending, without reading its reply.
+    hang_up: Option<u64>,
 }
 
 fn step() -> impl Strategy<Value = Step> {
-    (any::<bool>(), any::<bool>(), 0..Mode::ALL.len(), 1..40u64).prop_map(|(w, tcp, m, account)| Step {
-        write: w && account % 3 == 0,
-        tcp,
-        mode: Mode::ALL[m],
-        account,
+    let hang_up = proptest::option::weighted(0.2, 0..60u64);
+    (any::<bool>(), any::<bool>(), 0..Mode::ALL.len(), 1..40u64, hang_up).prop_map(|(w, tcp, m, account, hang_up)| {
+        Step { write: w && account % 3 == 0, tcp, mode: Mode::ALL[m], account, hang_up }
     })
 }
 
@@ -102,12 +102,23 @@ async fn run_case(gw: &Gateway, host: &BadHost, service: &BadService, seqs: &Ato
         let message = ficus::cli::build_request(&gw.table(), op, &body, &json!({ "HDR-SEQ-NO": seq })).unwrap();
         let s = *s;
         sends.push(async move {
-            let reply = tokio::time::timeout(BOUND, send(gw, s.tcp, &message)).await;
+            let sent = send(gw, s.tcp, &message);
+            let reply = match s.hang_up {
+                // A channel that goes away: its reply is never read; everything else must hold.
+                Some(ms) => match tokio::time::timeout(Duration::from_millis(ms), sent).await {
+                    Ok(reply) => Ok(reply),
+                    Err(_) => Ok(Vec::new()),
+                },
+                None => tokio::time::timeout(BOUND, sent).await,
+            };
             (s, seq, message, reply)
         });
     }
     for (s, seq, message, reply) in futures_join_all(sends).await {
         let reply = reply.unwrap_or_else(|_| panic!("{s:?} (id {seq}) waited past its deadline"));
+        if reply.is_empty() && s.hang_up.is_some() {
+            continue; // the channel hung up before its reply
+        }
         assert_eq!(seq_of(&reply), seq, "{s:?}: a reply carrying another message's id reached the channel");
         let decoded = gw.decode(if s.write { "XFER" } else { "ACCTINQ" }, &reply);
         let code = decoded["header"]["HDR-RESP-CODE"].as_str().unwrap_or_default().to_string();
@@ -147,6 +158,13 @@ async fn run_case(gw: &Gateway, host: &BadHost, service: &BadService, seqs: &Ato
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert!(breakers_closed(gw), "breakers close once the upstreams behave");
+    // A channel that hung up on TCP leaves its message to finish (bounded by its deadline).
+    for _ in 0..300 {
+        if gw.running.gateway.in_flight() == 0 && slots_in_use(gw) == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert_eq!(gw.running.gateway.in_flight(), 0);
     assert_eq!(gw.running.admission.in_flight(), 0);
     assert_eq!(slots_in_use(gw), 0, "every connection permit is back");

@@ -174,8 +174,10 @@ async fn host_conn(conn: TcpStream, script: Arc<Script>) {
                 return;
             }
             Mode::Unsolicited => {
+                // An id no request here carries: a frame naming a request not yet sent cannot
+                // be told from its answer by any gateway (README, reply correlation).
                 let mut stray = message.clone();
-                stray[SEQ.end - 1] ^= 0x03;
+                stray[SEQ.start] = 0xF9;
                 if framing.write(&mut *w, &message).await.is_err() {
                     return;
                 }
