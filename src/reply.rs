@@ -148,11 +148,26 @@ pub struct Reply {
     /// The operation, when this is an upstream's answer to a write: if it cannot be delivered,
     /// the channel never learns the outcome (see `Gateway::undelivered`).
     pub write: Option<String>,
+    /// For the gateway's own error replies: the code and the whole reason, which the
+    /// fixed-width message field may cut (HTTP sends it as `Ficus-Error`).
+    pub error: Option<String>,
 }
 
 impl Reply {
     /// A reply that is not a write's answer.
     pub fn new(bytes: Vec<u8>, status: u16) -> Reply {
-        Reply { bytes, status, write: None }
+        Reply { bytes, status, write: None, error: None }
+    }
+
+    /// The gateway's error reply for `error`: `bytes` (fixed width) and the whole reason.
+    pub fn error(bytes: Vec<u8>, error: &GatewayError) -> Reply {
+        let (code, text) = error.wire_reply();
+        Reply { bytes, status: error.wire().status, write: None, error: Some(format!("{code} {text}")) }
+    }
+
+    /// [`Reply::error`]'s reason as an HTTP header value: visible ASCII, anything else as `?`.
+    pub fn error_header(&self) -> Option<String> {
+        let reason = self.error.as_ref()?;
+        Some(reason.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' }).collect())
     }
 }

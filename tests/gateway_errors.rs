@@ -128,3 +128,28 @@ async fn bad_tcp_frame_gets_an_error_reply_then_close() {
     assert!(rest.is_empty(), "connection closed after a bad frame");
     assert_eq!(host.count(), 0);
 }
+
+/// POSTs `message` and returns the response head (lower case).
+async fn head_of(gw: &Gateway, message: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut conn = tokio::net::TcpStream::connect(gw.http()).await.unwrap();
+    let head = format!("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", message.len());
+    conn.write_all(&[head.as_bytes(), message].concat()).await.unwrap();
+    let mut raw = Vec::new();
+    conn.read_to_end(&mut raw).await.unwrap();
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase()
+}
+
+#[tokio::test]
+async fn http_error_replies_carry_the_whole_reason_in_a_header() {
+    let host = FakeHost::start(HostScript::Reply(vec![0x40; 85])).await;
+    let up = Upstreams { legacy: host.addr.to_string(), accounts: "http://127.0.0.1:9/ops".into() };
+    let gw = Gateway::start(&routes_toml(&up, "legacy", "legacy", "")).await;
+    let (_, short) = response_code(&gw, &gw.post(b"12345").await.1);
+    let head = head_of(&gw, b"12345").await;
+    let reason = "ficus-error: fc01 malformed: message is 5 bytes, shorter than the 85-byte header";
+    assert!(head.contains(reason), "{head}");
+    assert!(short.len() <= 40 && reason.len() > 40 + 13, "the fixed-width field cuts it: {short:?}");
+    assert!(!head_of(&gw, &gw.request("ACCTINQ", req())).await.contains("ficus-error"), "served: no error header");
+}

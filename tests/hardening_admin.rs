@@ -58,6 +58,11 @@ async fn every_mutation_needs_the_token() {
         for token in [None, Some("wrong"), Some(""), Some("s3cret-test-toke"), Some("s3cret-test-tokenX")] {
             let (status, body) = gw.admin_call(method, path, token, Some(patch.clone())).await;
             assert_eq!(status, 401, "{method} {path} with {token:?}: {body}");
+            let said = body["error"].as_str().unwrap_or_default();
+            match token {
+                None => assert!(said.contains("required"), "no token: {said}"),
+                Some(_) => assert!(said.starts_with("invalid token"), "a wrong token is called wrong: {said}"),
+            }
         }
     }
     assert_eq!(gw.generation(), generation, "nothing changed");

@@ -235,7 +235,17 @@ async fn handle(admin: &Admin, req: Request<Incoming>) -> Reply {
                     format!("no admin token is configured: set {}", super::auth::TOKEN_ENV),
                 )
             }
-            None => return error(StatusCode::UNAUTHORIZED, "Authorization: Bearer <token> required"),
+            // Say which: a missing token and a wrong one call for different fixes.
+            None if auth.is_none() => return error(StatusCode::UNAUTHORIZED, "Authorization: Bearer <token> required"),
+            None => {
+                return error(
+                    StatusCode::UNAUTHORIZED,
+                    format!(
+                        "invalid token: not one of the admin tokens (check {} or the token file)",
+                        super::auth::TOKEN_ENV
+                    ),
+                )
+            }
         };
         return mutate(admin, req, &method, &segments, who).await;
     }

@@ -112,14 +112,14 @@ impl Gateway {
             match self.serve(&table, &message, &head, decision, &sent).await {
                 Ok(bytes) => {
                     let write = (write && sent.load(Ordering::Relaxed)).then(|| op_label.clone());
-                    (Reply { bytes, status: 200, write }, "ok")
+                    (Reply { bytes, status: 200, write, error: None }, "ok")
                 }
                 Err(error) => {
                     let wire = error.wire();
                     warn!(code = wire.code, cause = wire.cause, %error, "error reply");
                     let (code, text) = error.wire_reply();
                     let bytes = table.header.error_reply(&message, &code, &text);
-                    (Reply::new(bytes, wire.status), wire.cause)
+                    (Reply::error(bytes, &error), wire.cause)
                 }
             }
         }

@@ -45,5 +45,5 @@ fn shed(gateway: &Gateway, message: &[u8], max: usize) -> Reply {
     let error = GatewayError::Busy;
     let wire = error.wire();
     let bytes = gateway.table().header.error_reply(message, wire.code, &error.wire_message());
-    Reply::new(bytes, wire.status)
+    Reply::error(bytes, &error)
 }

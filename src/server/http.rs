@@ -29,6 +29,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::OwnedSemaphorePermit;
 use tracing::{debug, warn};
 
+/// The header carrying the whole reason of the gateway's own error replies, e.g.
+/// `Ficus-Error: FC01 MALFORMED: message is 5 bytes, shorter than the 85-byte header`.
+pub const ERROR_HEADER: &str = "ficus-error";
+
 /// Largest request head (request line and headers) hyper buffers for one connection.
 const MAX_HEAD_BYTES: usize = 16 * 1024;
 
@@ -150,7 +154,12 @@ async fn handle(channel: Channel, req: Request<Incoming>) -> Result<Response<Ful
         Ok(Ok(b)) => b.to_bytes(),
     };
     let reply = channel.admission.serve(gateway, body.to_vec()).await;
+    let error = reply.error_header().and_then(|e| hyper::header::HeaderValue::from_str(&e).ok());
     let mut response = Response::new(Full::new(Bytes::from(reply.bytes)));
+    // The fixed-width message field may cut the reason; the whole of it rides in a header.
+    if let Some(error) = error {
+        response.headers_mut().insert(ERROR_HEADER, error);
+    }
     *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::BAD_GATEWAY);
     response
         .headers_mut()
