@@ -62,13 +62,13 @@ async fn a_cancelled_probe_never_leaves_the_breaker_stuck() {
     // Cancel the probe at each of its await points: before the connection, during connect,
     // after the write, while the reply is awaited.
     for (i, cancel_after) in [0u64, 1, 3, 10, 50, 150].into_iter().enumerate() {
-        eventually("the cool-down ends", || !with_pool(&gw, |p| p.failing_fast())).await;
+        eventually("the cool-down ends", || !with_pool(&gw, |p| p.gate().breaker().failing_fast())).await;
         let probe = gateway.handle(request(&gw, "XFER", 10 + i as u64));
         assert!(tokio::time::timeout(Duration::from_millis(cancel_after), probe).await.is_err(), "cancelled");
         assert_eq!(gateway.in_flight(), 0, "the cancelled message is counted out");
         assert_eq!(with_pool(&gw, |p| p.in_use()), 0, "its connection permit is back");
     }
-    eventually("the next call may probe", || !with_pool(&gw, |p| p.failing_fast())).await;
+    eventually("the next call may probe", || !with_pool(&gw, |p| p.gate().breaker().failing_fast())).await;
     let m = request(&gw, "XFER", 99);
     let reply = gateway.handle(m.clone()).await;
     assert_eq!((reply.status, reply.bytes), (200, m), "the host is back and so is the gateway");
@@ -198,7 +198,7 @@ async fn shadows_past_their_deadline_open_the_shadows_breaker_only() {
         assert_eq!(gw.post(&request(&gw, "ACCTINQ", seq)).await.0, 200);
         eventually("the shadow is done or skipped", || with_pool(&gw, |p| p.in_use()) == 0).await;
     }
-    eventually("three shadows timed out", || with_pool(&gw, |p| p.shadows_failing_fast())).await;
+    eventually("three shadows timed out", || with_pool(&gw, |p| p.gate().shadows_failing_fast())).await;
     assert!(host.count() <= 4, "after three timeouts the shadows stop going: {}", host.count());
     assert_eq!(with_pool(&gw, |p| p.breaker_state()), BreakerState::Closed, "real traffic's breaker is untouched");
     let write = request(&gw, "XFER", 100);

@@ -183,41 +183,34 @@ pub enum Upstream {
 }
 
 impl Upstream {
+    /// Its breakers, permits and retry budget: one [`lane::Gate`] whatever the kind.
+    pub fn gate(&self) -> &lane::Gate {
+        match self {
+            Upstream::Tcp(pool) => pool.gate(),
+            Upstream::Http(http) => http.0.gate(),
+            Upstream::Json(service) => service.0.gate(),
+        }
+    }
+
     /// True while its circuit breaker fails calls fast (a dead upstream).
     pub fn failing_fast(&self) -> bool {
-        match self {
-            Upstream::Tcp(pool) => pool.failing_fast(),
-            Upstream::Http(http) => http.0.failing_fast(),
-            Upstream::Json(service) => service.0.failing_fast(),
-        }
+        self.gate().breaker().failing_fast()
     }
 
     /// True while a shadow to it would fail fast (its breakers say it is down).
     pub fn shadows_failing_fast(&self) -> bool {
-        match self {
-            Upstream::Tcp(pool) => pool.shadows_failing_fast(),
-            Upstream::Http(http) => http.0.shadows_failing_fast(),
-            Upstream::Json(service) => service.0.shadows_failing_fast(),
-        }
+        self.gate().shadows_failing_fast()
     }
 
     /// A shadow to it ran out of its own deadline: counted by the shadows' breaker.
     pub fn shadow_timed_out(&self) {
-        match self {
-            Upstream::Tcp(pool) => pool.shadow_timed_out(),
-            Upstream::Http(http) => http.0.shadow_timed_out(),
-            Upstream::Json(service) => service.0.shadow_timed_out(),
-        }
+        self.gate().shadow_timed_out()
     }
 
     /// True when a shadow could be sent now without taking anything a primary may need
     /// (a cheap look; the call itself enforces it).
     pub fn has_spare(&self) -> bool {
-        match self {
-            Upstream::Tcp(pool) => pool.has_spare(),
-            Upstream::Http(http) => http.0.has_spare(),
-            Upstream::Json(service) => service.0.has_spare(),
-        }
+        self.gate().has_spare()
     }
 
     /// True for upstreams that take fixed-width bytes (the legacy side).

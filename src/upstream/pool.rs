@@ -54,24 +54,9 @@ impl TcpPool {
         TcpPool { name: name.into(), address: address.into(), framing, limits, idle: Mutex::new(Vec::new()), gate }
     }
 
-    /// True while the circuit breaker fails calls fast.
-    pub fn failing_fast(&self) -> bool {
-        self.gate.breaker().failing_fast()
-    }
-
-    /// True while shadows would fail fast (see [`super::lane::Gate::shadows_failing_fast`]).
-    pub fn shadows_failing_fast(&self) -> bool {
-        self.gate.shadows_failing_fast()
-    }
-
-    /// A shadow to it ran out of its deadline (see [`super::lane::Gate::shadow_timed_out`]).
-    pub fn shadow_timed_out(&self) {
-        self.gate.shadow_timed_out()
-    }
-
-    /// True when a shadow could be sent now.
-    pub fn has_spare(&self) -> bool {
-        self.gate.has_spare()
+    /// Its breakers, permits and retry budget (see [`super::lane::Gate`]).
+    pub fn gate(&self) -> &Gate {
+        &self.gate
     }
 
     /// The circuit breaker's state.
