@@ -392,6 +392,10 @@ async fn a_change_that_could_not_be_written_is_not_undone_by_the_next_one() {
     // routes.toml lives on another file system (a mounted ConfigMap): the atomic rename of a
     // new version over it fails, while reading it works.
     let elsewhere = Path::new("/dev/shm").join(format!("ficus-routes-{}.toml", std::process::id()));
+    // The test needs another file system there (Linux's tmpfs at /dev/shm, the temp dir on disk).
+    use std::os::unix::fs::MetadataExt;
+    let dev = |p: &Path| std::fs::metadata(p).map(|m| m.dev()).ok();
+    assert_ne!(dev(Path::new("/dev/shm")), dev(gw.dir.path()), "/dev/shm must be another file system here");
     std::fs::copy(&gw.config, &elsewhere).unwrap();
     std::fs::remove_file(&gw.config).unwrap();
     std::os::unix::fs::symlink(&elsewhere, &gw.config).unwrap();

@@ -82,8 +82,9 @@ impl Gateway {
     /// and counted as an unknown outcome, for reconciliation.
     pub fn undelivered(&self, reply: &Reply) {
         let Some(op) = &reply.write else { return };
-        let code = self.table().header.response_code(&reply.bytes).unwrap_or_default();
-        let id = self.table().header.message_id(&reply.bytes).unwrap_or_default();
+        let table = self.table();
+        let code = table.header.response_code(&reply.bytes).unwrap_or_default();
+        let id = table.header.message_id(&reply.bytes).unwrap_or_default();
         warn!(op = %op, id = %id, response_code = %code, outcome = "unknown", "a write's answer could not be delivered: the channel went away");
         metrics::counter!("ficus_unknown_outcomes_total", "op" => op.clone(), "cause" => "reply_undelivered")
             .increment(1);
@@ -308,21 +309,17 @@ pub fn correlation(table: &RouteTable) -> Option<Correlation> {
 
 /// Sends one message to `target`: bytes as they are for legacy, translated for JSON.
 /// `dry_run` marks a shadowed write for the new service. Whatever the upstream kind, the reply
-/// returned carries the request's message id (when one is configured); any other is refused.
+/// returned carries the request's message id (when one is configured); any other is refused —
+/// by [`call_bytes`] for fixed-width upstreams, by [`translate`] for JSON services.
 pub async fn call(x: Exchange<'_>, target: &UpstreamEntry, lane: Lane, dry_run: bool) -> Result<Vec<u8>, GatewayError> {
     let correlation = correlation(x.table);
-    let reply = match &target.upstream {
-        Upstream::Json(service) => translate(x, service, lane, dry_run).await?,
+    match &target.upstream {
+        Upstream::Json(service) => translate(x, service, lane, dry_run).await,
         _ => {
             let call = Call { message: x.message, read_only: x.route.read_only, lane, correlation, sent: x.sent };
-            call_bytes(target, call).await?
+            call_bytes(target, call).await
         }
-    };
-    // The upstreams check this already; this is the last line, whatever served the message.
-    if let Some(c) = correlation {
-        c.check(x.message, &reply).map_err(|ids| Correlation::error(&target.name, ids))?;
     }
-    Ok(reply)
 }
 
 async fn call_bytes(target: &UpstreamEntry, call: Call<'_>) -> Result<Vec<u8>, GatewayError> {
@@ -350,7 +347,9 @@ async fn translate(x: Exchange<'_>, service: &JsonService, lane: Lane, dry_run: 
     let kind = PostKind { read_only: x.route.read_only, lane, correlate: None, sent: x.sent };
     let reply = service.call(x.op, header_json.clone(), request_json, x.id, dry_run, kind).await?;
     debug!(has_body = reply.response.is_some(), "service replied");
-    let overridden: Vec<String> = reply.header.keys().cloned().collect();
+    // Identity fields the service named (usually none: no allocation then).
+    let overridden: Vec<String> =
+        table.header.identity().filter(|f| reply.header.contains_key(&f.name)).map(|f| f.name.clone()).collect();
     let mut bytes = encode_reply(table, response_codec, header_json, reply.header, reply.response.as_ref())?;
     // The reply answers this request: its operation and message id are the request's, byte for
     // byte. A service may echo them in any form that encodes to the same bytes; one that names

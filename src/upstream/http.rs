@@ -99,8 +99,10 @@ impl HttpClient {
         kind: PostKind<'_>,
     ) -> Result<(u16, Bytes), UpstreamError> {
         let deadline = Instant::now() + self.limits.timeout;
-        // A request that cannot be built was never sent and says nothing about the service.
-        self.request(body.clone(), content_type, headers)?;
+        // A request that cannot be built was never sent and says nothing about the service:
+        // its headers are checked before the breaker is asked (building it twice would cost
+        // every call a second allocation).
+        self.check_headers(content_type, headers)?;
         let pass = self.gate.enter(kind.lane, deadline).await?;
         let call = Call { message: &[], read_only: kind.read_only, lane: kind.lane, correlation: None, sent: None };
         // One loop, one count: a message is sent at most twice whatever went wrong.
@@ -120,6 +122,21 @@ impl HttpClient {
         };
         pass.finish(failed);
         result
+    }
+
+    /// [`UpstreamError::Unsendable`] when a header value cannot go on the wire.
+    fn check_headers(&self, content_type: &str, headers: &[(&str, &str)]) -> Result<(), UpstreamError> {
+        let bad = std::iter::once(("content-type", content_type)).chain(headers.iter().copied()).find(|(k, v)| {
+            hyper::header::HeaderName::from_bytes(k.as_bytes()).is_err()
+                || hyper::header::HeaderValue::from_str(v).is_err()
+        });
+        match bad {
+            Some((k, _)) => Err(UpstreamError::Unsendable {
+                upstream: self.name.clone(),
+                reason: format!("header {k} cannot carry its value"),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// The request, or why it cannot be made (not sent: [`UpstreamError::Unsendable`]).
