@@ -1,4 +1,4 @@
-//! `ficus check`, `ficus serve`, `ficus demo`, `ficus send`: the gateway from the command line.
+//! `ficus check`, `ficus serve`, `ficus send`: the gateway from the command line.
 
 use super::CliError;
 use crate::config;
@@ -6,16 +6,16 @@ use crate::route::RouteTable;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
-fn load(path: &Path) -> Result<RouteTable, CliError> {
+pub(super) fn load(path: &Path) -> Result<RouteTable, CliError> {
     config::load(path, None, 1).map_err(|e| CliError::config(e.to_string()))
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Runtime::new().map_err(|e| CliError::runtime(format!("cannot start the runtime: {e}")))
 }
 
 /// Waits for Ctrl-C or SIGTERM.
-async fn wait_for_stop() {
+pub(super) async fn wait_for_stop() {
     #[cfg(unix)]
     {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
@@ -67,61 +67,6 @@ pub fn serve(path: &Path, takeover: bool) -> Result<(), CliError> {
         tracing::info!(http = ?running.http, tcp = ?running.tcp, admin = ?running.admin, generation, config = %path.display(), "gateway listening");
         wait_for_stop().await;
         tracing::info!("stopping: finishing messages in flight");
-        running.stop().await;
-        Ok(())
-    })
-}
-
-/// Where `ficus demo` takes its configuration from.
-fn demo_config(given: Option<PathBuf>) -> Result<PathBuf, CliError> {
-    if let Some(p) = given {
-        return Ok(p);
-    }
-    let local = PathBuf::from("routes.toml");
-    if local.exists() && Path::new("copybooks/COMMHDR.cpy").exists() {
-        return Ok(local);
-    }
-    let dir = std::env::temp_dir().join(format!("ficus-demo-{}", std::process::id()));
-    crate::sim::write_defaults(&dir)
-        .map_err(|e| CliError::runtime(format!("writing the demo files to {}: {e}", dir.display())))
-}
-
-/// `ficus demo`.
-pub fn demo(given: Option<PathBuf>) -> Result<(), CliError> {
-    let path = demo_config(given)?;
-    load(&path)?;
-    // Flips need an admin token; the demo makes one up if none is set.
-    let token = std::env::var(crate::admin::auth::TOKEN_ENV).ok().filter(|t| !t.is_empty()).unwrap_or_else(|| {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-        let token = format!("demo-{:08x}", nanos ^ std::process::id().rotate_left(16));
-        // Safe: no other thread exists yet.
-        std::env::set_var(crate::admin::auth::TOKEN_ENV, &token);
-        token
-    });
-    runtime()?.block_on(async {
-        let (sims, running) = crate::demo::start(&path).await.map_err(CliError::runtime)?;
-        let table = running.gateway.table();
-        let show = |a: Option<std::net::SocketAddr>| a.map_or("-".to_string(), |a| a.to_string());
-        println!("ficus demo — the gateway in front of a simulated core-banking host\n");
-        println!("  legacy host (simulated)  tcp  {}   EBCDIC {}, 4-byte length prefix", sims.host_tcp, table.options.codepage.name());
-        println!("  accounts (new service)   http {}   JSON", sims.accounts);
-        println!("  gateway                  http {}   tcp {}", show(running.http), show(running.tcp));
-        println!("  routes                   {} (generation {})\n", path.display(), table.generation);
-        println!("Accounts 1000000000000001 … 1000000000000010. In another terminal:\n");
-        let cfg = path.display();
-        println!("  ficus send --config {cfg} ACCTINQ '{{\"ACCT-NO\":\"1000000000000001\"}}'");
-        println!("  ficus send --config {cfg} --tcp TXNHIST '{{\"ACCT-NO\":\"1000000000000003\",\"FROM-DATE\":20260101,\"TO-DATE\":20261231,\"MAX-ROWS\":5}}'");
-        println!("  ficus send --config {cfg} XFER '{{\"FROM-ACCT\":\"1000000000000001\",\"TO-ACCT\":\"1000000000000002\",\"AMOUNT\":150.25,\"MEMO\":\"RENT\"}}'");
-        println!("\nMove ACCTINQ to the new service — a slice first, then all of it, then back:\n");
-        println!("  export FICUS_ADMIN_TOKEN={token}");
-        println!("  ficus route ACCTINQ --canary 10 --to accounts --sticky ACCT-NO");
-        println!("  ficus route ACCTINQ --target accounts");
-        println!("  ficus routes");
-        println!("  ficus route ACCTINQ --rollback");
-        println!("\nOr edit {cfg} (it is watched) and save; the reply bytes stay the same either way.");
-        println!("Ctrl-C stops.");
-        wait_for_stop().await;
-        sims.stop();
         running.stop().await;
         Ok(())
     })

@@ -5,6 +5,7 @@
 
 mod admin_cmds;
 mod codec_cmds;
+mod demo_cmd;
 mod gateway_cmds;
 mod shadow_cmds;
 
@@ -93,11 +94,27 @@ pub enum Command {
     },
     /// Run the whole demo: a simulated legacy host, the sample `accounts` service and the gateway.
     ///
-    /// Uses ./routes.toml when run from the repository, else an embedded copy.
+    /// The demo runs on its own copy of routes.toml and the copybooks, in a state directory
+    /// (default: target/ficus-demo in the repository, else ficus-demo in the temporary
+    /// directory): flips, the audit log and shadow records land there, never in the checkout.
+    /// Each start begins clean; --resume keeps the last run's routes and records.
+    /// Examples:
+    ///   ficus demo
+    ///   ficus demo --resume
+    ///   ficus demo --state /tmp/my-demo
+    #[command(verbatim_doc_comment)]
     Demo {
-        /// A routes file to use instead.
-        #[arg(long)]
+        /// Run on this routes file in place instead of a copy (its upstreams `legacy` and
+        /// `accounts` are started by the demo).
+        #[arg(long, conflicts_with_all = ["state", "resume"])]
         config: Option<PathBuf>,
+        /// The state directory (cleared on start unless --resume; a directory that is not the
+        /// demo's is refused, never cleared).
+        #[arg(long)]
+        state: Option<PathBuf>,
+        /// Keep the last run's routes.toml, audit log and shadow records.
+        #[arg(long)]
+        resume: bool,
     },
     /// Show a running gateway's live routes (via its admin API).
     Routes {
@@ -283,7 +300,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Encode { codec } => codec_cmds::encode(&codec),
         Command::Check { config } => gateway_cmds::check(&config),
         Command::Serve { config, takeover } => gateway_cmds::serve(&config, takeover),
-        Command::Demo { config } => gateway_cmds::demo(config),
+        Command::Demo { config, state, resume } => demo_cmd::demo(demo_cmd::DemoArgs { config, state, resume }),
         Command::Routes { admin, config } => admin_cmds::routes(&admin_cmds::admin_url(admin, &config)),
         Command::Route { op, target, canary, to, sticky, rollback, admin, config } => {
             let admin = admin_cmds::admin_url(admin, &config);

@@ -11,6 +11,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
+pub mod state;
+
 /// The demo's simulators, running.
 pub struct Sims {
     /// The host's framed TCP address.
