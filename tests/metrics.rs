@@ -278,6 +278,10 @@ async fn counters_move_with_traffic_and_the_text_parses() {
     assert!(stats["ops"]["ACCTINQ"]["sides"]["new"]["total"].as_f64() >= Some(1.0), "{stats}");
     assert!(stats["ops"]["ACCTINQ"]["sides"]["legacy"]["total"].as_f64() >= Some(N as f64), "{stats}");
     assert_eq!(stats["upstreams"]["accounts"]["side"], "new");
+    // The first /stats of this process (the dashboard's first load) has rates already: over the
+    // time since the recorder started, as `window_seconds` says.
+    assert!(stats["window_seconds"].as_f64() > Some(0.0), "{stats}");
+    assert!(stats["ops"]["ACCTINQ"]["rate"].as_f64() > Some(0.0), "{stats}");
     sims.stop();
 }
 

@@ -24,6 +24,12 @@ pub const LATENCY_BUCKETS: [f64; 13] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02
 const UPKEEP_EVERY: Duration = Duration::from_secs(5);
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+static INSTALLED: OnceLock<std::time::Instant> = OnceLock::new();
+
+/// When the recorder was installed: every counter was zero then.
+pub fn installed_at() -> Option<std::time::Instant> {
+    INSTALLED.get().copied()
+}
 
 /// Installs the process's Prometheus recorder (once; later calls return the same handle).
 /// `None` if another recorder was installed first, or the exporter refused its settings.
@@ -39,6 +45,7 @@ pub fn install() -> Option<&'static PrometheusHandle> {
                 .map_err(|e| warn!(error = %e, "metrics: a recorder is already installed; /metrics is off"))
                 .ok()?;
             describe();
+            let _ = INSTALLED.set(std::time::Instant::now());
             let upkeep = handle.clone();
             let spawned = std::thread::Builder::new().name("metrics-upkeep".into()).spawn(move || loop {
                 std::thread::sleep(UPKEEP_EVERY);

@@ -6,7 +6,7 @@
 //! for a minute) and compares with the oldest snapshot of the window. Like the counters, the
 //! snapshots are per process. This is not on the message path.
 
-use super::metrics::{parse_sample, render_raw};
+use super::metrics::{installed_at, parse_sample, render_raw};
 use crate::route::RouteTable;
 use crate::upstream::Upstream;
 use serde_json::{json, Map, Value};
@@ -157,12 +157,22 @@ pub fn stats(table: &RouteTable) -> Option<Value> {
     while history.front().is_some_and(|s| now.duration_since(s.at) > WINDOW * 2) || history.len() >= MAX_SNAPSHOTS {
         history.pop_front();
     }
-    let base = history.iter().find(|s| now.duration_since(s.at) <= WINDOW).cloned();
+    // The oldest snapshot of the window; before there is one (the dashboard's first load), the
+    // moment the recorder was installed, when every counter was zero: rates are then over the
+    // whole uptime, and `window_seconds` says how long that is.
+    // A snapshot under half a second old gives too short a window to mean anything; the
+    // install moment always gives exact counts, however recent.
+    let min_window = |at: Instant| now.duration_since(at) >= MIN_GAP / 2;
+    let base = history
+        .iter()
+        .find(|s| now.duration_since(s.at) <= WINDOW && min_window(s.at))
+        .cloned()
+        .or_else(|| installed_at().map(|at| Snapshot { at, ops: BTreeMap::new() }));
     if history.back().is_none_or(|s| now.duration_since(s.at) >= MIN_GAP) {
         history.push_back(current.clone());
     }
     drop(history);
-    let secs = base.as_ref().map(|b| now.duration_since(b.at).as_secs_f64()).filter(|s| *s >= 0.5);
+    let secs = base.as_ref().map(|b| now.duration_since(b.at).as_secs_f64()).filter(|s| *s > 0.0);
     let base = base.filter(|_| secs.is_some());
     let mut ops = Map::new();
     for (name, op) in &current.ops {

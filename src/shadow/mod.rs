@@ -17,6 +17,7 @@ pub mod paths;
 pub mod record;
 pub mod report;
 pub mod stats;
+pub mod window;
 
 use crate::codec::Codec;
 use std::sync::Arc;

@@ -6,6 +6,7 @@
 
 use super::compare::FieldDiff;
 use super::noise::{FieldReport, FieldTrack, Observation};
+use super::window::{self, Recent};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -51,6 +52,7 @@ struct OpStats {
     shadow_secs: f64,
     fields: HashMap<String, FieldTrack>,
     unclassified: u64,
+    recent: Recent,
 }
 
 /// Counters for every shadowed operation.
@@ -100,6 +102,7 @@ impl ShadowStats {
             Outcome::ShadowError(_) => s.errors += 1,
             Outcome::Compared { diffs, primary_secs, shadow_secs, primary_is_legacy, key, id } => {
                 s.compared += 1;
+                s.recent.add(window::now_secs(), diffs.is_empty());
                 s.primary_secs += primary_secs;
                 s.shadow_secs += shadow_secs;
                 if diffs.is_empty() {
@@ -154,6 +157,7 @@ fn op_json(s: &OpStats) -> Value {
         fields.iter().take(TOP).map(|f| json!({ "field": f.field, "mismatches": f.mismatches })).collect();
     let (noise, findings): (Vec<&FieldReport>, Vec<&FieldReport>) = fields.iter().partition(|f| f.class.is_noise());
     let avg = |sum: f64| if s.compared > 0 { sum / s.compared as f64 * 1000.0 } else { 0.0 };
+    let recent = s.recent.totals(window::now_secs());
     json!({
         "compared": s.compared,
         "matched": s.matched,
@@ -167,6 +171,13 @@ fn op_json(s: &OpStats) -> Value {
         "likely_noise": noise.iter().map(|f| f.to_json(s.compared)).collect::<Vec<_>>(),
         "findings": findings.iter().map(|f| f.to_json(s.compared)).collect::<Vec<_>>(),
         "unclassified_differences": s.unclassified,
+        "recent": {
+            "window_seconds": window::WINDOW_SECS,
+            "compared": recent.compared,
+            "matched": recent.matched,
+            "mismatched": recent.compared - recent.matched,
+            "match_rate": if recent.compared > 0 { Value::from(recent.matched as f64 / recent.compared as f64) } else { Value::Null },
+        },
     })
 }
 
@@ -208,6 +219,8 @@ mod tests {
             (op["compared"].as_u64(), op["mismatched"].as_u64(), op["dropped"].as_u64()),
             (Some(20), Some(20), Some(1))
         );
+        assert_eq!(op["recent"]["compared"], 20, "all within the last five minutes");
+        assert_eq!(op["recent"]["mismatched"], 20);
         assert_eq!(op["top_fields"][0]["field"], "HDR-TIMESTAMP");
         assert_eq!(op["top_fields"][1]["field"], "TXN-ROW[*].TXN-AMT");
         assert_eq!(op["top_fields"][1]["mismatches"], 4);

@@ -140,6 +140,12 @@ function shadowOps(doc) {
   return Object.fromEntries(Object.entries(ops).filter(([, v]) => v && typeof v === "object"));
 }
 
+// The match rate of the last five minutes (how the new service does now), if anything was compared.
+function recentRate(s) {
+  const r = s && s.recent;
+  return r && r.compared ? r.matched / r.compared : null;
+}
+
 function matchRate(s) {
   if (!s || !s.compared) return null;
   return s.match_rate ?? (s.matched || 0) / s.compared;
@@ -232,14 +238,21 @@ function renderOps() {
     const cells = [...sideCells(s, "legacy"), ...sideCells(s, "new")];
     ["l0", "l1", "l2", "n0", "n1", "n2"].forEach((k, i) => setText(c[k], cells[i][0], cells[i][1]));
     const sh = shadow[op];
-    const rate = matchRate(sh);
-    setText(c.match, sh && sh.compared ? `${fmtPct(rate, 2)} of ${sh.compared}` : "–", matchClass(rate) + " shadow-col");
+    const recent = recentRate(sh);
+    const rate = recent ?? matchRate(sh);
+    const shown = recent != null ? `${fmtPct(recent, 2)} of ${sh.recent.compared} (5 min)`
+      : sh && sh.compared ? `${fmtPct(rate, 2)} of ${sh.compared} (since start)` : "–";
+    setText(c.match, shown, matchClass(rate) + " shadow-col");
+    c.match.title = sh && sh.compared ? `since the gateway started: ${fmtPct(matchRate(sh), 2)} of ${sh.compared}` : "";
     c.fields.replaceChildren(fieldChips(sh, 3));
     row.button.hidden = !r;
   }
   $("ops-empty").hidden = names.size > 0;
   const w = state.stats && state.stats.window_seconds;
-  setText($("window"), w ? `rates over the last ${Math.round(w)} s · p99 per side` : "rates appear after the next refresh");
+  const span = w == null ? "rates appear after the next refresh"
+    : w > 35 ? `rates since the gateway started ${Math.round(w)} s ago (the last 30 s from the next refresh)`
+    : `rates over the last ${Math.round(w)} s`;
+  setText($("window"), w == null ? span : `${span} · p99 per side`);
 }
 
 function renderHeader() {
@@ -273,6 +286,7 @@ function renderShadow() {
     return el("tr", { "data-op": op },
       el("td", { class: "mono op", text: op }), n(s.compared), n(s.matched), n(s.mismatched), n(s.dropped),
       n(s.shadow_errors ?? s.errors), el("td", { class: matchClass(rate), text: fmtPct(rate, 2) }),
+      el("td", { class: matchClass(recentRate(s)), text: s.recent && s.recent.compared ? `${fmtPct(recentRate(s), 2)} of ${s.recent.compared}` : "–" }),
       el("td", { class: "num", text: `${ms(s.primary_ms_avg)} / ${ms(s.shadow_ms_avg)}` }),
       el("td", {}, fieldChips(s, 6)),
       el("td", { class: "mono finding-cell", text: findings || "—", title: findingsOf(s).map((x) => `${x.field}: ${x.why}`).join("\n") }),
