@@ -153,11 +153,6 @@ cargo() {{
         Output { status: out.status.code().unwrap_or(-1), text }
     }
 
-    /// An exported variable's value.
-    pub fn var(&self, name: &str) -> Option<&str> {
-        self.env.get(name).map(String::as_str)
-    }
-
     /// Sets a variable as if exported (to put in a value the README shows as `…`).
     pub fn set_var(&mut self, name: &str, value: &str) {
         self.env.insert(name.to_string(), value.to_string());
