@@ -32,7 +32,13 @@ fn to_toml(v: &Value) -> Result<toml_edit::Value, String> {
         Value::Bool(b) => (*b).into(),
         Value::String(s) => s.as_str().into(),
         Value::Number(n) if n.is_i64() => n.as_i64().unwrap_or_default().into(),
-        Value::Number(n) => n.as_f64().ok_or_else(|| format!("{n} is not a number toml can hold"))?.into(),
+        // A whole number arrives as 10.0 from clients that only have floats (the CLI's
+        // `--canary 10`); routes.toml keeps the way people write it, `percent = 10` (every
+        // numeric key reads either form).
+        Value::Number(n) => match n.as_f64().ok_or_else(|| format!("{n} is not a number toml can hold"))? {
+            f if f.fract() == 0.0 && f.abs() < 9.0e15 => (f as i64).into(),
+            f => f.into(),
+        },
         Value::Array(items) => {
             let mut a = Array::new();
             for item in items {
@@ -128,6 +134,18 @@ mod tests {
         assert!(out.contains("target = \"accounts\"   # who serves it"), "{out}");
         assert!(!out.contains("read_only"), "{out}");
         assert!(out.contains("canary = { to = \"accounts\", percent = 10, sticky = \"ACCT-NO\" }"), "{out}");
+    }
+
+    #[test]
+    fn whole_numbers_are_written_as_people_write_them() {
+        let patch =
+            json!({ "canary": { "to": "accounts", "percent": 10.0, "sticky": "ACCT-NO" }, "shadow_percent": 12.5 });
+        let out = patch_route(TEXT, "ACCTINQ", patch.as_object().unwrap()).unwrap();
+        assert!(out.contains("percent = 10,"), "{out}");
+        assert!(out.contains("shadow_percent = 12.5"), "{out}");
+        let table: toml::Table = toml::from_str(&out).unwrap();
+        let canary: crate::route::file::CanarySpec = table["routes"]["ACCTINQ"]["canary"].clone().try_into().unwrap();
+        assert_eq!(canary.percent, 10.0, "an integer reads as the float it was");
     }
 
     #[test]
