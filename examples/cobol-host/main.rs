@@ -32,7 +32,8 @@ use std::sync::Arc;
 /// framed messages (4-byte length prefix) on --listen and, with --accounts, the sample new
 /// service on a replica of the ledger. On its first start it writes <DATA>/routes.toml for the
 /// gateway; later starts keep that file (your flips live there) and warn if its addresses
-/// differ from the ones bound. It prints the command that starts the gateway.
+/// differ from the ones bound. It prints the command that starts the gateway. Relative paths
+/// are taken from the directory it is started in (the README runs it from the repository root).
 ///
 /// Retire a program by deleting its .cbl (and its line in DISPATCH's program table) and
 /// restarting this host: messages for it then get E998 (not in the table) or E995 (in the

@@ -99,9 +99,10 @@ pub fn seed(programs: &Programs, sources: &Sources, data: &Path, ledger: &Ledger
         .map_err(|e| format!("cannot run {} (in {}): {e}", ledgload.display(), data.display()))?;
     if !out.status.success() {
         return Err(format!(
-            "{} failed ({}): {}{}",
+            "{} failed ({}) in {}: {}{}",
             ledgload.display(),
             out.status,
+            data.display(),
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         ));
