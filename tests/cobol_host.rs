@@ -24,6 +24,9 @@ mod front;
 #[allow(dead_code)]
 #[path = "../examples/cobol-host/seed.rs"]
 mod seed;
+#[allow(dead_code)]
+#[path = "../examples/cobol-host/sources.rs"]
+mod sources;
 
 use common::*;
 use ficus::sim::ledger::Ledger;
@@ -43,9 +46,11 @@ struct Hosts {
 
 async fn start_hosts() -> Hosts {
     let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cobol-host");
-    let programs = compile::compile(&cache).unwrap_or_else(|e| panic!("cannot build the COBOL host: {e}"));
+    let sources = sources::Sources::resolve(None, None).unwrap();
+    let programs = compile::compile(&sources, &cache).unwrap_or_else(|e| panic!("cannot build the COBOL host: {e}"));
     let data = tempfile::tempdir().unwrap();
-    let loaded = seed::seed(&programs, data.path(), &Ledger::seeded()).unwrap_or_else(|e| panic!("seeding: {e}"));
+    let loaded =
+        seed::seed(&programs, &sources, data.path(), &Ledger::seeded()).unwrap_or_else(|e| panic!("seeding: {e}"));
     assert_eq!(loaded, 10 + 10 * 12 + 1, "accounts, history rows and the reference counter");
     let replica = Arc::new(Ledger::seeded());
     let cobol = Arc::new(front::CobolHost::new(programs, data.path(), &copybooks(), Some(replica.clone())).unwrap());

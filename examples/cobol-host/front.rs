@@ -44,8 +44,9 @@ struct Layouts {
 fn layouts(copybooks: &Path) -> Result<Layouts, String> {
     let options = CodecOptions::for_codepage(CodePage::Ascii);
     let record = |file: &str, name: &str| -> Result<Codec, String> {
-        let book = ficus::copybook::load(&copybooks.join(file)).map_err(|e| e.to_string())?;
-        let rec = book.record(Some(name)).ok_or_else(|| format!("{file} has no {name}"))?;
+        let path = copybooks.join(file);
+        let book = ficus::copybook::load(&path).map_err(|e| e.to_string())?;
+        let rec = book.record(Some(name)).ok_or_else(|| format!("{} has no {name}", path.display()))?;
         Codec::new(rec, options).map_err(|e| e.to_string())
     };
     Ok(Layouts {
@@ -75,7 +76,8 @@ impl CobolHost {
         copybooks: &Path,
         replica: Option<Arc<Ledger>>,
     ) -> Result<CobolHost, String> {
-        let data = std::fs::canonicalize(data).map_err(|e| format!("{}: {e}", data.display()))?;
+        let shown = crate::sources::absolute(data);
+        let data = std::fs::canonicalize(data).map_err(|e| format!("data directory {}: {e}", shown.display()))?;
         Ok(CobolHost {
             programs,
             data,
@@ -103,9 +105,10 @@ impl CobolHost {
         let (input, output) = (self.data.join("MESSAGE.IN"), self.data.join("MESSAGE.OUT"));
         let _ = std::fs::remove_file(&output);
         if let Err(e) = std::fs::write(&input, message) {
-            return self.abend(message, &format!("cannot write the message: {e}"));
+            return self.abend(message, &format!("cannot write the message to {}: {e}", input.display()));
         }
-        let run = tokio::process::Command::new(self.programs.executable("DISPATCH"))
+        let dispatch = self.programs.executable("DISPATCH");
+        let run = tokio::process::Command::new(&dispatch)
             .arg(&input)
             .arg(&output)
             .current_dir(&self.data)
@@ -115,14 +118,18 @@ impl CobolHost {
             .kill_on_drop(true)
             .output();
         let reply = match tokio::time::timeout(TRANSACTION_TIMEOUT, run).await {
-            Err(_) => return self.abend(message, "timed out"),
-            Ok(Err(e)) => return self.abend(message, &format!("cannot start DISPATCH: {e}")),
+            Err(_) => return self.abend(message, &format!("{} timed out", dispatch.display())),
+            Ok(Err(e)) => return self.abend(message, &format!("cannot start {}: {e}", dispatch.display())),
             Ok(Ok(out)) if !out.status.success() => {
-                return self.abend(message, &format!("{}: {}", out.status, String::from_utf8_lossy(&out.stderr)))
+                let why = format!("{} {}: {}", dispatch.display(), out.status, String::from_utf8_lossy(&out.stderr));
+                return self.abend(message, &why);
             }
             Ok(Ok(_)) => match std::fs::read(&output) {
                 Ok(bytes) if !bytes.is_empty() => bytes,
-                _ => return self.abend(message, "DISPATCH wrote no reply"),
+                _ => {
+                    return self
+                        .abend(message, &format!("{} wrote no reply to {}", dispatch.display(), output.display()))
+                }
             },
         };
         self.served.fetch_add(1, Ordering::Relaxed);

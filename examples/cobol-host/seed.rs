@@ -6,7 +6,8 @@
 //! builds the indexed ledger files from them — the way a host reloads a VSAM cluster with
 //! REPRO. It does not serve anything.
 
-use crate::compile::{example_dir, Programs};
+use crate::compile::Programs;
+use crate::sources::{absolute_dir, Sources};
 use ficus::codec::charset::CodePage;
 use ficus::codec::decimal::Decimal;
 use ficus::codec::json::number_value;
@@ -22,10 +23,10 @@ pub const LEDGER_FILES: [&str; 3] = ["ACCOUNTS", "TXNS", "CONTROL"];
 /// The reference counter's key in the CONTROL file.
 const REF_KEY: &str = "XFERREF";
 
-fn codec(record: &str) -> Result<Codec, String> {
-    let path = example_dir().join("copybooks/LEDGER.cpy");
+fn codec(sources: &Sources, record: &str) -> Result<Codec, String> {
+    let path = sources.host_copybooks().join("LEDGER.cpy");
     let book = ficus::copybook::load(&path).map_err(|e| e.to_string())?;
-    let rec = book.record(Some(record)).ok_or_else(|| format!("LEDGER.cpy has no {record}"))?;
+    let rec = book.record(Some(record)).ok_or_else(|| format!("{} has no {record}", path.display()))?;
     Codec::new(rec, CodecOptions::for_codepage(CodePage::Ascii)).map_err(|e| e.to_string())
 }
 
@@ -39,9 +40,11 @@ fn encode(codec: &Codec, value: &Value, out: &mut Vec<u8>) -> Result<(), String>
 }
 
 /// Writes `ledger` (which must be as `Ledger::seeded()` left it: its transfer references
-/// start at 1) into `data` as the indexed ledger files; returns the records loaded.
-pub fn seed(programs: &Programs, data: &Path, ledger: &Ledger) -> Result<usize, String> {
-    let (accounts, txns, control) = (codec("LEDGER-ACCT")?, codec("LEDGER-TXN")?, codec("LEDGER-CTL")?);
+/// start at 1) into `data` (created if needed) as the indexed ledger files, with the record
+/// layouts of the `sources`' `LEDGER.cpy`; returns the records loaded.
+pub fn seed(programs: &Programs, sources: &Sources, data: &Path, ledger: &Ledger) -> Result<usize, String> {
+    let layout = |record| codec(sources, record);
+    let (accounts, txns, control) = (layout("LEDGER-ACCT")?, layout("LEDGER-TXN")?, layout("LEDGER-CTL")?);
     let (mut acct_bytes, mut txn_bytes, mut ctl_bytes) = (Vec::new(), Vec::new(), Vec::new());
     let mut records = 0;
     for i in 0..ACCOUNTS {
@@ -74,29 +77,43 @@ pub fn seed(programs: &Programs, data: &Path, ledger: &Ledger) -> Result<usize, 
     }
     encode(&control, &json!({ "LC-KEY": REF_KEY, "LC-NEXT-REF": 1 }), &mut ctl_bytes)?;
     records += 1;
-    std::fs::create_dir_all(data).map_err(|e| format!("{}: {e}", data.display()))?;
+    let data = absolute_dir(data, "data")?;
     for (name, bytes) in [("ACCOUNTS.SEQ", &acct_bytes), ("TXNS.SEQ", &txn_bytes), ("CONTROL.SEQ", &ctl_bytes)] {
-        std::fs::write(data.join(name), bytes).map_err(|e| format!("{name}: {e}"))?;
+        let path = data.join(name);
+        std::fs::write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     for name in LEDGER_FILES {
-        let _ = std::fs::remove_file(data.join(name));
+        let path = data.join(name);
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(format!("cannot remove the old {}: {e}", path.display()))
+            }
+            _ => {}
+        }
     }
-    let out = Command::new(programs.executable("LEDGLOAD"))
-        .current_dir(data)
-        .env("COB_FILE_PATH", data)
+    let ledgload = programs.executable("LEDGLOAD");
+    let out = Command::new(&ledgload)
+        .current_dir(&data)
+        .env("COB_FILE_PATH", &data)
         .output()
-        .map_err(|e| format!("cannot run LEDGLOAD: {e}"))?;
+        .map_err(|e| format!("cannot run {} (in {}): {e}", ledgload.display(), data.display()))?;
     if !out.status.success() {
         return Err(format!(
-            "LEDGLOAD failed ({}): {}{}",
+            "{} failed ({}) in {}: {}{}",
+            ledgload.display(),
             out.status,
+            data.display(),
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         ));
     }
     let loaded = String::from_utf8_lossy(&out.stdout);
     if !loaded.contains(&format!("{records:08} RECORDS LOADED")) {
-        return Err(format!("LEDGLOAD loaded something else than the {records} records written: {loaded}"));
+        return Err(format!(
+            "{} loaded something else than the {records} records written to {}: {loaded}",
+            ledgload.display(),
+            data.display()
+        ));
     }
     Ok(records)
 }
