@@ -11,6 +11,10 @@
 
 #[path = "support/readme.rs"]
 mod readme;
+/// Only its `binary()`: the example built as `cargo run --example cobol-host` would build it.
+#[allow(dead_code)]
+#[path = "support/example_host.rs"]
+mod example_host;
 
 use readme::{Shell, Step};
 use std::path::{Path, PathBuf};
@@ -38,20 +42,6 @@ struct Check(&'static str, Expect);
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The example host's binary, built by cargo like the README's `cargo run --example` would.
-fn cobol_host_binary() -> PathBuf {
-    let out = std::process::Command::new(env!("CARGO"))
-        .args(["build", "--example", "cobol-host", "--message-format", "json"])
-        .current_dir(repo())
-        .output()
-        .expect("cargo");
-    assert!(out.status.success(), "cargo build --example cobol-host: {}", String::from_utf8_lossy(&out.stderr));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout.lines().rev().find(|l| l.contains("\"executable\":\"")).expect("an executable");
-    let v: serde_json::Value = serde_json::from_str(line).unwrap();
-    PathBuf::from(v["executable"].as_str().unwrap())
 }
 
 fn run_steps(
@@ -185,7 +175,7 @@ fn the_readme_walkthroughs_work_as_written() {
     let readme_text = std::fs::read_to_string(repo().join("README.md")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     readme::fresh_copy(&repo(), dir.path());
-    let host = cobol_host_binary();
+    let host = example_host::binary();
     let mut shell = Shell::new(dir.path(), Path::new(env!("CARGO_BIN_EXE_ficus")), &host);
     demo_walkthrough(&mut shell, &readme_text);
     let mut shell = Shell::new(dir.path(), Path::new(env!("CARGO_BIN_EXE_ficus")), &host);
