@@ -7,6 +7,12 @@
 //! never sent to a legacy (fixed-width) upstream — the host would post it a second time — and
 //! goes to a JSON service only as a dry run (`Ficus-Shadow: dry-run`). Writes not replayed are
 //! counted in [`ReplaySummary::writes_not_replayed`].
+//!
+//! In replay records the captured reply is the reference: it fills the `legacy` slot (`diffs[].legacy`,
+//! `legacy_ms`, always 0: its latency was not captured) and the replayed reply the `new` slot,
+//! whoever answered either; `primary` names the upstream that answered live (the capture's
+//! `target`) and `shadow` the one replayed against. Reports call the sides by those names
+//! ([`crate::shadow::report::Sides`]), never "legacy" for a reply the host did not give.
 
 use crate::route::RouteTable;
 use crate::shadow::capture::{unhex, CaptureRecord};
@@ -76,15 +82,11 @@ pub async fn replay(
             Ok(bytes) => Ok((bytes.as_slice(), secs(started))),
             Err(e) => Err(e.to_string()),
         };
-        // The captured reply plays the primary: it came from whoever served the channel.
-        let recorded_is_legacy = table.upstreams.get(&capture.target).is_none_or(|u| u.upstream.is_bytes());
-        let primary = Primary {
-            name: &capture.target,
-            is_legacy: recorded_is_legacy,
-            reply: &recorded,
-            secs: 0.0,
-            request: &request,
-        };
+        // The captured reply plays the primary (it came from whoever served the channel) and is
+        // always the reference: it sits in the records' legacy slot whoever answered it, so one
+        // replay's records line up whatever mix of targets the capture spans (see the module doc).
+        let primary =
+            Primary { name: &capture.target, is_legacy: true, reply: &recorded, secs: 0.0, request: &request };
         let (record, outcome) =
             conclude_record(&capture.op, capture.id.clone(), cmp, against, primary, other, mask_key);
         summary.stats.record(&capture.op, &outcome);

@@ -151,18 +151,29 @@ pub struct Reply {
     /// For the gateway's own error replies: the code and the whole reason, which the
     /// fixed-width message field may cut (HTTP sends it as `Ficus-Error`).
     pub error: Option<String>,
+    /// The upstream that answered, or that failed (the last one tried): none when the message
+    /// never reached one (malformed, disabled, shed). HTTP sends it as `Ficus-Upstream`.
+    pub upstream: Option<String>,
+    /// The route table generation that served the message (HTTP: `Ficus-Generation`).
+    pub generation: Option<u64>,
 }
 
 impl Reply {
     /// A reply that is not a write's answer.
     pub fn new(bytes: Vec<u8>, status: u16) -> Reply {
-        Reply { bytes, status, write: None, error: None }
+        Reply { bytes, status, write: None, error: None, upstream: None, generation: None }
     }
 
     /// The gateway's error reply for `error`: `bytes` (fixed width) and the whole reason.
     pub fn error(bytes: Vec<u8>, error: &GatewayError) -> Reply {
         let (code, text) = error.wire_reply();
-        Reply { bytes, status: error.wire().status, write: None, error: Some(format!("{code} {text}")) }
+        Reply { error: Some(format!("{code} {text}")), ..Reply::new(bytes, error.wire().status) }
+    }
+
+    /// This reply, saying which upstream answered or failed (if one was tried) and which route
+    /// table generation served it.
+    pub fn via(self, upstream: Option<&str>, generation: u64) -> Reply {
+        Reply { upstream: upstream.map(String::from), generation: Some(generation), ..self }
     }
 
     /// [`Reply::error`]'s reason as an HTTP header value: visible ASCII, anything else as `?`.

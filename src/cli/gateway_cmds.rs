@@ -1,10 +1,10 @@
-//! `ficus check`, `ficus serve`, `ficus send`: the gateway from the command line.
+//! `ficus check` and `ficus serve`: the gateway from the command line (`ficus send` is in
+//! `send_cmds`, `ficus demo` in `demo_cmd`).
 
 use super::CliError;
 use crate::config;
 use crate::route::RouteTable;
-use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub(super) fn load(path: &Path) -> Result<RouteTable, CliError> {
     config::load(path, None, 1).map_err(|e| CliError::config(e.to_string()))
@@ -72,127 +72,4 @@ pub fn serve(path: &Path, takeover: bool) -> Result<(), CliError> {
     })
 }
 
-/// Arguments of `ficus send`.
-pub struct SendArgs {
-    /// routes.toml (for copybooks, header and addresses).
-    pub config: PathBuf,
-    /// Use the TCP listener instead of HTTP.
-    pub tcp: bool,
-    /// Override the address to send to.
-    pub to: Option<String>,
-    /// Operation code.
-    pub op: String,
-    /// Body JSON.
-    pub body: String,
-    /// Header field overrides (JSON object).
-    pub header: Option<String>,
-    /// Print the raw reply as hex too.
-    pub hex: bool,
-}
 
-/// Builds the fixed-width request for `args` from the table's copybooks.
-pub fn build_request(table: &RouteTable, op: &str, body: &Value, header_overrides: &Value) -> Result<Vec<u8>, String> {
-    let route = table
-        .routes
-        .get(op)
-        .ok_or_else(|| format!("no route for {op} in routes.toml, so no request layout to encode with"))?;
-    let request = route.request.as_ref().ok_or_else(|| format!("route {op} has no request layout"))?;
-    let mut header = table.header.codec.plan().blank_json();
-    if let (Value::Object(h), Some(first)) = (&mut header, table.file.header.operation.first()) {
-        h.insert(first.clone(), Value::from(op));
-        if let Some(id) = &table.file.header.message_id {
-            let seq = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(1, |d| d.as_micros() % 10_000_000_000);
-            h.insert(id.clone(), Value::from(seq as u64));
-        }
-        if let Value::Object(o) = header_overrides {
-            for (k, v) in o {
-                h.insert(k.clone(), v.clone());
-            }
-        }
-    }
-    let mut bytes = table.header.codec.encode_json(&header).map_err(|e| format!("header: {e}"))?;
-    bytes.extend(request.encode_json(body).map_err(|e| format!("body: {e}"))?);
-    table.header.set_length(&mut bytes);
-    Ok(bytes)
-}
-
-/// Decodes a reply into `{"header": .., "response": ..}` (response absent if header-only).
-pub fn decode_reply(table: &RouteTable, op: &str, reply: &[u8]) -> Value {
-    let header =
-        table.header.codec.decode_json(reply).map(|(v, _)| v).unwrap_or_else(|e| json!({ "error": e.to_string() }));
-    let body = reply.get(table.header.size..).unwrap_or_default();
-    let response = match table.routes.get(op).and_then(|r| r.response.as_ref()) {
-        Some(codec) if !body.is_empty() => {
-            codec.decode_json(body).map(|(v, _)| v).unwrap_or_else(|e| json!({ "error": e.to_string() }))
-        }
-        _ => Value::Null,
-    };
-    json!({ "header": header, "response": response })
-}
-
-/// `ficus send`.
-pub fn send(args: SendArgs) -> Result<(), CliError> {
-    let table = load(&args.config)?;
-    let body: Value =
-        serde_json::from_str(&args.body).map_err(|e| CliError::runtime(format!("body is not JSON: {e}")))?;
-    let overrides: Value = match &args.header {
-        Some(h) => serde_json::from_str(h).map_err(|e| CliError::runtime(format!("--header is not JSON: {e}")))?,
-        None => Value::Null,
-    };
-    let request = build_request(&table, &args.op, &body, &overrides).map_err(CliError::runtime)?;
-    let (status, reply) = runtime()?.block_on(async {
-        if args.tcp {
-            let addr = args
-                .to
-                .clone()
-                .or(table.file.gateway.listen_tcp.clone())
-                .ok_or_else(|| CliError::runtime("no TCP address"))?;
-            let mut conn = tokio::net::TcpStream::connect(&addr)
-                .await
-                .map_err(|e| CliError::runtime(format!("connecting to {addr}: {e}")))?;
-            table.tcp_framing.write(&mut conn, &request).await.map_err(|e| CliError::runtime(e.to_string()))?;
-            let reply =
-                table.tcp_framing.read(&mut conn, 1 << 20).await.map_err(|e| CliError::runtime(e.to_string()))?;
-            Ok::<_, CliError>((None, reply.unwrap_or_default()))
-        } else {
-            let addr = args
-                .to
-                .clone()
-                .or(table.file.gateway.listen_http.clone())
-                .ok_or_else(|| CliError::runtime("no HTTP address"))?;
-            let url = if addr.starts_with("http://") { addr } else { format!("http://{addr}/") };
-            let limits = crate::upstream::Limits::new(
-                std::time::Duration::from_secs(10),
-                std::time::Duration::from_secs(2),
-                1,
-                1 << 20,
-            );
-            let client = crate::upstream::http::HttpClient::new("gateway", &url, limits).map_err(CliError::runtime)?;
-            let (status, body) = client
-                .post(
-                    request.clone().into(),
-                    "application/octet-stream",
-                    &[],
-                    crate::upstream::http::PostKind::primary(),
-                )
-                .await
-                .map_err(|e| CliError::runtime(e.to_string()))?;
-            Ok((Some(status), body.to_vec()))
-        }
-    })?;
-    let decoded = decode_reply(&table, &args.op, &reply);
-    if let Some(s) = status {
-        eprintln!("HTTP {s}, {} bytes", reply.len());
-    } else {
-        eprintln!("{} bytes", reply.len());
-    }
-    println!("{}", serde_json::to_string_pretty(&decoded).unwrap_or_default());
-    if args.hex {
-        for chunk in reply.chunks(32) {
-            eprintln!("{}", chunk.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" "));
-        }
-    }
-    Ok(())
-}

@@ -5,11 +5,14 @@
 
 mod admin_cmds;
 mod codec_cmds;
+pub mod config_path;
 mod demo_cmd;
+mod fields;
 mod gateway_cmds;
+mod send_cmds;
 mod shadow_cmds;
 
-pub use gateway_cmds::{build_request, decode_reply};
+pub use send_cmds::{build_raw, build_request, decode_reply};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -177,9 +180,10 @@ pub enum Command {
         /// A capture file (capture.jsonl, written for routes with `capture = { percent = N }`).
         capture: PathBuf,
         /// The routes file (layouts, comparison rules, upstream addresses).
-        #[arg(long, default_value = "routes.toml")]
+        #[arg(long, env = "FICUS_CONFIG", default_value = "routes.toml")]
         config: PathBuf,
-        /// The upstream to send the captured requests to.
+        /// The upstream to send the captured requests to (its replies are labelled with its name;
+        /// the captured ones with the upstream that answered them live).
         #[arg(long)]
         against: String,
         /// Messages per second (default: one after another, as fast as replies come).
@@ -194,10 +198,17 @@ pub enum Command {
     },
     /// Send one message through the gateway, built from JSON with the copybooks; print the reply.
     ///
-    /// Example: ficus send ACCTINQ '{"ACCT-NO":"1000000000000001"}'
+    /// The body names fields of the operation's request record (as in its copybook); the reply
+    /// is decoded with the response record. On stderr: the HTTP status and which upstream
+    /// answered (HTTP replies name it). Examples:
+    ///   ficus send ACCTINQ '{"ACCT-NO":"1000000000000001"}'
+    ///   ficus send --tcp --hex ACCTINQ '{"ACCT-NO":"1000000000000001"}'
+    ///   ficus send --header '{"HDR-CHANNEL":"MBK"}' ACCTINQ '{"ACCT-NO":"1000000000000001"}'
+    ///   ficus send --raw PING ''        (an operation without a request copybook: body in hex)
+    #[command(verbatim_doc_comment)]
     Send {
         /// The routes file (for copybooks, header and listener addresses).
-        #[arg(long, default_value = "routes.toml")]
+        #[arg(long, env = "FICUS_CONFIG", default_value = "routes.toml")]
         config: PathBuf,
         /// Send over the framed TCP listener instead of HTTP.
         #[arg(long)]
@@ -211,9 +222,13 @@ pub enum Command {
         /// Also print the reply's bytes in hex (on stderr).
         #[arg(long)]
         hex: bool,
-        /// The operation code (e.g. ACCTINQ).
+        /// The body is hex bytes, sent as they are after the header: for an operation without a
+        /// request copybook in routes.toml.
+        #[arg(long)]
+        raw: bool,
+        /// The operation code (e.g. ACCTINQ); several operation fields are joined by '.'.
         op: String,
-        /// The request body as JSON (fields of the route's request record).
+        /// The request body as JSON (fields of the route's request record), or hex with --raw.
         body: String,
     },
 }
@@ -312,8 +327,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Replay { capture, config, against, rate, records, html } => {
             shadow_cmds::replay(shadow_cmds::ReplayArgs { capture, config, against, rate, records, html })
         }
-        Command::Send { config, tcp, to, header, hex, op, body } => {
-            gateway_cmds::send(gateway_cmds::SendArgs { config, tcp, to, op, body, header, hex })
+        Command::Send { config, tcp, to, header, hex, raw, op, body } => {
+            send_cmds::send(send_cmds::SendArgs { config, tcp, to, op, body, header, hex, raw })
         }
     };
     match result {

@@ -43,7 +43,7 @@ pub struct ReplayArgs {
 
 /// `ficus replay`.
 pub fn replay(args: ReplayArgs) -> Result<(), CliError> {
-    let table = crate::config::load(&args.config, None, 1).map_err(|e| CliError::config(e.to_string()))?;
+    let table = super::config_path::load(&args.config)?;
     let captures = capture::read(&args.capture).map_err(CliError::runtime)?;
     let out = args.records.clone().unwrap_or_else(|| args.capture.with_file_name("replay.jsonl"));
     let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -73,7 +73,9 @@ pub fn replay(args: ReplayArgs) -> Result<(), CliError> {
     }
     recorder.close();
     let ops = report::build(&summary.records);
-    print!("{}", report::terminal(&ops));
+    let sides = replay_sides(&captures, &args.against);
+    print!("{}", report::terminal_as(&ops, &sides));
+    print_errors(&summary.records, &out);
     if summary.writes_not_replayed > 0 {
         eprintln!(
             "{} captured write(s) not replayed: {} is a legacy upstream, and a write is never sent to the host \
@@ -90,9 +92,46 @@ pub fn replay(args: ReplayArgs) -> Result<(), CliError> {
     }
     eprintln!("records: {}", out.display());
     if let Some(path) = &args.html {
-        std::fs::write(path, report::html(&ops, std::slice::from_ref(&args.capture)))
+        std::fs::write(path, report::html_as(&ops, std::slice::from_ref(&args.capture), &sides))
             .map_err(|e| CliError::runtime(e.to_string()))?;
         eprintln!("wrote {}", path.display());
     }
     Ok(())
+}
+
+/// Replay's sides: the captured replies, by the upstream(s) that answered them live, and the
+/// replayed ones, by `--against`.
+fn replay_sides(captures: &[capture::CaptureRecord], against: &str) -> report::Sides {
+    let mut targets: Vec<&str> = captures.iter().map(|c| c.target.as_str()).collect();
+    targets.sort_unstable();
+    targets.dedup();
+    let captured = format!("captured ({})", targets.join("+"));
+    let replayed = format!("replayed ({against})");
+    report::Sides {
+        legacy: captured.clone(),
+        new: replayed.clone(),
+        legacy_timed: false,
+        primary: captured,
+        shadow: replayed,
+    }
+}
+
+/// Errors shown on the terminal; the rest are in the records file.
+const ERRORS_SHOWN: usize = 10;
+
+/// Prints each replayed message that failed (operation, message id, reason), the first
+/// [`ERRORS_SHOWN`] of them, then how many more are in `file`.
+fn print_errors(records: &[crate::shadow::record::ShadowRecord], file: &Path) {
+    let errors: Vec<_> = records.iter().filter(|r| r.result == "error").collect();
+    if errors.is_empty() {
+        return;
+    }
+    println!("errors (the replayed upstream gave no comparable reply):");
+    for r in errors.iter().take(ERRORS_SHOWN) {
+        let reason = r.error.as_deref().unwrap_or("(no reason recorded)");
+        println!("  {:<10} message {:<12} {reason}", r.op, r.id.as_deref().unwrap_or("-"));
+    }
+    if errors.len() > ERRORS_SHOWN {
+        println!("  … {} more, see {}", errors.len() - ERRORS_SHOWN, file.display());
+    }
 }

@@ -109,11 +109,13 @@ impl Gateway {
         let write = decision.as_ref().is_some_and(|d| d.route.is_none_or(|r| !r.read_only));
         let sent = AtomicBool::new(false);
         let in_flight = InFlight::enter(&self.in_flight, &self.unknown, &op_label, head.id.as_deref(), write, &sent);
+        // Who answered (or failed), as serve() tried them: the channel is told on HTTP.
+        let mut served_by = None;
         let (reply, outcome) = async {
-            match self.serve(&table, &message, &head, decision, &sent).await {
+            match self.serve(&table, &message, &head, decision, &sent, &mut served_by).await {
                 Ok(bytes) => {
                     let write = (write && sent.load(Ordering::Relaxed)).then(|| op_label.clone());
-                    (Reply { bytes, status: 200, write, error: None }, "ok")
+                    (Reply { write, ..Reply::new(bytes, 200) }, "ok")
                 }
                 Err(error) => {
                     let wire = error.wire();
@@ -135,16 +137,19 @@ impl Gateway {
         if canary {
             metrics::counter!("ficus_canary_messages_total", "op" => op_label).increment(1);
         }
-        reply
+        reply.via(served_by, table.generation)
     }
 
-    async fn serve(
+    /// Serves one message by `decision`; `served_by` names each upstream as it is tried, so it
+    /// ends as the one that answered or the last one that failed (none if none was tried).
+    async fn serve<'t>(
         &self,
-        table: &Arc<RouteTable>,
+        table: &'t Arc<RouteTable>,
         message: &[u8],
         head: &Head,
-        decision: Option<Decision<'_>>,
+        decision: Option<Decision<'t>>,
         sent: &AtomicBool,
+        served_by: &mut Option<&'t str>,
     ) -> Result<Vec<u8>, GatewayError> {
         let max = table.limits.max_message_bytes;
         if message.len() > max {
@@ -159,6 +164,7 @@ impl Gateway {
         let Some(route) = decision.route else {
             // No route: the default target, bytes untouched; not known to be read-only.
             let call = Call { message, read_only: false, lane: Lane::Primary, correlation, sent: Some(sent) };
+            *served_by = Some(&decision.target.name);
             return self.settle(&op, false, call_bytes(decision.target, call).await);
         };
         if !route.enabled {
@@ -172,22 +178,24 @@ impl Gateway {
             validate(request, &message[table.header.size..])?;
         }
         let started = Instant::now();
-        let mut served_by = decision.target;
+        let mut answered_by = decision.target;
+        *served_by = Some(&answered_by.name);
         let x = Exchange { table, route, op: &op, message, id: head.id.as_deref(), sent: Some(sent) };
         let mut result = call(x, decision.target, Lane::Primary, false).await;
         if let (Err(error), Some(fallback)) = (&result, &route.fallback) {
             if route.read_only && !Arc::ptr_eq(fallback, decision.target) {
                 warn!(%error, fallback = %fallback.name, "target failed; answering from the fallback");
                 metrics::counter!("ficus_fallbacks_total", "op" => route.op.clone()).increment(1);
-                served_by = fallback;
+                answered_by = fallback;
+                *served_by = Some(&fallback.name);
                 result = call(x, fallback, Lane::Primary, false).await;
             }
         }
         let result = self.settle(&op, route.read_only, result);
         if let Ok(reply) = &result {
             let primary_secs = secs(started);
-            self.capture(x, reply, served_by);
-            self.mirror(table, x, reply, served_by, primary_secs);
+            self.capture(x, reply, answered_by);
+            self.mirror(table, x, reply, answered_by, primary_secs);
         }
         result
     }

@@ -1,6 +1,9 @@
 //! The HTTP channel listener: `POST` (any path) with one fixed-width message as the body; the
 //! reply body is the fixed-width reply (`application/octet-stream`), with an HTTP status that
-//! matches the response code (200, or 400/413/502/503/504 for the gateway's own errors).
+//! matches the response code (200, or 400/413/502/503/504 for the gateway's own errors), and
+//! headers naming the upstream that answered or failed ([`UPSTREAM_HEADER`]), the route table
+//! generation ([`GENERATION_HEADER`]) and, for the gateway's own errors, the whole reason
+//! ([`ERROR_HEADER`]).
 //!
 //! Hostile requests end here, before any upstream: headers must arrive within
 //! `read_timeout_ms` (hyper's header timeout) and the body within `read_timeout_ms` too; bodies
@@ -32,6 +35,13 @@ use tracing::{debug, warn};
 /// The header carrying the whole reason of the gateway's own error replies, e.g.
 /// `Ficus-Error: FC01 MALFORMED: message is 5 bytes, shorter than the 85-byte header`.
 pub const ERROR_HEADER: &str = "ficus-error";
+
+/// The header naming the upstream that answered the message, or that failed (absent when none
+/// was tried), e.g. `Ficus-Upstream: accounts`.
+pub const UPSTREAM_HEADER: &str = "ficus-upstream";
+
+/// The header carrying the generation of the route table that served the message.
+pub const GENERATION_HEADER: &str = "ficus-generation";
 
 /// Largest request head (request line and headers) hyper buffers for one connection.
 const MAX_HEAD_BYTES: usize = 16 * 1024;
@@ -154,11 +164,22 @@ async fn handle(channel: Channel, req: Request<Incoming>) -> Result<Response<Ful
         Ok(Ok(b)) => b.to_bytes(),
     };
     let reply = channel.admission.serve(gateway, body.to_vec()).await;
-    let error = reply.error_header().and_then(|e| hyper::header::HeaderValue::from_str(&e).ok());
+    let value = |v: &str| hyper::header::HeaderValue::from_str(v).ok();
+    let error = reply.error_header().and_then(|e| value(&e));
+    let upstream = reply.upstream.as_deref().and_then(value);
+    let generation = reply.generation.map(hyper::header::HeaderValue::from);
     let mut response = Response::new(Full::new(Bytes::from(reply.bytes)));
+    let headers = response.headers_mut();
     // The fixed-width message field may cut the reason; the whole of it rides in a header.
     if let Some(error) = error {
-        response.headers_mut().insert(ERROR_HEADER, error);
+        headers.insert(ERROR_HEADER, error);
+    }
+    // Which side served it, so a channel (or `ficus send`) can tell during a migration.
+    if let Some(upstream) = upstream {
+        headers.insert(UPSTREAM_HEADER, upstream);
+    }
+    if let Some(generation) = generation {
+        headers.insert(GENERATION_HEADER, generation);
     }
     *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::BAD_GATEWAY);
     response

@@ -140,25 +140,64 @@ fn show(v: &Value) -> String {
     }
 }
 
+/// What the two sides of the records are called in a report. Live shadow records hold the
+/// legacy and the new side; `ficus replay` records hold the captured reply (in the legacy slot)
+/// and the replayed one, named by who answered them.
+#[derive(Clone, Debug)]
+pub struct Sides {
+    /// The side in the records' `legacy` slot (`legacy_ms`, `diffs[].legacy`).
+    pub legacy: String,
+    /// The side in the `new` slot.
+    pub new: String,
+    /// The legacy slot's latencies were measured (a captured reply's were not).
+    pub legacy_timed: bool,
+    /// What the primary (the reply the channel got) is called in examples.
+    pub primary: String,
+    /// What the compared side is called in examples.
+    pub shadow: String,
+}
+
+impl Default for Sides {
+    /// Live shadow records: legacy and new, primary and shadow.
+    fn default() -> Self {
+        Sides {
+            legacy: "legacy".into(),
+            new: "new".into(),
+            legacy_timed: true,
+            primary: "primary".into(),
+            shadow: "shadow".into(),
+        }
+    }
+}
+
 /// The terminal summary.
 pub fn terminal(ops: &BTreeMap<String, OpReport>) -> String {
+    terminal_as(ops, &Sides::default())
+}
+
+/// The terminal summary, with the sides called as `sides` says.
+pub fn terminal_as(ops: &BTreeMap<String, OpReport>, sides: &Sides) -> String {
     let mut out = String::new();
+    let (legacy_col, new_col) =
+        (format!("{} p50/p99", sides.legacy.to_uppercase()), format!("{} p50/p99", sides.new.to_uppercase()));
+    let (lw, nw) = (legacy_col.len().max(14), new_col.len().max(14));
     let _ = writeln!(
         out,
-        "{:<10} {:>9} {:>9} {:>8} {:>7}  {:>14}  {:>14}",
-        "OP", "COMPARED", "MATCHED", "RATE", "ERRORS", "LEGACY p50/p99", "NEW p50/p99"
+        "{:<10} {:>9} {:>9} {:>8} {:>7}  {:>lw$}  {:>nw$}",
+        "OP", "COMPARED", "MATCHED", "RATE", "ERRORS", legacy_col, new_col
     );
     for (name, op) in ops {
         let lat = |v: &[f64]| format!("{:.1}/{:.1} ms", percentile(v, 0.5), percentile(v, 0.99));
+        let legacy_lat = if sides.legacy_timed { lat(&op.legacy_ms) } else { "-".into() };
         let _ = writeln!(
             out,
-            "{:<10} {:>9} {:>9} {:>7.2}% {:>7}  {:>14}  {:>14}",
+            "{:<10} {:>9} {:>9} {:>7.2}% {:>7}  {:>lw$}  {:>nw$}",
             name,
             op.compared,
             op.matched,
             op.match_rate() * 100.0,
             op.errors,
-            lat(&op.legacy_ms),
+            legacy_lat,
             lat(&op.new_ms)
         );
         let (noise, findings): (Vec<&FieldReport>, Vec<&FieldReport>) =
@@ -174,11 +213,13 @@ pub fn terminal(ops: &BTreeMap<String, OpReport>) -> String {
             for e in f.examples.iter().take(2) {
                 let _ = writeln!(
                     out,
-                    "      e.g. message {} (request {}) {}: primary {}  shadow {}",
+                    "      e.g. message {} (request {}) {}: {} {}  {} {}",
                     e.id.as_deref().unwrap_or("-"),
                     e.key.as_deref().unwrap_or("-"),
                     e.path,
+                    sides.primary,
                     show(&e.primary),
+                    sides.shadow,
                     show(&e.shadow)
                 );
             }
@@ -221,6 +262,11 @@ fn chart(timeline: &[(f64, u64, u64)]) -> String {
 
 /// The self-contained HTML page.
 pub fn html(ops: &BTreeMap<String, OpReport>, sources: &[PathBuf]) -> String {
+    html_as(ops, sources, &Sides::default())
+}
+
+/// The self-contained HTML page, with the sides called as `sides` says.
+pub fn html_as(ops: &BTreeMap<String, OpReport>, sources: &[PathBuf], sides: &Sides) -> String {
     let mut out = String::from(
         "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>ficus shadow report</title><style>\
          body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#1f2328}h1{font-size:20px}h2{font-size:16px;margin-top:2em}\
@@ -232,14 +278,19 @@ pub fn html(ops: &BTreeMap<String, OpReport>, sources: &[PathBuf]) -> String {
         "<h1>Shadow report</h1><p>From {}.</p>",
         esc(&sources.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))
     );
-    out.push_str("<table><tr><th>operation</th><th>compared</th><th>matched</th><th>match rate</th><th>shadow errors</th><th>legacy p50 / p99</th><th>new p50 / p99</th></tr>");
+    let _ = write!(
+        out,
+        "<table><tr><th>operation</th><th>compared</th><th>matched</th><th>match rate</th><th>{} errors</th><th>{} p50 / p99</th><th>{} p50 / p99</th></tr>",
+        esc(&sides.shadow), esc(&sides.legacy), esc(&sides.new)
+    );
     for (name, op) in ops {
         let class = if op.match_rate() >= 0.999 { "ok" } else { "bad" };
         let lat = |v: &[f64]| format!("{:.1} / {:.1} ms", percentile(v, 0.5), percentile(v, 0.99));
+        let legacy_lat = if sides.legacy_timed { lat(&op.legacy_ms) } else { "-".into() };
         let _ = write!(
             out,
             "<tr><td><a href=\"#{0}\">{0}</a></td><td class=num>{1}</td><td class=num>{2}</td><td class=\"num {3}\">{4:.2}%</td><td class=num>{5}</td><td>{6}</td><td>{7}</td></tr>",
-            esc(name), op.compared, op.matched, class, op.match_rate() * 100.0, op.errors, lat(&op.legacy_ms), lat(&op.new_ms)
+            esc(name), op.compared, op.matched, class, op.match_rate() * 100.0, op.errors, legacy_lat, lat(&op.new_ms)
         );
     }
     out.push_str("</table>");
@@ -270,10 +321,8 @@ pub fn html(ops: &BTreeMap<String, OpReport>, sources: &[PathBuf]) -> String {
             let examples: Vec<_> =
                 op.fields.iter().filter(|f| !f.class.is_noise()).flat_map(|f| f.examples.iter()).collect();
             if !examples.is_empty() {
-                out.push_str(
-                    "<p>Findings, by example</p><table><tr><th>field</th><th>message</th><th>request</th>\
-                     <th>primary</th><th>shadow</th></tr>",
-                );
+                out.push_str("<p>Findings, by example</p><table><tr><th>field</th><th>message</th><th>request</th>");
+                let _ = write!(out, "<th>{}</th><th>{}</th></tr>", esc(&sides.primary), esc(&sides.shadow));
                 for e in examples {
                     let _ = write!(
                         out,
@@ -292,8 +341,10 @@ pub fn html(ops: &BTreeMap<String, OpReport>, sources: &[PathBuf]) -> String {
         for ex in &op.examples {
             let _ = write!(
                 out,
-                "<p>Message <code>{}</code></p><table><tr><th>field</th><th>legacy</th><th>new</th></tr>",
-                esc(ex.id.as_deref().unwrap_or("-"))
+                "<p>Message <code>{}</code></p><table><tr><th>field</th><th>{}</th><th>{}</th></tr>",
+                esc(ex.id.as_deref().unwrap_or("-")),
+                esc(&sides.legacy),
+                esc(&sides.new)
             );
             for d in &ex.diffs {
                 let _ = write!(

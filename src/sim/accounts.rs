@@ -1,20 +1,38 @@
 //! `accounts`: the sample new Rust service. It speaks JSON — `{"operation", "header",
-//! "request"}` in, `{"header": {...}, "response": {...}}` out — and serves ACCTINQ and TXNHIST
-//! from the same ledger as the host. The gateway does all the fixed-width work.
+//! "request"}` in, `{"header": {...}, "response": {...}}` out — and serves ACCTINQ, TXNHIST and
+//! XFER from its ledger by the host's rules ([`super::ops`]), so the gateway turns its answers
+//! into the bytes the host would send (all but `HDR-TIMESTAMP`, each side's clock). The gateway
+//! does all the fixed-width work.
+//!
+//! A write marked `Ficus-Shadow: dry-run` (a shadowed or replayed write) is validated and
+//! answered as it would be — the same code, balance after and reference — and changes nothing.
 
-use super::ledger::Ledger;
+use super::ledger::{Effect, Ledger};
 use super::ops;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
 /// Operations this service has taken over.
-pub const SERVED: [&str; 2] = ["ACCTINQ", "TXNHIST"];
+pub const SERVED: [&str; 3] = ["ACCTINQ", "TXNHIST", "XFER"];
 
-/// Answers one JSON request body: (HTTP status, JSON reply). A shadow copy of a write
-/// (`Ficus-Shadow: dry-run`) must change nothing; every operation served here is read-only, so
-/// nothing changes whichever way a request is marked.
+/// Answers one JSON request body, applying writes: (HTTP status, JSON reply).
 pub fn answer(ledger: &Ledger, body: &[u8]) -> (u16, Value) {
+    answer_as(ledger, body, Effect::Apply)
+}
+
+/// Whether a request's headers mark it a dry run (`Ficus-Shadow: dry-run`).
+pub fn effect(headers: &hyper::HeaderMap) -> Effect {
+    let marked = headers.get_all(crate::upstream::modern::SHADOW_HEADER).iter().any(|v| v.as_bytes() == b"dry-run");
+    if marked {
+        Effect::DryRun
+    } else {
+        Effect::Apply
+    }
+}
+
+/// Answers one JSON request body, with writes applied or only answered (`effect`).
+pub fn answer_as(ledger: &Ledger, body: &[u8], effect: Effect) -> (u16, Value) {
     let Ok(request) = serde_json::from_slice::<Value>(body) else {
         return (400, json!({ "error": "body is not JSON" }));
     };
@@ -23,7 +41,7 @@ pub fn answer(ledger: &Ledger, body: &[u8]) -> (u16, Value) {
         return (404, json!({ "error": format!("operation {op:?} is not served here") }));
     }
     let payload = request.get("request").cloned().unwrap_or(Value::Null);
-    match ops::serve(ledger, op, &payload, ops::now()) {
+    match ops::serve_as(ledger, op, &payload, ops::now(), effect) {
         None => (404, json!({ "error": "unknown operation" })),
         Some(result) => (
             200,
@@ -41,8 +59,8 @@ pub fn answer(ledger: &Ledger, body: &[u8]) -> (u16, Value) {
 
 /// Serves the service on `listener` until `shutdown` fires.
 pub async fn serve(listener: TcpListener, ledger: Arc<Ledger>, shutdown: tokio::sync::watch::Receiver<bool>) {
-    let handler: super::http::Handler = Arc::new(move |body, _headers| {
-        let (status, value) = answer(&ledger, &body);
+    let handler: super::http::Handler = Arc::new(move |body, headers| {
+        let (status, value) = answer_as(&ledger, &body, effect(headers));
         (status, "application/json", serde_json::to_vec(&value).unwrap_or_default())
     });
     super::http::serve(listener, handler, shutdown).await;

@@ -79,6 +79,27 @@ pub struct Ledger {
     next_ref: Mutex<u64>,
 }
 
+/// `YYYYMMDD` from its parts (the caller keeps them valid).
+pub fn yyyymmdd(year: u32, month: u32, day: u32) -> u32 {
+    year * 10_000 + month * 100 + day
+}
+
+/// `HHMMSS` from seconds since midnight (taken modulo a day, so always a valid time).
+pub fn hhmmss(secs: u32) -> u32 {
+    let secs = secs % 86_400;
+    secs / 3600 * 10_000 + secs % 3600 / 60 * 100 + secs % 60
+}
+
+/// What a write does: change the ledger, or only say what it would answer (a dry run, as a
+/// shadowed or replayed write is sent with `Ficus-Shadow: dry-run`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Apply it.
+    Apply,
+    /// Validate and answer as if applied; change nothing (not even the reference counter).
+    DryRun,
+}
+
 /// Converts cents to an exact decimal with two places.
 pub fn money(cents: i128) -> Decimal {
     Decimal::new(cents < 0, cents.unsigned_abs(), 2)
@@ -100,8 +121,9 @@ impl Ledger {
                 let signed = if kind == "DP" || kind == "TI" { amount } else { -amount };
                 balance += signed;
                 history.push(Txn {
-                    date: 20260101 + 100 * (d / 2) + 10 + (d % 2) * 5 + i as u32 % 3,
-                    time: 90000 + 1000 * d + 17 * i as u32,
+                    // Two a month from January, in banking hours (09:00 to before 18:00).
+                    date: yyyymmdd(2026, 1 + d / 2, 10 + (d % 2) * 5 + i as u32 % 3),
+                    time: hhmmss(9 * 3600 + d * (43 * 60 + 7) + i as u32 * (3 * 60 + 17)),
                     kind,
                     amount: signed,
                     balance,
@@ -133,6 +155,22 @@ impl Ledger {
         date: u32,
         time: u32,
     ) -> Result<(i128, String), Refusal> {
+        self.transfer_as(Effect::Apply, from, to, cents, memo, (date, time))
+    }
+
+    /// [`Ledger::transfer`] by the same rules, applied or only answered (`effect`); `at` is
+    /// (YYYYMMDD, HHMMSS). A dry run answers what the transfer would: the same balance after
+    /// and the next reference.
+    pub fn transfer_as(
+        &self,
+        effect: Effect,
+        from: &str,
+        to: &str,
+        cents: i128,
+        memo: &str,
+        at: (u32, u32),
+    ) -> Result<(i128, String), Refusal> {
+        let (date, time) = at;
         let (from, to) = (from.trim(), to.trim());
         if cents <= 0 || from == to {
             return Err(Refusal::BadRequest);
@@ -151,6 +189,9 @@ impl Ledger {
         }
         let mut reference = self.next_ref.lock().map_err(|_| Refusal::BadRequest)?;
         let xref = format!("XF{date:08}{:010}", *reference);
+        if effect == Effect::DryRun {
+            return Ok((source.balance - cents, xref));
+        }
         *reference += 1;
         let mut after = 0;
         for (number, signed, kind) in [(from, -cents, "TO"), (to, cents, "TI")] {

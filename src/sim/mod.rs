@@ -29,3 +29,6 @@ pub fn write_defaults(dir: &std::path::Path) -> std::io::Result<std::path::PathB
     std::fs::write(&path, ROUTES_TOML)?;
     Ok(path)
 }
+
+#[cfg(test)]
+mod tests;

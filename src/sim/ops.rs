@@ -3,7 +3,7 @@
 //! The simulated host wraps these in fixed-width bytes as a COBOL program would (MOVE into its
 //! copybook); the sample new service returns them as JSON and lets the gateway encode them.
 
-use super::ledger::{money, Ledger, Refusal};
+use super::ledger::{hhmmss, money, yyyymmdd, Effect, Ledger, Refusal};
 use crate::codec::decimal::Decimal;
 use crate::codec::json::number_value;
 use serde_json::{json, Value};
@@ -51,10 +51,15 @@ fn num(d: Decimal) -> Value {
 
 /// Serves `op` for `request`; `None` if the operation is unknown. `now` = (YYYYMMDD, HHMMSS).
 pub fn serve(ledger: &Ledger, op: &str, request: &Value, now: (u32, u32)) -> Option<OpResult> {
+    serve_as(ledger, op, request, now, Effect::Apply)
+}
+
+/// [`serve`], with writes applied or only answered (`effect`, a dry run changes nothing).
+pub fn serve_as(ledger: &Ledger, op: &str, request: &Value, now: (u32, u32), effect: Effect) -> Option<OpResult> {
     Some(match op {
         "ACCTINQ" => acctinq(ledger, request),
         "TXNHIST" => txnhist(ledger, request),
-        "XFER" => xfer(ledger, request, now),
+        "XFER" => xfer(ledger, request, now, effect),
         _ => return None,
     })
 }
@@ -104,13 +109,13 @@ fn txnhist(ledger: &Ledger, request: &Value) -> OpResult {
     }
 }
 
-fn xfer(ledger: &Ledger, request: &Value, now: (u32, u32)) -> OpResult {
+fn xfer(ledger: &Ledger, request: &Value, now: (u32, u32), effect: Effect) -> OpResult {
     let Some(amount) = decimal(request, "AMOUNT").and_then(|d| d.rescale(2).ok()) else {
         return refused(Refusal::BadRequest);
     };
     let cents = if amount.negative { -(amount.coefficient as i128) } else { amount.coefficient as i128 };
     let from = text(request, "FROM-ACCT");
-    match ledger.transfer(from, text(request, "TO-ACCT"), cents, text(request, "MEMO"), now.0, now.1) {
+    match ledger.transfer_as(effect, from, text(request, "TO-ACCT"), cents, text(request, "MEMO"), now) {
         Err(r) => refused(r),
         Ok((after, reference)) => ok(json!({
             "FROM-ACCT": from.trim(),
@@ -122,7 +127,11 @@ fn xfer(ledger: &Ledger, request: &Value, now: (u32, u32)) -> OpResult {
 
 /// The current UTC time as (YYYYMMDD, HHMMSS).
 pub fn now() -> (u32, u32) {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    civil(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()))
+}
+
+/// Seconds since 1970-01-01 UTC as (YYYYMMDD, HHMMSS), for years up to 9999.
+pub fn civil(secs: u64) -> (u32, u32) {
     let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = days + 719_468;
@@ -134,9 +143,7 @@ pub fn now() -> (u32, u32) {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    let date = (year * 10_000 + month * 100 + day) as u32;
-    let time = (rem / 3600 * 10_000 + rem % 3600 / 60 * 100 + rem % 60) as u32;
-    (date, time)
+    (yyyymmdd(year as u32, month as u32, day as u32), hhmmss(rem as u32))
 }
 
 /// The current time as the header's `HDR-TIMESTAMP` value (YYYYMMDDHHMMSS).
