@@ -73,10 +73,14 @@ fn other_side<'t>(table: &'t RouteTable, route: &Route, shadow: &str) -> Option<
 }
 
 /// One warning for route `op` if its shadow does not compare everything it samples, with what
-/// to run about it; `None` otherwise.
+/// to run about it; `None` otherwise (and for a disabled route: the kill switch is no surprise).
 pub fn shadow_warning(table: &RouteTable, op: &str) -> Option<String> {
     let reason = shadow_use(table, op)?;
     let route = &table.routes[op];
+    if !route.enabled {
+        // The kill switch says it all; `ficus routes` and the dashboard still show the shadow idle.
+        return None;
+    }
     let shadow = &route.shadow.as_ref()?.to.name;
     let turn = match other_side(table, route, shadow) {
         Some(other) if route.target.name == *shadow => format!("`ficus route {op} --shadow {other}` turns it around, "),
@@ -88,7 +92,6 @@ pub fn shadow_warning(table: &RouteTable, op: &str) -> Option<String> {
         format!(" ({op} is a write: it is never shadowed to the host {})", table.default_target.name)
     };
     let hint = match &reason {
-        ShadowUse::Idle(_) if !route.enabled => format!("`ficus route {op} --enable` turns the route back on"),
         ShadowUse::Idle(_) if route.shadow.as_ref().is_some_and(|s| s.threshold == 0) => {
             format!("`ficus route {op} --shadow-percent N` samples again")
         }
