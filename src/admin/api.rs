@@ -69,7 +69,8 @@ fn with_etag(mut r: Reply, hash: &str) -> Reply {
 }
 
 fn config_error(e: &ConfigError) -> Reply {
-    let problems: Vec<Value> = e.problems.iter().map(|p| json!({ "line": p.line, "message": p.message })).collect();
+    let problems: Vec<Value> =
+        e.problems.iter().map(|p| json!({ "line": p.line, "column": p.column, "message": p.message })).collect();
     reply(
         StatusCode::UNPROCESSABLE_ENTITY,
         &json!({ "error": "routes rejected; the running table stays", "problems": problems }),

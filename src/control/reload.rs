@@ -214,7 +214,10 @@ impl Reloader {
     }
 
     pub(super) fn config_error(&self, message: String) -> ConfigError {
-        ConfigError { file: self.path.display().to_string(), problems: vec![ConfigProblem { line: None, message }] }
+        ConfigError {
+            file: self.path.display().to_string(),
+            problems: vec![ConfigProblem { line: None, column: None, message }],
+        }
     }
 
     /// The reload itself; the caller holds the lock and passes the running table.
