@@ -139,7 +139,7 @@ fn every_semantic_error_is_reported_once_with_its_line_and_no_knock_ons() {
         .replace("read_only = true\n\n[routes.TXNHIST]", "read_onyl = true\n\n[routes.TXNHIST]")
         .replace("target   = \"accounts\"", "target   = \"acounts\"\nshadow   = \"acounts\"")
         .replace("timeout_ms = 1000\n\n[default]", "timeout_ms = \"fast\"\n\n[default]")
-        .replace("address = \"127.0.0.1:7001\"", "address = \"localhost\"")
+        .replace("[default]", "[upstreams.spare]\nkind = \"tcp\"\naddress = \"localhost\"\n\n[default]")
         .replace(
             "XFER.cpy#XFER-REQ\"",
             "MISSING.cpy#XFER-REQ\"\ncanary = { to = \"legacy\", percent = 10, sticky = \"FROM-ACCT\" }\nshadow = \"legacy\"",

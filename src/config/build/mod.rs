@@ -307,7 +307,9 @@ impl Builder<'_> {
         let find_upstream = |b: &mut Self, name: &str, section: &str, key: &str| -> Option<Arc<UpstreamEntry>> {
             let found = upstreams.get(name).cloned();
             if found.is_none() && !file.upstreams.contains_key(name) && !b.unreadable_upstreams.contains(name) {
-                let known: Vec<_> = file.upstreams.keys().map(String::as_str).collect();
+                let mut known: Vec<_> =
+                    file.upstreams.keys().chain(&b.unreadable_upstreams).map(String::as_str).collect();
+                known.sort();
                 b.problem(
                     section,
                     Some(key),
