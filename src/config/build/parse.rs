@@ -210,6 +210,17 @@ mod tests {
     }
 
     #[test]
+    fn odd_texts_never_panic_and_always_end() {
+        for text in ["", "[", "[[", "a = \"\"\"", "한 = 1\r\n[x\r\nb", "a = [\n1\n2\n", "=\n=\n=\n"] {
+            let problems = syntax_problems(text);
+            assert!(problems.len() <= MAX_SYNTAX_ERRORS, "{text:?}");
+            assert!(problems.iter().all(|p| p.line.is_some()), "{text:?}: {problems:?}");
+        }
+        let many: String = (0..50).map(|i| format!("k{i} = \n")).collect();
+        assert_eq!(syntax_problems(&many).len(), MAX_SYNTAX_ERRORS, "bounded");
+    }
+
+    #[test]
     fn line_col_counts_characters() {
         assert_eq!(line_col("ab\n한c", 6), (2, 2));
         assert_eq!(line_col("a", 9), (1, 2));
