@@ -101,3 +101,70 @@ fn serve_refuses_an_invalid_file_with_64() {
     assert_eq!(out.status.code(), Some(64));
     assert!(String::from_utf8_lossy(&out.stderr).contains(":2:"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// The problem lines of `ficus check`'s output (`path:line[:col]: message`).
+fn problems(out: &str) -> Vec<&str> {
+    out.lines().filter(|l| l.contains("routes.toml:")).map(|l| l.trim_start_matches("ficus: ")).collect()
+}
+
+#[test]
+fn every_syntax_error_is_reported_each_with_line_and_column() {
+    let toml = base()
+        .replace("admin       = \"127.0.0.1:0\"", "admin       = \"127.0.0.1:0")
+        .replace("[routes.TXNHIST]", "[routes.TXNHIST")
+        .replace("timeout_ms = 1000\nconnect_timeout_ms", "timeout_ms = 1000\ntimeout_ms = 2000\nconnect_timeout_ms")
+        .replacen("target   = \"legacy\"\n", "target   = legacy\n", 1);
+    let (code, out) = check(&toml);
+    assert_eq!(code, 64, "{out}");
+    let mut expected = [
+        line_of(&toml, "admin       = \"127.0.0.1:0"),
+        line_of(&toml, "timeout_ms = 2000"),
+        line_of(&toml, "[routes.TXNHIST"),
+        line_of(&toml, "target   = legacy"),
+    ];
+    expected.sort();
+    let found = problems(&out);
+    assert_eq!(found.len(), expected.len(), "one problem per error, no knock-ons:\n{out}");
+    for (problem, line) in found.iter().zip(expected) {
+        let at = problem.split(": ").next().unwrap();
+        let parts: Vec<_> = at.rsplit(':').take(2).collect();
+        assert_eq!(parts[1], line.to_string(), "{problem}\nin:\n{out}");
+        assert!(parts[0].parse::<usize>().is_ok(), "a column: {problem}");
+    }
+}
+
+#[test]
+fn every_semantic_error_is_reported_once_with_its_line_and_no_knock_ons() {
+    let toml = base()
+        .replace("read_only = true\n\n[routes.TXNHIST]", "read_onyl = true\n\n[routes.TXNHIST]")
+        .replace("target   = \"accounts\"", "target   = \"acounts\"\nshadow   = \"acounts\"")
+        .replace("timeout_ms = 1000\n\n[default]", "timeout_ms = \"fast\"\n\n[default]")
+        .replace("[default]", "[upstreams.spare]\nkind = \"tcp\"\naddress = \"localhost\"\n\n[default]")
+        .replace(
+            "XFER.cpy#XFER-REQ\"",
+            "MISSING.cpy#XFER-REQ\"\ncanary = { to = \"legacy\", percent = 10, sticky = \"FROM-ACCT\" }\nshadow = \"legacy\"",
+        )
+        + "\n[routes.PAYSTMT]\ntarget = \"accounts\"\n";
+    let (code, out) = check(&toml);
+    assert_eq!(code, 64, "{out}");
+    let expected = [
+        ("address = \"localhost\"", "not host:port"),
+        ("timeout_ms = \"fast\"", "invalid type"),
+        ("read_onyl", "unknown field `read_onyl`"),
+        ("target   = \"acounts\"", "target = \"acounts\" is not an upstream"),
+        ("shadow   = \"acounts\"", "shadow = \"acounts\" is not an upstream"),
+        ("MISSING.cpy", "MISSING.cpy"),
+        ("shadow = \"legacy\"", "a write"),
+    ];
+    let found = problems(&out);
+    for (needle, what) in expected {
+        let line = line_of(&toml, needle);
+        assert!(
+            found.iter().any(|p| p.contains(&format!(":{line}: ")) && p.contains(what)),
+            "expected line {line} / {what:?} in:\n{out}"
+        );
+    }
+    // Not: the sticky field or the comparison of the route whose copybook is missing, nor
+    // PAYSTMT's target `accounts`, whose section did not read.
+    assert_eq!(found.len(), expected.len(), "no knock-ons:\n{out}");
+}

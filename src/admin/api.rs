@@ -69,7 +69,8 @@ fn with_etag(mut r: Reply, hash: &str) -> Reply {
 }
 
 fn config_error(e: &ConfigError) -> Reply {
-    let problems: Vec<Value> = e.problems.iter().map(|p| json!({ "line": p.line, "message": p.message })).collect();
+    let problems: Vec<Value> =
+        e.problems.iter().map(|p| json!({ "line": p.line, "column": p.column, "message": p.message })).collect();
     reply(
         StatusCode::UNPROCESSABLE_ENTITY,
         &json!({ "error": "routes rejected; the running table stays", "problems": problems }),
@@ -179,13 +180,20 @@ pub fn mode(table: &RouteTable, op: &str) -> String {
     }
 }
 
-/// One route as JSON: its keys from routes.toml plus its mode.
+/// One route as JSON: its keys from routes.toml plus its mode, and `shadow_idle` (nothing is
+/// compared) or `shadow_partial` (part is not) when its shadow points at a side answering.
 pub fn route_json(table: &RouteTable, op: &str) -> Option<Value> {
+    use crate::config::shadow_idle::{shadow_use, ShadowUse};
     let section = table.file.routes.get(op)?;
     let mut v = serde_json::to_value(section).ok()?;
     if let Value::Object(m) = &mut v {
         m.retain(|_, v| !v.is_null());
         m.insert("mode".into(), Value::from(mode(table, op)));
+        match shadow_use(table, op) {
+            Some(ShadowUse::Idle(why)) => m.insert("shadow_idle".into(), Value::from(why)),
+            Some(ShadowUse::Partial(why)) => m.insert("shadow_partial".into(), Value::from(why)),
+            None => None,
+        };
     }
     Some(v)
 }

@@ -1,7 +1,8 @@
-//! `ficus routes` and `ficus route`: the migration team's commands, talking to a running
-//! gateway's admin API (`--admin URL`, token from `FICUS_ADMIN_TOKEN`). A change is sent with
-//! `If-Match` naming the table it was decided on, so it never overwrites a change made in
-//! between: the gateway answers 412 and the command says who serves the route now.
+//! `ficus routes` and the admin API client under `ficus route` (in [`super::route_change`]):
+//! the migration team's commands, talking to a running gateway's admin API (`--admin URL`,
+//! token from `FICUS_ADMIN_TOKEN`). A change is sent with `If-Match` naming the table it was
+//! decided on, so it never overwrites a change made in between: the gateway answers 412 and
+//! the command says who serves the route now.
 
 use super::CliError;
 use crate::admin::auth::TOKEN_ENV;
@@ -9,23 +10,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use serde_json::{json, Map, Value};
-
-/// What `ficus route` changes.
-pub struct RouteChange {
-    /// The operation.
-    pub op: String,
-    /// New target upstream.
-    pub target: Option<String>,
-    /// New canary percentage.
-    pub canary: Option<f64>,
-    /// Upstream for the canary (default: the current canary's, else the first JSON upstream).
-    pub to: Option<String>,
-    /// Sticky field for the canary (default: the current canary's).
-    pub sticky: Option<String>,
-    /// Back to the default (legacy) target, canary removed.
-    pub rollback: bool,
-}
+use serde_json::{json, Value};
 
 /// The admin API's base URL: `--admin`/`FICUS_ADMIN` if given, else `[gateway] admin` of the
 /// routes file (read as plain TOML, so a file that does not validate still tells), else
@@ -65,8 +50,22 @@ fn scan_admin(text: &str) -> Option<String> {
     None
 }
 
+/// A route's shadow as `ficus routes` shows it: upstream, share, and whether it compares.
+pub(super) fn shadow_cell(route: &Value) -> String {
+    let Some(name) = route["shadow"].as_str() else { return "-".into() };
+    let percent = route["shadow_percent"].as_f64().unwrap_or(100.0);
+    let state = if route["shadow_idle"].is_string() {
+        "IDLE"
+    } else if route["shadow_partial"].is_string() {
+        "comparing part"
+    } else {
+        "comparing"
+    };
+    format!("{name} {percent}% {state}")
+}
+
 /// A route as people read it: its mode and who serves it.
-fn describe(route: &Value) -> String {
+pub(super) fn describe(route: &Value) -> String {
     let mode = route["mode"].as_str().unwrap_or("?");
     match route["target"].as_str() {
         Some(target) if mode != target => format!("{mode} (target {target})"),
@@ -74,12 +73,12 @@ fn describe(route: &Value) -> String {
     }
 }
 
-async fn call(method: hyper::Method, url: &str, body: Option<Value>) -> Result<(u16, Value), CliError> {
+pub(super) async fn call(method: hyper::Method, url: &str, body: Option<Value>) -> Result<(u16, Value), CliError> {
     call_if(method, url, body, None).await
 }
 
 /// [`call`] with `If-Match: "<hash>"` when `if_match` is given.
-async fn call_if(
+pub(super) async fn call_if(
     method: hyper::Method,
     url: &str,
     body: Option<Value>,
@@ -109,11 +108,11 @@ async fn call_if(
     Ok((status, value))
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| CliError::runtime(e.to_string()))
 }
 
-fn failure(status: u16, v: &Value) -> CliError {
+pub(super) fn failure(status: u16, v: &Value) -> CliError {
     let mut message = format!("HTTP {status}: {}", v["error"].as_str().unwrap_or("failed"));
     for p in v["problems"].as_array().into_iter().flatten() {
         message.push_str(&format!("\n  line {}: {}", p["line"], p["message"].as_str().unwrap_or("")));
@@ -136,99 +135,37 @@ pub fn routes(admin: &str) -> Result<(), CliError> {
         v["hash"].as_str().unwrap_or(""),
         v["default"].as_str().unwrap_or("")
     );
-    println!("{:<10} {:<24} {:<10} {:<10} FLAGS", "OP", "MODE", "TARGET", "FALLBACK");
+    println!("{:<10} {:<24} {:<10} {:<10} {:<24} FLAGS", "OP", "MODE", "TARGET", "FALLBACK", "SHADOW");
+    let mut idle = Vec::new();
     for (op, r) in v["routes"].as_object().into_iter().flatten() {
-        let flags = [("read_only", "read-only"), ("enabled", "")]
-            .iter()
-            .filter_map(|(k, label)| match (k, &r[*k]) {
-                (&"enabled", Value::Bool(false)) => Some("DISABLED"),
-                (&"read_only", Value::Bool(true)) => Some(*label),
-                _ => None,
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
+        let mut flags = vec![if r["enabled"] == Value::Bool(false) { "DISABLED" } else { "enabled" }];
+        if r["read_only"] == Value::Bool(true) {
+            flags.push("read-only");
+        }
+        let capture = r["capture"]["percent"].as_f64().map(|p| format!("capture {p}%"));
+        flags.extend(capture.as_deref());
         let s = |k: &str| r[k].as_str().unwrap_or("-").to_string();
-        println!("{:<10} {:<24} {:<10} {:<10} {}", op, s("mode"), s("target"), s("fallback"), flags);
+        println!(
+            "{:<10} {:<24} {:<10} {:<10} {:<24} {}",
+            op,
+            s("mode"),
+            s("target"),
+            s("fallback"),
+            shadow_cell(r),
+            flags.join(", ")
+        );
+        for key in ["shadow_idle", "shadow_partial"] {
+            if let Some(why) = r[key].as_str() {
+                idle.push(format!("{op}: {why}"));
+            }
+        }
+    }
+    for line in idle {
+        println!("  {line}");
     }
     let reload = &v["reload"];
     if let Some(e) = reload["last_error"].as_str() {
         println!("\nlast reload was REJECTED (the table above is still serving):\n{e}");
-    }
-    Ok(())
-}
-
-/// `ficus route OP ...`: change one route and show the result.
-pub fn route(admin: &str, change: RouteChange) -> Result<(), CliError> {
-    let rt = runtime()?;
-    let url = format!("{admin}/routes/{}", change.op);
-    let (status, current) = rt.block_on(call(hyper::Method::GET, &url, None))?;
-    if status != 200 {
-        return Err(failure(status, &current));
-    }
-    let before = current["route"].clone();
-    // The table this change is decided on; the gateway refuses it if another change came first.
-    let hash = current["hash"].as_str().map(String::from);
-    let mut patch = Map::new();
-    if change.rollback {
-        let (_, table) = rt.block_on(call(hyper::Method::GET, &format!("{admin}/routes"), None))?;
-        patch.insert("target".into(), table["default"].clone());
-        patch.insert("canary".into(), Value::Null);
-    }
-    if let Some(t) = &change.target {
-        patch.insert("target".into(), Value::from(t.as_str()));
-        patch.insert("canary".into(), Value::Null);
-    }
-    if let Some(percent) = change.canary {
-        let old = &before["canary"];
-        let to = change.to.clone().or(old["to"].as_str().map(String::from));
-        let sticky = change.sticky.clone().or(old["sticky"].as_str().map(String::from));
-        let (Some(to), Some(sticky)) = (to, sticky) else {
-            return Err(CliError::runtime(
-                "a new canary needs --to UPSTREAM and --sticky FIELD (e.g. --to accounts --sticky ACCT-NO)",
-            ));
-        };
-        patch.insert("canary".into(), json!({ "to": to, "percent": percent, "sticky": sticky }));
-    }
-    if patch.is_empty() {
-        return Err(CliError::runtime("nothing to change: give --target, --canary or --rollback"));
-    }
-    let (status, outcome) =
-        rt.block_on(call_if(hyper::Method::PUT, &url, Some(Value::Object(patch)), hash.as_deref()))?;
-    if status == 412 {
-        let (_, now) = rt.block_on(call(hyper::Method::GET, &url, None))?;
-        return Err(CliError::runtime(format!(
-            "{op}: someone else changed the routes since they were read (now generation {}, hash {}); nothing was \
-             changed.\n  {op} is now: {}\n  Check, then run the command again if it is still wanted.",
-            outcome["generation"],
-            outcome["hash"].as_str().unwrap_or("?"),
-            now["route"]["mode"].as_str().unwrap_or("?"),
-            op = change.op,
-        )));
-    }
-    if status != 200 {
-        return Err(failure(status, &outcome));
-    }
-    let (_, after) = rt.block_on(call(hyper::Method::GET, &url, None))?;
-    println!("{}: {}  →  {}", change.op, describe(&before), describe(&after["route"]));
-    if outcome["unchanged"] == Value::Bool(true) {
-        println!("already so: nothing changed (generation {})", outcome["generation"]);
-    } else {
-        let written = if outcome["not_persisted"] == Value::Bool(true) {
-            "running but NOT written to routes.toml (see the note)"
-        } else {
-            "written to routes.toml"
-        };
-        println!(
-            "generation {} (hash {}), {written} and audited",
-            outcome["generation"],
-            outcome["hash"].as_str().unwrap_or("")
-        );
-    }
-    if let Some(kept) = outcome["kept_rejected"].as_str() {
-        println!("the invalid routes.toml that was on disk is kept as {kept}");
-    }
-    if let Some(message) = outcome["message"].as_str() {
-        println!("note: {message}");
     }
     Ok(())
 }

@@ -48,11 +48,25 @@ pub fn check(path: &Path) -> Result<(), CliError> {
     let mut ops: Vec<_> = table.routes.values().collect();
     ops.sort_by(|a, b| a.op.cmp(&b.op));
     for r in ops {
-        let flags = [(!r.enabled).then_some("DISABLED"), r.read_only.then_some("read-only")];
-        let flags: Vec<_> = flags.into_iter().flatten().collect();
+        use crate::config::shadow_idle::{shadow_use, ShadowUse};
+        let mut flags = vec![if r.enabled { "enabled".to_string() } else { "DISABLED".to_string() }];
+        if r.read_only {
+            flags.push("read-only".into());
+        }
+        if let Some(s) = &r.shadow {
+            let state = match shadow_use(&table, &r.op) {
+                Some(ShadowUse::Idle(_)) => "IDLE",
+                Some(ShadowUse::Partial(_)) => "comparing part",
+                None => "comparing",
+            };
+            flags.push(format!("shadow {} {}% {state}", s.to.name, s.threshold as f64 / 100.0));
+        }
         println!("  {:<10} → {:<10} {}", r.op, r.target.name, flags.join(", "));
     }
     println!("  (anything else) → {}", table.default_target.name);
+    for warning in crate::config::shadow_idle::shadow_warnings(&table) {
+        println!("  warning: {warning}");
+    }
     Ok(())
 }
 

@@ -9,9 +9,11 @@ pub mod config_path;
 mod demo_cmd;
 mod fields;
 mod gateway_cmds;
+mod route_change;
 mod send_cmds;
 mod shadow_cmds;
 
+pub use route_change::RouteChange;
 pub use send_cmds::{build_raw, build_request, decode_reply};
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -129,33 +131,34 @@ pub enum Command {
         #[arg(long, default_value = "routes.toml")]
         config: PathBuf,
     },
-    /// Change one operation's route on a running gateway: flip, canary, roll back.
+    /// Change one operation's route on a running gateway: flip, canary, roll back, shadow,
+    /// capture, kill switch.
     ///
-    /// The change is validated, written to routes.toml (comments kept), swapped in and audited.
-    /// Needs FICUS_ADMIN_TOKEN. Examples:
+    /// The change is validated, written to routes.toml (comments kept), swapped in and audited;
+    /// it is refused if the routes changed since they were read. Needs FICUS_ADMIN_TOKEN.
+    ///
+    /// A shadow compares only the side that did not answer, so on a flip or rollback of a
+    /// read-only route whose shadow would become the new target, the shadow is turned around to
+    /// the side that answered before (unless --keep-shadow). A write is never shadowed to the
+    /// host: its shadow is left as it is, with a warning saying what to run.
+    ///
+    /// Examples:
     ///   ficus route ACCTINQ --canary 10 --to accounts --sticky ACCT-NO
     ///   ficus route ACCTINQ --canary 50
-    ///   ficus route ACCTINQ --target accounts
-    ///   ficus route ACCTINQ --rollback
+    ///   ficus route ACCTINQ --target accounts       # a shadow on accounts turns to legacy
+    ///   ficus route ACCTINQ --rollback              # ... and back to accounts
+    ///   ficus route ACCTINQ --shadow accounts --shadow-percent 25
+    ///   ficus route ACCTINQ --ignore HDR-TIMESTAMP --ignore 'TXN-ROW[*].TXN-TIME'
+    ///   ficus route ACCTINQ --no-ignore HDR-TIMESTAMP
+    ///   ficus route XFER --shadow accounts --shadow-writes dry-run
+    ///   ficus route ACCTINQ --capture 5             # record 5% for `ficus replay`
+    ///   ficus route ACCTINQ --no-shadow --no-capture
+    ///   ficus route XFER --disable                  # kill switch; --enable undoes it
     #[command(verbatim_doc_comment)]
     Route {
-        /// The operation code.
-        op: String,
-        /// Serve it wholly from this upstream (removes any canary).
-        #[arg(long, conflicts_with_all = ["canary", "rollback"])]
-        target: Option<String>,
-        /// Send this percentage of customers to the canary upstream.
-        #[arg(long, conflicts_with = "rollback")]
-        canary: Option<f64>,
-        /// The canary's upstream (default: the current canary's).
-        #[arg(long, requires = "canary")]
-        to: Option<String>,
-        /// The field that keeps a customer on one side (default: the current canary's).
-        #[arg(long, requires = "canary")]
-        sticky: Option<String>,
-        /// Back to the default target (the legacy host), canary removed.
-        #[arg(long)]
-        rollback: bool,
+        /// What to change.
+        #[command(flatten)]
+        change: RouteChange,
         /// The admin API's base URL (default: `[gateway] admin` of --config, else
         /// http://127.0.0.1:9901).
         #[arg(long, env = "FICUS_ADMIN")]
@@ -317,10 +320,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Serve { config, takeover } => gateway_cmds::serve(&config, takeover),
         Command::Demo { config, state, resume } => demo_cmd::demo(demo_cmd::DemoArgs { config, state, resume }),
         Command::Routes { admin, config } => admin_cmds::routes(&admin_cmds::admin_url(admin, &config)),
-        Command::Route { op, target, canary, to, sticky, rollback, admin, config } => {
-            let admin = admin_cmds::admin_url(admin, &config);
-            admin_cmds::route(&admin, admin_cmds::RouteChange { op, target, canary, to, sticky, rollback })
-        }
+        Command::Route { change, admin, config } => route_change::route(&admin_cmds::admin_url(admin, &config), change),
         Command::Shadow { command: ShadowCommand::Report { records, html } } => {
             shadow_cmds::report(&records, html.as_deref())
         }

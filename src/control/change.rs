@@ -149,6 +149,9 @@ impl Reloader {
             ));
             self.set_last_error(Some(e.to_string()));
         }
+        // Said for the changed route even when nothing changed: the caller asked about it.
+        let now = self.gateway.table();
+        outcome.warnings = crate::config::shadow_idle::shadow_warning(&now, op).into_iter().collect();
         outcome.kept_rejected = kept;
         outcome.not_persisted = not_persisted;
         outcome.message = (!notes.is_empty()).then(|| notes.join("; "));

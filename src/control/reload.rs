@@ -84,6 +84,10 @@ pub struct ReloadOutcome {
     /// disk or a restart undoes it.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub not_persisted: bool,
+    /// Applied, but worth a look: shadows of the changed routes that compare nothing (or only
+    /// part) because they point at the side now answering. Each says what to run about it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl ReloadOutcome {
@@ -97,6 +101,7 @@ impl ReloadOutcome {
             kept_rejected: None,
             message: None,
             not_persisted: false,
+            warnings: Vec::new(),
         }
     }
 }
@@ -209,7 +214,10 @@ impl Reloader {
     }
 
     pub(super) fn config_error(&self, message: String) -> ConfigError {
-        ConfigError { file: self.path.display().to_string(), problems: vec![ConfigProblem { line: None, message }] }
+        ConfigError {
+            file: self.path.display().to_string(),
+            problems: vec![ConfigProblem { line: None, column: None, message }],
+        }
     }
 
     /// The reload itself; the caller holds the lock and passes the running table.
@@ -240,6 +248,15 @@ impl Reloader {
         let changes = diff(&current.file, &table.file);
         let copybooks = table.source.changed_copybooks(&current.source);
         let (generation, hash) = (table.generation, table.hash.clone());
+        // Upstream settings (shadow_connections…) touch every route; else only the changed ones.
+        let warnings: Vec<String> = if changes.other {
+            crate::config::shadow_idle::shadow_warnings(&table)
+        } else {
+            changes.changes.iter().filter_map(|c| crate::config::shadow_idle::shadow_warning(&table, &c.op)).collect()
+        };
+        for warning in &warnings {
+            warn!(generation, %warning, "shadow compares nothing or only part");
+        }
         self.gateway.swap(table);
         info!(generation, %hash, source = trigger.source(), added = ?changes.added, removed = ?changes.removed,
             retargeted = ?changes.retargeted, changed = changes.changes.len(), other = changes.other,
@@ -262,6 +279,7 @@ impl Reloader {
             kept_rejected: None,
             message: None,
             not_persisted: false,
+            warnings,
         }
     }
 

@@ -160,6 +160,9 @@ pub struct Running {
 /// picks a free port), the admin API, and the reload triggers.
 pub async fn start(config: &Path, options: Options) -> Result<Running, String> {
     let table = crate::config::load(config, None, 1).map_err(|e| e.to_string())?;
+    for warning in crate::config::shadow_idle::shadow_warnings(&table) {
+        tracing::warn!(%warning, "shadow compares nothing or only part");
+    }
     let http_addr = table.file.gateway.listen_http.clone();
     let tcp_addr = table.file.gateway.listen_tcp.clone();
     let admin_addr = table.file.gateway.admin.clone();

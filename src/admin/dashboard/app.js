@@ -229,8 +229,12 @@ function renderOps() {
     const shadowBadge = c.mode.lastChild;
     shadowBadge.hidden = !(r && r.shadow);
     if (r && r.shadow) {
+      // A shadow pointing at the side now answering compares nothing: say so, not the badge.
       const pct = r.shadow_percent != null ? ` ${r.shadow_percent}%` : "";
-      setText(shadowBadge, `shadow → ${r.shadow}${pct}`);
+      const partial = r.shadow_partial ? " (part)" : "";
+      setText(shadowBadge, r.shadow_idle ? "shadow idle" : `shadow → ${r.shadow}${pct}${partial}`,
+        r.shadow_idle ? "badge shadow idle" : "badge shadow");
+      shadowBadge.title = r.shadow_idle || r.shadow_partial || "";
     }
     const target = r ? r.target + (r.fallback ? ` (fallback ${r.fallback})` : "") : "";
     setText(c.target, target, "mono");

@@ -1,25 +1,25 @@
 //! routes.toml → [`RouteTable`]: parse, validate everything (files, records, fields, upstream
 //! names, addresses), then build. All problems are collected, each with its line, so one
-//! `ficus check` shows them all. Nothing is applied here; a failed build changes nothing.
+//! `ficus check` shows them all (every syntax error too, see `parse`), and a problem that only
+//! follows from another (a field looked up in a copybook that could not be read) is not
+//! reported a second time. Nothing is applied here; a failed build changes nothing.
 
 use crate::codec::charset::CodePage;
 use crate::codec::{Codec, CodecOptions};
 use crate::copybook::Copybook;
-use crate::frame::Framing;
 use crate::header::{HeaderLayout, HeaderNames};
-use crate::route::file::{FramingSpec, RoutesFile, UpstreamKind, UpstreamSection};
+use crate::route::file::RoutesFile;
 use crate::route::{Canary, Route, RouteTable, UpstreamEntry};
-use crate::upstream::http::{HttpBytes, HttpClient};
-use crate::upstream::modern::JsonService;
-use crate::upstream::pool::TcpPool;
-use crate::upstream::{Limits, Upstream};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
+mod parse;
 mod route;
+mod upstream;
+
+pub use parse::MAX_SYNTAX_ERRORS;
 
 pub use crate::route::source::{copybook_files, fingerprint, table_hash, CachedCopybook, CopybookCache, TableSource};
 
@@ -28,6 +28,8 @@ pub use crate::route::source::{copybook_files, fingerprint, table_hash, CachedCo
 pub struct ConfigProblem {
     /// 1-based line, when known.
     pub line: Option<usize>,
+    /// 1-based column (in characters), for syntax errors.
+    pub column: Option<usize>,
     /// What is wrong.
     pub message: String,
 }
@@ -47,9 +49,10 @@ impl fmt::Display for ConfigError {
             if i > 0 {
                 writeln!(f)?;
             }
-            match p.line {
-                Some(line) => write!(f, "{}:{line}: {}", self.file, p.message)?,
-                None => write!(f, "{}: {}", self.file, p.message)?,
+            match (p.line, p.column) {
+                (Some(line), Some(column)) => write!(f, "{}:{line}:{column}: {}", self.file, p.message)?,
+                (Some(line), None) => write!(f, "{}:{line}: {}", self.file, p.message)?,
+                (None, _) => write!(f, "{}: {}", self.file, p.message)?,
             }
         }
         Ok(())
@@ -60,7 +63,7 @@ impl fmt::Display for ConfigError {
 pub fn load(path: &Path, previous: Option<&RouteTable>, generation: u64) -> Result<RouteTable, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
         file: path.display().to_string(),
-        problems: vec![ConfigProblem { line: None, message: format!("cannot read: {e}") }],
+        problems: vec![ConfigProblem { line: None, column: None, message: format!("cannot read: {e}") }],
     })?;
     build(&text, path, previous, generation)
 }
@@ -88,13 +91,28 @@ pub fn build_with(
     cache: &CopybookCache,
     pinned: Option<&TableSource>,
 ) -> Result<RouteTable, ConfigError> {
-    let mut b = Builder { text, problems: Vec::new(), copybooks: BTreeMap::new(), dir: PathBuf::new(), cache, pinned };
+    let mut b = Builder {
+        text,
+        problems: Vec::new(),
+        copybooks: BTreeMap::new(),
+        dir: PathBuf::new(),
+        cache,
+        pinned,
+        unreadable_upstreams: BTreeSet::new(),
+    };
     let result = b.build(path, previous, generation);
     match result {
         Some(table) if b.problems.is_empty() => Ok(table),
         _ => {
-            b.problems.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
-            Err(ConfigError { file: path.display().to_string(), problems: b.problems })
+            let mut problems = b.problems;
+            problems.sort_by_key(|p| (p.line.unwrap_or(usize::MAX), p.column));
+            // One cause met twice at one place (a copybook named by two keys on one line) is said once.
+            problems.dedup();
+            if problems.is_empty() {
+                let message = "the file does not make a route table (no problem was named: please report this)";
+                problems.push(ConfigProblem { line: None, column: None, message: message.into() });
+            }
+            Err(ConfigError { file: path.display().to_string(), problems })
         }
     }
 }
@@ -107,6 +125,8 @@ struct Builder<'a> {
     dir: PathBuf,
     cache: &'a CopybookCache,
     pinned: Option<&'a TableSource>,
+    /// Upstreams whose section does not read (already reported): naming one is no new problem.
+    unreadable_upstreams: BTreeSet<String>,
 }
 
 impl Builder<'_> {
@@ -141,8 +161,11 @@ impl Builder<'_> {
     }
 
     fn problem(&mut self, section: &str, key: Option<&str>, message: String) {
-        let line = self.line_of(section, key);
-        self.problems.push(ConfigProblem { line, message });
+        // A section written in a way line_of does not follow (an inline table) is found by name.
+        let name = section.rsplit('.').next().unwrap_or(section);
+        let line =
+            self.line_of(section, key).or_else(|| self.text.lines().position(|l| l.contains(name)).map(|p| p + 1));
+        self.problems.push(ConfigProblem { line: line.or(Some(1)), column: None, message });
     }
 
     fn copybook(&mut self, file: &str, section: &str, key: &str) -> Option<Arc<Copybook>> {
@@ -193,62 +216,8 @@ impl Builder<'_> {
         }
     }
 
-    fn framing(
-        &mut self,
-        spec: &FramingSpec,
-        header: Option<&HeaderLayout>,
-        codepage: CodePage,
-        section: &str,
-        key: &str,
-    ) -> Option<Framing> {
-        match (spec.length_prefix, &spec.length_field) {
-            (Some(w @ (1 | 2 | 4)), None) => Some(Framing::LengthPrefix { width: w }),
-            (Some(w), None) => {
-                self.problem(section, Some(key), format!("length_prefix = {w}: must be 1, 2 or 4 bytes"));
-                None
-            }
-            (None, Some(field)) => {
-                let leaf = header.and_then(|h| h.codec.plan().field(field).cloned());
-                match leaf {
-                    Some(l) if matches!(l.kind, crate::codec::plan::LeafKind::Zoned { .. }) => {
-                        Some(Framing::LengthField {
-                            offset: l.offset as usize,
-                            len: l.len as usize,
-                            ebcdic: codepage.is_ebcdic(),
-                        })
-                    }
-                    Some(_) => {
-                        self.problem(
-                            section,
-                            Some(key),
-                            format!("length_field {field} must be a PIC 9 DISPLAY header field"),
-                        );
-                        None
-                    }
-                    None => {
-                        self.problem(section, Some(key), format!("length_field {field} is not a field of the header"));
-                        None
-                    }
-                }
-            }
-            _ => {
-                self.problem(section, Some(key), "framing needs exactly one of length_prefix or length_field".into());
-                None
-            }
-        }
-    }
-
     fn build(&mut self, path: &Path, previous: Option<&RouteTable>, generation: u64) -> Option<RouteTable> {
-        let file: RoutesFile = match toml::from_str(self.text) {
-            Ok(f) => f,
-            Err(e) => {
-                let line = e.span().map(|s| self.text[..s.start.min(self.text.len())].lines().count().max(1));
-                let line =
-                    line.map(|l| if self.text[..e.span().map_or(0, |s| s.start)].ends_with('\n') { l + 1 } else { l });
-                self.problems.push(ConfigProblem { line, message: e.message().to_string() });
-                return None;
-            }
-        };
+        let file = self.parse_file()?;
         self.dir = path.parent().unwrap_or(Path::new(".")).join(&file.gateway.copybooks);
         let codepage = match CodePage::from_name(&file.gateway.codepage) {
             Ok(c) => c,
@@ -285,8 +254,10 @@ impl Builder<'_> {
         }
         let find_upstream = |b: &mut Self, name: &str, section: &str, key: &str| -> Option<Arc<UpstreamEntry>> {
             let found = upstreams.get(name).cloned();
-            if found.is_none() && !file.upstreams.contains_key(name) {
-                let known: Vec<_> = file.upstreams.keys().map(String::as_str).collect();
+            if found.is_none() && !file.upstreams.contains_key(name) && !b.unreadable_upstreams.contains(name) {
+                let mut known: Vec<_> =
+                    file.upstreams.keys().chain(&b.unreadable_upstreams).map(String::as_str).collect();
+                known.sort();
                 b.problem(
                     section,
                     Some(key),
@@ -317,6 +288,10 @@ impl Builder<'_> {
                     self.problem(&section, Some("canary"), format!("canary percent {} must be 0 to 100", c.percent));
                     return None;
                 }
+                // A request layout or header that did not build has said why (no knock-on).
+                if header.is_none() || (r.request.is_some() && request.is_none()) {
+                    return None;
+                }
                 let sticky = self.sticky(&c.sticky, request.as_deref(), header.as_ref(), &section)?;
                 Some(Canary { to, threshold: (c.percent * 100.0).round() as u32, sticky })
             });
@@ -340,8 +315,17 @@ impl Builder<'_> {
                 _ => None,
             };
             let shadow = r.shadow.as_ref().and_then(|name| {
-                let to = find_upstream(self, name, &section, "shadow")?;
-                self.shadow(r, to, comparison.is_some(), &section)
+                let to = find_upstream(self, name, &section, "shadow");
+                // An upstream that did not build (said why) still has a kind: a write's shadow
+                // to the host is refused all the same.
+                let settings = file.upstreams.get(name)?;
+                // Layouts named but not built have said why: no second problem about comparing.
+                let comparable = match (&comparison, &r.response) {
+                    (Some(_), _) => route::Comparable::Yes,
+                    (None, Some(_)) => route::Comparable::Failed,
+                    (None, None) => route::Comparable::NoLayouts,
+                };
+                self.shadow(r, (name, settings, to), comparable, &section)
             });
             let capture = r.capture.as_ref().and_then(|c| {
                 if !(0.0..=100.0).contains(&c.percent) {
@@ -415,70 +399,5 @@ impl Builder<'_> {
                 None
             }
         }
-    }
-
-    fn upstream(
-        &mut self,
-        name: &str,
-        s: &UpstreamSection,
-        header: Option<&HeaderLayout>,
-        codepage: CodePage,
-        max_bytes: usize,
-    ) -> Option<Arc<UpstreamEntry>> {
-        let section = format!("upstreams.{name}");
-        let mut limits = Limits::new(
-            Duration::from_millis(s.timeout_ms),
-            Duration::from_millis(s.connect_timeout_ms),
-            s.max_connections,
-            max_bytes.max(1 << 20),
-        );
-        limits.breaker.failures = s.breaker_failures.unwrap_or(limits.breaker.failures);
-        limits.breaker.cooldown = s.breaker_cooldown_ms.map_or(limits.breaker.cooldown, Duration::from_millis);
-        limits.retry_percent = s.retry_budget_percent.unwrap_or(limits.retry_percent);
-        limits.shadow_connections = s.shadow_connections;
-        if s.retry_budget_percent.is_some_and(|p| p > 100) {
-            self.problem(&section, Some("retry_budget_percent"), "retry_budget_percent must be 0–100".into());
-        }
-        if s.max_connections == 0 {
-            self.problem(&section, Some("max_connections"), "max_connections must be at least 1".into());
-        }
-        let upstream = match s.kind {
-            UpstreamKind::Tcp => {
-                let Some(address) = &s.address else {
-                    self.problem(&section, Some("kind"), "a tcp upstream needs address = \"host:port\"".into());
-                    return None;
-                };
-                if address.rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()).is_none() {
-                    self.problem(&section, Some("address"), format!("address = {address:?} is not host:port"));
-                    return None;
-                }
-                let framing =
-                    self.framing(&s.framing.clone().unwrap_or_default(), header, codepage, &section, "framing")?;
-                Upstream::Tcp(TcpPool::new(name, address, framing, limits))
-            }
-            UpstreamKind::Http | UpstreamKind::HttpJson => {
-                let Some(url) = &s.url else {
-                    self.problem(
-                        &section,
-                        Some("kind"),
-                        "an http upstream needs url = \"http://host:port/path\"".into(),
-                    );
-                    return None;
-                };
-                let client = match HttpClient::new(name, url, limits) {
-                    Ok(c) => c,
-                    Err(e) => {
-                        self.problem(&section, Some("url"), e);
-                        return None;
-                    }
-                };
-                if s.kind == UpstreamKind::Http {
-                    Upstream::Http(HttpBytes(client))
-                } else {
-                    Upstream::Json(JsonService(client))
-                }
-            }
-        };
-        Some(Arc::new(UpstreamEntry { name: name.to_string(), upstream, settings: s.clone() }))
     }
 }

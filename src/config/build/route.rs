@@ -5,7 +5,7 @@ use super::Builder;
 use crate::codec::decimal::Decimal;
 use crate::codec::Codec;
 use crate::header::HeaderLayout;
-use crate::route::file::RouteSection;
+use crate::route::file::{RouteSection, UpstreamKind, UpstreamSection};
 use crate::route::ShadowRoute;
 use crate::route::{StickyField, UpstreamEntry};
 use crate::shadow::compare::Rules;
@@ -13,6 +13,17 @@ use crate::shadow::paths::PathPattern;
 use crate::shadow::Comparison;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Whether a route's replies can be compared, for its shadow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Comparable {
+    /// Its comparison is built.
+    Yes,
+    /// It names no response layout: a problem of the shadow.
+    NoLayouts,
+    /// Its layouts or header did not build: already reported, not the shadow's problem.
+    Failed,
+}
 
 impl Builder<'_> {
     /// Compiles a route's comparison rules with lenient copies of its layouts.
@@ -38,20 +49,21 @@ impl Builder<'_> {
     }
 
     /// Validates a route's shadow: writes only as a dry run to a JSON service, never to the host.
+    /// The rules are checked even when the shadow's upstream (`to`) or the route's layouts did
+    /// not build: those problems are reported elsewhere, this one is its own.
     pub(super) fn shadow(
         &mut self,
         r: &RouteSection,
-        to: Arc<UpstreamEntry>,
-        comparable: bool,
+        (name, settings, to): (&str, &UpstreamSection, Option<Arc<UpstreamEntry>>),
+        comparable: Comparable,
         section: &str,
     ) -> Option<ShadowRoute> {
-        if !comparable {
+        if comparable == Comparable::NoLayouts {
             self.problem(
                 section,
                 Some("shadow"),
                 "shadow needs request and response layouts to compare replies".into(),
             );
-            return None;
         }
         let dry_run = match (r.read_only, r.shadow_writes.as_deref()) {
             (true, None) => false,
@@ -63,10 +75,9 @@ impl Builder<'_> {
                 );
                 return None;
             }
-            (false, Some("dry-run")) if !to.upstream.is_bytes() => true,
+            (false, Some("dry-run")) if settings.kind == UpstreamKind::HttpJson => true,
             (false, Some("dry-run")) => {
-                let why =
-                    format!("{} is the legacy side: a write is never sent to the host twice, dry run or not", to.name);
+                let why = format!("{name} is the legacy side: a write is never sent to the host twice, dry run or not");
                 self.problem(section, Some("shadow"), why);
                 return None;
             }
@@ -89,6 +100,7 @@ impl Builder<'_> {
             self.problem(section, Some("shadow_percent"), format!("shadow_percent {percent} must be 0 to 100"));
             return None;
         }
+        let to = to.filter(|_| comparable == Comparable::Yes)?;
         let timeout = Duration::from_millis(r.shadow_timeout_ms.unwrap_or(to.settings.timeout_ms));
         Some(ShadowRoute { to, threshold: (percent * 100.0).round() as u32, dry_run, timeout })
     }

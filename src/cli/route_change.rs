@@ -1,0 +1,258 @@
+//! `ficus route OP ...`: one change to one route of a running gateway, sent as one admin
+//! `PUT /routes/{op}` with `If-Match`. The flags become a patch of `[routes.OP]` keys decided
+//! on the route as read; on a flip or rollback of a read-only route whose shadow would become
+//! the new target (and so compare nothing), the shadow is turned around to the side that
+//! answered before. A write is never shadowed to the host: its shadow is left, and the
+//! gateway's warning says what to run.
+
+use super::admin_cmds::{call, call_if, describe, failure, runtime, shadow_cell};
+use super::CliError;
+use serde_json::{json, Map, Value};
+
+/// What `ficus route` changes.
+#[derive(clap::Args, Debug, Default)]
+pub struct RouteChange {
+    /// The operation code.
+    pub op: String,
+    /// Serve it wholly from this upstream (removes any canary).
+    #[arg(long, conflicts_with_all = ["canary", "rollback"])]
+    pub target: Option<String>,
+    /// Send this percentage of customers to the canary upstream.
+    #[arg(long, conflicts_with = "rollback")]
+    pub canary: Option<f64>,
+    /// The canary's upstream (default: the current canary's).
+    #[arg(long, requires = "canary")]
+    pub to: Option<String>,
+    /// The field that keeps a customer on one side (default: the current canary's).
+    #[arg(long, requires = "canary")]
+    pub sticky: Option<String>,
+    /// Back to the default target (the legacy host), canary removed.
+    #[arg(long)]
+    pub rollback: bool,
+    /// Mirror each message to UPSTREAM too and compare the replies field by field.
+    #[arg(long, value_name = "UPSTREAM", conflicts_with = "no_shadow")]
+    pub shadow: Option<String>,
+    /// Stop shadowing (the comparison rules stay for later).
+    #[arg(long)]
+    pub no_shadow: bool,
+    /// Share of messages mirrored to the shadow, 0–100 (default 100).
+    #[arg(long, value_name = "N")]
+    pub shadow_percent: Option<f64>,
+    /// For a write (not read_only): shadow it as a dry run, which the service must honour
+    /// (the request carries `Ficus-Shadow: dry-run`). Never to the host.
+    #[arg(long, value_name = "MODE", value_parser = ["dry-run"])]
+    pub shadow_writes: Option<String>,
+    /// On --target/--rollback, leave the shadow where it is even if it becomes the target.
+    #[arg(long)]
+    pub keep_shadow: bool,
+    /// Leave this field path out of comparisons (repeatable; `*` within a name, `[*]` any
+    /// index): adds to the route's ignore list.
+    #[arg(long, value_name = "FIELD")]
+    pub ignore: Vec<String>,
+    /// Compare this field path again: removes it from the ignore list (repeatable).
+    #[arg(long, value_name = "FIELD")]
+    pub no_ignore: Vec<String>,
+    /// Record this percentage of requests and replies for `ficus replay`.
+    #[arg(long, value_name = "PERCENT", conflicts_with = "no_capture")]
+    pub capture: Option<f64>,
+    /// Stop recording for replay.
+    #[arg(long)]
+    pub no_capture: bool,
+    /// Serve the operation again (undoes --disable).
+    #[arg(long, conflicts_with = "disable")]
+    pub enable: bool,
+    /// Kill switch: answer every message of the operation with its error reply.
+    #[arg(long)]
+    pub disable: bool,
+}
+
+/// The keys besides mode and target that a change may touch, shown before → after.
+const SHOWN: [&str; 6] = ["shadow", "shadow_percent", "shadow_writes", "ignore", "capture", "enabled"];
+
+/// The patch of `[routes.OP]` keys for `change`, decided on `before` (the route as read) and
+/// `table` (`GET /routes`). Returns it with the lines to say once it is applied.
+fn patch(change: &RouteChange, before: &Value, table: &Value) -> Result<(Map<String, Value>, Vec<String>), CliError> {
+    let op = &change.op;
+    let mut patch = Map::new();
+    let mut said = Vec::new();
+    if change.rollback {
+        patch.insert("target".into(), table["default"].clone());
+        patch.insert("canary".into(), Value::Null);
+    }
+    if let Some(t) = &change.target {
+        patch.insert("target".into(), Value::from(t.as_str()));
+        patch.insert("canary".into(), Value::Null);
+    }
+    if let Some(percent) = change.canary {
+        let old = &before["canary"];
+        let to = change.to.clone().or(old["to"].as_str().map(String::from));
+        let sticky = change.sticky.clone().or(old["sticky"].as_str().map(String::from));
+        let (Some(to), Some(sticky)) = (to, sticky) else {
+            return Err(CliError::runtime(
+                "a new canary needs --to UPSTREAM and --sticky FIELD (e.g. --to accounts --sticky ACCT-NO)",
+            ));
+        };
+        patch.insert("canary".into(), json!({ "to": to, "percent": percent, "sticky": sticky }));
+    }
+    if let Some(s) = &change.shadow {
+        patch.insert("shadow".into(), Value::from(s.as_str()));
+    }
+    if change.no_shadow {
+        patch.insert("shadow".into(), Value::Null);
+    }
+    if let Some(p) = change.shadow_percent {
+        patch.insert("shadow_percent".into(), json!(p));
+    }
+    if let Some(w) = &change.shadow_writes {
+        patch.insert("shadow_writes".into(), Value::from(w.as_str()));
+    }
+    if !change.ignore.is_empty() || !change.no_ignore.is_empty() {
+        let mut ignore: Vec<String> =
+            before["ignore"].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect();
+        for field in &change.no_ignore {
+            let Some(at) = ignore.iter().position(|f| f == field) else {
+                let list = if ignore.is_empty() { "it is empty".to_string() } else { ignore.join(", ") };
+                return Err(CliError::runtime(format!(
+                    "{field} is not in {op}'s ignore list ({list}): nothing was changed"
+                )));
+            };
+            ignore.remove(at);
+        }
+        for field in &change.ignore {
+            if !ignore.contains(field) {
+                ignore.push(field.clone());
+            }
+        }
+        patch.insert("ignore".into(), if ignore.is_empty() { Value::Null } else { json!(ignore) });
+    }
+    if let Some(p) = change.capture {
+        patch.insert("capture".into(), json!({ "percent": p }));
+    }
+    if change.no_capture {
+        patch.insert("capture".into(), Value::Null);
+    }
+    if change.enable || change.disable {
+        patch.insert("enabled".into(), Value::Bool(change.enable));
+    }
+    turn_shadow_around(change, before, table, &mut patch, &mut said);
+    Ok((patch, said))
+}
+
+/// A flip or rollback whose new target is the route's shadow would leave the shadow comparing
+/// nothing: for a read-only route (or a write whose previous target is not the host), point
+/// the shadow at the side that answered before. A write's shadow is never turned to the host;
+/// the gateway's reply then warns with what to run.
+fn turn_shadow_around(
+    change: &RouteChange,
+    before: &Value,
+    table: &Value,
+    patch: &mut Map<String, Value>,
+    said: &mut Vec<String>,
+) {
+    let Some(new_target) = patch.get("target").and_then(Value::as_str).map(String::from) else { return };
+    if change.keep_shadow || patch.contains_key("shadow") {
+        return;
+    }
+    let (Some(shadow), Some(old)) = (before["shadow"].as_str(), before["target"].as_str()) else { return };
+    if shadow != new_target || old == new_target {
+        return;
+    }
+    let old_is_host = matches!(table["upstreams"][old]["kind"].as_str(), Some("tcp" | "http"));
+    if before["read_only"] != Value::Bool(true) && old_is_host {
+        return;
+    }
+    patch.insert("shadow".into(), Value::from(old));
+    said.push(format!(
+        "shadow turned around: {op} now shadows {old} (the side that answered before), so replies are still \
+         compared; --keep-shadow leaves it on {new_target}",
+        op = change.op
+    ));
+}
+
+/// A key's value as people read it.
+fn show(v: &Value) -> String {
+    match v {
+        Value::Null => "-".into(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// `ficus route OP ...`: change one route and show the result.
+pub fn route(admin: &str, change: RouteChange) -> Result<(), CliError> {
+    let rt = runtime()?;
+    let url = format!("{admin}/routes/{}", change.op);
+    let (status, current) = rt.block_on(call(hyper::Method::GET, &url, None))?;
+    if status != 200 {
+        return Err(failure(status, &current));
+    }
+    let before = current["route"].clone();
+    // The table this change is decided on; the gateway refuses it if another change came first.
+    let hash = current["hash"].as_str().map(String::from);
+    let (status, table) = rt.block_on(call(hyper::Method::GET, &format!("{admin}/routes"), None))?;
+    if status != 200 {
+        return Err(failure(status, &table));
+    }
+    let (patch, said) = patch(&change, &before, &table)?;
+    if patch.is_empty() {
+        return Err(CliError::runtime(
+            "nothing to change: give --target, --canary, --rollback, --shadow, --ignore, --capture, --enable or \
+             --disable (see ficus route --help)",
+        ));
+    }
+    let (status, outcome) =
+        rt.block_on(call_if(hyper::Method::PUT, &url, Some(Value::Object(patch)), hash.as_deref()))?;
+    if status == 412 {
+        let (_, now) = rt.block_on(call(hyper::Method::GET, &url, None))?;
+        return Err(CliError::runtime(format!(
+            "{op}: someone else changed the routes since they were read (now generation {}, hash {}); nothing was \
+             changed.\n  {op} is now: {}\n  Check, then run the command again if it is still wanted.",
+            outcome["generation"],
+            outcome["hash"].as_str().unwrap_or("?"),
+            now["route"]["mode"].as_str().unwrap_or("?"),
+            op = change.op,
+        )));
+    }
+    if status != 200 {
+        return Err(failure(status, &outcome));
+    }
+    let (_, after) = rt.block_on(call(hyper::Method::GET, &url, None))?;
+    let after = &after["route"];
+    println!("{}: {}  →  {}", change.op, describe(&before), describe(after));
+    for key in SHOWN {
+        let (was, now) = (before.get(key).unwrap_or(&Value::Null), after.get(key).unwrap_or(&Value::Null));
+        if was != now {
+            println!("  {key}: {}  →  {}", show(was), show(now));
+        }
+    }
+    if after["shadow"].is_string() {
+        println!("  shadow now: {}", shadow_cell(after));
+    }
+    for line in said {
+        println!("{line}");
+    }
+    if outcome["unchanged"] == Value::Bool(true) {
+        println!("already so: nothing changed (generation {})", outcome["generation"]);
+    } else {
+        let written = if outcome["not_persisted"] == Value::Bool(true) {
+            "running but NOT written to routes.toml (see the note)"
+        } else {
+            "written to routes.toml"
+        };
+        println!(
+            "generation {} (hash {}), {written} and audited",
+            outcome["generation"],
+            outcome["hash"].as_str().unwrap_or("")
+        );
+    }
+    if let Some(kept) = outcome["kept_rejected"].as_str() {
+        println!("the invalid routes.toml that was on disk is kept as {kept}");
+    }
+    if let Some(message) = outcome["message"].as_str() {
+        println!("note: {message}");
+    }
+    for warning in outcome["warnings"].as_array().into_iter().flatten() {
+        println!("warning: {}", warning.as_str().unwrap_or(""));
+    }
+    Ok(())
+}
