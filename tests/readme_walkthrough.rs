@@ -9,12 +9,12 @@
 //! compiles its programs first), and an eventually-visible result (shadow comparisons and
 //! their records, written after the reply) is re-read until it shows or a deadline passes.
 
-#[path = "support/readme.rs"]
-mod readme;
 /// Only its `binary()`: the example built as `cargo run --example cobol-host` would build it.
 #[allow(dead_code)]
 #[path = "support/example_host.rs"]
 mod example_host;
+#[path = "support/readme.rs"]
+mod readme;
 
 use readme::{Shell, Step};
 use std::path::{Path, PathBuf};

@@ -2,13 +2,9 @@
 //! `send_cmds`, `ficus demo` in `demo_cmd`).
 
 use super::CliError;
-use crate::config;
-use crate::route::RouteTable;
 use std::path::Path;
 
-pub(super) fn load(path: &Path) -> Result<RouteTable, CliError> {
-    config::load(path, None, 1).map_err(|e| CliError::config(e.to_string()))
-}
+pub(super) use super::config_path::load;
 
 pub(super) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Runtime::new().map_err(|e| CliError::runtime(format!("cannot start the runtime: {e}")))
@@ -85,5 +81,3 @@ pub fn serve(path: &Path, takeover: bool) -> Result<(), CliError> {
         Ok(())
     })
 }
-
-

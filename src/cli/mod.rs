@@ -84,13 +84,13 @@ pub enum Command {
     /// Validate routes.toml: files, records, fields, upstream names, addresses. Exit 64 if invalid.
     Check {
         /// The routes file.
-        #[arg(long, default_value = "routes.toml")]
+        #[arg(long, env = "FICUS_CONFIG", default_value = "routes.toml")]
         config: PathBuf,
     },
     /// Run the gateway on routes.toml until Ctrl-C / SIGTERM. Exit 64 if the file is invalid.
     Serve {
         /// The routes file.
-        #[arg(long, default_value = "routes.toml")]
+        #[arg(long, env = "FICUS_CONFIG", default_value = "routes.toml")]
         config: PathBuf,
         /// Take over from a ficus already running on the same ports (an upgrade): share its
         /// ports, then SIGTERM the old process. Without it a port in use is an error.
@@ -128,7 +128,7 @@ pub enum Command {
         #[arg(long, env = "FICUS_ADMIN")]
         admin: Option<String>,
         /// The routes.toml the gateway runs, to find its admin address.
-        #[arg(long, default_value = "routes.toml")]
+        #[arg(long, env = "FICUS_CONFIG", default_value = "routes.toml")]
         config: PathBuf,
     },
     /// Change one operation's route on a running gateway: flip, canary, roll back, shadow,
@@ -165,7 +165,7 @@ pub enum Command {
         admin: Option<String>,
         /// The routes.toml the gateway runs, to find its admin address (read even when it does
         /// not validate: a rollback must work while routes.toml is being fixed).
-        #[arg(long, default_value = "routes.toml")]
+        #[arg(long, env = "FICUS_CONFIG", default_value = "routes.toml")]
         config: PathBuf,
     },
     /// Shadow comparison reports.
