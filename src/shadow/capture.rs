@@ -40,13 +40,18 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Parses upper- or lower-case hex.
 pub fn unhex(s: &str) -> Result<Vec<u8>, String> {
-    if s.len() % 2 != 0 {
+    // By bytes, never by string slices: a non-ASCII character in a damaged file is an error,
+    // not a panic on a char boundary.
+    let bytes = s.as_bytes();
+    if bytes.len() % 2 != 0 {
         return Err("odd number of hex digits".into());
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(|e| format!("bad hex at {i}: {e}")))
-        .collect()
+    let digit = |i: usize| {
+        (bytes[i] as char)
+            .to_digit(16)
+            .ok_or_else(|| format!("bad hex at {i}: byte 0x{:02X} is not a hex digit", bytes[i]))
+    };
+    (0..bytes.len()).step_by(2).map(|i| Ok((digit(i)? * 16 + digit(i + 1)?) as u8)).collect()
 }
 
 impl CaptureRecord {
@@ -91,5 +96,29 @@ mod tests {
         assert_eq!(unhex(&hex(&bytes)).unwrap(), bytes);
         assert_eq!(hex(&[0x0E, 0xF1]), "0EF1");
         assert!(unhex("ABC").is_err() && unhex("ZZ").is_err());
+    }
+}
+
+#[cfg(test)]
+mod unhex_tests {
+    use super::unhex;
+
+    #[test]
+    fn any_text_gives_bytes_or_an_error_never_a_panic() {
+        assert_eq!(unhex("00fFA1"), Ok(vec![0x00, 0xFF, 0xA1]));
+        for bad in ["é0", "0é", "가나", "0g", "+1", "1", "ÿÿ"] {
+            assert!(unhex(bad).is_err(), "{bad:?}");
+        }
+        // Randomized: every string of up to 6 chars from a mixed alphabet.
+        let alphabet: Vec<char> = "0aF9g é가\u{0}".chars().collect();
+        let mut seed = 7u64;
+        for _ in 0..5000 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let len = (seed >> 60) as usize % 7;
+            let s: String = (0..len).map(|k| alphabet[((seed >> (k * 5)) as usize) % alphabet.len()]).collect();
+            if let Ok(bytes) = unhex(&s) {
+                assert_eq!(bytes.len() * 2, s.len(), "{s:?}");
+            }
+        }
     }
 }
