@@ -12,39 +12,75 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
 
+/// Where a command finds the gateway's admin API, and how that was decided (printed with every
+/// change, so a change never lands on another gateway unnoticed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminUrl {
+    /// The base URL, `http://host:port`.
+    pub url: String,
+    /// Where it came from, for people: `--admin`, `[gateway] admin of PATH`, the default.
+    pub from: String,
+}
+
 /// The admin API's base URL: `--admin`/`FICUS_ADMIN` if given, else `[gateway] admin` of the
-/// routes file (read as plain TOML, so a file that does not validate still tells), else
-/// http://127.0.0.1:9901.
-pub fn admin_url(admin: Option<String>, config: &std::path::Path) -> String {
-    let from_file = || {
-        let text = std::fs::read_to_string(config).ok()?;
-        match text.parse::<toml::Table>() {
-            Ok(doc) => doc.get("gateway")?.get("admin")?.as_str().map(String::from),
-            // A syntax error elsewhere (a typo being fixed) must not send a rollback to another
-            // gateway: find `admin = "…"` under `[gateway]` line by line.
-            Err(_) => scan_admin(&text),
+/// routes file (read as plain TOML, so a file that does not validate still tells), else — only
+/// when no routes file was named and there is none here — http://127.0.0.1:9901.
+///
+/// Errors: a routes file named by `--config` or `FICUS_CONFIG` that does not exist, or one that
+/// does not say where its admin API is (a typo must never send a rollback to another gateway).
+pub fn admin_url(admin: Option<String>, config: &std::path::Path) -> Result<AdminUrl, CliError> {
+    let base = |url: String| {
+        let url = url.trim().trim_end_matches('/').to_string();
+        if url.starts_with("http://") || url.starts_with("https://") {
+            url
+        } else {
+            format!("http://{url}")
         }
     };
-    let url = admin.or_else(from_file).unwrap_or_else(|| "127.0.0.1:9901".into());
-    if url.starts_with("http://") {
-        url.trim_end_matches('/').to_string()
-    } else {
-        format!("http://{url}")
+    if let Some(url) = admin {
+        let from = if std::env::var("FICUS_ADMIN").is_ok_and(|v| v == url) { "FICUS_ADMIN" } else { "--admin" };
+        return Ok(AdminUrl { url: base(url), from: from.into() });
+    }
+    let named = config != std::path::Path::new("routes.toml") || std::env::var_os(super::config_path::CONFIG_ENV).is_some();
+    let text = match std::fs::read_to_string(config) {
+        Ok(text) => text,
+        Err(_) if !named && !config.exists() => {
+            return Ok(AdminUrl { url: "http://127.0.0.1:9901".into(), from: "the default (no routes.toml here)".into() })
+        }
+        Err(e) => {
+            let hint = super::config_path::missing(config).unwrap_or_else(|| format!("{}: {e}", config.display()));
+            return Err(CliError::runtime(format!("cannot tell which gateway to talk to: {hint}")));
+        }
+    };
+    let found = match text.parse::<toml::Table>() {
+        Ok(doc) => doc.get("gateway").and_then(|g| g.get("admin")).and_then(|a| a.as_str()).map(String::from),
+        // A syntax error elsewhere (a typo being fixed) must not send a rollback to another
+        // gateway: find `admin = "…"` under `[gateway]` line by line.
+        Err(_) => scan_admin(&text),
+    };
+    match found {
+        Some(url) => Ok(AdminUrl { url: base(url), from: format!("[gateway] admin of {}", config.display()) }),
+        None => Err(CliError::runtime(format!(
+            "{} does not say where its gateway's admin API is ([gateway] admin): give --admin URL (or FICUS_ADMIN)",
+            config.display()
+        ))),
     }
 }
 
-/// `admin = "…"` in the `[gateway]` table of a routes.toml that does not parse.
+/// `admin = "…"` (or `'…'`) in the `[gateway]` table of a routes.toml that does not parse.
 fn scan_admin(text: &str) -> Option<String> {
     let mut in_gateway = false;
-    for line in text.lines().map(str::trim) {
-        if line.starts_with('[') {
-            in_gateway = line.trim_end_matches(|c: char| c != ']').trim() == "[gateway]";
+    for line in text.lines().map(|l| l.trim().trim_start_matches('\u{feff}')) {
+        if let Some(header) = line.strip_prefix('[') {
+            let name = header.split(']').next().unwrap_or("").trim();
+            in_gateway = name == "gateway";
             continue;
         }
         let Some(rest) = line.strip_prefix("admin").map(str::trim_start) else { continue };
         if let (true, Some(value)) = (in_gateway, rest.strip_prefix('=')) {
-            let value = value.trim().strip_prefix('"')?;
-            return value.split('"').next().map(String::from);
+            let value = value.trim();
+            let quote = value.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+            return value[1..].split(quote).next().map(String::from);
         }
     }
     None
@@ -178,15 +214,21 @@ mod tests {
     fn the_admin_address_comes_from_the_flag_then_routes_toml_even_when_it_does_not_validate() {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("routes.toml");
-        assert_eq!(admin_url(None, &config), "http://127.0.0.1:9901", "no file: the default");
+        let url = |admin: Option<&str>| admin_url(admin.map(String::from), &config).map(|a| a.url);
+        assert!(url(None).is_err(), "a named routes file that is missing: which gateway is unknown");
         std::fs::write(&config, "[gateway]\nadmin = \"127.0.0.1:19901\"\n[routes.X]\ntargt = 1\n").unwrap();
-        assert_eq!(admin_url(None, &config), "http://127.0.0.1:19901");
-        assert_eq!(admin_url(Some("http://10.0.0.1:9/".into()), &config), "http://10.0.0.1:9");
+        assert_eq!(url(None).unwrap(), "http://127.0.0.1:19901");
+        assert_eq!(url(Some("http://10.0.0.1:9/")).unwrap(), "http://10.0.0.1:9");
         // A syntax error elsewhere in the file (an unclosed string) does not hide the address.
         let typo = "[gateway]\nadmin = \"127.0.0.1:19902\"   # admin API\nadmin_token_file = \"t\"\n[routes.A]\ntarget = \"legacy\n";
         std::fs::write(&config, typo).unwrap();
-        assert_eq!(admin_url(None, &config), "http://127.0.0.1:19902");
+        assert_eq!(url(None).unwrap(), "http://127.0.0.1:19902");
+        // Literal strings and spaced headers are TOML too.
+        std::fs::write(&config, "[ gateway ]\nadmin='127.0.0.1:19903'\n[routes.A]\ntarget = \"legacy\n").unwrap();
+        assert_eq!(url(None).unwrap(), "http://127.0.0.1:19903");
+        // No admin under [gateway]: an error, never the default gateway.
         std::fs::write(&config, "[routes.A]\nadmin = \"x\"\n[gateway\n").unwrap();
-        assert_eq!(admin_url(None, &config), "http://127.0.0.1:9901", "only [gateway]'s admin counts");
+        let err = admin_url(None, &config).unwrap_err().message;
+        assert!(err.contains("--admin"), "{err}");
     }
 }

@@ -319,8 +319,12 @@ pub fn run(cli: Cli) -> i32 {
         Command::Check { config } => gateway_cmds::check(&config),
         Command::Serve { config, takeover } => gateway_cmds::serve(&config, takeover),
         Command::Demo { config, state, resume } => demo_cmd::demo(demo_cmd::DemoArgs { config, state, resume }),
-        Command::Routes { admin, config } => admin_cmds::routes(&admin_cmds::admin_url(admin, &config)),
-        Command::Route { change, admin, config } => route_change::route(&admin_cmds::admin_url(admin, &config), change),
+        Command::Routes { admin, config } => {
+            admin_cmds::admin_url(admin, &config).and_then(|a| admin_cmds::routes(&announce(a)))
+        }
+        Command::Route { change, admin, config } => {
+            admin_cmds::admin_url(admin, &config).and_then(|a| route_change::route(&announce(a), change))
+        }
         Command::Shadow { command: ShadowCommand::Report { records, html } } => {
             shadow_cmds::report(&records, html.as_deref())
         }
@@ -338,6 +342,12 @@ pub fn run(cli: Cli) -> i32 {
             code
         }
     }
+}
+
+/// Says on stderr which gateway a command talks to, and why that one; returns its URL.
+fn announce(admin: admin_cmds::AdminUrl) -> String {
+    eprintln!("gateway admin API {} ({})", admin.url, admin.from);
+    admin.url
 }
 
 /// A failed command: what to print and the exit code.

@@ -18,7 +18,7 @@ pub struct RouteChange {
     #[arg(long, conflicts_with_all = ["canary", "rollback"])]
     pub target: Option<String>,
     /// Send this percentage of customers to the canary upstream.
-    #[arg(long, conflicts_with = "rollback")]
+    #[arg(long, conflicts_with = "rollback", value_parser = percent, allow_negative_numbers = true)]
     pub canary: Option<f64>,
     /// The canary's upstream (default: the current canary's).
     #[arg(long, requires = "canary")]
@@ -36,7 +36,7 @@ pub struct RouteChange {
     #[arg(long)]
     pub no_shadow: bool,
     /// Share of messages mirrored to the shadow, 0–100 (default 100).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = percent, allow_negative_numbers = true)]
     pub shadow_percent: Option<f64>,
     /// For a write (not read_only): shadow it as a dry run, which the service must honour
     /// (the request carries `Ficus-Shadow: dry-run`). Never to the host.
@@ -53,7 +53,7 @@ pub struct RouteChange {
     #[arg(long, value_name = "FIELD")]
     pub no_ignore: Vec<String>,
     /// Record this percentage of requests and replies for `ficus replay`.
-    #[arg(long, value_name = "PERCENT", conflicts_with = "no_capture")]
+    #[arg(long, value_name = "PERCENT", conflicts_with = "no_capture", value_parser = percent, allow_negative_numbers = true)]
     pub capture: Option<f64>,
     /// Stop recording for replay.
     #[arg(long)]
@@ -67,6 +67,17 @@ pub struct RouteChange {
 }
 
 /// The keys besides mode and target that a change may touch, shown before → after.
+/// A share in percent: a finite number from 0 to 100 (NaN or infinity would reach the gateway
+/// as JSON `null`, which removes the key instead of setting it).
+fn percent(text: &str) -> Result<f64, String> {
+    let value: f64 = text.trim().parse().map_err(|_| format!("{text:?} is not a number (a percentage from 0 to 100)"))?;
+    if value.is_finite() && (0.0..=100.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("{text} is not a percentage from 0 to 100"))
+    }
+}
+
 const SHOWN: [&str; 6] = ["shadow", "shadow_percent", "shadow_writes", "ignore", "capture", "enabled"];
 
 /// The patch of `[routes.OP]` keys for `change`, decided on `before` (the route as read) and
@@ -255,4 +266,19 @@ pub fn route(admin: &str, change: RouteChange) -> Result<(), CliError> {
         println!("warning: {}", warning.as_str().unwrap_or(""));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent;
+
+    #[test]
+    fn a_percentage_is_a_finite_number_from_0_to_100() {
+        for ok in ["0", "10", "12.5", "100", " 50 "] {
+            assert!(percent(ok).is_ok(), "{ok}");
+        }
+        for bad in ["NaN", "nan", "inf", "-inf", "-1", "100.01", "150", "", "ten", "1e400"] {
+            assert!(percent(bad).is_err(), "{bad}");
+        }
+    }
 }
