@@ -6,15 +6,15 @@ use crate::codec::charset::CodePage;
 use crate::codec::float::FloatFormat;
 use crate::codec::zoned::SignStyle;
 use crate::codec::{Codec, CodecOptions, Scratch};
-use crate::copybook::{self, listing, Copybook};
+use crate::copybook::{self, listing, Copybook, SourceFormat};
 use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::Path;
 
 /// Inputs larger than this get a progress bar (when stderr is a terminal).
 const PROGRESS_THRESHOLD: usize = 4 << 20;
 
-fn load_copybook(path: &Path) -> Result<Copybook, CliError> {
-    let copybook = copybook::load(path).map_err(|e| CliError::config(e.to_string()))?;
+fn load_copybook(path: &Path, format: SourceFormat) -> Result<Copybook, CliError> {
+    let copybook = copybook::load_with(path, format).map_err(|e| CliError::config(e.to_string()))?;
     if copybook.records.is_empty() {
         return Err(CliError::config(format!("{}: no records (01 or 77 items) found", path.display())));
     }
@@ -26,8 +26,8 @@ fn record_names(copybook: &Copybook) -> String {
 }
 
 /// `ficus layout`.
-pub fn layout(path: &Path, record: Option<&str>, json: bool) -> Result<(), CliError> {
-    let copybook = load_copybook(path)?;
+pub fn layout(path: &Path, record: Option<&str>, json: bool, format: SourceFormat) -> Result<(), CliError> {
+    let copybook = load_copybook(path, format)?;
     let records: Vec<_> = match record {
         Some(name) => vec![copybook.record(Some(name)).ok_or_else(|| {
             CliError::config(format!("no record {name} in {} (it has: {})", path.display(), record_names(&copybook)))
@@ -45,7 +45,7 @@ pub fn layout(path: &Path, record: Option<&str>, json: bool) -> Result<(), CliEr
 }
 
 fn codec(args: &CodecArgs, lenient: bool) -> Result<Codec, CliError> {
-    let copybook = load_copybook(&args.copybook)?;
+    let copybook = load_copybook(&args.copybook, args.format.into())?;
     let record = copybook.record(args.record.as_deref()).ok_or_else(|| {
         CliError::config(format!(
             "no record {} in {} (it has: {})",

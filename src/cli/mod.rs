@@ -63,6 +63,9 @@ pub enum Command {
         /// Print the layout as JSON instead of a listing.
         #[arg(long)]
         json: bool,
+        /// Source format of the copybook and its COPY members.
+        #[arg(long, value_enum, default_value_t = FormatArg::Auto, long_help = FORMAT_HELP)]
+        format: FormatArg,
     },
     /// Decode fixed-width records to JSON Lines (one object per record).
     ///
@@ -261,6 +264,9 @@ pub struct CodecArgs {
     /// The 01 record to use (case-insensitive; default: the first).
     #[arg(long)]
     pub record: Option<String>,
+    /// Source format of the copybook and its COPY members.
+    #[arg(long, value_enum, default_value_t = FormatArg::Auto, long_help = FORMAT_HELP)]
+    pub format: FormatArg,
     /// Code page of text and zoned digits: ascii, cp037, cp1047, cp949 (euc-kr), cp933, cp1364.
     #[arg(long, default_value = "cp037")]
     pub codepage: String,
@@ -281,6 +287,35 @@ pub struct CodecArgs {
     /// refuses values with more digits than the picture (TRUNC(STD)).
     #[arg(long)]
     pub trunc_bin: bool,
+}
+
+const FORMAT_HELP: &str = "Source format of the copybook and its COPY members.\n\
+fixed: columns 1-6 sequence, 7 indicator, 8-72 code; 73-80 are cut, as the compiler does.\n\
+free: code anywhere on a line of any length, *> comments.\n\
+auto (default): decide per file; a file read as fixed whose code runs past column 72 (a \
+free-format source saved as .cpy, or tabs pushing code right) is an error naming the line, \
+never a silent cut. Tabs expand to the next multiple of 8 columns (as GnuCOBOL's default \
+-ftab-width=8); >>SOURCE FORMAT FREE|FIXED switches inside a file in every mode.";
+
+/// `--format`: the copybook's source format.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum FormatArg {
+    /// Fixed (reference) format: code in columns 8-72.
+    Fixed,
+    /// Free format.
+    Free,
+    /// Detect per file; code cut at column 72 is an error.
+    Auto,
+}
+
+impl From<FormatArg> for crate::copybook::SourceFormat {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Fixed => crate::copybook::SourceFormat::Fixed,
+            FormatArg::Free => crate::copybook::SourceFormat::Free,
+            FormatArg::Auto => crate::copybook::SourceFormat::Auto,
+        }
+    }
 }
 
 /// `--sign-style`.
@@ -313,7 +348,9 @@ pub enum FloatArg {
 /// Runs the parsed command; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
-        Command::Layout { copybook, record, json } => codec_cmds::layout(&copybook, record.as_deref(), json),
+        Command::Layout { copybook, record, json, format } => {
+            codec_cmds::layout(&copybook, record.as_deref(), json, format.into())
+        }
         Command::Decode { codec, lenient } => codec_cmds::decode(&codec, lenient),
         Command::Encode { codec } => codec_cmds::encode(&codec),
         Command::Check { config } => gateway_cmds::check(&config),
