@@ -9,6 +9,7 @@ pub mod config_path;
 mod demo_cmd;
 mod fields;
 mod gateway_cmds;
+mod record_io;
 mod route_change;
 mod send_cmds;
 mod shadow_cmds;
@@ -287,6 +288,42 @@ pub struct CodecArgs {
     /// refuses values with more digits than the picture (TRUNC(STD)).
     #[arg(long)]
     pub trunc_bin: bool,
+    /// How the file's records are laid out (RECFM), for files transferred from the mainframe in
+    /// binary: F records back to back (with DEPENDING ON, each as long as its counters say);
+    /// FB records of exactly the record's largest size; V each record behind a 4-byte RDW
+    /// (big-endian length including the RDW, then two zero bytes); VB blocks behind a 4-byte
+    /// BDW (an extended BDW, bit 0 set, above 32760 bytes), each holding RDW records.
+    #[arg(long, value_enum, default_value_t = RecordFormatArg::F, ignore_case = true)]
+    pub record_format: RecordFormatArg,
+    /// FB: the block size to check (a multiple of the record length). VB encode: the largest
+    /// block written, BDW included (default 32760).
+    #[arg(long)]
+    pub block_size: Option<usize>,
+    /// Records without descriptors, each as long as this numeric field at its start says
+    /// (plus --length-adjust); with --record-format F.
+    #[arg(long, value_name = "FIELD")]
+    pub length_field: Option<String>,
+    /// Added to the length an RDW or --length-field gives: 4 for RDWs that do not count
+    /// themselves, -N for a length field that counts N bytes fewer than the whole record.
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true, value_name = "N")]
+    pub length_adjust: i64,
+}
+
+/// `--record-format`.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum RecordFormatArg {
+    /// Fixed: records back to back.
+    #[value(name = "F")]
+    F,
+    /// Fixed blocked: records of the record's largest size; --block-size checked.
+    #[value(name = "FB")]
+    Fb,
+    /// Variable: each record behind an RDW.
+    #[value(name = "V")]
+    V,
+    /// Variable blocked: BDW blocks of RDW records.
+    #[value(name = "VB")]
+    Vb,
 }
 
 const FORMAT_HELP: &str = "Source format of the copybook and its COPY members.\n\
