@@ -8,12 +8,14 @@ mod codec_cmds;
 pub mod config_path;
 mod demo_cmd;
 mod fields;
+mod format_args;
 mod gateway_cmds;
 mod record_io;
 mod route_change;
 mod send_cmds;
 mod shadow_cmds;
 
+pub use format_args::{FormatArg, RecordFormatArg};
 pub use route_change::RouteChange;
 pub use send_cmds::{build_raw, build_request, decode_reply};
 
@@ -65,7 +67,7 @@ pub enum Command {
         #[arg(long)]
         json: bool,
         /// Source format of the copybook and its COPY members.
-        #[arg(long, value_enum, default_value_t = FormatArg::Auto, long_help = FORMAT_HELP)]
+        #[arg(long, value_enum, default_value_t = FormatArg::Auto, long_help = format_args::FORMAT_HELP)]
         format: FormatArg,
     },
     /// Decode fixed-width records to JSON Lines (one object per record).
@@ -266,7 +268,7 @@ pub struct CodecArgs {
     #[arg(long)]
     pub record: Option<String>,
     /// Source format of the copybook and its COPY members.
-    #[arg(long, value_enum, default_value_t = FormatArg::Auto, long_help = FORMAT_HELP)]
+    #[arg(long, value_enum, default_value_t = FormatArg::Auto, long_help = format_args::FORMAT_HELP)]
     pub format: FormatArg,
     /// Code page of text and zoned digits: ascii, cp037, cp1047, cp949 (euc-kr), cp933, cp1364.
     #[arg(long, default_value = "cp037")]
@@ -307,52 +309,6 @@ pub struct CodecArgs {
     /// themselves, -N for a length field that counts N bytes fewer than the whole record.
     #[arg(long, default_value_t = 0, allow_hyphen_values = true, value_name = "N")]
     pub length_adjust: i64,
-}
-
-/// `--record-format`.
-#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum RecordFormatArg {
-    /// Fixed: records back to back.
-    #[value(name = "F")]
-    F,
-    /// Fixed blocked: records of the record's largest size; --block-size checked.
-    #[value(name = "FB")]
-    Fb,
-    /// Variable: each record behind an RDW.
-    #[value(name = "V")]
-    V,
-    /// Variable blocked: BDW blocks of RDW records.
-    #[value(name = "VB")]
-    Vb,
-}
-
-const FORMAT_HELP: &str = "Source format of the copybook and its COPY members.\n\
-fixed: columns 1-6 sequence, 7 indicator, 8-72 code; 73-80 are cut, as the compiler does.\n\
-free: code anywhere on a line of any length, *> comments.\n\
-auto (default): decide per file; a file read as fixed whose code runs past column 72 (a \
-free-format source saved as .cpy, or tabs pushing code right) is an error naming the line, \
-never a silent cut. Tabs expand to the next multiple of 8 columns (as GnuCOBOL's default \
--ftab-width=8); >>SOURCE FORMAT FREE|FIXED switches inside a file in every mode.";
-
-/// `--format`: the copybook's source format.
-#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum FormatArg {
-    /// Fixed (reference) format: code in columns 8-72.
-    Fixed,
-    /// Free format.
-    Free,
-    /// Detect per file; code cut at column 72 is an error.
-    Auto,
-}
-
-impl From<FormatArg> for crate::copybook::SourceFormat {
-    fn from(f: FormatArg) -> Self {
-        match f {
-            FormatArg::Fixed => crate::copybook::SourceFormat::Fixed,
-            FormatArg::Free => crate::copybook::SourceFormat::Free,
-            FormatArg::Auto => crate::copybook::SourceFormat::Auto,
-        }
-    }
 }
 
 /// `--sign-style`.
