@@ -1,20 +1,20 @@
 //! `ficus layout`, `ficus decode`, `ficus encode`: the codec on files and pipes.
 
-use super::{ByteOrderArg, CliError, CodecArgs, FloatArg, SignStyleArg};
+use super::{record_io, ByteOrderArg, CliError, CodecArgs, FloatArg, SignStyleArg};
 use crate::codec::binary::ByteOrder;
 use crate::codec::charset::CodePage;
 use crate::codec::float::FloatFormat;
 use crate::codec::zoned::SignStyle;
 use crate::codec::{Codec, CodecOptions, Scratch};
-use crate::copybook::{self, listing, Copybook};
+use crate::copybook::{self, listing, Copybook, SourceFormat};
 use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::Path;
 
 /// Inputs larger than this get a progress bar (when stderr is a terminal).
 const PROGRESS_THRESHOLD: usize = 4 << 20;
 
-fn load_copybook(path: &Path) -> Result<Copybook, CliError> {
-    let copybook = copybook::load(path).map_err(|e| CliError::config(e.to_string()))?;
+fn load_copybook(path: &Path, format: SourceFormat) -> Result<Copybook, CliError> {
+    let copybook = copybook::load_with(path, format).map_err(|e| CliError::config(e.to_string()))?;
     if copybook.records.is_empty() {
         return Err(CliError::config(format!("{}: no records (01 or 77 items) found", path.display())));
     }
@@ -26,8 +26,8 @@ fn record_names(copybook: &Copybook) -> String {
 }
 
 /// `ficus layout`.
-pub fn layout(path: &Path, record: Option<&str>, json: bool) -> Result<(), CliError> {
-    let copybook = load_copybook(path)?;
+pub fn layout(path: &Path, record: Option<&str>, json: bool, format: SourceFormat) -> Result<(), CliError> {
+    let copybook = load_copybook(path, format)?;
     let records: Vec<_> = match record {
         Some(name) => vec![copybook.record(Some(name)).ok_or_else(|| {
             CliError::config(format!("no record {name} in {} (it has: {})", path.display(), record_names(&copybook)))
@@ -45,7 +45,7 @@ pub fn layout(path: &Path, record: Option<&str>, json: bool) -> Result<(), CliEr
 }
 
 fn codec(args: &CodecArgs, lenient: bool) -> Result<Codec, CliError> {
-    let copybook = load_copybook(&args.copybook)?;
+    let copybook = load_copybook(&args.copybook, args.format.into())?;
     let record = copybook.record(args.record.as_deref()).ok_or_else(|| {
         CliError::config(format!(
             "no record {} in {} (it has: {})",
@@ -91,28 +91,28 @@ fn read_input(args: &CodecArgs) -> Result<Vec<u8>, CliError> {
 /// `ficus decode`: every record in the input, one JSON line each.
 pub fn decode(args: &CodecArgs, lenient: bool) -> Result<(), CliError> {
     let codec = codec(args, lenient)?;
+    let framing = record_io::framing(args, &codec)?;
     let bytes = read_input(args)?;
     let progress = (bytes.len() > PROGRESS_THRESHOLD && std::io::stderr().is_terminal())
         .then(|| indicatif::ProgressBar::new(bytes.len() as u64).with_style(progress_style()));
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let (mut at, mut index, mut line) = (0usize, 0usize, String::new());
+    let mut line = String::new();
     let mut scratch = Scratch::default();
-    while at < bytes.len() {
+    let mut write_error = None;
+    record_io::for_each_record(&framing, &bytes, |_, offset, data| {
         line.clear();
-        let len = codec
-            .decode_json_text(&bytes[at..], &mut line, &mut scratch)
-            .map_err(|e| CliError::runtime(format!("record {} (input byte {at}): {e}", index + 1)))?;
+        let len = codec.decode_json_text(data, &mut line, &mut scratch).map_err(|e| e.to_string())?;
         line.push('\n');
-        out.write_all(line.as_bytes()).map_err(|e| CliError::runtime(format!("writing output: {e}")))?;
-        if len == 0 {
-            break;
+        if let Err(e) = out.write_all(line.as_bytes()) {
+            write_error = Some(e);
+            return Err("output closed".into());
         }
-        at += len;
-        index += 1;
         if let Some(p) = &progress {
-            p.set_position(at as u64);
+            p.set_position((offset + len) as u64);
         }
-    }
+        Ok(len)
+    })
+    .map_err(|e| write_error.take().map_or(e, |w| CliError::runtime(format!("writing output: {w}"))))?;
     if let Some(p) = progress {
         p.finish_and_clear();
     }
@@ -122,9 +122,11 @@ pub fn decode(args: &CodecArgs, lenient: bool) -> Result<(), CliError> {
 /// `ficus encode`: one record per JSON line of the input.
 pub fn encode(args: &CodecArgs) -> Result<(), CliError> {
     let codec = codec(args, false)?;
+    let mut writer = record_io::RecordWriter::new(record_io::framing(args, &codec)?)?;
     let bytes = read_input(args)?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut record = Vec::with_capacity(codec.max_size());
+    let mut framed = Vec::with_capacity(codec.max_size() + 8);
     for (index, line) in bytes.lines().enumerate() {
         let line = line.map_err(|e| CliError::runtime(format!("line {}: {e}", index + 1)))?;
         if line.trim().is_empty() {
@@ -135,8 +137,13 @@ pub fn encode(args: &CodecArgs) -> Result<(), CliError> {
         codec
             .encode_json_into(&value, &mut record)
             .map_err(|e| CliError::runtime(format!("line {}: {e}", index + 1)))?;
-        out.write_all(&record).map_err(|e| CliError::runtime(format!("writing output: {e}")))?;
+        framed.clear();
+        writer.push(&record, &mut framed).map_err(|e| CliError::runtime(format!("line {}: {e}", index + 1)))?;
+        out.write_all(&framed).map_err(|e| CliError::runtime(format!("writing output: {e}")))?;
     }
+    framed.clear();
+    writer.finish(&mut framed);
+    out.write_all(&framed).map_err(|e| CliError::runtime(format!("writing output: {e}")))?;
     out.flush().map_err(|e| CliError::runtime(format!("writing output: {e}")))
 }
 

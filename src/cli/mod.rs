@@ -8,11 +8,14 @@ mod codec_cmds;
 pub mod config_path;
 mod demo_cmd;
 mod fields;
+mod format_args;
 mod gateway_cmds;
+mod record_io;
 mod route_change;
 mod send_cmds;
 mod shadow_cmds;
 
+pub use format_args::{FormatArg, RecordFormatArg};
 pub use route_change::RouteChange;
 pub use send_cmds::{build_raw, build_request, decode_reply};
 
@@ -63,6 +66,9 @@ pub enum Command {
         /// Print the layout as JSON instead of a listing.
         #[arg(long)]
         json: bool,
+        /// Source format of the copybook and its COPY members.
+        #[arg(long, value_enum, default_value_t = FormatArg::Auto, long_help = format_args::FORMAT_HELP)]
+        format: FormatArg,
     },
     /// Decode fixed-width records to JSON Lines (one object per record).
     ///
@@ -261,6 +267,9 @@ pub struct CodecArgs {
     /// The 01 record to use (case-insensitive; default: the first).
     #[arg(long)]
     pub record: Option<String>,
+    /// Source format of the copybook and its COPY members.
+    #[arg(long, value_enum, default_value_t = FormatArg::Auto, long_help = format_args::FORMAT_HELP)]
+    pub format: FormatArg,
     /// Code page of text and zoned digits: ascii, cp037, cp1047, cp949 (euc-kr), cp933, cp1364.
     #[arg(long, default_value = "cp037")]
     pub codepage: String,
@@ -281,6 +290,25 @@ pub struct CodecArgs {
     /// refuses values with more digits than the picture (TRUNC(STD)).
     #[arg(long)]
     pub trunc_bin: bool,
+    /// How the file's records are laid out (RECFM), for files transferred from the mainframe in
+    /// binary: F records back to back (with DEPENDING ON, each as long as its counters say);
+    /// FB records of exactly the record's largest size; V each record behind a 4-byte RDW
+    /// (big-endian length including the RDW, then two zero bytes); VB blocks behind a 4-byte
+    /// BDW (an extended BDW, bit 0 set, above 32760 bytes), each holding RDW records.
+    #[arg(long, value_enum, default_value_t = RecordFormatArg::F, ignore_case = true)]
+    pub record_format: RecordFormatArg,
+    /// FB: the block size to check (a multiple of the record length). VB encode: the largest
+    /// block written, BDW included (default 32760).
+    #[arg(long)]
+    pub block_size: Option<usize>,
+    /// Records without descriptors, each as long as this numeric field at its start says
+    /// (plus --length-adjust); with --record-format F.
+    #[arg(long, value_name = "FIELD")]
+    pub length_field: Option<String>,
+    /// Added to the length an RDW or --length-field gives: 4 for RDWs that do not count
+    /// themselves, -N for a length field that counts N bytes fewer than the whole record.
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true, value_name = "N")]
+    pub length_adjust: i64,
 }
 
 /// `--sign-style`.
@@ -313,7 +341,9 @@ pub enum FloatArg {
 /// Runs the parsed command; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
-        Command::Layout { copybook, record, json } => codec_cmds::layout(&copybook, record.as_deref(), json),
+        Command::Layout { copybook, record, json, format } => {
+            codec_cmds::layout(&copybook, record.as_deref(), json, format.into())
+        }
         Command::Decode { codec, lenient } => codec_cmds::decode(&codec, lenient),
         Command::Encode { codec } => codec_cmds::encode(&codec),
         Command::Check { config } => gateway_cmds::check(&config),

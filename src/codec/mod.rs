@@ -54,6 +54,7 @@ pub mod encode;
 pub mod json;
 pub mod ops;
 pub mod plan;
+pub mod records;
 pub mod template;
 
 pub use decode::{DecodeError, FieldError, Scratch, Sink};

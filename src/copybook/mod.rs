@@ -14,6 +14,7 @@ pub mod source;
 
 pub use error::CopybookError;
 pub use layout::*;
+pub use source::SourceFormat;
 
 use std::path::Path;
 
@@ -53,15 +54,31 @@ impl CopyResolver for DirResolver {
     }
 }
 
-/// Parses copybook `text` (named `file` in errors), resolving COPY through `resolver`.
+/// Parses copybook `text` (named `file` in errors), resolving COPY through `resolver`; the
+/// source format is detected.
 pub fn parse_copybook(text: &str, file: &str, resolver: &dyn CopyResolver) -> Result<Copybook, CopybookError> {
-    let lines = source::normalize(text, file, resolver)?;
+    parse_copybook_with(text, file, resolver, SourceFormat::Auto)
+}
+
+/// [`parse_copybook`] reading the text in `format`.
+pub fn parse_copybook_with(
+    text: &str,
+    file: &str,
+    resolver: &dyn CopyResolver,
+    format: SourceFormat,
+) -> Result<Copybook, CopybookError> {
+    let lines = source::normalize_with(text, file, resolver, format)?;
     let entries = parse::parse_entries(&lines)?;
     build::build(entries, file)
 }
 
-/// Reads and parses a copybook file; `COPY` members are looked up beside it.
+/// Reads and parses a copybook file (format detected); `COPY` members are looked up beside it.
 pub fn load(path: &Path) -> Result<Copybook, CopybookError> {
+    load_with(path, SourceFormat::Auto)
+}
+
+/// [`load`] reading the copybook and its members in `format`.
+pub fn load_with(path: &Path, format: SourceFormat) -> Result<Copybook, CopybookError> {
     let file = path.display().to_string();
     let error = |message: String| CopybookError { file: file.clone(), line: 0, column: 0, message };
     let meta = std::fs::metadata(path).map_err(|e| error(format!("cannot read: {e}")))?;
@@ -71,5 +88,5 @@ pub fn load(path: &Path) -> Result<Copybook, CopybookError> {
     let bytes = std::fs::read(path).map_err(|e| error(format!("cannot read: {e}")))?;
     let text = String::from_utf8_lossy(&bytes);
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    parse_copybook(&text, &file, &DirResolver(dir))
+    parse_copybook_with(&text, &file, &DirResolver(dir), format)
 }

@@ -1,14 +1,17 @@
 //! Copybook source text → a flat stream of tokens, each with its file, line and column.
 //!
 //! Handles fixed format (sequence area 1–6, indicator 7, code 8–72, 73–80 ignored) and free
-//! format (detected, or switched with `>>SOURCE FORMAT`), CRLF, tabs (stops of 8), comments,
+//! format (chosen, detected, or switched with `>>SOURCE FORMAT`: see [`SourceFormat`]), CRLF,
+//! tabs (stops of 8), comments,
 //! continuation lines (words and alphanumeric literals) and `COPY ... REPLACING`, which goes
 //! through a [`CopyResolver`]. It does not know the data-description grammar: that is `parse`.
 
+mod format;
 mod lex;
 
 use super::{CopyResolver, CopybookError};
 
+pub use format::SourceFormat;
 pub use lex::lex;
 
 /// How deep `COPY` members may nest before we assume a cycle.
@@ -63,10 +66,21 @@ fn error(files: &[String], pos: Pos, message: impl Into<String>) -> CopybookErro
     }
 }
 
-/// Turns copybook `text` named `file` into tokens, expanding COPY through `resolver`.
+/// Turns copybook `text` named `file` into tokens, expanding COPY through `resolver`; the
+/// format of each file is detected ([`SourceFormat::Auto`]).
 pub fn normalize(text: &str, file: &str, resolver: &dyn CopyResolver) -> Result<Source, CopybookError> {
+    normalize_with(text, file, resolver, SourceFormat::Auto)
+}
+
+/// [`normalize`], reading the copybook and its COPY members in `format`.
+pub fn normalize_with(
+    text: &str,
+    file: &str,
+    resolver: &dyn CopyResolver,
+    format: SourceFormat,
+) -> Result<Source, CopybookError> {
     let mut files = vec![file.to_string()];
-    let tokens = expand(text, 0, &mut files, resolver, 0)?;
+    let tokens = expand(text, 0, &mut files, resolver, 0, format)?;
     let end = tokens.last().map_or(Pos { file: 0, line: 1, column: 1 }, |t| Pos {
         column: t.pos.column.saturating_add(t.text.chars().count() as u32),
         ..t.pos
@@ -103,8 +117,9 @@ fn expand(
     files: &mut Vec<String>,
     resolver: &dyn CopyResolver,
     depth: usize,
+    format: SourceFormat,
 ) -> Result<Vec<Token>, CopybookError> {
-    let tokens = lex(text, file).map_err(|(pos, msg)| error(files, pos, msg))?;
+    let tokens = lex(text, file, format).map_err(|(pos, msg)| error(files, pos, msg))?;
     let mut out = Vec::with_capacity(tokens.len());
     let mut i = 0;
     while let Some(tok) = tokens.get(i) {
@@ -121,7 +136,7 @@ fn expand(
                 return Err(error(files, tok.pos, format!("COPY member {} not found", stmt.name)));
             };
             files.push(member_name);
-            let member = expand(&member_text, files.len() - 1, files, resolver, depth + 1)?;
+            let member = expand(&member_text, files.len() - 1, files, resolver, depth + 1, format)?;
             out.extend(apply_replacing(member, &stmt.replacing));
             i += stmt.consumed;
         } else if is_listing_directive(&tok.text) {

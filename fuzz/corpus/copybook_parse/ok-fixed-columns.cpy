@@ -7,7 +7,7 @@
 000700     05  PAY-STATUS              PIC X VALUE 'N'.                 SEQ00007
 000800         88  PAY-NEW             VALUE 'N'.                       SEQ00008
 000900         88  PAY-DONE            VALUE 'D' 'C'.                   SEQ00009
-001000     05  PAY-NOTE                PIC X(40) VALUE 'A LONG LITERAL THASEQ00010
+001000     05  PAY-NOTE                PIC X(40) VALUE 'A LONG LITERAL TSEQ00010
 001100-    'T IS CONTINUED'.                                            SEQ00011
 001200     05  PAY-AMOUNTS             USAGE COMP-3.                    SEQ00012
 001300         10  PAY-GROSS           PIC S9(9)V99.                    SEQ00013

@@ -2,10 +2,8 @@
 //!
 //! It knows columns, comments, continuation and quoting, and nothing of COBOL words.
 
+use super::format::{self, Directive, SourceFormat, FIXED_END};
 use super::{Pos, Token};
-
-/// Last column of the code area in fixed format.
-const FIXED_END: usize = 72;
 
 /// One line's code area, ready for the tokenizer.
 struct CodeLine {
@@ -27,22 +25,36 @@ enum State {
     Pseudo(String, Pos),
 }
 
-/// Splits `text` into tokens; an error is `(position, message)`.
-pub fn lex(text: &str, file: usize) -> Result<Vec<Token>, (Pos, String)> {
+/// Splits `text` into tokens, reading it in `format`; an error is `(position, message)`.
+pub fn lex(text: &str, file: usize, format: SourceFormat) -> Result<Vec<Token>, (Pos, String)> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let lines: Vec<Vec<char>> = text.split('\n').map(expand_tabs).collect();
-    let mut free = detect_free(&lines);
+    let raw: Vec<&str> = text.split('\n').collect();
+    let lines: Vec<Vec<char>> = raw.iter().map(|l| format::expand_tabs(l)).collect();
+    let detected = format::detect(&lines);
+    let mut free = match format {
+        SourceFormat::Fixed => false,
+        SourceFormat::Free => true,
+        SourceFormat::Auto => detected.free,
+    };
+    // Only a guess is checked: an explicit --format fixed or a >>SOURCE FIXED cuts as the compiler does.
+    let mut guessed = format == SourceFormat::Auto;
     let mut code_lines = Vec::new();
     for (idx, chars) in lines.iter().enumerate() {
         let number = u32::try_from(idx + 1).unwrap_or(u32::MAX);
-        let trimmed: String = chars.iter().collect::<String>().trim().to_ascii_uppercase();
-        if trimmed.starts_with(">>") || trimmed.starts_with("$SET") {
-            if trimmed.contains("FREE") {
-                free = true;
-            } else if trimmed.contains("FIXED") {
-                free = false;
+        match format::directive(chars, !free) {
+            Some(Directive::Format(f)) => {
+                free = f == SourceFormat::Free;
+                guessed = false;
+                continue;
             }
-            continue;
+            Some(Directive::Other) => continue,
+            None => {}
+        }
+        if !free && guessed {
+            if let Some(cut) = format::cut_code(chars, format::next_is_continuation(&lines, idx)) {
+                let pos = Pos { file, line: number, column: u32::try_from(FIXED_END + 1).unwrap_or(u32::MAX) };
+                return Err((pos, cut_message(&cut, raw[idx].contains('\t'), detected.numbered)));
+            }
         }
         if let Some(line) = code_line(chars, number, free) {
             code_lines.push(line);
@@ -51,46 +63,20 @@ pub fn lex(text: &str, file: usize) -> Result<Vec<Token>, (Pos, String)> {
     tokenize(&code_lines, file)
 }
 
-/// Tabs to stops of 8; `\r` dropped.
-fn expand_tabs(line: &str) -> Vec<char> {
-    let mut out = Vec::with_capacity(line.len());
-    for c in line.chars() {
-        match c {
-            '\t' => {
-                out.push(' ');
-                while out.len() % 8 != 0 {
-                    out.push(' ');
-                }
-            }
-            '\r' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn is_indicator(c: char) -> bool {
-    matches!(c, ' ' | '*' | '/' | '-' | 'D' | 'd' | '$')
-}
-
-/// Free format if some line cannot be fixed format and such lines outnumber sequence-numbered ones.
-fn detect_free(lines: &[Vec<char>]) -> bool {
-    let (mut free, mut numbered) = (0usize, 0usize);
-    for chars in lines.iter().filter(|l| l.iter().any(|c| !c.is_whitespace())) {
-        let seq: String = chars.iter().take(6).collect();
-        let seq_trim = seq.trim();
-        let bad_indicator = chars.get(6).is_some_and(|&c| !is_indicator(c));
-        let right_aligned_number =
-            seq.chars().count() == 6 && seq.ends_with(seq_trim) && seq_trim.chars().all(|c| c.is_ascii_digit());
-        let seq_is_code =
-            !seq_trim.is_empty() && (seq_trim.contains(' ') || !seq.starts_with(seq_trim) && !right_aligned_number);
-        if bad_indicator || seq_is_code {
-            free += 1;
-        } else if !seq_trim.is_empty() {
-            numbered += 1;
-        }
-    }
-    free > 0 && free >= numbered
+fn cut_message(cut: &format::Cut, tabs: bool, numbered: usize) -> String {
+    let tabs = if tabs { " (after expanding its tabs to stops of 8)" } else { "" };
+    let why_fixed = if numbered > 0 {
+        format!("{numbered} lines have sequence numbers in columns 1-6")
+    } else {
+        "nothing in columns 1-7 rules it out".to_string()
+    };
+    format!(
+        "text past column 72 would be cut{tabs}: {:?} ({}). The file was read as fixed format \
+         because {why_fixed}; if it is free format, use --format free; if columns 73-80 hold an \
+         identification area, use --format fixed",
+        cut.text.trim_start(),
+        cut.why
+    )
 }
 
 fn code_line(chars: &[char], number: u32, free: bool) -> Option<CodeLine> {
@@ -254,7 +240,7 @@ mod tests {
     use super::*;
 
     fn words(text: &str) -> Vec<String> {
-        lex(text, 0).unwrap().into_iter().map(|t| t.text).collect()
+        lex(text, 0, SourceFormat::Auto).unwrap().into_iter().map(|t| t.text).collect()
     }
 
     #[test]
@@ -268,7 +254,7 @@ mod tests {
 
     #[test]
     fn positions_are_original_columns() {
-        let toks = lex("\r\n\t05 A\tPIC X.\r\n", 0).unwrap();
+        let toks = lex("\r\n\t05 A\tPIC X.\r\n", 0, SourceFormat::Auto).unwrap();
         assert_eq!((toks[0].pos.line, toks[0].pos.column), (2, 9));
         assert_eq!(toks[2].pos.column, 17);
     }
@@ -314,7 +300,38 @@ mod tests {
     }
 
     #[test]
+    fn code_past_column_72_in_a_numbered_file_is_an_error_unless_fixed_is_asked_for() {
+        let t = format!("000100 01 R.\n000200     05 A{:<52}PIC X(30).\n000300     05 B PIC X.\n", "");
+        let (pos, msg) = lex(&t, 0, SourceFormat::Auto).unwrap_err();
+        assert_eq!((pos.line, pos.column), (2, 73));
+        assert!(msg.contains("\"(30).\"") && msg.contains("--format free"), "{msg}");
+        // As the compiler reads it: the picture loses its length.
+        let fixed: Vec<String> = lex(&t, 0, SourceFormat::Fixed).unwrap().into_iter().map(|t| t.text).collect();
+        assert_eq!(fixed[3..7], ["05", "A", "PIC", "X"]);
+    }
+
+    #[test]
+    fn a_long_unnumbered_line_makes_the_file_free() {
+        let t = format!("       01 R.\n           05 A{:<60}PIC X(30).\n           05 B PIC X.\n", "");
+        assert_eq!(words(&t), ["01", "R", ".", "05", "A", "PIC", "X(30)", ".", "05", "B", "PIC", "X", "."]);
+    }
+
+    #[test]
+    fn explicit_free_reads_columns_1_to_7_as_code() {
+        let t = "01 R.\n05 A PIC X.\n";
+        let toks: Vec<String> = lex(t, 0, SourceFormat::Free).unwrap().into_iter().map(|t| t.text).collect();
+        assert_eq!(toks, ["01", "R", ".", "05", "A", "PIC", "X", "."]);
+    }
+
+    #[test]
+    fn a_directive_overrides_the_option() {
+        let t = ">>SOURCE FORMAT IS FREE\n01 R.\n  05 A PIC X. *> note\n";
+        let toks: Vec<String> = lex(t, 0, SourceFormat::Fixed).unwrap().into_iter().map(|t| t.text).collect();
+        assert_eq!(toks, ["01", "R", ".", "05", "A", "PIC", "X", "."]);
+    }
+
+    #[test]
     fn unclosed_literal_is_an_error() {
-        assert!(lex("       05 A VALUE 'AB\n       05 B.\n", 0).is_err());
+        assert!(lex("       05 A VALUE 'AB\n       05 B.\n", 0, SourceFormat::Auto).is_err());
     }
 }
