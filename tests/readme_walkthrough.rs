@@ -132,7 +132,9 @@ fn demo_walkthrough(shell: &mut Shell, readme: &str) {
             let printed =
                 banner.lines().find(|l| l.trim_start().starts_with("export ")).expect("an export line").trim();
             let token = printed.split_whitespace().find_map(|w| w.strip_prefix("FICUS_ADMIN_TOKEN=")).unwrap();
+            let cwd = std::fs::canonicalize(&shell.cwd).unwrap();
             let written = step.command.split('#').next().unwrap().trim().replace("demo-…", token);
+            let written = written.replace("$PWD", &cwd.display().to_string());
             assert_eq!(written, printed, "the README's export line is not what `ficus demo` prints");
             shell.set_var("FICUS_ADMIN_TOKEN", token);
         }

@@ -41,11 +41,15 @@ pub fn admin_url(admin: Option<String>, config: &std::path::Path) -> Result<Admi
         let from = if std::env::var("FICUS_ADMIN").is_ok_and(|v| v == url) { "FICUS_ADMIN" } else { "--admin" };
         return Ok(AdminUrl { url: base(url), from: from.into() });
     }
-    let named = config != std::path::Path::new("routes.toml") || std::env::var_os(super::config_path::CONFIG_ENV).is_some();
+    let named =
+        config != std::path::Path::new("routes.toml") || std::env::var_os(super::config_path::CONFIG_ENV).is_some();
     let text = match std::fs::read_to_string(config) {
         Ok(text) => text,
         Err(_) if !named && !config.exists() => {
-            return Ok(AdminUrl { url: "http://127.0.0.1:9901".into(), from: "the default (no routes.toml here)".into() })
+            return Ok(AdminUrl {
+                url: "http://127.0.0.1:9901".into(),
+                from: "the default (no routes.toml here)".into(),
+            })
         }
         Err(e) => {
             let hint = super::config_path::missing(config).unwrap_or_else(|| format!("{}: {e}", config.display()));

@@ -41,7 +41,7 @@ pub fn layout(path: &Path, record: Option<&str>, json: bool, format: SourceForma
     } else {
         records.iter().try_for_each(|r| write!(out, "{}", listing::listing(r)))
     };
-    written.map_err(|e| CliError::runtime(format!("writing output: {e}")))
+    written.map_err(|e| CliError::writing(e))
 }
 
 fn codec(args: &CodecArgs, lenient: bool) -> Result<Codec, CliError> {
@@ -112,11 +112,11 @@ pub fn decode(args: &CodecArgs, lenient: bool) -> Result<(), CliError> {
         }
         Ok(len)
     })
-    .map_err(|e| write_error.take().map_or(e, |w| CliError::runtime(format!("writing output: {w}"))))?;
+    .map_err(|e| write_error.take().map_or(e, |w| CliError::writing(w)))?;
     if let Some(p) = progress {
         p.finish_and_clear();
     }
-    out.flush().map_err(|e| CliError::runtime(format!("writing output: {e}")))
+    out.flush().map_err(|e| CliError::writing(e))
 }
 
 /// `ficus encode`: one record per JSON line of the input.
@@ -139,12 +139,12 @@ pub fn encode(args: &CodecArgs) -> Result<(), CliError> {
             .map_err(|e| CliError::runtime(format!("line {}: {e}", index + 1)))?;
         framed.clear();
         writer.push(&record, &mut framed).map_err(|e| CliError::runtime(format!("line {}: {e}", index + 1)))?;
-        out.write_all(&framed).map_err(|e| CliError::runtime(format!("writing output: {e}")))?;
+        out.write_all(&framed).map_err(|e| CliError::writing(e))?;
     }
     framed.clear();
     writer.finish(&mut framed);
-    out.write_all(&framed).map_err(|e| CliError::runtime(format!("writing output: {e}")))?;
-    out.flush().map_err(|e| CliError::runtime(format!("writing output: {e}")))
+    out.write_all(&framed).map_err(|e| CliError::writing(e))?;
+    out.flush().map_err(|e| CliError::writing(e))
 }
 
 fn progress_style() -> indicatif::ProgressStyle {

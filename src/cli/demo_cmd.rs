@@ -40,7 +40,12 @@ fn token() -> String {
 pub fn demo(args: DemoArgs) -> Result<(), CliError> {
     let own = args.config.is_none();
     let state = match args.config {
-        Some(path) => State { dir: path.parent().unwrap_or(Path::new(".")).to_path_buf(), routes: path, resumed: true },
+        Some(path) => State {
+            dir: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+            routes: path,
+            resumed: true,
+            lock: None,
+        },
         None => {
             let source = Source::find();
             let dir = args.state.unwrap_or_else(|| state::default_dir(&source));
@@ -80,7 +85,7 @@ fn banner(state: &State, sims: &crate::demo::Sims, running: &crate::server::Runn
     println!("  routes                   {cfg} (generation {}, {how})", table.generation);
     println!("  state                    {}/ (routes, routes.audit.jsonl, shadow/)\n", shown(&state.dir));
     println!("In another terminal, first:\n");
-    println!("  export FICUS_ADMIN_TOKEN={token} FICUS_CONFIG={cfg}\n");
+    println!("  export FICUS_ADMIN_TOKEN={token} FICUS_CONFIG={}\n", state.routes.display());
     println!("Accounts 1000000000000001 … 1000000000000010:\n");
     println!("  ficus send ACCTINQ '{{\"ACCT-NO\":\"1000000000000001\"}}'");
     println!("  ficus send --tcp TXNHIST '{{\"ACCT-NO\":\"1000000000000003\",\"FROM-DATE\":20260101,\"TO-DATE\":20261231,\"MAX-ROWS\":5}}'");

@@ -368,7 +368,9 @@ pub fn run(cli: Cli) -> i32 {
     match result {
         Ok(()) => 0,
         Err(CliError { code, message }) => {
-            eprintln!("ficus: {message}");
+            if !message.is_empty() {
+                eprintln!("ficus: {message}");
+            }
             code
         }
     }
@@ -393,6 +395,15 @@ impl CliError {
     /// A runtime failure (exit 1).
     pub fn runtime(message: impl Into<String>) -> Self {
         CliError { code: 1, message: message.into() }
+    }
+    /// Standard output could not be written. When its reader has gone (`ficus … | head`), the
+    /// command simply stops: exit 0 and nothing more to say.
+    pub fn writing(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            CliError { code: 0, message: String::new() }
+        } else {
+            CliError::runtime(format!("writing output: {e}"))
+        }
     }
     /// An invalid configuration or copybook (exit 64).
     pub fn config(message: impl Into<String>) -> Self {

@@ -70,7 +70,8 @@ pub struct RouteChange {
 /// A share in percent: a finite number from 0 to 100 (NaN or infinity would reach the gateway
 /// as JSON `null`, which removes the key instead of setting it).
 fn percent(text: &str) -> Result<f64, String> {
-    let value: f64 = text.trim().parse().map_err(|_| format!("{text:?} is not a number (a percentage from 0 to 100)"))?;
+    let value: f64 =
+        text.trim().parse().map_err(|_| format!("{text:?} is not a number (a percentage from 0 to 100)"))?;
     if value.is_finite() && (0.0..=100.0).contains(&value) {
         Ok(value)
     } else {

@@ -23,6 +23,12 @@ pub enum StateError {
          it; pick another with --state DIR"
     )]
     Foreign(PathBuf),
+    /// A running demo holds the directory.
+    #[error(
+        "{0}: another ficus demo is running on this state directory; stop it first (Ctrl-C), or give this \
+         one its own with --state DIR"
+    )]
+    Busy(PathBuf),
     /// A file operation failed.
     #[error("{path}: {source}")]
     Io {
@@ -66,32 +72,44 @@ pub fn default_dir(source: &Source) -> PathBuf {
     }
 }
 
-/// A prepared state directory.
+/// A prepared state directory, locked for this process while the value lives.
 #[derive(Debug)]
 pub struct State {
-    /// The directory.
+    /// The directory (absolute).
     pub dir: PathBuf,
     /// Its routes.toml, the file the demo's gateway runs and watches.
     pub routes: PathBuf,
     /// True when the previous run's files were kept (`--resume` with something to resume).
     pub resumed: bool,
+    /// The exclusive lock on `LOCK` (`None` for a routes file run in place).
+    pub lock: Option<std::fs::File>,
 }
 
+/// The lock file: held by the running demo, so a second demo on the same directory is refused
+/// before it clears anything.
+pub const LOCK: &str = ".ficus-demo.lock";
+
 /// Prepares `dir`: with `resume` and a routes.toml there, keeps everything; otherwise clears
-/// it (refusing a directory that is not the demo's) and copies routes.toml and the copybooks
-/// from `source`.
+/// it (refusing a directory that is not the demo's, or one a running demo holds) and copies
+/// routes.toml and the copybooks from `source`.
 pub fn prepare(dir: &Path, source: &Source, resume: bool) -> Result<State, StateError> {
+    if has_foreign_files(dir)? {
+        return Err(StateError::Foreign(dir.to_path_buf()));
+    }
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let dir = std::path::absolute(dir).map_err(io(dir))?;
+    let lock = lock(&dir)?;
     let routes = dir.join("routes.toml");
     if resume && routes.is_file() && dir.join(MARKER).is_file() {
-        return Ok(State { dir: dir.to_path_buf(), routes, resumed: true });
+        return Ok(State { dir, routes, resumed: true, lock: Some(lock) });
     }
-    clear(dir)?;
-    std::fs::create_dir_all(dir.join("copybooks")).map_err(io(dir))?;
+    clear(&dir)?;
+    std::fs::create_dir_all(dir.join("copybooks")).map_err(io(&dir))?;
     std::fs::write(dir.join(MARKER), "ficus demo state: cleared on the next `ficus demo` (kept by --resume)\n")
-        .map_err(io(dir))?;
+        .map_err(io(&dir))?;
     match source {
         Source::Embedded => {
-            crate::sim::write_defaults(dir).map_err(io(dir))?;
+            crate::sim::write_defaults(&dir).map_err(io(&dir))?;
         }
         Source::Checkout(root) => {
             let from = root.join("routes.toml");
@@ -106,20 +124,40 @@ pub fn prepare(dir: &Path, source: &Source, resume: bool) -> Result<State, State
             }
         }
     }
-    Ok(State { dir: dir.to_path_buf(), routes, resumed: false })
+    Ok(State { dir, routes, resumed: false, lock: Some(lock) })
 }
 
-/// Empties `dir` if it is the demo's (has the marker) or empty; a missing one is fine.
-fn clear(dir: &Path) -> Result<(), StateError> {
-    let mut entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(StateError::Io { path: dir.to_path_buf(), source: e }),
-    };
-    if entries.next().is_some() && !dir.join(MARKER).is_file() {
-        return Err(StateError::Foreign(dir.to_path_buf()));
+/// Takes the directory's lock, or says that another demo holds it.
+fn lock(dir: &Path) -> Result<std::fs::File, StateError> {
+    let path = dir.join(LOCK);
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(io(&path))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StateError::Busy(dir.to_path_buf())),
+        Err(std::fs::TryLockError::Error(e)) => Err(StateError::Io { path, source: e }),
     }
-    std::fs::remove_dir_all(dir).map_err(io(dir))
+}
+
+/// True when `dir` holds files but not the demo's marker.
+fn has_foreign_files(dir: &Path) -> Result<bool, StateError> {
+    match std::fs::read_dir(dir) {
+        Ok(mut entries) => Ok(entries.next().is_some() && !dir.join(MARKER).is_file()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(StateError::Io { path: dir.to_path_buf(), source: e }),
+    }
+}
+
+/// Empties the demo's `dir`, all but its lock.
+fn clear(dir: &Path) -> Result<(), StateError> {
+    for entry in std::fs::read_dir(dir).map_err(io(dir))? {
+        let path = entry.map_err(io(dir))?.path();
+        if path.file_name().is_some_and(|n| n == LOCK) {
+            continue;
+        }
+        let removed = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+        removed.map_err(io(&path))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -134,9 +172,11 @@ mod tests {
         assert!(!first.resumed);
         std::fs::write(&first.routes, "# flipped\n").unwrap();
         std::fs::write(dir.join("routes.audit.jsonl"), "{}\n").unwrap();
+        drop(first); // the first demo stops
         let resumed = prepare(&dir, &Source::Embedded, true).unwrap();
         assert!(resumed.resumed);
         assert_eq!(std::fs::read_to_string(&resumed.routes).unwrap(), "# flipped\n");
+        drop(resumed);
         let fresh = prepare(&dir, &Source::Embedded, false).unwrap();
         assert!(!fresh.resumed);
         assert_eq!(std::fs::read_to_string(&fresh.routes).unwrap(), crate::sim::ROUTES_TOML);
@@ -152,6 +192,31 @@ mod tests {
         assert!(matches!(err, StateError::Foreign(_)), "{err}");
         assert!(err.to_string().contains("--state"), "{err}");
         assert_eq!(std::fs::read_to_string(tmp.path().join("precious.txt")).unwrap(), "keep me");
+    }
+
+    #[test]
+    fn a_directory_a_running_demo_holds_is_never_cleared() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("state");
+        let running = prepare(&dir, &Source::Embedded, false).unwrap();
+        std::fs::write(dir.join("routes.audit.jsonl"), "{}\n").unwrap();
+        for resume in [false, true] {
+            let err = prepare(&dir, &Source::Embedded, resume).unwrap_err();
+            assert!(matches!(err, StateError::Busy(_)), "{err}");
+        }
+        assert!(dir.join("routes.audit.jsonl").is_file(), "the running demo's files are kept");
+        drop(running);
+        assert!(prepare(&dir, &Source::Embedded, false).is_ok(), "free once the first demo has stopped");
+    }
+
+    #[test]
+    fn the_current_directory_can_be_the_state_when_empty() {
+        let tmp = tempfile::tempdir().unwrap();
+        let state = prepare(tmp.path(), &Source::Embedded, false).unwrap();
+        assert!(state.routes.is_file() && state.dir.is_absolute());
+        // And again, now that it is the demo's.
+        drop(state);
+        assert!(prepare(tmp.path(), &Source::Embedded, false).is_ok());
     }
 
     #[test]
