@@ -41,7 +41,7 @@ pub fn layout(path: &Path, record: Option<&str>, json: bool, format: SourceForma
     } else {
         records.iter().try_for_each(|r| write!(out, "{}", listing::listing(r)))
     };
-    written.map_err(|e| CliError::writing(e))
+    written.map_err(CliError::writing)
 }
 
 fn codec(args: &CodecArgs, lenient: bool) -> Result<Codec, CliError> {
@@ -112,11 +112,11 @@ pub fn decode(args: &CodecArgs, lenient: bool) -> Result<(), CliError> {
         }
         Ok(len)
     })
-    .map_err(|e| write_error.take().map_or(e, |w| CliError::writing(w)))?;
+    .map_err(|e| write_error.take().map_or(e, CliError::writing))?;
     if let Some(p) = progress {
         p.finish_and_clear();
     }
-    out.flush().map_err(|e| CliError::writing(e))
+    out.flush().map_err(CliError::writing)
 }
 
 /// `ficus encode`: one record per JSON line of the input.
@@ -139,12 +139,12 @@ pub fn encode(args: &CodecArgs) -> Result<(), CliError> {
             .map_err(|e| CliError::runtime(format!("line {}: {e}", index + 1)))?;
         framed.clear();
         writer.push(&record, &mut framed).map_err(|e| CliError::runtime(format!("line {}: {e}", index + 1)))?;
-        out.write_all(&framed).map_err(|e| CliError::writing(e))?;
+        out.write_all(&framed).map_err(CliError::writing)?;
     }
     framed.clear();
     writer.finish(&mut framed);
-    out.write_all(&framed).map_err(|e| CliError::writing(e))?;
-    out.flush().map_err(|e| CliError::writing(e))
+    out.write_all(&framed).map_err(CliError::writing)?;
+    out.flush().map_err(CliError::writing)
 }
 
 fn progress_style() -> indicatif::ProgressStyle {
