@@ -115,7 +115,7 @@ pub(super) fn for_each_record(
         }
         (RecordFormat::F, None) => {
             // Records of a layout with DEPENDING ON are as long as their counters say.
-            let partial = bytes.len() % framing.lrecl.max(1) != 0;
+            let partial = !bytes.len().is_multiple_of(framing.lrecl.max(1));
             let hint = variable_hint(bytes);
             if partial && !hint.is_empty() {
                 return Err(CliError::runtime(format!(

@@ -172,7 +172,7 @@ impl LengthField {
 
 /// Checks an FB block size against the record length (LRECL).
 pub fn check_fb_block(block_size: usize, lrecl: usize) -> Result<(), String> {
-    if lrecl == 0 || block_size == 0 || block_size % lrecl != 0 {
+    if lrecl == 0 || block_size == 0 || !block_size.is_multiple_of(lrecl) {
         return Err(format!(
             "--block-size {block_size} is not a multiple of the record length {lrecl}: an FB block holds whole records"
         ));
