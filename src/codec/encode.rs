@@ -296,7 +296,9 @@ impl Walk<'_> {
                 };
                 let decimal: Decimal = text.parse().map_err(|_| field_error(NumError::Syntax(text.clone()).into()))?;
                 encode_number(kind, decimal, options, dst).map_err(|e| field_error(e.into()))?;
-                counter_value = (!decimal.negative).then(|| decimal.rescale(0).map(|d| d.coefficient).ok()).flatten();
+                counter_value = (!decimal.negative || decimal.is_zero())
+                    .then(|| decimal.rescale(0).map(|d| d.coefficient).ok())
+                    .flatten();
             }
         }
         if let Some(slot) = leaf.counter_slot {
@@ -324,7 +326,7 @@ pub(crate) fn encode_number(
     };
     let scaled =
         value.rescale(scale).map_err(|_| NumError::Syntax(format!("{value} has more than {scale} decimal places")))?;
-    if scaled.negative && !signed {
+    if scaled.negative && !scaled.is_zero() && !signed {
         return Err(NumError::NegativeUnsigned);
     }
     let (negative, magnitude) = (scaled.negative, scaled.coefficient);
@@ -337,10 +339,36 @@ pub(crate) fn encode_number(
             encode_zoned(negative, magnitude, sign, options.sign_style, dst)
         }
         LeafKind::Packed { .. } => encode_packed(negative, magnitude, digits, signed, dst),
-        LeafKind::Binary { order, .. } => {
-            let picture_digits = (!options.trunc_bin && digits > 0).then_some(digits);
-            encode_binary(negative, magnitude, signed, picture_digits, order, dst)
+        LeafKind::Binary { order, native, .. } => {
+            // COMP-5 holds its storage's whole range whatever the picture says (IBM: "values
+            // are limited only by the capacity of the native binary representation"); TRUNC
+            // applies to COMP/COMP-4/BINARY only.
+            let picture_digits = (!native && !options.trunc_bin && digits > 0).then_some(digits);
+            encode_binary(negative, magnitude, signed, picture_digits, order, dst).map_err(|e| match e {
+                NumError::Overflow { .. } if picture_digits.is_none() => storage_range(scaled, signed, dst.len()),
+                other => other,
+            })
         }
         _ => Ok(()),
+    }
+}
+
+/// The error for `value` beyond the storage of a `size`-byte binary field, with the range.
+fn storage_range(value: Decimal, signed: bool, size: usize) -> NumError {
+    let bits = 8 * size.min(16) as u32;
+    let (min, max) = if signed {
+        (
+            Decimal::new(true, 1u128 << (bits - 1), value.scale),
+            Decimal::new(false, u128::MAX >> (129 - bits), value.scale),
+        )
+    } else {
+        (Decimal::new(false, 0, value.scale), Decimal::new(false, u128::MAX >> (128 - bits), value.scale))
+    };
+    NumError::OutOfRange {
+        value: value.to_string(),
+        size,
+        signedness: if signed { "signed" } else { "unsigned" },
+        min: min.to_string(),
+        max: max.to_string(),
     }
 }

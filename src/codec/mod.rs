@@ -38,6 +38,21 @@ pub enum NumError {
         /// Digits the field holds.
         max: u32,
     },
+    /// A value beyond what a binary field's storage holds (COMP-5, or any binary field with
+    /// TRUNC(BIN)): the range is the storage's, at the picture's scale.
+    #[error("{value} is outside the range of a {size}-byte {signedness} binary field ({min} to {max})")]
+    OutOfRange {
+        /// The value, as asked for.
+        value: String,
+        /// Storage size in bytes.
+        size: usize,
+        /// `signed` or `unsigned`.
+        signedness: &'static str,
+        /// The smallest value the field holds.
+        min: String,
+        /// The largest value the field holds.
+        max: String,
+    },
     /// A negative value for an unsigned field.
     #[error("negative value for an unsigned field")]
     NegativeUnsigned,

@@ -47,6 +47,9 @@ pub enum LeafKind {
         signed: bool,
         /// Byte order.
         order: ByteOrder,
+        /// COMP-5 (native binary): holds the whole range of its storage, never cut to the
+        /// picture (TRUNC does not apply), so encode checks only the storage range.
+        native: bool,
     },
     /// COMP-1 / COMP-2.
     Float(FloatFormat),

@@ -303,14 +303,14 @@ impl Compiler<'_> {
         Ok(match (e.usage, numeric) {
             (Usage::Float, _) | (Usage::Double, _) => LeafKind::Float(self.options.float),
             (Usage::Index, _) | (Usage::Pointer, _) => {
-                LeafKind::Binary { scale: 0, digits: 0, signed: false, order: ByteOrder::Big }
+                LeafKind::Binary { scale: 0, digits: 0, signed: false, order: ByteOrder::Big, native: true }
             }
             (Usage::Binary | Usage::NativeBinary, Some((digits, scale, signed))) => {
                 let order = if e.usage == Usage::NativeBinary { self.options.comp5_order } else { ByteOrder::Big };
                 if binary_size(digits) != size {
                     return Err(unsupported("binary size does not match its picture"));
                 }
-                LeafKind::Binary { scale, digits, signed, order }
+                LeafKind::Binary { scale, digits, signed, order, native: e.usage == Usage::NativeBinary }
             }
             (Usage::Packed, Some((digits, _, _))) if digits > MAX_PACKED_DIGITS => {
                 return Err(unsupported(&format!(
