@@ -80,6 +80,8 @@ pub enum Command {
     Encode {
         #[command(flatten)]
         codec: CodecArgs,
+        #[command(flatten)]
+        encode: codec_cmds::EncodeArgs,
     },
     /// Validate routes.toml: files, records, fields, upstream names, addresses. Exit 64 if invalid.
     Check {
@@ -315,7 +317,7 @@ pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
         Command::Layout { copybook, record, json } => codec_cmds::layout(&copybook, record.as_deref(), json),
         Command::Decode { codec, lenient } => codec_cmds::decode(&codec, lenient),
-        Command::Encode { codec } => codec_cmds::encode(&codec),
+        Command::Encode { codec, encode } => codec_cmds::encode(&codec, &encode),
         Command::Check { config } => gateway_cmds::check(&config),
         Command::Serve { config, takeover } => gateway_cmds::serve(&config, takeover),
         Command::Demo { config, state, resume } => demo_cmd::demo(demo_cmd::DemoArgs { config, state, resume }),

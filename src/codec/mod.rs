@@ -40,19 +40,8 @@ pub enum NumError {
     },
     /// A value beyond what a binary field's storage holds (COMP-5, or any binary field with
     /// TRUNC(BIN)): the range is the storage's, at the picture's scale.
-    #[error("{value} is outside the range of a {size}-byte {signedness} binary field ({min} to {max})")]
-    OutOfRange {
-        /// The value, as asked for.
-        value: String,
-        /// Storage size in bytes.
-        size: usize,
-        /// `signed` or `unsigned`.
-        signedness: &'static str,
-        /// The smallest value the field holds.
-        min: String,
-        /// The largest value the field holds.
-        max: String,
-    },
+    #[error(transparent)]
+    OutOfRange(Box<BinaryRange>),
     /// A negative value for an unsigned field.
     #[error("negative value for an unsigned field")]
     NegativeUnsigned,
@@ -64,12 +53,29 @@ pub enum NumError {
     Size(usize),
 }
 
+/// A value outside a binary field's storage range, with the range (see [`NumError::OutOfRange`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{value} is outside the range of a {size}-byte {signedness} binary field ({min} to {max})")]
+pub struct BinaryRange {
+    /// The value, as asked for.
+    pub value: String,
+    /// Storage size in bytes.
+    pub size: usize,
+    /// `signed` or `unsigned`.
+    pub signedness: &'static str,
+    /// The smallest value the field holds.
+    pub min: String,
+    /// The largest value the field holds.
+    pub max: String,
+}
+
 pub mod decode;
 pub mod encode;
 pub mod json;
 pub mod ops;
 pub mod plan;
 pub mod template;
+pub mod value;
 
 pub use decode::{DecodeError, FieldError, Scratch, Sink};
 pub use encode::EncodeError;
