@@ -342,6 +342,15 @@ pub(crate) fn decode_number(kind: LeafKind, bytes: &[u8], cp: CodePage) -> Resul
         }
         // A negative sign nibble in an unsigned field is invalid (also on zero), as a signed
         // zone is in unsigned zoned data: the value could not be written back.
+        // An even digit count leaves the first nibble unused: the host writes it as zero, and a
+        // value there is beyond the picture (encode could not write it back).
+        LeafKind::Packed { digits, .. }
+            if digits % 2 == 0
+                && bytes.len() == digits as usize / 2 + 1
+                && bytes.first().is_some_and(|b| b >> 4 != 0) =>
+        {
+            Err(NumError::InvalidDigit { offset: 0, byte: bytes[0] })
+        }
         LeafKind::Packed { scale, signed, .. } => match decode_packed(bytes)? {
             (true, _) if !signed => {
                 let at = bytes.len().saturating_sub(1);

@@ -481,4 +481,14 @@ mod sign_tests {
         assert!(plan.decode(&[0x04, 0x2F], &mut sink, &mut Default::default()).is_ok());
         assert!(plan.decode(&[0x04, 0x2C], &mut sink, &mut Default::default()).is_ok(), "C (positive) is accepted");
     }
+
+    #[test]
+    fn the_unused_nibble_of_an_even_digit_packed_field_must_be_zero() {
+        let book = parse_copybook("       01 R.\n           05 P PIC S9(4) COMP-3.\n", "t.cpy", &NoCopy).unwrap();
+        let plan = Plan::compile(book.record(None).unwrap(), CodecOptions::default()).unwrap();
+        let mut sink = crate::codec::json::NullSink;
+        let e = plan.decode(&[0x12, 0x34, 0x5C], &mut sink, &mut Default::default()).unwrap_err();
+        assert!(e.to_string().contains("invalid digit byte 0x12 at field offset 0"), "{e}");
+        assert!(plan.decode(&[0x02, 0x34, 0x5C], &mut sink, &mut Default::default()).is_ok());
+    }
 }
