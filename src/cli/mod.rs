@@ -279,8 +279,9 @@ pub struct CodecArgs {
     /// Input file (default: standard input).
     #[arg(long)]
     pub input: Option<PathBuf>,
-    /// Binary fields may hold any value their bytes can (IBM TRUNC(BIN)); by default encode
-    /// refuses values with more digits than the picture (TRUNC(STD)).
+    /// COMP/BINARY/COMP-4 fields may hold any value their bytes can (IBM TRUNC(BIN)); by default
+    /// encode refuses values with more digits than the picture (TRUNC(STD)). COMP-5 always holds
+    /// its whole storage (S9(4) COMP-5: -32768 to 32767), with or without this option.
     #[arg(long)]
     pub trunc_bin: bool,
 }

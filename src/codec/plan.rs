@@ -31,9 +31,10 @@ pub struct CodecOptions {
     pub float: FloatFormat,
     /// Invalid fields decode as `null` instead of failing the record.
     pub lenient: bool,
-    /// Binary fields may hold any value their storage holds, as with IBM's TRUNC(BIN); by
-    /// default (TRUNC(STD)) encode refuses a value with more digits than the picture. Decode
-    /// always accepts both.
+    /// COMP/BINARY/COMP-4 fields may hold any value their storage holds, as with IBM's
+    /// TRUNC(BIN); by default (TRUNC(STD)) encode refuses a value with more digits than the
+    /// picture. COMP-5 is never truncated (it always holds its storage's range). Decode always
+    /// accepts both.
     pub trunc_bin: bool,
     /// Encode writes a named field the JSON leaves out as its `VALUE` clause says (or, without
     /// one, as INITIALIZE would: spaces, or zero in the field's usage); a group or table left
