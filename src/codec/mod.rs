@@ -72,6 +72,7 @@ pub struct BinaryRange {
 pub mod decode;
 pub mod encode;
 pub mod json;
+mod number;
 pub mod ops;
 pub mod plan;
 pub mod template;
