@@ -8,7 +8,9 @@
 //! the code page's characters, tables of the right length with their counter set to match).
 //! For ascii, cp037 and cp1047 and every sign style that suits them:
 //!
-//! - `decode(encode(v)) == v`, numbers compared by value (decode writes the picture's scale);
+//! - `decode(encode(v)) == v`, numbers compared by value (decode writes the picture's scale),
+//!   and a negative zero (`-0`, `-0.00`) in a zoned or packed field decodes as a negative zero;
+//! - COMP-5 values range over the whole storage, not the picture;
 //! - `encode(decode(b)) == b` for `b = encode(v)`: the byte identity the gateway relies on;
 //! - the record is as long as the layout says once the ODO table's unused elements are gone;
 //! - decoding random or damaged bytes never panics, and lenient decoding never fails.
@@ -356,13 +358,15 @@ fn number(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("{text}: {e}"))
 }
 
-/// A value within `num`'s digits, biased to zero and the extremes; `limit` widens the range
-/// to what binary storage holds (TRUNC(BIN)).
-fn num_value(num: Num, storage: Option<(u128, u128)>) -> BoxedStrategy<Value> {
+/// A value within `num`'s digits, biased to zero and the extremes; `storage` widens the range
+/// to what binary storage holds (TRUNC(BIN), and COMP-5 always). `negative_zero`: the field
+/// can hold `-0` (signed zoned and packed; binary cannot), which must decode as `-0` again.
+fn num_value(num: Num, storage: Option<(u128, u128)>, negative_zero: bool) -> BoxedStrategy<Value> {
     let max = 10u128.pow(num.digits()) - 1;
     let (max_pos, max_neg) = storage.unwrap_or((max, if num.signed { max } else { 0 }));
     let magnitude = prop_oneof![1 => Just(0u128), 1 => Just(max_pos), 1 => Just(1u128), 5 => 0..=max_pos];
-    let negative_magnitude = prop_oneof![1 => Just(max_neg), 3 => 0..=max_neg];
+    let least = u128::from(!negative_zero);
+    let negative_magnitude = prop_oneof![1 => Just(max_neg), 1 => Just(least), 3 => least..=max_neg];
     let value = if max_neg > 0 {
         prop_oneof![magnitude.prop_map(|m| (false, m)), negative_magnitude.prop_map(|m| (true, m))].boxed()
     } else {
@@ -387,8 +391,12 @@ fn binary_storage(num: Num) -> (u128, u128) {
 fn kind_value(kind: &Kind, o: &CodecOptions) -> BoxedStrategy<Value> {
     match kind {
         Kind::Text(n) => text_value(*n, o.codepage),
-        Kind::Zoned(num, _) | Kind::Packed(num, _) => num_value(*num, None),
-        Kind::Binary(num, _) => num_value(*num, o.trunc_bin.then(|| binary_storage(*num))),
+        Kind::Zoned(num, _) | Kind::Packed(num, _) => num_value(*num, None, true),
+        // COMP-5 holds its storage's whole range, TRUNC or not (IBM: "limited only by the
+        // capacity of the native binary representation").
+        Kind::Binary(num, usage) => {
+            num_value(*num, (o.trunc_bin || *usage == "COMP-5").then(|| binary_storage(*num)), false)
+        }
         Kind::Group(children) => object_value(children, o),
     }
 }
@@ -475,7 +483,8 @@ fn same(expected: &Value, actual: &Value, ignore: Option<&str>, path: &str) -> R
                 e.to_string().parse().map_err(|x| format!("{path}: {x}"))?,
                 a.to_string().parse().map_err(|x| format!("{path}: {x}"))?,
             );
-            if e.cmp_value(&a).is_ne() {
+            // A negative zero decodes as `-0` (the sign is kept so the bytes can be written back).
+            if e.cmp_value(&a).is_ne() || e.is_negative_zero() != a.is_negative_zero() {
                 return Err(format!("{path}: expected {e}, decoded {a}"));
             }
         }

@@ -45,6 +45,10 @@ pub fn layout(path: &Path, record: Option<&str>, json: bool, format: SourceForma
 }
 
 fn codec(args: &CodecArgs, lenient: bool) -> Result<Codec, CliError> {
+    codec_with(args, lenient, &EncodeArgs::default())
+}
+
+fn codec_with(args: &CodecArgs, lenient: bool, encode: &EncodeArgs) -> Result<Codec, CliError> {
     let copybook = load_copybook(&args.copybook, args.format.into())?;
     let record = copybook.record(args.record.as_deref()).ok_or_else(|| {
         CliError::config(format!(
@@ -73,6 +77,8 @@ fn codec(args: &CodecArgs, lenient: bool) -> Result<Codec, CliError> {
         },
         lenient,
         trunc_bin: args.trunc_bin,
+        fill_missing: encode.fill_missing,
+        truncate_text: encode.truncate_text,
     };
     Codec::new(record, options).map_err(|e| CliError::config(format!("{}: {e}", args.copybook.display())))
 }
@@ -119,9 +125,24 @@ pub fn decode(args: &CodecArgs, lenient: bool) -> Result<(), CliError> {
     out.flush().map_err(CliError::writing)
 }
 
+/// What `ficus encode` may do beyond writing exactly the JSON it is given.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct EncodeArgs {
+    /// Write a field the JSON leaves out as its VALUE clause says (without one: spaces for
+    /// text, zero for numbers, as INITIALIZE does); a group or table left out is filled field by
+    /// field. FILLER always gets its VALUE. Default: a missing field is an error naming it.
+    #[arg(long)]
+    pub fill_missing: bool,
+    /// Cut text longer than its field at the last whole character (never half a Korean
+    /// character, never SO without SI) and pad after it, as COBOL's MOVE does. Default: such
+    /// text is an error naming the field and both lengths.
+    #[arg(long)]
+    pub truncate_text: bool,
+}
+
 /// `ficus encode`: one record per JSON line of the input.
-pub fn encode(args: &CodecArgs) -> Result<(), CliError> {
-    let codec = codec(args, false)?;
+pub fn encode(args: &CodecArgs, encode: &EncodeArgs) -> Result<(), CliError> {
+    let codec = codec_with(args, false, encode)?;
     let mut writer = record_io::RecordWriter::new(record_io::framing(args, &codec)?)?;
     let bytes = read_input(args)?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());

@@ -86,6 +86,8 @@ pub enum Command {
     Encode {
         #[command(flatten)]
         codec: CodecArgs,
+        #[command(flatten)]
+        encode: codec_cmds::EncodeArgs,
     },
     /// Validate routes.toml: files, records, fields, upstream names, addresses. Exit 64 if invalid.
     Check {
@@ -286,8 +288,9 @@ pub struct CodecArgs {
     /// Input file (default: standard input).
     #[arg(long)]
     pub input: Option<PathBuf>,
-    /// Binary fields may hold any value their bytes can (IBM TRUNC(BIN)); by default encode
-    /// refuses values with more digits than the picture (TRUNC(STD)).
+    /// COMP/BINARY/COMP-4 fields may hold any value their bytes can (IBM TRUNC(BIN)); by default
+    /// encode refuses values with more digits than the picture (TRUNC(STD)). COMP-5 always holds
+    /// its whole storage (S9(4) COMP-5: -32768 to 32767), with or without this option.
     #[arg(long)]
     pub trunc_bin: bool,
     /// How the file's records are laid out (RECFM), for files transferred from the mainframe in
@@ -345,7 +348,7 @@ pub fn run(cli: Cli) -> i32 {
             codec_cmds::layout(&copybook, record.as_deref(), json, format.into())
         }
         Command::Decode { codec, lenient } => codec_cmds::decode(&codec, lenient),
-        Command::Encode { codec } => codec_cmds::encode(&codec),
+        Command::Encode { codec, encode } => codec_cmds::encode(&codec, &encode),
         Command::Check { config } => gateway_cmds::check(&config),
         Command::Serve { config, takeover } => gateway_cmds::serve(&config, takeover),
         Command::Demo { config, state, resume } => demo_cmd::demo(demo_cmd::DemoArgs { config, state, resume }),

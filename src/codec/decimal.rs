@@ -90,7 +90,9 @@ pub struct Decimal {
     pub coefficient: u128,
     /// How many of those digits are after the decimal point; negative means trailing zeros.
     pub scale: i32,
-    /// The sign (never set on zero once normalised by the constructors).
+    /// The sign. [`Decimal::new`] never sets it on zero; a negative zero (`-0`, `-0.00`) comes
+    /// only from [`Decimal::signed`], from parsing `-0` text and from decoding a field whose sign
+    /// is negative, so that `encode(decode(b)) == b` keeps the host's minus sign.
     pub negative: bool,
 }
 
@@ -118,6 +120,14 @@ impl Decimal {
     pub const fn new(negative: bool, coefficient: u128, scale: i32) -> Self {
         Decimal { coefficient, scale, negative: negative && coefficient != 0 }
     }
+    /// Builds a decimal keeping the sign as given, also on zero (a negative zero).
+    pub const fn signed(negative: bool, coefficient: u128, scale: i32) -> Self {
+        Decimal { coefficient, scale, negative }
+    }
+    /// True for a zero written with a minus sign.
+    pub fn is_negative_zero(&self) -> bool {
+        self.negative && self.coefficient == 0
+    }
     /// Zero at scale 0.
     pub const ZERO: Decimal = Decimal { coefficient: 0, scale: 0, negative: false };
     /// True if the value is zero.
@@ -125,17 +135,17 @@ impl Decimal {
         self.coefficient == 0
     }
     /// The same value with exactly `scale` decimal places, or an error if digits would be lost
-    /// (or the coefficient would need more than 38 digits).
+    /// (or the coefficient would need more than 38 digits). The sign is kept, also on zero.
     pub fn rescale(&self, scale: i32) -> Result<Decimal, DecimalError> {
         let diff = i64::from(scale) - i64::from(self.scale);
         let c = self.coefficient;
         if diff == 0 || c == 0 {
-            return Ok(Decimal::new(self.negative, c, scale));
+            return Ok(Decimal::signed(self.negative, c, scale));
         }
         if diff > 0 {
             let up = usize::try_from(diff).ok().and_then(|d| POW10.get(d));
             return match up.and_then(|p| c.checked_mul(*p)) {
-                Some(c) if c <= MAX_COEFFICIENT => Ok(Decimal::new(self.negative, c, scale)),
+                Some(c) if c <= MAX_COEFFICIENT => Ok(Decimal::signed(self.negative, c, scale)),
                 _ => Err(DecimalError::TooManyDigits),
             };
         }
@@ -150,7 +160,7 @@ impl Decimal {
         if r != 0 {
             return Err(inexact());
         }
-        Ok(Decimal::new(self.negative, q, scale))
+        Ok(Decimal::signed(self.negative, q, scale))
     }
     /// Compares by value: `1.50 == 1.5`, `-0 == 0`.
     pub fn cmp_value(&self, other: &Decimal) -> Ordering {
@@ -245,7 +255,7 @@ impl FromStr for Decimal {
     /// zeros in the integer part are tolerated). The scale is the count of digits after the
     /// point minus the exponent. Over 38 significant digits is an error, except that trailing
     /// zeros of the integer part beyond the 38th digit lower the scale instead (`Display` of
-    /// a negative scale writes them).
+    /// a negative scale writes them). `-0` and `-0.00` keep their sign.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let syntax = || {
             let mut end = s.len().min(MAX_ERROR_TEXT);
@@ -319,13 +329,14 @@ impl FromStr for Decimal {
         if scale.abs() > i64::from(MAX_SCALE) {
             return Err(DecimalError::TooManyDigits);
         }
-        Ok(Decimal::new(negative, digits.value(), scale as i32))
+        Ok(Decimal::signed(negative, digits.value(), scale as i32))
     }
 }
 
 impl fmt::Display for Decimal {
     /// Writes exactly `scale` decimal places (`123.40`); a negative scale writes trailing
-    /// zeros (`12000`); never exponent notation. Honours width and alignment.
+    /// zeros (`12000`); never exponent notation; a negative zero keeps its sign (`-0.00`).
+    /// Honours width and alignment.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if f.width().is_some() {
             return f.pad(&Plain(self).to_string());
@@ -346,7 +357,7 @@ impl fmt::Display for Plain<'_> {
         let d = self.0;
         let c = d.coefficient;
         let n = (count_digits(c) as usize).max(1);
-        let lead = usize::from(d.negative && c != 0);
+        let lead = usize::from(d.negative);
         let scale = i64::from(d.scale);
         let zeros = match scale {
             s if s <= 0 && c != 0 => s.unsigned_abs(),

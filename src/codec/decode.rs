@@ -289,10 +289,10 @@ impl<S: Sink> Walk<'_, '_, S> {
                 Ok((negative, magnitude, scale)) => {
                     if let Some(slot) = leaf.counter_slot {
                         if let Some(c) = self.scratch.counters.get_mut(slot as usize) {
-                            *c = (!negative).then_some(magnitude);
+                            *c = (!negative || magnitude == 0).then_some(magnitude);
                         }
                     }
-                    self.sink.number(key, Decimal::new(negative, magnitude, scale));
+                    self.sink.number(key, Decimal::signed(negative, magnitude, scale));
                     Ok(())
                 }
                 Err(e) => Err(e.into()),
@@ -340,10 +340,19 @@ pub(crate) fn decode_number(kind: LeafKind, bytes: &[u8], cp: CodePage) -> Resul
             }
             decode_zoned(bytes, sign, cp.is_ebcdic()).map(|(n, m)| (n, m, scale))
         }
-        // A negative sign nibble in an unsigned field is invalid, as a signed zone is in unsigned
-        // zoned data: the value could not be written back.
+        // A negative sign nibble in an unsigned field is invalid (also on zero), as a signed
+        // zone is in unsigned zoned data: the value could not be written back.
+        // An even digit count leaves the first nibble unused: the host writes it as zero, and a
+        // value there is beyond the picture (encode could not write it back).
+        LeafKind::Packed { digits, .. }
+            if digits % 2 == 0
+                && bytes.len() == digits as usize / 2 + 1
+                && bytes.first().is_some_and(|b| b >> 4 != 0) =>
+        {
+            Err(NumError::InvalidDigit { offset: 0, byte: bytes[0] })
+        }
         LeafKind::Packed { scale, signed, .. } => match decode_packed(bytes)? {
-            (true, m) if !signed && m != 0 => {
+            (true, _) if !signed => {
                 let at = bytes.len().saturating_sub(1);
                 Err(NumError::InvalidSign { offset: at, byte: bytes.get(at).copied().unwrap_or(0) })
             }

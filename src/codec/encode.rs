@@ -2,17 +2,21 @@
 //!
 //! Every named field must be present and fit its picture: a missing field, a wrong type, too
 //! many digits or decimals is an error naming the field — never a silently wrong record.
-//! FILLER is written as spaces (or its VALUE). For REDEFINES, the first view present in the
-//! JSON is written. For `DEPENDING ON` tables the counter must equal the array's length.
+//! FILLER is written as its VALUE (see [`super::value`]), or spaces. For REDEFINES, the first
+//! view present in the JSON is written. For `DEPENDING ON` tables the counter must equal the
+//! array's length.
+//!
+//! Two options relax this, each only when asked for: `fill_missing` writes a field the JSON
+//! leaves out as its VALUE (or INITIALIZE's default), a group or table left out field by field,
+//! and the first view of a REDEFINES set none of whose views is present; `truncate_text` cuts
+//! text that does not fit at its last whole character.
 
-use super::binary::encode_binary;
 use super::charset::{CharsetError, Overflow};
 use super::decimal::Decimal;
-use super::decode::{body_len, fill_path, op_alt, FieldError};
+use super::decode::{body_len, decode_number, fill_path, op_alt, FieldError};
 use super::float::encode_float;
-use super::packed::encode_packed;
+pub(crate) use super::number::encode_number;
 use super::plan::{Leaf, LeafKind, Op, Plan};
-use super::zoned::{encode_zoned, SignPosition};
 use super::NumError;
 use serde_json::{Map, Value};
 
@@ -126,7 +130,12 @@ impl Walk<'_> {
                 };
                 current_set = Some((alt.set, set_start, written));
                 start = set_start;
-                if written || !obj.contains_key(op_name(op)) {
+                // No view of the set is in the JSON: with fill_missing the first one is written.
+                let fill_set = !written
+                    && self.plan.options.fill_missing
+                    && is_first_of_set(ops, i)
+                    && !set_present(ops, i, alt.set, obj);
+                if !fill_set && (written || !obj.contains_key(op_name(op))) {
                     if alt.last && !written {
                         let first =
                             ops[..i].iter().rev().find(|o| op_alt(o).map(|a| a.set) == Some(alt.set)).unwrap_or(op);
@@ -141,14 +150,16 @@ impl Walk<'_> {
             }
             shift = match op {
                 Op::Leaf { leaf, .. } => {
-                    let value =
-                        obj.get(&*leaf.name).ok_or_else(|| EncodeError::Missing { path: self.path(&leaf.path) })?;
-                    self.leaf(leaf, value, base, start)?;
+                    match obj.get(&*leaf.name) {
+                        Some(value) => self.leaf(leaf, value, base, start)?,
+                        None => self.missing_leaf(leaf, base, start)?,
+                    }
                     start
                 }
                 Op::Group { name, .. } => match obj.get(&**name) {
                     Some(Value::Object(inner)) => self.range(body, inner, base, start)?,
                     Some(other) => return Err(self.type_error(op, "an object", other)),
+                    None if self.plan.options.fill_missing => self.range(body, &Map::new(), base, start)?,
                     None => return Err(EncodeError::Missing { path: self.path_of_op(op) }),
                 },
                 Op::Array { .. } => self.array(op, body, obj, base, start)?,
@@ -163,6 +174,25 @@ impl Walk<'_> {
             i = next;
         }
         Ok(shift)
+    }
+
+    /// A field the JSON leaves out: its fill bytes when the codec fills missing fields, else
+    /// an error naming it.
+    fn missing_leaf(&mut self, leaf: &Leaf, base: usize, shift: isize) -> Result<(), EncodeError> {
+        if !self.plan.options.fill_missing || leaf.fill.len() != leaf.len as usize {
+            return Err(EncodeError::Missing { path: self.path(&leaf.path) });
+        }
+        let at = (base as isize + leaf.offset as isize + shift) as usize;
+        if let Some(dst) = self.out.get_mut(at..at + leaf.fill.len()) {
+            dst.copy_from_slice(&leaf.fill);
+        }
+        if let Some(slot) = leaf.counter_slot {
+            let value = decode_number(leaf.kind, &leaf.fill, self.plan.options.codepage).ok();
+            if let Some(c) = self.counters.get_mut(slot as usize) {
+                *c = value.filter(|(negative, m, _)| !negative || *m == 0).map(|(_, m, _)| m);
+            }
+        }
+        Ok(())
     }
 
     fn path_of_op(&self, op: &Op) -> String {
@@ -187,9 +217,24 @@ impl Walk<'_> {
         let Op::Array { name, offset, stride, min, max, counter, elements_are_objects, .. } = op else {
             return Ok(shift);
         };
+        let filled;
         let items = match obj.get(&**name) {
             Some(Value::Array(items)) => items,
             Some(other) => return Err(self.type_error(op, "an array", other)),
+            None if self.plan.options.fill_missing => {
+                // As many elements as the table holds: all of a fixed one, what the counter
+                // (written before it) says for DEPENDING ON, else its minimum.
+                let count = match counter {
+                    None => *max as usize,
+                    Some(slot) => match self.counters.get(*slot as usize).copied().flatten() {
+                        Some(c) if c <= *max as u128 => c as usize,
+                        _ => *min as usize,
+                    },
+                };
+                let blank = if *elements_are_objects { Value::Object(Map::new()) } else { Value::Null };
+                filled = vec![blank; count];
+                &filled
+            }
             None => return Err(EncodeError::Missing { path: name.to_string() }),
         };
         let count_error = |reason: String| EncodeError::Count { path: name.to_string(), len: items.len(), reason };
@@ -212,7 +257,10 @@ impl Walk<'_> {
                     other => return Err(self.type_error(op, "an object", other)),
                 }
             } else if let Some(Op::Leaf { leaf, .. }) = body.first() {
-                self.leaf(leaf, item, cursor, 0)?;
+                match item {
+                    Value::Null if self.plan.options.fill_missing => self.missing_leaf(leaf, cursor, 0)?,
+                    _ => self.leaf(leaf, item, cursor, 0)?,
+                }
                 0
             } else {
                 0
@@ -249,7 +297,8 @@ impl Walk<'_> {
                     Value::Bool(b) => b.to_string(),
                     _ => return Err(type_error("a string")),
                 };
-                options.codepage.encode_into(&text, dst, Overflow::Error).map_err(|e| field_error(e.into()))?;
+                let overflow = if options.truncate_text { Overflow::Truncate } else { Overflow::Error };
+                options.codepage.encode_into(&text, dst, overflow).map_err(|e| field_error(e.into()))?;
                 if justified {
                     let space = options.codepage.space();
                     let used = dst.iter().rposition(|&b| b != space).map_or(0, |p| p + 1);
@@ -296,7 +345,9 @@ impl Walk<'_> {
                 };
                 let decimal: Decimal = text.parse().map_err(|_| field_error(NumError::Syntax(text.clone()).into()))?;
                 encode_number(kind, decimal, options, dst).map_err(|e| field_error(e.into()))?;
-                counter_value = (!decimal.negative).then(|| decimal.rescale(0).map(|d| d.coefficient).ok()).flatten();
+                counter_value = (!decimal.negative || decimal.is_zero())
+                    .then(|| decimal.rescale(0).map(|d| d.coefficient).ok())
+                    .flatten();
             }
         }
         if let Some(slot) = leaf.counter_slot {
@@ -308,39 +359,31 @@ impl Walk<'_> {
     }
 }
 
-/// Writes `value` into a zoned, packed or binary field.
-pub(crate) fn encode_number(
-    kind: LeafKind,
-    value: Decimal,
-    options: super::plan::CodecOptions,
-    dst: &mut [u8],
-) -> Result<(), NumError> {
-    let (scale, digits, signed) = match kind {
-        LeafKind::Zoned { scale, digits, sign, .. } => (scale, digits, sign != SignPosition::None),
-        LeafKind::Packed { scale, digits, signed } | LeafKind::Binary { scale, digits, signed, .. } => {
-            (scale, digits, signed)
+/// True if `ops[i]` is the first alternative of its REDEFINES set at this level.
+fn is_first_of_set(ops: &[Op], i: usize) -> bool {
+    let Some(set) = op_alt(&ops[i]).map(|a| a.set) else { return true };
+    let mut j = 0;
+    while j < i {
+        if op_alt(&ops[j]).map(|a| a.set) == Some(set) {
+            return false;
         }
-        _ => return Err(NumError::Syntax("not a numeric field".into())),
-    };
-    let scaled =
-        value.rescale(scale).map_err(|_| NumError::Syntax(format!("{value} has more than {scale} decimal places")))?;
-    if scaled.negative && !signed {
-        return Err(NumError::NegativeUnsigned);
+        j += 1 + body_len(&ops[j]);
     }
-    let (negative, magnitude) = (scaled.negative, scaled.coefficient);
-    match kind {
-        LeafKind::Zoned { sign, blank_when_zero, .. } => {
-            if blank_when_zero && magnitude == 0 {
-                dst.fill(options.codepage.space());
-                return Ok(());
+    true
+}
+
+/// True if any alternative of REDEFINES set `set`, from `ops[i]` on, is present in `obj`.
+fn set_present(ops: &[Op], mut i: usize, set: u16, obj: &Map<String, Value>) -> bool {
+    while i < ops.len() {
+        match op_alt(&ops[i]) {
+            Some(a) if a.set == set => {
+                if obj.contains_key(op_name(&ops[i])) {
+                    return true;
+                }
             }
-            encode_zoned(negative, magnitude, sign, options.sign_style, dst)
+            _ => return false,
         }
-        LeafKind::Packed { .. } => encode_packed(negative, magnitude, digits, signed, dst),
-        LeafKind::Binary { order, .. } => {
-            let picture_digits = (!options.trunc_bin && digits > 0).then_some(digits);
-            encode_binary(negative, magnitude, signed, picture_digits, order, dst)
-        }
-        _ => Ok(()),
+        i += 1 + body_len(&ops[i]);
     }
+    false
 }

@@ -7,8 +7,10 @@
 //! normalised numbers; below the normalised range (16^-65) it keeps exponent 0 with an
 //! unnormalised fraction (gradual underflow, like IEEE subnormals) and a value below half the
 //! smallest step becomes zero. Above the largest HFP number it is [`NumError::Overflow`].
-//! Decode reads unnormalised inputs by value (so they re-encode normalised), and every zero —
-//! negative or "dirty" — as `0`; encode writes zero as all zero bytes.
+//! Decode reads unnormalised inputs by value (so they re-encode normalised). A true zero reads
+//! as `0`, and a negative zero (only the sign bit set) as `-0`, and each encodes back to its own
+//! bytes; a "dirty" HFP zero (zero fraction, non-zero exponent) reads as `0` and re-encodes as
+//! all zero bytes. A value that underflows to zero on encode is written as positive zero.
 //!
 //! Text output is plain decimal (`-118.625`, `0.1`) when the decimal point is within 21 digits
 //! of the first digit, else exponent form (`1E-70`, `7.2370055773322621E75`): both valid JSON.
@@ -47,6 +49,9 @@ pub fn decode_float(bytes: &[u8], format: FloatFormat) -> Result<String, NumErro
             let fbits = 8 * n as u32 - 8;
             let negative = bytes[0] & 0x80 != 0;
             let exp = i64::from(bytes[0] & 0x7F);
+            if raw == 1 << (8 * n - 1) {
+                return Ok("-0".into()); // the sign bit alone: a negative zero
+            }
             Ok(hfp_text(negative, exp, raw & ((1 << fbits) - 1), fbits))
         }
         (FloatFormat::IeeeBig, 4) => {
@@ -265,8 +270,12 @@ fn format_number(negative: bool, digits: &[u8], q: i64) -> String {
 fn hfp_bits(number: &Number, fbits: u32) -> Result<u64, NumError> {
     const MAX_DIGITS: u32 = 75; // every 75-digit integer fits (the largest HFP is ~7.2E75)
     let p = number.magnitude();
-    if number.digits.is_empty() || p < -96 {
-        return Ok(0); // zero, or far below half the smallest step (~6E-95)
+    if number.digits.is_empty() {
+        // Zero as written: `-0` keeps its sign bit, as the host's negative zero.
+        return Ok(u64::from(number.negative) << (fbits + 7));
+    }
+    if p < -96 {
+        return Ok(0); // far below half the smallest step (~6E-95): positive zero
     }
     let overflow = || NumError::Overflow { digits: p.clamp(0, 1 << 20) as u32, max: MAX_DIGITS };
     if p > 76 {
@@ -339,7 +348,7 @@ fn ieee_text(v: f64, sci: String) -> Result<String, NumError> {
         return Err(NumError::Syntax(if v < 0.0 { "-Infinity" } else { "Infinity" }.into()));
     }
     if v == 0.0 {
-        return Ok("0".into());
+        return Ok(if v.is_sign_negative() { "-0" } else { "0" }.into());
     }
     let number = Number::parse(&sci).map_err(|_| NumError::Syntax(sci.clone()))?;
     Ok(format_number(number.negative, &number.digits, number.exp))
@@ -359,8 +368,8 @@ fn ieee_bits(text: &str, number: &Number, n: usize) -> Result<u64, NumError> {
         let max = if n == 4 { 38 } else { 308 };
         return Err(NumError::Overflow { digits: number.magnitude().clamp(0, 1 << 20) as u32, max });
     }
-    // Zero (written or by underflow) is always positive zero.
-    Ok(if zero { 0 } else { bits })
+    // Zero by underflow is positive zero; a written `-0` keeps its sign bit.
+    Ok(if zero && !number.digits.is_empty() { 0 } else { bits })
 }
 
 #[cfg(test)]

@@ -38,6 +38,10 @@ pub enum NumError {
         /// Digits the field holds.
         max: u32,
     },
+    /// A value beyond what a binary field's storage holds (COMP-5, or any binary field with
+    /// TRUNC(BIN)): the range is the storage's, at the picture's scale.
+    #[error(transparent)]
+    OutOfRange(Box<BinaryRange>),
     /// A negative value for an unsigned field.
     #[error("negative value for an unsigned field")]
     NegativeUnsigned,
@@ -49,13 +53,31 @@ pub enum NumError {
     Size(usize),
 }
 
+/// A value outside a binary field's storage range, with the range (see [`NumError::OutOfRange`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{value} is outside the range of a {size}-byte {signedness} binary field ({min} to {max})")]
+pub struct BinaryRange {
+    /// The value, as asked for.
+    pub value: String,
+    /// Storage size in bytes.
+    pub size: usize,
+    /// `signed` or `unsigned`.
+    pub signedness: &'static str,
+    /// The smallest value the field holds.
+    pub min: String,
+    /// The largest value the field holds.
+    pub max: String,
+}
+
 pub mod decode;
 pub mod encode;
 pub mod json;
+mod number;
 pub mod ops;
 pub mod plan;
 pub mod records;
 pub mod template;
+pub mod value;
 
 pub use decode::{DecodeError, FieldError, Scratch, Sink};
 pub use encode::EncodeError;

@@ -47,6 +47,9 @@ pub enum LeafKind {
         signed: bool,
         /// Byte order.
         order: ByteOrder,
+        /// COMP-5 (native binary): holds the whole range of its storage, never cut to the
+        /// picture (TRUNC does not apply), so encode checks only the storage range.
+        native: bool,
     },
     /// COMP-1 / COMP-2.
     Float(FloatFormat),
@@ -78,6 +81,9 @@ pub struct Leaf {
     pub in_view: bool,
     /// Slot to store this field's value in when it is a `DEPENDING ON` counter.
     pub counter_slot: Option<u8>,
+    /// What encode writes when the JSON leaves this field out and the codec fills missing
+    /// fields: its VALUE, or the INITIALIZE default (empty unless `fill_missing` is set).
+    pub fill: Box<[u8]>,
 }
 
 /// Membership of an op in a set of REDEFINES alternatives (encode writes the first present).

@@ -26,7 +26,7 @@ const BCD: [u8; 100] = {
 };
 
 /// Decodes a packed field into `(negative, magnitude)`. Up to 16 bytes (31 digits).
-/// A negative zero reads as zero.
+/// A negative zero keeps its sign (`(true, 0)`), so that it can be written back as it was.
 #[inline]
 pub fn decode_packed(bytes: &[u8]) -> Result<(bool, u128), NumError> {
     let n = bytes.len();
@@ -63,7 +63,7 @@ pub fn decode_packed(bytes: &[u8]) -> Result<(bool, u128), NumError> {
         0xB | 0xD => true,
         _ => return Err(NumError::InvalidSign { offset: n - 1, byte: last }),
     };
-    Ok((negative && magnitude != 0, magnitude))
+    Ok((negative, magnitude))
 }
 
 /// True if all sixteen nibbles are 0-9 (adding 6 to a nibble above 9 carries out of it).
@@ -94,7 +94,8 @@ fn first_bad(bytes: &[u8]) -> NumError {
 /// Encodes into exactly `dst.len()` bytes; sign nibble C/D when `signed`, F otherwise.
 /// `digits` is the picture's digit count: a magnitude with more digits is an overflow, and
 /// for an even count the unused high nibble is written as zero. A `digits` larger than the
-/// field holds (`2n-1`) is a [`NumError::Size`] error; zero is never written negative.
+/// field holds (`2n-1`) is a [`NumError::Size`] error. A negative zero is written with
+/// the D sign in a signed field (as the host writes it) and as F zero in an unsigned one.
 pub fn encode_packed(
     negative: bool,
     magnitude: u128,
@@ -106,10 +107,10 @@ pub fn encode_packed(
     if n == 0 || n > MAX_PACKED_BYTES || digits as usize > 2 * n - 1 {
         return Err(NumError::Size(n));
     }
-    let negative = negative && magnitude != 0;
-    if negative && !signed {
+    if negative && magnitude != 0 && !signed {
         return Err(NumError::NegativeUnsigned);
     }
+    let negative = negative && signed;
     if magnitude >= POW10[digits as usize] {
         return Err(NumError::Overflow { digits: count_digits(magnitude), max: digits });
     }
@@ -168,14 +169,18 @@ mod tests {
         assert_eq!(enc(true, 1, 3, true, 2), Ok(vec![0x00, 0x1D]));
         assert_eq!(enc(false, 1234, 4, true, 3), Ok(vec![0x01, 0x23, 0x4C]));
         assert_eq!(enc(false, 1234, 4, false, 3), Ok(vec![0x01, 0x23, 0x4F]));
-        assert_eq!(enc(true, 0, 1, true, 1), Ok(vec![0x0C]));
+        // A negative zero keeps its D sign where the field is signed (the host writes X'0D').
+        assert_eq!(enc(true, 0, 1, true, 1), Ok(vec![0x0D]));
+        assert_eq!(enc(true, 0, 1, false, 1), Ok(vec![0x0F]));
+        assert_eq!(enc(false, 0, 5, true, 3), Ok(vec![0x00, 0x00, 0x0C]));
+        assert_eq!(decode_packed(&[0x00, 0x00, 0x0D]), Ok((true, 0)));
         assert_eq!(decode_packed(&[0x12, 0x34, 0x5C]), Ok((false, 12345)));
         assert_eq!(decode_packed(&[0x00, 0x1D]), Ok((true, 1)));
         assert_eq!(decode_packed(&[0x01, 0x23, 0x4C]), Ok((false, 1234)));
         for (sign, negative) in [(0xA, false), (0xB, true), (0xC, false), (0xD, true), (0xE, false), (0xF, false)] {
             assert_eq!(decode_packed(&[0x7 << 4 | sign]), Ok((negative, 7)));
         }
-        assert_eq!(decode_packed(&[0x0D]), Ok((false, 0)));
+        assert_eq!(decode_packed(&[0x0D]), Ok((true, 0)));
     }
 
     #[test]
@@ -216,10 +221,11 @@ mod tests {
 
     proptest! {
         #[test]
-        fn encode_decode_round_trip(len in 1usize..=16, even: bool, seed: u128, negative: bool, signed: bool) {
+        fn encode_decode_round_trip(len in 1usize..=16, even: bool, seed: u128, negative: bool, signed: bool, zero: bool) {
             let digits = (2 * len as u32 - 1).saturating_sub(u32::from(even)).max(1);
-            let magnitude = seed % POW10[digits as usize];
-            let negative = negative && signed && magnitude != 0;
+            let magnitude = if zero { 0 } else { seed % POW10[digits as usize] };
+            // A negative zero is kept (signed fields), as every other negative value.
+            let negative = negative && signed;
             let bytes = enc(negative, magnitude, digits, signed, len).unwrap();
             prop_assert_eq!(decode_packed(&bytes), Ok((negative, magnitude)));
             let text = magnitude.to_string();

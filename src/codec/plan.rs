@@ -8,8 +8,9 @@ use super::binary::{binary_size, ByteOrder};
 use super::charset::CodePage;
 use super::float::FloatFormat;
 pub use super::ops::{Alt, Leaf, LeafKind, Op};
+use super::value::initial_bytes;
 use super::zoned::{SignPosition, SignStyle};
-use crate::copybook::{Category, Elementary, Figurative, Item, ItemKind, Literal, Record, Usage};
+use crate::copybook::{Category, Elementary, Item, ItemKind, Record, Usage};
 
 /// Most digits of a packed-decimal field (16 bytes), as IBM allows.
 pub const MAX_PACKED_DIGITS: u32 = 31;
@@ -30,10 +31,19 @@ pub struct CodecOptions {
     pub float: FloatFormat,
     /// Invalid fields decode as `null` instead of failing the record.
     pub lenient: bool,
-    /// Binary fields may hold any value their storage holds, as with IBM's TRUNC(BIN); by
-    /// default (TRUNC(STD)) encode refuses a value with more digits than the picture. Decode
-    /// always accepts both.
+    /// COMP/BINARY/COMP-4 fields may hold any value their storage holds, as with IBM's
+    /// TRUNC(BIN); by default (TRUNC(STD)) encode refuses a value with more digits than the
+    /// picture. COMP-5 is never truncated (it always holds its storage's range). Decode always
+    /// accepts both.
     pub trunc_bin: bool,
+    /// Encode writes a named field the JSON leaves out as its `VALUE` clause says (or, without
+    /// one, as INITIALIZE would: spaces, or zero in the field's usage); a group or table left
+    /// out is filled field by field. By default a missing field is an error.
+    pub fill_missing: bool,
+    /// Encode cuts text longer than its field at the last whole character (never splitting a
+    /// double-byte character, closing an SO run with SI) and pads after it, as COBOL's MOVE
+    /// does; by default text that does not fit is an error naming the field and both lengths.
+    pub truncate_text: bool,
 }
 
 impl Default for CodecOptions {
@@ -45,6 +55,8 @@ impl Default for CodecOptions {
             float: FloatFormat::IbmHex,
             lenient: false,
             trunc_bin: false,
+            fill_missing: false,
+            truncate_text: false,
         }
     }
 }
@@ -255,33 +267,63 @@ impl Compiler<'_> {
         Ok(())
     }
 
+    /// FILLER bytes for `item` (every occurrence of a table): its VALUE, else spaces.
     fn filler(&mut self, item: &Item, offset: u32, size: usize) -> Result<(), PlanError> {
-        let space = self.options.codepage.space();
-        let mut bytes = vec![space; size];
-        if let ItemKind::Elementary(e) = &item.kind {
-            match &e.value {
-                Some(Literal::Text(t)) => {
-                    self.options.codepage.encode_into(t, &mut bytes, super::charset::Overflow::Truncate).map_err(
-                        |e| PlanError::Unsupported { field: "FILLER".into(), reason: format!("VALUE {t:?}: {e}") },
-                    )?;
-                }
-                Some(Literal::Hex(h)) => {
-                    for (dst, src) in bytes.iter_mut().zip(h.iter().cycle()) {
-                        *dst = *src;
-                    }
-                }
-                Some(Literal::Figurative(Figurative::LowValues)) => bytes.fill(0),
-                Some(Literal::Figurative(Figurative::HighValues)) => bytes.fill(0xFF),
-                _ => {}
+        let mut bytes = vec![self.options.codepage.space(); size];
+        let element = item.size.min(size);
+        if element > 0 {
+            self.item_bytes(item, &mut bytes[..element])?;
+            let (first, rest) = bytes.split_at_mut(element);
+            for chunk in rest.chunks_mut(element) {
+                chunk.copy_from_slice(&first[..chunk.len()]);
             }
         }
         self.ops.push(Op::Fill { offset, bytes: bytes.into_boxed_slice() });
         Ok(())
     }
 
+    /// One occurrence of `item` as its VALUE clauses make it (spaces where there is none), into
+    /// `dst` (`item.size` bytes). Every occurrence of a nested table gets the VALUE (IBM:
+    /// "each occurrence is initialized"); of a REDEFINES area, the first description counts.
+    fn item_bytes(&self, item: &Item, dst: &mut [u8]) -> Result<(), PlanError> {
+        match &item.kind {
+            ItemKind::Elementary(e) => {
+                let name = item.display_name();
+                let kind = self.leaf_kind(name, e, item.size).unwrap_or(LeafKind::Text { justified: false });
+                match &e.value {
+                    Some(value) => initial_bytes(kind, Some(value), self.options, dst)
+                        .map_err(|reason| PlanError::Unsupported { field: name.to_string(), reason }),
+                    None => {
+                        dst.fill(self.options.codepage.space());
+                        Ok(())
+                    }
+                }
+            }
+            ItemKind::Group(children) => {
+                for child in children.iter().filter(|c| c.redefines.is_none()) {
+                    let at = child.offset.saturating_sub(item.offset);
+                    let count = child.occurs.as_ref().map_or(1, |o| o.max as usize);
+                    for k in 0..count {
+                        let start = at + k * child.size;
+                        if let Some(slot) = dst.get_mut(start..start + child.size) {
+                            self.item_bytes(child, slot)?;
+                        }
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
     fn leaf(&self, item: &Item, e: &Elementary, offset: u32, path: &str, in_view: bool) -> Result<Leaf, PlanError> {
         let name = item.display_name();
         let kind = self.leaf_kind(name, e, item.size)?;
+        let mut fill = Vec::new();
+        if self.options.fill_missing {
+            fill.resize(item.size, 0);
+            initial_bytes(kind, e.value.as_ref(), self.options, &mut fill)
+                .map_err(|reason| PlanError::Unsupported { field: name.to_string(), reason })?;
+        }
         Ok(Leaf {
             name: name.into(),
             json_key: json_key(name),
@@ -291,6 +333,7 @@ impl Compiler<'_> {
             kind,
             in_view,
             counter_slot: item.name.as_deref().and_then(|n| self.counter_slot(n)),
+            fill: fill.into_boxed_slice(),
         })
     }
 
@@ -303,14 +346,14 @@ impl Compiler<'_> {
         Ok(match (e.usage, numeric) {
             (Usage::Float, _) | (Usage::Double, _) => LeafKind::Float(self.options.float),
             (Usage::Index, _) | (Usage::Pointer, _) => {
-                LeafKind::Binary { scale: 0, digits: 0, signed: false, order: ByteOrder::Big }
+                LeafKind::Binary { scale: 0, digits: 0, signed: false, order: ByteOrder::Big, native: true }
             }
             (Usage::Binary | Usage::NativeBinary, Some((digits, scale, signed))) => {
                 let order = if e.usage == Usage::NativeBinary { self.options.comp5_order } else { ByteOrder::Big };
                 if binary_size(digits) != size {
                     return Err(unsupported("binary size does not match its picture"));
                 }
-                LeafKind::Binary { scale, digits, signed, order }
+                LeafKind::Binary { scale, digits, signed, order, native: e.usage == Usage::NativeBinary }
             }
             (Usage::Packed, Some((digits, _, _))) if digits > MAX_PACKED_DIGITS => {
                 return Err(unsupported(&format!(
@@ -358,6 +401,7 @@ fn placeholder_leaf() -> Leaf {
         kind: LeafKind::Text { justified: false },
         in_view: false,
         counter_slot: None,
+        fill: Box::default(),
     }
 }
 
@@ -389,53 +433,4 @@ impl Plan {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::copybook::{parse_copybook, NoCopy};
-
-    fn compile(text: &str) -> Result<Plan, PlanError> {
-        let book = parse_copybook(text, "t.cpy", &NoCopy).expect("parses");
-        Plan::compile(book.record(None).expect("record"), CodecOptions::for_codepage(CodePage::Ascii))
-    }
-
-    #[test]
-    fn packed_beyond_31_digits_is_refused_when_compiled() {
-        let e = compile("       01 R.\n           05 P PIC 9(32) COMP-3.\n").unwrap_err();
-        assert!(e.to_string().contains("at most 31 digits"), "{e}");
-        assert!(compile("       01 R.\n           05 P PIC S9(31) COMP-3.\n").is_ok());
-    }
-
-    #[test]
-    fn sign_clause_on_an_unsigned_picture_uses_its_position() {
-        let plan = compile("       01 R.\n           05 N PIC 99V99 SIGN LEADING SEPARATE.\n").unwrap();
-        let leaf = plan.field("N").unwrap();
-        assert_eq!(leaf.len, 5);
-        assert!(matches!(leaf.kind, LeafKind::Zoned { sign: SignPosition::LeadingSeparate, .. }));
-    }
-
-    #[test]
-    fn strict_decode_refuses_a_record_cut_in_trailing_filler() {
-        let plan = compile("       01 R.\n           05 A PIC X(2).\n           05 FILLER PIC X(3).\n").unwrap();
-        let mut sink = crate::codec::json::NullSink;
-        let e = plan.decode(b"AB", &mut sink, &mut Default::default()).unwrap_err();
-        assert!(matches!(e, crate::codec::DecodeError::Short { needed: 5, len: 2, .. }), "{e}");
-        assert_eq!(plan.decode(b"AB   ", &mut sink, &mut Default::default()).unwrap(), 5);
-    }
-}
-
-#[cfg(test)]
-mod sign_tests {
-    use super::*;
-    use crate::copybook::{parse_copybook, NoCopy};
-
-    #[test]
-    fn a_negative_sign_in_unsigned_packed_data_is_invalid() {
-        let book = parse_copybook("       01 R.\n           05 U PIC 9(3) COMP-3.\n", "t.cpy", &NoCopy).unwrap();
-        let plan = Plan::compile(book.record(None).unwrap(), CodecOptions::default()).unwrap();
-        let mut sink = crate::codec::json::NullSink;
-        let e = plan.decode(&[0x04, 0x2D], &mut sink, &mut Default::default()).unwrap_err();
-        assert!(e.to_string().contains("invalid sign 0x2D"), "{e}");
-        assert!(plan.decode(&[0x04, 0x2F], &mut sink, &mut Default::default()).is_ok());
-        assert!(plan.decode(&[0x04, 0x2C], &mut sink, &mut Default::default()).is_ok(), "C (positive) is accepted");
-    }
-}
+mod tests;

@@ -71,7 +71,8 @@ const OVERPUNCH: [u8; 256] = {
 };
 
 /// Decodes `bytes` (digits plus a separate sign byte if any) into `(negative, magnitude)`.
-/// `ebcdic` says whether digits are 0xF0–0xF9 or 0x30–0x39. A negative zero reads as zero.
+/// `ebcdic` says whether digits are 0xF0–0xF9 or 0x30–0x39. A negative zero keeps its sign
+/// (`(true, 0)`), so that it can be written back as it was.
 #[inline]
 pub fn decode_zoned(bytes: &[u8], sign: SignPosition, ebcdic: bool) -> Result<(bool, u128), NumError> {
     let zone = if ebcdic { 0xF0 } else { 0x30 };
@@ -95,7 +96,7 @@ pub fn decode_zoned(bytes: &[u8], sign: SignPosition, ebcdic: bool) -> Result<(b
         (SignPosition::LeadingSeparate, [first, body @ ..]) => (separate_sign(*first, 0)?, plain(body, zone, 1)?),
         _ => (false, plain(bytes, zone, 0)?),
     };
-    Ok((negative && magnitude != 0, magnitude))
+    Ok((negative, magnitude))
 }
 
 /// Reads an overpunched byte as `(negative, digit)`.
@@ -170,8 +171,9 @@ fn first_bad(d: &[u8], zone: u8, offset: usize) -> NumError {
 
 /// Encodes a magnitude into exactly `dst.len()` bytes (digits, plus a sign byte if separate).
 /// Errors with [`NumError::Overflow`] if the magnitude has more digits than fit, and with
-/// [`NumError::NegativeUnsigned`] for a negative value in an unsigned field. Zero is never
-/// written negative.
+/// [`NumError::NegativeUnsigned`] for a negative value in an unsigned field. A negative zero
+/// is written with the minus sign in a signed field (as the host writes it) and as plain zero
+/// in an unsigned one.
 pub fn encode_zoned(
     negative: bool,
     magnitude: u128,
@@ -185,10 +187,10 @@ pub fn encode_zoned(
     if digits == 0 || digits > MAX_ZONED_DIGITS {
         return Err(NumError::Size(n));
     }
-    let negative = negative && magnitude != 0;
-    if negative && sign == SignPosition::None {
+    if negative && magnitude != 0 && sign == SignPosition::None {
         return Err(NumError::NegativeUnsigned);
     }
+    let negative = negative && sign != SignPosition::None;
     if magnitude >= POW10[digits] {
         return Err(NumError::Overflow { digits: count_digits(magnitude), max: digits as u32 });
     }
@@ -269,7 +271,12 @@ mod tests {
         assert_eq!(enc(true, 123, LeadingOverpunch, SignStyle::AsciiIbm, 4), Ok(b"}123".to_vec()));
         assert_eq!(enc(true, 5, LeadingSeparate, SignStyle::Ebcdic, 3), Ok(vec![0x60, 0xF0, 0xF5]));
         assert_eq!(enc(false, 5, TrailingSeparate, SignStyle::AsciiMf, 3), Ok(b"05+".to_vec()));
-        assert_eq!(enc(true, 0, TrailingOverpunch, SignStyle::Ebcdic, 2), Ok(vec![0xF0, 0xC0]));
+        // A negative zero keeps its sign: X'F0D0' (the host's `0}` in EBCDIC) is written back.
+        assert_eq!(enc(true, 0, TrailingOverpunch, SignStyle::Ebcdic, 2), Ok(vec![0xF0, 0xD0]));
+        assert_eq!(enc(true, 0, TrailingOverpunch, SignStyle::AsciiIbm, 2), Ok(b"0}".to_vec()));
+        assert_eq!(enc(true, 0, LeadingSeparate, SignStyle::AsciiIbm, 3), Ok(b"-00".to_vec()));
+        assert_eq!(enc(true, 0, None, SignStyle::Ebcdic, 2), Ok(vec![0xF0, 0xF0]));
+        assert_eq!(enc(false, 0, TrailingOverpunch, SignStyle::Ebcdic, 2), Ok(vec![0xF0, 0xC0]));
     }
 
     #[test]
@@ -309,7 +316,8 @@ mod tests {
         assert_eq!(ascii(b"12R"), Ok((true, 129)));
         assert_eq!(ascii(b"12p"), Ok((true, 120)));
         assert_eq!(ascii(b"12y"), Ok((true, 129)));
-        assert_eq!(ascii(b"0}"), Ok((false, 0)));
+        assert_eq!(ascii(b"0}"), Ok((true, 0)));
+        assert_eq!(decode_zoned(&[0xF0, 0xF0, 0xD0], TrailingOverpunch, true), Ok((true, 0)));
         assert_eq!(decode_zoned(b"J23", LeadingOverpunch, false), Ok((true, 123)));
         assert_eq!(decode_zoned(&[0xD1, 0xF2, 0xF3], LeadingOverpunch, true), Ok((true, 123)));
         assert_eq!(decode_zoned(b"-0042", LeadingSeparate, false), Ok((true, 42)));
@@ -379,9 +387,10 @@ mod tests {
 
     proptest! {
         #[test]
-        fn encode_decode_round_trip(digits in 1usize..=38, seed: u128, negative: bool, sign in position(), style in style()) {
-            let magnitude = seed % crate::codec::decimal::POW10[digits];
-            let negative = negative && sign != None && magnitude != 0;
+        fn encode_decode_round_trip(digits in 1usize..=38, seed: u128, negative: bool, sign in position(), style in style(), zero: bool) {
+            let magnitude = if zero { 0 } else { seed % crate::codec::decimal::POW10[digits] };
+            // A negative zero is kept (signed fields), as every other negative value.
+            let negative = negative && sign != None;
             let separate = matches!(sign, TrailingSeparate | LeadingSeparate);
             let bytes = enc(negative, magnitude, sign, style, digits + usize::from(separate)).unwrap();
             prop_assert_eq!(decode_zoned(&bytes, sign, style == SignStyle::Ebcdic), Ok((negative, magnitude)));

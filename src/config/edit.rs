@@ -8,7 +8,7 @@ use std::path::Path;
 use toml_edit::{value, Array, DocumentMut, InlineTable, Item, Table};
 
 /// Keys a route may have (the same as `[routes.OP]` in routes.toml).
-pub const ROUTE_KEYS: [&str; 16] = [
+pub const ROUTE_KEYS: [&str; 18] = [
     "request",
     "response",
     "target",
@@ -25,6 +25,8 @@ pub const ROUTE_KEYS: [&str; 16] = [
     "tolerance",
     "mask",
     "capture",
+    "fill_missing",
+    "truncate_text",
 ];
 
 fn to_toml(v: &Value) -> Result<toml_edit::Value, String> {

@@ -245,6 +245,9 @@ pub enum Literal {
     Number(String),
     /// A figurative constant.
     Figurative(Figurative),
+    /// `ALL literal`: the literal repeated to fill the item (`ALL '-'`, `ALL 'AB'`, `ALL X'00'`).
+    /// `ALL` before a figurative constant changes nothing, so that is kept as the constant.
+    All(Box<Literal>),
 }
 
 /// COBOL figurative constants.

@@ -80,6 +80,7 @@ fn literal_text(l: &Literal) -> String {
         Literal::Hex(b) => format!("X'{}'", b.iter().map(|b| format!("{b:02X}")).collect::<String>()),
         Literal::Number(n) => n.clone(),
         Literal::Figurative(f) => format!("{f:?}").to_ascii_uppercase(),
+        Literal::All(l) => format!("ALL {}", literal_text(l)),
     }
 }
 

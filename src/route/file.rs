@@ -225,6 +225,20 @@ pub struct RouteSection {
     pub mask: Vec<String>,
     /// Record this share of requests and replies for later replay: `{ percent = 5 }`.
     pub capture: Option<CaptureSpec>,
+    /// When a JSON service's reply is encoded into the response layout, a field the reply
+    /// leaves out is written as its VALUE clause says (or spaces / zero without one) instead of
+    /// failing the message. FILLER always gets its VALUE. Default: a missing field is an error.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub fill_missing: bool,
+    /// When a JSON service's reply is encoded, text longer than its field is cut at the last
+    /// whole character (never half a Korean character, never SO without SI) instead of
+    /// failing the message. Default: an error naming the field and both lengths.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub truncate_text: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// `capture = { percent = N }`.

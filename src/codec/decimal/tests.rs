@@ -14,7 +14,12 @@ fn parses_json_numbers() {
     assert_eq!(d("1.5E-2"), Decimal::new(false, 15, 3));
     assert_eq!(d("+5"), Decimal::new(false, 5, 0));
     assert_eq!(d("1E+3"), Decimal::new(false, 1, -3));
-    assert_eq!(d("-0.00"), Decimal::new(false, 0, 2));
+    // A negative zero keeps its sign (a host writes X'0D'); it still equals zero by value.
+    assert_eq!(d("-0.00"), Decimal::signed(true, 0, 2));
+    assert_eq!(d("-0.00").to_string(), "-0.00");
+    assert_eq!(d("-0").rescale(2).unwrap().to_string(), "-0.00");
+    assert_eq!(d("-0.00").cmp_value(&Decimal::ZERO), Ordering::Equal);
+    assert!(d("-0").is_negative_zero() && !d("0").is_negative_zero());
     assert_eq!(d("0.000"), Decimal { coefficient: 0, scale: 3, negative: false });
     assert_eq!(d("007"), Decimal::new(false, 7, 0));
     let long = Decimal::new(false, POW10[37], -3);

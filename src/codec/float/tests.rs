@@ -24,8 +24,14 @@ fn hfp_hand_checked_vectors() {
     assert_eq!(enc("0.1", IbmHex, 8), Ok(long_tenth.to_vec()));
     assert_eq!(dec(&long_tenth, IbmHex), "0.1");
     assert_eq!(enc("1.0E0", IbmHex, 4), Ok(vec![0x41, 0x10, 0, 0]));
-    assert_eq!(enc("-0", IbmHex, 4), Ok(vec![0; 4]));
-    assert_eq!(dec(&[0x80, 0, 0, 0], IbmHex), "0");
+    // A negative zero (the sign bit alone) decodes as -0 and encodes back to its bytes.
+    assert_eq!(enc("-0", IbmHex, 4), Ok(vec![0x80, 0, 0, 0]));
+    assert_eq!(enc("-0.00", IbmHex, 8), Ok(vec![0x80, 0, 0, 0, 0, 0, 0, 0]));
+    assert_eq!(enc("0", IbmHex, 4), Ok(vec![0; 4]));
+    assert_eq!(enc("-1E-200", IbmHex, 4), Ok(vec![0; 4]), "underflow is positive zero");
+    assert_eq!(dec(&[0x80, 0, 0, 0], IbmHex), "-0");
+    assert_eq!(dec(&[0x80, 0, 0, 0, 0, 0, 0, 0], IbmHex), "-0");
+    assert_eq!(dec(&[0xC5, 0, 0, 0], IbmHex), "0", "a dirty zero cannot round-trip");
     assert_eq!(dec(&[0x45, 0, 0, 0], IbmHex), "0");
     assert_eq!(dec(&[0x41, 0x01, 0, 0], IbmHex), "0.0625"); // unnormalised
     assert_eq!(enc("0.0625", IbmHex, 4), Ok(vec![0x40, 0x10, 0, 0]));
@@ -83,8 +89,11 @@ fn ieee() {
     assert_eq!(dec(&0.1f32.to_bits().to_be_bytes(), IeeeBig), "0.1");
     assert_eq!(dec(&1e300f64.to_bits().to_be_bytes(), IeeeBig), "1E300");
     assert_eq!(dec(&(-1.5e-7f64).to_bits().to_be_bytes(), IeeeBig), "-1.5E-7");
-    assert_eq!(dec(&(-0.0f64).to_bits().to_be_bytes(), IeeeBig), "0");
-    assert_eq!(enc("-0.0", IeeeBig, 8), Ok(vec![0; 8]));
+    assert_eq!(dec(&(-0.0f64).to_bits().to_be_bytes(), IeeeBig), "-0");
+    assert_eq!(dec(&(-0.0f32).to_bits().to_be_bytes(), IeeeBig), "-0");
+    assert_eq!(enc("-0.0", IeeeBig, 8), Ok((-0.0f64).to_bits().to_be_bytes().to_vec()));
+    assert_eq!(enc("-0", IeeeBig, 4), Ok((-0.0f32).to_bits().to_be_bytes().to_vec()));
+    assert_eq!(enc("-1E-400", IeeeBig, 8), Ok(vec![0; 8]), "underflow is positive zero");
     assert_eq!(decode_float(&f32::NAN.to_bits().to_be_bytes(), IeeeBig), Err(NumError::Syntax("NaN".into())));
     assert_eq!(
         decode_float(&f64::NEG_INFINITY.to_bits().to_be_bytes(), IeeeBig),

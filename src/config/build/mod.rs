@@ -272,7 +272,10 @@ impl Builder<'_> {
             let section = format!("routes.{op}");
             let target = find_upstream(self, &r.target, &section, "target");
             let request = r.request.as_ref().and_then(|s| self.layout(s, options, &section, "request"));
-            let response = r.response.as_ref().and_then(|s| self.layout(s, options, &section, "response"));
+            // Only encoding a JSON service's reply uses these; decoding ignores them.
+            let reply_options =
+                CodecOptions { fill_missing: r.fill_missing, truncate_text: r.truncate_text, ..options };
+            let response = r.response.as_ref().and_then(|s| self.layout(s, reply_options, &section, "response"));
             if let Some(t) = &target {
                 if !t.upstream.is_bytes() && (r.request.is_none() || r.response.is_none()) {
                     self.problem(

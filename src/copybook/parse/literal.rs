@@ -1,13 +1,28 @@
 //! Literals in VALUE clauses: quoted text, `X'..'` hex, numbers and figurative constants.
 
-use nom::{branch::alt, combinator::map_opt, sequence::preceded, Parser};
+use nom::{
+    branch::alt,
+    combinator::{map, map_opt},
+    sequence::preceded,
+    Parser,
+};
 
 use super::{keyword, parse_word, Res};
 use crate::copybook::{Figurative, Literal};
 
-/// Any literal, including `ALL literal` (kept as the literal itself).
+/// Any literal, including `ALL literal` ([`Literal::All`]; `ALL` before a figurative constant
+/// is the constant itself, as in COBOL).
 pub fn parse_literal(i: &str) -> Res<'_, Literal> {
-    alt((parse_quoted, parse_hex, parse_number, parse_figurative, preceded(keyword("ALL"), parse_literal))).parse(i)
+    alt((parse_quoted, parse_hex, parse_number, parse_figurative, preceded(keyword("ALL"), map(parse_literal, all))))
+        .parse(i)
+}
+
+/// `ALL` applied to `literal`.
+fn all(literal: Literal) -> Literal {
+    match literal {
+        Literal::Figurative(_) | Literal::All(_) => literal,
+        other => Literal::All(Box::new(other)),
+    }
 }
 
 /// `'text'` or `"text"` (also `N'..'`, `G'..'`, `Z'..'`), doubled quotes undoubled.
@@ -102,6 +117,8 @@ mod tests {
     #[test]
     fn figurative_and_all() {
         assert_eq!(lit("HIGH-VALUES"), Literal::Figurative(Figurative::HighValues));
-        assert_eq!(lit("ALL '*'"), Literal::Text("*".into()));
+        assert_eq!(lit("ALL '*'"), Literal::All(Box::new(Literal::Text("*".into()))));
+        assert_eq!(lit("ALL X'00'"), Literal::All(Box::new(Literal::Hex(vec![0]))));
+        assert_eq!(lit("ALL ZEROS"), Literal::Figurative(Figurative::Zeros));
     }
 }

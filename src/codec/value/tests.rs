@@ -1,0 +1,105 @@
+//! Tests of `codec::value`: VALUE bytes in EBCDIC and Korean code pages, national and DBCS
+//! items, floats, and `fill_missing` over groups, tables, REDEFINES and DEPENDING ON.
+use crate::codec::charset::CodePage;
+use crate::codec::{Codec, CodecOptions};
+use crate::copybook::{parse_copybook, NoCopy};
+use serde_json::{json, Value};
+
+fn codec(entries: &str, options: CodecOptions) -> Result<Codec, String> {
+    let text: String = entries.lines().map(|l| format!("           {}\n", l.trim())).collect();
+    let book = parse_copybook(&format!("       01 R.\n{text}"), "t.cpy", &NoCopy).map_err(|e| e.to_string())?;
+    Codec::new(book.record(None).expect("record"), options).map_err(|e| e.to_string())
+}
+
+fn bytes(entries: &str, options: CodecOptions, value: Value) -> Vec<u8> {
+    codec(entries, options).unwrap().encode_json(&value).unwrap()
+}
+
+fn cp(page: CodePage) -> CodecOptions {
+    CodecOptions::for_codepage(page)
+}
+
+#[test]
+fn ebcdic_fillers() {
+    let got = bytes(
+        "05 FILLER PIC X(3) VALUE 'KRW'.
+         05 FILLER PIC 9(2) VALUE 10.
+         05 FILLER PIC X(4) VALUE ALL 'AB'.
+         05 FILLER PIC S9(3) VALUE -5.
+         05 FILLER PIC X(3) VALUE X'C1'.
+         05 FILLER PIC X(2) VALUE QUOTES.
+         05 FILLER PIC X(2) VALUE ZEROS.
+         05 FILLER PIC S9(3) COMP-3 VALUE ZERO.",
+        cp(CodePage::Cp037),
+        json!({}),
+    );
+    let want: &[u8] = &[
+        0xD2, 0xD9, 0xE6, 0xF1, 0xF0, 0xC1, 0xC2, 0xC1, 0xC2, 0xF0, 0xF0, 0xD5, 0xC1, 0x40, 0x40, 0x7F, 0x7F, 0xF0,
+        0xF0, 0x00, 0x0C,
+    ];
+    assert_eq!(got, want);
+}
+
+#[test]
+fn national_dbcs_and_korean_text() {
+    let national =
+        bytes("05 FILLER PIC N(3) VALUE N'AB'.\n05 FILLER PIC N(2) VALUE ALL N'Z'.", cp(CodePage::Cp037), json!({}));
+    assert_eq!(national, [0, 0x41, 0, 0x42, 0, 0x20, 0, 0x5A, 0, 0x5A]);
+    // ALL of a double-byte literal repeats whole copies only; the rest is spaces.
+    let dbcs = bytes("05 FILLER PIC G(3) VALUE ALL G'가'.", cp(CodePage::Cp933), json!({}));
+    assert_eq!(dbcs, [0x88, 0x61, 0x88, 0x61, 0x88, 0x61]);
+    let mixed = bytes("05 FILLER PIC X(9) VALUE ALL '가'.", cp(CodePage::Cp933), json!({}));
+    assert_eq!(mixed, [0x0E, 0x88, 0x61, 0x0F, 0x0E, 0x88, 0x61, 0x0F, 0x40]);
+    let cp949 = bytes("05 FILLER PIC X(5) VALUE ALL '가'.", cp(CodePage::Cp949), json!({}));
+    assert_eq!(cp949, [0xB0, 0xA1, 0xB0, 0xA1, 0x20]);
+}
+
+#[test]
+fn floats_and_binary() {
+    let got = bytes(
+        "05 FILLER COMP-1 VALUE 1.
+         05 FILLER PIC S9(4) COMP VALUE -1.
+         05 FILLER PIC 9(4) COMP-5 VALUE 65535.
+         05 FILLER PIC X(2) VALUE HIGH-VALUES.
+         05 FILLER PIC X(2) VALUE LOW-VALUE.",
+        cp(CodePage::Cp037),
+        json!({}),
+    );
+    assert_eq!(got, [0x41, 0x10, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0]);
+}
+
+#[test]
+fn a_value_the_field_cannot_hold_is_refused_naming_it() {
+    let e = codec("05 FILLER PIC 9(3) VALUE 1000.", cp(CodePage::Cp037)).unwrap_err();
+    assert!(e.contains("FILLER") && e.contains("VALUE 1000") && e.contains("holds 3"), "{e}");
+    let e = codec("05 FILLER PIC 9(3) VALUE -1.", cp(CodePage::Cp037)).unwrap_err();
+    assert!(e.contains("VALUE -1") && e.contains("negative"), "{e}");
+    // A named field's VALUE is checked only when fill_missing will use it.
+    assert!(codec("05 N PIC 9(3) VALUE 1000.", cp(CodePage::Cp037)).is_ok());
+    let fill = CodecOptions { fill_missing: true, ..cp(CodePage::Cp037) };
+    let e = codec("05 N PIC 9(3) VALUE 1000.", fill).unwrap_err();
+    assert!(e.starts_with("N: VALUE 1000"), "{e}");
+}
+
+#[test]
+fn fill_missing_fills_groups_tables_and_the_first_redefines_view() {
+    let fill = CodecOptions { fill_missing: true, ..cp(CodePage::Ascii) };
+    let entries = "05 A PIC X(2) VALUE 'AA'.
+                   05 B REDEFINES A PIC 9(2).
+                   05 N PIC 9 VALUE 2.
+                   05 T OCCURS 0 TO 3 TIMES DEPENDING ON N.
+                      10 T-X PIC X VALUE 'x'.
+                      10 T-N PIC 9.
+                   05 G.
+                      10 G-S PIC S9(3)V9 COMP-3.
+                   05 E PIC X OCCURS 2 VALUE 'e'.";
+    assert_eq!(bytes(entries, fill, json!({})), b"AA2x0x0\x00\x00\x0Cee");
+    // What the JSON has is written; only what it leaves out is filled.
+    assert_eq!(
+        bytes(entries, fill, json!({"B": 12, "N": 1, "T": [{"T-N": 7}], "E": [null, "f"]})),
+        b"121x7\x00\x00\x0Cef"
+    );
+    let strict = codec(entries, cp(CodePage::Ascii)).unwrap();
+    assert_eq!(strict.encode_json(&json!({"B": 12})).unwrap_err().to_string(), "N: missing");
+    assert_eq!(strict.encode_json(&json!({})).unwrap_err().to_string(), "A: missing");
+}
