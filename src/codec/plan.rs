@@ -93,6 +93,8 @@ pub struct Plan {
     pub max_size: usize,
     /// Number of counter slots in use.
     pub counters: usize,
+    /// Each counter slot's field, by its path from the record (`HDR.ROW-CNT`), for messages.
+    pub counter_names: Vec<String>,
     /// The options the plan was compiled with.
     pub options: CodecOptions,
 }
@@ -127,6 +129,7 @@ impl Plan {
             record: record.name.clone(),
             max_size: record.max_size(),
             counters: c.counter_names.len(),
+            counter_names: c.counter_names,
             options,
         })
     }
