@@ -52,6 +52,7 @@ pub enum NumError {
 pub mod decode;
 pub mod encode;
 pub mod json;
+pub mod lookup;
 pub mod ops;
 pub mod plan;
 pub mod template;

@@ -375,18 +375,10 @@ fn placeholder_leaf() -> Leaf {
 }
 
 impl Plan {
-    /// A field outside any table (so at a fixed offset), found by name.
+    /// A field outside any table (so at a fixed offset), found by a reference that may be
+    /// qualified (see [`Plan::lookup`]); `None` when it is missing or ambiguous.
     pub fn field(&self, name: &str) -> Option<&Leaf> {
-        let mut i = 0;
-        while i < self.ops.len() {
-            match &self.ops[i] {
-                Op::Leaf { leaf, .. } if leaf.name.eq_ignore_ascii_case(name) => return Some(leaf),
-                Op::Array { body, .. } => i += *body as usize,
-                _ => {}
-            }
-            i += 1;
-        }
-        None
+        self.lookup(name).ok()
     }
 }
 
