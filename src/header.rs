@@ -105,10 +105,14 @@ impl HeaderLayout {
     pub fn new(record: &Record, options: CodecOptions, names: &HeaderNames) -> Result<HeaderLayout, String> {
         let codec = Codec::new(record, options).map_err(|e| e.to_string())?;
         let find = |name: &str| -> Result<HeaderField, String> {
-            let leaf: &Leaf =
-                codec.plan().field(name).ok_or_else(|| format!("header record {} has no field {name}", record.name))?;
+            let leaf: &Leaf = codec.plan().lookup(name).map_err(|e| match e {
+                crate::codec::lookup::LookupError::NotFound { .. } => {
+                    format!("header record {} has no field {name}", record.name)
+                }
+                other => format!("header: {other}"),
+            })?;
             Ok(HeaderField {
-                name: leaf.name.to_string(),
+                name: leaf.path.to_string(),
                 offset: leaf.offset as usize,
                 len: leaf.len as usize,
                 kind: leaf.kind,

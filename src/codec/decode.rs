@@ -65,10 +65,12 @@ pub enum DecodeError {
         len: usize,
     },
     /// A `DEPENDING ON` counter outside its table's bounds.
-    #[error("{path}: counter says {count}, table holds {min} to {max}")]
+    #[error("{path}: counter {counter} = {count}, outside the table's {min} to {max} elements")]
     BadCount {
         /// The table's path.
         path: String,
+        /// The counter field's path.
+        counter: String,
         /// The counter's value.
         count: String,
         /// Fewest elements.
@@ -183,6 +185,7 @@ impl<S: Sink> Walk<'_, '_, S> {
                     other => {
                         return Err(DecodeError::BadCount {
                             path: self.path_of(name),
+                            counter: self.plan.counter_names.get(*slot as usize).cloned().unwrap_or_default(),
                             count: other.map_or_else(|| "nothing".to_string(), |v| v.to_string()),
                             min: *min,
                             max: *max,

@@ -48,7 +48,7 @@ pub enum EncodeError {
         cause: FieldError,
     },
     /// A table's length disagrees with its counter or bounds.
-    #[error("{path}: {len} elements, but {reason}")]
+    #[error("{path}: {reason}")]
     Count {
         /// The table's path.
         path: String,
@@ -237,14 +237,34 @@ impl Walk<'_> {
             }
             None => return Err(EncodeError::Missing { path: name.to_string() }),
         };
-        let count_error = |reason: String| EncodeError::Count { path: name.to_string(), len: items.len(), reason };
+        let len = items.len();
+        let count_error = |reason: String| EncodeError::Count { path: name.to_string(), len, reason };
         match counter {
-            Some(slot) => match self.counters.get(*slot as usize).copied().flatten() {
-                Some(c) if c == items.len() as u128 && c >= *min as u128 && c <= *max as u128 => {}
-                Some(c) => return Err(count_error(format!("its counter says {c} (table holds {min} to {max})"))),
-                None => return Err(count_error("its counter was not written before it".into())),
-            },
-            None if items.len() != *max as usize => return Err(count_error(format!("the table has exactly {max}"))),
+            Some(slot) => {
+                let field = self.plan.counter_names.get(*slot as usize).map_or("", String::as_str);
+                match self.counters.get(*slot as usize).copied().flatten() {
+                    Some(c) if c < *min as u128 || c > *max as u128 => {
+                        return Err(count_error(format!(
+                            "counter {field} = {c}, outside the table's {min} to {max} elements"
+                        )))
+                    }
+                    Some(c) if c != len as u128 => {
+                        return Err(count_error(format!(
+                            "the JSON array has {len} elements, but counter {field} = {c}"
+                        )))
+                    }
+                    Some(_) => {}
+                    None => {
+                        return Err(count_error(format!(
+                            "counter {field} has no whole number ≥ 0 when the table is written (it must precede \
+                             the table in the record); the table holds {min} to {max} elements, the JSON array {len}"
+                        )))
+                    }
+                }
+            }
+            None if len != *max as usize => {
+                return Err(count_error(format!("the JSON array has {len} elements; the table holds exactly {max}")))
+            }
             None => {}
         }
         let start = (base as isize + *offset as isize + shift) as usize;

@@ -72,6 +72,7 @@ pub struct BinaryRange {
 pub mod decode;
 pub mod encode;
 pub mod json;
+pub mod lookup;
 mod number;
 pub mod ops;
 pub mod plan;

@@ -105,6 +105,8 @@ pub struct Plan {
     pub max_size: usize,
     /// Number of counter slots in use.
     pub counters: usize,
+    /// Each counter slot's field, by its path from the record (`HDR.ROW-CNT`), for messages.
+    pub counter_names: Vec<String>,
     /// The options the plan was compiled with.
     pub options: CodecOptions,
 }
@@ -139,6 +141,7 @@ impl Plan {
             record: record.name.clone(),
             max_size: record.max_size(),
             counters: c.counter_names.len(),
+            counter_names: c.counter_names,
             options,
         })
     }
@@ -146,12 +149,18 @@ impl Plan {
 
 impl Compiler<'_> {
     fn collect_counters(&mut self, item: &Item) -> Result<(), PlanError> {
-        if let Some(name) = item.occurs.as_ref().and_then(|o| o.depending_on.as_ref()) {
+        // Counters are known by their path from the record (`HDR.CNT`), which the copybook
+        // resolved from a possibly qualified `DEPENDING ON CNT OF HDR`: two fields named CNT
+        // are two different counters.
+        if let Some(name) = item.occurs.as_ref().and_then(|o| o.depending_path.as_ref().or(o.depending_on.as_ref())) {
             if !self.counter_names.iter().any(|n| n == name) {
                 if self.counter_names.len() >= MAX_COUNTERS {
                     return Err(PlanError::TooManyCounters);
                 }
-                let numeric = find_item(&self.record.root, name).is_some_and(|it| match &it.kind {
+                let counter = crate::copybook::qualify::QualifiedName::parse(name)
+                    .ok()
+                    .and_then(|q| crate::copybook::qualify::resolve(&self.record.root, &q).ok());
+                let numeric = counter.is_some_and(|found| match &found.item.kind {
                     ItemKind::Elementary(e) => {
                         matches!(e.picture.category, Category::Numeric { .. })
                     }
@@ -241,7 +250,11 @@ impl Compiler<'_> {
                 stride: item.size as u32,
                 min: occurs.min,
                 max: occurs.max,
-                counter: occurs.depending_on.as_deref().and_then(|c| self.counter_slot(c)),
+                counter: occurs
+                    .depending_path
+                    .as_deref()
+                    .or(occurs.depending_on.as_deref())
+                    .and_then(|c| self.counter_slot(c)),
                 elements_are_objects,
                 body,
                 alt,
@@ -332,7 +345,7 @@ impl Compiler<'_> {
             len: item.size as u32,
             kind,
             in_view,
-            counter_slot: item.name.as_deref().and_then(|n| self.counter_slot(n)),
+            counter_slot: item.name.as_ref().and_then(|_| self.counter_slot(path)),
             fill: fill.into_boxed_slice(),
         })
     }
@@ -405,30 +418,11 @@ fn placeholder_leaf() -> Leaf {
     }
 }
 
-/// Finds the first item named `name` (depth first).
-pub(crate) fn find_item<'a>(item: &'a Item, name: &str) -> Option<&'a Item> {
-    if item.name.as_deref() == Some(name) {
-        return Some(item);
-    }
-    match &item.kind {
-        ItemKind::Group(children) => children.iter().find_map(|c| find_item(c, name)),
-        ItemKind::Elementary(_) => None,
-    }
-}
-
 impl Plan {
-    /// A field outside any table (so at a fixed offset), found by name.
+    /// A field outside any table (so at a fixed offset), found by a reference that may be
+    /// qualified (see [`Plan::lookup`]); `None` when it is missing or ambiguous.
     pub fn field(&self, name: &str) -> Option<&Leaf> {
-        let mut i = 0;
-        while i < self.ops.len() {
-            match &self.ops[i] {
-                Op::Leaf { leaf, .. } if leaf.name.eq_ignore_ascii_case(name) => return Some(leaf),
-                Op::Array { body, .. } => i += *body as usize,
-                _ => {}
-            }
-            i += 1;
-        }
-        None
+        self.lookup(name).ok()
     }
 }
 

@@ -1,16 +1,20 @@
 //! Entries → records: nesting by level number, then offsets and sizes.
 //!
 //! Nesting follows the standard rule (a level number closes every open item at that level or
-//! deeper). Sizes follow IBM Enterprise COBOL: binary 2/4/8 bytes, packed `digits/2 + 1`,
-//! SYNC aligns binary, COMP-1/COMP-2, INDEX and POINTER items from the record start.
-//! Every count and size is checked against a `MAX_*` limit.
+//! deeper). Sizes follow IBM Enterprise COBOL: binary 2/4/8 bytes, packed `digits/2 + 1`; SYNC
+//! adds IBM's slack bytes (`sync`); REDEFINES, DEPENDING ON and RENAMES references are resolved
+//! as IBM does, `OF`/`IN` honoured (`refs`). Every count and size is checked against a `MAX_*`
+//! limit.
 
 mod elementary;
 mod picture;
+mod refs;
+mod sync;
 mod tree;
 
 use super::parse::{Clause, Entry};
-use super::{Copybook, CopybookError, Item, ItemKind, Occurs, Record, Renames, SignClause, Usage};
+use super::qualify::QualifiedName;
+use super::{Copybook, CopybookError, Item, ItemKind, Occurs, Record, SignClause, Usage};
 
 pub use picture::{resolve_picture, MAX_PICTURE_LEN};
 use tree::Node;
@@ -39,9 +43,9 @@ pub fn build(entries: Vec<Entry>, file: &str) -> Result<Copybook, CopybookError>
     let mut records = Vec::with_capacity(trees.len());
     for (root, renames) in trees {
         let mut ctx = Ctx::default();
-        let root = layout(root, 0, Inherited::default(), &mut ctx)?;
-        check_depending(&root, &ctx)?;
-        let renames = renames.into_iter().map(|e| resolve_renames(&root, e)).collect::<Result<Vec<_>, _>>()?;
+        let mut root = layout(root, 0, Inherited::default(), &mut ctx)?;
+        refs::resolve_depending(&mut root, &ctx)?;
+        let renames = renames.into_iter().map(|e| refs::resolve_renames(&root, e)).collect::<Result<Vec<_>, _>>()?;
         records.push(Record { name: root.display_name().to_string(), root, renames });
     }
     Ok(Copybook { records })
@@ -52,12 +56,15 @@ pub fn build(entries: Vec<Entry>, file: &str) -> Result<Copybook, CopybookError>
 struct Inherited {
     usage: Option<Usage>,
     sign: Option<SignClause>,
+    /// SYNC on a group synchronizes every elementary item in it.
+    sync: bool,
 }
 
-/// Per-record bookkeeping: the DEPENDING ON names to check once the record is complete.
+/// Per-record bookkeeping: the DEPENDING ON references to resolve once the record is complete
+/// (the reference, and the table's entry for errors).
 #[derive(Default)]
 struct Ctx {
-    depending: Vec<(String, u32, String)>,
+    depending: Vec<(QualifiedName, Entry)>,
 }
 
 fn err(entry: &Entry, message: impl Into<String>) -> CopybookError {
@@ -84,20 +91,28 @@ fn occurs_of(entry: &Entry) -> Result<Option<Occurs>, CopybookError> {
     for c in &entry.clauses {
         match c {
             Clause::Occurs { min, max, depending_on } => {
-                let min = min.unwrap_or(*max);
+                // IBM Language Reference, OCCURS DEPENDING ON ("Variable-length tables"): "If
+                // integer-1 is omitted, a value of 1 is assumed and the keyword TO must also be
+                // omitted." A fixed table holds exactly its count.
+                let min = match (min, depending_on) {
+                    (Some(m), _) => *m,
+                    (None, Some(_)) => 1,
+                    (None, None) => *max,
+                };
                 if *max > MAX_OCCURS {
                     return Err(err(entry, format!("OCCURS {max} is more than the limit of {MAX_OCCURS}")));
-                }
-                if min > *max {
-                    return Err(err(entry, format!("OCCURS {min} TO {max}: the minimum is larger than the maximum")));
                 }
                 if *max == 0 {
                     return Err(err(entry, "OCCURS needs a maximum of at least 1"));
                 }
+                if min > *max {
+                    return Err(err(entry, format!("OCCURS {min} TO {max}: the minimum is larger than the maximum")));
+                }
                 occurs = Some(Occurs {
                     min,
                     max: *max,
-                    depending_on: depending_on.clone(),
+                    depending_on: depending_on.as_ref().map(|d| d.name.clone()),
+                    depending_path: None,
                     indexed_by: Vec::new(),
                     keys: Vec::new(),
                 });
@@ -114,12 +129,18 @@ fn occurs_of(entry: &Entry) -> Result<Option<Occurs>, CopybookError> {
 fn layout(node: Node, offset: usize, inherited: Inherited, ctx: &mut Ctx) -> Result<Item, CopybookError> {
     let Node { entry, children, conditions } = node;
     let occurs = occurs_of(&entry)?;
-    if let Some(d) = occurs.as_ref().and_then(|o| o.depending_on.clone()) {
-        ctx.depending.push((d, entry.pos.line, entry.file.clone()));
+    if let Some(d) = entry.clauses.iter().find_map(|c| match c {
+        Clause::Occurs { depending_on: Some(d), .. } => Some(d.clone()),
+        _ => None,
+    }) {
+        ctx.depending.push((d, entry.clone()));
     }
-    let redefines =
-        entry.clauses.iter().find_map(|c| if let Clause::Redefines(n) = c { Some(n.clone()) } else { None });
-    let sync = entry.clauses.iter().any(|c| matches!(c, Clause::Sync));
+    let redefines = entry.clauses.iter().find_map(|c| match c {
+        Clause::Redefines(n) => Some(n.name.clone()),
+        _ => None,
+    });
+    let own_sync = entry.clauses.iter().any(|c| matches!(c, Clause::Sync));
+    let mut slack_after = 0;
     let (kind, size) = if children.is_empty() {
         let (el, size) = elementary::resolve(&entry, inherited)?;
         (ItemKind::Elementary(el), size)
@@ -130,8 +151,15 @@ fn layout(node: Node, offset: usize, inherited: Inherited, ctx: &mut Ctx) -> Res
                 format!("group item {} has a PICTURE clause", entry.name.as_deref().unwrap_or("FILLER")),
             ));
         }
-        let inherited = elementary::inherit(&entry, inherited);
-        let (items, size) = layout_children(&entry, children, offset, inherited, ctx)?;
+        let inherited = Inherited { sync: inherited.sync || own_sync, ..elementary::inherit(&entry, inherited) };
+        let (items, mut size) = layout_children(&entry, children, offset, inherited, ctx)?;
+        // Slack bytes between elements: pad each occurrence to a multiple of the largest
+        // boundary in it, so that every occurrence is aligned like the first.
+        if occurs.is_some() {
+            let m = sync::largest_boundary(&items);
+            slack_after = (m - size % m) % m;
+            size = add(&entry, size, slack_after)?;
+        }
         (ItemKind::Group(items), size)
     };
     let count = occurs.as_ref().map_or(1, |o| o.max as usize);
@@ -145,7 +173,9 @@ fn layout(node: Node, offset: usize, inherited: Inherited, ctx: &mut Ctx) -> Res
         occurs,
         redefines,
         redefined: false,
-        sync,
+        sync: own_sync || inherited.sync && matches!(kind, ItemKind::Elementary(_)),
+        slack_before: 0,
+        slack_after,
         kind,
         conditions,
     })
@@ -162,97 +192,42 @@ fn layout_children(
     let mut items: Vec<Item> = Vec::with_capacity(children.len());
     let mut cursor = start;
     for child in children {
-        let redefines =
-            child.entry.clauses.iter().find_map(|c| if let Clause::Redefines(n) = c { Some(n.clone()) } else { None });
-        let at = match &redefines {
+        let m = sync::lead_boundary(&child, inherited)?;
+        let redefines = child.entry.clauses.iter().find_map(|c| match c {
+            Clause::Redefines(n) => Some(n.clone()),
+            _ => None,
+        });
+        let (at, slack_before) = match &redefines {
             Some(target) => {
-                let Some(base) = items.iter_mut().rev().find(|i| i.name.as_deref() == Some(target.as_str())) else {
+                let base = refs::redefined(parent, &mut items, target, &child.entry)?;
+                if base % m != 0 {
                     return Err(err(
                         &child.entry,
                         format!(
-                            "REDEFINES names {target}, which is not an earlier item under {}",
-                            parent.name.as_deref().unwrap_or("FILLER")
+                            "{} REDEFINES {target} at offset {base}, but its first synchronized item needs a \
+                             multiple of {m}; IBM adds no slack bytes to a REDEFINES item (SYNCHRONIZED clause)",
+                            child.entry.name.as_deref().unwrap_or("FILLER"),
+                            target = target.name
                         ),
                     ));
-                };
-                base.redefined = true;
-                base.offset
+                }
+                (base, 0)
             }
-            None => cursor,
+            None => {
+                let pad = (m - cursor % m) % m;
+                let absorbed = pad > 0 && items.last_mut().is_some_and(|prev| sync::absorb(prev, pad));
+                (add(&child.entry, cursor, pad)?, if absorbed { 0 } else { pad })
+            }
         };
         let entry = child.entry.clone();
         let mut item = layout(child, at, inherited, ctx)?;
-        if item.sync && redefines.is_none() {
-            if let ItemKind::Elementary(el) = &item.kind {
-                let align = elementary::alignment(el.usage, item.size);
-                let aligned = add(&entry, at, (align - at % align) % align)?;
-                // Elementary: nothing below it to move.
-                item.offset = aligned;
-            }
-        }
+        item.slack_before = slack_before;
         let end =
             add(&entry, item.offset, mul(&entry, item.size, item.occurs.as_ref().map_or(1, |o| o.max as usize))?)?;
         cursor = cursor.max(end);
         items.push(item);
     }
     Ok((items, cursor - start))
-}
-
-fn check_depending(root: &Item, ctx: &Ctx) -> Result<(), CopybookError> {
-    for (name, line, file) in &ctx.depending {
-        if find(root, name).is_none() {
-            let record = root.display_name();
-            return Err(CopybookError {
-                file: file.clone(),
-                line: *line,
-                column: 1,
-                message: format!("OCCURS DEPENDING ON names {name}, which is not in record {record}"),
-            });
-        }
-    }
-    Ok(())
-}
-
-/// The first item named `name` in `item` (itself included), depth first.
-fn find<'a>(item: &'a Item, name: &str) -> Option<&'a Item> {
-    if item.name.as_deref() == Some(name) {
-        return Some(item);
-    }
-    match &item.kind {
-        ItemKind::Group(children) => children.iter().find_map(|c| find(c, name)),
-        ItemKind::Elementary(_) => None,
-    }
-}
-
-fn resolve_renames(root: &Item, entry: Entry) -> Result<Renames, CopybookError> {
-    let Some((from, thru)) =
-        entry.clauses.iter().find_map(
-            |c| {
-                if let Clause::Renames(a, b) = c {
-                    Some((a.clone(), b.clone()))
-                } else {
-                    None
-                }
-            },
-        )
-    else {
-        return Err(err(&entry, "expected RENAMES on a level-66 entry"));
-    };
-    let name = entry.name.clone().ok_or_else(|| err(&entry, "a level-66 entry needs a name"))?;
-    let extent = |n: &str| -> Result<(usize, usize), CopybookError> {
-        let item = find(root, n)
-            .ok_or_else(|| err(&entry, format!("RENAMES names {n}, which is not in record {}", root.display_name())))?;
-        Ok((item.offset, item.offset + item.size * item.occurs.as_ref().map_or(1, |o| o.max as usize)))
-    };
-    let (start, mut end) = extent(&from)?;
-    if let Some(t) = &thru {
-        let (t_start, t_end) = extent(t)?;
-        if t_end < start || t_start < start {
-            return Err(err(&entry, format!("RENAMES {from} THRU {t}: {t} comes before {from}")));
-        }
-        end = end.max(t_end);
-    }
-    Ok(Renames { name, from, thru, offset: start, size: end - start })
 }
 
 #[cfg(test)]

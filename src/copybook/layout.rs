@@ -60,8 +60,18 @@ pub struct Item {
     pub redefines: Option<String>,
     /// True if some later sibling REDEFINES this item.
     pub redefined: bool,
-    /// `SYNC`/`SYNCHRONIZED` was written on this item.
+    /// `SYNC`/`SYNCHRONIZED` was written on this item (or on a group above it).
     pub sync: bool,
+    /// Slack bytes the compiler inserts just before this item so that a synchronized item
+    /// (this one, or the first elementary item of this group) starts on its boundary. They
+    /// belong to the parent group, at this item's level (IBM: "slack bytes within records").
+    pub slack_before: usize,
+    /// Slack bytes at the end of this item, counted in `size`: for a table of groups holding
+    /// synchronized items, the padding at the end of every occurrence that keeps each
+    /// occurrence aligned like the first (IBM: "slack bytes between elements"); for a group
+    /// without OCCURS, the slack IBM places after its last elementary item because the next
+    /// item is synchronized.
+    pub slack_after: usize,
     /// Group or elementary, with the details of each.
     pub kind: ItemKind,
     /// Level-88 condition names attached to this item.
@@ -193,8 +203,12 @@ pub struct Occurs {
     pub min: u32,
     /// The maximum count.
     pub max: u32,
-    /// The counter named by `DEPENDING ON`, upper-cased.
+    /// The counter named by `DEPENDING ON`, upper-cased (its own name, without qualifiers).
     pub depending_on: Option<String>,
+    /// The counter's path from the record (named groups joined by `.`, the record itself left
+    /// out), resolved from the reference as written (`CNT OF HDR` → `HDR.CNT`); `None` when
+    /// there is no `DEPENDING ON`.
+    pub depending_path: Option<String>,
     /// `INDEXED BY` names.
     pub indexed_by: Vec<String>,
     /// `ASCENDING`/`DESCENDING KEY` names.

@@ -1,6 +1,8 @@
 //! A compiler-style listing of a laid-out record (text and JSON), for people and tools.
 //!
-//! Reads a [`Record`] only; it computes nothing the layout does not already hold.
+//! Reads a [`Record`] only; it computes nothing the layout does not already hold. Slack bytes
+//! the compiler inserts for SYNC items show as `FILLER (slack)` lines with their offsets, as an
+//! IBM compiler listing shows them.
 
 use super::{Category, Condition, ConditionValue, Item, ItemKind, Literal, Record, Usage};
 use serde_json::{json, Value};
@@ -18,7 +20,27 @@ pub fn listing(record: &Record) -> String {
     out
 }
 
+/// The text name of a slack-bytes line.
+pub const SLACK_NAME: &str = "FILLER (slack)";
+
+fn slack_line(level: u8, depth: usize, offset: usize, len: usize, why: &str, out: &mut String) {
+    let name = format!("{}{SLACK_NAME}", "  ".repeat(depth));
+    let _ = writeln!(out, "{:<5} {:<40} {:>8} {:>8}  SLACK {why}", format!("{level:02}"), name, offset, len);
+}
+
+/// Where a group's trailing slack is and why it is there.
+fn slack_after(item: &Item) -> Option<(u8, usize, usize, &'static str)> {
+    let ItemKind::Group(children) = &item.kind else { return None };
+    let level = children.last().map_or(item.level, |c| c.level);
+    let why = if item.occurs.is_some() { "(end of each occurrence)" } else { "(before a SYNC item)" };
+    (item.slack_after > 0).then(|| (level, item.offset + item.size - item.slack_after, item.slack_after, why))
+}
+
 fn item_lines(item: &Item, depth: usize, out: &mut String) {
+    if item.slack_before > 0 {
+        let why = format!("(before {})", item.display_name());
+        slack_line(item.level, depth, item.offset - item.slack_before, item.slack_before, &why, out);
+    }
     let name = format!("{}{}", "  ".repeat(depth), item.display_name());
     let _ = writeln!(
         out,
@@ -42,6 +64,9 @@ fn item_lines(item: &Item, depth: usize, out: &mut String) {
     }
     if let ItemKind::Group(children) = &item.kind {
         children.iter().for_each(|c| item_lines(c, depth + 1, out));
+    }
+    if let Some((level, offset, len, why)) = slack_after(item) {
+        slack_line(level, depth + 1, offset, len, why, out);
     }
 }
 
@@ -105,7 +130,14 @@ pub fn listing_json(record: &Record) -> Value {
     Value::Array(items)
 }
 
+fn slack_json(level: u8, path: &str, offset: usize, len: usize) -> Value {
+    json!({"level": level, "name": "FILLER", "path": format!("{path}.FILLER"), "offset": offset, "length": len, "slack": true})
+}
+
 fn item_json(item: &Item, parent: &str, out: &mut Vec<Value>) {
+    if item.slack_before > 0 {
+        out.push(slack_json(item.level, parent, item.offset - item.slack_before, item.slack_before));
+    }
     let path =
         if parent.is_empty() { item.display_name().to_string() } else { format!("{parent}.{}", item.display_name()) };
     let (picture, usage) = match &item.kind {
@@ -122,6 +154,9 @@ fn item_json(item: &Item, parent: &str, out: &mut Vec<Value>) {
     if let ItemKind::Group(children) = &item.kind {
         children.iter().for_each(|c| item_json(c, &path, out));
     }
+    if let Some((level, offset, len, _)) = slack_after(item) {
+        out.push(slack_json(level, &path, offset, len));
+    }
 }
 
 #[cfg(test)]
@@ -129,7 +164,7 @@ mod tests {
     use super::*;
     use crate::copybook::{parse_copybook, NoCopy};
 
-    const CB: &str = "       01 TXN.\n          05 CNT PIC 9(2).\n          05 ROW OCCURS 0 TO 50 DEPENDING ON CNT.\n             10 AMT PIC S9(13)V99 COMP-3.\n                88 ZERO-AMT VALUE 0.\n          66 ALL-ROWS RENAMES ROW.\n";
+    const CB: &str = "       01 TXN.\n          05 CNT PIC 9(2).\n          05 ROW OCCURS 0 TO 50 DEPENDING ON CNT.\n             10 AMT PIC S9(13)V99 COMP-3.\n                88 ZERO-AMT VALUE 0.\n          66 ALL-CNT RENAMES CNT.\n";
 
     #[test]
     fn text_listing() {
@@ -139,7 +174,7 @@ mod tests {
         assert!(text.contains("S9(13)V99 COMP-3"), "{text}");
         assert!(text.contains("      AMT"), "{text}");
         assert!(text.contains("ZERO-AMT"), "{text}");
-        assert!(text.contains("RENAMES ROW"), "{text}");
+        assert!(text.contains("RENAMES CNT"), "{text}");
         assert!(text.ends_with("TOTAL 402 BYTES\n"), "{text}");
     }
 

@@ -3,13 +3,15 @@
 //! `source` turns fixed- or free-format text into a clean token stream with line/column
 //! positions and resolves `COPY ... REPLACING`; `parse` is the nom grammar of data description
 //! entries (one clause per function); `layout` holds the result types; `build` nests entries
-//! into items and computes offsets and sizes. Only [`load`] touches the file system.
+//! into items and computes offsets and sizes; `qualify` resolves `NAME OF GROUP` references.
+//! Only [`load`] touches the file system.
 
 pub mod build;
 pub mod error;
 pub mod layout;
 pub mod listing;
 pub mod parse;
+pub mod qualify;
 pub mod source;
 
 pub use error::CopybookError;

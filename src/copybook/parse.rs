@@ -19,6 +19,7 @@ use nom::{
 };
 use nom_language::error::{VerboseError, VerboseErrorKind};
 
+use super::qualify::QualifiedName;
 use super::source::{Pos, Source};
 use super::{ConditionValue, CopybookError, SignClause, Usage};
 
@@ -61,11 +62,11 @@ pub enum Clause {
         min: Option<u32>,
         /// The maximum.
         max: u32,
-        /// `DEPENDING ON` counter.
-        depending_on: Option<String>,
+        /// `DEPENDING ON` counter, with its qualifiers.
+        depending_on: Option<QualifiedName>,
     },
-    /// `REDEFINES name`.
-    Redefines(String),
+    /// `REDEFINES name` (qualifiers are kept so that build can refuse them: IBM allows none).
+    Redefines(QualifiedName),
     /// `SYNC`/`SYNCHRONIZED [LEFT|RIGHT]`.
     Sync,
     /// `JUST`/`JUSTIFIED [RIGHT]`.
@@ -78,8 +79,8 @@ pub enum Clause {
     IndexedBy(Vec<String>),
     /// `ASCENDING|DESCENDING KEY names`.
     Keys(Vec<String>),
-    /// `RENAMES a [THRU b]`.
-    Renames(String, Option<String>),
+    /// `RENAMES a [THRU b]`, each name with its qualifiers.
+    Renames(QualifiedName, Option<QualifiedName>),
     /// Accepted and without effect on layout: GLOBAL, EXTERNAL.
     Ignored,
 }
@@ -179,9 +180,11 @@ pub fn parse_data_name(i: &str) -> Res<'_, String> {
     map(verify(parse_word, is_data_name), str::to_string).parse(i)
 }
 
-/// `name [OF|IN name]...`, keeping the first name.
-pub fn parse_qualified_name(i: &str) -> Res<'_, String> {
-    (parse_data_name, many0((alt((keyword("OF"), keyword("IN"))), parse_data_name))).map(|(n, _)| n).parse(i)
+/// `name [OF|IN name]...`: the name and its qualifiers, innermost first.
+pub fn parse_qualified_name(i: &str) -> Res<'_, QualifiedName> {
+    (parse_data_name, many0(preceded(alt((keyword("OF"), keyword("IN"))), parse_data_name)))
+        .map(|(name, qualifiers)| QualifiedName { name, qualifiers })
+        .parse(i)
 }
 
 fn is_data_name(w: &str) -> bool {
@@ -290,8 +293,9 @@ mod tests {
     }
 
     #[test]
-    fn qualified_name_keeps_first() {
-        assert_eq!(parse_qualified_name(&toks("CNT OF HDR IN REC")).unwrap().1, "CNT");
+    fn qualified_name_keeps_its_qualifiers() {
+        let q = parse_qualified_name(&toks("CNT OF HDR IN REC")).unwrap().1;
+        assert_eq!((q.name.as_str(), q.qualifiers.as_slice()), ("CNT", &["HDR".to_string(), "REC".to_string()][..]));
     }
 
     #[test]

@@ -113,18 +113,38 @@ impl Builder<'_> {
         header: Option<&HeaderLayout>,
         section: &str,
     ) -> Option<StickyField> {
+        use crate::codec::lookup::LookupError;
         let header_size = header.map_or(0, |h| h.size);
-        if let Some(leaf) = request.and_then(|r| r.plan().field(name)) {
-            return Some(StickyField { offset: header_size + leaf.offset as usize, len: leaf.len as usize });
+        // A name in both layouts, or twice in one, is refused with every path it matches.
+        let body = request.map(|r| r.plan().lookup(name));
+        let head = header.map(|h| h.codec.plan().lookup(name));
+        match (body, head) {
+            (Some(Err(e @ (LookupError::Ambiguous { .. } | LookupError::Syntax(_)))), _)
+            | (_, Some(Err(e @ (LookupError::Ambiguous { .. } | LookupError::Syntax(_))))) => {
+                self.problem(section, Some("canary"), format!("sticky field: {e}"));
+                None
+            }
+            (Some(Ok(b)), Some(Ok(h))) => {
+                let why = format!(
+                    "sticky field {name} is in the request layout ({}) and in the header ({}); write the dotted path \
+                     of one",
+                    b.path, h.path
+                );
+                self.problem(section, Some("canary"), why);
+                None
+            }
+            (Some(Ok(leaf)), _) => {
+                Some(StickyField { offset: header_size + leaf.offset as usize, len: leaf.len as usize })
+            }
+            (_, Some(Ok(leaf))) => Some(StickyField { offset: leaf.offset as usize, len: leaf.len as usize }),
+            _ => {
+                self.problem(
+                    section,
+                    Some("canary"),
+                    format!("sticky field {name} is neither in the request layout nor in the header"),
+                );
+                None
+            }
         }
-        if let Some(leaf) = header.and_then(|h| h.codec.plan().field(name)) {
-            return Some(StickyField { offset: leaf.offset as usize, len: leaf.len as usize });
-        }
-        self.problem(
-            section,
-            Some("canary"),
-            format!("sticky field {name} is neither in the request layout nor in the header"),
-        );
-        None
     }
 }

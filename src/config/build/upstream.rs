@@ -33,16 +33,16 @@ impl Builder<'_> {
             // A header that did not build has said why; its fields are not a second problem.
             (None, Some(_)) if header.is_none() => None,
             (None, Some(field)) => {
-                let leaf = header.and_then(|h| h.codec.plan().field(field).cloned());
+                let leaf = header.map(|h| h.codec.plan().lookup(field).cloned())?;
                 match leaf {
-                    Some(l) if matches!(l.kind, crate::codec::plan::LeafKind::Zoned { .. }) => {
+                    Ok(l) if matches!(l.kind, crate::codec::plan::LeafKind::Zoned { .. }) => {
                         Some(Framing::LengthField {
                             offset: l.offset as usize,
                             len: l.len as usize,
                             ebcdic: codepage.is_ebcdic(),
                         })
                     }
-                    Some(_) => {
+                    Ok(_) => {
                         self.problem(
                             section,
                             Some(key),
@@ -50,8 +50,12 @@ impl Builder<'_> {
                         );
                         None
                     }
-                    None => {
+                    Err(crate::codec::lookup::LookupError::NotFound { .. }) => {
                         self.problem(section, Some(key), format!("length_field {field} is not a field of the header"));
+                        None
+                    }
+                    Err(e) => {
+                        self.problem(section, Some(key), format!("length_field: {e}"));
                         None
                     }
                 }

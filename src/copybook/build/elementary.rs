@@ -21,16 +21,6 @@ pub fn inherit(entry: &Entry, mut inherited: Inherited) -> Inherited {
     inherited
 }
 
-/// The SYNC boundary for an item: binary 2 → 2, 4/8 → 4 (IBM fullword); COMP-2 → 8; else 4.
-pub fn alignment(usage: Usage, size: usize) -> usize {
-    match usage {
-        Usage::Binary | Usage::NativeBinary if size == 2 => 2,
-        Usage::Binary | Usage::NativeBinary | Usage::Float | Usage::Index | Usage::Pointer => 4,
-        Usage::Double => 8,
-        _ => 1,
-    }
-}
-
 /// Resolves an elementary entry: its description and the size of one occurrence.
 pub fn resolve(entry: &Entry, inherited: Inherited) -> Result<(Elementary, usize), CopybookError> {
     let own = inherit(entry, Inherited::default());

@@ -65,7 +65,7 @@ fn odo_uses_max_and_checks_counter() {
     let f = flat(&cb("       01 R.\n         05 N PIC 99.\n         05 T OCCURS 1 TO 5 DEPENDING ON N OF R PIC X(3).\n         05 Z PIC X.\n"));
     assert_eq!(f[3], ("Z".into(), 17, 1));
     let e = fail("       01 TXN-RESP.\n         05 T OCCURS 1 TO 5 DEPENDING ON ROW-CNT PIC X.\n");
-    assert_eq!(e.message, "OCCURS DEPENDING ON names ROW-CNT, which is not in record TXN-RESP");
+    assert_eq!(e.message, "OCCURS DEPENDING ON ROW-CNT is not in record TXN-RESP");
     assert_eq!(e.line, 2);
 }
 
@@ -108,7 +108,9 @@ fn errors_name_the_line() {
     assert!(fail("       01 R.\n         05 A.\n").message.contains("needs a PICTURE"));
     assert!(fail("       01 R.\n         05 A PIC X OCCURS 100001.\n").message.contains("limit"));
     assert!(fail("       01 R.\n         05 A PIC X(9000000) OCCURS 3.\n").message.contains("larger than"));
-    assert!(fail("       01 R.\n         05 A PIC X REDEFINES Q.\n").message.contains("REDEFINES names Q"));
+    assert!(fail("       01 R.\n         05 A PIC X REDEFINES Q.\n")
+        .message
+        .contains("REDEFINES Q, but no item comes before it"));
     assert_eq!(fail("       01 R.\n         05 A PIC 9(19) COMP.\n").line, 2);
     assert!(fail("       88 X VALUE 1.\n").message.contains("must follow"));
 }

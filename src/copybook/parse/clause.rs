@@ -168,7 +168,7 @@ pub fn parse_indexed_by(i: &str) -> Res<'_, Clause> {
 pub fn parse_key(i: &str) -> Res<'_, Clause> {
     let intro = (alt((kw("ASCENDING"), kw("DESCENDING"))), opt(kw("KEY")), opt(kw("IS")));
     preceded(intro, cut(context("expected a key name after ASCENDING/DESCENDING KEY", many1(parse_qualified_name))))
-        .map(Clause::Keys)
+        .map(|keys| Clause::Keys(keys.iter().map(ToString::to_string).collect()))
         .parse(i)
 }
 
@@ -192,6 +192,7 @@ pub fn parse_global_external(i: &str) -> Res<'_, Clause> {
 mod tests {
     use super::super::tests::toks;
     use super::*;
+    use crate::copybook::qualify::QualifiedName;
     use crate::copybook::{Figurative, Literal};
 
     fn ok(p: fn(&str) -> Res<'_, Clause>, s: &str) -> Clause {
@@ -228,14 +229,18 @@ mod tests {
         assert_eq!(ok(parse_occurs, "OCCURS 5 TIMES"), Clause::Occurs { min: None, max: 5, depending_on: None });
         assert_eq!(
             ok(parse_occurs, "OCCURS 0 TO 50 TIMES DEPENDING ON ROW-CNT OF HDR"),
-            Clause::Occurs { min: Some(0), max: 50, depending_on: Some("ROW-CNT".into()) }
+            Clause::Occurs {
+                min: Some(0),
+                max: 50,
+                depending_on: Some(QualifiedName { name: "ROW-CNT".into(), qualifiers: vec!["HDR".into()] })
+            }
         );
         assert!(parse_occurs(&toks("OCCURS 99999999999")).is_err());
     }
 
     #[test]
     fn redefines_sync_just_blank() {
-        assert_eq!(ok(parse_redefines, "REDEFINES A-B"), Clause::Redefines("A-B".into()));
+        assert_eq!(ok(parse_redefines, "REDEFINES A-B"), Clause::Redefines(QualifiedName::bare("A-B")));
         assert_eq!(ok(parse_sync, "SYNCHRONIZED LEFT"), Clause::Sync);
         assert_eq!(ok(parse_justified, "JUST RIGHT"), Clause::Justified);
         assert_eq!(ok(parse_blank_when_zero, "BLANK WHEN ZEROES"), Clause::BlankWhenZero);
@@ -254,7 +259,10 @@ mod tests {
     fn indexed_keys_renames_global() {
         assert_eq!(ok(parse_indexed_by, "INDEXED BY I J"), Clause::IndexedBy(vec!["I".into(), "J".into()]));
         assert_eq!(ok(parse_key, "ASCENDING KEY IS K1"), Clause::Keys(vec!["K1".into()]));
-        assert_eq!(ok(parse_renames, "RENAMES A THROUGH B"), Clause::Renames("A".into(), Some("B".into())));
+        assert_eq!(
+            ok(parse_renames, "RENAMES A THROUGH B"),
+            Clause::Renames(QualifiedName::bare("A"), Some(QualifiedName::bare("B")))
+        );
         assert_eq!(ok(parse_global_external, "IS EXTERNAL"), Clause::Ignored);
     }
 

@@ -1,0 +1,107 @@
+//! Finding a field of a compiled plan by a reference from routes.toml or the command line:
+//! `ACCT-NO`, the dotted path `CUST.ACCT-NO` (outermost first, as `ignore`/`mask` paths and
+//! the JSON are written) or COBOL's `ACCT-NO OF CUST`. Qualifiers name groups the field is
+//! under at any depth; the record's own name may be one. A name that matches two fields is an
+//! error listing both paths — never the first one.
+
+use super::ops::{Leaf, Op};
+use super::plan::Plan;
+use crate::copybook::qualify::QualifiedName;
+
+/// Why a reference does not name exactly one field outside the tables.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LookupError {
+    /// Not a name, a dotted path or `NAME OF GROUP`.
+    #[error("{0}")]
+    Syntax(String),
+    /// No field matches (fields inside tables do not count: they have no fixed offset).
+    #[error("record {record} has no field {reference}{note}")]
+    NotFound {
+        /// The reference as written.
+        reference: String,
+        /// The record.
+        record: String,
+        /// Extra help, e.g. that the name is inside a table.
+        note: String,
+    },
+    /// Two or more fields match.
+    #[error("{reference} is ambiguous in record {record}: it names {}; write the dotted path", candidates.join(" and "))]
+    Ambiguous {
+        /// The reference as written.
+        reference: String,
+        /// The record.
+        record: String,
+        /// The path of every field it matches.
+        candidates: Vec<String>,
+    },
+}
+
+impl Plan {
+    /// The one field outside any table that `reference` names.
+    pub fn lookup(&self, reference: &str) -> Result<&Leaf, LookupError> {
+        let q = QualifiedName::parse(reference).map_err(LookupError::Syntax)?;
+        let (mut found, mut in_tables) = (Vec::new(), Vec::new());
+        let mut array_end = 0;
+        for (i, op) in self.ops.iter().enumerate() {
+            if let Op::Array { body, .. } = op {
+                array_end = array_end.max(i + 1 + *body as usize);
+            }
+            let Op::Leaf { leaf, .. } = op else { continue };
+            let mut ancestors: Vec<&str> = vec![&self.record];
+            let segments: Vec<&str> = leaf.path.split('.').map(|s| s.trim_end_matches("[]")).collect();
+            ancestors.extend(&segments[..segments.len().saturating_sub(1)]);
+            if q.matches(&leaf.name, &ancestors) {
+                if i < array_end {
+                    in_tables.push(leaf.path.to_string());
+                } else {
+                    found.push(leaf);
+                }
+            }
+        }
+        match found.len() {
+            1 => Ok(found[0]),
+            0 => Err(LookupError::NotFound {
+                reference: reference.to_string(),
+                record: self.record.clone(),
+                note: match in_tables.first() {
+                    Some(p) => format!(" outside a table ({p} is inside one and has no fixed offset)"),
+                    None => String::new(),
+                },
+            }),
+            _ => Err(LookupError::Ambiguous {
+                reference: reference.to_string(),
+                record: self.record.clone(),
+                candidates: found.iter().map(|l| l.path.to_string()).collect(),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::codec::plan::{CodecOptions, Plan};
+    use crate::copybook::{parse_copybook, NoCopy};
+
+    const HDR: &str = "       01 HDR.\n          05 REQ.\n             10 CODE PIC X(4).\n          05 RSP.\n             10 CODE PIC X(4).\n          05 ROWS OCCURS 2.\n             10 AMT PIC 9(3).\n          05 TRACE-ID PIC X(8).\n";
+
+    fn plan() -> Plan {
+        let cb = parse_copybook(HDR, "h.cpy", &NoCopy).unwrap();
+        Plan::compile(cb.record(None).unwrap(), CodecOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn qualified_dotted_and_bare_references() {
+        let p = plan();
+        assert_eq!(p.lookup("RSP.CODE").unwrap().offset, 4);
+        assert_eq!(p.lookup("code of req").unwrap().offset, 0);
+        assert_eq!(p.lookup("CODE IN RSP OF HDR").unwrap().offset, 4);
+        assert_eq!(p.lookup("HDR.TRACE-ID").unwrap().offset, 14);
+        assert_eq!(p.lookup("TRACE-ID").unwrap().offset, 14);
+        let e = p.lookup("CODE").unwrap_err().to_string();
+        assert_eq!(e, "CODE is ambiguous in record HDR: it names REQ.CODE and RSP.CODE; write the dotted path");
+        let e = p.lookup("AMT").unwrap_err().to_string();
+        assert!(e.contains("ROWS[].AMT is inside one"), "{e}");
+        assert!(p.field("CODE").is_none(), "never the first match");
+        assert!(p.lookup("CODE OF").is_err());
+    }
+}
