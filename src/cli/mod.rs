@@ -208,6 +208,11 @@ pub enum Command {
     ///   ficus send --tcp --hex ACCTINQ '{"ACCT-NO":"1000000000000001"}'
     ///   ficus send --header '{"HDR-CHANNEL":"MBK"}' ACCTINQ '{"ACCT-NO":"1000000000000001"}'
     ///   ficus send --raw PING ''        (an operation without a request copybook: body in hex)
+    /// Exit codes:
+    ///   0  a reply came from the upstream, whatever its response code (E201 is the host's answer)
+    ///   3  the gateway answered with its own error reply (a code FCxx, or HTTP 400 and up);
+    ///      the reply is still printed, and the reason is on stderr
+    ///   1  no reply (cannot connect, timeout) or a request that cannot be built
     #[command(verbatim_doc_comment)]
     Send {
         /// The routes file (for copybooks, header and listener addresses).
