@@ -162,3 +162,30 @@ async fn admin_client_errors_say_what_is_wrong() {
     assert!(gw.table().routes["ACCTINQ"].enabled, "no change got through");
     sims.stop();
 }
+
+#[tokio::test]
+async fn a_change_keeps_the_files_bom_and_line_endings() {
+    let sims = sims().await;
+    let windows = format!("\u{feff}{}", gateway_toml(&sims, "").replace('\n', "\r\n"));
+    let gw = start_unwatched(&windows).await;
+    let (code, out, err) = ficus(&gw, &["route", "ACCTINQ", "--target", "accounts"]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    let bytes = std::fs::read(&gw.config).unwrap();
+    let text = String::from_utf8(bytes).unwrap();
+    assert!(text.starts_with('\u{feff}'), "the BOM is kept: {:?}", &text[..20]);
+    assert_eq!(text.matches('\n').count(), text.matches("\r\n").count(), "every line still ends in CRLF");
+    assert!(text.contains("target   = \"accounts\"\r\n"), "{text:?}");
+
+    // Over an invalid edit on disk (kept aside), routes.toml is written in the file's style too.
+    let mut broken = text.clone();
+    broken.push_str("[routes.BROKEN\r\n");
+    std::fs::write(&gw.config, &broken).unwrap();
+    let (code, out, err) = ficus(&gw, &["route", "ACCTINQ", "--rollback"]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    let text = std::fs::read_to_string(&gw.config).unwrap();
+    assert!(text.starts_with('\u{feff}') && !text.contains("BROKEN"), "{text:?}");
+    assert_eq!(text.matches('\n').count(), text.matches("\r\n").count());
+    let kept = std::fs::read_to_string(gw.config.with_file_name("routes.toml.rejected")).unwrap();
+    assert_eq!(kept, broken, "the invalid edit is kept byte for byte");
+    sims.stop();
+}

@@ -7,7 +7,7 @@
 
 use super::reload::{precondition, ChangeError, ReloadOutcome, Reloader, Trigger};
 use crate::config::build::{build_with, fingerprint, ConfigError};
-use crate::config::edit::{patch_route, write_atomically};
+use crate::config::edit::{patch_route, write_atomically, TextStyle};
 use crate::config::shadow_idle::{turn_around, SHADOW_FOLLOWS};
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
@@ -123,6 +123,12 @@ impl Reloader {
             patch.insert("shadow".into(), Value::from(shadow.as_str()));
         }
         let new_text = patch_route(&base.source.text, op, &patch).map_err(ChangeError::Invalid)?;
+        // Written in the style of the file it replaces (BOM, CRLF), even when that file is an
+        // invalid edit kept aside: patch_route keeps the running text's own.
+        let new_text = match &disk {
+            Some(text) => TextStyle::of(text).apply(&new_text),
+            None => new_text,
+        };
         info!(%op, who = %trigger.who(), "route change requested");
         let table = if new_text == base.source.text {
             None
