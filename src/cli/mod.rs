@@ -178,6 +178,11 @@ pub enum Command {
     ///
     /// This is how writes are tested against a new service in staging. Example:
     ///   ficus replay shadow/capture.jsonl --against accounts --rate 50 --html replay.html
+    /// Lines of the capture that are not records (a last line cut short) are skipped and
+    /// counted; so are captured requests whose bytes are damaged. A clock field that moved by
+    /// the time since the capture is replay lag and is not compared (said on the terminal).
+    /// Exit codes: 0 every replayed message was compared (matches and findings alike);
+    /// 1 some got no comparable reply (listed), nothing was compared, or nothing was captured.
     #[command(verbatim_doc_comment)]
     Replay {
         /// A capture file (capture.jsonl, written for routes with `capture = { percent = N }`).
