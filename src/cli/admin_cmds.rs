@@ -155,10 +155,13 @@ pub(super) fn failure(status: u16, v: &Value) -> CliError {
     CliError::runtime(message)
 }
 
-/// Rows under a header, each column as wide as its widest cell (in characters) plus two
-/// spaces, so no cell runs into the next column; the last column is not padded.
-fn columns<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
-    let mut width = header.map(|h| h.chars().count());
+/// Rows under a header, each column `min` wide or as wide as its widest cell (in characters),
+/// then a space, so no cell runs into the next column; the last column is not padded.
+fn columns<const N: usize>(header: &[&str; N], min: [usize; N], rows: &[[String; N]]) -> String {
+    let mut width = min;
+    for (w, h) in width.iter_mut().zip(header) {
+        *w = (*w).max(h.chars().count());
+    }
     for row in rows {
         for (w, cell) in width.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
@@ -170,7 +173,7 @@ fn columns<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
             if i + 1 == N {
                 out.push_str(cell);
             } else {
-                out.push_str(&format!("{cell:<w$}  ", w = width[i]));
+                out.push_str(&format!("{cell:<w$} ", w = width[i]));
             }
         }
         out.trim_end().to_string() + "\n"
@@ -211,7 +214,8 @@ pub fn routes(admin: &str) -> Result<(), CliError> {
             }
         }
     }
-    print!("{}", columns(&["OP", "MODE", "TARGET", "FALLBACK", "SHADOW", "FLAGS"], &rows));
+    let header = ["OP", "MODE", "TARGET", "FALLBACK", "SHADOW", "FLAGS"];
+    print!("{}", columns(&header, [10, 24, 10, 10, 24, 0], &rows));
     for line in idle {
         println!("  {line}");
     }
@@ -245,10 +249,11 @@ mod tests {
     #[test]
     fn a_long_cell_widens_its_column_instead_of_running_into_the_next() {
         let rows = [["ACCTINQ".to_string(), "accounts 100% comparing part".to_string(), "enabled".to_string()]];
-        let text = columns(&["OP", "SHADOW", "FLAGS"], &rows);
+        let text = columns(&["OP", "SHADOW", "FLAGS"], [10, 24, 0], &rows);
         let lines: Vec<&str> = text.lines().collect();
         let flags_at = lines[0].find("FLAGS").unwrap();
         assert_eq!(lines[1].find("enabled"), Some(flags_at), "{text}");
-        assert!(lines[1].contains("part  enabled"), "{text}");
+        assert!(lines[1].contains("part enabled"), "{text}");
+        assert!(lines[0].starts_with("OP         SHADOW "), "the usual widths stay: {text}");
     }
 }
