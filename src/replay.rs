@@ -13,12 +13,26 @@
 //! whoever answered either; `primary` names the upstream that answered live (the capture's
 //! `target`) and `shadow` the one replayed against. Reports call the sides by those names
 //! ([`crate::shadow::report::Sides`]), never "legacy" for a reply the host did not give.
+//!
+//! Real capture files are read leniently ([`read_captures`]): a line cut short (the gateway
+//! stopped mid-write) or damaged is skipped and counted, and so is a captured request that
+//! cannot be read (its bytes damaged): neither is blamed on the replayed upstream. A clock field
+//! that moved by exactly the time since the capture is the replay's own lag, not a difference
+//! ([`lag`]). An upstream error is reported with its whole cause, and a message the circuit
+//! breaker stopped names the failure that opened it.
 
+pub mod lag;
+
+use crate::reply::GatewayError;
 use crate::route::RouteTable;
 use crate::shadow::capture::{unhex, CaptureRecord};
 use crate::shadow::mirror::{conclude_record, secs, Primary};
 use crate::shadow::record::{Recorder, ShadowRecord};
+use crate::shadow::stats::Outcome;
 use crate::shadow::stats::ShadowStats;
+use crate::upstream::UpstreamError;
+use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// What a replay found.
@@ -31,6 +45,49 @@ pub struct ReplaySummary {
     pub skipped: usize,
     /// Captured writes not replayed because `against` is a legacy upstream.
     pub writes_not_replayed: usize,
+    /// Captured requests that could not be read (damaged bytes): position in the capture (from
+    /// 1), operation, message id, and why. Not replayed, not counted against the upstream.
+    pub damaged: Vec<(usize, String, Option<String>, String)>,
+    /// Clock fields taken out of the comparison because they moved by the time since the
+    /// capture (replay lag), with the number of messages each did so in.
+    pub lagged: BTreeMap<String, u64>,
+}
+
+/// The capture records of a file, and the lines that are not one (`path:line: why`): a line
+/// cut short by a gateway stopped mid-write, say. Only a file that cannot be read is an error.
+pub fn read_captures(path: &Path) -> Result<(Vec<CaptureRecord>, Vec<String>), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let (mut records, mut bad) = (Vec::new(), Vec::new());
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        match serde_json::from_str::<CaptureRecord>(line) {
+            Ok(r) => records.push(r),
+            Err(e) => bad.push(format!("{}:{}: {e}", path.display(), i + 1)),
+        }
+    }
+    Ok((records, bad))
+}
+
+/// An error with every cause below it (a connect error's "connection refused").
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut why = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let next = s.to_string();
+        if !why.contains(&next) {
+            why = format!("{why}: {next}");
+        }
+        source = s.source();
+    }
+    why
+}
+
+/// True for an error about the captured request itself, not the upstream's answer.
+fn request_unreadable(e: &GatewayError) -> bool {
+    matches!(
+        e,
+        GatewayError::Frame(_) | GatewayError::Header(_) | GatewayError::Body(_) | GatewayError::TooLarge { .. }
+    )
 }
 
 /// Replays `captures` against upstream `against`, at most `rate` messages a second.
@@ -45,9 +102,16 @@ pub async fn replay(
     mut progress: impl FnMut(usize, usize),
 ) -> Result<ReplaySummary, String> {
     let target = table.upstreams.get(against).ok_or_else(|| format!("{against} is not an upstream in routes.toml"))?;
-    let summary =
-        ReplaySummary { stats: ShadowStats::default(), records: Vec::new(), skipped: 0, writes_not_replayed: 0 };
-    let mut summary = summary;
+    let mut summary = ReplaySummary {
+        stats: ShadowStats::default(),
+        records: Vec::new(),
+        skipped: 0,
+        writes_not_replayed: 0,
+        damaged: Vec::new(),
+        lagged: BTreeMap::new(),
+    };
+    // The last real failure, named when the breaker then stops messages without sending them.
+    let mut last_failure: Option<String> = None;
     let interval = rate.filter(|r| *r > 0.0).map(|r| Duration::from_secs_f64(1.0 / r));
     let start = Instant::now();
     for (i, capture) in captures.iter().enumerate() {
@@ -66,8 +130,20 @@ pub async fn replay(
             continue;
         }
         let dry_run = !route.read_only;
-        let request = unhex(&capture.request).map_err(|e| format!("capture {}: request: {e}", i + 1))?;
-        let recorded = unhex(&capture.reply).map_err(|e| format!("capture {}: reply: {e}", i + 1))?;
+        let damaged = |why: String| (i + 1, capture.op.clone(), capture.id.clone(), why);
+        let (request, recorded) = match (unhex(&capture.request), unhex(&capture.reply)) {
+            (Ok(request), Ok(reply)) => (request, reply),
+            (Err(e), _) => {
+                summary.damaged.push(damaged(format!("request is not hex: {e}")));
+                progress(i + 1, captures.len());
+                continue;
+            }
+            (_, Err(e)) => {
+                summary.damaged.push(damaged(format!("reply is not hex: {e}")));
+                progress(i + 1, captures.len());
+                continue;
+            }
+        };
         let started = Instant::now();
         let x = crate::gateway::Exchange {
             table,
@@ -80,15 +156,30 @@ pub async fn replay(
         let result = crate::gateway::call(x, target, crate::upstream::Lane::Primary, dry_run).await;
         let other = match &result {
             Ok(bytes) => Ok((bytes.as_slice(), secs(started))),
-            Err(e) => Err(e.to_string()),
+            Err(e) if request_unreadable(e) => {
+                summary.damaged.push(damaged(format!("captured request cannot be read: {}", chain(e))));
+                progress(i + 1, captures.len());
+                continue;
+            }
+            Err(GatewayError::Upstream(open @ UpstreamError::Open { .. })) => Err(match &last_failure {
+                Some(cause) => format!("not sent: {open}; the failure that opened it: {cause}"),
+                None => format!("not sent: {open}"),
+            }),
+            Err(e) => {
+                let why = chain(e);
+                last_failure = Some(why.clone());
+                Err(why)
+            }
         };
         // The captured reply plays the primary (it came from whoever served the channel) and is
         // always the reference: it sits in the records' legacy slot whoever answered it, so one
         // replay's records line up whatever mix of targets the capture spans (see the module doc).
         let primary =
             Primary { name: &capture.target, is_legacy: true, reply: &recorded, secs: 0.0, request: &request };
-        let (record, outcome) =
+        let (mut record, mut outcome) =
             conclude_record(&capture.op, capture.id.clone(), cmp, against, primary, other, mask_key);
+        let lag = record.time - capture.time;
+        drop_lag(&mut record, &mut outcome, lag, &mut summary.lagged);
         summary.stats.record(&capture.op, &outcome);
         if let Some(r) = recorder {
             r.write(&record);
@@ -97,4 +188,26 @@ pub async fn replay(
         progress(i + 1, captures.len());
     }
     Ok(summary)
+}
+
+/// Takes the clock differences that are replay lag out of a record and its outcome (a record
+/// left with none is a match), counting them per field in `lagged`.
+fn drop_lag(record: &mut ShadowRecord, outcome: &mut Outcome, lag: f64, lagged: &mut BTreeMap<String, u64>) {
+    let Outcome::Compared { diffs, key, id, .. } = outcome else { return };
+    let before = diffs.len();
+    diffs.retain(|d| {
+        let is_lag = lag::is_replay_lag(d, lag);
+        if is_lag {
+            *lagged.entry(d.path.clone()).or_default() += 1;
+        }
+        !is_lag
+    });
+    if diffs.len() == before {
+        return;
+    }
+    record.diffs.retain(|d| !lag::is_replay_lag(d, lag));
+    if diffs.is_empty() {
+        (*key, *id) = (None, None);
+        (record.key, record.result) = (None, "match".into());
+    }
 }

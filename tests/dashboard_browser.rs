@@ -111,12 +111,11 @@ async fn dashboard_shows_modes_and_flips_a_route() {
         .expect("chromedriver is not installed: apt-get install -y chromium-driver (.ci/run does this)");
 
     let sims = sims().await;
-    // TXNHIST is shadowed to the new service, so the shadow panel has something to show.
-    let toml = routes_toml(&sim_upstreams(&sims), "legacy", "legacy", "").replacen(
-        "read_only = true\n\n[routes.XFER]",
-        "read_only = true\nshadow = \"accounts\"\n\n[routes.XFER]",
-        1,
-    );
+    // TXNHIST is shadowed to the new service, so the shadow panel has something to show; so is
+    // ACCTINQ, whose shadow the flip turns around.
+    let toml = routes_toml(&sim_upstreams(&sims), "legacy", "legacy", "")
+        .replacen("read_only = true\n\n[routes.XFER]", "read_only = true\nshadow = \"accounts\"\n\n[routes.XFER]", 1)
+        .replacen("read_only = true\n", "read_only = true\nshadow = \"accounts\"\n", 1);
     let gw = Arc::new(Gateway::start(&toml).await);
     // Steady traffic while the page is open, so it has rates and latencies to show.
     let traffic_on = Arc::new(AtomicBool::new(true));
@@ -170,8 +169,10 @@ async fn dashboard_shows_modes_and_flips_a_route() {
     let _ = traffic.await;
     let screenshot = outcome.unwrap_or_else(|e| panic!("{e}"));
 
-    // The routing really changed: the table, and who serves the next message.
+    // The routing really changed: the table, and who serves the next message; the shadow was
+    // turned around as the CLI does it, so the flip still compares.
     assert_eq!(gw.table().routes["ACCTINQ"].target.name, "accounts");
+    assert_eq!(gw.table().routes["ACCTINQ"].shadow.as_ref().map(|s| s.to.name.as_str()), Some("legacy"));
     let served = |x: &str| {
         let (gw, target) = (gw.clone(), x.to_string());
         async move {
@@ -272,7 +273,7 @@ async fn steps(client: &Client, gw: &Gateway) -> Result<Vec<u8>, String> {
         el.text().await.ok()
     })
     .await?;
-    if !result.contains("generation 2") {
+    if !result.contains("generation 2") || !result.contains("shadow turned around: ACCTINQ now shadows legacy") {
         return Err(format!("result banner says {result:?}"));
     }
     eventually("ACCTINQ mode new", || async { (text_of(client, "#mode-ACCTINQ").await? == "new").then_some(()) })
@@ -291,7 +292,28 @@ async fn steps(client: &Client, gw: &Gateway) -> Result<Vec<u8>, String> {
         (rate != "–" && rate != "0").then_some(())
     })
     .await?;
-    client.screenshot().await.map_err(e("screenshot"))
+    let png = client.screenshot().await.map_err(e("screenshot"))?;
+
+    // A change the gateway takes with a warning shows it: a canary to TXNHIST's shadow.
+    click(client, "change-TXNHIST").await?;
+    for (id, text) in [("canary-percent", "10"), ("canary-sticky", "ACCT-NO")] {
+        let input = client.find(Locator::Id(id)).await.map_err(e(id))?;
+        input.clear().await.map_err(e(id))?;
+        input.send_keys(text).await.map_err(e(id))?;
+    }
+    let to = client.find(Locator::Id("canary-to")).await.map_err(e("canary-to"))?;
+    to.select_by_value("accounts").await.map_err(e("choose accounts"))?;
+    click(client, "set-canary").await?;
+    type_token_and_apply(client).await?;
+    let warned = eventually("the warning", || async {
+        let t = text_of(client, "#result.warn").await?;
+        t.contains("generation 3").then_some(t)
+    })
+    .await?;
+    if !warned.contains("Warning: TXNHIST: shadow accounts is the canary's upstream") {
+        return Err(format!("result banner says {warned:?}"));
+    }
+    Ok(png)
 }
 
 async fn click(client: &Client, id: &str) -> Result<(), String> {

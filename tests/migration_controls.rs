@@ -93,11 +93,13 @@ async fn admin_api_flips_routes_with_auth_audit_and_comments_kept() {
     let (_, route) = gw.admin_call("GET", "/routes/ACCTINQ", None, None).await;
     assert_eq!(route["route"]["mode"], "new");
 
-    // An invalid change is refused with its line; nothing changes.
+    // An invalid change is refused naming the key of the change (not a line of a patched text
+    // that was never written); nothing changes.
     let (status, body) =
         gw.admin_call("PUT", "/routes/ACCTINQ", Some(ADMIN_TOKEN), Some(json!({ "target": "nobody" }))).await;
     assert_eq!(status, 422, "{body}");
-    assert!(body["problems"][0]["line"].as_u64().is_some(), "{body}");
+    let problem = body["problems"][0]["message"].as_str().unwrap_or_default();
+    assert!(problem.starts_with("routes.ACCTINQ.target (this change): ") && problem.contains("nobody"), "{body}");
     assert_eq!(gw.generation(), before + 1);
     assert!(std::fs::read_to_string(&gw.config).unwrap().contains("target   = \"accounts\""));
 

@@ -88,7 +88,8 @@ async fn each_failed_message_is_listed_on_the_terminal() {
     let config = gw.config.display().to_string();
     let (file, out) = (file.display().to_string(), records.display().to_string());
     let (ok, stdout, stderr) = replay(&[&file, "--config", &config, "--against", "accounts", "--records", &out]).await;
-    assert!(ok, "{stderr}");
+    assert!(!ok, "errors fail the replay: {stderr}");
+    assert!(stderr.contains("12 of 12 replayed message(s) got no comparable reply from accounts"), "{stderr}");
     let row = stdout.lines().find(|l| l.starts_with("ACCTINQ")).unwrap();
     assert!(row.split_whitespace().nth(4) == Some("12"), "ERRORS 12: {stdout}");
     let listed: Vec<&str> = stdout.lines().filter(|l| l.trim_start().starts_with("ACCTINQ    message")).collect();

@@ -25,6 +25,7 @@ async fn post_with_head(addr: SocketAddr, message: &[u8]) -> (u16, String, Vec<u
 
 struct Run {
     ok: bool,
+    code: Option<i32>,
     stdout: String,
     stderr: String,
 }
@@ -39,6 +40,7 @@ async fn send(args: &[&str], env: &[(&str, &str)]) -> Run {
     let out = cmd.output().await.unwrap();
     Run {
         ok: out.status.success(),
+        code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
@@ -156,4 +158,50 @@ async fn mistakes_say_what_to_do() {
     let run = send(&["ACCTINQ", acct], &[("FICUS_CONFIG", &missing.display().to_string())]).await;
     assert!(run.stderr.contains("(from FICUS_CONFIG)"), "{}", run.stderr);
     sims.stop();
+}
+
+#[tokio::test]
+async fn the_exit_code_says_who_answered() {
+    // 0: any reply an upstream gave, whatever its code (the host's E998 for an unknown one).
+    let sims = sims().await;
+    let gw = Gateway::start(&routes_toml(&sim_upstreams(&sims), "legacy", "legacy", "")).await;
+    let (config, to) = (gw.config.display().to_string(), gw.http().to_string());
+    let run = send(&["--config", &config, "--to", &to, "--raw", "PING", ""], &[]).await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stdout.contains("E998"), "{}", run.stdout);
+    sims.stop();
+
+    // 3: the gateway's own error reply (FC10: the upstream is down), over HTTP and over TCP,
+    // the reply still printed.
+    let dead = dead_address().await;
+    let up = Upstreams { legacy: dead.to_string(), accounts: "http://127.0.0.1:9/ops".into() };
+    let gw = Gateway::start(&routes_toml(&up, "legacy", "legacy", "")).await;
+    let config = gw.config.display().to_string();
+    let acct = r#"{"ACCT-NO":"1"}"#;
+    let run = send(&["--config", &config, "--to", &gw.http().to_string(), "ACCTINQ", acct], &[]).await;
+    assert_eq!(run.code, Some(3), "{}", run.stderr);
+    assert!(run.stderr.contains("the gateway answered ACCTINQ with an error: FC10"), "{}", run.stderr);
+    assert!(run.stdout.contains("FC10"), "the reply is printed: {}", run.stdout);
+    let run = send(&["--config", &config, "--tcp", "--to", &gw.tcp().to_string(), "ACCTINQ", acct], &[]).await;
+    assert_eq!(run.code, Some(3), "{}", run.stderr);
+    assert!(run.stderr.contains("FC10 (the gateway's own error reply"), "{}", run.stderr);
+
+    // 1: no reply at all, and the cause named.
+    let run = send(&["--config", &config, "--to", &dead.to_string(), "ACCTINQ", acct], &[]).await;
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(run.stderr.to_lowercase().contains("connection refused"), "{}", run.stderr);
+
+    // An https address is refused with what to give, not sent to http://https://….
+    let run = send(&["--config", &config, "--to", "https://127.0.0.1:1", "ACCTINQ", acct], &[]).await;
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(run.stderr.contains("speaks plain HTTP") && run.stderr.contains("http://127.0.0.1:1"), "{}", run.stderr);
+    assert!(!run.stderr.contains("http://https://"), "{}", run.stderr);
+
+    // --help says so.
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_ficus")).args(["send", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("Exit codes:") && help.contains("3  the gateway answered with its own error reply"),
+        "{help}"
+    );
 }

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// Where a command finds the gateway's admin API, and how that was decided (printed with every
 /// change, so a change never lands on another gateway unnoticed).
@@ -129,8 +129,8 @@ pub(super) async fn call_if(
     if let Some(hash) = if_match {
         req = req.header(hyper::header::IF_MATCH, format!("\"{hash}\""));
     }
-    if let Ok(token) = std::env::var(TOKEN_ENV) {
-        let secret = token.split(',').next().unwrap_or("").rsplit(':').next().unwrap_or("").trim().to_string();
+    // An empty token is no token: the gateway then says one is required, not that it is wrong.
+    if let Some(secret) = token_secret() {
         req = req.header(hyper::header::AUTHORIZATION, format!("Bearer {secret}"));
     }
     let body = body.map(|b| Bytes::from(b.to_string())).unwrap_or_default();
@@ -141,11 +141,41 @@ pub(super) async fn call_if(
     let resp = tokio::time::timeout(std::time::Duration::from_secs(10), client.request(req))
         .await
         .map_err(|_| CliError::runtime(format!("{url}: no answer in 10 s")))?
-        .map_err(|e| CliError::runtime(format!("{url}: {e} (is the gateway running? --admin sets the address)")))?;
+        .map_err(|e| {
+            CliError::runtime(format!("{url}: {} (is the gateway running? --admin sets the address)", error_chain(&e)))
+        })?;
     let status = resp.status().as_u16();
-    let bytes = resp.into_body().collect().await.map_err(|e| CliError::runtime(e.to_string()))?.to_bytes();
-    let value = serde_json::from_slice(&bytes).unwrap_or_else(|_| json!({ "error": String::from_utf8_lossy(&bytes) }));
-    Ok((status, value))
+    let bytes = resp.into_body().collect().await.map_err(|e| CliError::runtime(error_chain(&e)))?.to_bytes();
+    match serde_json::from_slice(&bytes) {
+        Ok(value) => Ok((status, value)),
+        // Every admin API reply is JSON: this is something else, often a channel port.
+        Err(_) => {
+            let text = String::from_utf8_lossy(&bytes[..bytes.len().min(120)]).trim().to_string();
+            Err(CliError::runtime(format!(
+                "{url} answered HTTP {status} ({text:?}), which is not ficus's admin API: is --admin (or \
+                 FICUS_ADMIN, or [gateway] admin) the channel port? The admin API is the address in [gateway] admin."
+            )))
+        }
+    }
+}
+
+/// An error and every cause below it: hyper's own text ("client error (Connect)") names none.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut why = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        why = format!("{why}: {s}");
+        source = s.source();
+    }
+    why
+}
+
+/// The secret to send from `FICUS_ADMIN_TOKEN` (`secret` or `name:secret,…`: the first one's
+/// secret); `None` when unset or empty.
+fn token_secret() -> Option<String> {
+    let token = std::env::var(TOKEN_ENV).ok()?;
+    let secret = token.split(',').next().unwrap_or("").rsplit(':').next().unwrap_or("").trim().to_string();
+    (!secret.is_empty()).then_some(secret)
 }
 
 pub(super) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
@@ -155,12 +185,44 @@ pub(super) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 pub(super) fn failure(status: u16, v: &Value) -> CliError {
     let mut message = format!("HTTP {status}: {}", v["error"].as_str().unwrap_or("failed"));
     for p in v["problems"].as_array().into_iter().flatten() {
-        message.push_str(&format!("\n  line {}: {}", p["line"], p["message"].as_str().unwrap_or("")));
+        let at = p["line"].as_u64().map(|l| format!("line {l}: ")).unwrap_or_default();
+        message.push_str(&format!("\n  {at}{}", p["message"].as_str().unwrap_or("")));
     }
-    if status == 401 || status == 403 {
-        message.push_str(&format!("\n  (set {TOKEN_ENV} to an admin token)"));
+    // The gateway's 401 names the fix when a token was sent; say it once when none was.
+    if status == 401 && token_secret().is_none() {
+        message.push_str(&format!("\n  ({TOKEN_ENV} is not set, or empty: set it to an admin token)"));
     }
     CliError::runtime(message)
+}
+
+/// Rows under a header, each column `min` wide or as wide as its widest cell (in characters),
+/// then a space, so no cell runs into the next column; the last column is not padded.
+fn columns<const N: usize>(header: &[&str; N], min: [usize; N], rows: &[[String; N]]) -> String {
+    let mut width = min;
+    for (w, h) in width.iter_mut().zip(header) {
+        *w = (*w).max(h.chars().count());
+    }
+    for row in rows {
+        for (w, cell) in width.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut out = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 == N {
+                out.push_str(cell);
+            } else {
+                out.push_str(&format!("{cell:<w$} ", w = width[i]));
+            }
+        }
+        out.trim_end().to_string() + "\n"
+    };
+    let mut out = line(header.to_vec());
+    for row in rows {
+        out.push_str(&line(row.iter().map(String::as_str).collect()));
+    }
+    out
 }
 
 /// `ficus routes`: the live table.
@@ -175,7 +237,7 @@ pub fn routes(admin: &str) -> Result<(), CliError> {
         v["hash"].as_str().unwrap_or(""),
         v["default"].as_str().unwrap_or("")
     );
-    println!("{:<10} {:<24} {:<10} {:<10} {:<24} FLAGS", "OP", "MODE", "TARGET", "FALLBACK", "SHADOW");
+    let mut rows = Vec::new();
     let mut idle = Vec::new();
     for (op, r) in v["routes"].as_object().into_iter().flatten() {
         let mut flags = vec![if r["enabled"] == Value::Bool(false) { "DISABLED" } else { "enabled" }];
@@ -185,21 +247,15 @@ pub fn routes(admin: &str) -> Result<(), CliError> {
         let capture = r["capture"]["percent"].as_f64().map(|p| format!("capture {p}%"));
         flags.extend(capture.as_deref());
         let s = |k: &str| r[k].as_str().unwrap_or("-").to_string();
-        println!(
-            "{:<10} {:<24} {:<10} {:<10} {:<24} {}",
-            op,
-            s("mode"),
-            s("target"),
-            s("fallback"),
-            shadow_cell(r),
-            flags.join(", ")
-        );
+        rows.push([op.clone(), s("mode"), s("target"), s("fallback"), shadow_cell(r), flags.join(", ")]);
         for key in ["shadow_idle", "shadow_partial"] {
             if let Some(why) = r[key].as_str() {
                 idle.push(format!("{op}: {why}"));
             }
         }
     }
+    let header = ["OP", "MODE", "TARGET", "FALLBACK", "SHADOW", "FLAGS"];
+    print!("{}", columns(&header, [10, 24, 10, 10, 24, 0], &rows));
     for line in idle {
         println!("  {line}");
     }
@@ -234,5 +290,16 @@ mod tests {
         std::fs::write(&config, "[routes.A]\nadmin = \"x\"\n[gateway\n").unwrap();
         let err = admin_url(None, &config).unwrap_err().message;
         assert!(err.contains("--admin"), "{err}");
+    }
+
+    #[test]
+    fn a_long_cell_widens_its_column_instead_of_running_into_the_next() {
+        let rows = [["ACCTINQ".to_string(), "accounts 100% comparing part".to_string(), "enabled".to_string()]];
+        let text = columns(&["OP", "SHADOW", "FLAGS"], [10, 24, 0], &rows);
+        let lines: Vec<&str> = text.lines().collect();
+        let flags_at = lines[0].find("FLAGS").unwrap();
+        assert_eq!(lines[1].find("enabled"), Some(flags_at), "{text}");
+        assert!(lines[1].contains("part enabled"), "{text}");
+        assert!(lines[0].starts_with("OP         SHADOW "), "the usual widths stay: {text}");
     }
 }

@@ -186,6 +186,11 @@ pub enum Command {
     ///
     /// This is how writes are tested against a new service in staging. Example:
     ///   ficus replay shadow/capture.jsonl --against accounts --rate 50 --html replay.html
+    /// Lines of the capture that are not records (a last line cut short) are skipped and
+    /// counted; so are captured requests whose bytes are damaged. A clock field that moved by
+    /// the time since the capture is replay lag and is not compared (said on the terminal).
+    /// Exit codes: 0 every replayed message was compared (matches and findings alike);
+    /// 1 some got no comparable reply (listed), nothing was compared, or nothing was captured.
     #[command(verbatim_doc_comment)]
     Replay {
         /// A capture file (capture.jsonl, written for routes with `capture = { percent = N }`).
@@ -216,6 +221,11 @@ pub enum Command {
     ///   ficus send --tcp --hex ACCTINQ '{"ACCT-NO":"1000000000000001"}'
     ///   ficus send --header '{"HDR-CHANNEL":"MBK"}' ACCTINQ '{"ACCT-NO":"1000000000000001"}'
     ///   ficus send --raw PING ''        (an operation without a request copybook: body in hex)
+    /// Exit codes:
+    ///   0  a reply came from the upstream, whatever its response code (E201 is the host's answer)
+    ///   3  the gateway answered with its own error reply (a code FCxx, or HTTP 400 and up);
+    ///      the reply is still printed, and the reason is on stderr
+    ///   1  no reply (cannot connect, timeout) or a request that cannot be built
     #[command(verbatim_doc_comment)]
     Send {
         /// The routes file (for copybooks, header and listener addresses).

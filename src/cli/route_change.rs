@@ -1,12 +1,13 @@
 //! `ficus route OP ...`: one change to one route of a running gateway, sent as one admin
 //! `PUT /routes/{op}` with `If-Match`. The flags become a patch of `[routes.OP]` keys decided
-//! on the route as read; on a flip or rollback of a read-only route whose shadow would become
-//! the new target (and so compare nothing), the shadow is turned around to the side that
-//! answered before. A write is never shadowed to the host: its shadow is left, and the
-//! gateway's warning says what to run.
+//! on the route as read. A flip or rollback asks the gateway to turn the shadow around
+//! (`"shadow_follows": true`, unless `--keep-shadow`): decided there, for the dashboard too, by
+//! [`crate::config::shadow_idle::turn_around`]. A write is never shadowed to the host: its shadow
+//! is left, and the gateway's warning says what to run.
 
 use super::admin_cmds::{call, call_if, describe, failure, runtime, shadow_cell};
 use super::CliError;
+use crate::config::shadow_idle::SHADOW_FOLLOWS;
 use serde_json::{json, Map, Value};
 
 /// What `ficus route` changes.
@@ -146,39 +147,52 @@ fn patch(change: &RouteChange, before: &Value, table: &Value) -> Result<(Map<Str
     if change.enable || change.disable {
         patch.insert("enabled".into(), Value::Bool(change.enable));
     }
-    turn_shadow_around(change, before, table, &mut patch, &mut said);
+    checks(change, before, &patch, &mut said)?;
+    // The turn-around is the gateway's to decide (the same for the dashboard), under its lock.
+    if patch.contains_key("target") && !change.keep_shadow {
+        patch.insert(SHADOW_FOLLOWS.into(), Value::Bool(true));
+    }
     Ok((patch, said))
 }
 
-/// A flip or rollback whose new target is the route's shadow would leave the shadow comparing
-/// nothing: for a read-only route (or a write whose previous target is not the host), point
-/// the shadow at the side that answered before. A write's shadow is never turned to the host;
-/// the gateway's reply then warns with what to run.
-fn turn_shadow_around(
+/// A change the gateway would take but that does not do what it says: refused, or said.
+fn checks(
     change: &RouteChange,
     before: &Value,
-    table: &Value,
-    patch: &mut Map<String, Value>,
+    patch: &Map<String, Value>,
     said: &mut Vec<String>,
-) {
-    let Some(new_target) = patch.get("target").and_then(Value::as_str).map(String::from) else { return };
-    if change.keep_shadow || patch.contains_key("shadow") {
-        return;
+) -> Result<(), CliError> {
+    let op = &change.op;
+    let after = |key: &str| patch.get(key).unwrap_or(&before[key]).clone();
+    if change.capture == Some(0.0) {
+        return Err(CliError::runtime(format!(
+            "--capture 0 records nothing: to stop recording {op}, use --no-capture; nothing was changed"
+        )));
     }
-    let (Some(shadow), Some(old)) = (before["shadow"].as_str(), before["target"].as_str()) else { return };
-    if shadow != new_target || old == new_target {
-        return;
+    if let (Some(canary), Some(target)) = (patch.get("canary").filter(|c| c.is_object()), after("target").as_str()) {
+        if canary["to"].as_str() == Some(target) {
+            return Err(CliError::runtime(format!(
+                "{op}'s target is already {target}: a canary sends a share to another upstream (--to), and \
+                 --target {target} serves it all; nothing was changed"
+            )));
+        }
     }
-    let old_is_host = matches!(table["upstreams"][old]["kind"].as_str(), Some("tcp" | "http"));
-    if before["read_only"] != Value::Bool(true) && old_is_host {
-        return;
+    if !after("shadow").is_string() {
+        let has = if before["shadow"].is_string() { "will have" } else { "has" };
+        if change.shadow_percent.is_some() || change.shadow_writes.is_some() {
+            return Err(CliError::runtime(format!(
+                "{op} {has} no shadow: --shadow-percent and --shadow-writes apply to one; add --shadow UPSTREAM; \
+                 nothing was changed"
+            )));
+        }
+        if !change.ignore.is_empty() {
+            said.push(format!(
+                "note: {op} {has} no shadow: the ignore list applies to `ficus replay` now, and to a shadow once one \
+                 is set (--shadow UPSTREAM)"
+            ));
+        }
     }
-    patch.insert("shadow".into(), Value::from(old));
-    said.push(format!(
-        "shadow turned around: {op} now shadows {old} (the side that answered before), so replies are still \
-         compared; --keep-shadow leaves it on {new_target}",
-        op = change.op
-    ));
+    Ok(())
 }
 
 /// A key's value as people read it.
@@ -190,11 +204,28 @@ fn show(v: &Value) -> String {
     }
 }
 
+/// `OP` has no route: the routes there are, and the one probably meant.
+fn no_route(rt: &tokio::runtime::Runtime, admin: &str, op: &str) -> CliError {
+    let table = rt.block_on(call(hyper::Method::GET, &format!("{admin}/routes"), None)).map(|(_, t)| t);
+    let ops: Vec<String> =
+        table.ok().and_then(|t| t["routes"].as_object().map(|r| r.keys().cloned().collect())).unwrap_or_default();
+    let hint = super::fields::suggest(op, ops.iter().map(String::as_str))
+        .map(|s| format!(" — did you mean {s}?"))
+        .unwrap_or_default();
+    let list = if ops.is_empty() { "none".to_string() } else { ops.join(", ") };
+    CliError::runtime(format!(
+        "no route for {op}{hint}\n  Routes: {list}. (Operation codes are case-sensitive; a new route is added in routes.toml.)"
+    ))
+}
+
 /// `ficus route OP ...`: change one route and show the result.
 pub fn route(admin: &str, change: RouteChange) -> Result<(), CliError> {
     let rt = runtime()?;
     let url = format!("{admin}/routes/{}", change.op);
     let (status, current) = rt.block_on(call(hyper::Method::GET, &url, None))?;
+    if status == 404 {
+        return Err(no_route(&rt, admin, &change.op));
+    }
     if status != 200 {
         return Err(failure(status, &current));
     }
@@ -240,7 +271,7 @@ pub fn route(admin: &str, change: RouteChange) -> Result<(), CliError> {
     if after["shadow"].is_string() {
         println!("  shadow now: {}", shadow_cell(after));
     }
-    for line in said {
+    for line in said.iter().map(String::as_str).chain(outcome["turned"].as_str()) {
         println!("{line}");
     }
     if outcome["unchanged"] == Value::Bool(true) {

@@ -217,7 +217,7 @@ pub fn send(args: SendArgs) -> Result<(), CliError> {
     .map_err(CliError::runtime)?;
     let runtime =
         tokio::runtime::Runtime::new().map_err(|e| CliError::runtime(format!("cannot start the runtime: {e}")))?;
-    let (line, reply) = runtime.block_on(async {
+    let (line, reply, failed) = runtime.block_on(async {
         if args.tcp {
             let addr = args.to.clone().or(table.file.gateway.listen_tcp.clone()).ok_or_else(|| {
                 CliError::runtime("no TCP address: routes.toml has no [gateway] listen_tcp; give --to HOST:PORT")
@@ -234,18 +234,21 @@ pub fn send(args: SendArgs) -> Result<(), CliError> {
                 .map_err(|_| CliError::runtime(format!("no reply from {addr} within {TIMEOUT:?}")))?
                 .map_err(CliError::runtime)?;
             let line = format!("{} bytes\nvia tcp: upstream not reported (HTTP replies name it)", reply.len());
-            Ok::<_, CliError>((line, reply))
+            Ok::<_, CliError>((line, reply, None))
         } else {
             let addr = args.to.clone().or(table.file.gateway.listen_http.clone()).ok_or_else(|| {
                 CliError::runtime("no HTTP address: routes.toml has no [gateway] listen_http; give --to HOST:PORT")
             })?;
-            let url = if addr.starts_with("http://") { addr } else { format!("http://{addr}/") };
+            let url = http_url(&addr).map_err(CliError::runtime)?;
             let reply = post(&url, request.clone()).await.map_err(CliError::runtime)?;
             let mut line = format!("HTTP {}, {} bytes\n{}", reply.status, reply.body.len(), answered_line(&reply));
             if let Some(error) = &reply.error {
                 line.push_str(&format!("\n{ERROR_HEADER}: {error}"));
             }
-            Ok((line, reply.body))
+            // A status of 400 and up is the gateway's own error reply (or not a gateway).
+            let failed = (reply.status >= 400)
+                .then(|| reply.error.clone().unwrap_or_else(|| format!("HTTP {} from {url}", reply.status)));
+            Ok((line, reply.body, failed))
         }
     })?;
     eprintln!("{line}");
@@ -255,5 +258,33 @@ pub fn send(args: SendArgs) -> Result<(), CliError> {
             eprintln!("{}", chunk.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" "));
         }
     }
-    Ok(())
+    // A gateway error code (FCxx) in the reply's header, over TCP or HTTP.
+    let code = table.header.response_code(&reply).filter(|c| c.starts_with(GATEWAY_CODE_PREFIX));
+    match failed.or(code.map(|c| format!("{c} (the gateway's own error reply; see the README's error codes)"))) {
+        Some(why) => Err(CliError {
+            code: EXIT_GATEWAY_ERROR,
+            message: format!("the gateway answered {} with an error: {why}", args.op),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// `ficus send`'s exit code when the gateway answered with its own error reply (a code FCxx,
+/// or HTTP 400 and up). 0 is any reply an upstream gave (whatever its code); 1 is no reply.
+pub const EXIT_GATEWAY_ERROR: i32 = 3;
+
+/// The response codes the gateway's own error replies carry start with this.
+const GATEWAY_CODE_PREFIX: &str = "FC";
+
+/// The URL for `--to` (or `listen_http`): `HOST:PORT` or `http://…`; the gateway's channel
+/// listener speaks plain HTTP, so any other scheme is refused with what to give.
+fn http_url(addr: &str) -> Result<String, String> {
+    match addr.split_once("://") {
+        None => Ok(format!("http://{addr}/")),
+        Some(("http", _)) => Ok(addr.to_string()),
+        Some((scheme, rest)) => Err(format!(
+            "--to {addr}: ficus send speaks plain HTTP (the gateway's channel listener has no TLS), not {scheme}; \
+             give HOST:PORT or http://{rest}"
+        )),
+    }
 }

@@ -44,7 +44,23 @@ pub struct ReplayArgs {
 /// `ficus replay`.
 pub fn replay(args: ReplayArgs) -> Result<(), CliError> {
     let table = super::config_path::load(&args.config)?;
-    let captures = capture::read(&args.capture).map_err(CliError::runtime)?;
+    let (captures, bad) = crate::replay::read_captures(&args.capture).map_err(CliError::runtime)?;
+    if !bad.is_empty() {
+        eprintln!(
+            "{} line(s) of {} are not capture records and were skipped (a last line cut short is a gateway \
+             stopped mid-write):\n  {}",
+            bad.len(),
+            args.capture.display(),
+            bad.iter().take(3).cloned().collect::<Vec<_>>().join("\n  ")
+        );
+    }
+    // Nothing to replay: say so, and leave an earlier replay's records as they are.
+    if captures.is_empty() {
+        return Err(CliError::runtime(format!(
+            "no captured messages in {}: nothing was replayed (capture with `ficus route OP --capture PERCENT`)",
+            args.capture.display()
+        )));
+    }
     let out = args.records.clone().unwrap_or_else(|| args.capture.with_file_name("replay.jsonl"));
     let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = out.file_name().and_then(|n| n.to_str()).unwrap_or("replay.jsonl");
@@ -73,9 +89,25 @@ pub fn replay(args: ReplayArgs) -> Result<(), CliError> {
     }
     recorder.close();
     let ops = report::build(&summary.records);
-    let sides = replay_sides(&captures, &args.against);
+    let against_host = table.upstreams.get(&args.against).is_some_and(|u| u.upstream.is_bytes());
+    let sides = replay_sides(&captures, &args.against, against_host);
     print!("{}", report::terminal_as(&ops, &sides));
+    for (field, n) in &summary.lagged {
+        println!(
+            "replay lag: {field} moved by the time since the capture in {n} message(s): the captured reply was \
+             stamped then, the replayed one now; not compared (a clock off by anything else is still a finding)"
+        );
+    }
     print_errors(&summary.records, &out);
+    if !summary.damaged.is_empty() {
+        println!("captured requests not replayed (damaged in the capture file, not the upstream's doing):");
+        for (at, op, id, why) in summary.damaged.iter().take(ERRORS_SHOWN) {
+            println!("  capture #{at:<5} {op:<10} message {:<12} {why}", id.as_deref().unwrap_or("-"));
+        }
+        if summary.damaged.len() > ERRORS_SHOWN {
+            println!("  … {} more", summary.damaged.len() - ERRORS_SHOWN);
+        }
+    }
     if summary.writes_not_replayed > 0 {
         eprintln!(
             "{} captured write(s) not replayed: {} is a legacy upstream, and a write is never sent to the host \
@@ -96,23 +128,47 @@ pub fn replay(args: ReplayArgs) -> Result<(), CliError> {
             .map_err(|e| CliError::runtime(e.to_string()))?;
         eprintln!("wrote {}", path.display());
     }
+    // A replay with messages the upstream gave no comparable reply to is not a clean result.
+    let errors = summary.records.iter().filter(|r| r.result == "error").count();
+    let compared = summary.records.len() - errors;
+    if errors > 0 || compared == 0 {
+        return Err(CliError::runtime(format!(
+            "{errors} of {} replayed message(s) got no comparable reply from {}, {compared} compared{}",
+            summary.records.len(),
+            args.against,
+            if errors > 0 { " (reasons above)" } else { "" }
+        )));
+    }
     Ok(())
 }
 
-/// Replay's sides: the captured replies, by the upstream(s) that answered them live, and the
-/// replayed ones, by `--against`.
-fn replay_sides(captures: &[capture::CaptureRecord], against: &str) -> report::Sides {
+/// Replay's sides: the captured replies, by the upstream that answered each live, and the
+/// replayed ones, by `--against`. Findings are differences between the two: against a new
+/// service, its to fix; against the host (`against_host`), each is to explain.
+fn replay_sides(captures: &[capture::CaptureRecord], against: &str, against_host: bool) -> report::Sides {
     let mut targets: Vec<&str> = captures.iter().map(|c| c.target.as_str()).collect();
     targets.sort_unstable();
     targets.dedup();
     let captured = format!("captured ({})", targets.join("+"));
     let replayed = format!("replayed ({against})");
+    let primary_by_id =
+        captures.iter().filter_map(|c| Some((c.id.clone()?, format!("captured ({})", c.target)))).collect();
+    let findings = if against_host {
+        format!(
+            "findings — the host {against} now answers differently from the capture: explain each (the data \
+             changed since, or a bug), never ignore"
+        )
+    } else {
+        format!("findings — differences to fix on {against}, never to ignore")
+    };
     report::Sides {
         legacy: captured.clone(),
         new: replayed.clone(),
         legacy_timed: false,
         primary: captured,
         shadow: replayed,
+        primary_by_id,
+        findings,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Edits routes.toml the way a person would: change one route's keys in place, keeping every
 //! comment and the layout (`toml_edit`), and write the result atomically (temp file, fsync,
-//! rename) so a reader never sees half a file.
+//! rename) so a reader never sees half a file. The file keeps its own style: a byte-order mark
+//! and CRLF line endings (a file saved on Windows) stay as they were.
 
 use serde_json::{Map, Value};
 use std::io::Write;
@@ -67,7 +68,9 @@ pub fn patch_route(text: &str, op: &str, patch: &Map<String, Value>) -> Result<S
     if op.is_empty() || !op.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
         return Err(format!("{op:?} is not an operation code"));
     }
-    let mut doc: DocumentMut = text.parse().map_err(|e| format!("routes.toml does not parse: {e}"))?;
+    let style = TextStyle::of(text);
+    let body = text.strip_prefix(BOM).unwrap_or(text);
+    let mut doc: DocumentMut = body.parse().map_err(|e| format!("routes.toml does not parse: {e}"))?;
     let routes = doc.entry("routes").or_insert_with(|| {
         let mut t = Table::new();
         t.set_implicit(true);
@@ -91,7 +94,43 @@ pub fn patch_route(text: &str, op: &str, patch: &Map<String, Value>) -> Result<S
             route.insert(key, value(to_toml(v)?));
         }
     }
-    Ok(doc.to_string())
+    Ok(style.apply(&doc.to_string()))
+}
+
+/// The byte-order mark some editors put first.
+const BOM: char = '\u{feff}';
+
+/// How a text file is written: with a byte-order mark or not, CRLF or LF line endings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TextStyle {
+    /// The file starts with U+FEFF.
+    pub bom: bool,
+    /// Most of its lines end in CRLF.
+    pub crlf: bool,
+}
+
+impl TextStyle {
+    /// The style of `text`.
+    pub fn of(text: &str) -> TextStyle {
+        let crlf = text.matches("\r\n").count();
+        let lf = text.matches('\n').count() - crlf;
+        TextStyle { bom: text.starts_with(BOM), crlf: crlf > lf }
+    }
+
+    /// `text` (any line endings) written in this style: every line ending made the file's.
+    pub fn apply(self, text: &str) -> String {
+        let body = text.strip_prefix(BOM).unwrap_or(text);
+        let mut out = String::with_capacity(body.len() + body.len() / 16 + 3);
+        if self.bom {
+            out.push(BOM);
+        }
+        if self.crlf {
+            out.push_str(&body.replace("\r\n", "\n").replace('\n', "\r\n"));
+        } else {
+            out.push_str(body);
+        }
+        out
+    }
 }
 
 /// Writes `text` to `path` atomically: a temp file beside it (its own per call, so two writers
@@ -148,6 +187,20 @@ mod tests {
         let table: toml::Table = toml::from_str(&out).unwrap();
         let canary: crate::route::file::CanarySpec = table["routes"]["ACCTINQ"]["canary"].clone().try_into().unwrap();
         assert_eq!(canary.percent, 10.0, "an integer reads as the float it was");
+    }
+
+    #[test]
+    fn a_bom_and_crlf_line_endings_are_kept() {
+        let patch = json!({ "target": "accounts", "shadow": "legacy" });
+        let windows = format!("\u{feff}{}", TEXT.replace('\n', "\r\n"));
+        let out = patch_route(&windows, "ACCTINQ", patch.as_object().unwrap()).unwrap();
+        assert!(out.starts_with("\u{feff}# top comment\r\n"), "{out:?}");
+        assert!(out.contains("target = \"accounts\"   # who serves it\r\n"), "{out:?}");
+        assert!(out.contains("shadow = \"legacy\"\r\n"), "the new line too: {out:?}");
+        assert_eq!(out.matches('\n').count(), out.matches("\r\n").count(), "{out:?}");
+        // A plain file stays plain.
+        let out = patch_route(TEXT, "ACCTINQ", patch.as_object().unwrap()).unwrap();
+        assert!(!out.contains('\r') && !out.starts_with('\u{feff}'), "{out:?}");
     }
 
     #[test]

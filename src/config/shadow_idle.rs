@@ -2,9 +2,46 @@
 //! answer the message, so a shadow that points at the side now answering — after a flip, a
 //! rollback, or a canary to the shadow's upstream — silently compares nothing (or only part),
 //! while routes.toml and the dashboard still show it. This module names those cases so the
-//! admin API, `ficus routes`, `ficus check` and the dashboard can say so. It changes nothing.
+//! admin API, `ficus routes`, `ficus check` and the dashboard can say so, and decides the one
+//! turn-around every client asks for ([`turn_around`], applied by the admin API's change).
 
 use crate::route::{Route, RouteTable};
+use serde_json::{Map, Value};
+
+/// The key of a `PUT /routes/{op}` body asking the gateway to turn the route's shadow around
+/// when the change makes its shadow the target ([`turn_around`]). Not a route key: it is taken
+/// out of the patch before the patch is applied.
+pub const SHADOW_FOLLOWS: &str = "shadow_follows";
+
+/// The turn-around for a change `patch` to route `op` of `table` (the table it applies to): when
+/// the patch sets a new `target` that is the route's shadow and says nothing of `shadow`, the
+/// shadow would compare nothing; point it at the side that answered before, so replies are still
+/// compared. Not for a write whose previous target is the host (a write is never shadowed to the
+/// host: the change's warning says what to run). Returns the new shadow and the sentence saying so.
+pub fn turn_around(table: &RouteTable, op: &str, patch: &Map<String, Value>) -> Option<(String, String)> {
+    let new_target = patch.get("target")?.as_str()?;
+    if patch.contains_key("shadow") {
+        return None;
+    }
+    let route = table.routes.get(op)?;
+    let shadow = &route.shadow.as_ref()?.to.name;
+    let old = &route.target.name;
+    if shadow != new_target || old == new_target {
+        return None;
+    }
+    let read_only = match patch.get("read_only") {
+        Some(Value::Bool(b)) => *b,
+        _ => route.read_only,
+    };
+    if !read_only && route.target.upstream.is_bytes() {
+        return None;
+    }
+    let said = format!(
+        "shadow turned around: {op} now shadows {old} (the side that answered before), so replies are still \
+         compared; --keep-shadow (or no \"{SHADOW_FOLLOWS}\") leaves it on {new_target}"
+    );
+    Some((old.clone(), said))
+}
 
 /// How much of a route's traffic its shadow compares, when not all of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -94,6 +131,18 @@ pub fn shadow_warning(table: &RouteTable, op: &str) -> Option<String> {
     let hint = match &reason {
         ShadowUse::Idle(_) if route.shadow.as_ref().is_some_and(|s| s.threshold == 0) => {
             format!("`ficus route {op} --shadow-percent N` samples again")
+        }
+        // A canary to the shadow's upstream: the rest is still compared, and removing the shadow
+        // would lose that. Nothing to do until the flip.
+        ShadowUse::Partial(_) if route.target.name != *shadow => {
+            let rest = 100.0 - route.file_canary_percent(table).unwrap_or_default();
+            let target = &route.target.name;
+            let flip = if write.is_empty() {
+                format!("; on the flip (`ficus route {op} --target {shadow}`) the shadow turns around to {target}")
+            } else {
+                write.clone()
+            };
+            format!("the other {rest}% (served by {target}) is still compared: keep the shadow{flip}")
         }
         _ => format!("{turn}`ficus route {op} --no-shadow` removes it{write}"),
     };

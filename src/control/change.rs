@@ -6,8 +6,9 @@
 //! running table plus the change is written in its place.
 
 use super::reload::{precondition, ChangeError, ReloadOutcome, Reloader, Trigger};
-use crate::config::build::{build_with, fingerprint};
-use crate::config::edit::{patch_route, write_atomically};
+use crate::config::build::{build_with, fingerprint, ConfigError};
+use crate::config::edit::{patch_route, write_atomically, TextStyle};
+use crate::config::shadow_idle::{turn_around, SHADOW_FOLLOWS};
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 use tracing::{info, warn};
@@ -19,10 +20,32 @@ pub fn rejected_path(routes: &Path) -> PathBuf {
     routes.with_file_name(name)
 }
 
+/// The problems of a refused change that sit on a line the change wrote, named by that key
+/// (`routes.OP.capture (this change): …`) instead of a line of the patched text, which the
+/// caller never saw.
+fn name_changed_keys(mut e: ConfigError, text: &str, op: &str, patch: &Map<String, Value>) -> ConfigError {
+    let lines: Vec<&str> = text.lines().collect();
+    for p in &mut e.problems {
+        let Some(line) = p.line.and_then(|n| lines.get(n.wrapping_sub(1))) else { continue };
+        let key = patch.keys().find(|k| {
+            line.trim_start().strip_prefix(k.as_str()).is_some_and(|rest| rest.trim_start().starts_with('='))
+        });
+        if let Some(key) = key {
+            p.message = format!("routes.{op}.{key} (this change): {}", p.message);
+            (p.line, p.column) = (None, None);
+        }
+    }
+    e
+}
+
 impl Reloader {
     /// Changes route `op` by `patch` (keys of `[routes.OP]`; `null` removes one) and swaps the
     /// result in, refused with [`ChangeError::Stale`] if `if_match` is given and is not the
     /// running table's hash. See the module doc for what happens to the file on disk.
+    ///
+    /// `"shadow_follows": true` in `patch` (not a route key) asks for the shadow to be turned
+    /// around when the change makes it the target, decided here, under the lock, on the table
+    /// the change applies to ([`turn_around`]); the reply's `turned` says what was turned.
     pub fn edit(
         &self,
         op: &str,
@@ -30,6 +53,14 @@ impl Reloader {
         trigger: Trigger,
         if_match: Option<&str>,
     ) -> Result<ReloadOutcome, ChangeError> {
+        let mut patch = patch.clone();
+        let follows = match patch.remove(SHADOW_FOLLOWS) {
+            None | Some(Value::Bool(false)) | Some(Value::Null) => false,
+            Some(Value::Bool(true)) => true,
+            Some(other) => {
+                return Err(ChangeError::Invalid(format!("\"{SHADOW_FOLLOWS}\" is true or false, not {other}")))
+            }
+        };
         let _guard = self.lock();
         let running = self.gateway.table();
         precondition(if_match, &running)?;
@@ -87,14 +118,24 @@ impl Reloader {
         };
 
         // 2. The change, on the running table's own source and copybooks.
-        let new_text = patch_route(&base.source.text, op, patch).map_err(ChangeError::Invalid)?;
+        let turned = if follows { turn_around(&base, op, &patch) } else { None };
+        if let Some((shadow, _)) = &turned {
+            patch.insert("shadow".into(), Value::from(shadow.as_str()));
+        }
+        let new_text = patch_route(&base.source.text, op, &patch).map_err(ChangeError::Invalid)?;
+        // Written in the style of the file it replaces (BOM, CRLF), even when that file is an
+        // invalid edit kept aside: patch_route keeps the running text's own.
+        let new_text = match &disk {
+            Some(text) => TextStyle::of(text).apply(&new_text),
+            None => new_text,
+        };
         info!(%op, who = %trigger.who(), "route change requested");
         let table = if new_text == base.source.text {
             None
         } else {
             let built =
                 build_with(&new_text, &self.path, Some(&base), base.generation + 1, &self.cache, Some(&base.source));
-            Some(built.map_err(|e| self.refused(e, &trigger))?)
+            Some(built.map_err(|e| self.refused(name_changed_keys(e, &new_text, op, &patch), &trigger))?)
         };
 
         // 3. routes.toml becomes what will run; an invalid file found there is kept beside it.
@@ -152,6 +193,7 @@ impl Reloader {
         // Said for the changed route even when nothing changed: the caller asked about it.
         let now = self.gateway.table();
         outcome.warnings = crate::config::shadow_idle::shadow_warning(&now, op).into_iter().collect();
+        outcome.turned = turned.map(|(_, said)| said);
         outcome.kept_rejected = kept;
         outcome.not_persisted = not_persisted;
         outcome.message = (!notes.is_empty()).then(|| notes.join("; "));

@@ -88,6 +88,10 @@ pub struct ReloadOutcome {
     /// part) because they point at the side now answering. Each says what to run about it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The change turned the route's shadow around (asked by `"shadow_follows": true`): what
+    /// was turned, for people.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub turned: Option<String>,
 }
 
 impl ReloadOutcome {
@@ -102,6 +106,7 @@ impl ReloadOutcome {
             message: None,
             not_persisted: false,
             warnings: Vec::new(),
+            turned: None,
         }
     }
 }
@@ -280,6 +285,7 @@ impl Reloader {
             message: None,
             not_persisted: false,
             warnings,
+            turned: None,
         }
     }
 

@@ -14,6 +14,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::PathBuf;
 
+mod html;
+pub use html::{html, html_as};
+
 /// Example mismatches kept per operation.
 const EXAMPLES: usize = 5;
 /// Findings listed per operation in the terminal summary.
@@ -132,6 +135,25 @@ pub fn build(records: &[ShadowRecord]) -> BTreeMap<String, OpReport> {
     ops
 }
 
+/// A differing field's path as people read it: the empty path is a whole part that differs
+/// (a body against none, or one that does not decode).
+fn field_name(path: &str) -> &str {
+    if path.is_empty() {
+        "(the whole reply body)"
+    } else {
+        path
+    }
+}
+
+/// The match rate, or `-` when nothing was compared (0 of 0 is not 0%).
+fn rate_text(op: &OpReport) -> String {
+    if op.compared == 0 {
+        "-".into()
+    } else {
+        format!("{:.2}%", op.match_rate() * 100.0)
+    }
+}
+
 fn show(v: &Value) -> String {
     match v {
         Value::String(s) => format!("{s:?}"),
@@ -155,6 +177,18 @@ pub struct Sides {
     pub primary: String,
     /// What the compared side is called in examples.
     pub shadow: String,
+    /// The primary's name per message id, where messages differ in it (a capture spanning
+    /// several targets): `captured (legacy)` for one, `captured (accounts)` for another.
+    pub primary_by_id: BTreeMap<String, String>,
+    /// The heading over findings: whom they are for.
+    pub findings: String,
+}
+
+impl Sides {
+    /// What the primary of message `id` is called.
+    pub fn primary_of(&self, id: Option<&str>) -> &str {
+        id.and_then(|id| self.primary_by_id.get(id)).unwrap_or(&self.primary)
+    }
 }
 
 impl Default for Sides {
@@ -166,6 +200,8 @@ impl Default for Sides {
             legacy_timed: true,
             primary: "primary".into(),
             shadow: "shadow".into(),
+            primary_by_id: BTreeMap::new(),
+            findings: "findings — differences to fix on the new side, never to ignore".into(),
         }
     }
 }
@@ -191,11 +227,11 @@ pub fn terminal_as(ops: &BTreeMap<String, OpReport>, sides: &Sides) -> String {
         let legacy_lat = if sides.legacy_timed { lat(&op.legacy_ms) } else { "-".into() };
         let _ = writeln!(
             out,
-            "{:<10} {:>9} {:>9} {:>7.2}% {:>7}  {:>lw$}  {:>nw$}",
+            "{:<10} {:>9} {:>9} {:>8} {:>7}  {:>lw$}  {:>nw$}",
             name,
             op.compared,
             op.matched,
-            op.match_rate() * 100.0,
+            rate_text(op),
             op.errors,
             legacy_lat,
             lat(&op.new_ms)
@@ -203,12 +239,17 @@ pub fn terminal_as(ops: &BTreeMap<String, OpReport>, sides: &Sides) -> String {
         let (noise, findings): (Vec<&FieldReport>, Vec<&FieldReport>) =
             op.fields.iter().partition(|f| f.class.is_noise());
         if !findings.is_empty() {
-            let _ = writeln!(out, "  findings — differences to fix on the new side, never to ignore:");
+            let _ = writeln!(out, "  {}:", sides.findings);
         }
         for f in findings.iter().take(FIELDS_SHOWN) {
             let delta = f.delta.as_deref().map(|d| format!(", {d}")).unwrap_or_default();
-            let _ =
-                writeln!(out, "    {:<32} differs in {} message(s): {}{delta}", f.field, f.mismatches, f.class.name());
+            let _ = writeln!(
+                out,
+                "    {:<32} differs in {} message(s): {}{delta}",
+                field_name(&f.field),
+                f.mismatches,
+                f.class.name()
+            );
             let _ = writeln!(out, "      {}", f.why);
             for e in f.examples.iter().take(2) {
                 let _ = writeln!(
@@ -216,8 +257,8 @@ pub fn terminal_as(ops: &BTreeMap<String, OpReport>, sides: &Sides) -> String {
                     "      e.g. message {} (request {}) {}: {} {}  {} {}",
                     e.id.as_deref().unwrap_or("-"),
                     e.key.as_deref().unwrap_or("-"),
-                    e.path,
-                    sides.primary,
+                    field_name(&e.path),
+                    sides.primary_of(e.id.as_deref()),
                     show(&e.primary),
                     sides.shadow,
                     show(&e.shadow)
@@ -232,133 +273,10 @@ pub fn terminal_as(ops: &BTreeMap<String, OpReport>, sides: &Sides) -> String {
         }
         for f in &noise {
             let suggest = f.suggest().unwrap_or_default();
-            let _ = writeln!(out, "    {:<32} differs in {} message(s): {suggest}", f.field, f.mismatches);
+            let _ = writeln!(out, "    {:<32} differs in {} message(s): {suggest}", field_name(&f.field), f.mismatches);
             let _ = writeln!(out, "      {}", f.why);
         }
     }
-    out
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-fn chart(timeline: &[(f64, u64, u64)]) -> String {
-    let (w, h) = (480.0, 80.0);
-    let step = w / (timeline.len().max(2) - 1) as f64;
-    let points: Vec<String> = timeline
-        .iter()
-        .enumerate()
-        .filter(|(_, (_, c, _))| *c > 0)
-        .map(|(i, (_, c, m))| format!("{:.1},{:.1}", i as f64 * step, h - (*m as f64 / *c as f64) * h))
-        .collect();
-    format!(
-        "<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"match rate over time\">\
-         <rect width=\"{w}\" height=\"{h}\" fill=\"#f6f8fa\"/><line x1=\"0\" y1=\"0\" x2=\"{w}\" y2=\"0\" stroke=\"#d0d7de\"/>\
-         <polyline fill=\"none\" stroke=\"#1a7f37\" stroke-width=\"2\" points=\"{}\"/></svg>",
-        points.join(" ")
-    )
-}
-
-/// The self-contained HTML page.
-pub fn html(ops: &BTreeMap<String, OpReport>, sources: &[PathBuf]) -> String {
-    html_as(ops, sources, &Sides::default())
-}
-
-/// The self-contained HTML page, with the sides called as `sides` says.
-pub fn html_as(ops: &BTreeMap<String, OpReport>, sources: &[PathBuf], sides: &Sides) -> String {
-    let mut out = String::from(
-        "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>ficus shadow report</title><style>\
-         body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#1f2328}h1{font-size:20px}h2{font-size:16px;margin-top:2em}\
-         table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #d0d7de;padding:3px 8px;text-align:left}\
-         th{background:#f6f8fa}.num{text-align:right}.bad{color:#cf222e}.ok{color:#1a7f37}code{font-size:13px}</style>",
-    );
-    let _ = write!(
-        out,
-        "<h1>Shadow report</h1><p>From {}.</p>",
-        esc(&sources.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))
-    );
-    let _ = write!(
-        out,
-        "<table><tr><th>operation</th><th>compared</th><th>matched</th><th>match rate</th><th>{} errors</th><th>{} p50 / p99</th><th>{} p50 / p99</th></tr>",
-        esc(&sides.shadow), esc(&sides.legacy), esc(&sides.new)
-    );
-    for (name, op) in ops {
-        let class = if op.match_rate() >= 0.999 { "ok" } else { "bad" };
-        let lat = |v: &[f64]| format!("{:.1} / {:.1} ms", percentile(v, 0.5), percentile(v, 0.99));
-        let legacy_lat = if sides.legacy_timed { lat(&op.legacy_ms) } else { "-".into() };
-        let _ = write!(
-            out,
-            "<tr><td><a href=\"#{0}\">{0}</a></td><td class=num>{1}</td><td class=num>{2}</td><td class=\"num {3}\">{4:.2}%</td><td class=num>{5}</td><td>{6}</td><td>{7}</td></tr>",
-            esc(name), op.compared, op.matched, class, op.match_rate() * 100.0, op.errors, legacy_lat, lat(&op.new_ms)
-        );
-    }
-    out.push_str("</table>");
-    for (name, op) in ops {
-        let _ = write!(out, "<h2 id=\"{0}\">{0}</h2><p>Match rate over time</p>{1}", esc(name), chart(&op.timeline));
-        if !op.fields.is_empty() {
-            out.push_str(
-                "<p>Fields that differ. A <b>finding</b> is a difference to fix on the new side, never to \
-                 ignore; <b>noise</b> is a field the primary itself answers differently for the same \
-                 request.</p><table><tr><th>field</th><th>messages</th><th>verdict</th>\
-                 <th>delta or suggestion</th><th>why</th></tr>",
-            );
-            for f in op.fields.iter().take(15) {
-                let (verdict, class) = if f.class.is_noise() { ("noise", "ok") } else { ("finding", "bad") };
-                let detail = f.suggest().or_else(|| f.delta.clone()).unwrap_or_default();
-                let _ = write!(
-                    out,
-                    "<tr><td><code>{}</code></td><td class=num>{}</td><td class={class}>{verdict}: {}</td>\
-                     <td><code>{}</code></td><td>{}</td></tr>",
-                    esc(&f.field),
-                    f.mismatches,
-                    f.class.name(),
-                    esc(&detail),
-                    esc(&f.why)
-                );
-            }
-            out.push_str("</table>");
-            let examples: Vec<_> =
-                op.fields.iter().filter(|f| !f.class.is_noise()).flat_map(|f| f.examples.iter()).collect();
-            if !examples.is_empty() {
-                out.push_str("<p>Findings, by example</p><table><tr><th>field</th><th>message</th><th>request</th>");
-                let _ = write!(out, "<th>{}</th><th>{}</th></tr>", esc(&sides.primary), esc(&sides.shadow));
-                for e in examples {
-                    let _ = write!(
-                        out,
-                        "<tr><td><code>{}</code></td><td><code>{}</code></td><td><code>{}</code></td>\
-                         <td><code>{}</code></td><td><code>{}</code></td></tr>",
-                        esc(&e.path),
-                        esc(e.id.as_deref().unwrap_or("-")),
-                        esc(e.key.as_deref().unwrap_or("-")),
-                        esc(&show(&e.primary)),
-                        esc(&show(&e.shadow))
-                    );
-                }
-                out.push_str("</table>");
-            }
-        }
-        for ex in &op.examples {
-            let _ = write!(
-                out,
-                "<p>Message <code>{}</code></p><table><tr><th>field</th><th>{}</th><th>{}</th></tr>",
-                esc(ex.id.as_deref().unwrap_or("-")),
-                esc(&sides.legacy),
-                esc(&sides.new)
-            );
-            for d in &ex.diffs {
-                let _ = write!(
-                    out,
-                    "<tr><td><code>{}</code></td><td><code>{}</code></td><td><code>{}</code></td></tr>",
-                    esc(&d.path),
-                    esc(&show(&d.legacy)),
-                    esc(&show(&d.new))
-                );
-            }
-            out.push_str("</table>");
-        }
-    }
-    out.push_str("</html>\n");
     out
 }
 

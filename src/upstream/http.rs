@@ -182,13 +182,15 @@ impl HttpClient {
             }
             Ok(Err(e)) if e.is_connect() => {
                 count("connect");
-                let reason = std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| s.to_string());
+                // hyper's text ("client error (Connect)") and its first cause ("tcp connect error")
+                // name no reason: the whole chain does ("Connection refused").
+                let reason = causes(&e);
                 return Err((UpstreamError::Connect { upstream: self.name.clone(), reason }, false));
             }
             Ok(Err(e)) => {
                 // No response head came back: closed or reset before answering.
                 count("io");
-                let reason = std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| format!("{e}: {s}"));
+                let reason = format!("{e}: {}", causes(&e));
                 return Err((UpstreamError::Io { upstream: self.name.clone(), reason }, true));
             }
             Ok(Ok(r)) => r,
@@ -233,6 +235,22 @@ impl HttpBytes {
             return Err(UpstreamError::Status { upstream: self.0.name().to_string(), status });
         }
         Ok(body.to_vec())
+    }
+}
+
+/// Every cause below `e`, joined (`tcp connect error: Connection refused (os error 111)`);
+/// `e`'s own text when it has none.
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut source = e.source();
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    if parts.is_empty() {
+        e.to_string()
+    } else {
+        parts.join(": ")
     }
 }
 

@@ -366,10 +366,13 @@ async function loop() {
 
 // ---- changes -------------------------------------------------------------------------------
 
-function showResult(text, ok) {
+// `lines` (the reply's `turned`, `warnings`) are listed under the text; warnings make it amber.
+function showResult(text, ok, lines, warn) {
   const r = $("result");
-  r.className = ok ? "alert ok" : "alert error";
-  r.textContent = text;
+  r.className = !ok ? "alert error" : warn ? "alert warn" : "alert ok";
+  r.replaceChildren(el("span", { text }));
+  const extra = (lines || []).filter(Boolean);
+  if (extra.length) r.append(el("ul", {}, ...extra.map((t) => el("li", { text: t }))));
   r.hidden = false;
 }
 
@@ -436,7 +439,9 @@ async function apply() {
       const changed = ((body.diff && body.diff.changes) || []).map(describeChange).join("; ");
       const notes = [body.kept_rejected ? `The invalid routes.toml on disk is kept as ${body.kept_rejected}.` : "",
         body.message || ""].filter(Boolean).join(" ");
-      showResult(`Applied: generation ${body.generation}. ${changed || "nothing changed"}${notes ? ` — ${notes}` : ""}`, true);
+      const warnings = (body.warnings || []).map((w) => `Warning: ${w}`);
+      showResult(`Applied: generation ${body.generation}. ${changed || "nothing changed"}${notes ? ` — ${notes}` : ""}`,
+        true, [body.turned, ...warnings], warnings.length > 0);
       await refresh();
     } else if (status === 412) {
       // Someone else changed the routes since this dialog opened: show what runs now.
@@ -456,10 +461,18 @@ async function apply() {
   }
 }
 
+// What "shadow_follows" will do to a flip to `to`, said before it is applied.
+function followNote(to) {
+  const r = state.routes.routes[state.editing];
+  if (!r || r.shadow !== to || r.target === to) return "";
+  return ` Its shadow is ${to}: the gateway turns it around to ${r.target} (never to the host for a write).`;
+}
+
 function wire() {
   $("flip-target").addEventListener("click", () => {
     const to = $("target-select").value;
-    ask({ target: to, canary: null }, `Serve ${state.editing} wholly from ${to}?`);
+    // shadow_follows: the gateway turns a shadow that would become the target around (as the CLI).
+    ask({ target: to, canary: null, shadow_follows: true }, `Serve ${state.editing} wholly from ${to}?${followNote(to)}`);
   });
   $("set-canary").addEventListener("click", () => {
     const percent = Number($("canary-percent").value);
@@ -472,7 +485,8 @@ function wire() {
   });
   $("rollback").addEventListener("click", () => {
     const to = state.routes.default;
-    ask({ target: to, canary: null }, `Roll ${state.editing} back to ${to}, removing any canary?`);
+    ask({ target: to, canary: null, shadow_follows: true },
+      `Roll ${state.editing} back to ${to}, removing any canary?${followNote(to)}`);
   });
   $("toggle-enabled").addEventListener("click", () => {
     const r = state.routes.routes[state.editing];
