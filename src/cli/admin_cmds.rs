@@ -37,6 +37,12 @@ pub fn admin_url(admin: Option<String>, config: &std::path::Path) -> Result<Admi
             format!("http://{url}")
         }
     };
+    let admin = admin.map(|a| a.trim().to_string());
+    if admin.as_deref().is_some_and(|a| a.starts_with("https://")) {
+        return Err(CliError::runtime(
+            "the admin API speaks plain HTTP (keep it on loopback or behind your TLS proxy): give http://HOST:PORT or HOST:PORT",
+        ));
+    }
     if let Some(url) = admin {
         let from = if std::env::var("FICUS_ADMIN").is_ok_and(|v| v == url) { "FICUS_ADMIN" } else { "--admin" };
         return Ok(AdminUrl { url: base(url), from: from.into() });
@@ -279,6 +285,7 @@ mod tests {
         std::fs::write(&config, "[gateway]\nadmin = \"127.0.0.1:19901\"\n[routes.X]\ntargt = 1\n").unwrap();
         assert_eq!(url(None).unwrap(), "http://127.0.0.1:19901");
         assert_eq!(url(Some("http://10.0.0.1:9/")).unwrap(), "http://10.0.0.1:9");
+        assert!(url(Some("https://10.0.0.1:9")).is_err(), "no TLS client: say so, never http://https://");
         // A syntax error elsewhere in the file (an unclosed string) does not hide the address.
         let typo = "[gateway]\nadmin = \"127.0.0.1:19902\"   # admin API\nadmin_token_file = \"t\"\n[routes.A]\ntarget = \"legacy\n";
         std::fs::write(&config, typo).unwrap();

@@ -365,7 +365,7 @@ pub(crate) fn decode_number(kind: LeafKind, bytes: &[u8], cp: CodePage) -> Resul
         LeafKind::Binary { scale, signed, order, .. } => {
             decode_binary(bytes, signed, order).map(|(n, m)| (n, m, scale))
         }
-        _ => Err(NumError::Syntax("not a numeric field".into())),
+        _ => Err(NumError::NotNumeric),
     }
 }
 

@@ -45,6 +45,18 @@ pub enum NumError {
     /// A negative value for an unsigned field.
     #[error("negative value for an unsigned field")]
     NegativeUnsigned,
+    /// More decimal places than the picture has: never rounded or cut (a wrong amount is worse
+    /// than a refused one).
+    #[error("{value} has more decimal places than the field's {scale}")]
+    Scale {
+        /// The value, as given.
+        value: String,
+        /// Decimal places the picture has (negative with `P` scaling).
+        scale: i32,
+    },
+    /// A value given for a field that holds no number.
+    #[error("the field is not numeric")]
+    NotNumeric,
     /// Text that is not a number.
     #[error("not a number: {0:?}")]
     Syntax(String),

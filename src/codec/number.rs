@@ -21,10 +21,9 @@ pub(crate) fn encode_number(
         LeafKind::Packed { scale, digits, signed } | LeafKind::Binary { scale, digits, signed, .. } => {
             (scale, digits, signed)
         }
-        _ => return Err(NumError::Syntax("not a numeric field".into())),
+        _ => return Err(NumError::NotNumeric),
     };
-    let scaled =
-        value.rescale(scale).map_err(|_| NumError::Syntax(format!("{value} has more than {scale} decimal places")))?;
+    let scaled = value.rescale(scale).map_err(|_| NumError::Scale { value: value.to_string(), scale })?;
     if scaled.negative && !scaled.is_zero() && !signed {
         return Err(NumError::NegativeUnsigned);
     }
