@@ -145,7 +145,7 @@ impl Decimal {
         // Most fields fit u64: keep u128 division off the common path.
         let (q, r) = match (u64::try_from(c), u64::try_from(p)) {
             (Ok(c), Ok(p)) => (u128::from(c / p), c % p),
-            _ => (c / p, u64::from(c % p != 0)),
+            _ => (c / p, u64::from(!c.is_multiple_of(p))),
         };
         if r != 0 {
             return Err(inexact());
@@ -187,7 +187,7 @@ fn cmp_magnitude(a: &Decimal, b: &Decimal) -> Ordering {
     // dividing the longer coefficient never overflows.
     let shifted = |x: u128, y: u128, d: i64| {
         let p = usize::try_from(d).ok().and_then(|d| POW10.get(d)).copied().unwrap_or(1);
-        (x / p).cmp(&y).then(if x % p != 0 { Ordering::Greater } else { Ordering::Equal })
+        (x / p).cmp(&y).then(if !x.is_multiple_of(p) { Ordering::Greater } else { Ordering::Equal })
     };
     let d = i64::from(a.scale) - i64::from(b.scale);
     match d.cmp(&0) {

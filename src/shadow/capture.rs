@@ -43,7 +43,7 @@ pub fn unhex(s: &str) -> Result<Vec<u8>, String> {
     // By bytes, never by string slices: a non-ASCII character in a damaged file is an error,
     // not a panic on a char boundary.
     let bytes = s.as_bytes();
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err("odd number of hex digits".into());
     }
     let digit = |i: usize| {

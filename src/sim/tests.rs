@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use serde_json::json;
 
 fn leap(year: u32) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
 }
 
 /// A real calendar day from 1970 to 9999.
