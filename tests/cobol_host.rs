@@ -47,7 +47,8 @@ struct Hosts {
 async fn start_hosts() -> Hosts {
     let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cobol-host");
     let sources = sources::Sources::resolve(None, None).unwrap();
-    let programs = compile::compile(&sources, &cache).unwrap_or_else(|e| panic!("cannot build the COBOL host: {e}"));
+    let programs =
+        compile::compile(&sources, &cache).await.unwrap_or_else(|e| panic!("cannot build the COBOL host: {e}"));
     let data = tempfile::tempdir().unwrap();
     let loaded =
         seed::seed(&programs, &sources, data.path(), &Ledger::seeded()).unwrap_or_else(|e| panic!("seeding: {e}"));

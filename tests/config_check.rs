@@ -9,6 +9,7 @@ fn check(toml: &str) -> (i32, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("routes.toml");
     std::fs::write(&path, toml).unwrap();
+    std::fs::write(dir.path().join("tokens"), "ops:secret\n").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_ficus")).args(["check", "--config"]).arg(&path).output().unwrap();
     (
         out.status.code().unwrap_or(-1),

@@ -11,10 +11,13 @@
 //! new service, on a replica of the ledger that follows every transfer the COBOL host accepts,
 //! so both sides answer from the same data. On its first start it writes a gateway config for
 //! both into `--data` ([`routes_file`]) and never overwrites it. Every path is made absolute
-//! once, at start. Ctrl-C or SIGTERM stops it, with a word on what it served.
+//! once, at start. One host per data directory ([`lock`]): the directory is locked and the
+//! ports bound before the ledger is reseeded, so a second start changes nothing of a running
+//! host's. Ctrl-C or SIGTERM stops it — while compiling too — with a word on what it served.
 
 mod compile;
 mod front;
+mod lock;
 mod routes_file;
 mod seed;
 mod sources;
@@ -109,10 +112,10 @@ impl Stop {
     }
 
     /// Waits for Ctrl-C or SIGTERM; returns which.
-    async fn wait(self) -> Result<&'static str, String> {
+    async fn wait(&mut self) -> Result<&'static str, String> {
         #[cfg(unix)]
         {
-            let (mut interrupt, mut terminate) = self.signals;
+            let (interrupt, terminate) = &mut self.signals;
             tokio::select! {
                 _ = interrupt.recv() => Ok("Ctrl-C"),
                 _ = terminate.recv() => Ok("SIGTERM"),
@@ -135,30 +138,49 @@ fn ledger(programs: &compile::Programs, sources: &Sources, data: &Path, keep: bo
 }
 
 async fn run(args: Args) -> Result<(), String> {
+    // Watched from the start: Ctrl-C while compiling says goodbye and leaves no half-built
+    // directory behind.
+    let mut stop_signal = Stop::watch()?;
     let sources = Sources::resolve(args.sources.as_deref(), args.copybooks.as_deref())?;
     tracing::info!(dir = %sources.dir.display(), from = sources.dir_from, "sources");
     tracing::info!(dir = %sources.copybooks.display(), from = sources.copybooks_from, "the gateway's copybooks");
     let (build, data) = (absolute_dir(&args.build, "build")?, absolute_dir(&args.data, "data")?);
-    let programs = compile::compile(&sources, &build)?;
-    tracing::info!(dir = %programs.dir.display(), modules = %programs.modules.join(" "), "programs compiled");
-    let ledger_state = ledger(&programs, &sources, &data, args.keep)?;
+    // Nothing destructive before we know the place is ours: the data directory is locked and
+    // both ports are bound before the ledger is reseeded.
+    let _data_lock = lock::DataLock::take(&data)?;
+    let listener = ficus::server::bind("cobol host", &args.listen).await?;
+    let accounts_listener = match &args.accounts {
+        Some(at) => Some(ficus::server::bind("accounts service", at).await?),
+        None => None,
+    };
+    let startup = async {
+        let programs = compile::compile(&sources, &build).await?;
+        tracing::info!(dir = %programs.dir.display(), modules = %programs.modules.join(" "), "programs compiled");
+        let ledger_state = ledger(&programs, &sources, &data, args.keep)?;
+        Ok::<_, String>((programs, ledger_state))
+    };
+    let (programs, ledger_state) = tokio::select! {
+        started = startup => started?,
+        signal = stop_signal.wait() => {
+            let signal = signal?;
+            tracing::info!(signal, "stopped while starting");
+            println!("cobol-host stopped ({signal}) while starting: nothing was served, no half-built programs are left.");
+            return Ok(());
+        }
+    };
     let replica = args.accounts.as_ref().map(|_| Arc::new(Ledger::seeded()));
     let host = Arc::new(front::CobolHost::new(programs.clone(), &data, &sources.copybooks, replica.clone())?);
     let (stop, shutdown) = tokio::sync::watch::channel(false);
-    let listener = ficus::server::bind("cobol host", &args.listen).await?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?.to_string();
     tokio::spawn(host.clone().serve(listener, shutdown.clone()));
     tracing::info!(%addr, "cobol host listening");
     let mut accounts = None;
-    if let (Some(at), Some(ledger)) = (&args.accounts, replica) {
-        let listener = ficus::server::bind("accounts service", at).await?;
+    if let (Some(listener), Some(ledger)) = (accounts_listener, replica) {
         let addr = listener.local_addr().map_err(|e| e.to_string())?.to_string();
         tokio::spawn(ficus::sim::accounts::serve(listener, ledger, shutdown));
         tracing::info!(%addr, "accounts service listening (replica of the COBOL ledger)");
         accounts = Some(addr);
     }
-    // Watched from before the banner on; until then a signal ends the process at once.
-    let stop_signal = Stop::watch()?;
     let routes = routes_file::ensure(&sources, &data, &addr, accounts.as_deref())?;
     for warning in &routes.warnings {
         tracing::warn!("{warning}");

@@ -24,9 +24,18 @@ pub(super) async fn wait_for_stop() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// `ficus check`: validate and summarise.
+/// Loads routes.toml as `ficus serve` does before it starts: every problem `serve` would
+/// refuse the file for (exit 64), the token file's included.
+fn load_to_serve(path: &Path) -> Result<crate::route::RouteTable, CliError> {
+    if let Some(hint) = super::config_path::missing(path) {
+        return Err(CliError::config(hint));
+    }
+    crate::config::build::load_to_serve(path).map_err(|e| CliError::config(e.to_string()))
+}
+
+/// `ficus check`: validate and summarise; refuses exactly what `ficus serve` refuses.
 pub fn check(path: &Path) -> Result<(), CliError> {
-    let table = load(path)?;
+    let table = load_to_serve(path)?;
     println!("{}: ok (hash {})", path.display(), table.hash);
     println!(
         "  header {} ({} bytes), operation from {}",
@@ -69,7 +78,7 @@ pub fn check(path: &Path) -> Result<(), CliError> {
 /// `ficus serve`: run until Ctrl-C / SIGTERM. With `takeover`, share the ports of a ficus
 /// already running on them (the upgrade path); without it, a port in use is an error.
 pub fn serve(path: &Path, takeover: bool) -> Result<(), CliError> {
-    load(path)?;
+    load_to_serve(path)?;
     runtime()?.block_on(async {
         let options = crate::server::Options { takeover, ..Default::default() };
         let running = crate::server::start(path, options).await.map_err(CliError::runtime)?;

@@ -159,7 +159,7 @@ pub struct Running {
 /// Loads `config` (routes.toml) and starts everything it names: channel listeners (port 0
 /// picks a free port), the admin API, and the reload triggers.
 pub async fn start(config: &Path, options: Options) -> Result<Running, String> {
-    let table = crate::config::load(config, None, 1).map_err(|e| e.to_string())?;
+    let table = crate::config::build::load_to_serve(config).map_err(|e| e.to_string())?;
     for warning in crate::config::shadow_idle::shadow_warnings(&table) {
         tracing::warn!(%warning, "shadow compares nothing or only part");
     }

@@ -11,61 +11,43 @@ use crate::header::{HeaderLayout, HeaderNames};
 use crate::route::file::RoutesFile;
 use crate::route::{Canary, Route, RouteTable, UpstreamEntry};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+mod fields;
+mod gateway;
 mod parse;
+mod problem;
 mod route;
 mod upstream;
 
 pub use parse::MAX_SYNTAX_ERRORS;
+use problem::copybook_problem;
+pub use problem::{ConfigError, ConfigProblem};
 
 pub use crate::route::source::{copybook_files, fingerprint, table_hash, CachedCopybook, CopybookCache, TableSource};
 
-/// One problem in a configuration file.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConfigProblem {
-    /// 1-based line, when known.
-    pub line: Option<usize>,
-    /// 1-based column (in characters), for syntax errors.
-    pub column: Option<usize>,
-    /// What is wrong.
-    pub message: String,
-}
-
-/// Every problem found in a configuration file.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub struct ConfigError {
-    /// The file.
-    pub file: String,
-    /// The problems, in file order where lines are known.
-    pub problems: Vec<ConfigProblem>,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, p) in self.problems.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            match (p.line, p.column) {
-                (Some(line), Some(column)) => write!(f, "{}:{line}:{column}: {}", self.file, p.message)?,
-                (Some(line), None) => write!(f, "{}:{line}: {}", self.file, p.message)?,
-                (None, _) => write!(f, "{}: {}", self.file, p.message)?,
-            }
-        }
-        Ok(())
-    }
-}
-
 /// Reads and builds `path`. `previous` lends unchanged upstreams (and their open connections).
 pub fn load(path: &Path, previous: Option<&RouteTable>, generation: u64) -> Result<RouteTable, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+    let text = read(path)?;
+    build(&text, path, previous, generation)
+}
+
+/// [`load`] for a gateway about to start (`ficus serve`, and `ficus check`, which must refuse
+/// exactly what `serve` refuses): also checks what only a start reads, the admin token file.
+/// Reloads and admin changes do not read it again, so a token file gone later does not block a
+/// rollback.
+pub fn load_to_serve(path: &Path) -> Result<RouteTable, ConfigError> {
+    let text = read(path)?;
+    let cache = CopybookCache::seeded(None);
+    build_checked(&text, path, None, 1, &cache, None, true)
+}
+
+fn read(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|e| ConfigError {
         file: path.display().to_string(),
         problems: vec![ConfigProblem { line: None, column: None, message: format!("cannot read: {e}") }],
-    })?;
-    build(&text, path, previous, generation)
+    })
 }
 
 /// Builds a table from the text of routes.toml located at `path`, reading its copybooks from
@@ -91,8 +73,28 @@ pub fn build_with(
     cache: &CopybookCache,
     pinned: Option<&TableSource>,
 ) -> Result<RouteTable, ConfigError> {
+    build_checked(text, path, previous, generation, cache, pinned, false)
+}
+
+/// [`build_with`], with the start-only checks when `starting`.
+fn build_checked(
+    text: &str,
+    path: &Path,
+    previous: Option<&RouteTable>,
+    generation: u64,
+    cache: &CopybookCache,
+    pinned: Option<&TableSource>,
+    starting: bool,
+) -> Result<RouteTable, ConfigError> {
+    // Lines and columns are counted as an editor shows them: a byte-order mark is not a column.
+    let (text, bom) = match text.strip_prefix('\u{feff}') {
+        Some(rest) => (rest, true),
+        None => (text, false),
+    };
     let mut b = Builder {
         text,
+        bom,
+        starting,
         problems: Vec::new(),
         copybooks: BTreeMap::new(),
         dir: PathBuf::new(),
@@ -118,7 +120,12 @@ pub fn build_with(
 }
 
 struct Builder<'a> {
+    /// The file's text without a byte-order mark.
     text: &'a str,
+    /// The file started with a byte-order mark (kept in the table's source).
+    bom: bool,
+    /// Built for a gateway about to start: also check what only a start reads.
+    starting: bool,
     problems: Vec<ConfigProblem>,
     /// Each copybook file by its name in routes.toml; `None` if it could not be read.
     copybooks: BTreeMap<String, Option<Arc<CachedCopybook>>>,
@@ -176,13 +183,13 @@ impl Builder<'_> {
                 let entry = match pinned.map(Ok).unwrap_or_else(|| self.cache.load(&self.dir.join(file))) {
                     Ok(entry) => Some(entry),
                     Err(e) => {
-                        self.problem(section, Some(key), format!("copybook {file}: {e}"));
+                        self.problem(section, Some(key), copybook_problem(file, &e));
                         None
                     }
                 };
                 self.copybooks.insert(file.to_string(), entry.clone());
                 if let Some(Err(e)) = entry.as_ref().map(|c| &c.parsed) {
-                    let message = format!("copybook {file}: {e}");
+                    let message = copybook_problem(file, e);
                     self.problem(section, Some(key), message);
                 }
                 entry
@@ -227,17 +234,7 @@ impl Builder<'_> {
             }
         };
         let options = CodecOptions::for_codepage(codepage);
-        for (key, addr) in [
-            ("listen_http", &file.gateway.listen_http),
-            ("listen_tcp", &file.gateway.listen_tcp),
-            ("admin", &file.gateway.admin),
-        ] {
-            if let Some(a) = addr {
-                if a.parse::<std::net::SocketAddr>().is_err() {
-                    self.problem("gateway", Some(key), format!("{key} = {a:?} is not an address like 127.0.0.1:8080"));
-                }
-            }
-        }
+        self.gateway(&file, path);
         let header = self.header(&file, options);
         let tcp_framing =
             self.framing(&file.gateway.tcp_framing.clone(), header.as_ref(), codepage, "gateway", "tcp_framing");
@@ -269,6 +266,9 @@ impl Builder<'_> {
         let default_target = find_upstream(self, &file.default.target, "default", "target");
         let mut routes = HashMap::new();
         for (op, r) in &file.routes {
+            if let Some(h) = &header {
+                self.operation_code(op, h, codepage, file.header.operation.len());
+            }
             let section = format!("routes.{op}");
             let target = find_upstream(self, &r.target, &section, "target");
             let request = r.request.as_ref().and_then(|s| self.layout(s, options, &section, "request"));
@@ -360,7 +360,8 @@ impl Builder<'_> {
             .into_iter()
             .filter_map(|name| Some((name.clone(), self.copybooks.get(&name)?.clone()?)))
             .collect();
-        let source = TableSource { text: self.text.to_string(), copybooks };
+        let text = if self.bom { format!("\u{feff}{}", self.text) } else { self.text.to_string() };
+        let source = TableSource { text, copybooks };
         let table = RouteTable {
             generation,
             hash: source.hash(),

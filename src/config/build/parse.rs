@@ -36,6 +36,10 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// Every syntax error of `text` (up to [`MAX_SYNTAX_ERRORS`]), each with line and column.
+///
+/// The statement holding an error is neutralised whole — a key line and the lines its value
+/// runs on (a multi-line array, inline table or string) — so one missing comma in a long
+/// `ignore = [` list is one error, not one per element that follows.
 pub fn syntax_problems(text: &str) -> Vec<ConfigProblem> {
     let mut lines: Vec<String> = text.split('\n').map(String::from).collect();
     let mut neutralised = Vec::new();
@@ -54,15 +58,83 @@ pub fn syntax_problems(text: &str) -> Vec<ConfigProblem> {
         if neutralised.contains(&line) || line > lines.len() {
             break;
         }
-        neutralised.push(line);
-        let text = &mut lines[line - 1];
-        *text = if text.trim_start().starts_with('[') {
-            format!("[ficus-check-neutralised-{line}]")
-        } else {
-            format!("#{text}")
-        };
+        let inside = continues_a_value(&attempt);
+        let first = (1..=line).rev().find(|&l| !inside.get(l - 1).copied().unwrap_or(false)).unwrap_or(line);
+        let last = (line + 1..=lines.len()).find(|&l| !inside[l - 1]).map_or(lines.len(), |next| next - 1);
+        for l in first..=last {
+            neutralised.push(l);
+            let text = &mut lines[l - 1];
+            *text = if l == first && text.trim_start().starts_with('[') {
+                format!("[ficus-check-neutralised-{l}]")
+            } else {
+                format!("#{text}")
+            };
+        }
     }
     problems
+}
+
+/// True if `line` looks like the start of a statement: a table header or a `key =` line.
+fn starts_a_statement(line: &str) -> bool {
+    let t = line.trim_start();
+    let key_chars = |c: char| c.is_ascii_alphanumeric() || "_-.\"' ".contains(c);
+    let header = t.starts_with('[') && t.trim_end().ends_with(']') && !t[1..].starts_with(['"', '\'', '{', '[', ']']);
+    let assignment = t.split_once('=').is_some_and(|(k, _)| !k.trim().is_empty() && k.chars().all(key_chars));
+    header || (assignment && !t.starts_with(['"', '\'', '{', '[']))
+}
+
+/// For each line of `text`: whether it continues a value begun on an earlier line (inside a
+/// multi-line array, inline table or string). A rough lexer for text that may not parse: an
+/// unclosed bracket ends at the next line that starts a statement.
+fn continues_a_value(text: &str) -> Vec<bool> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum In {
+        Code,
+        Basic,
+        Literal,
+        MultiBasic,
+        MultiLiteral,
+    }
+    let mut out = Vec::new();
+    let (mut state, mut depth) = (In::Code, 0usize);
+    for line in text.split('\n') {
+        let multi = matches!(state, In::MultiBasic | In::MultiLiteral);
+        if depth > 0 && !multi && starts_a_statement(line) {
+            depth = 0;
+        }
+        out.push(depth > 0 || multi);
+        let bytes = line.as_bytes();
+        let header = state == In::Code && depth == 0 && line.trim_start().starts_with('[');
+        let mut i = 0;
+        while i < bytes.len() && !header {
+            let rest = &bytes[i..];
+            match state {
+                In::Code => match bytes[i] {
+                    b'#' => break,
+                    b'"' if rest.starts_with(b"\"\"\"") => (state, i) = (In::MultiBasic, i + 2),
+                    b'\'' if rest.starts_with(b"\'\'\'") => (state, i) = (In::MultiLiteral, i + 2),
+                    b'"' => state = In::Basic,
+                    b'\'' => state = In::Literal,
+                    b'[' | b'{' => depth += 1,
+                    b']' | b'}' => depth = depth.saturating_sub(1),
+                    _ => {}
+                },
+                In::Basic if bytes[i] == b'\\' => i += 1,
+                In::Basic if bytes[i] == b'"' => state = In::Code,
+                In::Literal if bytes[i] == b'\'' => state = In::Code,
+                In::MultiBasic if bytes[i] == b'\\' => i += 1,
+                In::MultiBasic if rest.starts_with(b"\"\"\"") => (state, i) = (In::Code, i + 2),
+                In::MultiLiteral if rest.starts_with(b"\'\'\'") => (state, i) = (In::Code, i + 2),
+                _ => {}
+            }
+            i += 1;
+        }
+        // A one-line string does not run past its line.
+        if matches!(state, In::Basic | In::Literal) {
+            state = In::Code;
+        }
+    }
+    out
 }
 
 /// The key a serde message is about: "unknown field `x`", "... in `x.y`" → `x`.
@@ -93,14 +165,34 @@ fn first_line(message: &str) -> String {
 
 impl Builder<'_> {
     /// Reads `section` (a table of routes.toml, or one entry of `[routes]`/`[upstreams]`) as
-    /// `T`, reporting a failure at the line of the key it names (else of the section).
-    fn section<T: DeserializeOwned>(&mut self, section: &str, value: toml::Value) -> Option<T> {
-        match T::deserialize(value) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                let message = e.to_string();
+    /// `T`, reporting each failure at the line of the key it names (else of the section).
+    ///
+    /// serde stops at the first error, so a key it names (unknown, or of the wrong type) is
+    /// taken out and the section read again: every unknown key is reported, not only the first.
+    /// A required key taken out this way, or misspelt, is not reported a second time as missing.
+    fn section<T: DeserializeOwned>(&mut self, section: &str, mut value: toml::Value) -> Option<T> {
+        let mut removed: Vec<String> = Vec::new();
+        loop {
+            let message = match T::deserialize(value.clone()) {
+                Ok(t) if removed.is_empty() => return Some(t),
+                Ok(_) => return None,
+                Err(e) => e.to_string(),
+            };
+            // A required key taken out, or misspelt (`targt` for `target`), is said once.
+            let missing = message.strip_prefix("missing field `").and_then(|m| m.split('`').next());
+            let knock_on =
+                missing.is_some_and(|m| removed.iter().any(|k| k == m || super::fields::distance(k, m) <= 2));
+            if !knock_on {
                 self.problem(section, key_of(&message), format!("[{section}]: {}", first_line(&message)));
-                None
+            }
+            let key = key_of(&message).map(str::to_string);
+            let taken = match (&key, value.as_table_mut()) {
+                (Some(k), Some(table)) => table.remove(k).is_some(),
+                _ => false,
+            };
+            match key {
+                Some(k) if taken => removed.push(k),
+                _ => return None,
             }
         }
     }
@@ -218,6 +310,20 @@ mod tests {
         }
         let many: String = (0..50).map(|i| format!("k{i} = \n")).collect();
         assert_eq!(syntax_problems(&many).len(), MAX_SYNTAX_ERRORS, "bounded");
+    }
+
+    #[test]
+    fn one_missing_comma_in_a_multi_line_array_is_one_error() {
+        let text = "[routes.A]\nignore = [\n  \"X\",\n  \"Y\"\n  \"Z\",\n  \"W\",\n]\nmask = [\"Q\"]\nx = = 1\n";
+        let problems = syntax_problems(text);
+        let lines: Vec<_> = problems.iter().map(|p| p.line.unwrap()).collect();
+        assert_eq!(lines, [5, 9], "the comma, then the next statement's own error: {problems:?}");
+        let inside = continues_a_value(text);
+        assert_eq!(&inside[..9], [false, false, true, true, true, true, true, false, false]);
+        let unclosed = continues_a_value("a = [\n1,\nb = 2\n[t]\n");
+        assert_eq!(unclosed, [false, true, false, false, false], "an unclosed array ends at the next key");
+        let strings = continues_a_value("s = \"\"\"\n[x]\n\"\"\"\nk = '['\nj = 1\n");
+        assert_eq!(strings, [false, true, true, false, false, false]);
     }
 
     #[test]

@@ -34,6 +34,7 @@ impl Builder<'_> {
         response: &Codec,
         section: &str,
     ) -> Option<Arc<Comparison>> {
+        self.field_paths(r, header, (response, r.response.as_deref().unwrap_or("the response")), section);
         let mut tolerance = Vec::new();
         for (path, t) in &r.tolerance {
             match format!("{t}").parse::<Decimal>() {
