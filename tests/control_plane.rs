@@ -59,18 +59,6 @@ fn audit(gw: &Gateway) -> Vec<Value> {
     text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
-/// A gateway without the file watcher, so a test decides when the disk is read.
-async fn start_unwatched(toml: &str) -> Gateway {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("routes.toml");
-    std::fs::write(&config, toml).unwrap();
-    std::fs::write(dir.path().join("tokens"), format!("{ADMIN_NAME}:{ADMIN_TOKEN}\n")).unwrap();
-    let mut options = ficus::server::Options::default();
-    (options.watch, options.sighup) = (false, false);
-    let running = ficus::server::start(&config, options).await.unwrap();
-    Gateway { dir, config, running }
-}
-
 /// The test routes with the copybooks copied into `dir/cb`, ACCTINQ's CUST-NAME in a COPY member.
 fn own_copybooks(toml: &str, dir: &Path) -> String {
     let cb = dir.join("cb");
@@ -173,7 +161,7 @@ async fn a_stale_if_match_is_refused_with_412_and_changes_nothing() {
 async fn a_rollback_runs_even_when_routes_toml_cannot_be_written() {
     let _serial = REJECTIONS.lock().await;
     let sims = sims().await;
-    let gw = start_unwatched(&routes_toml(&sim_upstreams(&sims), "accounts", "legacy", "")).await;
+    let gw = Gateway::start_unwatched(&routes_toml(&sim_upstreams(&sims), "accounts", "legacy", "")).await;
     // The volume routes.toml came from is gone (a ConfigMap unmounted, a directory removed):
     // nothing can be read or written there.
     std::fs::remove_dir_all(gw.dir.path()).unwrap();
@@ -219,7 +207,7 @@ async fn a_changed_copybook_or_copy_member_is_reloaded_without_reparsing_the_res
     let sims = sims().await;
     let dir = tempfile::tempdir().unwrap();
     let toml = own_copybooks(&routes_toml(&sim_upstreams(&sims), "accounts", "legacy", ""), dir.path());
-    let gw = start_unwatched(&toml).await;
+    let gw = Gateway::start_unwatched(&toml).await;
     let reloader = gw.running.reloader.clone();
     let (status, reply) = gw.post(&gw.request("ACCTINQ", acct(1))).await;
     assert_eq!((status, reply.len()), (200, 85 + 75));
@@ -273,7 +261,7 @@ async fn the_watcher_sees_a_copybook_change() {
 async fn rollback_works_with_a_typo_on_disk_and_keeps_the_typo_beside() {
     let _serial = REJECTIONS.lock().await;
     let sims = sims().await;
-    let gw = start_unwatched(&routes_toml(&sim_upstreams(&sims), "accounts", "legacy", "")).await;
+    let gw = Gateway::start_unwatched(&routes_toml(&sim_upstreams(&sims), "accounts", "legacy", "")).await;
     let typo = std::fs::read_to_string(&gw.config).unwrap().replace("[routes.XFER]", "[routes.XFER");
     std::fs::write(&gw.config, &typo).unwrap();
     assert_eq!(call(&gw, "POST", "/reload", None, None).await.0, 422);
@@ -306,7 +294,7 @@ async fn a_change_applies_to_the_running_copybooks_when_one_on_disk_is_broken() 
     let sims = sims().await;
     let dir = tempfile::tempdir().unwrap();
     let toml = own_copybooks(&routes_toml(&sim_upstreams(&sims), "accounts", "legacy", ""), dir.path());
-    let gw = start_unwatched(&toml).await;
+    let gw = Gateway::start_unwatched(&toml).await;
     std::fs::write(dir.path().join("cb/CUSTNAME.cpy"), "           05  CUST-NAME  PIC X(.\n").unwrap();
     let (status, _, body) = call(&gw, "PUT", "/routes/ACCTINQ", None, Some(json!({ "target": "legacy" }))).await;
     assert_eq!(status, 200, "{body}");
@@ -321,7 +309,7 @@ async fn a_change_applies_to_the_running_copybooks_when_one_on_disk_is_broken() 
 async fn a_valid_edit_on_disk_is_taken_in_before_an_admin_change() {
     let _serial = REJECTIONS.lock().await;
     let sims = sims().await;
-    let gw = start_unwatched(&routes_toml(&sim_upstreams(&sims), "legacy", "legacy", "")).await;
+    let gw = Gateway::start_unwatched(&routes_toml(&sim_upstreams(&sims), "legacy", "legacy", "")).await;
     let edited = std::fs::read_to_string(&gw.config).unwrap().replace(
         "target   = \"legacy\"\nread_only = true\n\n[routes.XFER]",
         "target   = \"accounts\"\nread_only = true\n\n[routes.XFER]",
@@ -354,7 +342,7 @@ async fn a_valid_edit_on_disk_is_taken_in_before_an_admin_change() {
 async fn a_fixed_file_clears_the_rejection_even_when_nothing_changed() {
     let _serial = REJECTIONS.lock().await;
     let sims = sims().await;
-    let gw = start_unwatched(&routes_toml(&sim_upstreams(&sims), "legacy", "legacy", "")).await;
+    let gw = Gateway::start_unwatched(&routes_toml(&sim_upstreams(&sims), "legacy", "legacy", "")).await;
     let good = std::fs::read_to_string(&gw.config).unwrap();
     std::fs::write(&gw.config, good.replace("target   = \"legacy\"", "target   = \"nobody\"")).unwrap();
     assert_eq!(call(&gw, "POST", "/reload", None, None).await.0, 422);
@@ -388,7 +376,7 @@ async fn scrape_gauge(gw: &Gateway) -> Option<f64> {
 async fn a_change_that_could_not_be_written_is_not_undone_by_the_next_one() {
     let _serial = REJECTIONS.lock().await;
     let sims = sims().await;
-    let gw = start_unwatched(&routes_toml(&sim_upstreams(&sims), "legacy", "legacy", "")).await;
+    let gw = Gateway::start_unwatched(&routes_toml(&sim_upstreams(&sims), "legacy", "legacy", "")).await;
     // routes.toml lives on another file system (a mounted ConfigMap): the atomic rename of a
     // new version over it fails, while reading it works.
     let elsewhere = Path::new("/dev/shm").join(format!("ficus-routes-{}.toml", std::process::id()));

@@ -10,17 +10,10 @@ use ficus::shadow::capture::CaptureRecord;
 use serde_json::json;
 use std::path::Path;
 
-/// Runs `ficus replay ARGS`: (success, stdout, stderr).
+/// Runs `ficus replay ARGS`.
 async fn replay(args: &[&str]) -> (bool, String, String) {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_ficus"))
-        .arg("replay")
-        .args(args)
-        .env_remove("FICUS_CONFIG")
-        .output()
-        .await
-        .unwrap();
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    (out.status.success(), text(&out.stdout), text(&out.stderr))
+    let (code, out, err) = ficus_cli(&[&["replay"], args].concat()).await;
+    (code == 0, out, err)
 }
 
 fn write_captures(path: &Path, captures: &[CaptureRecord]) {

@@ -11,17 +11,10 @@ use common::*;
 use ficus::shadow::capture::CaptureRecord;
 use serde_json::{json, Value};
 
-/// Runs `ficus replay ARGS`: (exit code, stdout, stderr).
+/// Runs `ficus replay ARGS`.
 async fn replay(args: &[&str]) -> (i32, String, String) {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_ficus"))
-        .arg("replay")
-        .args(args)
-        .env_remove("FICUS_CONFIG")
-        .output()
-        .await
-        .unwrap();
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
+    let (code, out, err) = ficus_cli(&[&["replay"], args].concat()).await;
+    (code, out, err)
 }
 
 fn lines(captures: &[CaptureRecord]) -> String {

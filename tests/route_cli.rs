@@ -8,18 +8,6 @@ use common::*;
 use ficus::control::reload::Trigger;
 use serde_json::json;
 
-/// A gateway without the file watcher, so a test decides when the disk is read.
-async fn start_unwatched(toml: &str) -> Gateway {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("routes.toml");
-    std::fs::write(&config, toml).unwrap();
-    std::fs::write(dir.path().join("tokens"), format!("{ADMIN_NAME}:{ADMIN_TOKEN}\n")).unwrap();
-    let mut options = ficus::server::Options::default();
-    (options.watch, options.sighup) = (false, false);
-    let running = ficus::server::start(&config, options).await.unwrap();
-    Gateway { dir, config, running }
-}
-
 /// Runs `ficus ARGS --admin <gw>` with the admin token: (exit code, stdout, stderr).
 async fn ficus(gw: &Gateway, args: &[&str]) -> (i32, String, String) {
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_ficus"))
@@ -60,7 +48,7 @@ fn gateway_toml(sims: &ficus::demo::Sims, acctinq_extra: &str) -> String {
 #[tokio::test]
 async fn every_flag_changes_its_key_through_the_admin_api() {
     let sims = sims().await;
-    let gw = start_unwatched(&gateway_toml(&sims, "")).await;
+    let gw = Gateway::start_unwatched(&gateway_toml(&sims, "")).await;
 
     let out = route(&gw, &["ACCTINQ", "--shadow", "accounts", "--shadow-percent", "25"]).await;
     assert!(out.contains("shadow: -  →  accounts") && out.contains("accounts 25% comparing"), "{out}");
@@ -109,7 +97,7 @@ async fn every_flag_changes_its_key_through_the_admin_api() {
 #[tokio::test]
 async fn a_flip_and_a_rollback_turn_a_read_only_shadow_around() {
     let sims = sims().await;
-    let gw = start_unwatched(&gateway_toml(&sims, SHADOWED)).await;
+    let gw = Gateway::start_unwatched(&gateway_toml(&sims, SHADOWED)).await;
 
     let out = route(&gw, &["ACCTINQ", "--target", "accounts"]).await;
     assert!(out.contains("shadow turned around: ACCTINQ now shadows legacy"), "{out}");
@@ -128,7 +116,7 @@ async fn a_flip_and_a_rollback_turn_a_read_only_shadow_around() {
 #[tokio::test]
 async fn an_idle_shadow_is_warned_about_everywhere() {
     let sims = sims().await;
-    let gw = start_unwatched(&gateway_toml(&sims, SHADOWED)).await;
+    let gw = Gateway::start_unwatched(&gateway_toml(&sims, SHADOWED)).await;
     let idle = "shadow accounts is the target: nothing is compared";
 
     // The CLI, told to keep the shadow: the change reply's warning, printed.
@@ -187,7 +175,7 @@ async fn a_write_is_never_shadowed_to_the_host() {
     let sims = sims().await;
     let toml =
         routes_toml(&sim_upstreams(&sims), "legacy", "legacy", "shadow = \"accounts\"\nshadow_writes = \"dry-run\"\n");
-    let gw = start_unwatched(&toml).await;
+    let gw = Gateway::start_unwatched(&toml).await;
 
     // Asked directly: refused by the gateway, nothing changes.
     let generation = gw.generation();

@@ -8,18 +8,6 @@ mod common;
 use common::*;
 use serde_json::json;
 
-/// A gateway without the file watcher, so a test decides when the disk is read.
-async fn start_unwatched(toml: &str) -> Gateway {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("routes.toml");
-    std::fs::write(&config, toml).unwrap();
-    std::fs::write(dir.path().join("tokens"), format!("{ADMIN_NAME}:{ADMIN_TOKEN}\n")).unwrap();
-    let mut options = ficus::server::Options::default();
-    (options.watch, options.sighup) = (false, false);
-    let running = ficus::server::start(&config, options).await.unwrap();
-    Gateway { dir, config, running }
-}
-
 /// Runs `ficus ARGS --admin ADMIN` with `token` as FICUS_ADMIN_TOKEN: (exit code, stdout, stderr).
 async fn ficus_at(admin: &str, token: &str, args: &[&str]) -> (i32, String, String) {
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_ficus"))
@@ -49,7 +37,7 @@ fn gateway_toml(sims: &ficus::demo::Sims, acctinq_extra: &str) -> String {
 #[tokio::test]
 async fn the_gateway_turns_the_shadow_around_when_asked_for_any_client() {
     let sims = sims().await;
-    let gw = start_unwatched(&gateway_toml(&sims, "shadow = \"accounts\"\n")).await;
+    let gw = Gateway::start_unwatched(&gateway_toml(&sims, "shadow = \"accounts\"\n")).await;
 
     // Not asked (an old client): the shadow stays, idle, and the reply warns.
     let body = gw.put_route("ACCTINQ", json!({ "target": "accounts" })).await;
@@ -85,7 +73,7 @@ async fn the_gateway_turns_the_shadow_around_when_asked_for_any_client() {
 #[tokio::test]
 async fn a_canary_to_the_shadow_keeps_the_shadow() {
     let sims = sims().await;
-    let gw = start_unwatched(&gateway_toml(&sims, "shadow = \"accounts\"\n")).await;
+    let gw = Gateway::start_unwatched(&gateway_toml(&sims, "shadow = \"accounts\"\n")).await;
     let (code, out, err) =
         ficus(&gw, &["route", "ACCTINQ", "--canary", "10", "--to", "accounts", "--sticky", "ACCT-NO"]).await;
     assert_eq!(code, 0, "{out}{err}");
@@ -99,7 +87,7 @@ async fn a_canary_to_the_shadow_keeps_the_shadow() {
 #[tokio::test]
 async fn changes_that_would_do_nothing_are_refused_or_said() {
     let sims = sims().await;
-    let gw = start_unwatched(&gateway_toml(&sims, "")).await;
+    let gw = Gateway::start_unwatched(&gateway_toml(&sims, "")).await;
     let generation = gw.generation();
     let refused = [
         (&["route", "acctinq", "--disable"][..], "no route for acctinq — did you mean ACCTINQ?"),
@@ -136,7 +124,7 @@ async fn changes_that_would_do_nothing_are_refused_or_said() {
 #[tokio::test]
 async fn admin_client_errors_say_what_is_wrong() {
     let sims = sims().await;
-    let gw = start_unwatched(&gateway_toml(&sims, "")).await;
+    let gw = Gateway::start_unwatched(&gateway_toml(&sims, "")).await;
     let admin = format!("http://{}", gw.admin());
 
     // An empty token is no token: "required", and the hint once.
@@ -167,7 +155,7 @@ async fn admin_client_errors_say_what_is_wrong() {
 async fn a_change_keeps_the_files_bom_and_line_endings() {
     let sims = sims().await;
     let windows = format!("\u{feff}{}", gateway_toml(&sims, "").replace('\n', "\r\n"));
-    let gw = start_unwatched(&windows).await;
+    let gw = Gateway::start_unwatched(&windows).await;
     let (code, out, err) = ficus(&gw, &["route", "ACCTINQ", "--target", "accounts"]).await;
     assert_eq!(code, 0, "{out}{err}");
     let bytes = std::fs::read(&gw.config).unwrap();

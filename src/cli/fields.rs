@@ -109,7 +109,7 @@ pub fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str> + Clone
     let mut best: Option<(usize, &str)> = None;
     let mut tie = false;
     for c in candidates {
-        let d = distance(&folded, &fold(c));
+        let d = strsim::levenshtein(&folded, &fold(c));
         match best {
             Some((b, _)) if d > b => {}
             Some((b, _)) if d == b => tie = true,
@@ -120,22 +120,6 @@ pub fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str> + Clone
         }
     }
     best.filter(|(d, _)| *d <= 2 && !tie).map(|(_, c)| c)
-}
-
-/// Levenshtein distance (names are short).
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]

@@ -379,8 +379,9 @@ impl Walk<'_> {
     }
 }
 
-/// True if `ops[i]` is the first alternative of its REDEFINES set at this level.
-fn is_first_of_set(ops: &[Op], i: usize) -> bool {
+/// True if `ops[i]` is the first alternative of its REDEFINES set at this level (the one
+/// encode prefers).
+pub(super) fn is_first_of_set(ops: &[Op], i: usize) -> bool {
     let Some(set) = op_alt(&ops[i]).map(|a| a.set) else { return true };
     let mut j = 0;
     while j < i {

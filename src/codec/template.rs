@@ -1,7 +1,7 @@
 //! A blank JSON object for a record: every field present, text empty, numbers zero, tables at
 //! their minimum size. A starting point for building messages (`ficus send`) and for docs.
 
-use super::decode::{body_len, op_alt};
+use super::decode::body_len;
 use super::plan::{LeafKind, Op, Plan};
 use serde_json::{Map, Value};
 
@@ -27,14 +27,16 @@ fn blank_range(ops: &[Op]) -> Map<String, Value> {
         let next = i + 1 + body_len(op);
         let body = &ops[i + 1..next];
         match op {
-            Op::Leaf { leaf, alt } if alt.is_none_or(|_| !map.contains_key(&*leaf.name) && is_first(ops, i)) => {
+            Op::Leaf { leaf, alt }
+                if alt.is_none_or(|_| !map.contains_key(&*leaf.name) && super::encode::is_first_of_set(ops, i)) =>
+            {
                 map.insert(leaf.name.to_string(), blank_leaf(leaf.kind));
             }
-            Op::Group { name, alt, .. } if alt.is_none() || is_first(ops, i) => {
+            Op::Group { name, alt, .. } if alt.is_none() || super::encode::is_first_of_set(ops, i) => {
                 map.insert(name.to_string(), Value::Object(blank_range(body)));
             }
             Op::Array { name, min, max, counter, elements_are_objects, alt, .. }
-                if alt.is_none() || is_first(ops, i) =>
+                if alt.is_none() || super::encode::is_first_of_set(ops, i) =>
             {
                 let count = if counter.is_some() { *min } else { *max } as usize;
                 let element = if *elements_are_objects {
@@ -52,17 +54,4 @@ fn blank_range(ops: &[Op]) -> Map<String, Value> {
         i = next;
     }
     map
-}
-
-/// True if `ops[i]` is the first alternative of its REDEFINES set (the one encode prefers).
-fn is_first(ops: &[Op], i: usize) -> bool {
-    let Some(set) = op_alt(&ops[i]).map(|a| a.set) else { return true };
-    let mut j = 0;
-    while j < i {
-        if op_alt(&ops[j]).map(|a| a.set) == Some(set) {
-            return false;
-        }
-        j += 1 + body_len(&ops[j]);
-    }
-    true
 }

@@ -112,14 +112,21 @@ pub struct Gateway {
 impl Gateway {
     /// Writes `toml` and starts a gateway on it.
     pub async fn start(toml: &str) -> Gateway {
+        Gateway::start_with(toml, ficus::server::Options { watch: true, sighup: false, takeover: false }).await
+    }
+
+    /// A gateway without the file watcher, so a test decides when the disk is read.
+    pub async fn start_unwatched(toml: &str) -> Gateway {
+        Gateway::start_with(toml, ficus::server::Options { watch: false, sighup: false, takeover: false }).await
+    }
+
+    async fn start_with(toml: &str, options: ficus::server::Options) -> Gateway {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("routes.toml");
         std::fs::write(&config, toml).unwrap();
         std::fs::write(dir.path().join("tokens"), format!("{ADMIN_NAME}:{ADMIN_TOKEN}\n")).unwrap();
         let running =
-            ficus::server::start(&config, ficus::server::Options { watch: true, sighup: false, takeover: false })
-                .await
-                .unwrap_or_else(|e| panic!("test config invalid:\n{e}"));
+            ficus::server::start(&config, options).await.unwrap_or_else(|e| panic!("test config invalid:\n{e}"));
         Gateway { dir, config, running }
     }
 
@@ -319,4 +326,17 @@ pub async fn dead_address() -> SocketAddr {
     let a = l.local_addr().unwrap();
     drop(l);
     a
+}
+
+/// Runs the `ficus` binary with `args`, without the test's own FICUS_CONFIG: (exit code,
+/// stdout, stderr).
+pub async fn ficus_cli(args: &[&str]) -> (i32, String, String) {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_ficus"))
+        .args(args)
+        .env_remove("FICUS_CONFIG")
+        .output()
+        .await
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
 }

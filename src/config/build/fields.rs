@@ -77,26 +77,10 @@ fn any_index(pattern: &str) -> String {
     out
 }
 
-/// Levenshtein distance (field names are short).
-pub(super) fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
-}
-
 /// The known path nearest `pattern`, if it is close (a typo, not another name).
 fn nearest<'a>(pattern: &str, paths: &'a [String]) -> Option<&'a str> {
     let pattern = pattern.to_ascii_uppercase().replace('_', "-");
-    let (d, best) = paths.iter().map(|p| (distance(&pattern, p), p.as_str())).min_by_key(|(d, _)| *d)?;
+    let (d, best) = paths.iter().map(|p| (strsim::levenshtein(&pattern, p), p.as_str())).min_by_key(|(d, _)| *d)?;
     (d <= 3.max(pattern.len() / 4)).then_some(best)
 }
 

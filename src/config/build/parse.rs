@@ -180,8 +180,7 @@ impl Builder<'_> {
             };
             // A required key taken out, or misspelt (`targt` for `target`), is said once.
             let missing = message.strip_prefix("missing field `").and_then(|m| m.split('`').next());
-            let knock_on =
-                missing.is_some_and(|m| removed.iter().any(|k| k == m || super::fields::distance(k, m) <= 2));
+            let knock_on = missing.is_some_and(|m| removed.iter().any(|k| k == m || strsim::levenshtein(k, m) <= 2));
             if !knock_on {
                 self.problem(section, key_of(&message), format!("[{section}]: {}", first_line(&message)));
             }
