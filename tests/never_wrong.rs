@@ -160,7 +160,9 @@ async fn run_case(gw: &Gateway, host: &BadHost, service: &BadService, seqs: &Ato
     assert!(breakers_closed(gw), "breakers close once the upstreams behave");
     // A channel that hung up on TCP leaves its message to finish (bounded by its deadline).
     for _ in 0..300 {
-        if gw.running.gateway.in_flight() == 0 && slots_in_use(gw) == 0 {
+        // The admission permit is released after the reply is written (or found undeliverable),
+        // a moment after the gateway's own count: wait for all three, so a leak still fails.
+        if gw.running.gateway.in_flight() == 0 && gw.running.admission.in_flight() == 0 && slots_in_use(gw) == 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;

@@ -21,6 +21,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 const PORTS: [u16; 5] = [7001, 7002, 8080, 9000, 9901];
+/// The COBOL host's banner ends with the command to start the gateway: it is ready then.
+const HOST_READY: &str = "cargo run --release -- serve --config";
 
 /// How a command's result is checked.
 enum Expect {
@@ -33,6 +35,9 @@ enum Expect {
     /// Keeps running: started in the background, ready when these ports listen; a running
     /// command with the same text is stopped first (Ctrl-C, then the same command again).
     Serves(&'static [u16]),
+    /// As `Serves`, and ready only once it has printed this (the COBOL host binds its ports
+    /// first, then compiles, seeds and writes its routes file, then prints the next command).
+    ServesAfter(&'static [u16], &'static str),
     /// `export …`: the variables stay for the next commands.
     Exports,
 }
@@ -67,11 +72,15 @@ fn run_steps(
             Expect::Exports => {
                 shell.run(&step.command);
             }
-            Expect::Serves(ports) => {
+            Expect::Serves(ports) | Expect::ServesAfter(ports, _) => {
                 if shell.background.iter().any(|b| b.command == step.command) {
                     shell.interrupt(&step.command);
                 }
-                shell.start(&step.command, ports, Duration::from_secs(300));
+                let patience = Duration::from_secs(300);
+                shell.start(&step.command, ports, patience);
+                if let Expect::ServesAfter(_, banner) = expect {
+                    shell.wait_for_output(banner, patience);
+                }
             }
             Expect::Prints(wanted) | Expect::Eventually(wanted) => {
                 let eventually = matches!(expect, Expect::Eventually(_));
@@ -153,7 +162,7 @@ fn cobol_walkthrough(shell: &mut Shell, readme: &str) {
     use Expect::*;
     let steps = readme::commands(readme, "## Migrating an operation, step by step (on a real COBOL host)");
     let checks = [
-        Check("cargo run --example cobol-host --", Serves(&[7001, 7002])),
+        Check("cargo run --example cobol-host --", ServesAfter(&[7001, 7002], HOST_READY)),
         Check("export FICUS_ADMIN_TOKEN=change-me", Exports),
         Check("cargo run --release -- serve --config target/cobol-host/data/routes.toml", Serves(&[8080, 9000, 9901])),
         Check("export FICUS_ADMIN_TOKEN=change-me FICUS_CONFIG=", Exports),
@@ -173,7 +182,7 @@ fn cobol_walkthrough(shell: &mut Shell, readme: &str) {
         Check("ficus route ACCTINQ --rollback", Prints(&["→  legacy", "shadow now: accounts 100% comparing"])),
         Check("ficus route ACCTINQ --target accounts --no-shadow", Prints(&["new (target accounts)"])),
         Check("rm examples/cobol-host/programs/ACCTINQ.cbl", Prints(&[])),
-        Check("cargo run --example cobol-host --", Serves(&[7001, 7002])),
+        Check("cargo run --example cobol-host --", ServesAfter(&[7001, 7002], HOST_READY)),
         Check("ficus send ACCTINQ", Prints(&["\"HDR-RESP-CODE\": \"0000\"", "answered by accounts"])),
         Check("ficus send --tcp --to 127.0.0.1:7001 ACCTINQ", Prints(&["\"HDR-RESP-CODE\": \"E995\""])),
     ];

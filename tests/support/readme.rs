@@ -192,6 +192,20 @@ cargo() {{
         self.background.last().unwrap()
     }
 
+    /// Waits until the newest background command has printed `text` (or panics with its output
+    /// when it exits first or `deadline` passes).
+    pub fn wait_for_output(&mut self, text: &str, deadline: Duration) {
+        let started = Instant::now();
+        let bg = self.background.last_mut().expect("a background command");
+        while !bg.output().contains(text) {
+            if let Some(status) = bg.child.try_wait().unwrap() {
+                panic!("`{}` exited ({status}) before printing {text:?}:\n{}", bg.command, bg.output());
+            }
+            assert!(started.elapsed() < deadline, "`{}`: no {text:?} after {deadline:?}:\n{}", bg.command, bg.output());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Ctrl-C for the background command whose text contains `pattern`; waits for it to end
     /// and returns everything it printed.
     pub fn interrupt(&mut self, pattern: &str) -> String {
