@@ -222,11 +222,13 @@ cargo() {{
 
 fn interrupt(child: &mut Child) {
     let group = format!("-{}", child.id());
-    let _ = Command::new("kill").args(["-INT", "--", &group]).status();
+    // bash's own `kill`: a fresh machine may have no procps.
+    let kill = |signal: &str| Command::new("bash").args(["-c", &format!("kill -{signal} -- {group}")]).status();
+    let _ = kill("INT");
     let started = Instant::now();
     while child.try_wait().unwrap().is_none() {
         if started.elapsed() > Duration::from_secs(30) {
-            let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+            let _ = kill("KILL");
             let _ = child.wait();
             panic!("a background command ignored Ctrl-C for 30 s");
         }
