@@ -12,6 +12,9 @@
 //!   and a negative zero (`-0`, `-0.00`) in a zoned or packed field decodes as a negative zero;
 //! - COMP-5 values range over the whole storage, not the picture;
 //! - `encode(decode(b)) == b` for `b = encode(v)`: the byte identity the gateway relies on;
+//! - a FILLER's `VALUE` (quoted or numeric, in any usage, in tables too) is written as a named
+//!   field of the same picture holding that value would be (IBM Language Reference, VALUE
+//!   clause: the item is initialised to the literal; encode writes it as the compiler would);
 //! - the record is as long as the layout says once the ODO table's unused elements are gone;
 //! - decoding random or damaged bytes never panics, and lenient decoding never fails.
 //!
@@ -91,6 +94,13 @@ struct Node {
     filler: bool,
     occurs: Option<u32>,
     kind: Kind,
+    /// Where a FILLER gets its VALUE from (see [`filler_value`]).
+    seed: u64,
+    /// A FILLER's `VALUE` literal as written in the copybook, and the JSON a named field of the
+    /// same picture would be given to hold the same bytes.
+    value: Option<(String, Value)>,
+    /// Unique within the layout: the name of the FILLER's named twin (`V<id>`).
+    id: u32,
 }
 
 /// The counter of the ODO table: a picture clause and whether it is binary.
@@ -178,8 +188,16 @@ fn occurs() -> impl Strategy<Value = Option<u32>> {
 }
 
 fn leaf_node() -> BoxedStrategy<Node> {
-    (leaf_kind(), occurs(), proptest::bool::weighted(0.08))
-        .prop_map(|(kind, occurs, filler)| Node { name: String::new(), filler, occurs, kind })
+    (leaf_kind(), occurs(), proptest::bool::weighted(0.15), any::<u64>())
+        .prop_map(|(kind, occurs, filler, seed)| Node {
+            name: String::new(),
+            filler,
+            occurs,
+            kind,
+            seed,
+            value: None,
+            id: 0,
+        })
         .boxed()
 }
 
@@ -193,6 +211,9 @@ fn node(depth: u32) -> BoxedStrategy<Node> {
         filler: false,
         occurs,
         kind: Kind::Group(children),
+        seed: 0,
+        value: None,
+        id: 0,
     });
     prop_oneof![3 => leaf_node(), 1 => group].boxed()
 }
@@ -219,32 +240,105 @@ fn layout() -> impl Strategy<Value = Layout> {
     })
 }
 
-/// Gives every item a unique name (`F1`, `F2`, ...), or FILLER.
+/// Gives every item a unique name (`F1`, `F2`, ...), or FILLER; a FILLER outside the REDEFINES
+/// view and the ODO table gets a VALUE (IBM allows none under REDEFINES; the table's elements
+/// come and go with its counter).
 fn name_all(layout: &mut Layout) {
-    fn walk(nodes: &mut [Node], n: &mut u32) {
+    fn walk(nodes: &mut [Node], n: &mut u32, values: bool) {
         for node in nodes {
             *n += 1;
+            node.id = *n;
             node.name = if node.filler { "FILLER".into() } else { format!("F{n}") };
+            if node.filler && values {
+                node.value = filler_value(&node.kind, node.seed);
+            }
             if let Kind::Group(children) = &mut node.kind {
-                walk(children, n);
+                walk(children, n, values);
             }
         }
     }
     let mut n = 0;
-    walk(&mut layout.head, &mut n);
+    walk(&mut layout.head, &mut n, true);
     if let Some(r) = &mut layout.redefine {
-        walk(&mut r.view, &mut n);
+        walk(&mut r.view, &mut n, false);
     }
     if let Some(o) = &mut layout.odo {
-        walk(&mut o.element, &mut n);
-        walk(&mut o.tail, &mut n);
+        walk(&mut o.element, &mut n, false);
+        walk(&mut o.tail, &mut n, true);
     }
+}
+
+/// A VALUE literal for an elementary item of `kind`, derived from `seed`: a quoted literal
+/// shorter than or as long as a text field, a number within a numeric picture's digits and
+/// scale (negative only when signed), with the JSON value that writes the same bytes.
+fn filler_value(kind: &Kind, seed: u64) -> Option<(String, Value)> {
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    match kind {
+        Kind::Text(n) => {
+            let len = 1 + (seed % u64::from(*n)) as usize;
+            let text: String =
+                (0..len).map(|i| CHARS[((seed >> (i % 8 * 8)) as usize + i * 7) % CHARS.len()] as char).collect();
+            Some((format!("'{text}'"), Value::String(text)))
+        }
+        Kind::Zoned(num, _) | Kind::Packed(num, _) | Kind::Binary(num, _) => {
+            let int = 10u128.pow(num.int.min(9));
+            let frac = 10u128.pow(num.frac.min(9));
+            let magnitude = (u128::from(seed) % int) * 10u128.pow(num.frac) + (u128::from(seed >> 32) % frac);
+            let negative = num.signed && seed % 3 == 0 && magnitude != 0;
+            let text = number_text(negative, magnitude, num.frac, false);
+            Some((text.clone(), number(&text)))
+        }
+        Kind::Group(_) => None,
+    }
+}
+
+/// Adds to `map` what the twin layout's named fields need: each valued FILLER of `nodes` as
+/// `V<id>` with its value (an array when it occurs), recursing into named groups and tables.
+fn add_twins(nodes: &[Node], map: &mut Map<String, Value>) {
+    for node in nodes {
+        if let Some((_, value)) = &node.value {
+            let v = match node.occurs {
+                Some(n) => Value::Array(vec![value.clone(); n as usize]),
+                None => value.clone(),
+            };
+            map.insert(format!("V{}", node.id), v);
+        } else if let (Kind::Group(children), false) = (&node.kind, node.filler) {
+            match map.get_mut(&node.name) {
+                Some(Value::Object(inner)) => add_twins(children, inner),
+                Some(Value::Array(items)) => items.iter_mut().for_each(|item| {
+                    if let Value::Object(inner) = item {
+                        add_twins(children, inner)
+                    }
+                }),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The record value for the twin layout: `value` with every valued FILLER's twin added.
+fn twin_value(layout: &Layout, value: &Value) -> Value {
+    let mut value = value.clone();
+    if let Value::Object(map) = &mut value {
+        add_twins(&layout.head, map);
+        if let Some(o) = &layout.odo {
+            add_twins(&o.tail, map);
+        }
+    }
+    value
 }
 
 // ---------------------------------------------------------------------------------------------
 // Rendering the copybook text (fixed format: code in columns 8-72, one clause per line)
 
 fn render(layout: &Layout) -> String {
+    render_as(layout, false)
+}
+
+/// The copybook text; with `twin`, each FILLER with a VALUE becomes a named field `V<id>` of the
+/// same picture and no VALUE (same bytes, same offsets).
+fn render_as(layout: &Layout, twin: bool) -> String {
+    let render_node = |out: &mut String, n: &Node, level: u32| render_node(out, n, level, twin);
     let mut out = String::from("      * generated by tests/roundtrip.rs\n       01  REC.\n");
     for n in &layout.head {
         render_node(&mut out, n, 5);
@@ -271,7 +365,7 @@ fn render(layout: &Layout) -> String {
     out
 }
 
-fn render_node(out: &mut String, node: &Node, level: u32) {
+fn render_node(out: &mut String, node: &Node, level: u32, twin: bool) {
     let mut clauses = Vec::new();
     match &node.kind {
         Kind::Text(n) => clauses.push(format!("PIC X({n})")),
@@ -294,10 +388,18 @@ fn render_node(out: &mut String, node: &Node, level: u32) {
     if let Some(n) = node.occurs {
         clauses.push(format!("OCCURS {n} TIMES"));
     }
-    entry(out, level, &node.name, &clauses);
+    let name = match (&node.value, twin) {
+        (Some(_), true) => format!("V{}", node.id),
+        (Some((literal, _)), false) => {
+            clauses.push(format!("VALUE {literal}"));
+            node.name.clone()
+        }
+        (None, _) => node.name.clone(),
+    };
+    entry(out, level, &name, &clauses);
     if let Kind::Group(children) = &node.kind {
         for c in children {
-            render_node(out, c, level + 5);
+            render_node(out, c, level + 5, twin);
         }
     }
 }
@@ -543,6 +645,22 @@ proptest! {
         prop_assert_eq!(&again, &bytes, "encode(decode(b)) != b\n{}\n{}", text, decoded);
     }
 
+    /// A FILLER's VALUE is written on encode exactly as a named field of the same picture holding
+    /// that value would be (every occurrence of it, at its offset), and `encode(decode(b)) == b`
+    /// above covers records with such FILLERs too.
+    #[test]
+    fn value_fillers_are_written_as_their_named_twins_would_be((layout, text, options, value, _left_out) in case()) {
+        let codec = compile(&text, options)?;
+        let twin_text = render_as(&layout, true);
+        let twin = compile(&twin_text, options)?;
+        let bytes = codec.encode_json(&value)
+            .map_err(|e| TestCaseError::fail(format!("encode: {e}\n{text}\n{value}")))?;
+        let twin_json = twin_value(&layout, &value);
+        let expected = twin.encode_json(&twin_json)
+            .map_err(|e| TestCaseError::fail(format!("twin encode: {e}\n{twin_text}\n{twin_json}")))?;
+        prop_assert_eq!(bytes, expected, "VALUE fillers\n{}\n{}", text, twin_text);
+    }
+
     /// Damaged records (bytes overwritten, the record cut short or run on) and pure noise:
     /// strict decode fails cleanly or reads no more than it was given; lenient never fails.
     #[test]
@@ -591,7 +709,7 @@ proptest! {
 #[test]
 fn the_model_and_the_parser_agree_on_a_known_layout() {
     let num = |int, frac, signed| Num { int, frac, signed };
-    let leaf = |kind, occurs| Node { name: String::new(), filler: false, occurs, kind };
+    let leaf = |kind, occurs| Node { name: String::new(), filler: false, occurs, kind, seed: 0, value: None, id: 0 };
     let mut layout = Layout {
         head: vec![
             leaf(Kind::Text(3), None),
