@@ -284,7 +284,7 @@ fn filler_value(kind: &Kind, seed: u64) -> Option<(String, Value)> {
             let int = 10u128.pow(num.int.min(9));
             let frac = 10u128.pow(num.frac.min(9));
             let magnitude = (u128::from(seed) % int) * 10u128.pow(num.frac) + (u128::from(seed >> 32) % frac);
-            let negative = num.signed && seed % 3 == 0 && magnitude != 0;
+            let negative = num.signed && seed.is_multiple_of(3) && magnitude != 0;
             let text = number_text(negative, magnitude, num.frac, false);
             Some((text.clone(), number(&text)))
         }
