@@ -97,13 +97,13 @@ impl Gen {
     }
 }
 
-/// The copybook text and whether it has a DEPENDING ON table.
+/// The copybook text of one random layout.
 fn layout(seed: u64) -> String {
     let mut g = Gen {
         rng: Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1),
         lines: Vec::new(),
         fresh: 0,
-        clashing: seed % 2 == 0,
+        clashing: seed.is_multiple_of(2),
     };
     g.lines.push("       01 R.".into());
     let odo = g.rng.below(2) == 0;
