@@ -180,5 +180,24 @@ fn fill_missing_takes_a_left_out_counter_from_its_array() {
     assert_eq!(e, "T: the JSON array has 2 elements, but counter CNT = 1");
 }
 
+#[test]
+fn a_header_with_a_filler_table_depending_on_is_refused_and_lookups_say_why() {
+    use ficus::header::{HeaderLayout, HeaderNames};
+    let text = "       01 HDR.\n          05 OP PIC X(4).\n          05 RC PIC X(4).\n          05 RM PIC X(8).\n          05 N PIC 9.\n          05 FILLER PIC X OCCURS 0 TO 3 DEPENDING ON N.\n          05 G.\n             10 K PIC X.\n";
+    let book = parse_copybook(text, "h.cpy", &NoCopy).unwrap();
+    let operation = ["OP".to_string()];
+    let names = |rc| HeaderNames {
+        operation: &operation,
+        response_code: rc,
+        response_message: "RM",
+        length: None,
+        message_id: None,
+    };
+    let e = HeaderLayout::new(book.record(None).unwrap(), ascii(), &names("RC")).unwrap_err();
+    assert!(e.contains("has a table (OCCURS); a common header must be fixed"), "{e}");
+    let e = HeaderLayout::new(book.record(None).unwrap(), ascii(), &names("G")).unwrap_err();
+    assert!(e.ends_with("has no field G (G is a group, which has no single value: name one of its fields)"), "{e}");
+}
+
 #[path = "filler_fields/random.rs"]
 mod random;
