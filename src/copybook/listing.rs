@@ -208,5 +208,18 @@ mod tests {
         assert_eq!(v[3]["length"], 8);
         assert_eq!(v[3]["usage"], "COMP-3");
         assert_eq!(v[2]["occurs"]["max"], 50);
+        assert_eq!(v[2]["occurs"]["depending_on"], "TXN.CNT");
+    }
+
+    #[test]
+    fn counters_are_qualified_and_paths_have_no_filler_level() {
+        let cb = "       01 Q.\n          05 C1.\n             10 N PIC 9.\n          05 C2.\n             10 N PIC 9.\n          05 FILLER.\n             10 K PIC X.\n          05 FILLER OCCURS 1 TO 3 DEPENDING ON N OF C2.\n             10 V PIC X.\n";
+        let cb = parse_copybook(cb, "q", &NoCopy).unwrap();
+        let text = listing(&cb.records[0]);
+        assert!(text.contains("GROUP OCCURS 1 TO 3 DEPENDING ON N OF C2"), "{text}");
+        let v = listing_json(&cb.records[0]);
+        let paths: Vec<&str> = v.as_array().unwrap().iter().map(|i| i["path"].as_str().unwrap()).collect();
+        assert_eq!(paths, ["Q", "Q.C1", "Q.C1.N", "Q.C2", "Q.C2.N", "Q.FILLER", "Q.K", "Q.FILLER-1", "Q.FILLER-1.V"]);
+        assert_eq!(v[7]["occurs"]["depending_on"], "Q.C2.N");
     }
 }
