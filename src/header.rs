@@ -106,8 +106,9 @@ impl HeaderLayout {
         let codec = Codec::new(record, options).map_err(|e| e.to_string())?;
         let find = |name: &str| -> Result<HeaderField, String> {
             let leaf: &Leaf = codec.plan().lookup(name).map_err(|e| match e {
-                crate::codec::lookup::LookupError::NotFound { .. } => {
-                    format!("header record {} has no field {name}", record.name)
+                // The note says why when the name is a group, in a table or a path through FILLER.
+                crate::codec::lookup::LookupError::NotFound { note, .. } => {
+                    format!("header record {} has no field {name}{note}", record.name)
                 }
                 other => format!("header: {other}"),
             })?;
@@ -148,7 +149,11 @@ impl HeaderLayout {
                 _ => None,
             })
             .collect();
-        if codec.plan().ops.iter().any(|op| matches!(op, crate::codec::plan::Op::Array { .. })) {
+        // A FILLER table with DEPENDING ON (`Skip`) makes the header's length vary too.
+        let table = |op: &crate::codec::plan::Op| {
+            matches!(op, crate::codec::plan::Op::Array { .. } | crate::codec::plan::Op::Skip { .. })
+        };
+        if codec.plan().ops.iter().any(table) {
             return Err(format!("header {} has a table (OCCURS); a common header must be fixed", record.name));
         }
         Ok(HeaderLayout {

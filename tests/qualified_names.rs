@@ -139,4 +139,8 @@ fn routes_toml_field_names_are_qualified_with_dotted_paths() {
     assert_eq!(code, 0, "{out}");
     let (code, out) = check(dir.path(), &with("ACCT-NO OF TO-ACCT"));
     assert_eq!(code, 0, "{out}");
+    // A group names no single field: the message says so instead of "not in the layout".
+    let (code, out) = check(dir.path(), &with("TO-ACCT"));
+    assert_eq!(code, 64, "{out}");
+    assert!(out.contains("(TO-ACCT is a group, which has no single value: name one of its fields)"), "{out}");
 }

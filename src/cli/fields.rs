@@ -23,7 +23,9 @@ fn level(ops: &[Op]) -> Vec<(&str, &Op, &[Op])> {
         match &ops[i] {
             Op::Leaf { leaf, .. } => out.push((&*leaf.name, &ops[i], body)),
             Op::Group { name, .. } | Op::Array { name, .. } => out.push((&**name, &ops[i], body)),
-            Op::Fill { .. } => {}
+            // A FILLER view's fields are members of this level.
+            Op::Lifted { .. } => out.extend(level(body)),
+            Op::Fill { .. } | Op::Skip { .. } => {}
         }
         i = next;
     }

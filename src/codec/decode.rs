@@ -160,7 +160,13 @@ impl<S: Sink> Walk<'_, '_, S> {
                     self.sink.end_object();
                     s
                 }
+                // A FILLER view's fields belong to the enclosing object.
+                Op::Lifted { .. } => self.range(body, base, start)?,
                 Op::Array { .. } => self.array(op, body, base, start)?,
+                Op::Skip { path, stride, min, max, counter, .. } => {
+                    let count = self.count(path, *counter, *min, *max)?;
+                    start + (count as isize - *max as isize) * *stride as isize
+                }
                 Op::Fill { .. } => start,
             };
             if !later_alternative {
@@ -177,22 +183,7 @@ impl<S: Sink> Walk<'_, '_, S> {
         };
         let count = match counter {
             None => *max as usize,
-            Some(slot) => {
-                let value = self.scratch.counters.get(*slot as usize).copied().flatten();
-                match value {
-                    Some(v) if v >= *min as u128 && v <= *max as u128 => v as usize,
-                    other if self.plan.options.lenient => other.map_or(*min as usize, |v| v.min(*max as u128) as usize),
-                    other => {
-                        return Err(DecodeError::BadCount {
-                            path: self.path_of(name),
-                            counter: self.plan.counter_names.get(*slot as usize).cloned().unwrap_or_default(),
-                            count: other.map_or_else(|| "nothing".to_string(), |v| v.to_string()),
-                            min: *min,
-                            max: *max,
-                        })
-                    }
-                }
-            }
+            Some(slot) => self.count(name, *slot, *min, *max)?,
         };
         self.sink.begin_array(&Leafish { name, json_key }, count);
         let start = (base as isize + *offset as isize + shift) as usize;
@@ -216,6 +207,22 @@ impl<S: Sink> Walk<'_, '_, S> {
         self.sink.end_array();
         let full = *stride as isize * *max as isize;
         Ok(shift + (cursor - start) as isize - full)
+    }
+
+    /// How many elements the counter in `slot` gives table `name` (`min` to `max`).
+    fn count(&self, name: &str, slot: u8, min: u32, max: u32) -> Result<usize, DecodeError> {
+        let value = self.scratch.counters.get(slot as usize).copied().flatten();
+        match value {
+            Some(v) if v >= min as u128 && v <= max as u128 => Ok(v as usize),
+            other if self.plan.options.lenient => Ok(other.map_or(min as usize, |v| v.min(max as u128) as usize)),
+            other => Err(DecodeError::BadCount {
+                path: self.path_of(name),
+                counter: self.plan.counter_names.get(slot as usize).cloned().unwrap_or_default(),
+                count: other.map_or_else(|| "nothing".to_string(), |v| v.to_string()),
+                min,
+                max,
+            }),
+        }
     }
 
     fn leaf(&mut self, leaf: &Leaf, base: usize, shift: isize, named: bool) -> Result<(), DecodeError> {
@@ -372,15 +379,15 @@ pub(crate) fn decode_number(kind: LeafKind, bytes: &[u8], cp: CodePage) -> Resul
 /// Number of ops in `op`'s body.
 pub(crate) fn body_len(op: &Op) -> usize {
     match op {
-        Op::Group { body, .. } | Op::Array { body, .. } => *body as usize,
-        Op::Leaf { .. } | Op::Fill { .. } => 0,
+        Op::Group { body, .. } | Op::Array { body, .. } | Op::Lifted { body, .. } => *body as usize,
+        Op::Leaf { .. } | Op::Fill { .. } | Op::Skip { .. } => 0,
     }
 }
 
 /// The REDEFINES set membership of `op`.
 pub(crate) fn op_alt(op: &Op) -> Option<super::plan::Alt> {
     match op {
-        Op::Leaf { alt, .. } | Op::Group { alt, .. } | Op::Array { alt, .. } => *alt,
-        Op::Fill { .. } => None,
+        Op::Leaf { alt, .. } | Op::Group { alt, .. } | Op::Array { alt, .. } | Op::Lifted { alt, .. } => *alt,
+        Op::Fill { .. } | Op::Skip { .. } => None,
     }
 }

@@ -61,6 +61,8 @@ pub enum EncodeError {
 
 struct Walk<'p> {
     plan: &'p Plan,
+    /// The record's object (where a missing counter finds its table's array).
+    root: &'p Map<String, Value>,
     out: &'p mut Vec<u8>,
     counters: Vec<Option<u128>>,
     indexes: Vec<usize>,
@@ -74,7 +76,7 @@ impl Plan {
         let Value::Object(map) = value else {
             return Err(EncodeError::Type { path: self.record.clone(), expected: "an object", found: abridge(value) });
         };
-        let mut walk = Walk { plan: self, out, counters: vec![None; self.counters], indexes: Vec::new() };
+        let mut walk = Walk { plan: self, root: map, out, counters: vec![None; self.counters], indexes: Vec::new() };
         let shift = walk.range(&self.ops, map, 0, 0)?;
         let len = (self.max_size as isize + shift).max(0) as usize;
         out.truncate(len);
@@ -99,7 +101,25 @@ fn op_name(op: &Op) -> &str {
     match op {
         Op::Leaf { leaf, .. } => &leaf.name,
         Op::Group { name, .. } | Op::Array { name, .. } => name,
-        Op::Fill { .. } => "",
+        Op::Fill { .. } | Op::Lifted { .. } | Op::Skip { .. } => "",
+    }
+}
+
+/// True if `obj` gives a value for `ops[i]`: its key, or for a FILLER view any of its fields.
+fn op_present(ops: &[Op], i: usize, obj: &Map<String, Value>) -> bool {
+    match &ops[i] {
+        Op::Lifted { body, .. } => {
+            let body = &ops[i + 1..i + 1 + *body as usize];
+            let mut j = 0;
+            while j < body.len() {
+                if op_present(body, j, obj) {
+                    return true;
+                }
+                j += 1 + body_len(&body[j]);
+            }
+            false
+        }
+        op => obj.contains_key(op_name(op)),
     }
 }
 
@@ -135,7 +155,7 @@ impl Walk<'_> {
                     && self.plan.options.fill_missing
                     && is_first_of_set(ops, i)
                     && !set_present(ops, i, alt.set, obj);
-                if !fill_set && (written || !obj.contains_key(op_name(op))) {
+                if !fill_set && (written || !op_present(ops, i, obj)) {
                     if alt.last && !written {
                         let first =
                             ops[..i].iter().rev().find(|o| op_alt(o).map(|a| a.set) == Some(alt.set)).unwrap_or(op);
@@ -162,7 +182,33 @@ impl Walk<'_> {
                     None if self.plan.options.fill_missing => self.range(body, &Map::new(), base, start)?,
                     None => return Err(EncodeError::Missing { path: self.path_of_op(op) }),
                 },
+                Op::Lifted { .. } => self.range(body, obj, base, start)?,
                 Op::Array { .. } => self.array(op, body, obj, base, start)?,
+                Op::Skip { path, offset, stride, min, max, counter, bytes } => {
+                    let count = match self.counters.get(*counter as usize).copied().flatten() {
+                        Some(c) if c >= *min as u128 && c <= *max as u128 => c as usize,
+                        other => {
+                            let field = self.plan.counter_names.get(*counter as usize).map_or("", String::as_str);
+                            let found = other.map_or_else(|| "no whole number ≥ 0".to_string(), |c| c.to_string());
+                            return Err(EncodeError::Count {
+                                path: self.path(path),
+                                len: 0,
+                                reason: format!(
+                                    "counter {field} = {found}, outside the table's {min} to {max} elements \
+                                     (it must precede the table in the record)"
+                                ),
+                            });
+                        }
+                    };
+                    let at = (base as isize + *offset as isize + start) as usize;
+                    for k in 0..count {
+                        let from = at + k * *stride as usize;
+                        if let Some(dst) = self.out.get_mut(from..from + bytes.len()) {
+                            dst.copy_from_slice(bytes);
+                        }
+                    }
+                    start + (count as isize - *max as isize) * *stride as isize
+                }
                 Op::Fill { offset, bytes } => {
                     let at = (base as isize + *offset as isize + start) as usize;
                     if let Some(dst) = self.out.get_mut(at..at + bytes.len()) {
@@ -182,6 +228,10 @@ impl Walk<'_> {
         if !self.plan.options.fill_missing || leaf.fill.len() != leaf.len as usize {
             return Err(EncodeError::Missing { path: self.path(&leaf.path) });
         }
+        // A counter left out counts the elements of its table's array, when the JSON has it.
+        if let Some(len) = leaf.counter_slot.and_then(|slot| self.table_len(slot, leaf)) {
+            return self.leaf(leaf, &Value::from(len), base, shift);
+        }
         let at = (base as isize + leaf.offset as isize + shift) as usize;
         if let Some(dst) = self.out.get_mut(at..at + leaf.fill.len()) {
             dst.copy_from_slice(&leaf.fill);
@@ -193,6 +243,21 @@ impl Walk<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The length of the JSON array of the table counter `slot` serves, if the counter is
+    /// outside any table and the JSON has that array.
+    fn table_len(&self, slot: u8, leaf: &Leaf) -> Option<usize> {
+        if leaf.path.contains("[]") {
+            return None;
+        }
+        let keys = self.plan.counter_tables.get(slot as usize)?.as_ref()?;
+        let (last, groups) = keys.split_last()?;
+        let mut obj = self.root;
+        for key in groups {
+            obj = obj.get(&**key)?.as_object()?;
+        }
+        obj.get(&**last)?.as_array().map(Vec::len)
     }
 
     fn path_of_op(&self, op: &Op) -> String {
@@ -398,7 +463,7 @@ fn set_present(ops: &[Op], mut i: usize, set: u16, obj: &Map<String, Value>) -> 
     while i < ops.len() {
         match op_alt(&ops[i]) {
             Some(a) if a.set == set => {
-                if obj.contains_key(op_name(&ops[i])) {
+                if op_present(ops, i, obj) {
                     return true;
                 }
             }

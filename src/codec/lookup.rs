@@ -65,7 +65,7 @@ impl Plan {
                 record: self.record.clone(),
                 note: match in_tables.first() {
                     Some(p) => format!(" outside a table ({p} is inside one and has no fixed offset)"),
-                    None => String::new(),
+                    None => self.not_found_note(&q),
                 },
             }),
             _ => Err(LookupError::Ambiguous {
@@ -73,6 +73,31 @@ impl Plan {
                 record: self.record.clone(),
                 candidates: found.iter().map(|l| l.path.to_string()).collect(),
             }),
+        }
+    }
+}
+
+impl Plan {
+    /// Why a reference that names no elementary field may have been meant: it names a group
+    /// (which has no single value), or it goes through FILLER (which is no level of a path).
+    fn not_found_note(&self, q: &QualifiedName) -> String {
+        if q.qualifiers.iter().any(|n| n == "FILLER") {
+            let rest: Vec<&str> =
+                q.qualifiers.iter().rev().filter(|n| *n != "FILLER").map(String::as_str).chain([&*q.name]).collect();
+            return format!(
+                " (FILLER is no level of a path: the fields of a FILLER group belong to the group above it, as in \
+                 the JSON and in `ficus layout --json` paths; write {})",
+                rest.join(".")
+            );
+        }
+        let group = self.ops.iter().find_map(|op| match op {
+            Op::Group { name, .. } if name.eq_ignore_ascii_case(&q.name) => Some("a group"),
+            Op::Array { name, .. } if name.eq_ignore_ascii_case(&q.name) => Some("a table"),
+            _ => None,
+        });
+        match group {
+            Some(what) => format!(" ({} is {what}, which has no single value: name one of its fields)", q.name),
+            None => String::new(),
         }
     }
 }
@@ -103,5 +128,17 @@ mod tests {
         assert!(e.contains("ROWS[].AMT is inside one"), "{e}");
         assert!(p.field("CODE").is_none(), "never the first match");
         assert!(p.lookup("CODE OF").is_err());
+        let e = p.lookup("REQ").unwrap_err().to_string();
+        assert!(e.ends_with("(REQ is a group, which has no single value: name one of its fields)"), "{e}");
+    }
+
+    #[test]
+    fn a_path_through_filler_says_to_leave_filler_out() {
+        let text = "       01 R.\n          05 FILLER.\n             10 CUST-ID PIC X(4).\n";
+        let cb = parse_copybook(text, "f.cpy", &NoCopy).unwrap();
+        let p = Plan::compile(cb.record(None).unwrap(), CodecOptions::default()).unwrap();
+        assert_eq!(p.lookup("R.CUST-ID").unwrap().offset, 0);
+        let e = p.lookup("FILLER.CUST-ID").unwrap_err().to_string();
+        assert!(e.contains("FILLER is no level of a path") && e.ends_with("write CUST-ID)"), "{e}");
     }
 }

@@ -139,6 +139,34 @@ pub enum Op {
         /// REDEFINES set, if the table is an alternative.
         alt: Option<Alt>,
     },
+    /// A FILLER group that is a REDEFINES view: its named members belong to the enclosing
+    /// object (the next `body` ops), as a FILLER group's do, but they are one alternative of
+    /// the set (encode writes them when any of them is in the JSON).
+    Lifted {
+        /// Count of ops in the body (they follow this op).
+        body: u32,
+        /// REDEFINES set.
+        alt: Option<Alt>,
+    },
+    /// An unnamed table with `DEPENDING ON` whose elements hold no named field: nothing in the
+    /// JSON, but as many elements as its counter says (decode skips them, encode writes each
+    /// as its VALUE or spaces), so what follows slides as after any such table.
+    Skip {
+        /// Path of the table (`HDR.FILLER`), for messages.
+        path: Box<str>,
+        /// Offset of the first element.
+        offset: u32,
+        /// Size of one element.
+        stride: u32,
+        /// Fewest elements.
+        min: u32,
+        /// Most elements.
+        max: u32,
+        /// Counter slot.
+        counter: u8,
+        /// One element's bytes.
+        bytes: Box<[u8]>,
+    },
     /// FILLER bytes: skipped by decode, written by encode.
     Fill {
         /// Offset of the filler.

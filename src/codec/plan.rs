@@ -4,13 +4,13 @@
 //! Decode and encode walk this list; they never look at the copybook again. The plan knows
 //! nothing about JSON or I/O.
 
-use super::binary::{binary_size, ByteOrder};
+use super::binary::ByteOrder;
 use super::charset::CodePage;
 use super::float::FloatFormat;
 pub use super::ops::{Alt, Leaf, LeafKind, Op};
 use super::value::initial_bytes;
-use super::zoned::{SignPosition, SignStyle};
-use crate::copybook::{Category, Elementary, Item, ItemKind, Record, Usage};
+use super::zoned::SignStyle;
+use crate::copybook::{Category, Item, ItemKind, Record};
 
 /// Most digits of a packed-decimal field (16 bytes), as IBM allows.
 pub const MAX_PACKED_DIGITS: u32 = 31;
@@ -84,6 +84,25 @@ pub enum PlanError {
     /// More counters than [`MAX_COUNTERS`].
     #[error("more than {MAX_COUNTERS} DEPENDING ON counters")]
     TooManyCounters,
+    /// Two fields that would be written under one JSON key of one object: decode would emit
+    /// the key twice and encode would write both from one value.
+    #[error(
+        "{key} is the JSON key of two fields of one object: {first} (line {first_line}) and {second} (line \
+         {second_line}); rename one (FILLER groups and REDEFINES views add no level to the JSON, so their \
+         fields share the object above them)"
+    )]
+    DuplicateKey {
+        /// The key.
+        key: String,
+        /// Path of the first field.
+        first: String,
+        /// Its line in the copybook.
+        first_line: u32,
+        /// Path of the second field.
+        second: String,
+        /// Its line.
+        second_line: u32,
+    },
     /// A picture the codec cannot carry in the chosen code page.
     #[error("{field}: {reason}")]
     Unsupported {
@@ -107,6 +126,10 @@ pub struct Plan {
     pub counters: usize,
     /// Each counter slot's field, by its path from the record (`HDR.ROW-CNT`), for messages.
     pub counter_names: Vec<String>,
+    /// For each counter slot, the JSON keys (from the record's object down) of the first table
+    /// outside any other table that depends on it: with `fill_missing`, a counter the JSON
+    /// leaves out takes that array's length.
+    pub counter_tables: Vec<Option<Vec<Box<str>>>>,
     /// The options the plan was compiled with.
     pub options: CodecOptions,
 }
@@ -124,19 +147,37 @@ struct Compiler<'a> {
     counter_names: Vec<String>,
     record: &'a Record,
     next_set: u16,
+    /// Unnamed tables shown so far (for their generated keys).
+    unnamed_tables: usize,
+    /// The JSON keys of each open object level.
+    keys: keys::Keys,
+    /// Names from the record down to the item being compiled (FILLER included).
+    trail: Vec<String>,
 }
 
 impl Plan {
     /// Compiles `record` for `options`.
     pub fn compile(record: &Record, options: CodecOptions) -> Result<Plan, PlanError> {
-        let mut c = Compiler { options, ops: Vec::new(), counter_names: Vec::new(), record, next_set: 0 };
+        let mut c = Compiler {
+            options,
+            ops: Vec::new(),
+            counter_names: Vec::new(),
+            record,
+            next_set: 0,
+            unnamed_tables: 0,
+            keys: keys::Keys::new(&record.name),
+            trail: Vec::new(),
+        };
         c.collect_counters(&record.root)?;
         let root = &record.root;
         match &root.kind {
             ItemKind::Group(children) => c.children(children, root.offset, "", false)?,
             ItemKind::Elementary(_) => c.item(root, 0, "", false, None)?,
         }
+        let mut counter_tables = vec![None; c.counter_names.len()];
+        find_counter_tables(&c.ops, &mut Vec::new(), &mut counter_tables);
         Ok(Plan {
+            counter_tables,
             ops: c.ops,
             record: record.name.clone(),
             max_size: record.max_size(),
@@ -199,11 +240,12 @@ impl Compiler<'_> {
             if j - i > 1 {
                 let set = self.next_set;
                 self.next_set = self.next_set.wrapping_add(1);
-                // A FILLER view has nothing to show and must not overwrite the area on encode.
+                // A FILLER view without named subordinates has nothing to show and must not
+                // overwrite the area on encode; one with them shows them (see `item`).
                 let views: Vec<&Item> = children[i..j]
                     .iter()
                     .enumerate()
-                    .filter(|(k, c)| *k == 0 || c.name.is_some())
+                    .filter(|(k, c)| *k == 0 || c.name.is_some() || c.has_named_subordinate())
                     .map(|(_, c)| c)
                     .collect();
                 for (k, child) in views.iter().enumerate() {
@@ -219,24 +261,62 @@ impl Compiler<'_> {
     }
 
     fn item(&mut self, item: &Item, base: usize, path: &str, in_view: bool, alt: Option<Alt>) -> Result<(), PlanError> {
-        let name = item.name.as_deref();
+        self.trail.push(item.display_name().to_string());
+        let result = self.item_at(item, base, path, in_view, alt);
+        self.trail.pop();
+        result
+    }
+
+    /// The item being compiled as the copybook names it (`FILLER` included), for messages.
+    fn trail_path(&self) -> String {
+        self.trail.join(".")
+    }
+
+    fn item_at(
+        &mut self,
+        item: &Item,
+        base: usize,
+        path: &str,
+        in_view: bool,
+        alt: Option<Alt>,
+    ) -> Result<(), PlanError> {
         let offset = (item.offset - base) as u32;
-        let item_path = match name {
-            Some(n) if path.is_empty() => n.to_string(),
-            Some(n) => format!("{path}.{n}"),
-            None => path.to_string(),
-        };
         if let Some(occurs) = &item.occurs {
-            let Some(name) = name else {
-                // An unnamed table: its bytes are filler.
-                return self.filler(item, offset, item.size * occurs.max as usize);
+            let counter =
+                occurs.depending_path.as_deref().or(occurs.depending_on.as_deref()).and_then(|c| self.counter_slot(c));
+            // An unnamed table holding named fields shows under a generated key (IBM: FILLER
+            // only means the item itself cannot be referenced; its subordinates can).
+            let key = match item.name.as_deref() {
+                Some(n) => n.to_string(),
+                None if item.has_named_subordinate() => {
+                    self.unnamed_tables += 1;
+                    unnamed_table_key(self.unnamed_tables)
+                }
+                None => match counter {
+                    None => return self.filler(item, offset, item.size * occurs.max as usize),
+                    Some(counter) => {
+                        let mut bytes = vec![self.options.codepage.space(); item.size];
+                        self.item_bytes(item, &mut bytes)?;
+                        let (stride, min, max) = (item.size as u32, occurs.min, occurs.max);
+                        let bytes = bytes.into_boxed_slice();
+                        let path = join_path(path, "FILLER").into();
+                        self.ops.push(Op::Skip { path, offset, stride, min, max, counter, bytes });
+                        return Ok(());
+                    }
+                },
             };
+            let item_path = join_path(path, &key);
+            self.keys.claim(&key, &self.trail_path(), item.line)?;
             let at = self.ops.len();
             self.ops.push(Op::Leaf { leaf: placeholder_leaf(), alt: None });
             let elem_path = format!("{item_path}[]");
             let elements_are_objects = matches!(item.kind, ItemKind::Group(_));
             match &item.kind {
-                ItemKind::Group(children) => self.children(children, item.offset, &elem_path, in_view)?,
+                ItemKind::Group(children) => {
+                    self.keys.open();
+                    self.children(children, item.offset, &elem_path, in_view)?;
+                    self.keys.close();
+                }
                 ItemKind::Elementary(e) => {
                     let leaf = self.leaf(item, e, 0, &elem_path, in_view)?;
                     self.ops.push(Op::Leaf { leaf, alt: None });
@@ -244,34 +324,44 @@ impl Compiler<'_> {
             }
             let body = (self.ops.len() - at - 1) as u32;
             self.ops[at] = Op::Array {
-                name: name.into(),
-                json_key: json_key(name),
+                name: key.as_str().into(),
+                json_key: json_key(&key),
                 offset,
                 stride: item.size as u32,
                 min: occurs.min,
                 max: occurs.max,
-                counter: occurs
-                    .depending_path
-                    .as_deref()
-                    .or(occurs.depending_on.as_deref())
-                    .and_then(|c| self.counter_slot(c)),
+                counter,
                 elements_are_objects,
                 body,
                 alt,
             };
             return Ok(());
         }
-        match (&item.kind, name) {
+        match (&item.kind, item.name.as_deref()) {
             (ItemKind::Group(children), Some(name)) => {
+                let item_path = join_path(path, name);
+                self.keys.claim(name, &self.trail_path(), item.line)?;
                 let at = self.ops.len();
                 self.ops.push(Op::Leaf { leaf: placeholder_leaf(), alt: None });
+                self.keys.open();
                 self.children(children, base, &item_path, in_view)?;
+                self.keys.close();
                 let body = (self.ops.len() - at - 1) as u32;
                 self.ops[at] = Op::Group { name: name.into(), json_key: json_key(name), body, alt };
             }
             // A FILLER group: its named children belong to the parent object.
-            (ItemKind::Group(children), None) => self.children(children, base, path, in_view)?,
-            (ItemKind::Elementary(e), Some(_)) => {
+            (ItemKind::Group(children), None) if alt.is_none() => self.children(children, base, path, in_view)?,
+            // A FILLER group redefining an area: the same, as one alternative of the set.
+            (ItemKind::Group(children), None) => {
+                let at = self.ops.len();
+                self.ops.push(Op::Leaf { leaf: placeholder_leaf(), alt: None });
+                self.children(children, base, path, in_view)?;
+                let body = (self.ops.len() - at - 1) as u32;
+                self.ops[at] = Op::Lifted { body, alt };
+            }
+            (ItemKind::Elementary(e), Some(name)) => {
+                let item_path = join_path(path, name);
+                self.keys.claim(name, &self.trail_path(), item.line)?;
                 let leaf = self.leaf(item, e, offset, &item_path, in_view)?;
                 self.ops.push(Op::Leaf { leaf, alt });
             }
@@ -327,82 +417,44 @@ impl Compiler<'_> {
             }
         }
     }
+}
 
-    fn leaf(&self, item: &Item, e: &Elementary, offset: u32, path: &str, in_view: bool) -> Result<Leaf, PlanError> {
-        let name = item.display_name();
-        let kind = self.leaf_kind(name, e, item.size)?;
-        let mut fill = Vec::new();
-        if self.options.fill_missing {
-            fill.resize(item.size, 0);
-            initial_bytes(kind, e.value.as_ref(), self.options, &mut fill)
-                .map_err(|reason| PlanError::Unsupported { field: name.to_string(), reason })?;
+/// Records in `out` the JSON keys of the first table (not inside another) each counter slot
+/// serves; `keys` is the object path of `ops`.
+fn find_counter_tables(ops: &[Op], keys: &mut Vec<Box<str>>, out: &mut [Option<Vec<Box<str>>>]) {
+    let mut i = 0;
+    while i < ops.len() {
+        let next = i + 1 + super::decode::body_len(&ops[i]);
+        match &ops[i] {
+            Op::Group { name, .. } => {
+                keys.push(name.clone());
+                find_counter_tables(&ops[i + 1..next], keys, out);
+                keys.pop();
+            }
+            Op::Lifted { .. } => find_counter_tables(&ops[i + 1..next], keys, out),
+            Op::Array { name, counter: Some(slot), .. } => {
+                if let Some(entry @ None) = out.get_mut(*slot as usize) {
+                    let mut path = keys.clone();
+                    path.push(name.clone());
+                    *entry = Some(path);
+                }
+            }
+            _ => {}
         }
-        Ok(Leaf {
-            name: name.into(),
-            json_key: json_key(name),
-            path: path.into(),
-            offset,
-            len: item.size as u32,
-            kind,
-            in_view,
-            counter_slot: item.name.as_ref().and_then(|_| self.counter_slot(path)),
-            fill: fill.into_boxed_slice(),
-        })
-    }
-
-    fn leaf_kind(&self, name: &str, e: &Elementary, size: usize) -> Result<LeafKind, PlanError> {
-        let unsupported = |reason: &str| PlanError::Unsupported { field: name.to_string(), reason: reason.to_string() };
-        let numeric = match e.picture.category {
-            Category::Numeric { digits, scale, signed } => Some((digits, scale, signed)),
-            _ => None,
-        };
-        Ok(match (e.usage, numeric) {
-            (Usage::Float, _) | (Usage::Double, _) => LeafKind::Float(self.options.float),
-            (Usage::Index, _) | (Usage::Pointer, _) => {
-                LeafKind::Binary { scale: 0, digits: 0, signed: false, order: ByteOrder::Big, native: true }
-            }
-            (Usage::Binary | Usage::NativeBinary, Some((digits, scale, signed))) => {
-                let order = if e.usage == Usage::NativeBinary { self.options.comp5_order } else { ByteOrder::Big };
-                if binary_size(digits) != size {
-                    return Err(unsupported("binary size does not match its picture"));
-                }
-                LeafKind::Binary { scale, digits, signed, order, native: e.usage == Usage::NativeBinary }
-            }
-            (Usage::Packed, Some((digits, _, _))) if digits > MAX_PACKED_DIGITS => {
-                return Err(unsupported(&format!(
-                    "COMP-3 holds at most {MAX_PACKED_DIGITS} digits (IBM's limit); this picture has {digits}"
-                )))
-            }
-            (Usage::Packed, Some((digits, scale, signed))) => LeafKind::Packed { scale, digits, signed },
-            (Usage::Display, Some((digits, scale, signed))) => {
-                // A SIGN clause on an unsigned picture is read as IBM data has it: the sign
-                // position the clause names (the layout already counts a SEPARATE byte).
-                let sign = match (signed, e.sign) {
-                    (false, None) => SignPosition::None,
-                    (true, None) => SignPosition::TrailingOverpunch,
-                    (_, Some(s)) => match (s.leading, s.separate) {
-                        (true, true) => SignPosition::LeadingSeparate,
-                        (true, false) => SignPosition::LeadingOverpunch,
-                        (false, true) => SignPosition::TrailingSeparate,
-                        (false, false) => SignPosition::TrailingOverpunch,
-                    },
-                };
-                LeafKind::Zoned { sign, scale, digits, blank_when_zero: e.blank_when_zero }
-            }
-            (Usage::National, _) | (_, None) if matches!(e.picture.category, Category::National { .. }) => {
-                LeafKind::National
-            }
-            (_, None) if matches!(e.picture.category, Category::Dbcs { .. }) => {
-                if !matches!(self.options.codepage, CodePage::Cp933 | CodePage::Cp1364) {
-                    return Err(unsupported("PIC G needs a DBCS code page (cp933 or cp1364)"));
-                }
-                LeafKind::Dbcs
-            }
-            (Usage::Display | Usage::Display1, None) => LeafKind::Text { justified: e.justified },
-            (usage, _) => return Err(unsupported(&format!("USAGE {usage} with PIC {}", e.picture.source))),
-        })
+        i = next;
     }
 }
+
+/// The path `name` has under `path` (`.`-joined; `path` empty at the record's top).
+fn join_path(path: &str, name: &str) -> String {
+    if path.is_empty() {
+        name.to_string()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+pub use crate::copybook::unnamed_table_key;
 
 fn placeholder_leaf() -> Leaf {
     Leaf {
@@ -426,5 +478,7 @@ impl Plan {
     }
 }
 
+mod keys;
+mod leaf;
 #[cfg(test)]
 mod tests;

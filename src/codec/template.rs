@@ -49,6 +49,11 @@ fn blank_range(ops: &[Op]) -> Map<String, Value> {
                 };
                 map.insert(name.to_string(), Value::Array(vec![element; count]));
             }
+            Op::Lifted { alt, .. } if alt.is_none() || super::encode::is_first_of_set(ops, i) => {
+                for (k, v) in blank_range(body) {
+                    map.entry(k).or_insert(v);
+                }
+            }
             _ => {}
         }
         i = next;

@@ -83,6 +83,22 @@ impl Item {
     pub fn display_name(&self) -> &str {
         self.name.as_deref().unwrap_or("FILLER")
     }
+
+    /// True if some item below this one has a name (a FILLER group or table holding named
+    /// fields, which IBM lets a program reference and the codec shows).
+    pub fn has_named_subordinate(&self) -> bool {
+        match &self.kind {
+            ItemKind::Group(children) => children.iter().any(|c| c.name.is_some() || c.has_named_subordinate()),
+            ItemKind::Elementary(_) => false,
+        }
+    }
+}
+
+/// The JSON key of the `n`th (from 1, in source order through the record) unnamed table that
+/// holds named fields: `FILLER-1`, `FILLER-2`, … Its elements are an array under that key, as
+/// a named table's are; a real field of the same name at the same level is a load error.
+pub fn unnamed_table_key(n: usize) -> String {
+    format!("FILLER-{n}")
 }
 
 /// Whether an item is a group (with children) or elementary (with a picture and usage).

@@ -81,9 +81,12 @@ fn type_text(item: &Item) -> String {
         },
     };
     if let Some(o) = &item.occurs {
-        match &o.depending_on {
+        match o.depending_path.as_ref().or(o.depending_on.as_ref()) {
+            // The counter as resolved, fully qualified (`N OF B1 OF C2`): never a bare name
+            // that two fields could have.
             Some(d) => {
-                let _ = write!(t, " OCCURS {} TO {} DEPENDING ON {d}", o.min, o.max);
+                let qualified = d.rsplit('.').collect::<Vec<_>>().join(" OF ");
+                let _ = write!(t, " OCCURS {} TO {} DEPENDING ON {qualified}", o.min, o.max);
             }
             None => {
                 let _ = write!(t, " OCCURS {}", o.max);
@@ -121,9 +124,15 @@ fn condition_text(c: &Condition) -> String {
 }
 
 /// An array of every item: level, name, path, offset, length, picture, usage, occurs.
+///
+/// `path` is the reference routes.toml takes and the JSON's nesting (the record's name first):
+/// a FILLER group adds no level (its fields belong to the group above, as in the JSON), an
+/// unnamed table holding named fields is its generated key ([`super::unnamed_table_key`]);
+/// FILLER items themselves end in `.FILLER`. `occurs.depending_on` is the counter's `path`.
 pub fn listing_json(record: &Record) -> Value {
     let mut items = Vec::new();
-    item_json(&record.root, "", &mut items);
+    let mut unnamed_tables = 0;
+    item_json(&record.root, "", &record.name, &mut unnamed_tables, &mut items);
     for r in &record.renames {
         items.push(json!({"level": 66, "name": r.name, "path": r.name, "offset": r.offset, "length": r.size, "renames": r.from, "thru": r.thru}));
     }
@@ -134,17 +143,29 @@ fn slack_json(level: u8, path: &str, offset: usize, len: usize) -> Value {
     json!({"level": level, "name": "FILLER", "path": format!("{path}.FILLER"), "offset": offset, "length": len, "slack": true})
 }
 
-fn item_json(item: &Item, parent: &str, out: &mut Vec<Value>) {
+fn item_json(item: &Item, parent: &str, record: &str, unnamed_tables: &mut usize, out: &mut Vec<Value>) {
     if item.slack_before > 0 {
         out.push(slack_json(item.level, parent, item.offset - item.slack_before, item.slack_before));
     }
-    let path =
-        if parent.is_empty() { item.display_name().to_string() } else { format!("{parent}.{}", item.display_name()) };
+    let name = match &item.name {
+        Some(n) => n.clone(),
+        None if item.occurs.is_some() && item.has_named_subordinate() => {
+            *unnamed_tables += 1;
+            super::unnamed_table_key(*unnamed_tables)
+        }
+        None => "FILLER".to_string(),
+    };
+    let path = if parent.is_empty() { name.clone() } else { format!("{parent}.{name}") };
+    // What the group's members are under: a FILLER group (not a table) adds no level.
+    let members = if item.name.is_none() && item.occurs.is_none() && !parent.is_empty() { parent } else { &path };
     let (picture, usage) = match &item.kind {
         ItemKind::Elementary(el) => (Some(el.picture.source.clone()), Some(el.usage.to_string())),
         ItemKind::Group(_) => (None, None),
     };
-    let occurs = item.occurs.as_ref().map(|o| json!({"min": o.min, "max": o.max, "depending_on": o.depending_on}));
+    let occurs = item.occurs.as_ref().map(|o| {
+        let counter = o.depending_path.as_ref().or(o.depending_on.as_ref()).map(|p| format!("{record}.{p}"));
+        json!({"min": o.min, "max": o.max, "depending_on": counter})
+    });
     out.push(json!({"level": item.level, "name": item.display_name(), "path": path, "offset": item.offset, "length": item.size, "picture": picture, "usage": usage, "occurs": occurs}));
     for c in &item.conditions {
         out.push(
@@ -152,10 +173,10 @@ fn item_json(item: &Item, parent: &str, out: &mut Vec<Value>) {
         );
     }
     if let ItemKind::Group(children) = &item.kind {
-        children.iter().for_each(|c| item_json(c, &path, out));
+        children.iter().for_each(|c| item_json(c, members, record, unnamed_tables, out));
     }
     if let Some((level, offset, len, _)) = slack_after(item) {
-        out.push(slack_json(level, &path, offset, len));
+        out.push(slack_json(level, members, offset, len));
     }
 }
 
@@ -187,5 +208,18 @@ mod tests {
         assert_eq!(v[3]["length"], 8);
         assert_eq!(v[3]["usage"], "COMP-3");
         assert_eq!(v[2]["occurs"]["max"], 50);
+        assert_eq!(v[2]["occurs"]["depending_on"], "TXN.CNT");
+    }
+
+    #[test]
+    fn counters_are_qualified_and_paths_have_no_filler_level() {
+        let cb = "       01 Q.\n          05 C1.\n             10 N PIC 9.\n          05 C2.\n             10 N PIC 9.\n          05 FILLER.\n             10 K PIC X.\n          05 FILLER OCCURS 1 TO 3 DEPENDING ON N OF C2.\n             10 V PIC X.\n";
+        let cb = parse_copybook(cb, "q", &NoCopy).unwrap();
+        let text = listing(&cb.records[0]);
+        assert!(text.contains("GROUP OCCURS 1 TO 3 DEPENDING ON N OF C2"), "{text}");
+        let v = listing_json(&cb.records[0]);
+        let paths: Vec<&str> = v.as_array().unwrap().iter().map(|i| i["path"].as_str().unwrap()).collect();
+        assert_eq!(paths, ["Q", "Q.C1", "Q.C1.N", "Q.C2", "Q.C2.N", "Q.FILLER", "Q.K", "Q.FILLER-1", "Q.FILLER-1.V"]);
+        assert_eq!(v[7]["occurs"]["depending_on"], "Q.C2.N");
     }
 }

@@ -138,11 +138,20 @@ impl Builder<'_> {
                 Some(StickyField { offset: header_size + leaf.offset as usize, len: leaf.len as usize })
             }
             (_, Some(Ok(leaf))) => Some(StickyField { offset: leaf.offset as usize, len: leaf.len as usize }),
-            _ => {
+            (body, head) => {
+                // Why it was not found (a group, a table element, a path through FILLER).
+                let note = [body, head]
+                    .into_iter()
+                    .flatten()
+                    .find_map(|r| match r {
+                        Err(LookupError::NotFound { note, .. }) if !note.is_empty() => Some(note),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
                 self.problem(
                     section,
                     Some("canary"),
-                    format!("sticky field {name} is neither in the request layout nor in the header"),
+                    format!("sticky field {name} is neither in the request layout nor in the header{note}"),
                 );
                 None
             }
