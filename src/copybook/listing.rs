@@ -99,7 +99,7 @@ fn type_text(item: &Item) -> String {
     t
 }
 
-fn literal_text(l: &Literal) -> String {
+pub(crate) fn literal_text(l: &Literal) -> String {
     match l {
         Literal::Text(s) => format!("'{}'", s.replace('\'', "''")),
         Literal::Hex(b) => format!("X'{}'", b.iter().map(|b| format!("{b:02X}")).collect::<String>()),
