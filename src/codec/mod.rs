@@ -42,6 +42,19 @@ pub enum NumError {
     /// TRUNC(BIN)): the range is the storage's, at the picture's scale.
     #[error(transparent)]
     OutOfRange(Box<BinaryRange>),
+    /// A zoned or packed field whose bytes are all X'FF' or all X'00': HIGH-VALUES or
+    /// LOW-VALUES, as `VALUE HIGH-VALUES` writes them (IBM and GnuCOBOL allow that VALUE on a
+    /// numeric item) or as hosts mark a field "not set". Not a number; `--lenient` gives null.
+    #[error(
+        "the field holds {name} (X'{hex}'), not a number (a VALUE {name} or a host marking the field unset \
+         writes this); with --lenient it decodes as null"
+    )]
+    Figurative {
+        /// `HIGH-VALUES` or `LOW-VALUES`.
+        name: &'static str,
+        /// The field's bytes in hex (at most 16 of them).
+        hex: String,
+    },
     /// A negative value for an unsigned field.
     #[error("negative value for an unsigned field")]
     NegativeUnsigned,

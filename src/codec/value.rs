@@ -67,6 +67,21 @@ pub fn initial_bytes(
     }
 }
 
+/// [`super::NumError::Figurative`] when `bytes` (a field that failed to decode as a number) are
+/// all X'FF' or all X'00': what `VALUE HIGH-VALUES` / `LOW-VALUES` write into a numeric item.
+pub(crate) fn figurative_fill(bytes: &[u8]) -> Option<super::NumError> {
+    let name = match bytes.first()? {
+        0xFF => "HIGH-VALUES",
+        0x00 => "LOW-VALUES",
+        _ => return None,
+    };
+    let first = bytes[0];
+    bytes
+        .iter()
+        .all(|&b| b == first)
+        .then(|| super::NumError::Figurative { name, hex: bytes.iter().take(16).map(|b| format!("{b:02X}")).collect() })
+}
+
 /// The numeric literal `n` read (`.5`, `-2.5E-1`).
 fn numeric(n: &str) -> Result<NumericLiteral, String> {
     NumericLiteral::parse(n).ok_or_else(|| format!("VALUE {n}: not a numeric literal"))
