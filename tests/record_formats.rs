@@ -240,3 +240,32 @@ fn option_contradictions_are_configuration_errors() {
         assert!(stderr(&o).contains(says), "{args:?}: {}", stderr(&o));
     }
 }
+
+/// A record the layout does not use whole is refused before any of it is printed: the JSON of
+/// a record is emitted only once its length (RDW or length field) is known to match the layout,
+/// with `--lenient` too (lenient forgives field contents, not a record the copybook does not
+/// describe).
+#[test]
+fn a_record_longer_than_its_layout_prints_nothing() {
+    let dir = Dir::new();
+    // Record 1 is good (11 bytes); record 2's RDW gives 2 bytes more than its layout takes.
+    let mut file = Vec::new();
+    write_rdw(b"011AB   1x1", 1, 0, &mut file).unwrap();
+    write_rdw(b"011AB   1x1zz", 2, 0, &mut file).unwrap();
+    dir.write("long.bin", &file);
+    // The length field says 13 where the layout takes 11 (REC-LEN = 13).
+    dir.write("lf.bin", b"013AB   1x1zz");
+    for (input, args) in [
+        ("long.bin", &["--record-format", "V"][..]),
+        ("long.bin", &["--record-format", "V", "--lenient"]),
+        ("lf.bin", &["--length-field", "REC-LEN"]),
+        ("lf.bin", &["--length-field", "REC-LEN", "--lenient"]),
+    ] {
+        let o = dir.ficus("decode", input, args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert!(stderr(&o).contains("the copybook does not describe this record"), "{args:?}: {}", stderr(&o));
+        let out = String::from_utf8_lossy(&o.stdout);
+        let expect = usize::from(input == "long.bin");
+        assert_eq!(out.lines().count(), expect, "{args:?}: only the good records are printed: {out}");
+    }
+}

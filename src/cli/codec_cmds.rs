@@ -105,9 +105,13 @@ pub fn decode(args: &CodecArgs, lenient: bool) -> Result<(), CliError> {
     let mut line = String::new();
     let mut scratch = Scratch::default();
     let mut write_error = None;
-    record_io::for_each_record(&framing, &bytes, |_, offset, data| {
+    record_io::for_each_record(&framing, &bytes, |_, offset, data, whole| {
         line.clear();
         let len = codec.decode_json_text(data, &mut line, &mut scratch).map_err(|e| e.to_string())?;
+        // Known to be whole and described before a byte of it is written.
+        if let Some(whole) = whole {
+            whole.check(len)?;
+        }
         line.push('\n');
         if let Err(e) = out.write_all(line.as_bytes()) {
             write_error = Some(e);

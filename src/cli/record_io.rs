@@ -75,27 +75,40 @@ fn variable_hint(bytes: &[u8]) -> String {
     }
 }
 
-/// Calls `each(index, offset, data, exact)` for every record of `bytes`; `each` decodes the
-/// record and returns the bytes it used. `exact`: the record's length is known from the file
-/// (descriptor or length field) and the layout must use all of it.
+/// How long a record is known to be, from its file: the layout must use exactly `len` bytes.
+/// The caller checks this before it emits anything of the record, so a record the copybook
+/// does not describe is never half written out (with `--lenient` too: its fields may be
+/// wrong, its length is not).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Whole {
+    /// The record's length.
+    pub len: usize,
+    /// Where the length comes from ("its RDW", "the length field").
+    pub from: &'static str,
+}
+
+impl Whole {
+    /// Ok when the layout used all of the record.
+    pub fn check(self, used: usize) -> Result<(), String> {
+        if used == self.len {
+            return Ok(());
+        }
+        Err(format!(
+            "{} gives {} bytes, but the layout takes {used}: the copybook does not describe this record",
+            self.from, self.len
+        ))
+    }
+}
+
+/// Calls `each(index, offset, data, whole)` for every record of `bytes`; `each` decodes the
+/// record, checks it against `whole` (when the file gives the record's length) before it emits
+/// anything, and returns the bytes it used.
 pub(super) fn for_each_record(
     framing: &Framing,
     bytes: &[u8],
-    mut each: impl FnMut(usize, usize, &[u8]) -> Result<usize, String>,
+    mut each: impl FnMut(usize, usize, &[u8], Option<Whole>) -> Result<usize, String>,
 ) -> Result<(), CliError> {
     let at_record = |index: usize, offset: usize, e: String| format!("record {index} (input byte {offset}): {e}");
-    let exact = |index: usize, offset: usize, used: usize, len: usize, from: &str| -> Result<(), CliError> {
-        if used == len {
-            return Ok(());
-        }
-        Err(CliError::runtime(at_record(
-            index,
-            offset,
-            format!(
-                "{from} gives {len} bytes, but the layout takes {used}: the copybook does not describe this record"
-            ),
-        )))
-    };
     match (framing.format, &framing.length) {
         (RecordFormat::F, Some(field)) => {
             let (mut at, mut index) = (0, 1);
@@ -107,8 +120,8 @@ pub(super) fn for_each_record(
                         bytes.len() - at
                     ))
                 })?;
-                let used = each(index, at, data).map_err(|e| CliError::runtime(at_record(index, at, e)))?;
-                exact(index, at, used, len, "the length field")?;
+                let whole = Whole { len, from: "the length field" };
+                each(index, at, data, Some(whole)).map_err(|e| CliError::runtime(at_record(index, at, e)))?;
                 at += len;
                 index += 1;
             }
@@ -126,8 +139,8 @@ pub(super) fn for_each_record(
             }
             let (mut at, mut index) = (0, 1);
             while at < bytes.len() {
-                let used =
-                    each(index, at, &bytes[at..]).map_err(|e| CliError::runtime(at_record(index, at, e) + &hint))?;
+                let used = each(index, at, &bytes[at..], None)
+                    .map_err(|e| CliError::runtime(at_record(index, at, e) + &hint))?;
                 if used == 0 {
                     break;
                 }
@@ -146,15 +159,15 @@ pub(super) fn for_each_record(
                         framing.lrecl
                     )));
                 }
-                each(i + 1, at, data).map_err(|e| CliError::runtime(at_record(i + 1, at, e)))?;
+                each(i + 1, at, data, None).map_err(|e| CliError::runtime(at_record(i + 1, at, e)))?;
             }
         }
         (RecordFormat::V | RecordFormat::Vb, _) => {
             for found in Records::new(bytes, framing.format, framing.adjust) {
                 let r = found.map_err(records_error)?;
-                let used =
-                    each(r.index, r.offset, r.data).map_err(|e| CliError::runtime(at_record(r.index, r.offset, e)))?;
-                exact(r.index, r.offset, used, r.data.len(), "its RDW")?;
+                let whole = Whole { len: r.data.len(), from: "its RDW" };
+                each(r.index, r.offset, r.data, Some(whole))
+                    .map_err(|e| CliError::runtime(at_record(r.index, r.offset, e)))?;
             }
         }
     }

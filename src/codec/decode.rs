@@ -340,9 +340,19 @@ pub(crate) fn fill_path(path: &str, indexes: &[usize]) -> String {
     out
 }
 
-/// Decodes a zoned, packed or binary field into `(negative, magnitude, scale)`.
+/// Decodes a zoned, packed or binary field into `(negative, magnitude, scale)`. A zoned or
+/// packed field that is invalid because it is all HIGH-VALUES or LOW-VALUES says so
+/// ([`NumError::Figurative`]); binary has no invalid bytes.
 #[inline]
 pub(crate) fn decode_number(kind: LeafKind, bytes: &[u8], cp: CodePage) -> Result<(bool, u128, i32), NumError> {
+    decode_number_bytes(kind, bytes, cp).map_err(|e| match kind {
+        LeafKind::Zoned { .. } | LeafKind::Packed { .. } => super::value::figurative_fill(bytes).unwrap_or(e),
+        _ => e,
+    })
+}
+
+#[inline]
+fn decode_number_bytes(kind: LeafKind, bytes: &[u8], cp: CodePage) -> Result<(bool, u128, i32), NumError> {
     match kind {
         LeafKind::Zoned { sign, scale, blank_when_zero, .. } => {
             if blank_when_zero && bytes.iter().all(|&b| b == cp.space()) {

@@ -42,12 +42,25 @@ pub enum NumError {
     /// TRUNC(BIN)): the range is the storage's, at the picture's scale.
     #[error(transparent)]
     OutOfRange(Box<BinaryRange>),
+    /// A zoned or packed field whose bytes are all X'FF' or all X'00': HIGH-VALUES or
+    /// LOW-VALUES, as `VALUE HIGH-VALUES` writes them (IBM and GnuCOBOL allow that VALUE on a
+    /// numeric item) or as hosts mark a field "not set". Not a number; `--lenient` gives null.
+    #[error(
+        "the field holds {name} (X'{hex}'), not a number (a VALUE {name} or a host marking the field unset \
+         writes this); with --lenient it decodes as null"
+    )]
+    Figurative {
+        /// `HIGH-VALUES` or `LOW-VALUES`.
+        name: &'static str,
+        /// The field's bytes in hex (at most 16 of them).
+        hex: String,
+    },
     /// A negative value for an unsigned field.
     #[error("negative value for an unsigned field")]
     NegativeUnsigned,
     /// More decimal places than the picture has: never rounded or cut (a wrong amount is worse
     /// than a refused one).
-    #[error("{value} has more decimal places than the field's {scale}")]
+    #[error("{}", scale_message(value, *scale))]
     Scale {
         /// The value, as given.
         value: String,
@@ -164,5 +177,20 @@ impl Codec {
     /// Encodes a record object into `out` (cleared first), reusing its allocation.
     pub fn encode_json_into(&self, value: &Value, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         self.plan.encode(value, out)
+    }
+}
+
+/// The message of [`NumError::Scale`]: a P-scaled picture (negative scale) holds multiples of
+/// a power of ten, which says more than "-2 decimal places".
+fn scale_message(value: &str, scale: i32) -> String {
+    if scale < 0 {
+        let p = scale.unsigned_abs();
+        format!(
+            "{value} is not a multiple of 1{zeros}: the picture's {p} P position{s} (scaling) hold only zeros",
+            zeros = "0".repeat(p as usize),
+            s = if p == 1 { "" } else { "s" }
+        )
+    } else {
+        format!("{value} has more decimal places than the field's {scale}")
     }
 }

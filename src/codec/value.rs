@@ -18,6 +18,7 @@ use super::decimal::Decimal;
 use super::encode::encode_number;
 use super::float::encode_float;
 use super::plan::{CodecOptions, LeafKind};
+use crate::copybook::parse::NumericLiteral;
 use crate::copybook::{Figurative, Literal};
 
 /// Fills `dst` (the whole field) with what `value` gives a field of `kind`, or with the
@@ -41,11 +42,15 @@ pub fn initial_bytes(
     match value {
         Literal::Figurative(f) => figurative(kind, *f, options, dst),
         Literal::Number(n) if kind.is_numeric() => {
-            let number: Decimal = n.parse().map_err(|e| format!("VALUE {n}: {e}"))?;
+            let literal = numeric(n)?;
+            if literal.is_float() {
+                return Err(format!("VALUE {n}: a floating-point literal is for COMP-1/COMP-2 items"));
+            }
+            let number: Decimal = literal.canonical().parse().map_err(|e| format!("VALUE {n}: {e}"))?;
             encode_number(kind, number, options, dst).map_err(|e| format!("VALUE {n}: {e}"))
         }
         Literal::Number(n) if matches!(kind, LeafKind::Float(_)) => {
-            encode_float(n, float_format(kind), dst).map_err(|e| format!("VALUE {n}: {e}"))
+            encode_float(&numeric(n)?.canonical(), float_format(kind), dst).map_err(|e| format!("VALUE {n}: {e}"))
         }
         Literal::All(inner) => {
             let unit = unit_bytes(kind, inner, options)?;
@@ -60,6 +65,26 @@ pub fn initial_bytes(
             Ok(())
         }
     }
+}
+
+/// [`super::NumError::Figurative`] when `bytes` (a field that failed to decode as a number) are
+/// all X'FF' or all X'00': what `VALUE HIGH-VALUES` / `LOW-VALUES` write into a numeric item.
+pub(crate) fn figurative_fill(bytes: &[u8]) -> Option<super::NumError> {
+    let name = match bytes.first()? {
+        0xFF => "HIGH-VALUES",
+        0x00 => "LOW-VALUES",
+        _ => return None,
+    };
+    let first = bytes[0];
+    bytes
+        .iter()
+        .all(|&b| b == first)
+        .then(|| super::NumError::Figurative { name, hex: bytes.iter().take(16).map(|b| format!("{b:02X}")).collect() })
+}
+
+/// The numeric literal `n` read (`.5`, `-2.5E-1`).
+fn numeric(n: &str) -> Result<NumericLiteral, String> {
+    NumericLiteral::parse(n).ok_or_else(|| format!("VALUE {n}: not a numeric literal"))
 }
 
 /// The float format of a `Float` kind.

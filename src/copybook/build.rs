@@ -11,6 +11,7 @@ mod picture;
 mod refs;
 mod sync;
 mod tree;
+mod value;
 
 use super::parse::{Clause, Entry};
 use super::qualify::QualifiedName;

@@ -4,7 +4,7 @@
 //! the compiler inserts for SYNC items show as `FILLER (slack)` lines with their offsets, as an
 //! IBM compiler listing shows them.
 
-use super::{Category, Condition, ConditionValue, Item, ItemKind, Literal, Record, Usage};
+use super::{Category, Condition, ConditionValue, Elementary, Item, ItemKind, Literal, Record, Usage};
 use serde_json::{json, Value};
 use std::fmt::Write;
 
@@ -70,7 +70,19 @@ fn item_lines(item: &Item, depth: usize, out: &mut String) {
     }
 }
 
-/// `X(16)`, `S9(13)V99 COMP-3`, `GROUP`, plus OCCURS / REDEFINES / SYNC.
+/// The SIGN clause of a numeric elementary item (its own or its group's).
+fn numeric_sign(item: &Item) -> Option<super::SignClause> {
+    match &item.kind {
+        ItemKind::Elementary(Elementary { sign, picture, .. })
+            if matches!(picture.category, Category::Numeric { .. }) =>
+        {
+            *sign
+        }
+        _ => None,
+    }
+}
+
+/// `X(16)`, `S9(13)V99 COMP-3`, `GROUP`, plus SIGN / OCCURS / REDEFINES / SYNC.
 fn type_text(item: &Item) -> String {
     let mut t = match &item.kind {
         ItemKind::Group(_) => "GROUP".to_string(),
@@ -80,6 +92,13 @@ fn type_text(item: &Item) -> String {
             (_, u) => format!("{} {u}", el.picture.source),
         },
     };
+    // The sign's position changes the bytes (and SEPARATE the length): show it.
+    if let Some(s) = numeric_sign(item) {
+        t.push_str(if s.leading { " SIGN LEADING" } else { " SIGN TRAILING" });
+        if s.separate {
+            t.push_str(" SEPARATE");
+        }
+    }
     if let Some(o) = &item.occurs {
         match o.depending_path.as_ref().or(o.depending_on.as_ref()) {
             // The counter as resolved, fully qualified (`N OF B1 OF C2`): never a bare name
@@ -102,7 +121,7 @@ fn type_text(item: &Item) -> String {
     t
 }
 
-fn literal_text(l: &Literal) -> String {
+pub(crate) fn literal_text(l: &Literal) -> String {
     match l {
         Literal::Text(s) => format!("'{}'", s.replace('\'', "''")),
         Literal::Hex(b) => format!("X'{}'", b.iter().map(|b| format!("{b:02X}")).collect::<String>()),
@@ -167,6 +186,9 @@ fn item_json(item: &Item, parent: &str, record: &str, unnamed_tables: &mut usize
         json!({"min": o.min, "max": o.max, "depending_on": counter})
     });
     out.push(json!({"level": item.level, "name": item.display_name(), "path": path, "offset": item.offset, "length": item.size, "picture": picture, "usage": usage, "occurs": occurs}));
+    if let (Some(s), Some(Value::Object(o))) = (numeric_sign(item), out.last_mut()) {
+        o.insert("sign".into(), json!({"leading": s.leading, "separate": s.separate}));
+    }
     for c in &item.conditions {
         out.push(
             json!({"level": 88, "name": c.name, "path": format!("{path}.{}", c.name), "values": condition_text(c)}),
@@ -221,5 +243,22 @@ mod tests {
         let paths: Vec<&str> = v.as_array().unwrap().iter().map(|i| i["path"].as_str().unwrap()).collect();
         assert_eq!(paths, ["Q", "Q.C1", "Q.C1.N", "Q.C2", "Q.C2.N", "Q.FILLER", "Q.K", "Q.FILLER-1", "Q.FILLER-1.V"]);
         assert_eq!(v[7]["occurs"]["depending_on"], "Q.C2.N");
+    }
+
+    /// SIGN LEADING/TRAILING [SEPARATE] changes where the sign is and (SEPARATE) the length:
+    /// both listings show it, on numeric items only (a group's SIGN reaches its numbers).
+    #[test]
+    fn sign_clauses_are_listed() {
+        let cb = "       01 S.\n          05 A PIC S9(3) SIGN LEADING SEPARATE.\n          05 B PIC S9(3) SIGN TRAILING.\n          05 G SIGN LEADING.\n             10 C PIC S9 OCCURS 2.\n             10 D PIC X.\n";
+        let cb = parse_copybook(cb, "t", &NoCopy).unwrap();
+        let text = listing(&cb.records[0]);
+        assert!(text.contains("S9(3) SIGN LEADING SEPARATE\n"), "{text}");
+        assert!(text.contains("S9(3) SIGN TRAILING\n"), "{text}");
+        assert!(text.contains("S9 SIGN LEADING OCCURS 2\n"), "{text}");
+        assert!(text.contains(" X\n"), "{text}");
+        let v = listing_json(&cb.records[0]);
+        assert_eq!(v[1]["sign"], json!({"leading": true, "separate": true}));
+        assert_eq!(v[1]["length"], 4);
+        assert!(v[5].get("sign").is_none(), "{}", v[5]);
     }
 }

@@ -24,7 +24,7 @@ use super::source::{Pos, Source};
 use super::{ConditionValue, CopybookError, SignClause, Usage};
 
 pub use clause::parse_clause;
-pub use literal::parse_literal;
+pub use literal::{parse_literal, NumericLiteral};
 
 /// Separator between tokens in the parser's input.
 pub const SEP: char = '\n';

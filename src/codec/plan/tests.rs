@@ -9,9 +9,11 @@ fn compile(text: &str) -> Result<Plan, PlanError> {
 }
 
 #[test]
-fn packed_beyond_31_digits_is_refused_when_compiled() {
-    let e = compile("       01 R.\n           05 P PIC 9(32) COMP-3.\n").unwrap_err();
-    assert!(e.to_string().contains("at most 31 digits"), "{e}");
+fn packed_beyond_31_digits_is_refused_when_loaded() {
+    // IBM's limit (ARITH(EXTEND): 31 digits); the layout refuses it, so `ficus layout` does too.
+    let e = crate::copybook::parse_copybook("       01 R.\n           05 P PIC 9(32) COMP-3.\n", "t.cpy", &NoCopy)
+        .unwrap_err();
+    assert!(e.to_string().contains("32 digits is more than the 31 allowed for USAGE COMP-3"), "{e}");
     assert!(compile("       01 R.\n           05 P PIC S9(31) COMP-3.\n").is_ok());
 }
 

@@ -75,7 +75,10 @@ impl<'a> Records<'a> {
             usize::from(u16::from_be_bytes([word[0], word[1]]))
         };
         if len < 2 * DESCRIPTOR_LEN {
-            return Err(bad(format!("block length {len} is below 8 (a BDW and one RDW)")));
+            return Err(bad(format!(
+                "block length {len} is below 8 (a BDW and one RDW){}",
+                padding_hint(self.bytes, at)
+            )));
         }
         if len > left {
             return Err(RecordsError::Truncated {
@@ -129,7 +132,8 @@ impl<'a> Records<'a> {
         let len = ll + self.adjust;
         if len < DESCRIPTOR_LEN as i64 {
             let adj = if self.adjust == 0 { String::new() } else { format!(" {:+} (--length-adjust)", self.adjust) };
-            return Err(bad(format!("record length {ll}{adj} is below 4 (the RDW counts itself)")));
+            let pad = padding_hint(&self.bytes[..self.limit], at);
+            return Err(bad(format!("record length {ll}{adj} is below 4 (the RDW counts itself){pad}")));
         }
         let len = len as usize;
         if len > left {
@@ -145,6 +149,20 @@ impl<'a> Records<'a> {
         self.at += len;
         Ok(Found { index, offset: at + DESCRIPTOR_LEN, data: &self.bytes[at + DESCRIPTOR_LEN..at + len] })
     }
+}
+
+/// When everything from `at` to the end is X'00' — padding after the last block or record, as
+/// a fixed-size transfer or a tape block leaves — a hint saying so and how to drop it.
+fn padding_hint(bytes: &[u8], at: usize) -> String {
+    let rest = &bytes[at.min(bytes.len())..];
+    if rest.is_empty() || rest.iter().any(|&b| b != 0) {
+        return String::new();
+    }
+    format!(
+        "; the last {} bytes of the file are all X'00': padding after the last record, not data \
+         (drop them, e.g. `head -c {at} FILE`)",
+        rest.len()
+    )
 }
 
 impl<'a> Iterator for Records<'a> {
@@ -296,6 +314,28 @@ mod tests {
         );
         let e = read(&[0, 10, 0], RecordFormat::Vb).unwrap_err();
         assert!(e.to_string().starts_with("BDW of block 1 at byte 0"), "{e}");
+    }
+
+    #[test]
+    fn zero_padding_after_the_last_block_is_named() {
+        let mut file = Vec::new();
+        let mut w = VbWriter::new(100, 0).unwrap();
+        w.push(b"abc", &mut file).unwrap();
+        w.finish(&mut file);
+        let end = file.len();
+        file.extend([0u8; 12]);
+        let e = read(&file, RecordFormat::Vb).unwrap_err().to_string();
+        assert!(e.contains("block length 0") && e.contains("the last 12 bytes of the file are all X'00'"), "{e}");
+        assert!(e.contains(&format!("head -c {end} FILE")), "{e}");
+        let mut v = Vec::new();
+        write_rdw(b"abc", 1, 0, &mut v).unwrap();
+        v.extend([0u8; 6]);
+        let e = read(&v, RecordFormat::V).unwrap_err().to_string();
+        assert!(e.contains("the last 6 bytes of the file are all X'00'"), "{e}");
+        // Not padding: a zero BDW followed by data gets no hint.
+        file.push(1);
+        let e = read(&file, RecordFormat::Vb).unwrap_err().to_string();
+        assert!(!e.contains("padding"), "{e}");
     }
 
     #[test]

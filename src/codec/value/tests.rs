@@ -70,15 +70,15 @@ fn floats_and_binary() {
 
 #[test]
 fn a_value_the_field_cannot_hold_is_refused_naming_it() {
-    let e = codec("05 FILLER PIC 9(3) VALUE 1000.", cp(CodePage::Cp037)).unwrap_err();
-    assert!(e.contains("FILLER") && e.contains("VALUE 1000") && e.contains("holds 3"), "{e}");
-    let e = codec("05 FILLER PIC 9(3) VALUE -1.", cp(CodePage::Cp037)).unwrap_err();
-    assert!(e.contains("VALUE -1") && e.contains("negative"), "{e}");
-    // A named field's VALUE is checked only when fill_missing will use it.
-    assert!(codec("05 N PIC 9(3) VALUE 1000.", cp(CodePage::Cp037)).is_ok());
+    // Refused when the layout is loaded (copybook::build::value), named field or FILLER, with
+    // or without fill_missing: `ficus layout` refuses exactly what decode and encode refuse.
     let fill = CodecOptions { fill_missing: true, ..cp(CodePage::Cp037) };
-    let e = codec("05 N PIC 9(3) VALUE 1000.", fill).unwrap_err();
-    assert!(e.starts_with("N: VALUE 1000"), "{e}");
+    for options in [cp(CodePage::Cp037), fill] {
+        let e = codec("05 FILLER PIC 9(3) VALUE 1000.", options).unwrap_err();
+        assert!(e.contains("FILLER: VALUE 1000") && e.contains("needs 4 digits, the picture has 3"), "{e}");
+        let e = codec("05 N PIC 9(3) VALUE -1.", options).unwrap_err();
+        assert!(e.contains("N: VALUE -1") && e.contains("signed picture"), "{e}");
+    }
 }
 
 #[test]
@@ -102,4 +102,40 @@ fn fill_missing_fills_groups_tables_and_the_first_redefines_view() {
     let strict = codec(entries, cp(CodePage::Ascii)).unwrap();
     assert_eq!(strict.encode_json(&json!({"B": 12})).unwrap_err().to_string(), "N: missing");
     assert_eq!(strict.encode_json(&json!({})).unwrap_err().to_string(), "A: missing");
+}
+
+/// `VALUE HIGH-VALUES` on a COMP-3 item is allowed (IBM, GnuCOBOL: X'FFFF' in S9(3) COMP-3);
+/// encode writes those bytes, and decode says the field holds HIGH-VALUES (null with lenient)
+/// instead of a bare "invalid digit". LOW-VALUES alike, and in a zoned field.
+#[test]
+fn high_values_in_a_numeric_field_are_named_on_decode() {
+    let entries = "05 P PIC S9(3) COMP-3 VALUE HIGH-VALUES.\n05 Z PIC 9(2) VALUE LOW-VALUES.";
+    let fill = CodecOptions { fill_missing: true, ..cp(CodePage::Cp037) };
+    let bytes = bytes(entries, fill, json!({}));
+    assert_eq!(bytes, [0xFF, 0xFF, 0x00, 0x00]);
+    let e = codec(entries, cp(CodePage::Cp037)).unwrap().decode_json(&bytes).unwrap_err().to_string();
+    assert!(e.contains("P") && e.contains("holds HIGH-VALUES (X'FFFF'), not a number"), "{e}");
+    let lenient = CodecOptions { lenient: true, ..cp(CodePage::Cp037) };
+    let (v, _) = codec(entries, lenient).unwrap().decode_json(&bytes).unwrap();
+    assert_eq!(v, json!({"P": null, "Z": null}));
+    let e = codec("05 Z PIC 9(2).", cp(CodePage::Cp037)).unwrap().decode_json(&[0, 0]).unwrap_err().to_string();
+    assert!(e.contains("holds LOW-VALUES (X'0000')"), "{e}");
+}
+
+/// A numeric literal starting with a point (`.5`, `+.5`, `-.5`) and floating-point literals in
+/// COMP-1/COMP-2, against the bytes GnuCOBOL writes (`tests/cobol_values.rs` runs cobc on the
+/// same; here the expected bytes are fixed): `PIC S9(3)V9 COMP VALUE -.5` is X'FFFB'.
+#[test]
+fn point_first_and_floating_point_literals() {
+    let got = bytes(
+        "05 FILLER PIC S9(3)V9 COMP VALUE -.5.
+         05 FILLER PIC 9V9 VALUE .5.
+         05 FILLER PIC S9V9 VALUE +.5.
+         05 FILLER COMP-2 VALUE 1.5E1.
+         05 FILLER COMP-1 VALUE -2.5E-1.",
+        cp(CodePage::Cp037),
+        json!({}),
+    );
+    let want: &[u8] = &[0xFF, 0xFB, 0xF0, 0xF5, 0xF0, 0xC5, 0x41, 0xF0, 0, 0, 0, 0, 0, 0, 0xC0, 0x40, 0, 0];
+    assert_eq!(got, want);
 }

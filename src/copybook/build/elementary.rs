@@ -6,6 +6,9 @@ use crate::copybook::{Category, ConditionValue, CopybookError, Elementary, Pictu
 
 /// Most digits a DISPLAY or packed number may have.
 pub const MAX_DIGITS: u32 = 38;
+/// Most digits a packed-decimal number may have: 16 bytes, IBM's limit under ARITH(EXTEND)
+/// (Programming Guide, "Defining numeric data": up to 31 digits).
+pub const MAX_PACKED_DIGITS: u32 = 31;
 /// Most digits a binary number may have (8 bytes).
 pub const MAX_BINARY_DIGITS: u32 = 18;
 
@@ -77,6 +80,7 @@ pub fn resolve(entry: &Entry, inherited: Inherited) -> Result<(Elementary, usize
         blank_when_zero: entry.clauses.contains(&Clause::BlankWhenZero),
         value,
     };
+    super::value::check(entry, &el, size)?;
     Ok((el, size))
 }
 
@@ -92,7 +96,7 @@ fn size_of(category: &Category, usage: Usage, separate: bool) -> Result<usize, S
         Usage::Float | Usage::Index | Usage::Pointer => 4,
         Usage::Double => 8,
         Usage::Binary | Usage::NativeBinary => super::binary_size(numeric(MAX_BINARY_DIGITS)? as u32),
-        Usage::Packed => numeric(MAX_DIGITS)? / 2 + 1,
+        Usage::Packed => numeric(MAX_PACKED_DIGITS)? / 2 + 1,
         Usage::Display | Usage::National | Usage::Display1 => {
             let chars = match category {
                 Category::Numeric { .. } => numeric(MAX_DIGITS)? + usize::from(separate),

@@ -5,7 +5,7 @@
 use super::{err, Ctx};
 use crate::copybook::parse::{Clause, Entry};
 use crate::copybook::qualify::{resolve, Found, QualifiedName};
-use crate::copybook::{CopybookError, Item, ItemKind, Renames};
+use crate::copybook::{Category, CopybookError, Item, ItemKind, Renames};
 
 /// The offset of the item a REDEFINES names among the `items` laid out before it under
 /// `parent`, marking it redefined. IBM: the redefinition immediately follows the entry it
@@ -52,15 +52,40 @@ fn resolve_in<'a>(root: &'a Item, what: &str, r: &QualifiedName, entry: &Entry) 
 }
 
 /// Resolves every `DEPENDING ON` reference (in layout order, which is preorder) and records
-/// the counter's path on its table.
+/// the counter's path on its table. IBM Language Reference, OCCURS DEPENDING ON: the counter
+/// "must describe an integer" and "cannot occupy any storage position within the range of the
+/// table" — so not the table itself, nothing inside it, and no text or floating-point item.
 pub fn resolve_depending(root: &mut Item, ctx: &Ctx) -> Result<(), CopybookError> {
+    let mut tables = Vec::with_capacity(ctx.depending.len());
+    table_extents(root, &mut tables);
     let mut paths = Vec::with_capacity(ctx.depending.len());
-    for (reference, entry) in &ctx.depending {
+    for ((reference, entry), (start, end)) in ctx.depending.iter().zip(tables) {
         let found = resolve_in(root, "OCCURS DEPENDING ON", reference, entry)?;
-        if !matches!(found.item.kind, ItemKind::Elementary(_)) {
-            return Err(err(
-                entry,
-                format!("OCCURS DEPENDING ON {reference}: {} is a group, not a counter", found.path),
+        let fail = |why: String| Err(err(entry, format!("OCCURS DEPENDING ON {reference}: {} {why}", found.path)));
+        match &found.item.kind {
+            ItemKind::Group(_) => return fail("is a group, not a counter".into()),
+            ItemKind::Elementary(e) => match e.picture.category {
+                Category::Numeric { scale: 0, .. } => {}
+                Category::Numeric { .. } => {
+                    return fail(format!("is PIC {}: the counter must be an integer (IBM)", e.picture.source))
+                }
+                _ => {
+                    return fail(format!(
+                        "is {}: the counter must be an integer numeric item (IBM)",
+                        if e.picture.category == Category::None {
+                            e.usage.to_string()
+                        } else {
+                            format!("PIC {}", e.picture.source)
+                        }
+                    ))
+                }
+            },
+        }
+        if (start..end).contains(&found.item.offset) {
+            return fail(format!(
+                "lies inside the table it counts (bytes {start} to {}); IBM: the counter cannot occupy storage \
+                 within the range of the table",
+                end - 1
             ));
         }
         paths.push(found.path);
@@ -68,6 +93,16 @@ pub fn resolve_depending(root: &mut Item, ctx: &Ctx) -> Result<(), CopybookError
     let mut paths = paths.into_iter();
     set_paths(root, &mut paths);
     Ok(())
+}
+
+/// The byte range of every table with DEPENDING ON, in preorder (the order of `Ctx::depending`).
+fn table_extents(item: &Item, out: &mut Vec<(usize, usize)>) {
+    if let Some(o) = item.occurs.as_ref().filter(|o| o.depending_on.is_some()) {
+        out.push((item.offset, item.offset + item.size * o.max as usize));
+    }
+    if let ItemKind::Group(children) = &item.kind {
+        children.iter().for_each(|c| table_extents(c, out));
+    }
 }
 
 fn set_paths(item: &mut Item, paths: &mut impl Iterator<Item = String>) {
