@@ -201,3 +201,16 @@ fn a_header_with_a_filler_table_depending_on_is_refused_and_lookups_say_why() {
 
 #[path = "filler_fields/random.rs"]
 mod random;
+
+/// `ficus layout` refuses what decode and encode refuse: it shows no layout the codec would not
+/// take (two fields with one JSON key here).
+#[test]
+fn layout_refuses_what_the_codec_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("DUP.cpy");
+    std::fs::write(&book, "       01  DUP.\n           05  A  PIC X(2).\n           05  A  PIC 9(2).\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ficus")).arg("layout").arg(&book).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(64), "{err}");
+    assert!(err.contains("DUP.A (line 2) and DUP.A (line 3)"), "{err}");
+}

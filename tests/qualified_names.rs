@@ -82,6 +82,13 @@ fn redefines_names_the_entry_just_before_without_qualifiers() {
     // entry it redefines (or other redefinitions of it) at the same level.
     let ok = "       01 R.\n          05 A PIC X(4).\n          05 B REDEFINES A PIC 9(4).\n          05 C REDEFINES A PIC X(2).\n";
     assert!(book(ok).is_ok());
+    // A chain (C REDEFINES B, B REDEFINES A) is the same storage: read, with C at A's offset
+    // (as GnuCOBOL and copybooks in the field have it; IBM asks for the original's name).
+    let chain = "       01 R.\n          05 Z PIC X(3).\n          05 A PIC X(4).\n          05 B REDEFINES A PIC 9(4).\n          05 C REDEFINES B PIC X(2).\n          05 D PIC X.\n";
+    let b = book(chain).unwrap();
+    let ficus::copybook::ItemKind::Group(items) = &b.records[0].root.kind else { panic!("a group") };
+    let at = |name: &str| items.iter().find(|i| i.name.as_deref() == Some(name)).map(|i| i.offset);
+    assert_eq!((at("A"), at("B"), at("C"), at("D")), (Some(3), Some(3), Some(3), Some(7)));
     let e =
         book("       01 R.\n          05 G.\n             10 A PIC X(4).\n          05 B REDEFINES G OF R PIC X(4).\n")
             .unwrap_err();

@@ -34,6 +34,12 @@ pub fn layout(path: &Path, record: Option<&str>, json: bool, format: SourceForma
         })?],
         None => copybook.records.iter().collect(),
     };
+    // A layout is only shown if decode and encode would take it: the codec's checks (one JSON
+    // key per object, counters) run here too, so `layout` never accepts what they refuse.
+    for r in &records {
+        crate::codec::Codec::new(r, crate::codec::CodecOptions::default())
+            .map_err(|e| CliError::config(format!("{}: {e}", path.display())))?;
+    }
     let mut out = std::io::stdout().lock();
     let written = if json {
         let value = serde_json::Value::Array(records.iter().map(|r| listing::listing_json(r)).collect());

@@ -28,10 +28,16 @@ pub fn redefined(
             ),
         ));
     }
-    let Some(base) = items.iter_mut().rev().find(|i| i.redefines.is_none()) else {
+    let Some(at) = items.iter().rposition(|i| i.redefines.is_none()) else {
         return Err(err(entry, format!("{me} REDEFINES {}, but no item comes before it at its level", target.name)));
     };
-    if base.name.as_deref() != Some(target.name.as_str()) {
+    // A chain (`C REDEFINES B` where `B REDEFINES A`) names the same storage as `A`: IBM asks
+    // for the original's name, but GnuCOBOL and copybooks in the field use chains, and the area
+    // is unambiguous, so it is read as a redefinition of `A`.
+    let (base, redefinitions) = items[at..].split_first_mut().expect("position found above");
+    let names_the_set = base.name.as_deref() == Some(target.name.as_str())
+        || redefinitions.iter().any(|r| r.name.as_deref() == Some(target.name.as_str()));
+    if !names_the_set {
         let parent = parent.name.as_deref().unwrap_or("FILLER");
         let just_before = base.display_name().to_string();
         return Err(err(
