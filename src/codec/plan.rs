@@ -4,12 +4,8 @@
 //! Decode and encode walk this list; they never look at the copybook again. The plan knows
 //! nothing about JSON or I/O.
 
-use super::binary::ByteOrder;
-use super::charset::CodePage;
-use super::float::FloatFormat;
 pub use super::ops::{Alt, Leaf, LeafKind, Op};
 use super::value::initial_bytes;
-use super::zoned::SignStyle;
 use crate::copybook::{Category, Item, ItemKind, Record};
 
 /// Most digits of a packed-decimal field (16 bytes), as IBM allows.
@@ -17,101 +13,6 @@ pub const MAX_PACKED_DIGITS: u32 = 31;
 
 /// Most `DEPENDING ON` counters one record may use.
 pub const MAX_COUNTERS: usize = 64;
-
-/// How a codec reads and writes records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CodecOptions {
-    /// Code page of text and zoned digits.
-    pub codepage: CodePage,
-    /// Overpunch convention written by encode (decode accepts all).
-    pub sign_style: SignStyle,
-    /// Byte order of COMP-5 fields.
-    pub comp5_order: ByteOrder,
-    /// Format of COMP-1/COMP-2 fields.
-    pub float: FloatFormat,
-    /// Invalid fields decode as `null` instead of failing the record.
-    pub lenient: bool,
-    /// COMP/BINARY/COMP-4 fields may hold any value their storage holds, as with IBM's
-    /// TRUNC(BIN); by default (TRUNC(STD)) encode refuses a value with more digits than the
-    /// picture. COMP-5 is never truncated (it always holds its storage's range). Decode always
-    /// accepts both.
-    pub trunc_bin: bool,
-    /// Encode writes a named field the JSON leaves out as its `VALUE` clause says (or, without
-    /// one, as INITIALIZE would: spaces, or zero in the field's usage); a group or table left
-    /// out is filled field by field. By default a missing field is an error.
-    pub fill_missing: bool,
-    /// Encode cuts text longer than its field at the last whole character (never splitting a
-    /// double-byte character, closing an SO run with SI) and pads after it, as COBOL's MOVE
-    /// does; by default text that does not fit is an error naming the field and both lengths.
-    pub truncate_text: bool,
-}
-
-impl Default for CodecOptions {
-    fn default() -> Self {
-        CodecOptions {
-            codepage: CodePage::Cp037,
-            sign_style: SignStyle::Ebcdic,
-            comp5_order: ByteOrder::Big,
-            float: FloatFormat::IbmHex,
-            lenient: false,
-            trunc_bin: false,
-            fill_missing: false,
-            truncate_text: false,
-        }
-    }
-}
-
-impl CodecOptions {
-    /// Options for `codepage`, with the sign style that suits it (EBCDIC zones on EBCDIC pages,
-    /// IBM-style overpunch on ASCII pages).
-    pub fn for_codepage(codepage: CodePage) -> Self {
-        let sign_style = if codepage.is_ebcdic() { SignStyle::Ebcdic } else { SignStyle::AsciiIbm };
-        CodecOptions { codepage, sign_style, ..Default::default() }
-    }
-}
-
-/// Why a record cannot be compiled into a plan.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum PlanError {
-    /// A `DEPENDING ON` counter that is not a numeric field of the record.
-    #[error("{table}: DEPENDING ON {counter}, which is not a numeric field of the record")]
-    BadCounter {
-        /// The table's name.
-        table: String,
-        /// The counter's name.
-        counter: String,
-    },
-    /// More counters than [`MAX_COUNTERS`].
-    #[error("more than {MAX_COUNTERS} DEPENDING ON counters")]
-    TooManyCounters,
-    /// Two fields that would be written under one JSON key of one object: decode would emit
-    /// the key twice and encode would write both from one value.
-    #[error(
-        "{key} is the JSON key of two fields of one object: {first} (line {first_line}) and {second} (line \
-         {second_line}); rename one (FILLER groups and REDEFINES views add no level to the JSON, so their \
-         fields share the object above them)"
-    )]
-    DuplicateKey {
-        /// The key.
-        key: String,
-        /// Path of the first field.
-        first: String,
-        /// Its line in the copybook.
-        first_line: u32,
-        /// Path of the second field.
-        second: String,
-        /// Its line.
-        second_line: u32,
-    },
-    /// A picture the codec cannot carry in the chosen code page.
-    #[error("{field}: {reason}")]
-    Unsupported {
-        /// The field's name.
-        field: String,
-        /// Why.
-        reason: String,
-    },
-}
 
 /// A record compiled for one set of options.
 #[derive(Clone, Debug)]
@@ -478,7 +379,12 @@ impl Plan {
     }
 }
 
+mod error;
 mod keys;
 mod leaf;
+mod options;
+
+pub use error::PlanError;
+pub use options::CodecOptions;
 #[cfg(test)]
 mod tests;

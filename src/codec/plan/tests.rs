@@ -1,5 +1,6 @@
 //! Tests of `codec::plan`: compile-time checks and decoding rules the plan carries.
 use super::*;
+use crate::codec::charset::CodePage;
 use crate::codec::zoned::SignPosition;
 use crate::copybook::{parse_copybook, NoCopy};
 
