@@ -96,33 +96,7 @@ pub fn check_keys(plan: &Plan, value: &Value, what: &str) -> Result<(), String> 
     Err(text)
 }
 
-/// Upper case, `_` as `-`: how a COBOL name is most often mistyped in JSON.
-fn fold(name: &str) -> String {
-    name.trim().to_ascii_uppercase().replace('_', "-")
-}
-
-/// The candidate `name` was probably meant as: the same name but for case, `_` or `-`, else the
-/// single nearest one within two edits.
-pub fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str> + Clone) -> Option<&'a str> {
-    let folded = fold(name);
-    if let Some(same) = candidates.clone().find(|c| fold(c) == folded) {
-        return Some(same);
-    }
-    let mut best: Option<(usize, &str)> = None;
-    let mut tie = false;
-    for c in candidates {
-        let d = strsim::levenshtein(&folded, &fold(c));
-        match best {
-            Some((b, _)) if d > b => {}
-            Some((b, _)) if d == b => tie = true,
-            _ => {
-                best = Some((d, c));
-                tie = false;
-            }
-        }
-    }
-    best.filter(|(d, _)| *d <= 2 && !tie).map(|(_, c)| c)
-}
+pub use crate::copybook::suggest::suggest;
 
 #[cfg(test)]
 mod tests {

@@ -13,6 +13,7 @@ pub mod listing;
 pub mod parse;
 pub mod qualify;
 pub mod source;
+pub mod suggest;
 
 pub use error::CopybookError;
 pub use layout::*;

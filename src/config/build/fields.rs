@@ -77,11 +77,10 @@ fn any_index(pattern: &str) -> String {
     out
 }
 
-/// The known path nearest `pattern`, if it is close (a typo, not another name).
+/// The known path nearest `pattern`, if it is close (a typo, not another name): paths are
+/// longer than names, so a quarter of the pattern (at least three) may differ.
 fn nearest<'a>(pattern: &str, paths: &'a [String]) -> Option<&'a str> {
-    let pattern = pattern.to_ascii_uppercase().replace('_', "-");
-    let (d, best) = paths.iter().map(|p| (strsim::levenshtein(&pattern, p), p.as_str())).min_by_key(|(d, _)| *d)?;
-    (d <= 3.max(pattern.len() / 4)).then_some(best)
+    crate::copybook::suggest::suggest_within(pattern, paths.iter().map(String::as_str), 3.max(pattern.len() / 4))
 }
 
 impl Builder<'_> {
