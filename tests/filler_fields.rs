@@ -213,4 +213,10 @@ fn layout_refuses_what_the_codec_refuses() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(64), "{err}");
     assert!(err.contains("DUP.A (line 2) and DUP.A (line 3)"), "{err}");
+    // But a picture only a code page can refuse (PIC G needs a DBCS page) is laid out: `layout`
+    // has no code page.
+    std::fs::write(&book, "       01  KR.\n           05  NAME  PIC G(3).\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ficus")).arg("layout").arg(&book).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("TOTAL 6 BYTES"));
 }

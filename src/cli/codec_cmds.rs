@@ -36,9 +36,13 @@ pub fn layout(path: &Path, record: Option<&str>, json: bool, format: SourceForma
     };
     // A layout is only shown if decode and encode would take it: the codec's checks (one JSON
     // key per object, counters) run here too, so `layout` never accepts what they refuse.
+    // A picture a code page cannot carry (PIC G without a DBCS page) is decode's and encode's
+    // concern: `layout` has no code page.
     for r in &records {
-        crate::codec::Codec::new(r, crate::codec::CodecOptions::default())
-            .map_err(|e| CliError::config(format!("{}: {e}", path.display())))?;
+        match crate::codec::Codec::new(r, crate::codec::CodecOptions::default()) {
+            Ok(_) | Err(crate::codec::plan::PlanError::Unsupported { .. }) => {}
+            Err(e) => return Err(CliError::config(format!("{}: {e}", path.display()))),
+        }
     }
     let mut out = std::io::stdout().lock();
     let written = if json {
