@@ -2,7 +2,7 @@
 //! own copy of routes.toml (see [`crate::demo::state`]), with a banner that says what to type
 //! next and a goodbye that says what was kept.
 
-use super::gateway_cmds::{load, runtime, wait_for_stop};
+use super::gateway_cmds::{load, runtime, StopSignals};
 use super::CliError;
 use crate::demo::state::{self, Source, State};
 use std::path::{Path, PathBuf};
@@ -55,9 +55,10 @@ pub fn demo(args: DemoArgs) -> Result<(), CliError> {
     load(&state.routes)?;
     let token = token();
     runtime()?.block_on(async {
+        let stop = StopSignals::listen();
         let (sims, running) = crate::demo::start(&state.routes).await.map_err(CliError::runtime)?;
         banner(&state, &sims, &running, &token);
-        wait_for_stop().await;
+        stop.wait().await;
         let generation = running.gateway.table().generation;
         sims.stop();
         running.stop().await;

@@ -10,18 +10,39 @@ pub(super) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Runtime::new().map_err(|e| CliError::runtime(format!("cannot start the runtime: {e}")))
 }
 
-/// Waits for Ctrl-C or SIGTERM.
-pub(super) async fn wait_for_stop() {
+/// Ctrl-C (SIGINT) and SIGTERM, listened for from the moment this is made: make it before
+/// anything says it is ready, so a signal sent on that word is never the default one (which
+/// would end the process with no drain and no goodbye).
+pub(super) struct StopSignals {
     #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl StopSignals {
+    /// Registers the handlers now (inside the runtime).
+    pub(super) fn listen() -> StopSignals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let signals = signal(SignalKind::interrupt()).ok().zip(signal(SignalKind::terminate()).ok());
+            StopSignals { signals }
         }
+        #[cfg(not(unix))]
+        StopSignals {}
     }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
+
+    /// Waits for either signal.
+    pub(super) async fn wait(self) {
+        #[cfg(unix)]
+        if let Some((mut int, mut term)) = self.signals {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Loads routes.toml as `ficus serve` does before it starts: every problem `serve` would
@@ -80,11 +101,12 @@ pub fn check(path: &Path) -> Result<(), CliError> {
 pub fn serve(path: &Path, takeover: bool) -> Result<(), CliError> {
     load_to_serve(path)?;
     runtime()?.block_on(async {
+        let stop = StopSignals::listen();
         let options = crate::server::Options { takeover, ..Default::default() };
         let running = crate::server::start(path, options).await.map_err(CliError::runtime)?;
         let generation = running.gateway.table().generation;
         tracing::info!(http = ?running.http, tcp = ?running.tcp, admin = ?running.admin, generation, config = %path.display(), "gateway listening");
-        wait_for_stop().await;
+        stop.wait().await;
         tracing::info!("stopping: finishing messages in flight");
         running.stop().await;
         Ok(())
