@@ -56,6 +56,19 @@ pub enum HeaderError {
     },
 }
 
+/// A field's value as text: trimmed text, or a number's decimal form (a zoned `F` and `C`
+/// sign read alike, leading zeros dropped); `None` when the bytes are invalid for its picture.
+pub fn field_text(kind: LeafKind, bytes: &[u8], codepage: crate::codec::charset::CodePage) -> Option<String> {
+    if let LeafKind::Text { .. } = kind {
+        let mut s = String::with_capacity(bytes.len());
+        codepage.decode_into(bytes, &mut s).ok()?;
+        Some(s.trim().to_string())
+    } else {
+        let (neg, mag, scale) = decode_number(kind, bytes, codepage).ok()?;
+        Some(crate::codec::decimal::Decimal::new(neg, mag, scale).to_string())
+    }
+}
+
 /// The common header of one message, read once ([`HeaderLayout::read`]).
 #[derive(Clone, Debug)]
 pub struct Head {
@@ -172,14 +185,7 @@ impl HeaderLayout {
 
     fn text(&self, message: &[u8], field: &HeaderField) -> Option<String> {
         let bytes = message.get(field.offset..field.offset + field.len)?;
-        if let LeafKind::Text { .. } = field.kind {
-            let mut s = String::with_capacity(field.len);
-            self.options.codepage.decode_into(bytes, &mut s).ok()?;
-            Some(s.trim().to_string())
-        } else {
-            let (neg, mag, scale) = decode_number(field.kind, bytes, self.options.codepage).ok()?;
-            Some(crate::codec::decimal::Decimal::new(neg, mag, scale).to_string())
-        }
+        field_text(field.kind, bytes, self.options.codepage)
     }
 
     /// The operation key: the operation fields' trimmed values joined by `.`.

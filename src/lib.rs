@@ -33,6 +33,7 @@ pub mod drain;
 pub mod frame;
 pub mod gateway;
 pub mod header;
+pub mod journal;
 pub mod replay;
 pub mod reply;
 pub mod route;

@@ -6,6 +6,7 @@
 use crate::codec::{DecodeError, EncodeError};
 use crate::frame::FrameError;
 use crate::header::HeaderError;
+use crate::journal::Refusal;
 use crate::upstream::UpstreamError;
 
 /// Why the gateway could not serve a message itself.
@@ -55,6 +56,9 @@ pub enum GatewayError {
     /// it was applied is unknown (reconcile before retrying).
     #[error("outcome unknown: {0}")]
     OutcomeUnknown(Box<GatewayError>),
+    /// The transaction journal answered instead of the upstream (never sent).
+    #[error(transparent)]
+    Journal(#[from] Refusal),
 }
 
 /// How an error appears on the wire.
@@ -91,6 +95,14 @@ impl GatewayError {
             GatewayError::Upstream(UpstreamError::Status { .. }) => ("FC13", 502, "upstream_status"),
             GatewayError::Upstream(UpstreamError::BadReply { .. } | UpstreamError::Uncorrelated { .. })
             | GatewayError::ReplyEncode(_) => ("FC12", 502, "bad_reply"),
+            GatewayError::Journal(Refusal::Key(_)) => ("FC05", 400, "bad_key"),
+            GatewayError::Journal(Refusal::Unresolved { .. }) => ("FC21", 409, "duplicate_unresolved"),
+            GatewayError::Journal(Refusal::KeyReused { .. }) => ("FC22", 409, "key_reused"),
+            GatewayError::Journal(Refusal::OriginalMissing { .. } | Refusal::OriginalTargetGone { .. }) => {
+                ("FC23", 422, "original_missing")
+            }
+            GatewayError::Journal(Refusal::Store(_)) => ("FC24", 503, "journal_unavailable"),
+            GatewayError::Journal(Refusal::Moving { .. } | Refusal::OwnerGone { .. }) => ("FC25", 503, "owner_moving"),
             GatewayError::Upstream(UpstreamError::Busy { .. } | UpstreamError::NoSpare { .. })
             | GatewayError::Busy
             | GatewayError::OutcomeUnknown(_) => ("FC20", 503, "busy"),
@@ -111,7 +123,10 @@ impl GatewayError {
     /// The (code, message) written into the reply's header.
     pub fn wire_reply(&self) -> (String, String) {
         match self {
-            GatewayError::DisabledWith { code, message, .. } => (code.clone(), message.clone()),
+            GatewayError::DisabledWith { code, message, .. }
+            | GatewayError::Journal(Refusal::OriginalMissing { configured: Some((code, message)), .. }) => {
+                (code.clone(), message.clone())
+            }
             _ => (self.wire().code.to_string(), self.wire_message()),
         }
     }
@@ -127,6 +142,16 @@ impl GatewayError {
             "unavailable" => "HOST UNAVAILABLE",
             "upstream_status" => "SERVICE ERROR",
             "bad_reply" => "BAD REPLY",
+            "bad_key" => "BAD KEY",
+            "key_reused" => "KEY REUSED",
+            "original_missing" => "ORIGINAL NOT FOUND",
+            "journal_unavailable" => "JOURNAL UNAVAILABLE, NOT SENT",
+            "owner_moving" => "ACCOUNT MOVING, NOT SENT",
+            // The words a teller must see first: do not send it again.
+            "duplicate_unresolved" => {
+                let GatewayError::Journal(Refusal::Unresolved { key, state, .. }) = self else { unreachable!() };
+                return format!("OUTCOME UNKNOWN, DO NOT RESEND: {key} {state}");
+            }
             // The message field is short: the words that matter come first.
             "outcome_unknown" => {
                 let GatewayError::OutcomeUnknown(e) = self else { unreachable!() };

@@ -37,6 +37,17 @@ pub enum LookupError {
 }
 
 impl Plan {
+    /// True when `leaf` lies at or after a table whose size varies (OCCURS DEPENDING ON): its
+    /// offset is then the largest form's, and in a shorter message the field is elsewhere.
+    pub fn slides(&self, leaf: &Leaf) -> bool {
+        self.ops.iter().any(|op| match op {
+            Op::Array { offset, min, max, .. } | Op::Skip { offset, min, max, .. } => {
+                min != max && leaf.offset >= *offset
+            }
+            _ => false,
+        })
+    }
+
     /// The one field outside any table that `reference` names.
     pub fn lookup(&self, reference: &str) -> Result<&Leaf, LookupError> {
         let q = QualifiedName::parse(reference).map_err(LookupError::Syntax)?;

@@ -35,6 +35,7 @@ pub struct Gateway {
 }
 
 mod in_flight;
+mod journaled;
 use in_flight::InFlight;
 
 impl Gateway {
@@ -178,20 +179,40 @@ impl Gateway {
             validate(request, &message[table.header.size..])?;
         }
         let started = Instant::now();
-        let mut answered_by = decision.target;
-        *served_by = Some(&answered_by.name);
-        let x = Exchange { table, route, op: &op, message, id: head.id.as_deref(), sent: Some(sent) };
-        let mut result = call(x, decision.target, Lane::Primary, false).await;
-        if let (Err(error), Some(fallback)) = (&result, &route.fallback) {
-            if route.read_only && !Arc::ptr_eq(fallback, decision.target) {
-                warn!(%error, fallback = %fallback.name, "target failed; answering from the fallback");
-                metrics::counter!("ficus_fallbacks_total", "op" => route.op.clone()).increment(1);
-                answered_by = fallback;
-                *served_by = Some(&fallback.name);
-                result = call(x, fallback, Lane::Primary, false).await;
+        let table_ref: &'t RouteTable = table;
+        let mut target = decision.target;
+        let journal = table.journal.as_deref().zip(route.journal.as_ref());
+        // A read on a route with an owner_key follows the account's owner.
+        if let (Some((plan, rj)), true) = (journal, route.read_only) {
+            if let Some(field) = &rj.owner_key {
+                target = self.owner_for_read(table_ref, plan, field, message, target).await?;
             }
         }
-        let result = self.settle(&op, route.read_only, result);
+        let mut answered_by = target;
+        *served_by = Some(&answered_by.name);
+        let x = Exchange { table, route, op: &op, message, id: head.id.as_deref(), sent: Some(sent) };
+        let result = match journal {
+            Some(j) if !route.read_only => {
+                let done = self.journaled(x, table_ref, target, j, served_by).await;
+                // Answered by the journal (a duplicate, a refusal): nothing to capture or mirror.
+                let Some(sent_to) = done.sent_to else { return done.result };
+                answered_by = sent_to;
+                done.result
+            }
+            _ => {
+                let mut result = call(x, target, Lane::Primary, false).await;
+                if let (Err(error), Some(fallback)) = (&result, &route.fallback) {
+                    if route.read_only && !Arc::ptr_eq(fallback, target) {
+                        warn!(%error, fallback = %fallback.name, "target failed; answering from the fallback");
+                        metrics::counter!("ficus_fallbacks_total", "op" => route.op.clone()).increment(1);
+                        answered_by = fallback;
+                        *served_by = Some(&fallback.name);
+                        result = call(x, fallback, Lane::Primary, false).await;
+                    }
+                }
+                self.settle(&op, route.read_only, result)
+            }
+        };
         if let Ok(reply) = &result {
             let primary_secs = secs(started);
             self.capture(x, reply, answered_by);

@@ -26,6 +26,47 @@ pub struct RoutesFile {
     /// Where shadow comparisons and captures are recorded, and how much may be in flight.
     #[serde(default)]
     pub shadow: ShadowSection,
+    /// The transaction journal (duplicate writes, reversals, per-account owners); none: off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub journal: Option<JournalSection>,
+}
+
+/// `[journal]`: where transactions are journaled and how they are keyed.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct JournalSection {
+    /// `"sqlite:FILE"` (relative to routes.toml; one machine) or `"postgres://USER@HOST:PORT/DB"`
+    /// (one journal shared by every replica).
+    pub store: String,
+    /// Header fields whose values identify a transaction (default: `[header] message_id`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key: Vec<String>,
+    /// Hours a finished transaction is kept (unknown outcomes stay until reconciled).
+    #[serde(default = "default_retention_hours")]
+    pub retention_hours: u64,
+    /// `"refuse"` (default): a journaled write is refused while the store is unreachable;
+    /// `"pass"`: it is sent unguarded, logged and counted.
+    #[serde(default = "default_on_store_error")]
+    pub on_store_error: String,
+    /// Most connections to the store.
+    #[serde(default = "default_journal_connections")]
+    pub max_connections: u32,
+    /// Longest an owner move waits for writes in flight, in milliseconds.
+    #[serde(default = "default_move_wait_ms")]
+    pub move_wait_ms: u64,
+}
+
+fn default_retention_hours() -> u64 {
+    72
+}
+fn default_on_store_error() -> String {
+    "refuse".into()
+}
+fn default_journal_connections() -> u32 {
+    16
+}
+fn default_move_wait_ms() -> u64 {
+    10_000
 }
 
 /// `[shadow]`: settings shared by every shadowed route.
@@ -235,6 +276,24 @@ pub struct RouteSection {
     /// failing the message. Default: an error naming the field and both lengths.
     #[serde(default, skip_serializing_if = "is_false")]
     pub truncate_text: bool,
+    /// For writes, with a `[journal]`: answer a duplicate (same key) from the journal, never
+    /// send it again (default true for writes; false turns it off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedupe: Option<bool>,
+    /// The request field holding the account whose owner (the owner table) serves this route,
+    /// overriding target and canary: `owner_key = "FROM-ACCT"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_key: Option<String>,
+    /// This operation reverses (취소) another one's transactions: it goes to the upstream that
+    /// served the original, whatever the route says now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reverses: Option<String>,
+    /// Request fields holding the original's key, in the order of `[journal] key`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub original_key: Vec<String>,
+    /// The reply when the original is not in the journal (default: code FC23).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_missing: Option<ErrorReplySpec>,
 }
 
 fn is_false(b: &bool) -> bool {

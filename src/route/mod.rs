@@ -52,6 +52,8 @@ pub struct Route {
     pub comparison: Option<Arc<crate::shadow::Comparison>>,
     /// Buckets (of 10,000) captured for replay.
     pub capture: Option<u32>,
+    /// How the route uses the transaction journal (none: not journaled).
+    pub journal: Option<crate::journal::RouteJournal>,
 }
 
 impl Route {
@@ -122,6 +124,8 @@ pub struct RouteTable {
     pub routes: HashMap<String, Route>,
     /// Who serves operations without a route.
     pub default_target: Arc<UpstreamEntry>,
+    /// The transaction journal, when routes.toml has a `[journal]`.
+    pub journal: Option<Arc<crate::journal::JournalPlan>>,
 }
 
 /// The decision for one message.

@@ -214,6 +214,23 @@ pub async fn start(config: &Path, options: Options) -> Result<Running, String> {
         let channel = Channel { gateway: gateway.clone(), admission: admission.clone(), drain };
         running.tasks.push(tokio::spawn(tcp::serve(listener, channel, shutdown.clone())));
     }
+    if let Some(plan) = gateway.table().journal.clone() {
+        // The schema is made now, so the first write does not; an unreachable store is said
+        // loudly but stops nothing: reads go on, and journaled writes are refused (or passed).
+        match tokio::time::timeout(std::time::Duration::from_secs(5), plan.store.ready()).await {
+            Ok(Ok(())) => tracing::info!(store = plan.store.display(), "transaction journal ready"),
+            Ok(Err(e)) => {
+                warn!(error = %e, "transaction journal unavailable: journaled writes are refused until it is back")
+            }
+            Err(_) => warn!(
+                store = plan.store.display(),
+                "transaction journal did not answer in 5 s: journaled writes are refused until it does"
+            ),
+        }
+    }
+    let gw = gateway.clone();
+    let current = move || gw.table().journal.as_ref().map(|p| (p.store.clone(), p.retention));
+    running.tasks.push(tokio::spawn(crate::journal::sweep::run(current, shutdown.clone())));
     if options.watch {
         running._watch = Some(watch_file(reloader.clone())?);
     }

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 mod fields;
 mod gateway;
+mod journal;
 mod parse;
 mod problem;
 mod route;
@@ -264,6 +265,7 @@ impl Builder<'_> {
             found
         };
         let default_target = find_upstream(self, &file.default.target, "default", "target");
+        let journal = self.journal(&file, header.as_ref(), path, previous);
         let mut routes = HashMap::new();
         for (op, r) in &file.routes {
             if let Some(h) = &header {
@@ -337,6 +339,8 @@ impl Builder<'_> {
                 }
                 Some((c.percent * 100.0).round() as u32)
             });
+            let layouts = (header.as_ref(), request.as_deref());
+            let route_journal = self.route_journal(r, &file, journal.as_deref(), layouts, &section);
             if let Some(target) = target {
                 let (read_only, enabled) = (r.read_only, r.enabled);
                 let route = Route {
@@ -352,6 +356,7 @@ impl Builder<'_> {
                     shadow,
                     comparison,
                     capture,
+                    journal: route_journal,
                 };
                 routes.insert(op.clone(), route);
             }
@@ -373,6 +378,7 @@ impl Builder<'_> {
             upstreams: upstreams.clone(),
             routes,
             default_target: default_target?,
+            journal,
             file,
         };
         Some(table)

@@ -12,8 +12,8 @@
 
 use super::{Builder, ConfigProblem};
 use crate::route::file::{
-    DefaultSection, GatewaySection, HeaderSection, LimitsSection, RouteSection, RoutesFile, ShadowSection,
-    UpstreamSection,
+    DefaultSection, GatewaySection, HeaderSection, JournalSection, LimitsSection, RouteSection, RoutesFile,
+    ShadowSection, UpstreamSection,
 };
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 pub const MAX_SYNTAX_ERRORS: usize = 20;
 
 /// The tables routes.toml may have.
-const TOP: [&str; 7] = ["gateway", "header", "upstreams", "default", "routes", "limits", "shadow"];
+const TOP: [&str; 8] = ["gateway", "header", "upstreams", "default", "routes", "limits", "shadow", "journal"];
 
 /// 1-based line and column (in characters) of byte `offset` in `text`.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -233,6 +233,10 @@ impl Builder<'_> {
             Some(v) => self.section::<ShadowSection>("shadow", v),
             None => Some(ShadowSection::default()),
         };
+        let journal = match doc.remove("journal") {
+            Some(v) => Some(self.section::<JournalSection>("journal", v)?),
+            None => None,
+        };
         let upstreams = self.entries::<UpstreamSection>(doc.remove("upstreams"), "upstreams");
         let routes = self.entries::<RouteSection>(doc.remove("routes"), "routes");
         Some(RoutesFile {
@@ -243,6 +247,7 @@ impl Builder<'_> {
             routes,
             limits: limits?,
             shadow: shadow?,
+            journal,
         })
     }
 

@@ -1,0 +1,91 @@
+//! The transaction journal (거래 저널): what a bank's FEP keeps so that a write is never posted
+//! twice, a reversal (취소) reaches the system that posted the original, and an account's writes
+//! have one owner during a per-account cut-over.
+//!
+//! One row per journaled message, keyed by header fields (the channel's transaction number);
+//! the first message with a key claims it atomically (a primary key, so across every replica
+//! sharing the store), moves `in_flight` → `done` (with the reply bytes, returned to any
+//! duplicate) or `unknown` (sent, no answer). An `in_flight` row whose lease passed (its
+//! replica died) counts as `unknown`. The owner table maps an account to the upstream that owns
+//! its writes ([`owners`]).
+//!
+//! Two stores behind one SQL dialect ([`store::Store`], sqlx's `Any` driver): SQLite, embedded
+//! (one machine), and PostgreSQL (a fleet). This module does I/O only through the store; the
+//! gateway decides what to do with what it answers.
+
+pub mod key;
+pub mod owners;
+pub mod refusal;
+mod schema;
+pub mod store;
+pub mod sweep;
+
+pub use key::{KeyError, KeyField};
+pub use refusal::Refusal;
+pub use store::{Entry, EntryState, Store, StoreError};
+
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What to do with a journaled write when the store cannot be reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnStoreError {
+    /// Refuse the write (not sent): the default. A write is never sent unguarded silently.
+    Refuse,
+    /// Send it unguarded, logged and counted (`ficus_journal_unguarded_total`).
+    Pass,
+}
+
+/// The compiled `[journal]` section: the store and how keys are read.
+pub struct JournalPlan {
+    /// The store (shared with the previous table when `[journal] store` did not change).
+    pub store: Arc<Store>,
+    /// Header fields whose values, joined by `|`, make a transaction's key.
+    pub key: Vec<KeyField>,
+    /// What a store outage does to journaled writes.
+    pub on_store_error: OnStoreError,
+    /// Rows older than this (except `unknown` ones) are deleted.
+    pub retention: Duration,
+    /// Longest an owner move waits for writes in flight.
+    pub move_wait: Duration,
+    /// `[journal] store` and `max_connections` as written (a reload reuses the store while they
+    /// stay the same).
+    pub store_spec: (String, u32),
+}
+
+impl JournalPlan {
+    /// The journal key of `message`: the key fields' values joined by `|`.
+    ///
+    /// Errors: a field blank (or zero, for a number) is [`KeyError::Missing`]; bytes that are
+    /// not valid for the field's picture are [`KeyError::Unreadable`].
+    pub fn key_of(&self, message: &[u8], options: crate::codec::CodecOptions) -> Result<String, KeyError> {
+        key::join(&self.key, message, options)
+    }
+}
+
+/// How a route uses the journal (compiled from its `dedupe`, `owner_key`, `reverses`).
+#[derive(Clone, Debug)]
+pub struct RouteJournal {
+    /// Duplicates (same key) of a write are answered from the journal, never sent again.
+    pub dedupe: bool,
+    /// The request field naming the account whose owner serves this route.
+    pub owner_key: Option<KeyField>,
+    /// This route reverses another operation's transactions.
+    pub reverses: Option<Reversal>,
+}
+
+/// A reversal route: `reverses = "XFER"`, `original_key = [..]`.
+#[derive(Clone, Debug)]
+pub struct Reversal {
+    /// The operation whose transactions this one reverses.
+    pub op: String,
+    /// Request fields holding the original's key, in the order of `[journal] key`.
+    pub original_key: Vec<KeyField>,
+    /// The reply when the original is not in the journal: (code, message), if configured.
+    pub missing_reply: Option<(String, String)>,
+}
+
+/// Milliseconds since the Unix epoch (the journal's clock).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}

@@ -1,0 +1,463 @@
+//! The journal store: SQLite (embedded) or PostgreSQL (shared by replicas) through sqlx's `Any`
+//! driver, one SQL dialect. The pool connects lazily, so a table is built without I/O; the schema
+//! is created on first use ([`Store::ready`], also called once at start).
+//!
+//! A claim is one `INSERT … ON CONFLICT DO NOTHING` on the primary key: of any number of replicas
+//! racing for one key, exactly one inserts. Every later change names the claim token, so a
+//! replica only ever finishes its own claim.
+
+use super::schema;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+use std::path::Path;
+use std::time::Duration;
+use tokio::sync::OnceCell;
+
+/// The store could not be reached or refused a statement.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// `[journal] store` is not a `sqlite:` path or a `postgres://` URL.
+    #[error("journal store {0:?}: expected \"sqlite:FILE\" or \"postgres://USER@HOST:PORT/DB\"")]
+    Url(String),
+    /// A statement failed (connection refused, timeout, disk full, …).
+    #[error("journal store {store}: {source}")]
+    Sql {
+        /// The store, without credentials.
+        store: String,
+        /// What sqlx said.
+        source: sqlx::Error,
+    },
+    /// The store holds a schema newer than this build knows.
+    #[error("journal store {store} has schema version {found}; this ficus knows up to {known}: upgrade ficus")]
+    Schema {
+        /// The store.
+        store: String,
+        /// Version found.
+        found: i64,
+        /// Version known.
+        known: i64,
+    },
+}
+
+/// Which database a store is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// A journal row's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryState {
+    /// Claimed; the write is on its way (or its replica died: see [`Entry::state_at`]).
+    InFlight,
+    /// Answered; the reply is kept.
+    Done,
+    /// Sent, and no answer came: applied or not, nobody knows.
+    Unknown,
+}
+
+impl EntryState {
+    /// The word stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryState::InFlight => "in_flight",
+            EntryState::Done => "done",
+            EntryState::Unknown => "unknown",
+        }
+    }
+}
+
+/// One journaled message.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    /// The transaction key (`[journal] key` values joined by `|`).
+    pub key: String,
+    /// The operation.
+    pub op: String,
+    /// SHA-256 (hex) of the operation and body: a resend must carry the same request.
+    pub request_hash: String,
+    /// The routing key (owner_key value: the account), if the route names one.
+    pub route_key: Option<String>,
+    /// The upstream it was sent to.
+    pub upstream: String,
+    /// As stored (see [`Entry::state_at`] for lease expiry).
+    pub state: EntryState,
+    /// The reply's response code, when done.
+    pub response_code: Option<String>,
+    /// The whole request message.
+    pub request: Vec<u8>,
+    /// The whole reply, when done.
+    pub reply: Option<Vec<u8>>,
+    /// The claim token (replica and a random part).
+    pub claim: String,
+    /// Route table generation that served it.
+    pub generation: i64,
+    /// Claimed at (ms since the epoch).
+    pub created_ms: i64,
+    /// Last changed at.
+    pub updated_ms: i64,
+    /// An `in_flight` row past this time counts as `unknown` (its replica died mid-write).
+    pub lease_ms: i64,
+}
+
+impl Entry {
+    /// The state at time `now`: an `in_flight` row whose lease passed is `unknown`.
+    pub fn state_at(&self, now: i64) -> EntryState {
+        match self.state {
+            EntryState::InFlight if self.lease_ms < now => EntryState::Unknown,
+            s => s,
+        }
+    }
+}
+
+/// What a claim writes.
+pub struct NewEntry<'a> {
+    /// The key.
+    pub key: &'a str,
+    /// The operation.
+    pub op: &'a str,
+    /// See [`Entry::request_hash`].
+    pub request_hash: &'a str,
+    /// The routing key.
+    pub route_key: Option<&'a str>,
+    /// The upstream it goes to.
+    pub upstream: &'a str,
+    /// The whole request.
+    pub request: &'a [u8],
+    /// This claim's token.
+    pub claim: &'a str,
+    /// Table generation.
+    pub generation: u64,
+    /// How long the claimer may hold it in flight, from now.
+    pub lease: Duration,
+}
+
+/// A journal store.
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    display: String,
+    ready: OnceCell<()>,
+}
+
+const COLUMNS: &str = "txn_key, op, request_hash, route_key, upstream, state, response_code, request, reply, claim, \
+                       generation, created_ms, updated_ms, lease_ms";
+
+impl Store {
+    /// A store for `url` (`sqlite:FILE`, relative to `base`, or `postgres://…`); connects lazily.
+    pub fn open(url: &str, base: &Path, max_connections: u32) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let (backend, conn, display) = if let Some(file) = url.strip_prefix("sqlite:") {
+            let file = file.trim_start_matches("//");
+            if file.is_empty() {
+                return Err(StoreError::Url(url.into()));
+            }
+            let path = base.join(file);
+            let conn = format!("sqlite://{}?mode=rwc", path.display());
+            (Backend::Sqlite, conn, format!("sqlite:{}", path.display()))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_string(), without_password(url))
+        } else {
+            return Err(StoreError::Url(url.into()));
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(3))
+            .connect_lazy(&conn)
+            .map_err(|source| StoreError::Sql { store: display.clone(), source })?;
+        Ok(Store { pool, backend, display, ready: OnceCell::new() })
+    }
+
+    /// The store as shown in logs (no password).
+    pub fn display(&self) -> &str {
+        &self.display
+    }
+
+    /// Which database it is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub(super) fn sql_error(&self, source: sqlx::Error) -> StoreError {
+        StoreError::Sql { store: self.display.clone(), source }
+    }
+
+    /// Creates or migrates the schema, once per store (retried after a failure).
+    pub async fn ready(&self) -> Result<(), StoreError> {
+        self.ready.get_or_try_init(|| self.migrate()).await.map(|_| ())
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(|e| self.sql_error(e))?;
+        let blob = match self.backend {
+            Backend::Sqlite => "BLOB",
+            Backend::Postgres => {
+                // Replicas starting together: one creates, the others wait for it.
+                sqlx::query("SELECT pg_advisory_xact_lock(7268305751)")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| self.sql_error(e))?;
+                "BYTEA"
+            }
+        };
+        for statement in schema::create(blob) {
+            sqlx::query(&statement).execute(&mut *tx).await.map_err(|e| self.sql_error(e))?;
+        }
+        let found: Option<i64> = sqlx::query("SELECT MAX(version) AS v FROM ficus_schema")
+            .fetch_one(&mut *tx)
+            .await
+            .and_then(|r| r.try_get::<Option<i64>, _>("v"))
+            .map_err(|e| self.sql_error(e))?;
+        match found {
+            None => {
+                sqlx::query("INSERT INTO ficus_schema (version) VALUES ($1)")
+                    .bind(schema::VERSION)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| self.sql_error(e))?;
+            }
+            Some(v) if v > schema::VERSION => {
+                return Err(StoreError::Schema { store: self.display.clone(), found: v, known: schema::VERSION })
+            }
+            Some(_) => {}
+        }
+        tx.commit().await.map_err(|e| self.sql_error(e))?;
+        if self.backend == Backend::Sqlite {
+            // Readers (the CLI, other replicas' nothing) never block the writer.
+            sqlx::query("PRAGMA journal_mode=WAL").execute(&self.pool).await.map_err(|e| self.sql_error(e))?;
+        }
+        Ok(())
+    }
+
+    /// Claims `new.key`: `None` when this call claimed it, else the row already there.
+    pub async fn claim(&self, new: &NewEntry<'_>) -> Result<Option<Entry>, StoreError> {
+        self.ready().await?;
+        let now = super::now_ms();
+        let inserted = sqlx::query(&format!(
+            "INSERT INTO ficus_journal ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, 'in_flight', NULL, $6, NULL, $7, $8, $9, \
+             $10, $11) ON CONFLICT (txn_key) DO NOTHING"
+        ))
+        .bind(new.key)
+        .bind(new.op)
+        .bind(new.request_hash)
+        .bind(new.route_key)
+        .bind(new.upstream)
+        .bind(new.request)
+        .bind(new.claim)
+        .bind(new.generation as i64)
+        .bind(now)
+        .bind(now)
+        .bind(now + new.lease.as_millis() as i64)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| self.sql_error(e))?;
+        if inserted.rows_affected() == 1 {
+            return Ok(None);
+        }
+        // The row may have been purged between the two statements: then claim again, once.
+        match self.get(new.key).await? {
+            Some(existing) => Ok(Some(existing)),
+            None => Box::pin(self.claim(new)).await,
+        }
+    }
+
+    /// The row for `key`, if any.
+    pub async fn get(&self, key: &str) -> Result<Option<Entry>, StoreError> {
+        self.ready().await?;
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM ficus_journal WHERE txn_key = $1"))
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| self.sql_error(e))?;
+        row.map(|r| entry(&r)).transpose().map_err(|e| self.sql_error(e))
+    }
+
+    /// Records the answer of this claim (`done`, with the reply); also over an expired lease,
+    /// since the outcome is now known. False when the claim is not there any more.
+    pub async fn finish(&self, key: &str, claim: &str, code: Option<&str>, reply: &[u8]) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE ficus_journal SET state = 'done', response_code = $1, reply = $2, updated_ms = $3 \
+             WHERE txn_key = $4 AND claim = $5 AND state IN ('in_flight', 'unknown')",
+        )
+        .bind(code)
+        .bind(reply)
+        .bind(super::now_ms())
+        .bind(key)
+        .bind(claim)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| self.sql_error(e))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Marks this claim `unknown`: sent, no answer that could be given.
+    pub async fn mark_unknown(&self, key: &str, claim: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE ficus_journal SET state = 'unknown', updated_ms = $1 WHERE txn_key = $2 AND claim = $3 \
+             AND state = 'in_flight'",
+        )
+        .bind(super::now_ms())
+        .bind(key)
+        .bind(claim)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| self.sql_error(e))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Gives up this claim: the write was certainly not sent, so a resend may go.
+    pub async fn release(&self, key: &str, claim: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM ficus_journal WHERE txn_key = $1 AND claim = $2 AND state = 'in_flight'")
+            .bind(key)
+            .bind(claim)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| self.sql_error(e))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Turns every `in_flight` row whose lease passed into `unknown`; returns how many.
+    pub async fn expire(&self, now: i64) -> Result<u64, StoreError> {
+        self.ready().await?;
+        let done = sqlx::query(
+            "UPDATE ficus_journal SET state = 'unknown', updated_ms = $1 WHERE state = 'in_flight' AND lease_ms < $2",
+        )
+        .bind(now)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| self.sql_error(e))?;
+        Ok(done.rows_affected())
+    }
+
+    /// Rows whose outcome is unknown at `now` (expired leases included), oldest first.
+    pub async fn unknown(&self, now: i64, limit: i64) -> Result<Vec<Entry>, StoreError> {
+        self.ready().await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM ficus_journal WHERE state = 'unknown' OR (state = 'in_flight' AND lease_ms < $1) \
+             ORDER BY created_ms LIMIT $2"
+        ))
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.sql_error(e))?;
+        rows.iter().map(entry).collect::<Result<_, _>>().map_err(|e| self.sql_error(e))
+    }
+
+    /// How many rows have an unknown outcome at `now`.
+    pub async fn count_unknown(&self, now: i64) -> Result<u64, StoreError> {
+        self.ready().await?;
+        let n: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM ficus_journal WHERE state = 'unknown' OR (state = 'in_flight' AND lease_ms < $1)",
+        )
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await
+        .and_then(|r| r.try_get::<i64, _>("n"))
+        .map_err(|e| self.sql_error(e))?;
+        Ok(n as u64)
+    }
+
+    /// Rows claimed in `[from_ms, to_ms)`, for reconciliation, oldest first.
+    pub async fn between(&self, from_ms: i64, to_ms: i64) -> Result<Vec<Entry>, StoreError> {
+        self.ready().await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM ficus_journal WHERE created_ms >= $1 AND created_ms < $2 ORDER BY created_ms"
+        ))
+        .bind(from_ms)
+        .bind(to_ms)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.sql_error(e))?;
+        rows.iter().map(entry).collect::<Result<_, _>>().map_err(|e| self.sql_error(e))
+    }
+
+    /// Deletes rows claimed before `before_ms`, except those whose outcome is unknown (they
+    /// stay until reconciled); returns how many went.
+    pub async fn purge(&self, before_ms: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM ficus_journal WHERE created_ms < $1 AND state = 'done'")
+            .bind(before_ms)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| self.sql_error(e))?;
+        Ok(done.rows_affected())
+    }
+
+    /// Deletes the row of `key` once an operator has reconciled it (`ficus journal forget`):
+    /// the channel may then send the transaction again. Only `unknown` rows (or expired leases).
+    pub async fn forget(&self, key: &str, now: i64) -> Result<bool, StoreError> {
+        self.ready().await?;
+        let done = sqlx::query(
+            "DELETE FROM ficus_journal WHERE txn_key = $1 AND (state = 'unknown' OR (state = 'in_flight' AND \
+             lease_ms < $2))",
+        )
+        .bind(key)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| self.sql_error(e))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Writes in flight (lease not passed) for any of `route_keys` (accounts).
+    pub async fn in_flight_for(&self, route_keys: &[String], now: i64) -> Result<u64, StoreError> {
+        let mut total = 0;
+        for chunk in route_keys.chunks(500) {
+            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT COUNT(*) AS n FROM ficus_journal WHERE state = 'in_flight' AND lease_ms >= $1 AND route_key IN \
+                 ({})",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(&sql).bind(now);
+            for k in chunk {
+                q = q.bind(k.as_str());
+            }
+            let n: i64 =
+                q.fetch_one(&self.pool).await.and_then(|r| r.try_get::<i64, _>("n")).map_err(|e| self.sql_error(e))?;
+            total += n as u64;
+        }
+        Ok(total)
+    }
+
+    pub(super) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}
+
+fn entry(r: &AnyRow) -> Result<Entry, sqlx::Error> {
+    let state = match r.try_get::<String, _>("state")?.as_str() {
+        "done" => EntryState::Done,
+        "unknown" => EntryState::Unknown,
+        _ => EntryState::InFlight,
+    };
+    Ok(Entry {
+        key: r.try_get("txn_key")?,
+        op: r.try_get("op")?,
+        request_hash: r.try_get("request_hash")?,
+        route_key: r.try_get("route_key")?,
+        upstream: r.try_get("upstream")?,
+        state,
+        response_code: r.try_get("response_code")?,
+        request: r.try_get("request")?,
+        reply: r.try_get("reply")?,
+        claim: r.try_get("claim")?,
+        generation: r.try_get("generation")?,
+        created_ms: r.try_get("created_ms")?,
+        updated_ms: r.try_get("updated_ms")?,
+        lease_ms: r.try_get("lease_ms")?,
+    })
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user@host/db`.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.into() };
+    match rest.split_once('@') {
+        Some((user, host)) => format!("{scheme}://{}@{host}", user.split(':').next().unwrap_or("")),
+        None => url.into(),
+    }
+}
