@@ -74,7 +74,7 @@ impl Store {
              WHERE owner_key = $1",
         )
         .bind(key)
-        .fetch_optional(self.pool())
+        .fetch_optional(self.pool().await?)
         .await
         .map_err(|e| self.sql_error(e))?;
         row.map(|r| owner(&r)).transpose().map_err(|e| self.sql_error(e))
@@ -117,7 +117,7 @@ impl Store {
 
     async fn mark_moving(&self, keys: &[String], to: &MoveTo, by: &str) -> Result<(), StoreError> {
         let now = super::now_ms();
-        let mut tx = self.pool().begin().await.map_err(|e| self.sql_error(e))?;
+        let mut tx = self.pool().await?.begin().await.map_err(|e| self.sql_error(e))?;
         for key in keys {
             let q = match to {
                 MoveTo::Upstream(name) => sqlx::query(
@@ -143,7 +143,7 @@ impl Store {
     }
 
     async fn unmark(&self, keys: &[String]) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await.map_err(|e| self.sql_error(e))?;
+        let mut tx = self.pool().await?.begin().await.map_err(|e| self.sql_error(e))?;
         for key in keys {
             sqlx::query("UPDATE ficus_owners SET moving_to = NULL WHERE owner_key = $1")
                 .bind(key.as_str())
@@ -157,7 +157,7 @@ impl Store {
     async fn settle_move(&self, keys: &[String], by: &str) -> Result<usize, StoreError> {
         let now = super::now_ms();
         let mut moved = 0;
-        let mut tx = self.pool().begin().await.map_err(|e| self.sql_error(e))?;
+        let mut tx = self.pool().await?.begin().await.map_err(|e| self.sql_error(e))?;
         for key in keys {
             let done = sqlx::query(
                 "UPDATE ficus_owners SET previous = upstream, upstream = moving_to, moving_to = NULL, updated_ms = $1, \

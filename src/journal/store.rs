@@ -137,7 +137,11 @@ pub struct NewEntry<'a> {
 
 /// A journal store.
 pub struct Store {
-    pool: AnyPool,
+    /// Made on first use: a pool spawns tasks, and a table is also built outside any runtime
+    /// (`ficus check`).
+    pool: OnceCell<AnyPool>,
+    conn: String,
+    max_connections: u32,
     backend: Backend,
     display: String,
     ready: OnceCell<()>,
@@ -163,12 +167,22 @@ impl Store {
         } else {
             return Err(StoreError::Url(url.into()));
         };
-        let pool = AnyPoolOptions::new()
-            .max_connections(max_connections.max(1))
-            .acquire_timeout(Duration::from_secs(3))
-            .connect_lazy(&conn)
+        conn.parse::<sqlx::any::AnyConnectOptions>()
             .map_err(|source| StoreError::Sql { store: display.clone(), source })?;
-        Ok(Store { pool, backend, display, ready: OnceCell::new() })
+        Ok(Store { pool: OnceCell::new(), conn, max_connections, backend, display, ready: OnceCell::new() })
+    }
+
+    /// The pool, made on first use (connections open as statements need them).
+    pub(super) async fn pool(&self) -> Result<&AnyPool, StoreError> {
+        self.pool
+            .get_or_try_init(|| async {
+                AnyPoolOptions::new()
+                    .max_connections(self.max_connections.max(1))
+                    .acquire_timeout(Duration::from_secs(3))
+                    .connect_lazy(&self.conn)
+            })
+            .await
+            .map_err(|e| self.sql_error(e))
     }
 
     /// The store as shown in logs (no password).
@@ -191,7 +205,7 @@ impl Store {
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(|e| self.sql_error(e))?;
+        let mut tx = self.pool().await?.begin().await.map_err(|e| self.sql_error(e))?;
         let blob = match self.backend {
             Backend::Sqlite => "BLOB",
             Backend::Postgres => {
@@ -227,7 +241,7 @@ impl Store {
         tx.commit().await.map_err(|e| self.sql_error(e))?;
         if self.backend == Backend::Sqlite {
             // Readers (the CLI, other replicas' nothing) never block the writer.
-            sqlx::query("PRAGMA journal_mode=WAL").execute(&self.pool).await.map_err(|e| self.sql_error(e))?;
+            sqlx::query("PRAGMA journal_mode=WAL").execute(self.pool().await?).await.map_err(|e| self.sql_error(e))?;
         }
         Ok(())
     }
@@ -251,7 +265,7 @@ impl Store {
         .bind(now)
         .bind(now)
         .bind(now + new.lease.as_millis() as i64)
-        .execute(&self.pool)
+        .execute(self.pool().await?)
         .await
         .map_err(|e| self.sql_error(e))?;
         if inserted.rows_affected() == 1 {
@@ -269,7 +283,7 @@ impl Store {
         self.ready().await?;
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM ficus_journal WHERE txn_key = $1"))
             .bind(key)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.pool().await?)
             .await
             .map_err(|e| self.sql_error(e))?;
         row.map(|r| entry(&r)).transpose().map_err(|e| self.sql_error(e))
@@ -287,7 +301,7 @@ impl Store {
         .bind(super::now_ms())
         .bind(key)
         .bind(claim)
-        .execute(&self.pool)
+        .execute(self.pool().await?)
         .await
         .map_err(|e| self.sql_error(e))?;
         Ok(done.rows_affected() == 1)
@@ -302,7 +316,7 @@ impl Store {
         .bind(super::now_ms())
         .bind(key)
         .bind(claim)
-        .execute(&self.pool)
+        .execute(self.pool().await?)
         .await
         .map_err(|e| self.sql_error(e))?;
         Ok(done.rows_affected() == 1)
@@ -313,7 +327,7 @@ impl Store {
         let done = sqlx::query("DELETE FROM ficus_journal WHERE txn_key = $1 AND claim = $2 AND state = 'in_flight'")
             .bind(key)
             .bind(claim)
-            .execute(&self.pool)
+            .execute(self.pool().await?)
             .await
             .map_err(|e| self.sql_error(e))?;
         Ok(done.rows_affected() == 1)
@@ -327,7 +341,7 @@ impl Store {
         )
         .bind(now)
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.pool().await?)
         .await
         .map_err(|e| self.sql_error(e))?;
         Ok(done.rows_affected())
@@ -342,7 +356,7 @@ impl Store {
         ))
         .bind(now)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(self.pool().await?)
         .await
         .map_err(|e| self.sql_error(e))?;
         rows.iter().map(entry).collect::<Result<_, _>>().map_err(|e| self.sql_error(e))
@@ -355,7 +369,7 @@ impl Store {
             "SELECT COUNT(*) AS n FROM ficus_journal WHERE state = 'unknown' OR (state = 'in_flight' AND lease_ms < $1)",
         )
         .bind(now)
-        .fetch_one(&self.pool)
+        .fetch_one(self.pool().await?)
         .await
         .and_then(|r| r.try_get::<i64, _>("n"))
         .map_err(|e| self.sql_error(e))?;
@@ -370,7 +384,7 @@ impl Store {
         ))
         .bind(from_ms)
         .bind(to_ms)
-        .fetch_all(&self.pool)
+        .fetch_all(self.pool().await?)
         .await
         .map_err(|e| self.sql_error(e))?;
         rows.iter().map(entry).collect::<Result<_, _>>().map_err(|e| self.sql_error(e))
@@ -381,7 +395,7 @@ impl Store {
     pub async fn purge(&self, before_ms: i64) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM ficus_journal WHERE created_ms < $1 AND state = 'done'")
             .bind(before_ms)
-            .execute(&self.pool)
+            .execute(self.pool().await?)
             .await
             .map_err(|e| self.sql_error(e))?;
         Ok(done.rows_affected())
@@ -397,7 +411,7 @@ impl Store {
         )
         .bind(key)
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.pool().await?)
         .await
         .map_err(|e| self.sql_error(e))?;
         Ok(done.rows_affected() == 1)
@@ -417,15 +431,14 @@ impl Store {
             for k in chunk {
                 q = q.bind(k.as_str());
             }
-            let n: i64 =
-                q.fetch_one(&self.pool).await.and_then(|r| r.try_get::<i64, _>("n")).map_err(|e| self.sql_error(e))?;
+            let n: i64 = q
+                .fetch_one(self.pool().await?)
+                .await
+                .and_then(|r| r.try_get::<i64, _>("n"))
+                .map_err(|e| self.sql_error(e))?;
             total += n as u64;
         }
         Ok(total)
-    }
-
-    pub(super) fn pool(&self) -> &AnyPool {
-        &self.pool
     }
 }
 

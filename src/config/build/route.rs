@@ -134,6 +134,15 @@ impl Builder<'_> {
                 self.problem(section, Some("canary"), why);
                 None
             }
+            (Some(Ok(leaf)), _) if request.is_some_and(|r| r.plan().slides(leaf)) => {
+                let why = format!(
+                    "sticky field {}: it follows a table whose size varies (OCCURS DEPENDING ON), so it has no fixed \
+                     offset and a customer would not keep their side",
+                    leaf.path
+                );
+                self.problem(section, Some("canary"), why);
+                None
+            }
             (Some(Ok(leaf)), _) => {
                 Some(StickyField { offset: header_size + leaf.offset as usize, len: leaf.len as usize })
             }
