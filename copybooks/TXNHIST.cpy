@@ -19,6 +19,8 @@
                    88  TXN-WITHDRAW    VALUE 'WD'.
                    88  TXN-XFER-IN     VALUE 'TI'.
                    88  TXN-XFER-OUT    VALUE 'TO'.
+                   88  TXN-CANCEL-IN   VALUE 'CI'.
+                   88  TXN-CANCEL-OUT  VALUE 'CO'.
                10  TXN-AMT             PIC S9(11)V99 COMP-3.
                10  TXN-BAL             PIC S9(13)V99 COMP-3.
                10  TXN-MEMO            PIC X(20).

@@ -7,6 +7,7 @@ use crate::frame::Framing;
 use crate::server::{self, Running};
 use crate::sim::host::HostSim;
 use crate::sim::ledger::Ledger;
+use crate::sim::postings::Postings;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -23,6 +24,10 @@ pub struct Sims {
     pub accounts: SocketAddr,
     /// The ledger both read.
     pub ledger: Arc<Ledger>,
+    /// The host's own postings: the transfers it applied (and can cancel), with counts.
+    pub host_postings: Arc<Postings>,
+    /// The `accounts` service's own postings.
+    pub accounts_postings: Arc<Postings>,
     stop: tokio::sync::watch::Sender<bool>,
 }
 
@@ -43,7 +48,9 @@ pub async fn start_sims(
     accounts: &str,
 ) -> Result<Sims, String> {
     let ledger = Arc::new(Ledger::seeded());
-    let host = Arc::new(HostSim::new(copybooks, CodecOptions::for_codepage(codepage), ledger.clone())?);
+    let (host_postings, accounts_postings) = (Arc::new(Postings::default()), Arc::new(Postings::default()));
+    let options = CodecOptions::for_codepage(codepage);
+    let host = Arc::new(HostSim::with_postings(copybooks, options, ledger.clone(), host_postings.clone())?);
     let (stop, shutdown) = tokio::sync::watch::channel(false);
     let tcp = server::bind("legacy host", host_tcp).await?;
     let host_tcp = tcp.local_addr().map_err(|e| e.to_string())?;
@@ -59,8 +66,8 @@ pub async fn start_sims(
     };
     let acc = server::bind("accounts service", accounts).await?;
     let accounts = acc.local_addr().map_err(|e| e.to_string())?;
-    tokio::spawn(crate::sim::accounts::serve(acc, ledger.clone(), shutdown));
-    Ok(Sims { host_tcp, host_http, accounts, ledger, stop })
+    tokio::spawn(crate::sim::accounts::serve_with(acc, ledger.clone(), accounts_postings.clone(), shutdown));
+    Ok(Sims { host_tcp, host_http, accounts, ledger, host_postings, accounts_postings, stop })
 }
 
 /// Starts the sims where `table`'s upstreams expect them, then the gateway.

@@ -2,10 +2,13 @@
 //! benchmarks), EBCDIC messages laid out by the same copybooks the gateway reads.
 //!
 //! It behaves as a COBOL program would: read the header and body into their records, run the
-//! operation, MOVE the results into the reply records, write the bytes.
+//! operation, MOVE the results into the reply records, write the bytes. The transfers it posts
+//! are recorded in its own [`Postings`] by HDR-SEQ-NO, so only it can cancel them (XFERCAN).
+//! Writes are never sent to the host as dry runs: it applies everything it is sent.
 
-use super::ledger::Ledger;
+use super::ledger::{Effect, Ledger};
 use super::ops::{self, OpResult};
+use super::postings::Postings;
 use crate::codec::{Codec, CodecOptions};
 use crate::copybook::{self, Copybook};
 use crate::frame::{write_digits, Framing};
@@ -16,13 +19,18 @@ use std::sync::Arc;
 use tokio::io::BufReader;
 use tokio::net::TcpListener;
 
-/// The host's compiled layouts and its ledger.
+/// The host's compiled layouts, the shared ledger and the host's own postings.
 pub struct HostSim {
     header: Codec,
     ops: HashMap<&'static str, (Codec, Codec)>,
     ledger: Arc<Ledger>,
+    postings: Arc<Postings>,
     ebcdic: bool,
 }
+
+/// The operations the host serves and the copybook of each (records `OP-REQ` and `OP-RESP`).
+pub const OPERATIONS: [(&str, &str); 4] =
+    [("ACCTINQ", "ACCTINQ.cpy"), ("TXNHIST", "TXNHIST.cpy"), ("XFER", "XFER.cpy"), ("XFERCAN", "XFERCAN.cpy")];
 
 fn record(
     copybooks: &HashMap<String, Copybook>,
@@ -36,21 +44,48 @@ fn record(
 }
 
 impl HostSim {
-    /// Loads the demo copybooks from `dir`.
+    /// Loads the demo copybooks from `dir`, with postings of its own.
     pub fn new(dir: &Path, options: CodecOptions, ledger: Arc<Ledger>) -> Result<HostSim, String> {
+        HostSim::with_postings(dir, options, ledger, Arc::new(Postings::default()))
+    }
+
+    /// Loads the demo copybooks from `dir`; the host records its transfers in `postings`.
+    ///
+    /// COMMHDR.cpy and each operation's copybook are required, except XFERCAN.cpy: a demo
+    /// directory written before XFERCAN existed (`ficus demo --resume`) still starts, and the
+    /// host answers XFERCAN as an unknown transaction (E998), saying so in its log.
+    pub fn with_postings(
+        dir: &Path,
+        options: CodecOptions,
+        ledger: Arc<Ledger>,
+        postings: Arc<Postings>,
+    ) -> Result<HostSim, String> {
         let mut books = HashMap::new();
-        for file in ["COMMHDR.cpy", "ACCTINQ.cpy", "TXNHIST.cpy", "XFER.cpy"] {
-            let book = copybook::load(&dir.join(file)).map_err(|e| e.to_string())?;
+        for file in std::iter::once("COMMHDR.cpy").chain(OPERATIONS.iter().map(|(_, f)| *f)) {
+            let path = dir.join(file);
+            if file == "XFERCAN.cpy" && !path.exists() {
+                tracing::warn!(path = %path.display(), "no XFERCAN copybook: the host will not serve XFERCAN");
+                continue;
+            }
+            let book = copybook::load(&path).map_err(|e| e.to_string())?;
             books.insert(file.to_string(), book);
         }
         let mut ops = HashMap::new();
-        for (op, file) in [("ACCTINQ", "ACCTINQ.cpy"), ("TXNHIST", "TXNHIST.cpy"), ("XFER", "XFER.cpy")] {
+        for (op, file) in OPERATIONS {
+            if !books.contains_key(file) {
+                continue;
+            }
             let req = record(&books, file, &format!("{op}-REQ"), options)?;
             let resp = record(&books, file, &format!("{op}-RESP"), options)?;
             ops.insert(op, (req, resp));
         }
         let header = record(&books, "COMMHDR.cpy", "COMM-HDR", options)?;
-        Ok(HostSim { header, ops, ledger, ebcdic: options.codepage.is_ebcdic() })
+        Ok(HostSim { header, ops, ledger, postings, ebcdic: options.codepage.is_ebcdic() })
+    }
+
+    /// The host's own postings: the transfers it applied, which only it can cancel.
+    pub fn postings(&self) -> &Arc<Postings> {
+        &self.postings
     }
 
     /// Answers one message.
@@ -64,11 +99,11 @@ impl HostSim {
             None => OpResult { code: "E998", message: "HOST: UNKNOWN TRANSACTION", response: None },
             Some((req, _)) => match req.decode_json(message.get(hl..).unwrap_or_default()) {
                 Err(_) => OpResult { code: "E997", message: "HOST: INVALID REQUEST DATA", response: None },
-                Ok((request, _)) => ops::serve(&self.ledger, &op, &request, ops::now()).unwrap_or(OpResult {
-                    code: "E998",
-                    message: "HOST: UNKNOWN TRANSACTION",
-                    response: None,
-                }),
+                Ok((request, _)) => {
+                    let seq = ops::sequence(&header);
+                    ops::serve_on(&self.ledger, &self.postings, seq, &op, &request, ops::now(), Effect::Apply)
+                        .unwrap_or(OpResult { code: "E998", message: "HOST: UNKNOWN TRANSACTION", response: None })
+                }
             },
         };
         let resp_codec = self.ops.get(op.as_str()).map(|(_, r)| r);

@@ -21,7 +21,8 @@ pub struct Txn {
     pub date: u32,
     /// `HHMMSS`.
     pub time: u32,
-    /// `DP`, `WD`, `TI`, `TO`.
+    /// `DP` deposit, `WD` withdrawal, `TI`/`TO` transfer in/out, `CI`/`CO` a cancelled
+    /// transfer's money coming back in / going back out.
     pub kind: &'static str,
     /// Signed amount in cents.
     pub amount: i128,
@@ -57,8 +58,13 @@ pub enum Refusal {
     NotActive,
     /// Not enough money.
     Insufficient,
-    /// Amount not positive, or same account.
+    /// Amount not positive, or same account; or a cancellation whose account or amount is
+    /// not the original's.
     BadRequest,
+    /// A cancellation names a transfer this system did not post.
+    OriginalNotFound,
+    /// A cancellation names a transfer already cancelled.
+    AlreadyCancelled,
 }
 
 impl Refusal {
@@ -69,6 +75,8 @@ impl Refusal {
             Refusal::NotActive => ("E102", "ACCOUNT NOT ACTIVE"),
             Refusal::Insufficient => ("E201", "INSUFFICIENT FUNDS"),
             Refusal::BadRequest => ("E301", "INVALID REQUEST"),
+            Refusal::OriginalNotFound => ("E401", "ORIGINAL NOT FOUND"),
+            Refusal::AlreadyCancelled => ("E402", "ALREADY CANCELLED"),
         }
     }
 }
@@ -170,31 +178,64 @@ impl Ledger {
         memo: &str,
         at: (u32, u32),
     ) -> Result<(i128, String), Refusal> {
+        let leg = Leg { debit: from, credit: to, kinds: ("TO", "TI"), prefix: "XF" };
+        self.post(effect, leg, cents, memo, at).map(|(debit_after, _, reference)| (debit_after, reference))
+    }
+
+    /// Reverses a transfer of `cents` from `from` to `to`: the money goes back from `to` to
+    /// `from` (history kinds `CO` on `to`, `CI` on `from`), by the transfer's rules — both
+    /// accounts active, and `to` must still have the money available (a reversal never
+    /// overdraws the account that received it; it is refused with E201 instead). Returns
+    /// `from`'s balance after and a `CN…` reference from the same counter as transfers.
+    pub fn reverse_as(
+        &self,
+        effect: Effect,
+        from: &str,
+        to: &str,
+        cents: i128,
+        memo: &str,
+        at: (u32, u32),
+    ) -> Result<(i128, String), Refusal> {
+        let leg = Leg { debit: to, credit: from, kinds: ("CO", "CI"), prefix: "CN" };
+        self.post(effect, leg, cents, memo, at).map(|(_, credit_after, reference)| (credit_after, reference))
+    }
+
+    /// Moves money by `leg`; returns (debited account's balance after, credited account's
+    /// balance after, reference). A dry run answers the same and changes nothing.
+    fn post(
+        &self,
+        effect: Effect,
+        leg: Leg<'_>,
+        cents: i128,
+        memo: &str,
+        at: (u32, u32),
+    ) -> Result<(i128, i128, String), Refusal> {
         let (date, time) = at;
-        let (from, to) = (from.trim(), to.trim());
-        if cents <= 0 || from == to {
+        let (debit, credit) = (leg.debit.trim(), leg.credit.trim());
+        if cents <= 0 || debit == credit {
             return Err(Refusal::BadRequest);
         }
         let mut accounts = self.accounts.lock().map_err(|_| Refusal::BadRequest)?;
-        for number in [from, to] {
+        for number in [debit, credit] {
             match accounts.get(number) {
                 None => return Err(Refusal::NoAccount),
                 Some(a) if a.status != 'A' => return Err(Refusal::NotActive),
                 Some(_) => {}
             }
         }
-        let source = accounts.get(from).ok_or(Refusal::NoAccount)?;
+        let source = accounts.get(debit).ok_or(Refusal::NoAccount)?;
         if source.balance - source.hold < cents {
             return Err(Refusal::Insufficient);
         }
+        let target = accounts.get(credit).ok_or(Refusal::NoAccount)?;
         let mut reference = self.next_ref.lock().map_err(|_| Refusal::BadRequest)?;
-        let xref = format!("XF{date:08}{:010}", *reference);
+        let xref = format!("{}{date:08}{:010}", leg.prefix, *reference);
         if effect == Effect::DryRun {
-            return Ok((source.balance - cents, xref));
+            return Ok((source.balance - cents, target.balance + cents, xref));
         }
         *reference += 1;
-        let mut after = 0;
-        for (number, signed, kind) in [(from, -cents, "TO"), (to, cents, "TI")] {
+        let mut after = (0, 0);
+        for (number, signed, kind) in [(debit, -cents, leg.kinds.0), (credit, cents, leg.kinds.1)] {
             if let Some(a) = accounts.get_mut(number) {
                 a.balance += signed;
                 a.history.push(Txn {
@@ -205,11 +246,34 @@ impl Ledger {
                     balance: a.balance,
                     memo: memo.chars().take(20).collect(),
                 });
-                if number == from {
-                    after = a.balance;
+                if number == debit {
+                    after.0 = a.balance;
+                } else {
+                    after.1 = a.balance;
                 }
             }
         }
-        Ok((after, xref))
+        Ok((after.0, after.1, xref))
     }
+
+    /// Every account's balance in cents, by account number.
+    pub fn balances(&self) -> BTreeMap<String, i128> {
+        let accounts = self.accounts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        accounts.iter().map(|(number, a)| (number.clone(), a.balance)).collect()
+    }
+
+    /// The money on the ledger: the sum of every balance, in cents. Transfers and their
+    /// reversals move money, never make or lose it, so this stays as seeded.
+    pub fn total(&self) -> i128 {
+        self.balances().values().sum()
+    }
+}
+
+/// Which way a posting moves money, what it writes in the history and its reference prefix.
+struct Leg<'a> {
+    debit: &'a str,
+    credit: &'a str,
+    /// History kinds for the debited and the credited account.
+    kinds: (&'static str, &'static str),
+    prefix: &'static str,
 }

@@ -7,16 +7,18 @@ pub mod host;
 pub mod http;
 pub mod ledger;
 pub mod ops;
+pub mod postings;
 
 /// The default routes.toml, as shipped at the top of the repository.
 pub const ROUTES_TOML: &str = include_str!("../../routes.toml");
 
 /// The demo copybooks, as shipped in `copybooks/`.
-pub const COPYBOOKS: [(&str, &str); 4] = [
+pub const COPYBOOKS: [(&str, &str); 5] = [
     ("COMMHDR.cpy", include_str!("../../copybooks/COMMHDR.cpy")),
     ("ACCTINQ.cpy", include_str!("../../copybooks/ACCTINQ.cpy")),
     ("TXNHIST.cpy", include_str!("../../copybooks/TXNHIST.cpy")),
     ("XFER.cpy", include_str!("../../copybooks/XFER.cpy")),
+    ("XFERCAN.cpy", include_str!("../../copybooks/XFERCAN.cpy")),
 ];
 
 /// Writes the embedded routes.toml and copybooks into `dir`; returns the routes.toml path.
@@ -32,3 +34,5 @@ pub fn write_defaults(dir: &std::path::Path) -> std::io::Result<std::path::PathB
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_cancel;

@@ -1,9 +1,11 @@
-//! The demo's operations in JSON terms (ACCTINQ, TXNHIST, XFER), over the shared [`Ledger`].
+//! The demo's operations in JSON terms (ACCTINQ, TXNHIST, XFER, XFERCAN), over the shared
+//! [`Ledger`] and the serving side's own [`Postings`] (the transfers it can cancel).
 //!
 //! The simulated host wraps these in fixed-width bytes as a COBOL program would (MOVE into its
 //! copybook); the sample new service returns them as JSON and lets the gateway encode them.
 
 use super::ledger::{hhmmss, money, yyyymmdd, Effect, Ledger, Refusal};
+use super::postings::{Postings, Transfer};
 use crate::codec::decimal::Decimal;
 use crate::codec::json::number_value;
 use serde_json::{json, Value};
@@ -50,16 +52,34 @@ fn num(d: Decimal) -> Value {
 }
 
 /// Serves `op` for `request`; `None` if the operation is unknown. `now` = (YYYYMMDD, HHMMSS).
+///
+/// Without a side's [`Postings`] nothing applied here can be cancelled: XFERCAN is refused
+/// with E401. Each simulator serves through [`serve_on`] with its own.
 pub fn serve(ledger: &Ledger, op: &str, request: &Value, now: (u32, u32)) -> Option<OpResult> {
     serve_as(ledger, op, request, now, Effect::Apply)
 }
 
 /// [`serve`], with writes applied or only answered (`effect`, a dry run changes nothing).
 pub fn serve_as(ledger: &Ledger, op: &str, request: &Value, now: (u32, u32), effect: Effect) -> Option<OpResult> {
+    serve_on(ledger, &Postings::default(), None, op, request, now, effect)
+}
+
+/// Serves `op` as one side does: writes are recorded in (and cancellations looked up in) that
+/// side's `postings`, under `seq`, the message's HDR-SEQ-NO. A dry run changes nothing.
+pub fn serve_on(
+    ledger: &Ledger,
+    postings: &Postings,
+    seq: Option<u64>,
+    op: &str,
+    request: &Value,
+    now: (u32, u32),
+    effect: Effect,
+) -> Option<OpResult> {
     Some(match op {
         "ACCTINQ" => acctinq(ledger, request),
         "TXNHIST" => txnhist(ledger, request),
-        "XFER" => xfer(ledger, request, now, effect),
+        "XFER" => xfer(ledger, postings, seq, request, now, effect),
+        "XFERCAN" => xfercan(ledger, postings, request, now, effect),
         _ => return None,
     })
 }
@@ -109,19 +129,62 @@ fn txnhist(ledger: &Ledger, request: &Value) -> OpResult {
     }
 }
 
-fn xfer(ledger: &Ledger, request: &Value, now: (u32, u32), effect: Effect) -> OpResult {
-    let Some(amount) = decimal(request, "AMOUNT").and_then(|d| d.rescale(2).ok()) else {
+/// The request's `AMOUNT` in cents, if it is a number with at most two decimals.
+fn cents(request: &Value) -> Option<i128> {
+    let amount = decimal(request, "AMOUNT").and_then(|d| d.rescale(2).ok())?;
+    Some(if amount.negative { -(amount.coefficient as i128) } else { amount.coefficient as i128 })
+}
+
+fn xfer(
+    ledger: &Ledger,
+    postings: &Postings,
+    seq: Option<u64>,
+    request: &Value,
+    now: (u32, u32),
+    effect: Effect,
+) -> OpResult {
+    let Some(cents) = cents(request) else {
         return refused(Refusal::BadRequest);
     };
-    let cents = if amount.negative { -(amount.coefficient as i128) } else { amount.coefficient as i128 };
     let from = text(request, "FROM-ACCT");
-    match ledger.transfer_as(effect, from, text(request, "TO-ACCT"), cents, text(request, "MEMO"), now) {
+    let t = Transfer { from, to: text(request, "TO-ACCT"), cents, memo: text(request, "MEMO") };
+    match postings.transfer(ledger, effect, seq, t, now) {
         Err(r) => refused(r),
         Ok((after, reference)) => ok(json!({
             "FROM-ACCT": from.trim(),
             "FROM-BAL-AFTER": num(money(after)),
             "XFER-REF": reference,
         })),
+    }
+}
+
+/// XFERCAN: cancels the XFER this side posted under `ORG-SEQ-NO` (see [`Postings::cancel`]).
+fn xfercan(ledger: &Ledger, postings: &Postings, request: &Value, now: (u32, u32), effect: Effect) -> OpResult {
+    let (Some(cents), Some(original)) = (cents(request), request.get("ORG-SEQ-NO").and_then(whole)) else {
+        return refused(Refusal::BadRequest);
+    };
+    let from = text(request, "FROM-ACCT");
+    match postings.cancel(ledger, effect, original, from, cents, now) {
+        Err(r) => refused(r),
+        Ok((after, reference)) => ok(json!({
+            "FROM-ACCT": from.trim(),
+            "FROM-BAL-AFTER": num(money(after)),
+            "CAN-REF": reference,
+        })),
+    }
+}
+
+/// A header's `HDR-SEQ-NO` (the message id the demo's routes.toml names), as a number.
+pub fn sequence(header: &Value) -> Option<u64> {
+    header.get("HDR-SEQ-NO").and_then(whole)
+}
+
+/// A whole number given as a JSON number or as digits.
+fn whole(value: &Value) -> Option<u64> {
+    match value {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
     }
 }
 

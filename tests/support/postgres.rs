@@ -1,0 +1,291 @@
+//! A real PostgreSQL server for tests: Debian's `postgresql` binaries, a fresh cluster in a
+//! temporary directory, listening on a free loopback port, stopped and removed on drop.
+//!
+//! [`Postgres::start`] runs `initdb` (superuser [`USER`], trust authentication for local and
+//! loopback connections, UTF8, no locale) and then `postgres` with `fsync=off` — a test
+//! cluster is thrown away, so durability across a power cut does not matter and every commit
+//! is faster. It waits until the server accepts connections (`pg_isready`, with a deadline;
+//! a server that stops or never gets ready panics with its log). Each test can take a
+//! database of its own on one server with [`Postgres::create_database`].
+//!
+//! Binaries: the highest version under `/usr/lib/postgresql/<ver>/bin` (Debian keeps them off
+//! PATH), else PATH. PostgreSQL refuses to run as root, so as root (CI and this machine) the
+//! server runs as the `postgres` user the Debian package creates: its processes are started
+//! with that user's uid and gid (no wrapper process in between, so the server's pid is the
+//! child's and signals reach it), and the temporary directory is handed to it.
+//!
+//! A missing PostgreSQL is a test failure saying what to install, never a skip.
+
+#![allow(dead_code)]
+
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The cluster's superuser, the user in every URL.
+pub const USER: &str = "ficus";
+
+/// How long a server may take to accept connections after it starts.
+const READY_DEADLINE: Duration = Duration::from_secs(60);
+/// Free-port races lost before giving up (another process took the port between our probe
+/// and the server's bind).
+const PORT_ATTEMPTS: usize = 5;
+
+/// A running PostgreSQL server; dropping it stops the server and removes its files.
+pub struct Postgres {
+    bin: PathBuf,
+    owner: Option<(u32, u32)>,
+    /// Holds `data/` (the cluster), the Unix socket and `server.log`.
+    dir: tempfile::TempDir,
+    port: u16,
+    server: Child,
+}
+
+fn install_hint() -> String {
+    "install Debian's `postgresql` package (apt-get install -y postgresql), or run .ci/run, \
+     which installs it"
+        .to_string()
+}
+
+/// The directory of the PostgreSQL server binaries: the highest `/usr/lib/postgresql/<ver>/bin`
+/// holding `initdb`, else the directory of `initdb` on PATH.
+pub fn bin_dir() -> PathBuf {
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let version = e.file_name().to_str()?.parse::<u32>().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").is_file().then_some((version, bin))
+        })
+        .collect();
+    versions.sort();
+    if let Some((_, bin)) = versions.pop() {
+        return bin;
+    }
+    let on_path = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .find(|d| d.join("initdb").is_file() && d.join("postgres").is_file());
+    on_path.unwrap_or_else(|| {
+        panic!(
+            "PostgreSQL not found: no /usr/lib/postgresql/<version>/bin/initdb and no initdb on PATH; {}",
+            install_hint()
+        )
+    })
+}
+
+/// `name` in `bin` if it is there (Debian's versioned directory has every tool), else `name`
+/// from PATH.
+fn tool(bin: &Path, name: &str) -> PathBuf {
+    let there = bin.join(name);
+    if there.is_file() {
+        there
+    } else {
+        PathBuf::from(name)
+    }
+}
+
+/// The uid and gid to run the server as: `None` unless we are root, then the `postgres`
+/// user's (PostgreSQL will not run as root).
+fn server_owner() -> Option<(u32, u32)> {
+    let id = |args: &[&str]| -> Option<u32> {
+        let out = Command::new("id").args(args).output().ok()?;
+        String::from_utf8(out.stdout).ok()?.trim().parse().ok()
+    };
+    if id(&["-u"]) != Some(0) {
+        return None;
+    }
+    match (id(&["-u", "postgres"]), id(&["-g", "postgres"])) {
+        (Some(uid), Some(gid)) => Some((uid, gid)),
+        _ => panic!(
+            "running as root, and PostgreSQL will not run as root: it runs as the `postgres` user, but there is \
+             none; {}",
+            install_hint()
+        ),
+    }
+}
+
+/// A port nobody listens on right now (the server binds it next; a lost race is retried).
+fn free_port() -> u16 {
+    let probe = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0");
+    probe.local_addr().expect("local address").port()
+}
+
+impl Postgres {
+    /// Initialises a cluster in a fresh temporary directory and starts a server on a free
+    /// loopback port; returns once it accepts connections. Panics, with the server's log,
+    /// if PostgreSQL is missing, or the server stops or is not ready within a minute.
+    pub fn start() -> Postgres {
+        let bin = bin_dir();
+        let owner = server_owner();
+        let dir = tempfile::Builder::new().prefix("ficus-pg").tempdir().expect("temporary directory");
+        if let Some((uid, gid)) = owner {
+            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))
+                .unwrap_or_else(|e| panic!("chown {} to the postgres user: {e}", dir.path().display()));
+        }
+        let data = dir.path().join("data");
+        let mut initdb = Command::new(tool(&bin, "initdb"));
+        initdb.arg("-D").arg(&data).args([
+            "--username",
+            USER,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-locale",
+            "--no-sync",
+        ]);
+        let out = run_as(&mut initdb, owner);
+        if !out.status.success() {
+            panic!(
+                "initdb -D {} failed ({}):\n{}{}",
+                data.display(),
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let mut last_log = String::new();
+        for _ in 0..PORT_ATTEMPTS {
+            let port = free_port();
+            let mut server = Self::spawn_server(&bin, owner, dir.path(), port);
+            match wait_ready(&bin, &mut server, dir.path(), port) {
+                Ok(()) => return Postgres { bin, owner, dir, port, server },
+                Err(log) if log.contains("Address already in use") => last_log = log,
+                Err(log) => {
+                    let _ = server.kill();
+                    let _ = server.wait();
+                    panic!("PostgreSQL ({}) did not start on 127.0.0.1:{port}; its log:\n{log}", bin.display());
+                }
+            }
+        }
+        panic!("PostgreSQL lost the race for a free port {PORT_ATTEMPTS} times; its last log:\n{last_log}");
+    }
+
+    fn spawn_server(bin: &Path, owner: Option<(u32, u32)>, dir: &Path, port: u16) -> Child {
+        let log_path = dir.join("server.log");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .unwrap_or_else(|e| panic!("{}: {e}", log_path.display()));
+        let mut cmd = Command::new(tool(bin, "postgres"));
+        cmd.arg("-D")
+            .arg(dir.join("data"))
+            .arg("-p")
+            .arg(port.to_string())
+            .arg("-k")
+            .arg(dir)
+            .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log file"))
+            .stderr(log);
+        if let Some((uid, gid)) = owner {
+            cmd.uid(uid).gid(gid);
+        }
+        cmd.spawn().unwrap_or_else(|e| panic!("cannot start {}: {e}", tool(bin, "postgres").display()))
+    }
+
+    /// The server's port on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `postgres://ficus@127.0.0.1:PORT/postgres`: the server's default database.
+    pub fn url(&self) -> String {
+        self.database_url("postgres")
+    }
+
+    /// The URL of database `name` on this server.
+    pub fn database_url(&self, name: &str) -> String {
+        format!("postgres://{USER}@127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// Creates database `name` (letters, digits and `_`, starting with a letter or `_`) and
+    /// returns its URL; panics with `createdb`'s message if it cannot (e.g. it exists).
+    pub fn create_database(&self, name: &str) -> String {
+        let valid = name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+            && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && name.len() <= 63;
+        assert!(valid, "database name {name:?}: use lower-case letters, digits and _, at most 63 (a plain SQL name)");
+        let createdb = tool(&self.bin, "createdb");
+        let out = Command::new(&createdb)
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", USER, name])
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", createdb.display()));
+        assert!(
+            out.status.success(),
+            "createdb {name} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.database_url(name)
+    }
+
+    /// The directory holding the cluster (`data/`), the socket and `server.log`; removed on
+    /// drop.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The server's log so far (for a failing test's message).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Postgres {
+    /// Stops the server at once (`pg_ctl stop -m immediate`: nothing is kept, so nothing
+    /// needs a clean shutdown), waits for it to exit, then the directory goes.
+    fn drop(&mut self) {
+        let mut stop = Command::new(tool(&self.bin, "pg_ctl"));
+        stop.arg("stop").arg("-D").arg(self.dir.path().join("data")).args(["-m", "immediate", "-w", "-s"]);
+        let stopped = run_as(&mut stop, self.owner).status.success();
+        if !stopped {
+            let _ = self.server.kill();
+        }
+        let _ = self.server.wait();
+    }
+}
+
+/// Runs `cmd` (as `owner`, if given) to completion, output captured.
+fn run_as(cmd: &mut Command, owner: Option<(u32, u32)>) -> Output {
+    if let Some((uid, gid)) = owner {
+        cmd.uid(uid).gid(gid);
+    }
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    cmd.stdin(Stdio::null()).output().unwrap_or_else(|e| {
+        panic!("cannot run {program}: {e}; {}", install_hint());
+    })
+}
+
+/// Polls `pg_isready` until the server accepts connections: `Err(log)` if it exits first or
+/// the deadline passes.
+fn wait_ready(bin: &Path, server: &mut Child, dir: &Path, port: u16) -> Result<(), String> {
+    let log = || std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
+    let started = Instant::now();
+    loop {
+        if let Ok(Some(status)) = server.try_wait() {
+            return Err(format!("(the server exited: {status})\n{}", log()));
+        }
+        let ready = Command::new(tool(bin, "pg_isready"))
+            .args(["-q", "-h", "127.0.0.1", "-p", &port.to_string(), "-U", USER, "-d", "postgres"])
+            .status()
+            .is_ok_and(|s| s.success());
+        if ready {
+            return Ok(());
+        }
+        if started.elapsed() > READY_DEADLINE {
+            return Err(format!("(not accepting connections after {READY_DEADLINE:?})\n{}", log()));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Whether something accepts TCP connections on 127.0.0.1:`port`.
+pub fn accepts(port: u16) -> bool {
+    TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok()
+}
