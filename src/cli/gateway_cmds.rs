@@ -71,6 +71,10 @@ pub fn check(path: &Path) -> Result<(), CliError> {
              a duplicate or late reply from a host could reach the wrong channel. Set message_id = \"<sequence field>\"."
         ),
     }
+    if let Some(j) = &table.journal {
+        let key: Vec<&str> = j.key.iter().map(|k| k.name.as_str()).collect();
+        println!("  journal {} keyed by {}", j.store.display(), key.join(" + "));
+    }
     let mut ops: Vec<_> = table.routes.values().collect();
     ops.sort_by(|a, b| a.op.cmp(&b.op));
     for r in ops {
@@ -86,6 +90,17 @@ pub fn check(path: &Path) -> Result<(), CliError> {
                 None => "comparing",
             };
             flags.push(format!("shadow {} {}% {state}", s.to.name, s.threshold as f64 / 100.0));
+        }
+        if let Some(j) = &r.journal {
+            if j.dedupe {
+                flags.push("journaled (a resend is never sent twice)".into());
+            }
+            if let Some(o) = &j.owner_key {
+                flags.push(format!("owner by {}", o.name));
+            }
+            if let Some(rv) = &j.reverses {
+                flags.push(format!("reverses {} (goes where the original went)", rv.op));
+            }
         }
         println!("  {:<10} → {:<10} {}", r.op, r.target.name, flags.join(", "));
     }

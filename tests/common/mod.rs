@@ -140,23 +140,9 @@ impl Gateway {
 
     /// Calls the admin API: (status, JSON body).
     pub async fn admin_call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
-        use tokio::io::AsyncWriteExt;
-        let body = body.map(|b| b.to_string()).unwrap_or_default();
-        let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-        let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: t\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        );
-        let mut conn = TcpStream::connect(self.admin()).await.unwrap();
-        conn.write_all(head.as_bytes()).await.unwrap();
-        conn.write_all(body.as_bytes()).await.unwrap();
-        let mut raw = Vec::new();
-        conn.read_to_end(&mut raw).await.unwrap();
-        let (status, body) = parse_response(&raw);
-        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+        admin_call_at(self.admin(), method, path, token, body).await
     }
 
-    /// PUTs a route change with the test token; panics unless it is applied.
     pub async fn put_route(&self, op: &str, patch: Value) -> Value {
         let (status, body) = self.admin_call("PUT", &format!("/routes/{op}"), Some(ADMIN_TOKEN), Some(patch)).await;
         assert_eq!(status, 200, "{body}");
@@ -189,6 +175,30 @@ impl Gateway {
     pub async fn post(&self, message: &[u8]) -> (u16, Vec<u8>) {
         post(self.http(), message).await
     }
+}
+
+/// One admin API call to the gateway whose admin listener is `admin`: (status, JSON body).
+pub async fn admin_call_at(
+    admin: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    use tokio::io::AsyncWriteExt;
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: t\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let mut conn = TcpStream::connect(admin).await.unwrap();
+    conn.write_all(head.as_bytes()).await.unwrap();
+    conn.write_all(body.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    conn.read_to_end(&mut raw).await.unwrap();
+    let (status, body) = parse_response(&raw);
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
 
 /// The demo simulators on port 0.
