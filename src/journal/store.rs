@@ -159,7 +159,7 @@ impl Store {
             if file.is_empty() {
                 return Err(StoreError::Url(url.into()));
             }
-            let path = base.join(file);
+            let path = std::path::absolute(base.join(file)).unwrap_or_else(|_| base.join(file));
             let conn = format!("sqlite://{}?mode=rwc", path.display());
             (Backend::Sqlite, conn, format!("sqlite:{}", path.display()))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
