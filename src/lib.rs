@@ -1,8 +1,9 @@
 //! ficus — a strangler-fig gateway for mainframe fixed-width messages (전문).
 //!
 //! ```text
-//! channel ──► listen ──► frame ──► header ──► route ──► upstream ──► (encode) ──► channel
-//!  (HTTP or TCP)          (bytes)   (op code)  (snapshot)  legacy | modern
+//! channel ──► listen ──► frame ──► header ──► route ──► [journal] ──► upstream ──► (encode) ──► channel
+//!  (HTTP or TCP)          (bytes)   (op code)  (snapshot)  writes:      legacy | modern
+//!                                                           claim/dedupe
 //!                                                   └──► shadow (spawned, bounded, compared)
 //! ```
 //!
@@ -10,13 +11,15 @@
 //! - frame: [`frame`] (length prefix, or digits in a header field);
 //! - header: [`header`] (the common header read once per message into one [`header::Head`]);
 //! - route: [`route`] (one immutable [`route::RouteTable`] per message, built by [`config`]);
+//! - journal: [`journal`] (writes on journaled routes: claimed by key once across replicas,
+//!   duplicates answered from it, reversals and account owners routed by it);
 //! - upstream: [`upstream`] (legacy TCP pool / HTTP, and JSON services; every reply correlated
 //!   with its request by message id, one retry rule, shadows on spare capacity only);
 //! - the pipeline tying them together: [`gateway`]; errors on the wire: [`reply`].
 //!
 //! Above the pipeline: [`control`] (reload, admin changes, audit), [`admin`] (the admin API),
 //! [`server`] (listeners), [`replay`]. Lower modules never import upper ones
-//! (`tests/layers.rs` checks it): core → frame → header → upstream → shadow → route → config →
+//! (`tests/layers.rs` checks it): core → frame → header → journal → upstream → shadow → route → config →
 //! gateway → control → admin → server.
 //!
 //! The pure core is [`copybook`] (text → layout) and [`codec`] (layout + bytes ⇄ values/JSON);

@@ -5,7 +5,7 @@
 //! A move marks the accounts `moving` (new writes for them wait), waits until no claimed write
 //! for them is in flight on any replica (the journal rows, shared by every replica, say so),
 //! then sets the new owner. A writer claims its journal row *before* it re-reads the owner row
-//! ([`crate::journal`] callers do: claim, then [`Store::owner`] again); a mover marks *before*
+//! (the gateway does: claim, then [`Store::owner`] again); a mover marks *before*
 //! it counts claims. Of the two, at least one sees the other (each writes, then reads what the
 //! other writes): either the writer sees `moving` and backs off, or the mover sees the claim and
 //! waits for it.

@@ -1,5 +1,5 @@
 //! Why the journal refused to let a message through. Each is "not sent" — the upstream never saw
-//! this message — and [`crate::reply`] gives each its own code (FC05, FC21–FC25).
+//! this message — and the reply module gives each its own code (FC05, FC21–FC25).
 
 use super::KeyError;
 
