@@ -116,3 +116,29 @@ async fn a_reload_with_a_bad_journal_keeps_the_running_table() {
     assert!(gw.table().journal.is_some());
     assert!(Path::new(&gw.config).exists());
 }
+
+#[tokio::test]
+async fn a_reload_may_not_change_the_journal_store_or_key_under_traffic() {
+    let sims = sims().await;
+    let text = format!("{}\n{JOURNAL}", routes_toml(&sim_upstreams(&sims), "legacy", "legacy", ""));
+    let gw = Gateway::start_unwatched(&text).await;
+    let before = gw.generation();
+    let reload = |text: String| {
+        std::fs::write(&gw.config, text).unwrap();
+        gw.running
+            .reloader
+            .reload(ficus::control::reload::Trigger::Signal)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    };
+    let other_store = reload(text.replace("sqlite:journal.db", "sqlite:other.db"));
+    assert!(other_store.contains("store changes only on a restart (running: \"sqlite:journal.db\")"), "{other_store}");
+    let other_key = reload(text.replace(JOURNAL, &format!("{JOURNAL}key = [\"HDR-CHANNEL\", \"HDR-SEQ-NO\"]\n")));
+    assert!(other_key.contains("key changes only on a restart (running: HDR-SEQ-NO)"), "{other_key}");
+    assert_eq!(gw.generation(), before, "the running table stays");
+    // The same key written out, and other settings, reload fine.
+    let same = reload(text.replace(JOURNAL, &format!("{JOURNAL}key = [\"HDR-SEQ-NO\"]\nretention_hours = 24\n")));
+    assert_eq!(same, "");
+    assert_eq!(gw.generation(), before + 1);
+}

@@ -45,6 +45,34 @@ impl Builder<'_> {
         } else {
             j.key.clone()
         };
+        // A running gateway keeps its journal: with another store, or keys read another way, a
+        // resend of a write claimed before the change would not be found, and would be sent again.
+        if let Some(running) = previous.and_then(|p| p.journal.as_ref()) {
+            let running_key: Vec<&str> = running.key.iter().map(|k| k.name.as_str()).collect();
+            if running.store_spec.0 != j.store {
+                let why = format!(
+                    "store changes only on a restart (running: {:?}): a resend of a write claimed in the old store \
+                     would not be found there and would be sent again",
+                    running.store_spec.0
+                );
+                self.problem("journal", Some("store"), why);
+            }
+            let same_key = header.is_none_or(|h| {
+                names
+                    .iter()
+                    .map(|n| h.codec.plan().lookup(n).map(|l| l.path.to_string()).unwrap_or_default())
+                    .collect::<Vec<_>>()
+                    == running_key
+            });
+            if !same_key {
+                let why = format!(
+                    "key changes only on a restart (running: {}): a resend of a write claimed under the old key would \
+                     not be found and would be sent again",
+                    running_key.join(", ")
+                );
+                self.problem("journal", Some("key"), why);
+            }
+        }
         let header = header?;
         let mut key = Vec::new();
         for name in &names {
