@@ -131,20 +131,23 @@ pub enum JournalCommand {
 
 /// Runs one `ficus journal` command.
 pub fn run(command: JournalCommand) -> Result<(), CliError> {
+    // The store is opened (by loading routes.toml) and used on this one runtime.
+    let rt = super::gateway_cmds::runtime()?;
+    let _inside = rt.enter();
     match command {
         JournalCommand::Unknown { config, json, limit, utc_offset } => {
             let (table, plan) = open(&config)?;
             let offset = offset_arg(utc_offset.as_deref(), crate::journal::now_ms())?;
-            super::gateway_cmds::runtime()?.block_on(unknown(&table, &plan, json, limit.max(1), &offset))
+            rt.block_on(unknown(&table, &plan, json, limit.max(1), &offset))
         }
         JournalCommand::Show { key, config, json, utc_offset } => {
             let (table, plan) = open(&config)?;
             let offset = offset_arg(utc_offset.as_deref(), crate::journal::now_ms())?;
-            super::gateway_cmds::runtime()?.block_on(show(&table, &plan, &key, json, &offset))
+            rt.block_on(show(&table, &plan, &key, json, &offset))
         }
         JournalCommand::Forget { key, config } => {
             let (_, plan) = open(&config)?;
-            super::gateway_cmds::runtime()?.block_on(forget(&plan, &key))
+            rt.block_on(forget(&plan, &key))
         }
         JournalCommand::Summary { date, sum, utc_offset, ok_code, config, json } => {
             let (table, plan) = open(&config)?;
@@ -152,7 +155,7 @@ pub fn run(command: JournalCommand) -> Result<(), CliError> {
             let noon = clock::day_bounds(day, 0).0 + 12 * 3_600_000;
             let offset = offset_arg(utc_offset.as_deref(), noon)?;
             let args = super::journal_summary::SummaryArgs { day, offset, sum, ok_code, json };
-            super::gateway_cmds::runtime()?.block_on(super::journal_summary::summary(&table, &plan, &args))
+            rt.block_on(super::journal_summary::summary(&table, &plan, &args))
         }
     }
 }
