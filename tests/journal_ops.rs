@@ -172,9 +172,12 @@ async fn show_decodes_and_summary_totals_what_was_sent_per_outcome() {
     let ok_line = out.lines().find(|l| l.starts_with("XFER") && l.contains(" ok ")).unwrap_or_default();
     assert!(ok_line.ends_with("30.51") && ok_line.contains(" 3 "), "{out}");
     // The next day has none of them; a text field has no total.
-    let (_, out, _) = ficus(&["journal", "summary", "--config", &cfg, "--date", "2001-01-01", "--utc-offset", "+09:00"]).await;
+    let (_, out, _) =
+        ficus(&["journal", "summary", "--config", &cfg, "--date", "2001-01-01", "--utc-offset", "+09:00"]).await;
     assert!(out.contains("No journaled transaction that day."), "{out}");
-    let (code, _, err) = ficus(&["journal", "summary", "--config", &cfg, "--date", &date, "--utc-offset", &offset, "--sum", "MEMO"]).await;
+    let (code, _, err) =
+        ficus(&["journal", "summary", "--config", &cfg, "--date", &date, "--utc-offset", &offset, "--sum", "MEMO"])
+            .await;
     assert_eq!(code, 64, "{err}");
     assert!(err.contains("MEMO") && err.contains("not a fixed-point number"), "{err}");
 
@@ -191,8 +194,9 @@ async fn a_config_without_a_journal_says_so_with_exit_64() {
     let (code, _, err) = ficus(&["journal", "unknown", "--config", &config_arg(&gw)]).await;
     assert_eq!(code, 64);
     assert!(err.contains("has no [journal] section"), "{err}");
-    let (status, body) =
-        gw.admin_call("POST", "/owners/move", Some(ADMIN_TOKEN), Some(json!({ "to": "accounts", "keys": [FROM] }))).await;
+    let (status, body) = gw
+        .admin_call("POST", "/owners/move", Some(ADMIN_TOKEN), Some(json!({ "to": "accounts", "keys": [FROM] })))
+        .await;
     assert_eq!(status, 409, "{body}");
     assert!(body["error"].as_str().unwrap_or("").contains("no [journal]"), "{body}");
 }
@@ -222,7 +226,8 @@ async fn owners_move_sends_an_accounts_writes_to_the_new_service_and_rollback_br
     assert_eq!(code, 0);
     assert!(out.contains("no owner: each route decides; followed by XFER (FROM-ACCT)"), "{out}");
 
-    let (code, out, err) = ficus(&["owners", "move", "--to", "accounts", "--keys", &keys, "--config", &cfg, "--admin", &admin]).await;
+    let (code, out, err) =
+        ficus(&["owners", "move", "--to", "accounts", "--keys", &keys, "--config", &cfg, "--admin", &admin]).await;
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("batch 1/1: 1 account(s) to accounts: 1 moved"), "{err}");
     assert!(out.contains("1 changed owner"), "{out}");
@@ -233,19 +238,22 @@ async fn owners_move_sends_an_accounts_writes_to_the_new_service_and_rollback_br
     let (_, out, _) = ficus(&["owners", "show", FROM, "--config", &cfg, "--admin", &admin]).await;
     assert!(out.contains(&format!("{FROM}  owner accounts by {ADMIN_NAME} at ")), "{out}");
     // Sent again: already there, nothing changes (the rollback target stays the route).
-    let (code, _, err) = ficus(&["owners", "move", "--to", "accounts", "--keys", &keys, "--config", &cfg, "--admin", &admin]).await;
+    let (code, _, err) =
+        ficus(&["owners", "move", "--to", "accounts", "--keys", &keys, "--config", &cfg, "--admin", &admin]).await;
     assert_eq!(code, 0);
     assert!(err.contains("0 moved, 1 already there"), "{err}");
 
     // A bad upstream is refused, naming the known ones; nothing moves.
-    let (code, _, err) = ficus(&["owners", "move", "--to", "acounts", "--keys", &keys, "--config", &cfg, "--admin", &admin]).await;
+    let (code, _, err) =
+        ficus(&["owners", "move", "--to", "acounts", "--keys", &keys, "--config", &cfg, "--admin", &admin]).await;
     assert_eq!(code, 1);
     assert!(err.contains("no upstream \"acounts\"") && err.contains("known: accounts, legacy"), "{err}");
     let (status, _) =
         gw.admin_call("POST", "/owners/move", None, Some(json!({ "to": "legacy", "keys": [FROM] }))).await;
     assert_eq!(status, 401, "a move needs the token");
 
-    let (code, _, err) = ficus(&["owners", "move", "--rollback", "--keys", &keys, "--config", &cfg, "--admin", &admin]).await;
+    let (code, _, err) =
+        ficus(&["owners", "move", "--rollback", "--keys", &keys, "--config", &cfg, "--admin", &admin]).await;
     assert_eq!(code, 0, "{err}");
     gw.post(&request(&gw, 13, &xfer(FROM, "1.00"))).await;
     assert_eq!(served_by(&cfg, 13).await, "legacy", "rolled back to the route");
@@ -254,8 +262,7 @@ async fn owners_move_sends_an_accounts_writes_to_the_new_service_and_rollback_br
     assert_eq!(shown["previous"], json!("accounts"), "{shown}");
 
     let (_, audit) = gw.admin_call("GET", "/audit?limit=10", None, None).await;
-    let moves: Vec<&Value> =
-        audit["entries"].as_array().unwrap().iter().filter(|e| !e["owners"].is_null()).collect();
+    let moves: Vec<&Value> = audit["entries"].as_array().unwrap().iter().filter(|e| !e["owners"].is_null()).collect();
     assert_eq!(moves.len(), 2, "the move and the rollback; the no-op and the refusals are not audited: {audit}");
     assert_eq!(moves[0]["who"], json!(ADMIN_NAME));
     assert_eq!(moves[0]["owners"]["to"], json!("accounts"));

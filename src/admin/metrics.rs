@@ -111,7 +111,10 @@ fn describe() {
         "Journaled writes whose outcome is unknown (every replica's): reconcile with `ficus journal unknown`."
     );
     describe_gauge!("ficus_journal_store_up", "1 while the journal store answers, 0 while it does not.");
-    describe_counter!("ficus_duplicates_total", "Duplicate writes answered from the journal (never sent), by operation.");
+    describe_counter!(
+        "ficus_duplicates_total",
+        "Duplicate writes answered from the journal (never sent), by operation."
+    );
     describe_counter!(
         "ficus_journal_unguarded_total",
         "Writes sent without the journal's guard because its store was down (on_store_error = \"pass\")."

@@ -47,7 +47,9 @@ struct MoveRequest {
 }
 
 fn parse(body: &Value, known: &[&str]) -> Result<MoveRequest, String> {
-    let Value::Object(m) = body else { return Err("body must be a JSON object: {\"to\": UPSTREAM, \"keys\": [..]}".into()) };
+    let Value::Object(m) = body else {
+        return Err("body must be a JSON object: {\"to\": UPSTREAM, \"keys\": [..]}".into());
+    };
     if let Some(k) = m.keys().find(|k| !["to", "rollback", "keys"].contains(&k.as_str())) {
         return Err(format!("unknown key {k:?}: a move takes \"to\" or \"rollback\", and \"keys\""));
     }
@@ -64,7 +66,11 @@ fn parse(body: &Value, known: &[&str]) -> Result<MoveRequest, String> {
             return Err(format!("no upstream {name:?} in the running table; known: {}", known.join(", ")))
         }
         (Some(other), false) => return Err(format!("\"to\" must be an upstream's name, not {other}")),
-        (None, false) => return Err("say where: \"to\": UPSTREAM (one of: {}), or \"rollback\": true".replace("{}", &known.join(", "))),
+        (None, false) => {
+            return Err(
+                "say where: \"to\": UPSTREAM (one of: {}), or \"rollback\": true".replace("{}", &known.join(", "))
+            )
+        }
     };
     let Some(Value::Array(list)) = m.get("keys") else {
         return Err("\"keys\" must be an array of accounts (the owner_key field's values)".into());
@@ -156,7 +162,10 @@ pub async fn move_owners(admin: &Admin, body: &Value, who: String) -> Reply {
         Err(e @ MoveError::InFlight { .. }) => {
             warn!(who = %who, to = ?to_name, error = %e, "owner move refused");
             metrics::counter!("ficus_owner_moves_total", "result" => "refused").increment(1);
-            error(StatusCode::CONFLICT, format!("{e} (writes still in flight: try again, or raise [journal] move_wait_ms)"))
+            error(
+                StatusCode::CONFLICT,
+                format!("{e} (writes still in flight: try again, or raise [journal] move_wait_ms)"),
+            )
         }
         Err(MoveError::Store(e)) => {
             warn!(who = %who, error = %e, "owner move failed: journal store");

@@ -146,8 +146,8 @@ fn posix_fixed(rule: &str) -> Option<i32> {
     if rule.len() - digits.len() < 3 || digits.is_empty() || digits.contains(|c: char| c.is_ascii_alphabetic()) {
         return None;
     }
-    let west = parse_offset(&if digits.starts_with(['+', '-']) { digits.to_string() } else { format!("+{digits}") })
-        .ok()?;
+    let west =
+        parse_offset(&if digits.starts_with(['+', '-']) { digits.to_string() } else { format!("+{digits}") }).ok()?;
     Some(-west)
 }
 

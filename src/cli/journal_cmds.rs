@@ -303,7 +303,13 @@ fn decode_request(table: &RouteTable, op: &str, message: &[u8]) -> Value {
     json!({ "header": header, "body": decoded })
 }
 
-async fn show(table: &RouteTable, plan: &JournalPlan, key: &str, as_json: bool, offset: &Offset) -> Result<(), CliError> {
+async fn show(
+    table: &RouteTable,
+    plan: &JournalPlan,
+    key: &str,
+    as_json: bool,
+    offset: &Offset,
+) -> Result<(), CliError> {
     let now = crate::journal::now_ms();
     let Some(e) = plan.store.get(key).await.map_err(store_failed)? else {
         return Err(CliError::runtime(format!(

@@ -106,15 +106,19 @@ pub async fn summary(table: &RouteTable, plan: &JournalPlan, args: &SummaryArgs)
             unreadable.push(format!("{} ({}): {} cannot be read from the stored request", e.key, e.op, leaf.path));
             continue;
         };
-        let total = row.sum.unwrap_or(Decimal::ZERO).checked_add(&value).ok_or_else(|| {
-            CliError::runtime(format!("--sum {name}: the total of {} passes 38 digits", e.op))
-        })?;
+        let total = row
+            .sum
+            .unwrap_or(Decimal::ZERO)
+            .checked_add(&value)
+            .ok_or_else(|| CliError::runtime(format!("--sum {name}: the total of {} passes 38 digits", e.op)))?;
         row.sum = Some(total);
     }
     if let Some(name) = &args.sum {
         if !entries.is_empty() && fields.values().all(|f| matches!(f, SumField::Missing(_))) {
-            let why: Vec<&str> =
-                fields.values().filter_map(|f| if let SumField::Missing(w) = f { Some(w.as_str()) } else { None }).collect();
+            let why: Vec<&str> = fields
+                .values()
+                .filter_map(|f| if let SumField::Missing(w) = f { Some(w.as_str()) } else { None })
+                .collect();
             return Err(CliError::config(format!(
                 "--sum {name}: no operation of the day has a numeric field {name} in its request layout:\n  {}",
                 why.join("\n  ")
@@ -177,7 +181,10 @@ pub async fn summary(table: &RouteTable, plan: &JournalPlan, args: &SummaryArgs)
                 .collect();
             let header = ["OP", "UPSTREAM", "OUTCOME", "COUNT", sum_header.as_str()];
             print!("{}", super::admin_cmds::columns(&header, [8, 10, 12, 5, 0], &cells));
-            println!("ok: done with response code {}; refused CODE: done with another code (not posted);", args.ok_code);
+            println!(
+                "ok: done with response code {}; refused CODE: done with another code (not posted);",
+                args.ok_code
+            );
             println!("unknown: sent, no answer (reconcile: ficus journal unknown); in flight: being sent now.");
         }
         for note in &notes {

@@ -122,8 +122,8 @@ fn read_keys(path: &Path) -> Result<Vec<String>, CliError> {
     let keys = if path == Path::new("-") {
         parse_keys(std::io::stdin().lock(), "standard input")?
     } else {
-        let file = std::fs::File::open(path)
-            .map_err(|e| CliError::runtime(format!("--keys {}: {e}", path.display())))?;
+        let file =
+            std::fs::File::open(path).map_err(|e| CliError::runtime(format!("--keys {}: {e}", path.display())))?;
         parse_keys(std::io::BufReader::new(file), &path.display().to_string())?
     };
     if keys.is_empty() {
@@ -135,7 +135,13 @@ fn read_keys(path: &Path) -> Result<Vec<String>, CliError> {
     Ok(keys)
 }
 
-fn move_accounts(admin: &str, to: Option<&str>, accounts: &[String], batch: usize, file: &Path) -> Result<(), CliError> {
+fn move_accounts(
+    admin: &str,
+    to: Option<&str>,
+    accounts: &[String],
+    batch: usize,
+    file: &Path,
+) -> Result<(), CliError> {
     let rt = runtime()?;
     let url = format!("{admin}/owners/move");
     let batches = accounts.len().div_ceil(batch);
@@ -229,7 +235,13 @@ fn show(admin: &str, accounts: &[String], as_json: bool) -> Result<(), CliError>
     for account in accounts {
         let path: String = account
             .bytes()
-            .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
             .collect();
         let (status, v) = rt.block_on(call(hyper::Method::GET, &format!("{admin}/owners/{path}"), None))?;
         if status != 200 {
