@@ -303,3 +303,23 @@ async fn a_large_keys_file_goes_in_batches_from_standard_input() {
     let (_, last) = gw.admin_call("GET", "/owners/3000000000002499", None, None).await;
     assert_eq!(last["owner"], json!("accounts"), "{last}");
 }
+
+#[tokio::test]
+async fn check_and_send_work_on_a_routes_file_with_a_journal() {
+    // Building a table opens the journal's store, which needs a runtime: these commands once
+    // panicked ("this functionality requires a Tokio context") before saying anything.
+    let sims = sims().await;
+    let up = sim_upstreams(&sims);
+    let gw = Gateway::start(&config(&up.legacy, &up.accounts)).await;
+    let cfg = config_arg(&gw);
+    let (code, out, err) = ficus(&["check", "--config", &cfg]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(": ok (hash"), "{out}");
+    let to = gw.http().to_string();
+    let body = r#"{"FROM-ACCT":"1000000000000001","TO-ACCT":"1000000000000002","AMOUNT":1.00,"MEMO":"CLI"}"#;
+    let (code, out, err) =
+        ficus(&["send", "--config", &cfg, "--to", &to, "--header", r#"{"HDR-SEQ-NO":77}"#, "XFER", body]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"HDR-RESP-CODE\": \"0000\""), "{out}");
+    assert_eq!(served_by(&cfg, 77).await, "legacy");
+}
