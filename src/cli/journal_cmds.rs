@@ -105,7 +105,8 @@ pub enum JournalCommand {
     ///   ficus journal summary --date 2026-12-01 --sum AMOUNT
     ///   ficus journal summary --date 20261201 --sum AMOUNT --json
     /// Exit codes: 0 summed, 1 the store cannot be read or a stored request cannot be read for
-    /// --sum (listed), 64 bad config or an operation whose layout has no such numeric field.
+    /// --sum (listed), 64 bad config, a --sum field that is not a fixed-point number, or one no
+    /// operation of the day has (an operation without it is listed as a note, not summed).
     #[command(verbatim_doc_comment)]
     Summary {
         /// The day (YYYY-MM-DD or YYYYMMDD), local to --utc-offset.
