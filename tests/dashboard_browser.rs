@@ -1,7 +1,8 @@
 //! The dashboard in a real browser: headless Chromium driven through chromedriver (WebDriver,
 //! with fantoccini) against a running gateway and the demo's simulators. It sees the
 //! operations with their modes, flips ACCTINQ to the new service through the page (token and
-//! confirmation), and checks that the table and the gateway's routing changed. A screenshot is
+//! confirmation), and checks that the table and the gateway's routing changed; with a journal,
+//! its header shows the journal's counts. A screenshot is
 //! saved under `target/tmp/dashboard-test/` and checked not to be blank.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them); without them the
@@ -115,7 +116,8 @@ async fn dashboard_shows_modes_and_flips_a_route() {
     // ACCTINQ, whose shadow the flip turns around.
     let toml = routes_toml(&sim_upstreams(&sims), "legacy", "legacy", "")
         .replacen("read_only = true\n\n[routes.XFER]", "read_only = true\nshadow = \"accounts\"\n\n[routes.XFER]", 1)
-        .replacen("read_only = true\n", "read_only = true\nshadow = \"accounts\"\n", 1);
+        .replacen("read_only = true\n", "read_only = true\nshadow = \"accounts\"\n", 1)
+        + "\n[journal]\nstore = \"sqlite:journal.db\"\n";
     let gw = Arc::new(Gateway::start(&toml).await);
     // Steady traffic while the page is open, so it has rates and latencies to show.
     let traffic_on = Arc::new(AtomicBool::new(true));
@@ -223,6 +225,11 @@ async fn steps(client: &Client, gw: &Gateway) -> Result<Vec<u8>, String> {
     let shadow = eventually("TXNHIST shadowed", || text_of(client, "#mode-TXNHIST + .badge.shadow")).await?;
     if !shadow.contains("accounts") {
         return Err(format!("TXNHIST shadow badge says {shadow:?}"));
+    }
+    // With a journal, the header shows its unknown outcomes (none) and duplicates answered.
+    let journal = eventually("the journal's counts", || text_of(client, "#journal-facts dd")).await?;
+    if journal != "0 · 0" {
+        return Err(format!("the journal shows {journal:?}, expected no unknown outcomes and no duplicates"));
     }
     // The shadow panel appears once /shadow has compared something.
     eventually("the shadow panel's TXNHIST row", || text_of(client, "#shadow-body tr[data-op=TXNHIST]")).await?;

@@ -12,6 +12,8 @@
 //! | GET    | /shadow         | shadow comparisons per operation, top fields, noise    |
 //! | GET    | /metrics        | Prometheus text exposition (counters are per process)  |
 //! | GET    | /stats          | per-operation traffic, errors, p99 per side (JSON)     |
+//! | POST   | /owners/move    | move accounts' writes to an upstream, or roll back     |
+//! | GET    | /owners/{acct}  | the account's owner (`null`: the route decides)        |
 //! | GET    | /               | the migration dashboard (and its files under /assets/) |
 //!
 //! Mutations go through [`Reloader`], each read-modify-write under its one lock: validated,
@@ -261,7 +263,8 @@ async fn handle(admin: &Admin, req: Request<Incoming>) -> Reply {
         [] => super::dashboard::page(),
         ["assets", name] => super::dashboard::asset(name),
         ["metrics"] => super::dashboard::metrics(&table, &admin.reloader),
-        ["stats"] => super::dashboard::stats(&table),
+        ["stats"] => super::dashboard::stats(&table).await,
+        ["owners", key] => super::owners::show(admin, key).await,
         ["healthz"] => reply(StatusCode::OK, &json!({ "status": "ok" })),
         ["readyz"] => reply(StatusCode::OK, &json!({ "status": "ready", "generation": table.generation })),
         ["routes"] => with_etag(reply(StatusCode::OK, &routes_json(&table, &admin.reloader)), &table.hash),
@@ -323,6 +326,10 @@ async fn mutate(admin: &Admin, req: Request<Incoming>, method: &Method, segments
                 tokio::task::spawn_blocking(move || reloader.reload_if(Trigger::Api(who), if_match.as_deref())).await;
             change_reply(result)
         }
+        (&Method::POST, ["owners", "move"]) => match body_json(req).await {
+            Ok(body) => super::owners::move_owners(admin, &body, who).await,
+            Err(r) => r,
+        },
         (&Method::PUT, ["routes", op]) => {
             let patch = match body_json(req).await {
                 Ok(Value::Object(m)) => m,

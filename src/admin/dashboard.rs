@@ -1,8 +1,9 @@
 //! The migration dashboard at `GET /` on the admin listener: one page, its HTML, script and
 //! style embedded in the binary (no CDN, no build step; it works offline).
 //!
-//! The page is static; its script polls the admin API (`/routes`, `/stats`, `/audit`,
-//! `/shadow`) every two seconds and calls `PUT /routes/{op}` with the token the user types in.
+//! The page is static; its script polls the admin API (`/routes`, `/stats` — with the
+//! journal's unknown outcomes and duplicates when there is a journal —, `/audit`, `/shadow`)
+//! every two seconds and calls `PUT /routes/{op}` with the token the user types in.
 //! This module only serves the files and the text replies (`/metrics`, `/stats`); it holds no
 //! state and changes nothing.
 
@@ -63,13 +64,49 @@ pub fn metrics(table: &crate::route::RouteTable, reloader: &crate::control::relo
     }
 }
 
-/// `GET /stats`: per-operation traffic, errors and p99 per side, for the dashboard.
-pub fn stats(table: &crate::route::RouteTable) -> Reply {
-    let (status, value) = match super::stats::stats(table) {
+/// How long `GET /stats` waits for the journal's count of unknown outcomes.
+const JOURNAL_PATIENCE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// `GET /stats`: per-operation traffic, errors and p99 per side, for the dashboard; with a
+/// `[journal]`, also `journal: {store, unknown, duplicates}` — the count of unknown outcomes read
+/// from the store (every replica's, as `ficus_journal_unknown`), and duplicates answered by this
+/// process.
+pub async fn stats(table: &crate::route::RouteTable) -> Reply {
+    let (status, mut value) = match super::stats::stats(table) {
         Some(v) => (StatusCode::OK, v),
         None => (StatusCode::SERVICE_UNAVAILABLE, serde_json::json!({ "error": "metrics are off" })),
     };
+    if let Some(plan) = &table.journal {
+        value["journal"] = journal(plan, &value).await;
+    }
     text(status, "application/json", serde_json::to_vec(&value).unwrap_or_default())
+}
+
+/// The journal's part of `/stats`; `unknown` is null (and `error` says why) when the store does
+/// not answer.
+async fn journal(plan: &crate::journal::JournalPlan, stats: &serde_json::Value) -> serde_json::Value {
+    let mut by_op = serde_json::Map::new();
+    let mut duplicates = 0.0;
+    for (op, v) in stats["ops"].as_object().into_iter().flatten() {
+        let n = v["duplicates"].as_f64().unwrap_or(0.0);
+        if n > 0.0 {
+            by_op.insert(op.clone(), serde_json::json!(n));
+            duplicates += n;
+        }
+    }
+    let counted = tokio::time::timeout(JOURNAL_PATIENCE, plan.store.count_unknown(crate::journal::now_ms())).await;
+    let (unknown, error) = match counted {
+        Ok(Ok(n)) => (serde_json::json!(n), None),
+        Ok(Err(e)) => (serde_json::Value::Null, Some(e.to_string())),
+        Err(_) => (serde_json::Value::Null, Some(format!("no answer in {} s", JOURNAL_PATIENCE.as_secs()))),
+    };
+    serde_json::json!({
+        "store": plan.store.display(),
+        "unknown": unknown,
+        "error": error,
+        "duplicates": duplicates,
+        "duplicates_by_op": by_op,
+    })
 }
 
 #[cfg(test)]

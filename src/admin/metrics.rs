@@ -106,6 +106,28 @@ fn describe() {
         "Shadow comparisons by operation and result (match, mismatch, error, dropped)."
     );
     describe_counter!("ficus_shadow_field_mismatches_total", "Shadow mismatches by operation and copybook field path.");
+    describe_gauge!(
+        "ficus_journal_unknown",
+        "Journaled writes whose outcome is unknown (every replica's): reconcile with `ficus journal unknown`."
+    );
+    describe_gauge!("ficus_journal_store_up", "1 while the journal store answers, 0 while it does not.");
+    describe_counter!(
+        "ficus_duplicates_total",
+        "Duplicate writes answered from the journal (never sent), by operation."
+    );
+    describe_counter!(
+        "ficus_journal_unguarded_total",
+        "Writes sent without the journal's guard because its store was down (on_store_error = \"pass\")."
+    );
+    describe_counter!(
+        "ficus_journal_store_errors_total",
+        "Journal store failures after a write was sent (its row turns unknown when its lease passes)."
+    );
+    describe_counter!(
+        "ficus_owner_moves_total",
+        "Owner moves through the admin API by result (applied, refused, rejected, failed)."
+    );
+    describe_counter!("ficus_owner_accounts_moved_total", "Accounts whose owner an applied move changed.");
 }
 
 /// Sets the gauges only the live table and reloader know, for `gateway`'s scrape.

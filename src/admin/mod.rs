@@ -1,11 +1,12 @@
 //! The migration team's side door: the admin API (routes, flips, reload, audit, health), on
-//! its own listener — loopback unless a token is configured — with Prometheus metrics and the
-//! migration dashboard.
+//! its own listener — loopback unless a token is configured — with Prometheus metrics, the
+//! migration dashboard and the journal's owner table (per-account cut-over).
 
 pub mod api;
 pub mod auth;
 pub mod dashboard;
 pub mod metrics;
+pub mod owners;
 pub mod stats;
 
 use std::net::SocketAddr;

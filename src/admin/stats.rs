@@ -37,6 +37,8 @@ struct Side {
 struct Op {
     messages: f64,
     errors: f64,
+    /// Duplicates answered from the journal (`ficus_duplicates_total`).
+    duplicates: f64,
     sides: BTreeMap<&'static str, Side>,
 }
 
@@ -73,6 +75,7 @@ fn snapshot(text: &str, table: &RouteTable, at: Instant) -> Snapshot {
                     entry.errors += value;
                 }
             }
+            "ficus_duplicates_total" => entry.duplicates += value,
             "ficus_messages_total" | "ficus_message_seconds_bucket" => {
                 let Some(target) = label(&labels, "target") else { continue };
                 let side = entry.sides.entry(side_of(table, target)).or_default();
@@ -189,6 +192,7 @@ pub fn stats(table: &RouteTable) -> Option<Value> {
             json!({
                 "total": op.messages,
                 "errors": op.errors,
+                "duplicates": op.duplicates,
                 "rate": secs.map(|s| delta / s),
                 "error_rate": ratio(errors, delta),
                 "sides": sides,

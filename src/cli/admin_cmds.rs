@@ -203,7 +203,7 @@ pub(super) fn failure(status: u16, v: &Value) -> CliError {
 
 /// Rows under a header, each column `min` wide or as wide as its widest cell (in characters),
 /// then a space, so no cell runs into the next column; the last column is not padded.
-fn columns<const N: usize>(header: &[&str; N], min: [usize; N], rows: &[[String; N]]) -> String {
+pub(super) fn columns<const N: usize>(header: &[&str; N], min: [usize; N], rows: &[[String; N]]) -> String {
     let mut width = min;
     for (w, h) in width.iter_mut().zip(header) {
         *w = (*w).max(h.chars().count());

@@ -4,18 +4,24 @@
 //! 2 usage (clap), 64 invalid configuration or copybook.
 
 mod admin_cmds;
+mod clock;
 mod codec_cmds;
 pub mod config_path;
 mod demo_cmd;
 mod fields;
 mod format_args;
 mod gateway_cmds;
+mod journal_cmds;
+mod journal_summary;
+mod owners_cmds;
 mod record_io;
 mod route_change;
 mod send_cmds;
 mod shadow_cmds;
 
 pub use format_args::{FormatArg, RecordFormatArg};
+pub use journal_cmds::JournalCommand;
+pub use owners_cmds::OwnersCommand;
 pub use route_change::RouteChange;
 pub use send_cmds::{build_raw, build_request, decode_reply};
 
@@ -175,6 +181,33 @@ pub enum Command {
         /// not validate: a rollback must work while routes.toml is being fixed).
         #[arg(long, env = "FICUS_CONFIG", default_value = "routes.toml")]
         config: PathBuf,
+    },
+    /// The transaction journal: unknown outcomes to reconcile, one transaction, daily totals (대사).
+    ///
+    /// Reads the store named by routes.toml's [journal] directly, with or without a running
+    /// gateway. Examples:
+    ///   ficus journal unknown
+    ///   ficus journal show 555
+    ///   ficus journal forget 555
+    ///   ficus journal summary --date 2026-12-01 --utc-offset +09:00 --sum AMOUNT
+    #[command(verbatim_doc_comment)]
+    Journal {
+        /// What to do with the journal.
+        #[command(subcommand)]
+        command: JournalCommand,
+    },
+    /// Per-account cut-over: move accounts' writes to an upstream, roll back, show an owner.
+    ///
+    /// Talks to a running gateway's admin API (like `ficus route`); moves need FICUS_ADMIN_TOKEN.
+    /// Examples:
+    ///   ficus owners move --to accounts --keys accounts.txt
+    ///   ficus owners move --rollback --keys accounts.txt
+    ///   ficus owners show 1000000000000001
+    #[command(verbatim_doc_comment)]
+    Owners {
+        /// What to do with the owner table.
+        #[command(subcommand)]
+        command: OwnersCommand,
     },
     /// Shadow comparison reports.
     Shadow {
@@ -367,6 +400,11 @@ pub fn run(cli: Cli) -> i32 {
         }
         Command::Route { change, admin, config } => {
             admin_cmds::admin_url(admin, &config).and_then(|a| route_change::route(&announce(a), change))
+        }
+        Command::Journal { command } => journal_cmds::run(command),
+        Command::Owners { command } => {
+            let (admin, config) = owners_cmds::admin_args(&command);
+            admin_cmds::admin_url(admin, config).and_then(|a| owners_cmds::run(command, &announce(a)))
         }
         Command::Shadow { command: ShadowCommand::Report { records, html } } => {
             shadow_cmds::report(&records, html.as_deref())

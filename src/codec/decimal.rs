@@ -177,6 +177,19 @@ impl Decimal {
     pub fn digit_count(&self) -> u32 {
         count_digits(self.coefficient)
     }
+    /// The exact sum, at the larger of the two scales (`1.5 + 2.25 = 3.75`); `None` when it
+    /// needs more than [`MAX_DIGITS`] digits. A zero sum is positive. For totals (reconciliation
+    /// sums of amounts): nothing is rounded.
+    pub fn checked_add(&self, other: &Decimal) -> Option<Decimal> {
+        let scale = self.scale.max(other.scale);
+        let (a, b) = (self.rescale(scale).ok()?, other.rescale(scale).ok()?);
+        let (neg, c) = match (a.negative, b.negative) {
+            (x, y) if x == y => (x, a.coefficient.checked_add(b.coefficient)?),
+            _ if a.coefficient >= b.coefficient => (a.negative, a.coefficient - b.coefficient),
+            _ => (b.negative, b.coefficient - a.coefficient),
+        };
+        (c <= MAX_COEFFICIENT).then(|| Decimal::new(neg, c, scale))
+    }
 }
 
 /// Compares `|a|` with `|b|` without overflow, whatever the scales.

@@ -2,7 +2,11 @@
 //! one entry per applied change — who, when, from where, the generation it produced, and each
 //! changed route before and after (and each copybook whose content changed). Nothing else is
 //! written here: a rejected file, a refused change and a reload that changed nothing leave no
-//! entry, and every entry has its own generation (the reloader appends under its lock).
+//! entry, and every route change has its own generation (the reloader appends under its lock).
+//!
+//! An applied owner move (`POST /owners/move`) is audited here too, with `owners` set: it
+//! changes the journal's owner table, not the route table, so it carries the generation then
+//! serving rather than a new one.
 
 use crate::config::diff::{Diff, RouteChange};
 use serde::{Deserialize, Serialize};
@@ -30,6 +34,10 @@ pub struct AuditEntry {
     /// Copybooks whose content changed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub copybooks: Vec<String>,
+    /// An owner move (per-account cut-over): `to` (null on a rollback), `rollback`,
+    /// `requested`, `moved`, the first `keys` and `waited_ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owners: Option<serde_json::Value>,
 }
 
 impl AuditEntry {
@@ -46,6 +54,7 @@ impl AuditEntry {
             changes,
             other: diff.other,
             copybooks: Vec::new(),
+            owners: None,
         }
     }
 }

@@ -273,6 +273,19 @@ function renderHeader() {
   if (st.last_error) setText(alert, `Last reload rejected — the running table stays: ${st.last_error}`);
 }
 
+// The journal's unknown outcomes (every replica's, from its store) and duplicates answered here.
+function renderJournal() {
+  const j = state.stats && state.stats.journal;
+  $("journal-facts").hidden = !j;
+  if (!j) return;
+  const unknown = $("journal-unknown");
+  setText(unknown, j.unknown == null ? "?" : String(j.unknown), j.unknown ? "bad" : "");
+  unknown.title = j.unknown == null ? `journal store ${j.store}: ${j.error || "no answer"}`
+    : j.unknown ? `${j.unknown} write(s) sent without an answer: reconcile with \`ficus journal unknown\` (${j.store})`
+    : `no unknown outcomes (${j.store})`;
+  setText($("journal-duplicates"), String(j.duplicates ?? 0));
+}
+
 function renderShadow() {
   const panel = $("shadow-panel");
   const present = state.shadow != null;
@@ -316,6 +329,11 @@ function renderAudit(entries) {
   $("audit-body").replaceChildren(...list.map((e) => {
     const what = (e.changes || []).map(describeChange);
     if (e.other) what.push("settings outside [routes]");
+    if (e.owners) {
+      const o = e.owners, keys = (o.keys || []).join(", ");
+      const more = o.requested > (o.keys || []).length ? ", …" : "";
+      what.push(`owners: ${o.moved} account(s) ${o.rollback ? "rolled back" : `→ ${o.to}`} (${keys}${more}); writes waited ${o.waited_ms} ms`);
+    }
     return el("tr", {},
       el("td", { class: "mono nowrap", text: fmtTime(e.time) }), el("td", { text: e.who }),
       el("td", { text: e.source }), el("td", { class: "num", text: String(e.generation) }),
@@ -351,6 +369,7 @@ async function refresh() {
     renderHeader();
     renderOps();
     renderShadow();
+    renderJournal();
     renderAudit(audit && audit.entries);
     renderUpstreams();
     setText($("live"), `live · ${new Date().toLocaleTimeString([], { hour12: false })}`, "live ok");

@@ -113,3 +113,41 @@ proptest! {
         prop_assert_eq!(x.cmp_value(&y), xs.cmp(&ys));
     }
 }
+
+#[test]
+fn sums_are_exact_at_the_larger_scale() {
+    assert_eq!(d("1.5").checked_add(&d("2.25")).unwrap().to_string(), "3.75");
+    assert_eq!(d("10.00").checked_add(&d("-10")).unwrap().to_string(), "0.00");
+    assert!(!d("-0.00").checked_add(&d("0")).unwrap().negative, "a zero sum is positive");
+    assert_eq!(d("-3").checked_add(&d("1.10")).unwrap().to_string(), "-1.90");
+    assert_eq!(d("0.1").checked_add(&d("0.2")).unwrap().to_string(), "0.3", "no binary fractions");
+    let max = Decimal::new(false, POW10[38] - 1, 0);
+    assert_eq!(max.checked_add(&d("1")), None, "39 digits: refused, never wrapped");
+    assert_eq!(max.checked_add(&d("-1")).unwrap(), Decimal::new(false, POW10[38] - 2, 0));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 2000,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(14),
+        ..ProptestConfig::default()
+    })]
+    /// Sums of amounts in cents agree with integer arithmetic, in any order.
+    #[test]
+    fn sums_agree_with_integer_cents(amounts in proptest::collection::vec(-10_i64.pow(13)..10_i64.pow(13), 0..40)) {
+        let mut total = Decimal::new(false, 0, 2);
+        for a in &amounts {
+            let cents = Decimal::new(*a < 0, u128::from(a.unsigned_abs()), 2);
+            total = total.checked_add(&cents).unwrap();
+        }
+        let expected: i128 = amounts.iter().map(|a| i128::from(*a)).sum();
+        prop_assert_eq!(total.scale, 2);
+        prop_assert_eq!(total.negative, expected < 0);
+        prop_assert_eq!(total.coefficient, expected.unsigned_abs());
+        let mut reversed = Decimal::ZERO;
+        for a in amounts.iter().rev() {
+            reversed = reversed.checked_add(&Decimal::new(*a < 0, u128::from(a.unsigned_abs()), 2)).unwrap();
+        }
+        prop_assert_eq!(reversed.cmp_value(&total), Ordering::Equal);
+    }
+}
