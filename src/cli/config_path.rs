@@ -37,22 +37,5 @@ pub fn load(path: &Path) -> Result<RouteTable, CliError> {
     if let Some(hint) = missing(path) {
         return Err(CliError::config(hint));
     }
-    in_runtime(|| crate::config::load(path, None, 1)).map_err(|e| CliError::config(e.to_string()))
-}
-
-/// Runs `f` (which builds a route table) inside a Tokio runtime's context: a table with a
-/// `[journal]` opens its store's connection pool, which needs one even though it connects
-/// lazily. Inside a runtime already (`ficus journal` enters its own first, so the store is
-/// used on the runtime it was opened on), `f` runs there; else on a small one for the build.
-pub fn in_runtime<T>(f: impl FnOnce() -> T) -> T {
-    if tokio::runtime::Handle::try_current().is_ok() {
-        return f();
-    }
-    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(rt) => {
-            let _inside = rt.enter();
-            f()
-        }
-        Err(_) => f(),
-    }
+    crate::config::load(path, None, 1).map_err(|e| CliError::config(e.to_string()))
 }

@@ -51,8 +51,7 @@ fn load_to_serve(path: &Path) -> Result<crate::route::RouteTable, CliError> {
     if let Some(hint) = super::config_path::missing(path) {
         return Err(CliError::config(hint));
     }
-    super::config_path::in_runtime(|| crate::config::build::load_to_serve(path))
-        .map_err(|e| CliError::config(e.to_string()))
+    crate::config::build::load_to_serve(path).map_err(|e| CliError::config(e.to_string()))
 }
 
 /// `ficus check`: validate and summarise; refuses exactly what `ficus serve` refuses.

@@ -27,7 +27,7 @@ pub enum OwnersCommand {
     /// a refused batch stops the run, and the lines already moved are said.
     ///
     /// --rollback moves each account back to the owner it had before its last move (the route,
-    /// if it had none). It is not idempotent: rolling back twice moves the accounts forward again.
+    /// if it had none). Rolling back twice is rolling back once: an undone move has nothing left to undo.
     /// Examples:
     ///   ficus owners move --to accounts --keys accounts.txt
     ///   grep '^1000' customers.txt | ficus owners move --to accounts --keys -

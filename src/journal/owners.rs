@@ -111,7 +111,7 @@ impl Store {
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_millis(100));
         }
-        let moved = self.settle_move(keys, by).await?;
+        let moved = self.settle_move(keys, by, *to == MoveTo::Previous).await?;
         Ok(MoveReport { moved, waited_ms: started.elapsed().as_millis() })
     }
 
@@ -129,9 +129,10 @@ impl Store {
                 .bind(name.as_str())
                 .bind(now)
                 .bind(by),
+                // Only accounts with a move to undo; an undone move has none (rollback twice is once).
                 MoveTo::Previous => sqlx::query(
-                    "UPDATE ficus_owners SET moving_to = COALESCE(previous, ''), updated_ms = $1, changed_by = $2 \
-                     WHERE owner_key = $3",
+                    "UPDATE ficus_owners SET moving_to = previous, updated_ms = $1, changed_by = $2 \
+                     WHERE owner_key = $3 AND previous IS NOT NULL",
                 )
                 .bind(now)
                 .bind(by)
@@ -154,21 +155,28 @@ impl Store {
         tx.commit().await.map_err(|e| self.sql_error(e))
     }
 
-    async fn settle_move(&self, keys: &[String], by: &str) -> Result<usize, StoreError> {
+    /// Sets the owners marked moving. A move keeps where each account was (unless it was already
+    /// there), for `--rollback`; a rollback forgets it, so a second rollback changes nothing.
+    async fn settle_move(&self, keys: &[String], by: &str, rollback: bool) -> Result<usize, StoreError> {
         let now = super::now_ms();
         let mut moved = 0;
         let mut tx = self.pool().await?.begin().await.map_err(|e| self.sql_error(e))?;
+        let sql = if rollback {
+            "UPDATE ficus_owners SET previous = NULL, upstream = moving_to, moving_to = NULL, updated_ms = $1, \
+             changed_by = $2 WHERE owner_key = $3 AND moving_to IS NOT NULL"
+        } else {
+            "UPDATE ficus_owners SET previous = CASE WHEN upstream = moving_to THEN previous ELSE upstream END, \
+             upstream = moving_to, moving_to = NULL, updated_ms = $1, changed_by = $2 WHERE owner_key = $3 AND \
+             moving_to IS NOT NULL"
+        };
         for key in keys {
-            let done = sqlx::query(
-                "UPDATE ficus_owners SET previous = upstream, upstream = moving_to, moving_to = NULL, updated_ms = $1, \
-                 changed_by = $2 WHERE owner_key = $3 AND moving_to IS NOT NULL",
-            )
-            .bind(now)
-            .bind(by)
-            .bind(key.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| self.sql_error(e))?;
+            let done = sqlx::query(sql)
+                .bind(now)
+                .bind(by)
+                .bind(key.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| self.sql_error(e))?;
             moved += done.rows_affected() as usize;
         }
         tx.commit().await.map_err(|e| self.sql_error(e))?;
