@@ -56,8 +56,11 @@ impl Gateway {
         let hash = request_hash(x.op, &x.message[table.header.size..]);
         let deadline = Instant::now() + Duration::from_millis(target.settings.timeout_ms);
         let store = &plan.store;
+        // A reversal by route (`reverses`), or by a header flag on the original's own operation.
+        let flagged = plan.flagged_reversal(x.op, x.message, options);
+        let reverses = rj.reverses.as_ref().or(flagged.as_ref());
         loop {
-            let chosen = match &rj.reverses {
+            let chosen = match reverses {
                 Some(rv) => self.original(table, plan, rv, x.message).await,
                 None => match &account {
                     Some(a) => owner_target(store, table, a, target, deadline).await,
@@ -66,7 +69,7 @@ impl Gateway {
             };
             let chosen = match chosen {
                 Ok(c) => c,
-                Err(Refused::Journal(e)) if plan.on_store_error == OnStoreError::Pass && rj.reverses.is_none() => {
+                Err(Refused::Journal(e)) if plan.on_store_error == OnStoreError::Pass && reverses.is_none() => {
                     return self.unguarded(x, target, e, served_by).await
                 }
                 Err(e) => return refused(e.into()),
@@ -104,7 +107,7 @@ impl Gateway {
             };
             // The other half of an owner move: the claim is visible, now the owner must still be
             // the one chosen and not moving; else give the claim back and choose again.
-            if let (Some(a), None) = (&account, &rj.reverses) {
+            if let (Some(a), None) = (&account, reverses) {
                 match store.owner(a).await {
                     Ok(o) if still_owner(o.as_ref(), table, target, chosen) => {}
                     Ok(_) => {

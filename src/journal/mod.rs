@@ -48,6 +48,8 @@ pub struct JournalPlan {
     pub retention: Duration,
     /// Longest an owner move waits for writes in flight.
     pub move_wait: Duration,
+    /// A reversal marked by a header flag on the original's own operation (정정취소구분).
+    pub reversal_flag: Option<ReversalFlag>,
     /// `[journal] store` and `max_connections` as written (a reload reuses the store while they
     /// stay the same).
     pub store_spec: (String, u32),
@@ -61,6 +63,31 @@ impl JournalPlan {
     pub fn key_of(&self, message: &[u8], options: crate::codec::CodecOptions) -> Result<String, KeyError> {
         key::join(&self.key, message, options)
     }
+
+    /// When `message` carries the reversal flag (`[journal] reversal_flag`), the reversal it
+    /// asks for: of a transaction of its own operation `op`, found by the header's original key.
+    pub fn flagged_reversal(&self, op: &str, message: &[u8], options: crate::codec::CodecOptions) -> Option<Reversal> {
+        let flag = self.reversal_flag.as_ref()?;
+        let value = flag.field.read(message, options.codepage).ok()?;
+        flag.values.contains(&value).then(|| Reversal {
+            op: op.to_string(),
+            original_key: flag.original_key.clone(),
+            missing_reply: None,
+        })
+    }
+}
+
+/// `[journal] reversal_flag`: a header field whose value marks a message as the reversal
+/// (취소/정정) of an earlier transaction of the same operation, and the header fields holding
+/// that transaction's key — the Korean 공통부 convention (정정취소구분 + 원거래 번호).
+#[derive(Clone, Debug)]
+pub struct ReversalFlag {
+    /// The flag field (e.g. `HDR-CAN-FLAG`).
+    pub field: KeyField,
+    /// Its values that mean "reversal" (e.g. `["2", "3"]`: cancel, correction).
+    pub values: Vec<String>,
+    /// Header fields holding the original's key, in the order of `[journal] key`.
+    pub original_key: Vec<KeyField>,
 }
 
 /// How a route uses the journal (compiled from its `dedupe`, `owner_key`, `reverses`).

@@ -54,6 +54,22 @@ pub struct JournalSection {
     /// Longest an owner move waits for writes in flight, in milliseconds.
     #[serde(default = "default_move_wait_ms")]
     pub move_wait_ms: u64,
+    /// A header flag marking a message as the reversal of an earlier transaction of the same
+    /// operation: `{ field = "HDR-CAN-FLAG", values = ["2", "3"], original_key = ["HDR-ORG-SEQ-NO"] }`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reversal_flag: Option<ReversalFlagSpec>,
+}
+
+/// `reversal_flag = { field, values, original_key }`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReversalFlagSpec {
+    /// The header field holding the flag (정정취소구분).
+    pub field: String,
+    /// Its values that mean "reversal".
+    pub values: Vec<String>,
+    /// Header fields holding the original transaction's key (원거래 번호), as `[journal] key`.
+    pub original_key: Vec<String>,
 }
 
 fn default_retention_hours() -> u64 {

@@ -6,8 +6,8 @@
 use super::Builder;
 use crate::codec::Codec;
 use crate::header::HeaderLayout;
-use crate::journal::{JournalPlan, KeyField, OnStoreError, Reversal, RouteJournal, Store};
-use crate::route::file::{RouteSection, RoutesFile};
+use crate::journal::{JournalPlan, KeyField, OnStoreError, Reversal, ReversalFlag, RouteJournal, Store};
+use crate::route::file::{ReversalFlagSpec, RouteSection, RoutesFile};
 use crate::route::RouteTable;
 use std::path::Path;
 use std::sync::Arc;
@@ -78,6 +78,10 @@ impl Builder<'_> {
         for name in &names {
             key.push(self.key_field(name, &header.codec, 0, "journal", "key", "the header")?);
         }
+        let reversal_flag = match &j.reversal_flag {
+            Some(f) => Some(self.reversal_flag(f, &header.codec, &key)?),
+            None => None,
+        };
         let base = path.parent().unwrap_or(Path::new("."));
         let reused = previous
             .and_then(|p| p.journal.as_ref())
@@ -99,8 +103,43 @@ impl Builder<'_> {
             on_store_error,
             retention: Duration::from_secs(j.retention_hours.saturating_mul(3600)),
             move_wait: Duration::from_millis(j.move_wait_ms),
+            reversal_flag,
             store_spec: (j.store.clone(), j.max_connections),
         }))
+    }
+
+    /// Compiles `[journal] reversal_flag`: header fields, values, an original key like the key.
+    fn reversal_flag(&mut self, f: &ReversalFlagSpec, header: &Codec, key: &[KeyField]) -> Option<ReversalFlag> {
+        let field = self.key_field(&f.field, header, 0, "journal", "reversal_flag", "the header")?;
+        if f.values.is_empty() || f.values.iter().any(|v| v.trim().is_empty()) {
+            let why = "reversal_flag values: name the flag's values that mean a reversal, e.g. [\"2\", \"3\"]";
+            self.problem("journal", Some("reversal_flag"), why.into());
+            return None;
+        }
+        if f.original_key.len() != key.len() {
+            let why = format!(
+                "reversal_flag original_key names {} field(s); key has {}: name the header fields holding the \
+                 original's, in the key's order",
+                f.original_key.len(),
+                key.len()
+            );
+            self.problem("journal", Some("reversal_flag"), why);
+            return None;
+        }
+        let mut original_key = Vec::new();
+        for (name, k) in f.original_key.iter().zip(key) {
+            let o = self.key_field(name, header, 0, "journal", "reversal_flag", "the header")?;
+            if !o.same_category(k) {
+                let why = format!(
+                    "reversal_flag original_key {} and key {} read differently (one text, one a number)",
+                    o.name, k.name
+                );
+                self.problem("journal", Some("reversal_flag"), why);
+                return None;
+            }
+            original_key.push(o);
+        }
+        Some(ReversalFlag { field, values: f.values.iter().map(|v| v.trim().to_string()).collect(), original_key })
     }
 
     /// A field at a fixed offset in `codec` (the header, or a request body starting at `base`).
