@@ -148,3 +148,21 @@ async fn an_unreachable_journal_refuses_writes_or_passes_them_when_told() {
     let (status, reply) = gw.post(&request(&gw, 2, &xfer(10.0))).await;
     assert_eq!((status, response_code(&gw, &reply).0.as_str()), (200, "0000"), "sent unguarded");
 }
+
+#[tokio::test]
+async fn ficus_send_says_a_duplicate_was_answered_by_the_journal() {
+    let sims = sims().await;
+    let up = sim_upstreams(&sims);
+    let gw = Gateway::start(&config(&up.legacy, &up.accounts, JOURNAL)).await;
+    let cfg = gw.config.display().to_string();
+    let body = r#"{"FROM-ACCT":"1000000000000001","TO-ACCT":"1000000000000002","AMOUNT":10,"MEMO":"RENT"}"#;
+    let to = gw.http().to_string();
+    let args = ["send", "--config", &cfg, "--to", &to, "--header", r#"{"HDR-SEQ-NO":4242}"#, "XFER", body];
+    let (code, first, err1) = ficus_cli(&args).await;
+    assert_eq!(code, 0, "{err1}");
+    assert!(err1.contains("legacy"), "{err1}");
+    let (code, again, err2) = ficus_cli(&args).await;
+    assert_eq!(code, 0, "{err2}");
+    assert!(err2.contains("journal"), "the duplicate was answered by the journal: {err2}");
+    assert_eq!(first, again, "the same reply, decoded");
+}

@@ -39,6 +39,7 @@ impl Gateway {
         served_by: &mut Option<&'t str>,
     ) -> Journaled<'t> {
         let refused = |e: GatewayError| Journaled { result: Err(e), sent_to: None };
+        *served_by = None;
         let options = table.options;
         let claim = claim_token();
         let key = match rj.dedupe {
@@ -92,7 +93,11 @@ impl Gateway {
                 }
                 Err(e) => return refused(store_down(e)),
                 Ok(Some(existing)) => match duplicate(store, existing, x, &hash, table, deadline).await {
-                    Some(result) => return Journaled { result, sent_to: None },
+                    Some(result) => {
+                        // HTTP says who answered: the journal (a duplicate), or nobody (refused).
+                        *served_by = result.is_ok().then_some("journal");
+                        return Journaled { result, sent_to: None };
+                    }
                     // The first one was given up unsent: this one may go.
                     None => continue,
                 },
