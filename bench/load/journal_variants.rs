@@ -69,8 +69,8 @@ impl Variant {
     }
 }
 
-/// Every variant, in report order: the figures (a–e), then candidate fixes (f–h).
-pub const VARIANTS: [Variant; 8] = [
+/// Every variant, in report order: the figures (a–e), then candidate fixes (f–i).
+pub const VARIANTS: [Variant; 9] = [
     Variant { letter: 'a', op: Op::Xfer, store: Store::None, pool: None, label: "XFER, no journal" },
     Variant { letter: 'b', op: Op::Xfer, store: Store::SqliteDisk, pool: None, label: "XFER, SQLite journal" },
     Variant { letter: 'c', op: Op::Xfer, store: Store::Postgres, pool: None, label: "XFER, PostgreSQL journal" },
@@ -96,6 +96,13 @@ pub const VARIANTS: [Variant; 8] = [
         store: Store::Postgres,
         pool: Some(64),
         label: "XFER, PostgreSQL, max_connections = 64",
+    },
+    Variant {
+        letter: 'i',
+        op: Op::Xfer,
+        store: Store::SqliteTmpfs,
+        pool: Some(1),
+        label: "XFER, SQLite on tmpfs, max_connections = 1",
     },
 ];
 
