@@ -12,6 +12,10 @@
 //! Both warm up first (results discarded) and stop by themselves: nothing is sent after the
 //! window ends, and a connection that is still behind one grace period later gives up and
 //! counts what it never sent. It does not decide pass or fail; `report` does.
+//!
+//! A good reply is HTTP 200 with the expected body length; the `_checked` variants also hand
+//! each such body to a [`BodyCheck`] (e.g. "the response code is 0000"), so an answer that is
+//! well formed but a refusal (insufficient funds, a duplicate) counts as an error too.
 
 use super::client::Conn;
 use hdrhistogram::Histogram;
@@ -98,27 +102,47 @@ impl Stats {
     }
 }
 
+/// Judges a well-formed reply's body: `Err(why)` makes it an error (counted, `why` logged once).
+pub type BodyCheck = Arc<dyn Fn(&[u8]) -> Result<(), String> + Send + Sync>;
+
 /// Open loop at `rate` requests per second in total.
 pub async fn fixed_rate(plan: &Plan, rate: u64) -> Stats {
-    let connections = plan.connections.clamp(1, rate.max(1) as usize);
-    let step = Duration::from_nanos(1_000_000_000 / rate.max(1));
-    let interval = step * connections as u32;
-    run(plan, connections, |k| Some((step * k as u32, interval))).await
+    fixed_rate_checked(plan, rate, None).await
 }
 
 /// Closed loop: every connection back to back.
 pub async fn saturate(plan: &Plan) -> Stats {
-    run(plan, plan.connections.max(1), |_| None).await
+    saturate_checked(plan, None).await
+}
+
+/// [`fixed_rate`], every good reply's body also passing `check`.
+#[allow(dead_code)]
+pub async fn fixed_rate_checked(plan: &Plan, rate: u64, check: Option<BodyCheck>) -> Stats {
+    let connections = plan.connections.clamp(1, rate.max(1) as usize);
+    let step = Duration::from_nanos(1_000_000_000 / rate.max(1));
+    let interval = step * connections as u32;
+    run(plan, connections, check, |k| Some((step * k as u32, interval))).await
+}
+
+/// [`saturate`], every good reply's body also passing `check`.
+#[allow(dead_code)]
+pub async fn saturate_checked(plan: &Plan, check: Option<BodyCheck>) -> Stats {
+    run(plan, plan.connections.max(1), check, |_| None).await
 }
 
 /// Starts `connections` tasks; `schedule(k)` gives connection k's (offset, interval), if paced.
-async fn run(plan: &Plan, connections: usize, schedule: impl Fn(usize) -> Option<(Duration, Duration)>) -> Stats {
+async fn run(
+    plan: &Plan,
+    connections: usize,
+    check: Option<BodyCheck>,
+    schedule: impl Fn(usize) -> Option<(Duration, Duration)>,
+) -> Stats {
     let t0 = Instant::now() + Duration::from_millis(20);
     let window = (t0 + plan.warmup, t0 + plan.warmup + plan.measure);
     let tasks: Vec<_> = (0..connections)
         .map(|k| {
             let pace = schedule(k).map(|(offset, interval)| (t0 + offset, interval));
-            tokio::spawn(connection(plan.clone(), pace, window))
+            tokio::spawn(connection(plan.clone(), check.clone(), pace, window))
         })
         .collect();
     let mut total = Stats::new(plan.measure.as_secs_f64());
@@ -134,7 +158,12 @@ async fn run(plan: &Plan, connections: usize, schedule: impl Fn(usize) -> Option
 }
 
 /// One connection's loop. `pace` is (first intended send, interval) for the open loop.
-async fn connection(plan: Plan, pace: Option<(Instant, Duration)>, (start, end): (Instant, Instant)) -> Stats {
+async fn connection(
+    plan: Plan,
+    check: Option<BodyCheck>,
+    pace: Option<(Instant, Duration)>,
+    (start, end): (Instant, Instant),
+) -> Stats {
     let mut stats = Stats::new(plan.measure.as_secs_f64());
     let mut conn: Option<Conn> = None;
     let mut intended = pace.map(|(first, _)| first);
@@ -187,6 +216,10 @@ async fn connection(plan: Plan, pace: Option<(Instant, Duration)>, (start, end):
         match result {
             Ok(Ok(reply)) => {
                 stats.replies += 1;
+                let verdict = match &check {
+                    Some(check) if reply.status == 200 && reply.body_len == plan.expected_len => check(c.body()),
+                    _ => Ok(()),
+                };
                 if reply.close {
                     conn = None;
                 }
@@ -195,8 +228,13 @@ async fn connection(plan: Plan, pace: Option<(Instant, Duration)>, (start, end):
                 }
                 stats.finished = Some(Instant::now());
                 if reply.status == 200 && reply.body_len == plan.expected_len {
-                    stats.ok += 1;
-                    stats.hist.saturating_record(latency.as_nanos() as u64);
+                    match verdict {
+                        Ok(()) => {
+                            stats.ok += 1;
+                            stats.hist.saturating_record(latency.as_nanos() as u64);
+                        }
+                        Err(why) => stats.error(why),
+                    }
                 } else {
                     stats.error(format!("HTTP {} with {} body bytes", reply.status, reply.body_len));
                 }
