@@ -13,6 +13,7 @@
 //! (one machine), and PostgreSQL (a fleet). This module does I/O only through the store; the
 //! gateway decides what to do with what it answers.
 
+mod batch;
 pub mod key;
 pub mod owners;
 pub mod refusal;

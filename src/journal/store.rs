@@ -27,6 +27,14 @@ pub enum StoreError {
         /// What sqlx said.
         source: sqlx::Error,
     },
+    /// A batched write failed (every message in the batch is told).
+    #[error("journal store {store}: {message}")]
+    Failed {
+        /// The store.
+        store: String,
+        /// What failed.
+        message: String,
+    },
     /// The store holds a schema newer than this build knows.
     #[error("journal store {store} has schema version {found}; this ficus knows up to {known}: upgrade ficus")]
     Schema {
@@ -145,9 +153,12 @@ pub struct Store {
     backend: Backend,
     display: String,
     ready: OnceCell<()>,
+    /// Claims and finishes, written in batches (group commit).
+    batcher: OnceCell<super::batch::Batcher>,
 }
 
-const COLUMNS: &str = "txn_key, op, request_hash, route_key, upstream, state, response_code, request, reply, claim, \
+pub(super) const COLUMNS: &str =
+    "txn_key, op, request_hash, route_key, upstream, state, response_code, request, reply, claim, \
                        generation, created_ms, updated_ms, lease_ms";
 
 impl Store {
@@ -169,7 +180,15 @@ impl Store {
         };
         conn.parse::<sqlx::any::AnyConnectOptions>()
             .map_err(|source| StoreError::Sql { store: display.clone(), source })?;
-        Ok(Store { pool: OnceCell::new(), conn, max_connections, backend, display, ready: OnceCell::new() })
+        Ok(Store {
+            pool: OnceCell::new(),
+            conn,
+            max_connections,
+            backend,
+            display,
+            ready: OnceCell::new(),
+            batcher: OnceCell::new(),
+        })
     }
 
     /// The pool, made on first use (connections open as statements need them).
@@ -246,36 +265,30 @@ impl Store {
         Ok(())
     }
 
-    /// Claims `new.key`: `None` when this call claimed it, else the row already there.
-    pub async fn claim(&self, new: &NewEntry<'_>) -> Result<Option<Entry>, StoreError> {
+    /// The batching writer, started on first use.
+    async fn batcher(&self) -> Result<&super::batch::Batcher, StoreError> {
         self.ready().await?;
-        let now = super::now_ms();
-        let inserted = sqlx::query(&format!(
-            "INSERT INTO ficus_journal ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, 'in_flight', NULL, $6, NULL, $7, $8, $9, \
-             $10, $11) ON CONFLICT (txn_key) DO NOTHING"
-        ))
-        .bind(new.key)
-        .bind(new.op)
-        .bind(new.request_hash)
-        .bind(new.route_key)
-        .bind(new.upstream)
-        .bind(new.request)
-        .bind(new.claim)
-        .bind(new.generation as i64)
-        .bind(now)
-        .bind(now)
-        .bind(now + new.lease.as_millis() as i64)
-        .execute(self.pool().await?)
-        .await
-        .map_err(|e| self.sql_error(e))?;
-        if inserted.rows_affected() == 1 {
-            return Ok(None);
+        let pool = self.pool().await?.clone();
+        Ok(self.batcher.get_or_init(|| async { super::batch::Batcher::start(pool, self.display.clone()) }).await)
+    }
+
+    /// Claims `new.key`: `None` when this call claimed it, else the row already there. Written
+    /// with every other claim and finish in flight, in one transaction (group commit); answered
+    /// after the commit.
+    pub async fn claim(&self, new: &NewEntry<'_>) -> Result<Option<Entry>, StoreError> {
+        let batcher = self.batcher().await?;
+        // A row let go between the insert and the read (a released claim): claim again.
+        for _ in 0..3 {
+            match batcher.claim(new).await? {
+                super::batch::Claimed::Mine => return Ok(None),
+                super::batch::Claimed::Existing(e) => return Ok(Some(e)),
+                super::batch::Claimed::Vanished => continue,
+            }
         }
-        // The row may have been purged between the two statements: then claim again, once.
-        match self.get(new.key).await? {
-            Some(existing) => Ok(Some(existing)),
-            None => Box::pin(self.claim(new)).await,
-        }
+        Err(StoreError::Failed {
+            store: self.display.clone(),
+            message: format!("key {} held and let go three times over", new.key),
+        })
     }
 
     /// The row for `key`, if any.
@@ -286,25 +299,14 @@ impl Store {
             .fetch_optional(self.pool().await?)
             .await
             .map_err(|e| self.sql_error(e))?;
-        row.map(|r| entry(&r)).transpose().map_err(|e| self.sql_error(e))
+        row.map(|r| entry_row(&r)).transpose().map_err(|e| self.sql_error(e))
     }
 
     /// Records the answer of this claim (`done`, with the reply); also over an expired lease,
-    /// since the outcome is now known. False when the claim is not there any more.
+    /// since the outcome is now known. False when the claim is not there any more. Batched like
+    /// claims.
     pub async fn finish(&self, key: &str, claim: &str, code: Option<&str>, reply: &[u8]) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE ficus_journal SET state = 'done', response_code = $1, reply = $2, updated_ms = $3 \
-             WHERE txn_key = $4 AND claim = $5 AND state IN ('in_flight', 'unknown')",
-        )
-        .bind(code)
-        .bind(reply)
-        .bind(super::now_ms())
-        .bind(key)
-        .bind(claim)
-        .execute(self.pool().await?)
-        .await
-        .map_err(|e| self.sql_error(e))?;
-        Ok(done.rows_affected() == 1)
+        self.batcher().await?.finish(key, claim, code, reply).await
     }
 
     /// Marks this claim `unknown`: sent, no answer that could be given.
@@ -359,7 +361,7 @@ impl Store {
         .fetch_all(self.pool().await?)
         .await
         .map_err(|e| self.sql_error(e))?;
-        rows.iter().map(entry).collect::<Result<_, _>>().map_err(|e| self.sql_error(e))
+        rows.iter().map(entry_row).collect::<Result<_, _>>().map_err(|e| self.sql_error(e))
     }
 
     /// How many rows have an unknown outcome at `now`.
@@ -387,7 +389,7 @@ impl Store {
         .fetch_all(self.pool().await?)
         .await
         .map_err(|e| self.sql_error(e))?;
-        rows.iter().map(entry).collect::<Result<_, _>>().map_err(|e| self.sql_error(e))
+        rows.iter().map(entry_row).collect::<Result<_, _>>().map_err(|e| self.sql_error(e))
     }
 
     /// Deletes rows claimed before `before_ms`, except those whose outcome is unknown (they
@@ -442,7 +444,7 @@ impl Store {
     }
 }
 
-fn entry(r: &AnyRow) -> Result<Entry, sqlx::Error> {
+pub(super) fn entry_row(r: &AnyRow) -> Result<Entry, sqlx::Error> {
     let state = match r.try_get::<String, _>("state")?.as_str() {
         "done" => EntryState::Done,
         "unknown" => EntryState::Unknown,
