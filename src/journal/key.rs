@@ -68,6 +68,24 @@ impl KeyField {
         }
     }
 
+    /// `typed` (an account as an operator wrote it, e.g. in `ficus owners move --keys`) in the
+    /// form [`KeyField::read`] gives for the same value in a message: trimmed text, or for a
+    /// number its decimal form (`0000012345` → `12345`). Without this an account of a `PIC 9`
+    /// field written with its leading zeros would never match the messages' value: the move
+    /// would say it moved the account and its writes would stay where they were.
+    pub fn canonical(&self, typed: &str) -> Result<String, String> {
+        let t = typed.trim();
+        let scale = match self.kind {
+            LeafKind::Text { .. } => return Ok(t.to_string()),
+            LeafKind::Zoned { scale, .. } | LeafKind::Packed { scale, .. } | LeafKind::Binary { scale, .. } => scale,
+            _ => return Ok(t.to_string()),
+        };
+        let bad = |why: String| format!("{t:?} is not a value of {} (a number): {why}", self.name);
+        let d: crate::codec::decimal::Decimal = t.parse().map_err(|e| bad(format!("{e}")))?;
+        let d = d.rescale(scale).map_err(|e| bad(format!("{e}")))?;
+        Ok(crate::codec::decimal::Decimal::new(d.negative, d.coefficient, d.scale).to_string())
+    }
+
     /// Whether this field and `other` read values alike (both text or both numbers), so that the
     /// same transaction gives the same key from either.
     pub fn same_category(&self, other: &KeyField) -> bool {
