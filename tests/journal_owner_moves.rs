@@ -35,7 +35,12 @@ async fn a_second_move_of_an_account_being_moved_is_refused() {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let second = store
-        .move_owners(&[account.clone()], &MoveTo::Upstream("other".into()), "ops-b", Duration::from_millis(200))
+        .move_owners(
+            std::slice::from_ref(&account),
+            &MoveTo::Upstream("other".into()),
+            "ops-b",
+            Duration::from_millis(200),
+        )
         .await;
     assert!(second.is_err(), "{second:?}");
     // The write finishes: the first move goes where it was asked to.
