@@ -100,7 +100,7 @@ pub async fn move_owners(admin: &Admin, body: &Value, who: String) -> Reply {
     let Some(plan) = table.journal.clone() else { return no_journal() };
     let mut known: Vec<&str> = table.upstreams.keys().map(String::as_str).collect();
     known.sort_unstable();
-    let request = match parse(body, &known) {
+    let request = match parse(body, &known).and_then(|r| canonical_request(&table, r)) {
         Ok(r) => r,
         Err(why) => {
             metrics::counter!("ficus_owner_moves_total", "result" => "rejected").increment(1);
@@ -191,10 +191,35 @@ async fn already_there(
     Ok((rest, already))
 }
 
+/// The field the routes read accounts from (every `owner_key` reads alike: `ficus check`
+/// refuses a mix of text and numbers), if any route has one.
+fn owner_field(table: &crate::route::RouteTable) -> Option<&crate::journal::KeyField> {
+    let mut routes: Vec<_> = table.routes.values().collect();
+    routes.sort_by(|a, b| a.op.cmp(&b.op));
+    routes.into_iter().find_map(|r| r.journal.as_ref()?.owner_key.as_ref())
+}
+
+/// The accounts of a move in the form the gateway reads them from messages (a number's leading
+/// zeros dropped), so a moved account's writes do follow its new owner.
+fn canonical_request(table: &crate::route::RouteTable, mut request: MoveRequest) -> Result<MoveRequest, String> {
+    if let Some(field) = owner_field(table) {
+        request.keys = request.keys.iter().map(|k| field.canonical(k)).collect::<Result<_, _>>()?;
+        request.keys.sort_unstable();
+        request.keys.dedup();
+    }
+    Ok(request)
+}
+
 /// `GET /owners/{account}`: its owner row; `"owner": null` when the route decides.
 pub async fn show(admin: &Admin, key: &str) -> Reply {
     let table = admin.reloader.gateway().table();
     let Some(plan) = table.journal.clone() else { return no_journal() };
+    let key = match owner_field(&table).map(|f| f.canonical(key)) {
+        Some(Err(why)) => return error(StatusCode::BAD_REQUEST, why),
+        Some(Ok(k)) => k,
+        None => key.to_string(),
+    };
+    let key = key.as_str();
     let mut routes: Vec<Value> = table
         .routes
         .values()

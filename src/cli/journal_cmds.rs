@@ -52,7 +52,8 @@ pub enum JournalCommand {
     /// route's layouts (header and body as JSON).
     ///
     /// KEY is the transaction's key as `ficus journal unknown` prints it: the [journal] key
-    /// fields' values, numbers without leading zeros, joined by '|' when there are several.
+    /// fields' values, numbers without leading zeros, joined by '|' when there are several
+    /// (a '|' or '\' inside a text value is then written '\|', '\\').
     /// Examples:
     ///   ficus journal show 555
     ///   ficus journal show 555 --json

@@ -68,6 +68,24 @@ impl KeyField {
         }
     }
 
+    /// `typed` (an account as an operator wrote it, e.g. in `ficus owners move --keys`) in the
+    /// form [`KeyField::read`] gives for the same value in a message: trimmed text, or for a
+    /// number its decimal form (`0000012345` → `12345`). Without this an account of a `PIC 9`
+    /// field written with its leading zeros would never match the messages' value: the move
+    /// would say it moved the account and its writes would stay where they were.
+    pub fn canonical(&self, typed: &str) -> Result<String, String> {
+        let t = typed.trim();
+        let scale = match self.kind {
+            LeafKind::Text { .. } => return Ok(t.to_string()),
+            LeafKind::Zoned { scale, .. } | LeafKind::Packed { scale, .. } | LeafKind::Binary { scale, .. } => scale,
+            _ => return Ok(t.to_string()),
+        };
+        let bad = |why: String| format!("{t:?} is not a value of {} (a number): {why}", self.name);
+        let d: crate::codec::decimal::Decimal = t.parse().map_err(|e| bad(format!("{e}")))?;
+        let d = d.rescale(scale).map_err(|e| bad(format!("{e}")))?;
+        Ok(crate::codec::decimal::Decimal::new(d.negative, d.coefficient, d.scale).to_string())
+    }
+
     /// Whether this field and `other` read values alike (both text or both numbers), so that the
     /// same transaction gives the same key from either.
     pub fn same_category(&self, other: &KeyField) -> bool {
@@ -76,15 +94,33 @@ impl KeyField {
 }
 
 /// The values of `fields` in `message`, joined by `|` (a key of several fields).
+///
+/// With several fields, a `|` or `\` inside a text value is escaped (`\|`, `\\`), so two
+/// different transactions never make one key: `"A|"` + `"B"` is `A\||B`, `"A"` + `"|B"` is
+/// `A|\|B`. A one-field key, and values without either character (every number), are as read.
 pub fn join(fields: &[KeyField], message: &[u8], options: crate::codec::CodecOptions) -> Result<String, KeyError> {
+    let values = fields.iter().map(|f| f.read(message, options.codepage)).collect::<Result<Vec<_>, _>>()?;
+    Ok(join_values(&values))
+}
+
+/// Joins key values as [`join`] does (escaping `|` and `\` when there are several).
+pub fn join_values<S: AsRef<str>>(values: &[S]) -> String {
+    if let [one] = values {
+        return one.as_ref().to_string();
+    }
     let mut key = String::new();
-    for (i, f) in fields.iter().enumerate() {
+    for (i, v) in values.iter().enumerate() {
         if i > 0 {
             key.push('|');
         }
-        key.push_str(&f.read(message, options.codepage)?);
+        for c in v.as_ref().chars() {
+            if c == '|' || c == '\\' {
+                key.push('\\');
+            }
+            key.push(c);
+        }
     }
-    Ok(key)
+    key
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -108,6 +144,25 @@ mod tests {
         assert!(matches!(f.read(&[0xF0; 4], CodePage::Cp037), Err(KeyError::Missing { what: "zero", .. })));
         assert!(matches!(f.read(&[0x40; 4], CodePage::Cp037), Err(KeyError::Unreadable { .. })));
         assert!(matches!(f.read(&[0xF1; 3], CodePage::Cp037), Err(KeyError::Unreadable { .. })));
+    }
+
+    #[test]
+    fn several_values_make_one_key_only_for_one_tuple() {
+        assert_eq!(join_values(&["A|", "B"]), "A\\||B");
+        assert_eq!(join_values(&["A", "|B"]), "A|\\|B");
+        assert_eq!(join_values(&["A|B"]), "A|B", "one field: as read");
+        assert_eq!(join_values(&["12", "345"]), "12|345", "no escapes without | or \\");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, rng_seed: proptest::test_runner::RngSeed::Fixed(14), ..Default::default() })]
+        /// Two different tuples of values never join to one key (a key names one transaction).
+        #[test]
+        fn joined_keys_are_unambiguous(a in proptest::collection::vec("[A|\\\\B]{0,4}", 2..4), b in proptest::collection::vec("[A|\\\\B]{0,4}", 2..4)) {
+            if a != b {
+                proptest::prop_assert_ne!(join_values(&a), join_values(&b));
+            }
+        }
     }
 
     #[test]

@@ -253,6 +253,36 @@ impl Builder<'_> {
         Some(RouteJournal { dedupe: !r.read_only && r.dedupe != Some(false), owner_key, reverses })
     }
 
+    /// Every route's `owner_key` must read an account alike (all text, or all numbers): the
+    /// owner table has one row per account, and `0000012345` in a `PIC X` field is not `12345`
+    /// read from a `PIC 9` one, so the account would follow its owner on one route only.
+    pub(super) fn owner_keys_agree<'r>(
+        &mut self,
+        routes: impl IntoIterator<Item = (&'r String, &'r crate::route::Route)>,
+    ) {
+        let mut routes: Vec<_> = routes.into_iter().collect();
+        routes.sort_by_key(|(op, _)| op.as_str());
+        let mut first: Option<(&str, &KeyField)> = None;
+        for (op, route) in routes {
+            let Some(field) = route.journal.as_ref().and_then(|j| j.owner_key.as_ref()) else { continue };
+            match first {
+                None => first = Some((op, field)),
+                Some((first_op, f)) if !f.same_category(field) => {
+                    let why = format!(
+                        "owner_key {} reads an account as {}, but {first_op}'s owner_key {} reads it as {}: one \
+                         account would be two rows of the owner table; use fields of one kind",
+                        field.name,
+                        kind_word(field),
+                        f.name,
+                        kind_word(f)
+                    );
+                    self.problem(&format!("routes.{op}"), Some("owner_key"), why);
+                }
+                Some(_) => {}
+            }
+        }
+    }
+
     fn reversal(
         &mut self,
         op: &str,
@@ -305,5 +335,12 @@ impl Builder<'_> {
         }
         let missing_reply = r.original_missing.as_ref().map(|m| (m.code.clone(), m.message.clone()));
         Some(Reversal { op: op.to_string(), original_key, missing_reply })
+    }
+}
+
+fn kind_word(f: &KeyField) -> &'static str {
+    match f.kind {
+        crate::codec::ops::LeafKind::Text { .. } => "text",
+        _ => "a number",
     }
 }

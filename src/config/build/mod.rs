@@ -361,6 +361,7 @@ impl Builder<'_> {
                 routes.insert(op.clone(), route);
             }
         }
+        self.owner_keys_agree(&routes);
         let copybooks: BTreeMap<String, Arc<CachedCopybook>> = copybook_files(&file)
             .into_iter()
             .filter_map(|name| Some((name.clone(), self.copybooks.get(&name)?.clone()?)))
