@@ -1,6 +1,6 @@
-//! A message the journal answers itself (a duplicate from its reply, a reused key, a missing
-//! original) never reached an upstream, and the channel is not told one answered or failed
-//! (`Ficus-Upstream`, which `ficus send` prints as "answered by legacy" / "legacy failed").
+//! A message the journal answers itself never reached an upstream: a duplicate says the journal
+//! answered it (`Ficus-Upstream: journal`), a refusal (reused key, missing original) names no
+//! upstream — never "answered by legacy" / "legacy failed", as `ficus send` would print.
 
 mod common;
 
@@ -26,7 +26,7 @@ async fn upstream_header(addr: std::net::SocketAddr, message: &[u8]) -> (u16, Op
 }
 
 #[tokio::test]
-async fn a_journal_answer_names_no_upstream() {
+async fn a_journal_answer_names_the_journal_or_no_upstream() {
     let sims = sims().await;
     let up = sim_upstreams(&sims);
     let gw = Gateway::start(&format!(
@@ -39,6 +39,10 @@ async fn a_journal_answer_names_no_upstream() {
         ficus::cli::build_request(&gw.table(), "XFER", &body(amount), &json!({ "HDR-SEQ-NO": 61 })).unwrap()
     };
     assert_eq!(upstream_header(gw.http(), &build(1)).await, (200, Some("legacy".into())), "the first one is sent");
-    assert_eq!(upstream_header(gw.http(), &build(1)).await, (200, None), "a duplicate is answered by the journal");
+    assert_eq!(
+        upstream_header(gw.http(), &build(1)).await,
+        (200, Some("journal".into())),
+        "a duplicate is answered by the journal"
+    );
     assert_eq!(upstream_header(gw.http(), &build(2)).await, (409, None), "a reused key is refused by the journal");
 }

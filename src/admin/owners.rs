@@ -167,6 +167,11 @@ pub async fn move_owners(admin: &Admin, body: &Value, who: String) -> Reply {
                 format!("{e} (writes still in flight: try again, or raise [journal] move_wait_ms)"),
             )
         }
+        Err(e @ MoveError::Busy { .. }) => {
+            warn!(who = %who, to = ?to_name, error = %e, "owner move refused");
+            metrics::counter!("ficus_owner_moves_total", "result" => "refused").increment(1);
+            error(StatusCode::CONFLICT, e.to_string())
+        }
         Err(MoveError::Store(e)) => {
             warn!(who = %who, error = %e, "owner move failed: journal store");
             metrics::counter!("ficus_owner_moves_total", "result" => "failed").increment(1);

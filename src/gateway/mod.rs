@@ -195,11 +195,8 @@ impl Gateway {
             Some(j) if !route.read_only => {
                 let done = self.journaled(x, table_ref, target, j, served_by).await;
                 // Answered by the journal (a duplicate, a refusal): nothing to capture or mirror.
-                let Some(sent_to) = done.sent_to else {
-                    // No upstream saw it: the channel must not be told one answered or failed.
-                    *served_by = None;
-                    return done.result;
-                };
+                // No upstream saw it: journaled() named the journal (a duplicate) or nobody (refused).
+                let Some(sent_to) = done.sent_to else { return done.result };
                 answered_by = sent_to;
                 done.result
             }

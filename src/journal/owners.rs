@@ -54,6 +54,12 @@ pub enum MoveError {
         /// How long the move waited.
         waited_ms: u128,
     },
+    /// Some of the accounts are being moved by another move right now: nothing changed.
+    #[error("{} account(s) already being moved by another move (e.g. {}); nothing moved: send them again once it ends", keys.len(), keys.first().map_or("", String::as_str))]
+    Busy {
+        /// The accounts being moved.
+        keys: Vec<String>,
+    },
 }
 
 /// What a move did.
@@ -115,32 +121,65 @@ impl Store {
         Ok(MoveReport { moved, waited_ms: started.elapsed().as_millis() })
     }
 
-    async fn mark_moving(&self, keys: &[String], to: &MoveTo, by: &str) -> Result<(), StoreError> {
+    /// Marks `keys` moving to `to`, all or none: an account another move has marked refuses the
+    /// whole move ([`MoveError::Busy`]), so two moves never take each other's marks.
+    async fn mark_moving(&self, keys: &[String], to: &MoveTo, by: &str) -> Result<(), MoveError> {
         let now = super::now_ms();
         let mut tx = self.pool().await?.begin().await.map_err(|e| self.sql_error(e))?;
+        let mut busy = Vec::new();
         for key in keys {
-            let q = match to {
+            let marked = match to {
+                // The row's lock (PostgreSQL) or the write lock (SQLite) makes the check and the
+                // mark one step: of two moves racing for a row, the second finds it marked.
                 MoveTo::Upstream(name) => sqlx::query(
                     "INSERT INTO ficus_owners (owner_key, upstream, previous, moving_to, updated_ms, changed_by) \
                      VALUES ($1, '', NULL, $2, $3, $4) ON CONFLICT (owner_key) DO UPDATE SET moving_to = $2, \
-                     updated_ms = $3, changed_by = $4",
+                     updated_ms = $3, changed_by = $4 WHERE ficus_owners.moving_to IS NULL",
                 )
                 .bind(key.as_str())
                 .bind(name.as_str())
                 .bind(now)
-                .bind(by),
-                // Only accounts with a move to undo; an undone move has none (rollback twice is once).
-                MoveTo::Previous => sqlx::query(
-                    "UPDATE ficus_owners SET moving_to = previous, updated_ms = $1, changed_by = $2 \
-                     WHERE owner_key = $3 AND previous IS NOT NULL",
-                )
-                .bind(now)
                 .bind(by)
-                .bind(key.as_str()),
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| self.sql_error(e))?
+                .rows_affected(),
+                // Only accounts with a move to undo; an undone move has none (rollback twice is once).
+                MoveTo::Previous => {
+                    // Write first: a transaction that reads, then writes, is refused by SQLite in
+                    // WAL mode when another writer committed in between (SQLITE_BUSY_SNAPSHOT).
+                    let undone = sqlx::query(
+                        "UPDATE ficus_owners SET moving_to = previous, updated_ms = $1, changed_by = $2 \
+                         WHERE owner_key = $3 AND previous IS NOT NULL AND moving_to IS NULL",
+                    )
+                    .bind(now)
+                    .bind(by)
+                    .bind(key.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| self.sql_error(e))?
+                    .rows_affected();
+                    let moving = sqlx::query(
+                        "SELECT owner_key FROM ficus_owners WHERE owner_key = $1 AND moving_to IS NOT NULL",
+                    )
+                    .bind(key.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(|e| self.sql_error(e))?;
+                    // Not undone, yet marked: another move has it. (Nothing to undo is no error.)
+                    u64::from(undone == 1 || moving.is_none())
+                }
             };
-            q.execute(&mut *tx).await.map_err(|e| self.sql_error(e))?;
+            if marked == 0 {
+                busy.push(key.clone());
+            }
         }
-        tx.commit().await.map_err(|e| self.sql_error(e))
+        if !busy.is_empty() {
+            tx.rollback().await.map_err(|e| self.sql_error(e))?;
+            return Err(MoveError::Busy { keys: busy });
+        }
+        tx.commit().await.map_err(|e| self.sql_error(e))?;
+        Ok(())
     }
 
     async fn unmark(&self, keys: &[String]) -> Result<(), StoreError> {
