@@ -23,7 +23,7 @@ pub enum Claimed {
     /// This claim holds the key.
     Mine,
     /// The key was held already: its row.
-    Existing(Entry),
+    Existing(Box<Entry>),
     /// The key was held, then let go before its row could be read: claim again.
     Vanished,
 }
@@ -221,7 +221,7 @@ async fn write(
                 claimed.push(Claimed::Mine);
             } else {
                 match held.iter().find(|e| e.key == c.key) {
-                    Some(e) => claimed.push(Claimed::Existing(e.clone())),
+                    Some(e) => claimed.push(Claimed::Existing(Box::new(e.clone()))),
                     None => claimed.push(Claimed::Vanished),
                 }
             }

@@ -281,7 +281,7 @@ impl Store {
         for _ in 0..3 {
             match batcher.claim(new).await? {
                 super::batch::Claimed::Mine => return Ok(None),
-                super::batch::Claimed::Existing(e) => return Ok(Some(e)),
+                super::batch::Claimed::Existing(e) => return Ok(Some(*e)),
                 super::batch::Claimed::Vanished => continue,
             }
         }
