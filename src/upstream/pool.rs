@@ -54,6 +54,11 @@ impl TcpPool {
         TcpPool { name: name.into(), address: address.into(), framing, limits, idle: Mutex::new(Vec::new()), gate }
     }
 
+    /// How messages are framed on its connections.
+    pub fn framing(&self) -> Framing {
+        self.framing
+    }
+
     /// Its breakers, permits and retry budget (see [`super::lane::Gate`]).
     pub fn gate(&self) -> &Gate {
         &self.gate
