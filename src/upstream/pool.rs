@@ -126,6 +126,11 @@ impl TcpPool {
     /// Sends one message and returns the reply's bytes, untouched. A reply that does not carry
     /// the request's message id is never returned (see [`Call`]).
     pub async fn call(&self, call: Call<'_>) -> Result<Vec<u8>, UpstreamError> {
+        // A message this link's length cannot state is refused before a connection is used:
+        // nothing is sent, and it says nothing about the host.
+        if let Err(e) = self.framing.writable(call.message.len()) {
+            return Err(UpstreamError::Unsendable { upstream: self.name.clone(), reason: e.to_string() });
+        }
         let deadline = Instant::now() + self.limits.timeout;
         let pass = self.gate.enter(call.lane, deadline).await?;
         let result =
