@@ -54,12 +54,22 @@ fn check_says_each_framing_in_words() {
     // The classic settings keep meaning what they meant.
     let (code, out) = check(&with("{ length_field = \"HDR-MSG-LEN\" }", None));
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("tcp channel framing: length in HDR-MSG-LEN at offset 0 (6 EBCDIC digits), counting the whole message"), "{out}");
+    assert!(
+        out.contains(
+            "tcp channel framing: length in HDR-MSG-LEN at offset 0 (6 EBCDIC digits), counting the whole message"
+        ),
+        "{out}"
+    );
     assert!(out.contains("upstream legacy framing: 4-byte binary (big-endian) length before each message"), "{out}");
     // A text trailer is written in the link's code page: ZZ in cp037 is 0xE9E9.
     let (code, out) = check(&with(r#"{ length_prefix = 4, digits = "ebcdic", trailer = "ZZ" }"#, None));
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("4 EBCDIC digits length before each message, counting the bytes after it; each message followed by 0xE9E9"), "{out}");
+    assert!(
+        out.contains(
+            "4 EBCDIC digits length before each message, counting the bytes after it; each message followed by 0xE9E9"
+        ),
+        "{out}"
+    );
 }
 
 #[test]
@@ -87,21 +97,23 @@ fn invalid_framings_are_refused_with_reason_and_line() {
         let (code, out) = check(&toml);
         assert_eq!(code, 64, "{framing}: {out}");
         let line = line_of(&toml, "tcp_framing");
-        assert!(out.contains(&format!(":{line}: tcp_framing: ")) && out.contains(why), "{framing}: want line {line}, {why:?}:\n{out}");
+        assert!(
+            out.contains(&format!(":{line}: tcp_framing: ")) && out.contains(why),
+            "{framing}: want line {line}, {why:?}:\n{out}"
+        );
     }
 }
 
 #[test]
 fn framings_on_one_field_must_agree() {
-    let toml = with(
-        r#"{ length_field = "HDR-MSG-LEN", counts = "body" }"#,
-        Some(r#"{ length_field = "HDR-MSG-LEN" }"#),
-    );
+    let toml =
+        with(r#"{ length_field = "HDR-MSG-LEN", counts = "body" }"#, Some(r#"{ length_field = "HDR-MSG-LEN" }"#));
     let (code, out) = check(&toml);
     assert_eq!(code, 64, "{out}");
     let line = toml.lines().position(|l| l.starts_with("framing = {")).unwrap() + 1;
     assert!(
-        out.contains(&format!(":{line}: framing: its length field is also [gateway] tcp_framing")) && out.contains("must agree"),
+        out.contains(&format!(":{line}: framing: its length field is also [gateway] tcp_framing"))
+            && out.contains("must agree"),
         "{out}"
     );
     // The same rule in both places is fine, trailers aside.

@@ -124,7 +124,9 @@ fn every_combination_reads_what_it_writes() {
     // Prefixes (5 digit kinds) and both field places with every counts.
     assert!(framings.len() > 1500, "only {} framings", framings.len());
     for place_counts in [(true, Counts::All), (false, Counts::Body), (false, Counts::After)] {
-        assert!(framings.iter().any(|f| (f.place() == Place::Prefix) == place_counts.0 && f.counts() == place_counts.1));
+        assert!(framings
+            .iter()
+            .any(|f| (f.place() == Place::Prefix) == place_counts.0 && f.counts() == place_counts.1));
     }
     for f in &framings {
         for len in [0usize, 5, 16, 17, 40, 300] {
@@ -137,8 +139,10 @@ fn every_combination_reads_what_it_writes() {
 #[test]
 fn random_framings_and_messages() {
     let framings = grid();
-    let mut runner =
-        TestRunner::new_with_rng(Config { cases: 3000, ..Config::default() }, TestRng::from_seed(RngAlgorithm::ChaCha, &[15; 32]));
+    let mut runner = TestRunner::new_with_rng(
+        Config { cases: 3000, ..Config::default() },
+        TestRng::from_seed(RngAlgorithm::ChaCha, &[15; 32]),
+    );
     let strategy = (0..framings.len(), proptest::collection::vec(any::<u8>(), 0..600));
     runner
         .run(&strategy, |(i, message)| {

@@ -15,7 +15,7 @@ pub enum FrameError {
     },
     /// The length does not hold a length: not digits, negative after the adjustment, shorter
     /// than the header; or, writing, a message whose length cannot be stated.
-    #[error("length is not a valid length: {0}")]
+    #[error("bad length: {0}")]
     BadLength(String),
     /// The bytes after a message are not the link's trailer.
     #[error("message not followed by its trailer {want}: got 0x{got}", got = hex(got))]

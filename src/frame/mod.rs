@@ -275,9 +275,7 @@ impl Framing {
     fn stated_in(&self, head: &[u8]) -> Result<u64, FrameError> {
         let at = self.head_len() - self.width;
         let bytes = head.get(at..at + self.width).unwrap_or_default();
-        self.digits
-            .decode(bytes)
-            .map_err(|why| FrameError::BadLength(format!("{} 0x{}: {why}", self.digits.words(), hex(bytes))))
+        self.digits.decode(bytes).map_err(|why| FrameError::BadLength(format!("{why} (length 0x{})", hex(bytes))))
     }
 
     /// For a field framing, the message length the field in `message` claims (no limit);
