@@ -159,3 +159,24 @@ async fn ascii_prefix_channel_to_a_body_counting_etx_host() {
     assert!(read_reply(&mut conn).await.is_none(), "the connection stays open after a bad length");
     assert_eq!(received.lock().unwrap().len(), before);
 }
+
+/// A message longer than the upstream's length can state (99 bytes in 2 ASCII digits) is refused
+/// unsent with FC03 before a connection is used: it says nothing about the host.
+#[tokio::test]
+async fn a_message_the_upstream_length_cannot_state_is_refused_unsent() {
+    let (host_addr, received) = host().await;
+    let up = Upstreams { legacy: host_addr.to_string(), accounts: "http://127.0.0.1:9/ops".into() };
+    let toml = routes_toml(&up, "legacy", "legacy", "").replacen(
+        "max_connections = 8\n",
+        "max_connections = 8\nframing = { length_prefix = 2, digits = \"ascii\" }\n",
+        1,
+    );
+    let gw = Gateway::start(&toml).await;
+    let request = gw.request("ACCTINQ", json!({ "ACCT-NO": "1002003004005006" }));
+    assert_eq!(request.len(), 101);
+    let replies = tcp_exchange(gw.tcp(), &[request]).await;
+    let (code, text) = response_code(&gw, &replies[0]);
+    assert_eq!(code, "FC03", "{text}");
+    assert!(text.starts_with("BAD REQUEST"), "{text}");
+    assert!(received.lock().unwrap().is_empty());
+}

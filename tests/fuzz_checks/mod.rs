@@ -263,7 +263,7 @@ pub fn framing_from(bytes: [u8; 4]) -> Option<Framing> {
 /// its trailer follows it), so every byte is accounted for; a clean end comes only at the end.
 /// Accepted when the bytes make a framing that reads at least one message.
 pub fn frame(data: &[u8]) -> bool {
-    let Some((&[first, a, b, c, d], stream)) = data.split_first_chunk::<5>().map(|(h, s)| (h, s)) else {
+    let Some((&[first, a, b, c, d], stream)) = data.split_first_chunk::<5>() else {
         return false;
     };
     let Some(framing) = framing_from([a, b, c, d]) else { return false };
