@@ -49,7 +49,7 @@ async fn worker(
     stop: Arc<AtomicBool>,
     counts: Arc<Counts>,
 ) {
-    let framing = Framing::LengthPrefix { width: 4 };
+    let framing = Framing::prefix(4);
     let Ok(mut conn) = TcpStream::connect(addr).await else {
         counts.errors.fetch_add(1, Ordering::Relaxed);
         return;

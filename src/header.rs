@@ -10,7 +10,7 @@ use crate::codec::decode::decode_number;
 use crate::codec::plan::{Leaf, LeafKind};
 use crate::codec::{Codec, CodecOptions};
 use crate::copybook::Record;
-use crate::frame::write_digits;
+use crate::frame::Framing;
 
 /// A header field the gateway reads or writes.
 #[derive(Clone, Debug)]
@@ -49,7 +49,7 @@ pub enum HeaderError {
     LengthMismatch {
         /// The field.
         field: String,
-        /// What the field says.
+        /// What the field says: the message length it means, or why it means none.
         stated: String,
         /// Real length.
         actual: usize,
@@ -91,6 +91,12 @@ pub struct HeaderLayout {
     response_code: HeaderField,
     response_message: HeaderField,
     length: Option<HeaderField>,
+    /// How `length` holds the length: by default the code page's digits counting the whole
+    /// message; a framing on the same field lends its rule (see [`HeaderLayout::adopt_length_framing`]).
+    length_rule: Option<Framing>,
+    /// PIC X fields a framing keeps a length in (binary, BCD, other digits): not checked
+    /// against their picture, the framing checks them.
+    raw_lengths: Vec<(usize, usize)>,
     message_id: Option<HeaderField>,
     options: CodecOptions,
     /// A valid header with every field blank (spaces, zeros).
@@ -169,6 +175,8 @@ impl HeaderLayout {
         if codec.plan().ops.iter().any(table) {
             return Err(format!("header {} has a table (OCCURS); a common header must be fixed", record.name));
         }
+        let ebcdic = options.codepage.is_ebcdic();
+        let length_rule = length.as_ref().map(|f| Framing::field(f.offset, f.len, size, ebcdic));
         Ok(HeaderLayout {
             codec,
             size,
@@ -176,6 +184,8 @@ impl HeaderLayout {
             response_code,
             response_message,
             length,
+            length_rule,
+            raw_lengths: Vec::new(),
             message_id,
             options,
             blank,
@@ -252,12 +262,14 @@ impl HeaderLayout {
 
     /// Checks the length field (if any) against the message's real length.
     pub fn check_length(&self, message: &[u8]) -> Result<(), HeaderError> {
-        let Some(f) = &self.length else { return Ok(()) };
-        let stated = self.text(message, f).unwrap_or_default();
-        if stated.parse::<usize>().ok() != Some(message.len()) {
-            return Err(HeaderError::LengthMismatch { field: f.name.clone(), stated, actual: message.len() });
-        }
-        Ok(())
+        let (Some(f), Some(rule)) = (&self.length, &self.length_rule) else { return Ok(()) };
+        let stated = match rule.claimed_len(message) {
+            Some(Ok(len)) if len == message.len() => return Ok(()),
+            Some(Ok(len)) => len.to_string(),
+            Some(Err(e)) => e.to_string(),
+            None => return Ok(()),
+        };
+        Err(HeaderError::LengthMismatch { field: f.name.clone(), stated, actual: message.len() })
     }
 
     /// Checks every header field against its picture (e.g. digits in a PIC 9 field).
@@ -265,6 +277,16 @@ impl HeaderLayout {
         let mut sink = crate::codec::json::NullSink;
         let header = message.get(..self.size).ok_or(HeaderError::Short { len: message.len(), need: self.size })?;
         let mut scratch = crate::codec::Scratch::default();
+        let mut blanked;
+        let header = if self.raw_lengths.is_empty() {
+            header
+        } else {
+            blanked = header.to_vec();
+            for &(at, len) in &self.raw_lengths {
+                blanked[at..at + len].copy_from_slice(&self.blank[at..at + len]);
+            }
+            &blanked[..]
+        };
         self.codec
             .plan()
             .decode(header, &mut sink, &mut scratch)
@@ -272,14 +294,35 @@ impl HeaderLayout {
             .map_err(|e| HeaderError::Invalid(e.to_string()))
     }
 
-    /// Sets the length field (if any) to `message.len()`.
+    /// Sets the length field (if any) to the message's length, as its rule counts it.
     pub fn set_length(&self, message: &mut [u8]) {
-        let total = message.len();
-        if let Some(f) = &self.length {
-            if let Some(dst) = message.get_mut(f.offset..f.offset + f.len) {
-                write_digits(dst, total, self.options.codepage.is_ebcdic());
-            }
+        if let Some(rule) = &self.length_rule {
+            // A message too short or too long for its field keeps what it had: the framing
+            // refuses to send it, and the header check refuses it on the way in.
+            let _ = rule.set_field(message);
         }
+    }
+
+    /// Takes a framing's rule for a length kept in a header field: the header's own
+    /// `length_field`, when it is that field, is read and written the framing's way; a PIC X
+    /// field holding the length is no longer checked against its picture.
+    pub fn adopt_length_framing(&mut self, framing: Framing) {
+        let Some((offset, width)) = framing.field_span() else { return };
+        if self.length.as_ref().is_some_and(|f| f.offset == offset && f.len == width) {
+            self.length_rule = Some(framing);
+        }
+        let text = self
+            .fields
+            .iter()
+            .any(|l| l.offset as usize == offset && l.len as usize == width && matches!(l.kind, LeafKind::Text { .. }));
+        if text && !self.raw_lengths.contains(&(offset, width)) {
+            self.raw_lengths.push((offset, width));
+        }
+    }
+
+    /// Where the length field is (offset, width), if `[header] length_field` names one.
+    pub fn length_span(&self) -> Option<(usize, usize)> {
+        self.length.as_ref().map(|f| (f.offset, f.len))
     }
 
     /// Name of the response-code field.

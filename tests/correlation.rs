@@ -284,7 +284,7 @@ async fn a_write_whose_tcp_channel_closes_before_its_answer_is_an_unknown_outcom
     let gateway = gw.running.gateway.clone();
     host.script.set(31, Mode::Slow(200));
     let mut conn = tokio::net::TcpStream::connect(gw.tcp()).await.unwrap();
-    ficus::frame::Framing::LengthPrefix { width: 4 }.write(&mut conn, &xfer(&gw, 31)).await.unwrap();
+    ficus::frame::Framing::prefix(4).write(&mut conn, &xfer(&gw, 31)).await.unwrap();
     for _ in 0..300 {
         if host.script.times(31) == 1 {
             break;

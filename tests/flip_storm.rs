@@ -37,7 +37,7 @@ async fn flips_under_traffic_lose_nothing() {
         clients.push(tokio::spawn(async move {
             let over_tcp = c % 2 == 0;
             let mut conn = if over_tcp { Some(tokio::net::TcpStream::connect(gw.tcp()).await.unwrap()) } else { None };
-            let framing = ficus::frame::Framing::LengthPrefix { width: 4 };
+            let framing = ficus::frame::Framing::prefix(4);
             for i in 0..MESSAGES_PER_CLIENT {
                 let n = 1 + ((c + i) % 10) as u64;
                 let acct = format!("{}", 1_000_000_000_000_000u64 + n);

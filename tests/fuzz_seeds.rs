@@ -82,6 +82,9 @@ fn the_checks_catch_what_they_claim() {
             assert!(!check(b""), "{target}: the empty input was accepted");
         }
     }
-    assert!(!fuzz_checks::frame(b"\x00XXXXXX"), "a non-digit length field framed a message");
+    // 4 ASCII digits before the message: a non-digit length, a wrong trailer frame nothing.
+    assert!(fuzz_checks::frame(b"\x00\x02\x03\x00\x000005HELLO"), "a good ASCII prefix framed nothing");
+    assert!(!fuzz_checks::frame(b"\x00\x02\x03\x00\x0000X5HELLO"), "a non-digit length framed a message");
+    assert!(!fuzz_checks::frame(b"\x00\x42\x03\x00\x000005HELLOZY"), "a wrong trailer framed a message");
     assert!(!fuzz_checks::routes_toml(b"[gateway]\nlisten_http = 5\n"), "a bad routes.toml built");
 }

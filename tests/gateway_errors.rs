@@ -120,7 +120,7 @@ async fn bad_tcp_frame_gets_an_error_reply_then_close() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut conn = tokio::net::TcpStream::connect(gw.tcp()).await.unwrap();
     conn.write_all(&[0x7F, 0, 0, 0]).await.unwrap();
-    let framing = ficus::frame::Framing::LengthPrefix { width: 4 };
+    let framing = ficus::frame::Framing::prefix(4);
     let reply = framing.read(&mut conn, 1 << 20).await.unwrap().unwrap();
     assert_eq!(response_code(&gw, &reply).0, "FC02");
     let mut rest = Vec::new();

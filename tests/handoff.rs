@@ -45,7 +45,7 @@ impl GatedHost {
             while let Ok((mut conn, _)) = listener.accept().await {
                 let (count, mut gate) = (count.clone(), gate.clone());
                 tokio::spawn(async move {
-                    let framing = Framing::LengthPrefix { width: 4 };
+                    let framing = Framing::prefix(4);
                     while let Ok(Some(message)) = framing.read(&mut conn, 1 << 20).await {
                         let mut n = 0;
                         count.send_modify(|c| {
@@ -243,7 +243,7 @@ async fn the_listeners_own_replies_after_the_stop_signal_close_too() {
 async fn tcp_idle_connections_close_at_drain_start_and_received_frames_are_answered() {
     let host = GatedHost::start(1).await;
     let gw = gateway(&host).await;
-    let framing = Framing::LengthPrefix { width: 4 };
+    let framing = Framing::prefix(4);
     let m = |n: u32| gw.request("ACCTINQ", json!({ "ACCT-NO": format!("10000000000000{n:02}") }));
     let (m1, m2, m3) = (m(1), m(2), m(3));
 

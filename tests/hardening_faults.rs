@@ -38,7 +38,7 @@ fn transfer(gw: &Gateway) -> Vec<u8> {
 
 /// One framed exchange on a channel connection; `None` if no reply came within 3 s (lost).
 async fn exchange(conn: &mut TcpStream, message: &[u8]) -> Option<Vec<u8>> {
-    let framing = Framing::LengthPrefix { width: 4 };
+    let framing = Framing::prefix(4);
     framing.write(conn, message).await.ok()?;
     tokio::time::timeout(Duration::from_secs(3), framing.read(conn, 1 << 20)).await.ok()?.ok()?
 }

@@ -31,7 +31,7 @@ async fn a_started_tcp_frame_must_finish_within_the_read_timeout_but_idle_is_fin
     let host = Host::start(Act::Echo).await;
     let gw = gateway(&host).await;
     let message = gw.request("ACCTINQ", json!({ "ACCT-NO": "1000000000000001" }));
-    let framing = Framing::LengthPrefix { width: 4 };
+    let framing = Framing::prefix(4);
 
     // Idle longer than read_timeout between messages: allowed (idle_timeout_ms governs).
     let mut idle = TcpStream::connect(gw.tcp()).await.unwrap();

@@ -39,7 +39,7 @@ async fn try_post(addr: SocketAddr, message: &[u8]) -> Result<(u16, Vec<u8>), St
 }
 
 async fn try_tcp(addr: SocketAddr, message: &[u8]) -> Result<Vec<u8>, String> {
-    let framing = Framing::LengthPrefix { width: 4 };
+    let framing = Framing::prefix(4);
     let mut conn = TcpStream::connect(addr).await.map_err(|e| format!("connect: {e}"))?;
     framing.write(&mut conn, message).await.map_err(|e| format!("write: {e}"))?;
     framing.read(&mut conn, 1 << 20).await.map_err(|e| format!("read: {e}"))?.ok_or_else(|| "closed".to_string())

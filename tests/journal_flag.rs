@@ -31,7 +31,7 @@ async fn echo_host() -> (SocketAddr, Arc<AtomicUsize>) {
         while let Ok((mut conn, _)) = listener.accept().await {
             let seen = seen.clone();
             tokio::spawn(async move {
-                let framing = Framing::LengthPrefix { width: 4 };
+                let framing = Framing::prefix(4);
                 while let Ok(Some(m)) = framing.read(&mut conn, 1 << 20).await {
                     seen.fetch_add(1, Ordering::SeqCst);
                     if framing.write(&mut conn, &m).await.is_err() {

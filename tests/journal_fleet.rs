@@ -113,7 +113,7 @@ async fn slow_host(to: SocketAddr, delay: Duration) -> SocketAddr {
     tokio::spawn(async move {
         while let Ok((mut conn, _)) = listener.accept().await {
             tokio::spawn(async move {
-                let framing = ficus::frame::Framing::LengthPrefix { width: 4 };
+                let framing = ficus::frame::Framing::prefix(4);
                 let mut host = tokio::net::TcpStream::connect(to).await.unwrap();
                 while let Ok(Some(m)) = framing.read(&mut conn, 1 << 20).await {
                     tokio::time::sleep(delay).await;

@@ -50,7 +50,7 @@ async fn chaotic_host(sim: SocketAddr, seen: Arc<Mutex<HashMap<u64, usize>>>) ->
         while let Ok((mut conn, _)) = listener.accept().await {
             let seen = seen.clone();
             tokio::spawn(async move {
-                let framing = Framing::LengthPrefix { width: 4 };
+                let framing = Framing::prefix(4);
                 let mut host = tokio::net::TcpStream::connect(sim).await.unwrap();
                 while let Ok(Some(m)) = framing.read(&mut conn, 1 << 20).await {
                     let seq = seq_of(&m);
@@ -103,7 +103,7 @@ async fn random_resends_never_reach_the_host_twice_nor_get_another_answer() {
                 tokio::time::sleep(Duration::from_millis(delay)).await;
                 let reply = if tcp {
                     let mut conn = tokio::net::TcpStream::connect(gw.tcp()).await.unwrap();
-                    let framing = Framing::LengthPrefix { width: 4 };
+                    let framing = Framing::prefix(4);
                     framing.write(&mut conn, &message).await.unwrap();
                     framing.read(&mut conn, 1 << 20).await.unwrap().unwrap()
                 } else {

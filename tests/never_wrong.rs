@@ -60,7 +60,7 @@ fn config(host: &BadHost, service: &BadService) -> String {
 async fn send(gw: &Gateway, tcp: bool, message: &[u8]) -> Vec<u8> {
     if tcp {
         let mut conn = tokio::net::TcpStream::connect(gw.tcp()).await.unwrap();
-        let framing = Framing::LengthPrefix { width: 4 };
+        let framing = Framing::prefix(4);
         framing.write(&mut conn, message).await.unwrap();
         framing.read(&mut conn, 1 << 20).await.unwrap().expect("a reply, not a close")
     } else {

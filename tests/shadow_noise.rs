@@ -73,7 +73,7 @@ async fn host_with_a_moving_clock(host: SocketAddr) -> SocketAddr {
         while let Ok((mut channel, _)) = listener.accept().await {
             let clock = clock.clone();
             tokio::spawn(async move {
-                let framing = Framing::LengthPrefix { width: 4 };
+                let framing = Framing::prefix(4);
                 let Ok(mut upstream) = TcpStream::connect(host).await else { return };
                 while let Ok(Some(message)) = framing.read(&mut channel, 1 << 20).await {
                     if framing.write(&mut upstream, &message).await.is_err() {

@@ -188,7 +188,7 @@ impl CobolHost {
 
     /// Serves framed TCP until `shutdown` fires; connections are persistent.
     pub async fn serve(self: Arc<Self>, listener: TcpListener, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-        let framing = Framing::LengthPrefix { width: 4 };
+        let framing = Framing::prefix(4);
         loop {
             let stream = tokio::select! {
                 accepted = listener.accept() => match accepted { Ok((s, _)) => s, Err(_) => continue },

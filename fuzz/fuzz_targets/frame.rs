@@ -1,4 +1,6 @@
-//! Fuzz target `frame`: Bytes → `Framing::read` for every framing over an in-memory reader with a small limit.
+//! Fuzz target `frame`: the first bytes choose a framing (prefix or header field; binary,
+//! binary-le, ASCII, EBCDIC or BCD; what the length counts; adjust; trailer), the rest is a
+//! stream → `Framing::read` over an in-memory reader with a small limit.
 //!
 //! The check is `tests/fuzz_checks/mod.rs::frame`, which `tests/fuzz_seeds.rs` also runs on
 //! every file of `fuzz/corpus/frame/`.

@@ -64,6 +64,21 @@ pub fn check(path: &Path) -> Result<(), CliError> {
         table.header.size,
         table.file.header.operation.join(" + ")
     );
+    let named = |spec: &crate::route::file::FramingSpec, f: &crate::frame::Framing| match &spec.length_field {
+        Some(field) => f.to_string().replacen("in the header", &format!("in {field}"), 1),
+        None => f.to_string(),
+    };
+    if table.file.gateway.listen_tcp.is_some() {
+        println!("  tcp channel framing: {}", named(&table.file.gateway.tcp_framing, &table.tcp_framing));
+    }
+    let mut upstreams: Vec<_> = table.upstreams.values().collect();
+    upstreams.sort_by(|a, b| a.name.cmp(&b.name));
+    for u in upstreams {
+        if let crate::upstream::Upstream::Tcp(pool) = &u.upstream {
+            let spec = u.settings.framing.clone().unwrap_or_default();
+            println!("  upstream {} framing: {}", u.name, named(&spec, &pool.framing()));
+        }
+    }
     match table.header.message_id_name() {
         Some(id) => println!("  replies correlated with their requests by {id}"),
         None => println!(

@@ -54,7 +54,7 @@ pub async fn start_sims(
     let (stop, shutdown) = tokio::sync::watch::channel(false);
     let tcp = server::bind("legacy host", host_tcp).await?;
     let host_tcp = tcp.local_addr().map_err(|e| e.to_string())?;
-    tokio::spawn(host.clone().serve_tcp(tcp, Framing::LengthPrefix { width: 4 }, shutdown.clone()));
+    tokio::spawn(host.clone().serve_tcp(tcp, Framing::prefix(4), shutdown.clone()));
     let host_http = match host_http {
         Some(addr) => {
             let l = server::bind("legacy host (http)", addr).await?;

@@ -136,19 +136,44 @@ fn default_codepage() -> String {
     "cp037".into()
 }
 
-/// Where one message ends on a byte stream: exactly one of the two keys.
+/// Where one message ends on a byte stream, for the channel listener (`[gateway] tcp_framing`)
+/// and `tcp` upstreams (`framing`) alike: exactly one of `length_prefix` or `length_field`, and
+/// how its length is written (see docs/framing.md).
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct FramingSpec {
-    /// A binary big-endian length prefix of 1, 2 or 4 bytes, not counting itself.
+    /// A length of this many bytes before each message.
     pub length_prefix: Option<u8>,
-    /// A header field holding the whole message's length as digits.
+    /// A header field holding the length (the message is passed on whole).
     pub length_field: Option<String>,
+    /// `"binary"` (big-endian; a prefix's default), `"binary-le"`, `"ascii"`, `"ebcdic"`, `"bcd"`
+    /// (a field's default: the code page's digits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digits: Option<String>,
+    /// What the length counts: `"after"` (the bytes after it; a prefix's default), `"all"` (its
+    /// own bytes too), `"message"` (a field's default: the whole message), `"body"` (after the
+    /// header; a field only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counts: Option<String>,
+    /// Added to the stated length to get the bytes it counts (`-2`: it counts a 2-byte trailer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjust: Option<i64>,
+    /// Bytes after every message, checked and stripped on read, written on send: text in the
+    /// link's code page (`"ZZ"`) or hex (`"0x03"`, `"0x0D0A"`). Never counted by the length.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trailer: Option<String>,
 }
 
 impl Default for FramingSpec {
     fn default() -> Self {
-        FramingSpec { length_prefix: Some(4), length_field: None }
+        FramingSpec {
+            length_prefix: Some(4),
+            length_field: None,
+            digits: None,
+            counts: None,
+            adjust: None,
+            trailer: None,
+        }
     }
 }
 

@@ -1,6 +1,9 @@
 //! The TCP channel listener: persistent connections, many framed messages each, answered in
-//! order. A frame over the size limit, or one that does not arrive in time, gets an error reply
-//! and the connection is closed (its stream can no longer be trusted to be in step).
+//! order. A frame that cannot be read — over the size limit (FC02), a length that is not one
+//! (not digits, negative after the adjustment, shorter than the header), a missing or wrong
+//! trailer, one that does not arrive in time (FC01) — gets an error reply and the connection is
+//! closed: where the next message starts is no longer known. A reply the channel's length
+//! cannot state gets an error reply in its place, and the connection stays open.
 //!
 //! Two clocks: between messages a connection may stay silent for `idle_timeout_ms`; once the
 //! first byte of a frame has arrived, the whole frame must arrive within `read_timeout_ms` (a
@@ -108,7 +111,20 @@ async fn connection(stream: TcpStream, channel: Channel, mut shutdown: Shutdown,
                 return;
             }
         };
-        let reply = channel.admission.serve(gateway, message).await;
+        let mut reply = channel.admission.serve(gateway, message).await;
+        if let Err(e) = framing.writable(reply.bytes.len()) {
+            // A reply this channel's length cannot state (a host reply longer than its digits
+            // reach) is replaced by an error reply; nothing was written, the stream stays in step.
+            // A write's answer that cannot be delivered leaves its outcome unknown to the channel.
+            let error = match reply.write.is_some() {
+                true => GatewayError::OutcomeUnknown(Box::new(GatewayError::Frame(e))),
+                false => GatewayError::Frame(e),
+            };
+            warn!(code = error.wire().code, %error, "reply cannot be framed for the channel");
+            gateway.undelivered(&reply);
+            let bytes = gateway.table().header.error_reply(&reply.bytes, error.wire().code, &error.wire_message());
+            reply = crate::reply::Reply::error(bytes, &error);
+        }
         // A channel that closed while its write was served never reads the answer (a write to
         // its socket may still succeed, into the void): the outcome is unknown to it.
         let closed = reply.write.is_some() && peer_closed(read.get_ref().as_ref());

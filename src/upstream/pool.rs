@@ -54,6 +54,11 @@ impl TcpPool {
         TcpPool { name: name.into(), address: address.into(), framing, limits, idle: Mutex::new(Vec::new()), gate }
     }
 
+    /// How messages are framed on its connections.
+    pub fn framing(&self) -> Framing {
+        self.framing
+    }
+
     /// Its breakers, permits and retry budget (see [`super::lane::Gate`]).
     pub fn gate(&self) -> &Gate {
         &self.gate
@@ -121,6 +126,11 @@ impl TcpPool {
     /// Sends one message and returns the reply's bytes, untouched. A reply that does not carry
     /// the request's message id is never returned (see [`Call`]).
     pub async fn call(&self, call: Call<'_>) -> Result<Vec<u8>, UpstreamError> {
+        // A message this link's length cannot state is refused before a connection is used:
+        // nothing is sent, and it says nothing about the host.
+        if let Err(e) = self.framing.writable(call.message.len()) {
+            return Err(UpstreamError::Unsendable { upstream: self.name.clone(), reason: e.to_string() });
+        }
         let deadline = Instant::now() + self.limits.timeout;
         let pass = self.gate.enter(call.lane, deadline).await?;
         let result =

@@ -108,7 +108,7 @@ impl Host {
 }
 
 async fn serve_host_conn(mut conn: TcpStream, behaviour: Arc<Mutex<Behaviour>>, received: Arc<AtomicUsize>) {
-    let framing = Framing::LengthPrefix { width: 4 };
+    let framing = Framing::prefix(4);
     let mut n = 0;
     while let Ok(Some(message)) = framing.read(&mut conn, 1 << 20).await {
         n += 1;

@@ -125,7 +125,7 @@ impl BadHost {
 }
 
 async fn host_conn(conn: TcpStream, script: Arc<Script>) {
-    let framing = Framing::LengthPrefix { width: 4 };
+    let framing = Framing::prefix(4);
     let (mut read, write) = conn.into_split();
     let write = Arc::new(tokio::sync::Mutex::new(write));
     let mut duplicate: Option<Vec<u8>> = None;

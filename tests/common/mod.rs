@@ -236,7 +236,7 @@ pub fn parse_response(raw: &[u8]) -> (u16, Vec<u8>) {
 /// Sends framed messages over one TCP connection and reads each reply.
 pub async fn tcp_exchange(addr: SocketAddr, messages: &[Vec<u8>]) -> Vec<Vec<u8>> {
     let mut conn = TcpStream::connect(addr).await.unwrap();
-    let framing = Framing::LengthPrefix { width: 4 };
+    let framing = Framing::prefix(4);
     let mut replies = Vec::new();
     for m in messages {
         framing.write(&mut conn, m).await.unwrap();
@@ -282,7 +282,7 @@ impl FakeHost {
                 let script = script.clone();
                 let count = count.clone();
                 tokio::spawn(async move {
-                    let framing = Framing::LengthPrefix { width: 4 };
+                    let framing = Framing::prefix(4);
                     while let Ok(Some(request)) = framing.read(&mut conn, 1 << 20).await {
                         count.fetch_add(1, Ordering::SeqCst);
                         match &script {

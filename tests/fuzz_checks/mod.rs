@@ -224,53 +224,69 @@ fn run_ready<F: std::future::Future>(future: F) -> F::Output {
     }
 }
 
-/// The framings the frame check tries, every one over the same bytes.
-pub const FRAMINGS: [Framing; 7] = [
-    Framing::LengthPrefix { width: 1 },
-    Framing::LengthPrefix { width: 2 },
-    Framing::LengthPrefix { width: 4 },
-    Framing::LengthField { offset: 0, len: 6, ebcdic: true },
-    Framing::LengthField { offset: 0, len: 6, ebcdic: false },
-    Framing::LengthField { offset: 3, len: 4, ebcdic: false },
-    Framing::LengthField { offset: 60, len: 8, ebcdic: true },
-];
+/// The trailers the frame check chooses from (bits 6–7 of the framing byte).
+const FRAME_TRAILERS: [&[u8]; 4] = [b"", b"ZZ", &[0x03], &[0x0D, 0x0A]];
 
-/// `frame`: the first byte picks the read size (1–16), the rest is a stream read with every
-/// framing until it ends or fails. No message is over [`FRAME_MAX`]; a length field message
-/// carries its own length; the messages account for exactly the bytes read. Accepted when
-/// some framing reads at least one message.
+/// The framing named by the four bytes after the read size (none when they do not make one):
+/// - byte 1: digits (bits 0–2, modulo 5: binary, binary-le, ascii, ebcdic, bcd), counts
+///   (bits 3–4: after, all, message, body), a header field instead of a prefix (bit 5), the
+///   trailer (bits 6–7: none, `ZZ`, 0x03, CR LF);
+/// - byte 2: the width (low nibble: an index into the widths the digits allow) and, for a
+///   field, its offset in the header (high nibble);
+/// - byte 3: `adjust`, as a signed byte;
+/// - byte 4: for a field, the header bytes after it (low nibble).
+pub fn framing_from(bytes: [u8; 4]) -> Option<Framing> {
+    use ficus::frame::{Counts, Digits, FramingParts, Place, Trailer};
+    let [kind, size, adjust, rest] = bytes;
+    let digits =
+        [Digits::Binary, Digits::BinaryLe, Digits::Ascii, Digits::Ebcdic, Digits::Bcd][usize::from(kind & 7) % 5];
+    let counts = [Counts::After, Counts::All, Counts::Message, Counts::Body][usize::from(kind >> 3 & 3)];
+    let widths: &[usize] = match digits {
+        Digits::Binary | Digits::BinaryLe => &[1, 2, 4, 8],
+        Digits::Ascii | Digits::Ebcdic => &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        Digits::Bcd => &[1, 2, 3, 4, 5],
+    };
+    let width = widths[usize::from(size & 15) % widths.len()];
+    let place = if kind & 0x20 == 0 {
+        Place::Prefix
+    } else {
+        let offset = usize::from(size >> 4);
+        Place::Field { offset, header: offset + width + usize::from(rest & 15) }
+    };
+    let trailer = Trailer::new(FRAME_TRAILERS[usize::from(kind >> 6)])?;
+    Framing::new(FramingParts { place, width, digits, counts, adjust: i64::from(adjust as i8), trailer }).ok()
+}
+
+/// `frame`: byte 0 picks the read size (1–16), bytes 1–4 the framing ([`framing_from`]), the
+/// rest is a stream read with it until it ends or fails. No message is over [`FRAME_MAX`];
+/// every message framed again gives exactly the bytes it was read from (its length states it,
+/// its trailer follows it), so every byte is accounted for; a clean end comes only at the end.
+/// Accepted when the bytes make a framing that reads at least one message.
 pub fn frame(data: &[u8]) -> bool {
-    let Some((&first, stream)) = data.split_first() else { return false };
+    let Some((&[first, a, b, c, d], stream)) = data.split_first_chunk::<5>() else {
+        return false;
+    };
+    let Some(framing) = framing_from([a, b, c, d]) else { return false };
     let chunk = usize::from(first % 16) + 1;
+    let mut reader = Chunked { data: stream, chunk };
+    let mut consumed = 0;
     let mut accepted = false;
-    for framing in FRAMINGS {
-        let mut reader = Chunked { data: stream, chunk };
-        let mut consumed = 0;
-        loop {
-            match run_ready(framing.read(&mut reader, FRAME_MAX)) {
-                Ok(Some(message)) => {
-                    accepted = true;
-                    assert!(message.len() <= FRAME_MAX, "{framing:?}: message of {} bytes", message.len());
-                    consumed += match framing {
-                        Framing::LengthPrefix { width } => usize::from(width) + message.len(),
-                        Framing::LengthField { offset, len, ebcdic } => {
-                            let zero = if ebcdic { 0xF0 } else { b'0' };
-                            let stated = message[offset..offset + len]
-                                .iter()
-                                .fold(0usize, |acc, &b| acc * 10 + usize::from(b - zero));
-                            assert_eq!(stated, message.len(), "{framing:?}: length field disagrees");
-                            message.len()
-                        }
-                    };
-                    assert_eq!(consumed, stream.len() - reader.data.len(), "{framing:?}: bytes unaccounted for");
-                }
-                Ok(None) => {
-                    assert!(reader.data.is_empty(), "{framing:?}: clean end before the end of the stream");
-                    break;
-                }
-                Err(FrameError::Io(e)) => panic!("{framing:?}: i/o error from memory: {e}"),
-                Err(_) => break,
+    loop {
+        match run_ready(framing.read(&mut reader, FRAME_MAX)) {
+            Ok(Some(message)) => {
+                accepted = true;
+                assert!(message.len() <= FRAME_MAX, "{framing}: message of {} bytes", message.len());
+                let end = stream.len() - reader.data.len();
+                let wire = framing.frame(&message).unwrap_or_else(|e| panic!("{framing}: read but cannot frame: {e}"));
+                assert_eq!(wire, stream[consumed..end], "{framing}: the bytes read are not the message framed");
+                consumed = end;
             }
+            Ok(None) => {
+                assert!(reader.data.is_empty(), "{framing}: clean end before the end of the stream");
+                break;
+            }
+            Err(FrameError::Io(e)) => panic!("{framing}: i/o error from memory: {e}"),
+            Err(_) => break,
         }
     }
     accepted

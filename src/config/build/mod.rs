@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 mod fields;
+mod framing;
 mod gateway;
 mod journal;
 mod parse;
@@ -241,7 +242,13 @@ impl Builder<'_> {
             self.framing(&file.gateway.tcp_framing.clone(), header.as_ref(), codepage, "gateway", "tcp_framing");
         let mut upstreams = HashMap::new();
         for (name, section) in &file.upstreams {
-            let reused = previous.and_then(|p| p.upstreams.get(name)).filter(|e| &e.settings == section).cloned();
+            // Same settings are not enough: a header copybook or code page that changed moves a
+            // length field or changes its digits, so the framing is built again and compared.
+            let reused = previous
+                .and_then(|p| p.upstreams.get(name))
+                .filter(|e| &e.settings == section)
+                .filter(|e| self.same_framing(name, e, header.as_ref(), codepage))
+                .cloned();
             let entry = match reused {
                 Some(e) => Some(e),
                 None => self.upstream(name, section, header.as_ref(), codepage, file.limits.max_message_bytes),
@@ -368,6 +375,19 @@ impl Builder<'_> {
             .collect();
         let text = if self.bom { format!("\u{feff}{}", self.text) } else { self.text.to_string() };
         let source = TableSource { text, copybooks };
+        let mut header = header;
+        if let Some(h) = header.as_mut() {
+            let mut framings: Vec<(String, &str, crate::frame::Framing)> = Vec::new();
+            framings.extend(tcp_framing.map(|f| ("gateway".to_string(), "tcp_framing", f)));
+            let mut names: Vec<&String> = upstreams.keys().collect();
+            names.sort();
+            for name in names {
+                if let crate::upstream::Upstream::Tcp(pool) = &upstreams[name].upstream {
+                    framings.push((format!("upstreams.{name}"), "framing", pool.framing()));
+                }
+            }
+            self.agree_on_length_fields(h, &framings);
+        }
         let table = RouteTable {
             generation,
             hash: source.hash(),

@@ -1,11 +1,10 @@
 //! Building the pieces that carry bytes: upstreams (TCP pools, HTTP clients, JSON services)
-//! and the framing of byte streams (channel listener and TCP upstreams).
+//! (the framing of their byte streams is built in `framing`).
 
 use super::Builder;
 use crate::codec::charset::CodePage;
-use crate::frame::Framing;
 use crate::header::HeaderLayout;
-use crate::route::file::{FramingSpec, UpstreamKind, UpstreamSection};
+use crate::route::file::{UpstreamKind, UpstreamSection};
 use crate::route::UpstreamEntry;
 use crate::upstream::http::{HttpBytes, HttpClient};
 use crate::upstream::modern::JsonService;
@@ -15,58 +14,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 impl Builder<'_> {
-    /// Where one message ends on a byte stream, from `spec`.
-    pub(super) fn framing(
-        &mut self,
-        spec: &FramingSpec,
-        header: Option<&HeaderLayout>,
-        codepage: CodePage,
-        section: &str,
-        key: &str,
-    ) -> Option<Framing> {
-        match (spec.length_prefix, &spec.length_field) {
-            (Some(w @ (1 | 2 | 4)), None) => Some(Framing::LengthPrefix { width: w }),
-            (Some(w), None) => {
-                self.problem(section, Some(key), format!("length_prefix = {w}: must be 1, 2 or 4 bytes"));
-                None
-            }
-            // A header that did not build has said why; its fields are not a second problem.
-            (None, Some(_)) if header.is_none() => None,
-            (None, Some(field)) => {
-                let leaf = header.map(|h| h.codec.plan().lookup(field).cloned())?;
-                match leaf {
-                    Ok(l) if matches!(l.kind, crate::codec::plan::LeafKind::Zoned { .. }) => {
-                        Some(Framing::LengthField {
-                            offset: l.offset as usize,
-                            len: l.len as usize,
-                            ebcdic: codepage.is_ebcdic(),
-                        })
-                    }
-                    Ok(_) => {
-                        self.problem(
-                            section,
-                            Some(key),
-                            format!("length_field {field} must be a PIC 9 DISPLAY header field"),
-                        );
-                        None
-                    }
-                    Err(crate::codec::lookup::LookupError::NotFound { .. }) => {
-                        self.problem(section, Some(key), format!("length_field {field} is not a field of the header"));
-                        None
-                    }
-                    Err(e) => {
-                        self.problem(section, Some(key), format!("length_field: {e}"));
-                        None
-                    }
-                }
-            }
-            _ => {
-                self.problem(section, Some(key), "framing needs exactly one of length_prefix or length_field".into());
-                None
-            }
-        }
-    }
-
     /// One upstream from its section; `None` (with the problem recorded) if it cannot be built.
     pub(super) fn upstream(
         &mut self,
