@@ -353,17 +353,12 @@ struct ClaimGuard<'a> {
 impl ClaimGuard<'_> {
     async fn finish(mut self, code: Option<&str>, reply: &[u8]) {
         self.settled = true;
-        match self.store.finish(&self.key, &self.claim, code, reply).await {
-            Ok(true) => {}
-            Ok(false) => {
-                warn!(key = %self.key, "journal row changed under its claim: the reply was delivered, not recorded")
-            }
-            Err(e) => {
-                // The reply goes to the channel; the row stays in flight until its lease passes,
-                // then counts as unknown: a duplicate is refused, never posted twice.
-                warn!(key = %self.key, error = %e, "journal store failed recording a reply");
-                metrics::counter!("ficus_journal_store_errors_total", "at" => "finish").increment(1);
-            }
+        // Queued, not awaited: the reply goes to the channel while the batch commits. A failure
+        // leaves the row in flight until its lease passes, then unknown: a duplicate is
+        // refused, never posted twice.
+        if let Err(e) = self.store.finish_later(&self.key, &self.claim, code, reply).await {
+            warn!(key = %self.key, error = %e, "journal store failed recording a reply");
+            metrics::counter!("ficus_journal_store_errors_total", "at" => "finish").increment(1);
         }
     }
 

@@ -8,12 +8,14 @@
 //! Each caller gets its own answer only after the commit, so a claim is visible to every replica
 //! before its write is sent (the owner-move protocol relies on that order).
 
-use super::store::{entry_row, NewEntry, COLUMNS};
+use super::store::{entry_row, Backend, NewEntry, COLUMNS};
 use super::{Entry, StoreError};
 use sqlx::any::AnyArguments;
-use sqlx::{AnyPool, Arguments, Row};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Arguments, Connection, Row};
 use std::collections::HashSet;
 use tokio::sync::{mpsc, oneshot};
+use tracing::warn;
 
 /// Most claims and finishes written in one transaction.
 pub const MAX_BATCH: usize = 128;
@@ -50,7 +52,8 @@ struct FinishJob {
     code: Option<String>,
     reply: Vec<u8>,
     now: i64,
-    answer: oneshot::Sender<Result<bool, String>>,
+    /// None: nobody waits (the batch logs a failure itself).
+    answer: Option<oneshot::Sender<Result<bool, String>>>,
 }
 
 enum Job {
@@ -66,9 +69,9 @@ pub struct Batcher {
 
 impl Batcher {
     /// Starts the task writing to `pool`; it ends when the batcher is dropped.
-    pub fn start(pool: AnyPool, display: String) -> Batcher {
+    pub fn start(pool: AnyPool, backend: Backend, display: String) -> Batcher {
         let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(run(pool, queue));
+        tokio::spawn(run(pool, backend, queue));
         Batcher { jobs, display }
     }
 
@@ -106,14 +109,38 @@ impl Batcher {
             code: code.map(String::from),
             reply: reply.to_vec(),
             now: super::now_ms(),
-            answer,
+            answer: Some(answer),
         };
         self.jobs.send(Job::Finish(job)).await.map_err(|_| self.failed("journal writer stopped".into()))?;
         answered.await.map_err(|_| self.failed("journal writer stopped".into()))?.map_err(|m| self.failed(m))
     }
+
+    /// Queues a claim's answer without waiting for its commit. Safe because nothing is lost by
+    /// a crash before it: the row stays in flight until its lease passes, then counts as
+    /// unknown, so a resend is refused (FC21), never sent again; and a resend arriving before
+    /// the commit waits for the answer as for any write in flight.
+    pub async fn finish_later(
+        &self,
+        key: &str,
+        claim: &str,
+        code: Option<&str>,
+        reply: &[u8],
+    ) -> Result<(), StoreError> {
+        let job = FinishJob {
+            key: key.to_string(),
+            claim: claim.to_string(),
+            code: code.map(String::from),
+            reply: reply.to_vec(),
+            now: super::now_ms(),
+            answer: None,
+        };
+        self.jobs.send(Job::Finish(job)).await.map_err(|_| self.failed("journal writer stopped".into()))
+    }
 }
 
-async fn run(pool: AnyPool, mut queue: mpsc::Receiver<Job>) {
+async fn run(pool: AnyPool, backend: Backend, mut queue: mpsc::Receiver<Job>) {
+    // One connection writes: its page cache stays warm (SQLite), its statements stay prepared.
+    let mut writer: Option<PoolConnection<Any>> = None;
     while let Some(first) = queue.recv().await {
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
@@ -130,13 +157,33 @@ async fn run(pool: AnyPool, mut queue: mpsc::Receiver<Job>) {
             }
         }
         metrics::histogram!("ficus_journal_batch_size").record((claims.len() + finishes.len()) as f64);
-        match write(&pool, &claims, &finishes).await {
+        let result = async {
+            if writer.is_none() {
+                writer = Some(pool.acquire().await?);
+            }
+            let conn = writer.as_mut().expect("acquired above");
+            write(conn, backend, &claims, &finishes).await
+        }
+        .await;
+        if result.is_err() {
+            // A broken connection is not reused; the next batch takes another.
+            writer = None;
+        }
+        match result {
             Ok((claimed, finished)) => {
                 for (job, outcome) in claims.into_iter().zip(claimed) {
                     let _ = job.answer.send(Ok(outcome));
                 }
                 for (job, done) in finishes.into_iter().zip(finished) {
-                    let _ = job.answer.send(Ok(done));
+                    match job.answer {
+                        Some(answer) => {
+                            let _ = answer.send(Ok(done));
+                        }
+                        None if !done => {
+                            warn!(key = %job.key, "journal row changed under its claim: the reply was delivered, not recorded")
+                        }
+                        None => {}
+                    }
                 }
             }
             Err(e) => {
@@ -144,40 +191,75 @@ async fn run(pool: AnyPool, mut queue: mpsc::Receiver<Job>) {
                 for job in claims {
                     let _ = job.answer.send(Err(message.clone()));
                 }
+                let unwaited = finishes.iter().filter(|f| f.answer.is_none()).count();
+                if unwaited > 0 {
+                    // The replies went to their channels; the rows stay in flight until their
+                    // leases pass, then count as unknown: a resend is refused, never posted twice.
+                    warn!(error = %message, replies = unwaited, "journal store failed recording replies");
+                    metrics::counter!("ficus_journal_store_errors_total", "at" => "finish").increment(unwaited as u64);
+                }
                 for job in finishes {
-                    let _ = job.answer.send(Err(message.clone()));
+                    if let Some(answer) = job.answer {
+                        let _ = answer.send(Err(message.clone()));
+                    }
                 }
             }
         }
     }
 }
 
+/// Placeholder `n` (1-based) of a statement: `?` for SQLite (bound in order, no name to look
+/// up per value), `$n` for PostgreSQL.
+fn mark(backend: Backend, n: usize) -> String {
+    match backend {
+        Backend::Sqlite => "?".into(),
+        Backend::Postgres => format!("${n}"),
+    }
+}
+
+/// Splits `n` into power-of-two chunks, largest first (37 → 32, 4, 1): a statement for each
+/// comes from a handful of texts, so each is prepared once and reused.
+fn chunks(n: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut left = n;
+    while left > 0 {
+        let size = 1 << (usize::BITS - 1 - left.leading_zeros());
+        out.push(size);
+        left -= size;
+    }
+    out
+}
+
 /// One transaction: every claim, then every finish; the outcome of each, in order.
 async fn write(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
+    backend: Backend,
     claims: &[ClaimJob],
     finishes: &[FinishJob],
 ) -> Result<(Vec<Claimed>, Vec<bool>), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let mut claimed = Vec::with_capacity(claims.len());
-    if !claims.is_empty() {
+    let mut tx = conn.begin().await?;
+    let mut won: HashSet<(String, String)> = HashSet::new();
+    let mut at = 0;
+    for size in chunks(claims.len()) {
+        let chunk = &claims[at..at + size];
+        at += size;
         let mut args = AnyArguments::default();
-        let mut rows = Vec::with_capacity(claims.len());
-        for (i, c) in claims.iter().enumerate() {
-            let p = i * 11;
+        let mut rows = Vec::with_capacity(size);
+        for (i, c) in chunk.iter().enumerate() {
+            let m = |k: usize| mark(backend, i * 11 + k);
             rows.push(format!(
-                "(${}, ${}, ${}, ${}, ${}, 'in_flight', NULL, ${}, NULL, ${}, ${}, ${}, ${}, ${})",
-                p + 1,
-                p + 2,
-                p + 3,
-                p + 4,
-                p + 5,
-                p + 6,
-                p + 7,
-                p + 8,
-                p + 9,
-                p + 10,
-                p + 11
+                "({}, {}, {}, {}, {}, 'in_flight', NULL, {}, NULL, {}, {}, {}, {}, {})",
+                m(1),
+                m(2),
+                m(3),
+                m(4),
+                m(5),
+                m(6),
+                m(7),
+                m(8),
+                m(9),
+                m(10),
+                m(11)
             ));
             bind(&mut args, c.key.clone())?;
             bind(&mut args, c.op.clone())?;
@@ -195,45 +277,45 @@ async fn write(
             "INSERT INTO ficus_journal ({COLUMNS}) VALUES {} ON CONFLICT (txn_key) DO NOTHING RETURNING txn_key, claim",
             rows.join(", ")
         );
-        let won: HashSet<(String, String)> = sqlx::query_with(&sql, args)
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|r| Ok((r.try_get("txn_key")?, r.try_get("claim")?)))
-            .collect::<Result<_, sqlx::Error>>()?;
-        let lost: Vec<&str> = claims
-            .iter()
-            .filter(|c| !won.contains(&(c.key.clone(), c.claim.clone())))
-            .map(|c| c.key.as_str())
-            .collect();
-        let mut held = Vec::new();
-        if !lost.is_empty() {
-            let marks: Vec<String> = (1..=lost.len()).map(|i| format!("${i}")).collect();
-            let sql = format!("SELECT {COLUMNS} FROM ficus_journal WHERE txn_key IN ({})", marks.join(", "));
-            let mut q = sqlx::query(&sql);
-            for k in &lost {
-                q = q.bind(*k);
-            }
-            held = q.fetch_all(&mut *tx).await?.iter().map(entry_row).collect::<Result<Vec<_>, _>>()?;
-        }
-        for c in claims {
-            if won.contains(&(c.key.clone(), c.claim.clone())) {
-                claimed.push(Claimed::Mine);
-            } else {
-                match held.iter().find(|e| e.key == c.key) {
-                    Some(e) => claimed.push(Claimed::Existing(Box::new(e.clone()))),
-                    None => claimed.push(Claimed::Vanished),
-                }
-            }
+        for r in sqlx::query_with(&sql, args).fetch_all(&mut *tx).await? {
+            won.insert((r.try_get("txn_key")?, r.try_get("claim")?));
         }
     }
-    let mut finished = Vec::with_capacity(finishes.len());
-    if !finishes.is_empty() {
+    let lost: Vec<&str> =
+        claims.iter().filter(|c| !won.contains(&(c.key.clone(), c.claim.clone()))).map(|c| c.key.as_str()).collect();
+    let mut held = Vec::new();
+    if !lost.is_empty() {
+        let marks: Vec<String> = (1..=lost.len()).map(|i| mark(backend, i)).collect();
+        let sql = format!("SELECT {COLUMNS} FROM ficus_journal WHERE txn_key IN ({})", marks.join(", "));
+        let mut q = sqlx::query(&sql);
+        for k in &lost {
+            q = q.bind(*k);
+        }
+        held = q.fetch_all(&mut *tx).await?.iter().map(entry_row).collect::<Result<Vec<_>, _>>()?;
+    }
+    let claimed = claims
+        .iter()
+        .map(|c| {
+            if won.contains(&(c.key.clone(), c.claim.clone())) {
+                Claimed::Mine
+            } else {
+                match held.iter().find(|e| e.key == c.key) {
+                    Some(e) => Claimed::Existing(Box::new(e.clone())),
+                    None => Claimed::Vanished,
+                }
+            }
+        })
+        .collect();
+    let mut done: HashSet<String> = HashSet::new();
+    let mut at = 0;
+    for size in chunks(finishes.len()) {
+        let chunk = &finishes[at..at + size];
+        at += size;
         let mut args = AnyArguments::default();
-        let mut rows = Vec::with_capacity(finishes.len());
-        for (i, f) in finishes.iter().enumerate() {
-            let p = i * 5;
-            rows.push(format!("(${}, ${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4, p + 5));
+        let mut rows = Vec::with_capacity(size);
+        for (i, f) in chunk.iter().enumerate() {
+            let m = |k: usize| mark(backend, i * 5 + k);
+            rows.push(format!("({}, {}, {}, {}, {})", m(1), m(2), m(3), m(4), m(5)));
             bind(&mut args, f.key.clone())?;
             bind(&mut args, f.claim.clone())?;
             bind(&mut args, f.code.clone())?;
@@ -247,14 +329,11 @@ async fn write(
              RETURNING ficus_journal.txn_key",
             rows.join(", ")
         );
-        let done: HashSet<String> = sqlx::query_with(&sql, args)
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|r| r.try_get("txn_key"))
-            .collect::<Result<_, _>>()?;
-        finished.extend(finishes.iter().map(|f| done.contains(&f.key)));
+        for r in sqlx::query_with(&sql, args).fetch_all(&mut *tx).await? {
+            done.insert(r.try_get("txn_key")?);
+        }
     }
+    let finished = finishes.iter().map(|f| done.contains(&f.key)).collect();
     tx.commit().await?;
     Ok((claimed, finished))
 }

@@ -269,7 +269,10 @@ impl Store {
     async fn batcher(&self) -> Result<&super::batch::Batcher, StoreError> {
         self.ready().await?;
         let pool = self.pool().await?.clone();
-        Ok(self.batcher.get_or_init(|| async { super::batch::Batcher::start(pool, self.display.clone()) }).await)
+        Ok(self
+            .batcher
+            .get_or_init(|| async { super::batch::Batcher::start(pool, self.backend, self.display.clone()) })
+            .await)
     }
 
     /// Claims `new.key`: `None` when this call claimed it, else the row already there. Written
@@ -309,6 +312,18 @@ impl Store {
         self.batcher().await?.finish(key, claim, code, reply).await
     }
 
+    /// [`Store::finish`] without waiting for the commit (the gateway's path: the reply goes to the
+    /// channel while the batch commits); failures are logged and counted by the batch.
+    pub async fn finish_later(
+        &self,
+        key: &str,
+        claim: &str,
+        code: Option<&str>,
+        reply: &[u8],
+    ) -> Result<(), StoreError> {
+        self.batcher().await?.finish_later(key, claim, code, reply).await
+    }
+
     /// Marks this claim `unknown`: sent, no answer that could be given.
     pub async fn mark_unknown(&self, key: &str, claim: &str) -> Result<bool, StoreError> {
         let done = sqlx::query(
@@ -339,7 +354,8 @@ impl Store {
     pub async fn expire(&self, now: i64) -> Result<u64, StoreError> {
         self.ready().await?;
         let done = sqlx::query(
-            "UPDATE ficus_journal SET state = 'unknown', updated_ms = $1 WHERE state = 'in_flight' AND lease_ms < $2",
+            "UPDATE ficus_journal SET state = 'unknown', updated_ms = $1 WHERE state <> 'done' AND state = 'in_flight' \
+             AND lease_ms < $2",
         )
         .bind(now)
         .bind(now)
@@ -353,7 +369,8 @@ impl Store {
     pub async fn unknown(&self, now: i64, limit: i64) -> Result<Vec<Entry>, StoreError> {
         self.ready().await?;
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM ficus_journal WHERE state = 'unknown' OR (state = 'in_flight' AND lease_ms < $1) \
+            "SELECT {COLUMNS} FROM ficus_journal WHERE state <> 'done' AND (state = 'unknown' OR (state = 'in_flight' \
+             AND lease_ms < $1)) \
              ORDER BY created_ms LIMIT $2"
         ))
         .bind(now)
@@ -368,7 +385,8 @@ impl Store {
     pub async fn count_unknown(&self, now: i64) -> Result<u64, StoreError> {
         self.ready().await?;
         let n: i64 = sqlx::query(
-            "SELECT COUNT(*) AS n FROM ficus_journal WHERE state = 'unknown' OR (state = 'in_flight' AND lease_ms < $1)",
+            "SELECT COUNT(*) AS n FROM ficus_journal WHERE state <> 'done' AND (state = 'unknown' OR (state = \
+             'in_flight' AND lease_ms < $1))",
         )
         .bind(now)
         .fetch_one(self.pool().await?)
@@ -425,7 +443,8 @@ impl Store {
         for chunk in route_keys.chunks(500) {
             let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
             let sql = format!(
-                "SELECT COUNT(*) AS n FROM ficus_journal WHERE state = 'in_flight' AND lease_ms >= $1 AND route_key IN \
+                "SELECT COUNT(*) AS n FROM ficus_journal WHERE route_key IS NOT NULL AND state = 'in_flight' AND lease_ms \
+                 >= $1 AND route_key IN \
                  ({})",
                 marks.join(", ")
             );
