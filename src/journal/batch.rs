@@ -274,11 +274,24 @@ async fn write(
             bind(&mut args, c.lease_ms)?;
         }
         let sql = format!(
-            "INSERT INTO ficus_journal ({COLUMNS}) VALUES {} ON CONFLICT (txn_key) DO NOTHING RETURNING txn_key, claim",
+            "INSERT INTO ficus_journal ({COLUMNS}) VALUES {} ON CONFLICT (txn_key) DO NOTHING",
             rows.join(", ")
         );
-        for r in sqlx::query_with(&sql, args).fetch_all(&mut *tx).await? {
-            won.insert((r.try_get("txn_key")?, r.try_get("claim")?));
+        let inserted = sqlx::query_with(&sql, args).execute(&mut *tx).await?.rows_affected();
+        if inserted as usize == size {
+            // The common case: every key was new (no duplicate, no race), nothing to read back.
+            won.extend(chunk.iter().map(|c| (c.key.clone(), c.claim.clone())));
+        } else {
+            // Some keys were held: which claims won is in the rows (same transaction).
+            let marks: Vec<String> = (1..=size).map(|i| mark(backend, i)).collect();
+            let sql = format!("SELECT txn_key, claim FROM ficus_journal WHERE txn_key IN ({})", marks.join(", "));
+            let mut q = sqlx::query(&sql);
+            for c in chunk {
+                q = q.bind(c.key.as_str());
+            }
+            for r in q.fetch_all(&mut *tx).await? {
+                won.insert((r.try_get("txn_key")?, r.try_get("claim")?));
+            }
         }
     }
     let lost: Vec<&str> =
@@ -325,12 +338,28 @@ async fn write(
         let sql = format!(
             "WITH v (txn_key, claim, code, reply, at) AS (VALUES {}) UPDATE ficus_journal SET state = 'done', \
              response_code = v.code, reply = v.reply, updated_ms = v.at FROM v WHERE ficus_journal.txn_key = \
-             v.txn_key AND ficus_journal.claim = v.claim AND ficus_journal.state IN ('in_flight', 'unknown') \
-             RETURNING ficus_journal.txn_key",
+             v.txn_key AND ficus_journal.claim = v.claim AND ficus_journal.state IN ('in_flight', 'unknown')",
             rows.join(", ")
         );
-        for r in sqlx::query_with(&sql, args).fetch_all(&mut *tx).await? {
-            done.insert(r.try_get("txn_key")?);
+        let updated = sqlx::query_with(&sql, args).execute(&mut *tx).await?.rows_affected();
+        if updated as usize == size {
+            done.extend(chunk.iter().map(|f| f.key.clone()));
+        } else {
+            // Some claim changed under it (rare): which rows are done now, by their claims.
+            for f in chunk {
+                let row = sqlx::query(&format!(
+                    "SELECT txn_key FROM ficus_journal WHERE txn_key = {} AND claim = {} AND state = 'done'",
+                    mark(backend, 1),
+                    mark(backend, 2)
+                ))
+                .bind(f.key.as_str())
+                .bind(f.claim.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+                if row.is_some() {
+                    done.insert(f.key.clone());
+                }
+            }
         }
     }
     let finished = finishes.iter().map(|f| done.contains(&f.key)).collect();
