@@ -61,18 +61,9 @@ fn noon_here() -> (String, String) {
     let minutes = (12 * 60 - (now % 86_400) / 60).rem_euclid(24 * 60);
     let minutes = if minutes > 12 * 60 { minutes - 24 * 60 } else { minutes };
     let local = now + minutes * 60;
-    // Days → civil date (Howard Hinnant's algorithm).
-    let z = local.div_euclid(86_400) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let date = jiff::Timestamp::from_second(local).unwrap().to_zoned(jiff::tz::TimeZone::UTC).date();
     let sign = if minutes < 0 { '-' } else { '+' };
-    (format!("{y:04}-{m:02}-{d:02}"), format!("{sign}{:02}:{:02}", minutes.abs() / 60, minutes.abs() % 60))
+    (date.strftime("%Y-%m-%d").to_string(), format!("{sign}{:02}:{:02}", minutes.abs() / 60, minutes.abs() % 60))
 }
 
 #[tokio::test]
