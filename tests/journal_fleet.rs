@@ -106,29 +106,6 @@ fn code(table: &ficus::route::RouteTable, reply: &[u8]) -> String {
     format!("{} {}", h["HDR-RESP-CODE"].as_str().unwrap_or(""), h["HDR-RESP-MSG"].as_str().unwrap_or(""))
 }
 
-/// A host in front of the simulated host that holds each message `delay` before passing it on.
-async fn slow_host(to: SocketAddr, delay: Duration) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut conn, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let framing = ficus::frame::Framing::prefix(4);
-                let mut host = tokio::net::TcpStream::connect(to).await.unwrap();
-                while let Ok(Some(m)) = framing.read(&mut conn, 1 << 20).await {
-                    tokio::time::sleep(delay).await;
-                    framing.write(&mut host, &m).await.unwrap();
-                    let reply = framing.read(&mut host, 1 << 20).await.unwrap().unwrap();
-                    if framing.write(&mut conn, &reply).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    addr
-}
-
 async fn store(url: &str) -> Store {
     let store = Store::open(url, Path::new("."), 2).unwrap();
     store.ready().await.unwrap();

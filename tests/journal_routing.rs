@@ -178,3 +178,55 @@ async fn moving_owners_under_write_load_loses_nothing_and_posts_nothing_twice() 
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reversal_never_overtakes_its_original_still_in_flight() {
+    let sims = sims().await;
+    // Transfers wait 300 ms at the host's door, cancellations do not: a cancellation sent right
+    // after its transfer would reach the host first and be refused (E401, original not found).
+    let slow = transfers_late(sims.host_tcp, Duration::from_millis(300)).await;
+    let up = Upstreams { legacy: slow.to_string(), accounts: format!("http://{}/ops", sims.accounts) };
+    let toml =
+        config(&sims, "").replace(&format!("address = \"{}\"", sims.host_tcp), &format!("address = \"{}\"", up.legacy));
+    let gw = Arc::new(Gateway::start(&toml).await);
+    let before = sims.ledger.total();
+    let transfer = tokio::spawn({
+        let (gw, m) = (gw.clone(), xfer(&gw, 500, ACCT1, ACCT2, 250));
+        async move { gw.post(&m).await }
+    });
+    let store = gw.table().journal.as_ref().unwrap().store.clone();
+    while store.get("500").await.unwrap().is_none() {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let (status, reply) = gw.post(&cancel(&gw, 501, 500, ACCT1, 250)).await;
+    assert_eq!((status, code(&gw, &reply).0.as_str()), (200, "0000"), "{:?}", code(&gw, &reply));
+    assert_eq!(code(&gw, &transfer.await.unwrap().1).0, "0000");
+    assert_eq!((sims.host_postings.transfers(), sims.host_postings.cancellations()), (1, 1));
+    assert_eq!(sims.ledger.total(), before);
+}
+
+/// A door to the host that holds each XFER (`HDR-TRAN-CODE` "XFER" in cp037) `delay` before
+/// passing it on, and lets everything else through at once.
+async fn transfers_late(to: std::net::SocketAddr, delay: Duration) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let framing = ficus::frame::Framing::prefix(4);
+                let mut host = tokio::net::TcpStream::connect(to).await.unwrap();
+                while let Ok(Some(m)) = framing.read(&mut conn, 1 << 20).await {
+                    if m.get(6..14) == Some(&[0xE7, 0xC6, 0xC5, 0xD9, 0x40, 0x40, 0x40, 0x40][..]) {
+                        tokio::time::sleep(delay).await;
+                    }
+                    framing.write(&mut host, &m).await.unwrap();
+                    let reply = framing.read(&mut host, 1 << 20).await.unwrap().unwrap();
+                    if framing.write(&mut conn, &reply).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}

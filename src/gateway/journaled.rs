@@ -62,7 +62,7 @@ impl Gateway {
         let reverses = rj.reverses.as_ref().or(flagged.as_ref());
         loop {
             let chosen = match reverses {
-                Some(rv) => self.original(table, plan, rv, x.message).await,
+                Some(rv) => self.original(table, plan, rv, x.message, deadline).await,
                 None => match &account {
                     Some(a) => owner_target(store, table, a, target, deadline).await,
                     None => Ok(target),
@@ -158,12 +158,24 @@ impl Gateway {
         plan: &JournalPlan,
         rv: &crate::journal::Reversal,
         message: &[u8],
+        deadline: Instant,
     ) -> Result<&'t Arc<UpstreamEntry>, Refused> {
         let key = crate::journal::key::join(&rv.original_key, message, table.options).map_err(Refusal::Key)?;
         let missing =
             || Refusal::OriginalMissing { op: rv.op.clone(), key: key.clone(), configured: rv.missing_reply.clone() };
-        let original =
-            plan.store.get(&key).await.map_err(Refused::Journal)?.filter(|e| e.op == rv.op).ok_or_else(missing)?;
+        let find = || async {
+            let row = plan.store.get(&key).await.map_err(Refused::Journal)?;
+            row.filter(|e| e.op == rv.op).ok_or_else(|| Refused::from(missing()))
+        };
+        let mut original = find().await?;
+        // An original still on its way: the reversal waits for its outcome (up to the route's
+        // timeout), so it never overtakes it to a system that has not posted it yet.
+        let mut pause = Duration::from_millis(2);
+        while original.state_at(crate::journal::now_ms()) == EntryState::InFlight && Instant::now() < deadline {
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(50));
+            original = find().await?;
+        }
         info!(original = %key, upstream = %original.upstream, state = original.state.as_str(), "reversal goes where its original went");
         table
             .upstreams

@@ -330,6 +330,29 @@ pub async fn fake_service(status: u16, body: &'static str) -> SocketAddr {
     addr
 }
 
+/// A host in front of the simulated host that holds each message `delay` before passing it on.
+pub async fn slow_host(to: SocketAddr, delay: std::time::Duration) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let framing = ficus::frame::Framing::prefix(4);
+                let mut host = tokio::net::TcpStream::connect(to).await.unwrap();
+                while let Ok(Some(m)) = framing.read(&mut conn, 1 << 20).await {
+                    tokio::time::sleep(delay).await;
+                    framing.write(&mut host, &m).await.unwrap();
+                    let reply = framing.read(&mut host, 1 << 20).await.unwrap().unwrap();
+                    if framing.write(&mut conn, &reply).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
 /// An address nothing listens on.
 pub async fn dead_address() -> SocketAddr {
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
