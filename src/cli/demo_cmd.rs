@@ -84,7 +84,7 @@ fn banner(state: &State, sims: &crate::demo::Sims, running: &crate::server::Runn
     }
     let how = if state.resumed { "resumed: the last run's routes and records" } else { "fresh copy" };
     println!("  routes                   {cfg} (generation {}, {how})", table.generation);
-    println!("  state                    {}/ (routes, routes.audit.jsonl, shadow/)\n", shown(&state.dir));
+    println!("  state                    {}/ (routes, routes.audit.jsonl, shadow/, journal.db)\n", shown(&state.dir));
     println!("In another terminal, first:\n");
     println!("  export FICUS_ADMIN_TOKEN={token} FICUS_CONFIG={}\n", state.routes.display());
     println!("Accounts 1000000000000001 … 1000000000000010:\n");
@@ -96,6 +96,12 @@ fn banner(state: &State, sims: &crate::demo::Sims, running: &crate::server::Runn
     println!("  ficus route ACCTINQ --target accounts");
     println!("  ficus routes");
     println!("  ficus route ACCTINQ --rollback");
+    println!("\nWrites are journaled: send the same XFER twice with --header '{{\"HDR-SEQ-NO\":4242}}' and it is");
+    println!("posted once; move an account's writes to the new service and back:\n");
+    println!("  echo 1000000000000001 | ficus owners move --to accounts --keys -");
+    println!("  ficus owners show 1000000000000001");
+    println!("  echo 1000000000000001 | ficus owners move --rollback --keys -");
+    println!("  ficus journal unknown");
     println!("\nOr edit {cfg} (it is watched) and save; the reply bytes stay the same either way.");
     println!("Ctrl-C stops.");
 }
