@@ -184,7 +184,7 @@ async fn a_reversal_never_overtakes_its_original_still_in_flight() {
     let sims = sims().await;
     // Transfers wait 300 ms at the host's door, cancellations do not: a cancellation sent right
     // after its transfer would reach the host first and be refused (E401, original not found).
-    let slow = transfers_late(sims.host_tcp, Duration::from_millis(300)).await;
+    let slow = slow_host_for(sims.host_tcp, Duration::from_millis(300), is_transfer).await;
     let up = Upstreams { legacy: slow.to_string(), accounts: format!("http://{}/ops", sims.accounts) };
     let toml =
         config(&sims, "").replace(&format!("address = \"{}\"", sims.host_tcp), &format!("address = \"{}\"", up.legacy));
@@ -205,28 +205,7 @@ async fn a_reversal_never_overtakes_its_original_still_in_flight() {
     assert_eq!(sims.ledger.total(), before);
 }
 
-/// A door to the host that holds each XFER (`HDR-TRAN-CODE` "XFER" in cp037) `delay` before
-/// passing it on, and lets everything else through at once.
-async fn transfers_late(to: std::net::SocketAddr, delay: Duration) -> std::net::SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut conn, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let framing = ficus::frame::Framing::prefix(4);
-                let mut host = tokio::net::TcpStream::connect(to).await.unwrap();
-                while let Ok(Some(m)) = framing.read(&mut conn, 1 << 20).await {
-                    if m.get(6..14) == Some(&[0xE7, 0xC6, 0xC5, 0xD9, 0x40, 0x40, 0x40, 0x40][..]) {
-                        tokio::time::sleep(delay).await;
-                    }
-                    framing.write(&mut host, &m).await.unwrap();
-                    let reply = framing.read(&mut host, 1 << 20).await.unwrap().unwrap();
-                    if framing.write(&mut conn, &reply).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    addr
+/// True for an XFER (`HDR-TRAN-CODE` "XFER" in cp037, at offset 6).
+fn is_transfer(m: &[u8]) -> bool {
+    m.get(6..14) == Some(&[0xE7, 0xC6, 0xC5, 0xD9, 0x40, 0x40, 0x40, 0x40][..])
 }

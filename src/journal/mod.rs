@@ -16,6 +16,7 @@
 mod batch;
 pub mod key;
 pub mod owners;
+mod reads;
 pub mod refusal;
 mod schema;
 pub mod store;

@@ -332,6 +332,11 @@ pub async fn fake_service(status: u16, body: &'static str) -> SocketAddr {
 
 /// A host in front of the simulated host that holds each message `delay` before passing it on.
 pub async fn slow_host(to: SocketAddr, delay: std::time::Duration) -> SocketAddr {
+    slow_host_for(to, delay, |_| true).await
+}
+
+/// [`slow_host`] for the messages `held` picks; the others go through at once.
+pub async fn slow_host_for(to: SocketAddr, delay: std::time::Duration, held: fn(&[u8]) -> bool) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -340,7 +345,9 @@ pub async fn slow_host(to: SocketAddr, delay: std::time::Duration) -> SocketAddr
                 let framing = ficus::frame::Framing::prefix(4);
                 let mut host = tokio::net::TcpStream::connect(to).await.unwrap();
                 while let Ok(Some(m)) = framing.read(&mut conn, 1 << 20).await {
-                    tokio::time::sleep(delay).await;
+                    if held(&m) {
+                        tokio::time::sleep(delay).await;
+                    }
                     framing.write(&mut host, &m).await.unwrap();
                     let reply = framing.read(&mut host, 1 << 20).await.unwrap().unwrap();
                     if framing.write(&mut conn, &reply).await.is_err() {
