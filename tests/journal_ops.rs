@@ -136,6 +136,13 @@ async fn show_decodes_and_summary_totals_what_was_sent_per_outcome() {
     assert_eq!(shown["reply"]["response"]["FROM-ACCT"], json!(FROM), "{shown}");
     assert_eq!((shown["state"].as_str(), shown["response_code"].as_str()), (Some("done"), Some("0000")));
     assert_eq!((shown["account"].as_str(), shown["upstream"].as_str()), (Some(FROM), Some("legacy")));
+    // A key typed as the field holds it (PIC 9(10), leading zeros) is the same transaction.
+    let (code, padded, err) = ficus(&["journal", "show", "0000000002", "--config", &cfg, "--json"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(serde_json::from_str::<Value>(&padded).unwrap(), shown);
+    let (code, _, err) = ficus(&["journal", "show", "two", "--config", &cfg]).await;
+    assert_ne!(code, 0);
+    assert!(err.contains("HDR-SEQ-NO (a number)"), "{err}");
     let (code, out, _) = ficus(&["journal", "show", "4", "--config", &cfg]).await;
     assert_eq!(code, 0);
     assert!(out.contains("response    E201"), "{out}");

@@ -313,6 +313,7 @@ async fn show(
     offset: &Offset,
 ) -> Result<(), CliError> {
     let now = crate::journal::now_ms();
+    let key = &plan.typed_key(key).map_err(CliError::runtime)?;
     let Some(e) = plan.store.get(key).await.map_err(store_failed)? else {
         return Err(CliError::runtime(format!(
             "no transaction {key:?} in {} (kept {} h after it is done; `ficus journal unknown` lists the unknown ones)",
@@ -360,6 +361,7 @@ async fn show(
 async fn forget(plan: &JournalPlan, key: &str) -> Result<(), CliError> {
     let now = crate::journal::now_ms();
     let store = &plan.store;
+    let key = &plan.typed_key(key).map_err(CliError::runtime)?;
     let Some(e) = store.get(key).await.map_err(store_failed)? else {
         return Err(CliError::runtime(format!("no transaction {key:?} in {}: nothing forgotten", store.display())));
     };

@@ -66,6 +66,17 @@ impl JournalPlan {
         key::join(&self.key, message, options)
     }
 
+    /// A key as an operator types it (`ficus journal show 0000004242`), in the form the gateway
+    /// reads it from messages: a one-field numeric key without its leading zeros, as
+    /// [`KeyField::canonical`] does for accounts. A key of several fields is taken as typed
+    /// (the joined form `ficus journal unknown` prints).
+    pub fn typed_key(&self, typed: &str) -> Result<String, String> {
+        match self.key.as_slice() {
+            [one] => one.canonical(typed),
+            _ => Ok(typed.trim().to_string()),
+        }
+    }
+
     /// When `message` carries the reversal flag (`[journal] reversal_flag`), the reversal it
     /// asks for: of a transaction of its own operation `op`, found by the header's original key.
     pub fn flagged_reversal(&self, op: &str, message: &[u8], options: crate::codec::CodecOptions) -> Option<Reversal> {
