@@ -195,11 +195,7 @@ impl Gateway {
     ) -> Result<&'t Arc<UpstreamEntry>, GatewayError> {
         let account = field.read(message, table.options.codepage).map_err(Refusal::Key)?;
         match plan.store.owner(&account).await {
-            Ok(Some(o)) if !o.upstream.is_empty() => table
-                .upstreams
-                .get(&o.upstream)
-                .ok_or_else(|| Refusal::OwnerGone { key: account, upstream: o.upstream.clone() }.into()),
-            Ok(_) => Ok(target),
+            Ok(o) => Ok(owner_upstream(o.as_ref(), table, target, &account)?),
             Err(e) => {
                 warn!(error = %e, "journal store unavailable: a read goes where its route says");
                 Ok(target)
@@ -229,6 +225,24 @@ impl From<Refused> for GatewayError {
     }
 }
 
+/// The upstream an owner row (none, or an empty owner: the route decides) sends `account`'s
+/// messages to: its named upstream, else the route's `target`. An owner this table does not
+/// have is refused, never guessed.
+fn owner_upstream<'t>(
+    owner: Option<&crate::journal::owners::Owner>,
+    table: &'t RouteTable,
+    target: &'t Arc<UpstreamEntry>,
+    account: &str,
+) -> Result<&'t Arc<UpstreamEntry>, Refusal> {
+    match owner {
+        Some(o) if !o.upstream.is_empty() => table
+            .upstreams
+            .get(&o.upstream)
+            .ok_or_else(|| Refusal::OwnerGone { key: account.to_string(), upstream: o.upstream.clone() }),
+        _ => Ok(target),
+    }
+}
+
 /// True when the owner row (re-read after the claim) still sends the account's writes to
 /// `chosen`: no move under way, and the owner (or, without one, the route's target) is `chosen`.
 fn still_owner(
@@ -237,11 +251,8 @@ fn still_owner(
     target: &Arc<UpstreamEntry>,
     chosen: &Arc<UpstreamEntry>,
 ) -> bool {
-    match owner {
-        Some(o) if o.moving_to.is_some() => false,
-        Some(o) if !o.upstream.is_empty() => table.upstreams.get(&o.upstream).is_some_and(|u| Arc::ptr_eq(u, chosen)),
-        _ => Arc::ptr_eq(target, chosen),
-    }
+    owner.is_none_or(|o| o.moving_to.is_none())
+        && owner_upstream(owner, table, target, "").is_ok_and(|u| Arc::ptr_eq(u, chosen))
 }
 
 /// The upstream that owns `account`'s writes; waits (until `deadline`) while it is being moved.
@@ -256,23 +267,15 @@ async fn owner_target<'t>(
     loop {
         let owner = store.owner(account).await.map_err(Refused::Journal)?;
         match owner {
-            None => return Ok(target),
-            Some(o) if o.moving_to.is_none() => {
-                if o.upstream.is_empty() {
-                    return Ok(target);
-                }
-                return table.upstreams.get(&o.upstream).ok_or_else(|| {
-                    Refusal::OwnerGone { key: account.to_string(), upstream: o.upstream.clone() }.into()
-                });
-            }
-            Some(o) if Instant::now() >= deadline => {
-                let to = o.moving_to.unwrap_or_default();
-                return Err(Refusal::Moving { key: account.to_string(), to }.into());
-            }
-            Some(_) => {
+            Some(o) if o.moving_to.is_some() && Instant::now() < deadline => {
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_millis(50));
             }
+            Some(o) if o.moving_to.is_some() => {
+                let to = o.moving_to.unwrap_or_default();
+                return Err(Refusal::Moving { key: account.to_string(), to }.into());
+            }
+            o => return Ok(owner_upstream(o.as_ref(), table, target, account)?),
         }
     }
 }
