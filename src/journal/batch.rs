@@ -217,17 +217,19 @@ fn mark(backend: Backend, n: usize) -> String {
     }
 }
 
-/// Splits `n` into power-of-two chunks, largest first (37 → 32, 4, 1): a statement for each
-/// comes from a handful of texts, so each is prepared once and reused.
-fn chunks(n: usize) -> Vec<usize> {
-    let mut out = Vec::new();
-    let mut left = n;
-    while left > 0 {
-        let size = 1 << (usize::BITS - 1 - left.leading_zeros());
-        out.push(size);
-        left -= size;
-    }
-    out
+/// `items` in power-of-two chunks, largest first (37 → 32, 4, 1): a statement for each comes
+/// from a handful of texts, so each is prepared once and reused.
+fn chunks<T>(items: &[T]) -> impl Iterator<Item = &[T]> {
+    let mut rest = items;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let size = 1 << (usize::BITS - 1 - rest.len().leading_zeros());
+        let (chunk, tail) = rest.split_at(size);
+        rest = tail;
+        Some(chunk)
+    })
 }
 
 /// One transaction: every claim, then every finish; the outcome of each, in order.
@@ -239,10 +241,8 @@ async fn write(
 ) -> Result<(Vec<Claimed>, Vec<bool>), sqlx::Error> {
     let mut tx = conn.begin().await?;
     let mut won: HashSet<(String, String)> = HashSet::new();
-    let mut at = 0;
-    for size in chunks(claims.len()) {
-        let chunk = &claims[at..at + size];
-        at += size;
+    for chunk in chunks(claims) {
+        let size = chunk.len();
         let mut args = AnyArguments::default();
         let mut rows = Vec::with_capacity(size);
         for (i, c) in chunk.iter().enumerate() {
@@ -320,10 +320,8 @@ async fn write(
         })
         .collect();
     let mut done: HashSet<String> = HashSet::new();
-    let mut at = 0;
-    for size in chunks(finishes.len()) {
-        let chunk = &finishes[at..at + size];
-        at += size;
+    for chunk in chunks(finishes) {
+        let size = chunk.len();
         let mut args = AnyArguments::default();
         let mut rows = Vec::with_capacity(size);
         for (i, f) in chunk.iter().enumerate() {
@@ -372,4 +370,18 @@ where
     T: 'q + sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any>,
 {
     args.add(value).map_err(sqlx::Error::Encode)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn chunks_are_powers_of_two_largest_first_and_cover_everything() {
+        for n in 0..300usize {
+            let items: Vec<usize> = (0..n).collect();
+            let parts: Vec<&[usize]> = super::chunks(&items).collect();
+            assert!(parts.iter().all(|p| p.len().is_power_of_two()), "{n}");
+            assert!(parts.windows(2).all(|w| w[0].len() > w[1].len()), "{n}");
+            assert_eq!(parts.concat(), items, "{n}");
+        }
+    }
 }
