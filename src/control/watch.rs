@@ -9,7 +9,7 @@ use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 use std::collections::HashSet;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tracing::{debug, warn};
@@ -66,13 +66,16 @@ fn sync_dirs(watcher: &Mutex<RecommendedWatcher>, watched: &mut HashSet<PathBuf>
 pub fn watch_file(reloader: Arc<Reloader>) -> Result<WatchGuard, String> {
     let routes_dir = parent(reloader.path());
     let (tx, mut rx) = mpsc::unbounded_channel::<()>();
-    let on_event = reloader.clone();
+    // Made once per table, not per event: the directory may hold busy files (the journal's
+    // SQLite WAL is written on every batch), and each of their writes is an event here.
+    let names = Arc::new(RwLock::new(relevant_names(&reloader)));
+    let on_event = names.clone();
     let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         let Ok(event) = event else { return };
         if event.kind.is_access() {
             return;
         }
-        let names = relevant_names(&on_event);
+        let names = on_event.read().unwrap_or_else(|p| p.into_inner());
         if event.paths.iter().any(|p| p.file_name().is_some_and(|n| names.contains(n))) {
             let _ = tx.send(());
         }
@@ -108,7 +111,8 @@ pub fn watch_file(reloader: Arc<Reloader>) -> Result<WatchGuard, String> {
                     }
                 }
             }
-            // A new table may use copybooks in another directory.
+            // A new table may use other copybooks, in other directories.
+            *names.write().unwrap_or_else(|p| p.into_inner()) = relevant_names(&reloader);
             let Some(watcher) = weak.upgrade() else { return };
             sync_dirs(&watcher, &mut watched, &reloader);
         }

@@ -14,6 +14,8 @@
 //! gateway decides what to do with what it answers.
 
 mod batch;
+mod batch_any;
+mod batch_sqlite;
 pub mod key;
 pub mod owners;
 mod reads;

@@ -68,6 +68,15 @@ pub enum EntryState {
 }
 
 impl EntryState {
+    /// The state a stored word names (`in_flight` for anything else: the safe reading).
+    pub fn parse(word: &str) -> EntryState {
+        match word {
+            "done" => EntryState::Done,
+            "unknown" => EntryState::Unknown,
+            _ => EntryState::InFlight,
+        }
+    }
+
     /// The word stored and shown.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -149,6 +158,8 @@ pub struct Store {
     /// (`ficus check`).
     pool: OnceCell<AnyPool>,
     conn: String,
+    /// The SQLite file (its writer thread opens it itself).
+    file: Option<std::path::PathBuf>,
     max_connections: u32,
     backend: Backend,
     display: String,
@@ -165,16 +176,16 @@ impl Store {
     /// A store for `url` (`sqlite:FILE`, relative to `base`, or `postgres://…`); connects lazily.
     pub fn open(url: &str, base: &Path, max_connections: u32) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
-        let (backend, conn, display) = if let Some(file) = url.strip_prefix("sqlite:") {
+        let (backend, conn, display, sqlite_file) = if let Some(file) = url.strip_prefix("sqlite:") {
             let file = file.trim_start_matches("//");
             if file.is_empty() {
                 return Err(StoreError::Url(url.into()));
             }
             let path = std::path::absolute(base.join(file)).unwrap_or_else(|_| base.join(file));
             let conn = format!("sqlite://{}?mode=rwc", path.display());
-            (Backend::Sqlite, conn, format!("sqlite:{}", path.display()))
+            (Backend::Sqlite, conn, format!("sqlite:{}", path.display()), Some(path))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            (Backend::Postgres, url.to_string(), without_password(url))
+            (Backend::Postgres, url.to_string(), without_password(url), None)
         } else {
             return Err(StoreError::Url(url.into()));
         };
@@ -183,6 +194,7 @@ impl Store {
         Ok(Store {
             pool: OnceCell::new(),
             conn,
+            file: sqlite_file,
             max_connections,
             backend,
             display,
@@ -269,10 +281,12 @@ impl Store {
     async fn batcher(&self) -> Result<&super::batch::Batcher, StoreError> {
         self.ready().await?;
         let pool = self.pool().await?.clone();
-        Ok(self
-            .batcher
-            .get_or_init(|| async { super::batch::Batcher::start(pool, self.backend, self.display.clone()) })
-            .await)
+        self.batcher
+            .get_or_try_init(|| async {
+                super::batch::Batcher::start(pool, self.backend, self.file.clone(), self.display.clone())
+                    .map_err(|message| StoreError::Failed { store: self.display.clone(), message })
+            })
+            .await
     }
 
     /// Claims `new.key`: `None` when this call claimed it, else the row already there. Written
@@ -352,11 +366,7 @@ impl Store {
 }
 
 pub(super) fn entry_row(r: &AnyRow) -> Result<Entry, sqlx::Error> {
-    let state = match r.try_get::<String, _>("state")?.as_str() {
-        "done" => EntryState::Done,
-        "unknown" => EntryState::Unknown,
-        _ => EntryState::InFlight,
-    };
+    let state = EntryState::parse(&r.try_get::<String, _>("state")?);
     Ok(Entry {
         key: r.try_get("txn_key")?,
         op: r.try_get("op")?,
