@@ -3,15 +3,14 @@
 //! [`MAX_BATCH`] — in one transaction: one commit (one fsync for SQLite) per batch, not per
 //! message. No delay is added: while a batch commits, the next one queues, so batches grow with
 //! load and a lone message is written at once. The writer is a thread of its own with prepared
-//! statements for SQLite ([`super::batch_sqlite`]), a task with multi-row statements for
-//! PostgreSQL ([`super::batch_any`]); this module is their common front and hand-back.
+//! statements for SQLite ([`super::batch_sqlite`]), a task with two array-bound statements for
+//! PostgreSQL ([`super::batch_pg`]); this module is their common front and hand-back.
 //!
 //! Each caller gets its own answer only after the commit, so a claim is visible to every replica
 //! before its write is sent (the owner-move protocol relies on that order).
 
-use super::store::{Backend, NewEntry};
+use super::store::NewEntry;
 use super::{Entry, StoreError};
-use sqlx::AnyPool;
 use std::path::PathBuf;
 use tokio::sync::{mpsc, oneshot};
 use tracing::warn;
@@ -60,6 +59,14 @@ pub(super) enum Job {
     Finish(FinishJob),
 }
 
+/// Where a batcher writes.
+pub enum Writer {
+    /// This SQLite file.
+    Sqlite(PathBuf),
+    /// The PostgreSQL server at this URL.
+    Postgres(String),
+}
+
 /// The queue to the batching task.
 pub struct Batcher {
     jobs: mpsc::Sender<Job>,
@@ -67,14 +74,14 @@ pub struct Batcher {
 }
 
 impl Batcher {
-    /// Starts the writer; it ends when the batcher is dropped. SQLite (`file` given) is written
-    /// by a thread of its own on one connection; PostgreSQL by a task on one pooled connection.
-    pub fn start(pool: AnyPool, backend: Backend, file: Option<PathBuf>, display: String) -> Result<Batcher, String> {
+    /// Starts the writer; it ends when the batcher is dropped. SQLite is written by a thread of
+    /// its own, PostgreSQL by a task; each on one connection of its own.
+    pub fn start(writer: Writer, display: String) -> Result<Batcher, String> {
         let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
-        match (backend, file) {
-            (Backend::Sqlite, Some(file)) => super::batch_sqlite::start(file, queue)?,
-            _ => {
-                tokio::spawn(super::batch_any::run(pool, backend, queue));
+        match writer {
+            Writer::Sqlite(file) => super::batch_sqlite::start(file, queue)?,
+            Writer::Postgres(url) => {
+                tokio::spawn(super::batch_pg::run(url, queue));
             }
         }
         Ok(Batcher { jobs, display })
@@ -196,35 +203,6 @@ pub(super) fn answer(result: Result<(Vec<Claimed>, Vec<bool>), String>, claims: 
                     let _ = answer.send(Err(message.clone()));
                 }
             }
-        }
-    }
-}
-
-/// `items` in power-of-two chunks, largest first (37 → 32, 4, 1): a statement for each comes
-/// from a handful of texts, so each is prepared once and reused.
-pub(super) fn chunks<T>(items: &[T]) -> impl Iterator<Item = &[T]> {
-    let mut rest = items;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        let size = 1 << (usize::BITS - 1 - rest.len().leading_zeros());
-        let (chunk, tail) = rest.split_at(size);
-        rest = tail;
-        Some(chunk)
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn chunks_are_powers_of_two_largest_first_and_cover_everything() {
-        for n in 0..300usize {
-            let items: Vec<usize> = (0..n).collect();
-            let parts: Vec<&[usize]> = super::chunks(&items).collect();
-            assert!(parts.iter().all(|p| p.len().is_power_of_two()), "{n}");
-            assert!(parts.windows(2).all(|w| w[0].len() > w[1].len()), "{n}");
-            assert_eq!(parts.concat(), items, "{n}");
         }
     }
 }

@@ -10,7 +10,7 @@
 //! take turns with this writer through SQLite's own lock (busy timeout 5 s on both).
 
 use super::batch::{answer, gather, ClaimJob, Claimed, FinishJob, Job};
-use super::store::{Entry, EntryState, COLUMNS};
+use super::store::{Entry, COLUMNS};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -104,23 +104,5 @@ fn write(
 /// The row holding `key`, as the transaction sees it.
 fn held(conn: &Connection, key: &str) -> rusqlite::Result<Option<Entry>> {
     let mut read = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM ficus_journal WHERE txn_key = ?1"))?;
-    read.query_row([key], |r| {
-        Ok(Entry {
-            key: r.get("txn_key")?,
-            op: r.get("op")?,
-            request_hash: r.get("request_hash")?,
-            route_key: r.get("route_key")?,
-            upstream: r.get("upstream")?,
-            state: EntryState::parse(&r.get::<_, String>("state")?),
-            response_code: r.get("response_code")?,
-            request: r.get("request")?,
-            reply: r.get("reply")?,
-            claim: r.get("claim")?,
-            generation: r.get("generation")?,
-            created_ms: r.get("created_ms")?,
-            updated_ms: r.get("updated_ms")?,
-            lease_ms: r.get("lease_ms")?,
-        })
-    })
-    .optional()
+    read.query_row([key], |r| Ok(super::store::entry_of!(r, get))).optional()
 }

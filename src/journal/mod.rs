@@ -14,7 +14,7 @@
 //! gateway decides what to do with what it answers.
 
 mod batch;
-mod batch_any;
+mod batch_pg;
 mod batch_sqlite;
 pub mod key;
 pub mod owners;

@@ -280,10 +280,13 @@ impl Store {
     /// The batching writer, started on first use.
     async fn batcher(&self) -> Result<&super::batch::Batcher, StoreError> {
         self.ready().await?;
-        let pool = self.pool().await?.clone();
         self.batcher
             .get_or_try_init(|| async {
-                super::batch::Batcher::start(pool, self.backend, self.file.clone(), self.display.clone())
+                let writer = match &self.file {
+                    Some(file) => super::batch::Writer::Sqlite(file.clone()),
+                    None => super::batch::Writer::Postgres(self.conn.clone()),
+                };
+                super::batch::Batcher::start(writer, self.display.clone())
                     .map_err(|message| StoreError::Failed { store: self.display.clone(), message })
             })
             .await
@@ -365,24 +368,38 @@ impl Store {
     }
 }
 
+/// An [`Entry`] from a row of every column ([`COLUMNS`]), read with `$get` (`try_get` for sqlx
+/// rows, `get` for rusqlite's): one mapping for every driver the journal uses.
+macro_rules! entry_of {
+    ($r:expr, $get:ident) => {{
+        let r = $r;
+        let state: String = r.$get("state")?;
+        $crate::journal::Entry {
+            key: r.$get("txn_key")?,
+            op: r.$get("op")?,
+            request_hash: r.$get("request_hash")?,
+            route_key: r.$get("route_key")?,
+            upstream: r.$get("upstream")?,
+            state: $crate::journal::EntryState::parse(&state),
+            response_code: r.$get("response_code")?,
+            request: r.$get("request")?,
+            reply: r.$get("reply")?,
+            claim: r.$get("claim")?,
+            generation: r.$get("generation")?,
+            created_ms: r.$get("created_ms")?,
+            updated_ms: r.$get("updated_ms")?,
+            lease_ms: r.$get("lease_ms")?,
+        }
+    }};
+}
+pub(super) use entry_of;
+
 pub(super) fn entry_row(r: &AnyRow) -> Result<Entry, sqlx::Error> {
-    let state = EntryState::parse(&r.try_get::<String, _>("state")?);
-    Ok(Entry {
-        key: r.try_get("txn_key")?,
-        op: r.try_get("op")?,
-        request_hash: r.try_get("request_hash")?,
-        route_key: r.try_get("route_key")?,
-        upstream: r.try_get("upstream")?,
-        state,
-        response_code: r.try_get("response_code")?,
-        request: r.try_get("request")?,
-        reply: r.try_get("reply")?,
-        claim: r.try_get("claim")?,
-        generation: r.try_get("generation")?,
-        created_ms: r.try_get("created_ms")?,
-        updated_ms: r.try_get("updated_ms")?,
-        lease_ms: r.try_get("lease_ms")?,
-    })
+    Ok(entry_of!(r, try_get))
+}
+
+pub(super) fn entry_pg(r: &sqlx::postgres::PgRow) -> Result<Entry, sqlx::Error> {
+    Ok(entry_of!(r, try_get))
 }
 
 /// `postgres://user:secret@host/db` → `postgres://user@host/db`.
