@@ -169,7 +169,11 @@ pub(super) fn gather(first: Job, queue: &mut mpsc::Receiver<Job>) -> (Vec<ClaimJ
 }
 
 /// Tells every caller of a batch its outcome (in order), or the batch's failure.
-pub(super) fn answer(result: Result<(Vec<Claimed>, Vec<bool>), String>, claims: Vec<ClaimJob>, finishes: Vec<FinishJob>) {
+pub(super) fn answer(
+    result: Result<(Vec<Claimed>, Vec<bool>), String>,
+    claims: Vec<ClaimJob>,
+    finishes: Vec<FinishJob>,
+) {
     match result {
         Ok((claimed, finished)) => {
             for (job, outcome) in claims.into_iter().zip(claimed) {

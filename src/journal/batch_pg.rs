@@ -11,7 +11,7 @@
 
 use super::batch::{answer, gather, ClaimJob, Claimed, FinishJob, Job};
 use super::store::COLUMNS;
-use sqlx::postgres::PgConnection;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{Connection, Row};
 use std::collections::HashSet;
 use std::time::Duration;
@@ -27,7 +27,10 @@ pub(super) async fn run(url: String, mut queue: mpsc::Receiver<Job>) {
         let (claims, finishes) = gather(first, &mut queue);
         let result = async {
             if conn.is_none() {
-                let connected = tokio::time::timeout(CONNECT, PgConnection::connect(&url)).await;
+                // Each batch planned for its own sizes and the table as it is now: a plan cached
+                // while the table was new scans it whole (PostgreSQL manual, `plan_cache_mode`).
+                let options = url.parse::<PgConnectOptions>()?.options([("plan_cache_mode", "force_custom_plan")]);
+                let connected = tokio::time::timeout(CONNECT, PgConnection::connect_with(&options)).await;
                 conn = Some(connected.map_err(|_| sqlx::Error::PoolTimedOut)??);
             }
             write(conn.as_mut().expect("connected above"), &claims, &finishes).await
