@@ -103,20 +103,6 @@ impl Builder<'_> {
         }
     }
 
-    /// True when a TCP upstream of an earlier table would be framed as `entry`'s pool is (other
-    /// kinds: always).
-    pub(super) fn same_framing(
-        &mut self,
-        name: &str,
-        entry: &crate::route::UpstreamEntry,
-        header: Option<&HeaderLayout>,
-        codepage: CodePage,
-    ) -> bool {
-        let crate::upstream::Upstream::Tcp(pool) = &entry.upstream else { return true };
-        let spec = entry.settings.framing.clone().unwrap_or_default();
-        self.framing(&spec, header, codepage, &format!("upstreams.{name}"), "framing") == Some(pool.framing())
-    }
-
     /// Framings naming the same header field must agree on how its length is read; the header
     /// adopts their rule for its `length_field` (when it is that field), so replies the gateway
     /// builds keep the field right, and skips the field when it checks pictures (a PIC X field
