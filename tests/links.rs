@@ -322,9 +322,18 @@ async fn link_settings_that_cannot_work_are_refused_by_name() {
     ));
     assert!(http.contains("poll is for tcp upstreams"), "{http}");
 
-    // `ficus check` refuses the same, as a configuration error.
+    // `ficus check` says what a valid file does, and refuses the same as a configuration error.
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("routes.toml");
+    std::fs::write(dir.path().join("tokens"), format!("{ADMIN_NAME}:{ADMIN_TOKEN}\n")).unwrap();
+    std::fs::write(&file, link_routes(addr, "poll = { every_ms = 30000, op = \"HEARTBT\" }")).unwrap();
+    let (code, out, err) = ficus_cli(&["check", "--config", file.to_str().unwrap()]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("heartbeat HEARTBT answered by ficus with 0000"), "{out}");
+    assert!(
+        out.contains("upstream legacy idle connections polled with HEARTBT after 30000 ms (no answer in 1000 ms"),
+        "{out}"
+    );
     std::fs::write(&file, base.replace("op = \"HEARTBT\"", "op = \"ACCTINQ\"")).unwrap();
     let (code, _, err) = ficus_cli(&["check", "--config", file.to_str().unwrap()]).await;
     assert_eq!(code, 64, "{err}");
