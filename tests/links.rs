@@ -339,3 +339,29 @@ async fn link_settings_that_cannot_work_are_refused_by_name() {
     assert_eq!(code, 64, "{err}");
     assert!(err.contains("is also routed ([routes.ACCTINQ])"), "{err}");
 }
+
+/// `ficus send` numbers its messages as polls do: a fresh id that fits the header's message id
+/// field, whatever its width or picture (a 10-digit clock reading did not fit a 6-digit field).
+#[test]
+fn fresh_message_ids_fit_the_header_field() {
+    for (pic, width) in [("PIC 9(6).", 6), ("PIC X(6).", 6), ("PIC 9(12).", 12)] {
+        let dir = tempfile::tempdir().unwrap();
+        for entry in std::fs::read_dir(copybooks()).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+        }
+        let header = std::fs::read_to_string(copybooks().join("COMMHDR.cpy")).unwrap();
+        let header = header.replace("HDR-SEQ-NO              PIC 9(10).", &format!("HDR-SEQ-NO              {pic}"));
+        std::fs::write(dir.path().join("COMMHDR.cpy"), header).unwrap();
+        let up = Upstreams { legacy: "127.0.0.1:9".into(), accounts: "http://127.0.0.1:9/ops".into() };
+        let toml = routes_toml(&up, "legacy", "legacy", "")
+            .replace(&copybooks().display().to_string(), &dir.path().display().to_string());
+        let table = ficus::config::build::build(&toml, &dir.path().join("routes.toml"), None, 1).unwrap();
+        let m = ficus::cli::build_request(&table, "ACCTINQ", &json!({ "ACCT-NO": "1" }), &serde_json::Value::Null)
+            .unwrap_or_else(|e| panic!("{pic}: {e}"));
+        let id = table.header.message_id(&m).unwrap();
+        assert!(id.trim_start_matches('0').len() <= width && id.parse::<u64>().unwrap() > 0, "{pic}: {id}");
+        let poll = table.header.link_message("HEARTBT", table.header.message_id_capacity().unwrap()).unwrap();
+        assert_eq!(table.header.message_id(&poll).unwrap().trim_start_matches('0'), "9".repeat(width), "{pic}");
+    }
+}

@@ -73,6 +73,16 @@ impl HeaderLayout {
         })
     }
 
+    /// Message id `n` as the header's JSON holds it: a number, or for a PIC X id field its
+    /// zero-padded digits (as channels number their messages); `None` without a message id field.
+    pub fn message_id_json(&self, n: u64) -> Option<serde_json::Value> {
+        let f = self.message_id.as_ref()?;
+        Some(match f.kind {
+            LeafKind::Text { .. } => serde_json::Value::from(format!("{n:0>width$}", width = f.len)),
+            _ => serde_json::Value::from(n),
+        })
+    }
+
     /// A header-only message for operation `op` (several operation fields: their values joined
     /// by `.`) carrying message id `id` (when the header has a message id field), every other
     /// field blank and the length field set. Errors name the field a value does not fit, or say
@@ -160,6 +170,8 @@ mod tests {
             h.validate(&m).unwrap();
         }
         assert_eq!(header("ascii", "PIC X(6)").message_id_capacity(), Some(999_999));
+        assert_eq!(header("ascii", "PIC X(6)").message_id_json(42), Some(serde_json::json!("000042")));
+        assert_eq!(header("ascii", "PIC 9(6)").message_id_json(42), Some(serde_json::json!(42)));
         assert_eq!(header("cp037", "PIC S9(7) COMP-3").message_id_capacity(), Some(9_999_999));
     }
 
