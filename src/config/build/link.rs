@@ -6,7 +6,7 @@
 
 use super::Builder;
 use crate::header::{HeaderLayout, Heartbeat};
-use crate::route::file::{HeartbeatSpec, PollSpec, RouteSection};
+use crate::route::file::{HeartbeatSpec, RouteSection, UpstreamKind, UpstreamSection};
 use crate::route::UpstreamEntry;
 use crate::upstream::poll::PollPlan;
 use crate::upstream::Upstream;
@@ -43,15 +43,23 @@ impl Builder<'_> {
         }
     }
 
-    /// A `tcp` upstream's `poll`, built against the final header (its length rule adopted from
-    /// the framings), or `None` with the problem recorded.
+    /// The `poll` of upstream `name`, built against the final header (its length rule adopted
+    /// from the framings): `None` without one, or with the problem recorded (a poll on an
+    /// upstream that is not `tcp` included).
     pub(super) fn poll(
         &mut self,
-        spec: &PollSpec,
-        upstream_timeout_ms: u64,
+        name: &str,
+        upstream: &UpstreamSection,
         header: Option<&HeaderLayout>,
-        section: &str,
     ) -> Option<PollPlan> {
+        let spec = upstream.poll.as_ref()?;
+        let section = &format!("upstreams.{name}");
+        if upstream.kind != UpstreamKind::Tcp {
+            let why = "poll is for tcp upstreams (a pooled link to the host); remove it here".to_string();
+            self.problem(section, Some("poll"), why);
+            return None;
+        }
+        let upstream_timeout_ms = upstream.timeout_ms;
         let problem = |b: &mut Self, m: String| b.problem(section, Some("poll"), format!("poll: {m}"));
         if spec.every_ms == 0 {
             problem(

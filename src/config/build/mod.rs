@@ -8,7 +8,7 @@ use crate::codec::charset::CodePage;
 use crate::codec::{Codec, CodecOptions};
 use crate::copybook::Copybook;
 use crate::header::{HeaderLayout, HeaderNames};
-use crate::route::file::{RoutesFile, UpstreamKind};
+use crate::route::file::RoutesFile;
 use crate::route::{Canary, Route, RouteTable, UpstreamEntry};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -243,20 +243,7 @@ impl Builder<'_> {
             self.framing(&file.gateway.tcp_framing.clone(), header.as_ref(), codepage, "gateway", "tcp_framing");
         // Every link's framing first: the header adopts their length rules before anything
         // builds a message from it (a poll, an error reply).
-        let mut link_framings = BTreeMap::new();
-        for (name, section) in file.upstreams.iter().filter(|(_, s)| s.kind == UpstreamKind::Tcp) {
-            let spec = section.framing.clone().unwrap_or_default();
-            let framing = self.framing(&spec, header.as_ref(), codepage, &format!("upstreams.{name}"), "framing");
-            link_framings.insert(name.as_str(), framing);
-        }
-        if let Some(h) = header.as_mut() {
-            let mut framings: Vec<(String, &str, crate::frame::Framing)> = Vec::new();
-            framings.extend(tcp_framing.map(|f| ("gateway".to_string(), "tcp_framing", f)));
-            for (name, f) in &link_framings {
-                framings.extend(f.map(|f| (format!("upstreams.{name}"), "framing", f)));
-            }
-            self.agree_on_length_fields(h, &framings);
-        }
+        let link_framings = self.link_framings(&file, header.as_mut(), tcp_framing, codepage);
         let heartbeat = file.gateway.heartbeat.as_ref().and_then(|spec| {
             let header = header.as_ref();
             self.heartbeat(spec, header, &file.routes, "gateway")
@@ -264,14 +251,7 @@ impl Builder<'_> {
         let mut upstreams = HashMap::new();
         for (name, section) in &file.upstreams {
             let framing = link_framings.get(name.as_str()).copied().flatten();
-            let poll = section.poll.as_ref().and_then(|spec| match section.kind {
-                UpstreamKind::Tcp => self.poll(spec, section.timeout_ms, header.as_ref(), &format!("upstreams.{name}")),
-                _ => {
-                    let why = "poll is for tcp upstreams (a pooled link to the host); remove it here".to_string();
-                    self.problem(&format!("upstreams.{name}"), Some("poll"), why);
-                    None
-                }
-            });
+            let poll = self.poll(name, section, header.as_ref());
             // Same settings are not enough: a header copybook or code page that changed moves a
             // length field or changes its digits, so framing and polls are built again and compared.
             let reused = previous
