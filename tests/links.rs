@@ -365,3 +365,51 @@ fn fresh_message_ids_fit_the_header_field() {
         assert_eq!(table.header.message_id(&poll).unwrap().trim_start_matches('0'), "9".repeat(width), "{pic}");
     }
 }
+
+/// A reload keeps an upstream's pool (and its open connections) only when it would poll the
+/// same way with the same bytes: a header that moved the message id builds a new one.
+#[test]
+fn a_reload_keeps_a_polling_pool_only_while_its_poll_is_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(copybooks()).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+    let up = Upstreams { legacy: "127.0.0.1:9".into(), accounts: "http://127.0.0.1:9/ops".into() };
+    let poll = "max_connections = 8\npoll = { every_ms = 30000, op = \"HEARTBT\" }\n";
+    let toml = routes_toml(&up, "legacy", "legacy", "")
+        .replace(&copybooks().display().to_string(), &dir.path().display().to_string())
+        .replacen("max_connections = 8\n", poll, 1);
+    let path = dir.path().join("routes.toml");
+    let build = |text: &str, previous| ficus::config::build::build(text, &path, previous, 1).unwrap();
+    let legacy = |t: &ficus::route::RouteTable| t.upstreams["legacy"].clone();
+    let first = build(&toml, None);
+    let same = build(&toml, Some(&first));
+    assert!(Arc::ptr_eq(&legacy(&first), &legacy(&same)), "nothing changed: the pool is kept");
+    let slower = build(&toml.replace("every_ms = 30000", "every_ms = 60000"), Some(&first));
+    assert!(!Arc::ptr_eq(&legacy(&first), &legacy(&slower)), "another poll: a new pool");
+    let header = std::fs::read_to_string(dir.path().join("COMMHDR.cpy")).unwrap();
+    let wider = header.replace("HDR-CHANNEL             PIC X(3).", "HDR-CHANNEL             PIC X(4).");
+    assert_ne!(header, wider);
+    std::fs::write(dir.path().join("COMMHDR.cpy"), wider).unwrap();
+    let moved = build(&toml, Some(&first));
+    assert!(!Arc::ptr_eq(&legacy(&first), &legacy(&moved)), "the id moved: polls would be wrong bytes");
+}
+
+/// A poll's length field follows the rule the links give it: here the channel's framing makes
+/// HDR-MSG-LEN count the body, so a header-only poll states 0.
+#[test]
+fn a_poll_states_its_length_as_the_links_count_it() {
+    let up = Upstreams { legacy: "127.0.0.1:9".into(), accounts: "http://127.0.0.1:9/ops".into() };
+    let toml = routes_toml(&up, "legacy", "legacy", "")
+        .replace(
+            "tcp_framing = { length_prefix = 4 }",
+            "tcp_framing = { length_field = \"HDR-MSG-LEN\", counts = \"body\" }",
+        )
+        .replacen("max_connections = 8\n", "max_connections = 8\npoll = { every_ms = 10, op = \"HEARTBT\" }\n", 1);
+    let table = ficus::config::build::build(&toml, std::path::Path::new("/nonexistent/routes.toml"), None, 1).unwrap();
+    let ficus::upstream::Upstream::Tcp(pool) = &table.upstreams["legacy"].upstream else { panic!("tcp") };
+    let poll = (pool.poll_plan().unwrap().message)(5);
+    assert_eq!(poll.len(), HEADER);
+    assert_eq!(poll[..6], cp037("000000", 6)[..], "the body's length: none");
+}
