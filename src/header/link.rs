@@ -187,6 +187,39 @@ mod tests {
         h.check_response_code("0000").unwrap();
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 600,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(15),
+            ..Default::default()
+        })]
+
+        /// Any operation and id: a link message is built exactly when both fit their fields, and
+        /// then reads back as itself, valid, with its length right — in every id picture.
+        #[test]
+        fn link_messages_read_back_or_are_refused(
+            op in "[A-Z0-9]{1,8}",
+            sub in 0u32..150,
+            id in 0u64..2_000_000,
+            picture in 0usize..3,
+        ) {
+            let (cp, pic) = [("cp037", "PIC 9(6)"), ("ascii", "PIC X(6)"), ("cp037", "PIC S9(7) COMP-3")][picture];
+            let h = header(cp, pic);
+            let key = format!("{op}.{sub}");
+            let fits = op.len() <= 6 && sub < 100 && id <= h.message_id_capacity().unwrap();
+            match h.link_message(&key, id) {
+                Ok(m) => {
+                    proptest::prop_assert!(fits, "{key} {id} built in {pic}");
+                    proptest::prop_assert_eq!(h.operation(&m).unwrap(), key);
+                    let read: u64 = h.message_id(&m).unwrap().parse().unwrap();
+                    proptest::prop_assert_eq!(read, id);
+                    proptest::prop_assert!(h.check_length(&m).is_ok() && h.validate(&m).is_ok());
+                }
+                Err(e) => proptest::prop_assert!(!fits, "{key} {id} refused in {pic}: {e}"),
+            }
+        }
+    }
+
     #[test]
     fn a_heartbeat_answer_is_the_request_header_with_the_code() {
         let h = header("cp037", "PIC 9(6)");
