@@ -12,6 +12,9 @@ use crate::codec::{Codec, CodecOptions};
 use crate::copybook::Record;
 use crate::frame::Framing;
 
+mod link;
+pub use link::Heartbeat;
+
 /// A header field the gateway reads or writes.
 #[derive(Clone, Debug)]
 pub struct HeaderField {

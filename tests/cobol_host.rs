@@ -304,3 +304,37 @@ async fn a_day_on_the_cobol_host_shadowed_and_flipped_byte_identical() {
     eprintln!("COBOL host: {served} transactions; whole day {:?}", started.elapsed());
     hosts.stop.send(true).unwrap();
 }
+
+/// The COBOL dispatcher answers the link poll itself (header alone, 0000, no program runs), so
+/// a gateway polling its idle connection keeps it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cobol_host_answers_link_polls_and_keeps_its_connection() {
+    let hosts = start_hosts().await;
+    let poll = "max_connections = 8\npoll = { every_ms = 50, op = \"HEARTBT\" }\n";
+    let gw = Gateway::start(&cobol_routes(&hosts.upstreams).replacen("max_connections = 8\n", poll, 1)).await;
+    let table = gw.table();
+    let heartbeat = table.header.link_message("HEARTBT", 31337).unwrap();
+    let reply = hosts.cobol.reply(&heartbeat).await;
+    assert_eq!(reply.len(), table.header.size, "the header alone: {:?}", String::from_utf8_lossy(&reply));
+    assert_eq!(table.header.response_code(&reply).as_deref(), Some("0000"));
+    assert_eq!(reply[MESSAGE_ID], heartbeat[MESSAGE_ID]);
+    table.header.check_length(&reply).unwrap();
+
+    let ok = |s: &str| s.starts_with("ficus_upstream_polls_total{") && s.contains("\"legacy\"") && s.contains("\"ok\"");
+    let polled = || -> u64 {
+        let text = ficus::admin::metrics::install().unwrap().render();
+        text.lines().filter(|l| ok(l)).filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok()).sum()
+    };
+    let before = polled();
+    let request = gw.request("ACCTINQ", json!({ "ACCT-NO": account(1) }));
+    let answer = &tcp_exchange(gw.tcp(), &[request]).await[0];
+    assert_eq!(response_code(&gw, answer).0, "0000");
+    // Two polls answered on the idle connection, within a generous deadline.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while polled() < before + 2 {
+        assert!(std::time::Instant::now() < deadline, "no polls answered by the COBOL host");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(gw.table().upstreams["legacy"].upstream.gate().in_use(), 0);
+    hosts.stop.send(true).unwrap();
+}

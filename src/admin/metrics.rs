@@ -80,6 +80,14 @@ fn describe() {
     describe_counter!("ficus_fallbacks_total", "Read-only messages answered by the fallback after the target failed.");
     describe_counter!("ficus_upstream_errors_total", "Failed exchanges with an upstream, by upstream and cause.");
     describe_counter!(
+        "ficus_upstream_polls_total",
+        "Polls of idle host links by upstream and outcome (ok; otherwise the connection was dropped)."
+    );
+    describe_counter!(
+        "ficus_heartbeats_total",
+        "Channel heartbeats answered by the gateway itself (never routed), by listener."
+    );
+    describe_counter!(
         "ficus_reloads_total",
         "Route reloads that were applied or rejected, by source (file, sighup, api)."
     );

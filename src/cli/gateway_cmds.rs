@@ -71,12 +71,22 @@ pub fn check(path: &Path) -> Result<(), CliError> {
     if table.file.gateway.listen_tcp.is_some() {
         println!("  tcp channel framing: {}", named(&table.file.gateway.tcp_framing, &table.tcp_framing));
     }
+    if let Some(h) = &table.heartbeat {
+        println!("  heartbeat {} answered by ficus with {} (header only, never routed)", h.op, h.reply_code);
+    }
     let mut upstreams: Vec<_> = table.upstreams.values().collect();
     upstreams.sort_by(|a, b| a.name.cmp(&b.name));
     for u in upstreams {
         if let crate::upstream::Upstream::Tcp(pool) = &u.upstream {
             let spec = u.settings.framing.clone().unwrap_or_default();
             println!("  upstream {} framing: {}", u.name, named(&spec, &pool.framing()));
+            if let Some(p) = pool.poll_plan() {
+                let (every, within) = (p.every.as_millis(), p.timeout.as_millis());
+                println!(
+                    "  upstream {} idle connections polled with {} after {every} ms (no answer in {within} ms: dropped)",
+                    u.name, p.op
+                );
+            }
         }
     }
     match table.header.message_id_name() {

@@ -95,10 +95,15 @@ fn header_json(table: &RouteTable, op: &str, overrides: &Value) -> Result<Value,
             h.insert(field.clone(), Value::from(part));
         }
         if let Some(id) = &table.file.header.message_id {
-            let seq = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(1, |d| d.as_micros() % 10_000_000_000);
-            h.insert(id.clone(), Value::from(seq as u64));
+            // A fresh id from the clock that fits the field, never zero (a zero id numbers
+            // nothing: its reply's connection is not pooled).
+            let capacity = table.header.message_id_capacity().unwrap_or(u64::MAX);
+            let micros =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros());
+            let seq = 1 + (micros % u128::from(capacity)) as u64;
+            if let Some(value) = table.header.message_id_json(seq) {
+                h.insert(id.clone(), value);
+            }
         }
         if let Value::Object(o) = overrides {
             for (k, v) in o {

@@ -98,7 +98,7 @@ pub mod decode;
 pub mod encode;
 pub mod json;
 pub mod lookup;
-mod number;
+pub(crate) mod number;
 pub mod ops;
 pub mod plan;
 pub mod records;

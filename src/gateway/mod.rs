@@ -34,6 +34,7 @@ pub struct Gateway {
     unknown: AtomicU64,
 }
 
+mod heartbeat;
 mod in_flight;
 mod journaled;
 use in_flight::InFlight;

@@ -4,6 +4,9 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+mod link;
+pub use link::{HeartbeatSpec, PollSpec};
+
 /// The whole file.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -127,6 +130,10 @@ pub struct GatewaySection {
     /// File of admin tokens, one `name:secret` a line (relative to this file). The environment
     /// variable `FICUS_ADMIN_TOKEN` (`secret`, or `name:secret,name:secret`) adds more.
     pub admin_token_file: Option<String>,
+    /// Heartbeats of the default channel, answered by the gateway itself:
+    /// `heartbeat = { op = "HEARTBT", reply_code = "0000" }` (see docs/links.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat: Option<HeartbeatSpec>,
 }
 
 fn default_copybooks() -> String {
@@ -244,6 +251,9 @@ pub struct UpstreamSection {
     /// last one, so at most `max_connections - 1`; 0 sends this upstream no shadows).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shadow_connections: Option<usize>,
+    /// For `tcp`: poll idle connections so a dead link is dropped before a customer uses it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<PollSpec>,
 }
 
 fn default_timeout() -> u64 {

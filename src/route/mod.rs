@@ -116,6 +116,8 @@ pub struct RouteTable {
     pub options: CodecOptions,
     /// Channel-side TCP framing.
     pub tcp_framing: Framing,
+    /// The default channel's heartbeat (`[gateway] heartbeat`): answered by the gateway itself.
+    pub heartbeat: Option<crate::header::Heartbeat>,
     /// Channel-side limits.
     pub limits: LimitsSection,
     /// Upstreams by name.

@@ -108,6 +108,20 @@ pub struct Channel {
     pub admission: Arc<admission::Admission>,
     /// Time allowed on shutdown for messages in flight.
     pub drain: std::time::Duration,
+    /// The listener's label in metrics and logs (`http`, `tcp`).
+    pub listener: Arc<str>,
+}
+
+impl Channel {
+    /// Serves one message received on this channel: a heartbeat is answered at once (never
+    /// shed, never routed); anything else is admitted and handled, or shed when too much is in
+    /// flight.
+    pub async fn serve(&self, message: Vec<u8>) -> crate::reply::Reply {
+        if let Some(reply) = self.gateway.heartbeat(&message, &self.listener) {
+            return reply;
+        }
+        self.admission.serve(&self.gateway, message).await
+    }
 }
 
 use crate::admin::api::Admin;
@@ -206,12 +220,14 @@ pub async fn start(config: &Path, options: Options) -> Result<Running, String> {
     }
     if let Some(listener) = http_listener {
         running.http = listener.local_addr().ok();
-        let channel = Channel { gateway: gateway.clone(), admission: admission.clone(), drain };
+        let label = Arc::from("http");
+        let channel = Channel { gateway: gateway.clone(), admission: admission.clone(), drain, listener: label };
         running.tasks.push(tokio::spawn(http::serve(listener, channel, shutdown.clone())));
     }
     if let Some(listener) = tcp_listener {
         running.tcp = listener.local_addr().ok();
-        let channel = Channel { gateway: gateway.clone(), admission: admission.clone(), drain };
+        let label = Arc::from("tcp");
+        let channel = Channel { gateway: gateway.clone(), admission: admission.clone(), drain, listener: label };
         running.tasks.push(tokio::spawn(tcp::serve(listener, channel, shutdown.clone())));
     }
     if let Some(plan) = gateway.table().journal.clone() {

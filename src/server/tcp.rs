@@ -111,7 +111,7 @@ async fn connection(stream: TcpStream, channel: Channel, mut shutdown: Shutdown,
                 return;
             }
         };
-        let mut reply = channel.admission.serve(gateway, message).await;
+        let mut reply = channel.serve(message).await;
         if let Err(e) = framing.writable(reply.bytes.len()) {
             // A reply this channel's length cannot state (a host reply longer than its digits
             // reach) is replaced by an error reply; nothing was written, the stream stays in step.

@@ -28,6 +28,10 @@ pub struct HostSim {
     ebcdic: bool,
 }
 
+/// The link-test operation the host answers itself, header-only with code 0000 (a gateway's
+/// `poll = { op = "HEARTBT", .. }` on its link, or a channel's heartbeat passed on).
+pub const HEARTBEAT: &str = "HEARTBT";
+
 /// The operations the host serves and the copybook of each (records `OP-REQ` and `OP-RESP`).
 pub const OPERATIONS: [(&str, &str); 4] =
     [("ACCTINQ", "ACCTINQ.cpy"), ("TXNHIST", "TXNHIST.cpy"), ("XFER", "XFER.cpy"), ("XFERCAN", "XFERCAN.cpy")];
@@ -95,6 +99,13 @@ impl HostSim {
             return self.finish(None, "E999", "HOST: UNREADABLE HEADER", None);
         };
         let op = header.get("HDR-TRAN-CODE").and_then(Value::as_str).unwrap_or("").to_string();
+        // A link poll is answered by the region itself, with the header alone: no program runs.
+        if op == HEARTBEAT {
+            if let Value::Object(h) = &mut header {
+                h.insert("HDR-TIMESTAMP".into(), Value::from(ops::timestamp()));
+            }
+            return self.finish(Some(header), "0000", "", None);
+        }
         let result = match self.ops.get(op.as_str()) {
             None => OpResult { code: "E998", message: "HOST: UNKNOWN TRANSACTION", response: None },
             Some((req, _)) => match req.decode_json(message.get(hl..).unwrap_or_default()) {

@@ -209,6 +209,12 @@ impl Gate {
         }
     }
 
+    /// A connection permit for polling an idle connection, if one is free now. A poll never
+    /// waits: with every permit taken, every connection is carrying messages.
+    pub fn try_poll(&self) -> Option<SemaphorePermit<'_>> {
+        self.permits.try_acquire().ok()
+    }
+
     /// The one retry rule: a read-only primary call, first attempt, where nothing was answered
     /// (or the answer was another message's), within the retry budget.
     pub fn may_retry(&self, call: &Call, attempts: u32, nothing_answered: bool) -> bool {

@@ -16,6 +16,7 @@ pub mod breaker;
 pub mod http;
 pub mod lane;
 pub mod modern;
+pub mod poll;
 pub mod pool;
 pub mod retry;
 

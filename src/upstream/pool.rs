@@ -10,17 +10,20 @@
 //! noticed before anything is written to it), and a connection that failed, timed out or
 //! answered with another message's id is dropped, never pooled. Retries follow the one rule in
 //! [`super::lane::Gate::may_retry`]. The circuit breaker is asked before any connection is made.
+//! With a [`PollPlan`], connections idle that long are polled ([`super::poll`]) and dropped if
+//! the host does not answer.
 
 use super::lane::{Call, Correlation, Gate};
+use super::poll::PollPlan;
 use super::{Limits, UpstreamError};
 use crate::frame::{FrameError, Framing};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, Once};
 use tokio::io::BufReader;
 use tokio::net::TcpStream;
 
 /// A pooled connection: reads go through a buffer, so a reply's length prefix and body usually
 /// arrive in one system call.
-type Conn = BufReader<TcpStream>;
+pub(super) type Conn = BufReader<TcpStream>;
 use tokio::time::{timeout_at, Instant};
 use tracing::{debug, Instrument};
 
@@ -30,14 +33,51 @@ pub struct TcpPool {
     address: String,
     framing: Framing,
     limits: Limits,
-    idle: Mutex<Vec<Idle>>,
-    gate: Gate,
+    /// Shared with the poller, which takes connections out while it polls them.
+    idle: Arc<Mutex<Vec<Idle>>>,
+    gate: Arc<Gate>,
+    poll: Option<PollPlan>,
+    /// The poller starts with the first pooled connection (inside the runtime, never at build).
+    poller: Once,
 }
 
-/// An idle connection and the message id of its last exchange (empty without correlation).
-struct Idle {
-    conn: Conn,
-    last_id: Vec<u8>,
+/// An idle connection, the message id of its last exchange (empty without correlation) and
+/// when it went idle (or was last polled).
+pub(super) struct Idle {
+    pub(super) conn: Conn,
+    pub(super) last_id: Vec<u8>,
+    pub(super) since: Instant,
+}
+
+/// Why an idle connection cannot be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Unusable {
+    /// The host closed it (or it failed).
+    Closed,
+    /// Bytes arrived that nobody asked for: the connection is out of step.
+    Stray,
+}
+
+/// Looks at an idle connection without waiting: usable, closed by the host, or out of step
+/// (bytes left in its buffer, or arrived since — a duplicate, a late answer).
+pub(super) fn check_idle(conn: &Conn) -> Result<(), Unusable> {
+    let mut probe = [0u8; 1];
+    let stray = !conn.buffer().is_empty();
+    match conn.get_ref().try_read(&mut probe) {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && !stray => Ok(()),
+        Ok(0) | Err(_) if !stray => Err(Unusable::Closed),
+        _ => Err(Unusable::Stray),
+    }
+}
+
+/// Pools `entry`, keeping at most `max` idle: the least recently used goes first.
+pub(super) fn put_idle(idle: &Mutex<Vec<Idle>>, max: usize, entry: Idle) {
+    if let Ok(mut idle) = idle.lock() {
+        if idle.len() >= max.max(1) {
+            idle.remove(0);
+        }
+        idle.push(entry);
+    }
 }
 
 /// True for ids that number nothing: blank (spaces in EBCDIC or ASCII, NULs) or zero in any
@@ -50,8 +90,28 @@ fn uncountable(id: &[u8]) -> bool {
 impl TcpPool {
     /// A pool for `address`; no connection is made until the first call.
     pub fn new(name: &str, address: &str, framing: Framing, limits: Limits) -> TcpPool {
-        let gate = Gate::new(name, &limits);
-        TcpPool { name: name.into(), address: address.into(), framing, limits, idle: Mutex::new(Vec::new()), gate }
+        let gate = Arc::new(Gate::new(name, &limits));
+        let idle = Arc::new(Mutex::new(Vec::new()));
+        TcpPool {
+            name: name.into(),
+            address: address.into(),
+            framing,
+            limits,
+            idle,
+            gate,
+            poll: None,
+            poller: Once::new(),
+        }
+    }
+
+    /// This pool, polling its idle connections as `plan` says.
+    pub fn with_poll(self, plan: PollPlan) -> TcpPool {
+        TcpPool { poll: Some(plan), ..self }
+    }
+
+    /// How idle connections are polled, if they are.
+    pub fn poll_plan(&self) -> Option<&PollPlan> {
+        self.poll.as_ref()
     }
 
     /// How messages are framed on its connections.
@@ -90,14 +150,10 @@ impl TcpPool {
                 continue;
             }
             let conn = idle.remove(i).conn;
-            let mut probe = [0u8; 1];
-            // Bytes on an idle connection (left in the buffer, or arrived since) are a reply nobody
-            // asked for — a duplicate, a late answer: the connection is out of step, drop it.
-            let stray = !conn.buffer().is_empty();
-            match conn.get_ref().try_read(&mut probe) {
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && !stray => return Some(conn),
-                Ok(0) | Err(_) if !stray => debug!(upstream = %self.name, "dropping idle connection the host closed"),
-                _ => {
+            match check_idle(&conn) {
+                Ok(()) => return Some(conn),
+                Err(Unusable::Closed) => debug!(upstream = %self.name, "dropping idle connection the host closed"),
+                Err(Unusable::Stray) => {
                     metrics::counter!("ficus_upstream_errors_total", "upstream" => self.name.clone(), "cause" => "stray_bytes").increment(1);
                     tracing::warn!(upstream = %self.name, "bytes arrived on an idle connection: dropped");
                 }
@@ -115,11 +171,19 @@ impl TcpPool {
                 .increment(1);
             return;
         }
-        if let Ok(mut idle) = self.idle.lock() {
-            if idle.len() >= self.limits.max_connections.max(1) {
-                idle.remove(0);
-            }
-            idle.push(Idle { conn, last_id: id.to_vec() });
+        put_idle(&self.idle, self.limits.max_connections, Idle { conn, last_id: id.to_vec(), since: Instant::now() });
+        if let Some(plan) = &self.poll {
+            self.poller.call_once(|| {
+                let link = super::poll::Link {
+                    name: self.name.clone(),
+                    framing: self.framing,
+                    max_idle: self.limits.max_connections,
+                    max_reply_bytes: self.limits.max_reply_bytes,
+                    idle: Arc::downgrade(&self.idle),
+                    gate: Arc::downgrade(&self.gate),
+                };
+                tokio::spawn(super::poll::run(link, plan.clone()));
+            });
         }
     }
 

@@ -9,7 +9,8 @@
       *            WITH THE MESSAGE AS COMMAREA AND WRITES THE REPLY   *
       *            BYTES IT LEAVES THERE. ANSWERS E999 (SHORT MESSAGE),*
       *            E998 (UNKNOWN TRANSACTION) AND E995 (PROGRAM NOT    *
-      *            INSTALLED) ITSELF, WITH THE HEADER ALONE.           *
+      *            INSTALLED) ITSELF, WITH THE HEADER ALONE, AND THE   *
+      *            LINK POLL HEARTBT WITH 0000 (NO PROGRAM RUNS).      *
       *================================================================*
        DATA DIVISION.
        WORKING-STORAGE SECTION.
@@ -50,23 +51,30 @@
                WHEN "ACCTINQ " MOVE "ACCTINQ" TO WS-PROGRAM
                WHEN "TXNHIST " MOVE "TXNHIST" TO WS-PROGRAM
                WHEN "XFER    " MOVE "XFER" TO WS-PROGRAM
+               WHEN "HEARTBT " MOVE "*POLL" TO WS-PROGRAM
                WHEN OTHER MOVE SPACES TO WS-PROGRAM
            END-EVALUATE
-           IF WS-PROGRAM = SPACES
-               MOVE "E998" TO HDR-RESP-CODE
-               MOVE "HOST: UNKNOWN TRANSACTION" TO HDR-RESP-MSG
-               PERFORM HEADER-ONLY-REPLY
-           ELSE
-               MOVE 0 TO WS-REPLY-LEN
-               CALL WS-PROGRAM
-                   USING WS-COMMAREA WS-MSG-LEN WS-REPLY-LEN
-                   ON EXCEPTION
-                       MOVE "E995" TO HDR-RESP-CODE
-                       MOVE "HOST: PROGRAM NOT INSTALLED"
-                         TO HDR-RESP-MSG
-                       PERFORM HEADER-ONLY-REPLY
-               END-CALL
-           END-IF.
+           EVALUATE WS-PROGRAM
+      *        A LINK POLL: THE LINK IS UP, ANSWER WITH THE HEADER.
+               WHEN "*POLL"
+                   MOVE "0000" TO HDR-RESP-CODE
+                   MOVE SPACES TO HDR-RESP-MSG
+                   PERFORM HEADER-ONLY-REPLY
+               WHEN SPACES
+                   MOVE "E998" TO HDR-RESP-CODE
+                   MOVE "HOST: UNKNOWN TRANSACTION" TO HDR-RESP-MSG
+                   PERFORM HEADER-ONLY-REPLY
+               WHEN OTHER
+                   MOVE 0 TO WS-REPLY-LEN
+                   CALL WS-PROGRAM
+                       USING WS-COMMAREA WS-MSG-LEN WS-REPLY-LEN
+                       ON EXCEPTION
+                           MOVE "E995" TO HDR-RESP-CODE
+                           MOVE "HOST: PROGRAM NOT INSTALLED"
+                             TO HDR-RESP-MSG
+                           PERFORM HEADER-ONLY-REPLY
+                   END-CALL
+           END-EVALUATE.
       *
        HEADER-ONLY-REPLY.
            MOVE FUNCTION CURRENT-DATE(1:14) TO WS-NOW

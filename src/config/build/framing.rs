@@ -8,7 +8,8 @@ use crate::codec::charset::{CodePage, Overflow};
 use crate::codec::plan::LeafKind;
 use crate::frame::{Counts, Digits, Framing, FramingParts, Place, Trailer, TrailerSpec, COUNTS_NAMES, DIGITS_NAMES};
 use crate::header::HeaderLayout;
-use crate::route::file::FramingSpec;
+use crate::route::file::{FramingSpec, RoutesFile, UpstreamKind};
+use std::collections::BTreeMap;
 
 impl Builder<'_> {
     /// Where one message ends on a byte stream, from `spec` (`section`, `key` say where it is
@@ -103,18 +104,31 @@ impl Builder<'_> {
         }
     }
 
-    /// True when a TCP upstream of an earlier table would be framed as `entry`'s pool is (other
-    /// kinds: always).
-    pub(super) fn same_framing(
+    /// Every `tcp` upstream's framing, by name (`None`: refused, the problem recorded); `header`
+    /// adopts the length rules of these and the channel's `tcp_framing` (see
+    /// [`Builder::agree_on_length_fields`]).
+    pub(super) fn link_framings<'f>(
         &mut self,
-        name: &str,
-        entry: &crate::route::UpstreamEntry,
-        header: Option<&HeaderLayout>,
+        file: &'f RoutesFile,
+        header: Option<&mut HeaderLayout>,
+        tcp_framing: Option<Framing>,
         codepage: CodePage,
-    ) -> bool {
-        let crate::upstream::Upstream::Tcp(pool) = &entry.upstream else { return true };
-        let spec = entry.settings.framing.clone().unwrap_or_default();
-        self.framing(&spec, header, codepage, &format!("upstreams.{name}"), "framing") == Some(pool.framing())
+    ) -> BTreeMap<&'f str, Option<Framing>> {
+        let mut links = BTreeMap::new();
+        for (name, section) in file.upstreams.iter().filter(|(_, s)| s.kind == UpstreamKind::Tcp) {
+            let spec = section.framing.clone().unwrap_or_default();
+            let framing = self.framing(&spec, header.as_deref(), codepage, &format!("upstreams.{name}"), "framing");
+            links.insert(name.as_str(), framing);
+        }
+        if let Some(h) = header {
+            let mut framings: Vec<(String, &str, Framing)> = Vec::new();
+            framings.extend(tcp_framing.map(|f| ("gateway".to_string(), "tcp_framing", f)));
+            for (name, f) in &links {
+                framings.extend(f.map(|f| (format!("upstreams.{name}"), "framing", f)));
+            }
+            self.agree_on_length_fields(h, &framings);
+        }
+        links
     }
 
     /// Framings naming the same header field must agree on how its length is read; the header

@@ -18,6 +18,7 @@ mod fields;
 mod framing;
 mod gateway;
 mod journal;
+mod link;
 mod parse;
 mod problem;
 mod route;
@@ -237,21 +238,31 @@ impl Builder<'_> {
         };
         let options = CodecOptions::for_codepage(codepage);
         self.gateway(&file, path);
-        let header = self.header(&file, options);
+        let mut header = self.header(&file, options);
         let tcp_framing =
             self.framing(&file.gateway.tcp_framing.clone(), header.as_ref(), codepage, "gateway", "tcp_framing");
+        // Every link's framing first: the header adopts their length rules before anything
+        // builds a message from it (a poll, an error reply).
+        let link_framings = self.link_framings(&file, header.as_mut(), tcp_framing, codepage);
+        let heartbeat = file.gateway.heartbeat.as_ref().and_then(|spec| {
+            let header = header.as_ref();
+            self.heartbeat(spec, header, &file.routes, "gateway")
+        });
         let mut upstreams = HashMap::new();
         for (name, section) in &file.upstreams {
+            let framing = link_framings.get(name.as_str()).copied().flatten();
+            let poll = self.poll(name, section, header.as_ref());
             // Same settings are not enough: a header copybook or code page that changed moves a
-            // length field or changes its digits, so the framing is built again and compared.
+            // length field or changes its digits, so framing and polls are built again and compared.
             let reused = previous
                 .and_then(|p| p.upstreams.get(name))
                 .filter(|e| &e.settings == section)
-                .filter(|e| self.same_framing(name, e, header.as_ref(), codepage))
+                .filter(|e| link::same_link(e, framing, poll.as_ref()))
                 .cloned();
+            let link = (framing, poll);
             let entry = match reused {
                 Some(e) => Some(e),
-                None => self.upstream(name, section, header.as_ref(), codepage, file.limits.max_message_bytes),
+                None => self.upstream(name, section, link, file.limits.max_message_bytes),
             };
             if let Some(e) = entry {
                 upstreams.insert(name.clone(), e);
@@ -375,19 +386,6 @@ impl Builder<'_> {
             .collect();
         let text = if self.bom { format!("\u{feff}{}", self.text) } else { self.text.to_string() };
         let source = TableSource { text, copybooks };
-        let mut header = header;
-        if let Some(h) = header.as_mut() {
-            let mut framings: Vec<(String, &str, crate::frame::Framing)> = Vec::new();
-            framings.extend(tcp_framing.map(|f| ("gateway".to_string(), "tcp_framing", f)));
-            let mut names: Vec<&String> = upstreams.keys().collect();
-            names.sort();
-            for name in names {
-                if let crate::upstream::Upstream::Tcp(pool) = &upstreams[name].upstream {
-                    framings.push((format!("upstreams.{name}"), "framing", pool.framing()));
-                }
-            }
-            self.agree_on_length_fields(h, &framings);
-        }
         let table = RouteTable {
             generation,
             hash: source.hash(),
@@ -395,6 +393,7 @@ impl Builder<'_> {
             header: header?,
             options,
             tcp_framing: tcp_framing?,
+            heartbeat,
             limits: file.limits.clone(),
             upstreams: upstreams.clone(),
             routes,

@@ -2,25 +2,25 @@
 //! (the framing of their byte streams is built in `framing`).
 
 use super::Builder;
-use crate::codec::charset::CodePage;
-use crate::header::HeaderLayout;
+use crate::frame::Framing;
 use crate::route::file::{UpstreamKind, UpstreamSection};
 use crate::route::UpstreamEntry;
 use crate::upstream::http::{HttpBytes, HttpClient};
 use crate::upstream::modern::JsonService;
+use crate::upstream::poll::PollPlan;
 use crate::upstream::pool::TcpPool;
 use crate::upstream::{Limits, Upstream};
 use std::sync::Arc;
 use std::time::Duration;
 
 impl Builder<'_> {
-    /// One upstream from its section; `None` (with the problem recorded) if it cannot be built.
+    /// One upstream from its section, with its link's framing and polls (`tcp`, built before);
+    /// `None` (with the problem recorded) if it cannot be built.
     pub(super) fn upstream(
         &mut self,
         name: &str,
         s: &UpstreamSection,
-        header: Option<&HeaderLayout>,
-        codepage: CodePage,
+        (framing, poll): (Option<Framing>, Option<PollPlan>),
         max_bytes: usize,
     ) -> Option<Arc<UpstreamEntry>> {
         let section = format!("upstreams.{name}");
@@ -50,9 +50,12 @@ impl Builder<'_> {
                     self.problem(&section, Some("address"), format!("address = {address:?} is not host:port"));
                     return None;
                 }
-                let framing =
-                    self.framing(&s.framing.clone().unwrap_or_default(), header, codepage, &section, "framing")?;
-                Upstream::Tcp(TcpPool::new(name, address, framing, limits))
+                // A framing that did not build has said why.
+                let pool = TcpPool::new(name, address, framing?, limits);
+                Upstream::Tcp(match poll {
+                    Some(plan) => pool.with_poll(plan),
+                    None => pool,
+                })
             }
             UpstreamKind::Http | UpstreamKind::HttpJson => {
                 let Some(url) = &s.url else {
