@@ -225,6 +225,45 @@ impl Conversion {
         self.max_size
     }
 
+    /// Keeps the bytes `offset..offset + len` of the record (at a fixed position, before any
+    /// `DEPENDING ON` table) as they are: for a header field a framing keeps a binary or BCD
+    /// length in, which is not text whatever its picture says. The range must cover whole
+    /// fields.
+    pub fn keep_raw(&mut self, offset: usize, len: usize) -> Result<(), ConvertPlanError> {
+        let end = offset.saturating_add(len);
+        let cut = |field: &str, field_offset: usize, field_len: usize| ConvertPlanError::RawSplitsField {
+            record: self.record.to_string(),
+            offset,
+            end,
+            field: field.to_string(),
+            field_offset,
+            field_len,
+        };
+        for step in &mut self.steps {
+            match step {
+                Step::Chunk { segs, .. } => {
+                    for seg in segs.iter_mut() {
+                        let (lo, hi) = (seg.offset as usize, seg.offset as usize + seg.len as usize);
+                        if lo >= end || hi <= offset {
+                            continue;
+                        }
+                        if lo < offset || hi > end {
+                            return Err(cut(&seg.path, lo, hi - lo));
+                        }
+                        seg.how = How::Copy;
+                    }
+                }
+                Step::Table { path, offset: at, stride, max, .. } => {
+                    let size = *stride as usize * *max as usize;
+                    if (*at as usize) < end {
+                        return Err(cut(path, *at as usize, size));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Converts one whole record (`src` must be exactly the record: what its counters make
     /// it) and appends it to `dst`. On error `dst` is left as it was.
     pub fn convert(&self, src: &[u8], dst: &mut Vec<u8>) -> Result<(), ConvertError> {
