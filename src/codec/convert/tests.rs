@@ -313,3 +313,28 @@ fn the_plan_decodes_what_conversion_writes() {
     let decoded: Result<_, DecodeError> = codec(XFER, Cp933).decode_json(&out);
     assert_eq!(decoded.unwrap().0["FROM-NAME"], "홍길동");
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config { cases: 300, failure_persistence: None, ..Default::default() })]
+
+    /// Any bytes, of any length: an error or a record of the same length, never a panic.
+    #[test]
+    fn never_panics_on_any_bytes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..80), pair in 0usize..4) {
+        let layout = "01 R.
+   05 CNT PIC 9(1).
+   05 ROW OCCURS 0 TO 3 TIMES DEPENDING ON CNT.
+      10 NM PIC X(5).
+      10 AMT PIC S9(3) SIGN LEADING SEPARATE.
+   05 G PIC G(2).
+   05 J PIC X(4) JUST RIGHT.
+   05 B PIC 9(2) BLANK WHEN ZERO.
+   05 P PIC S9(3) COMP-3.";
+        let (from, to) = [(Cp949, Cp933), (Cp933, Cp949), (Cp1364, Cp933), (Cp933, Cp1364)][pair];
+        let c = conversion(layout, from, to).unwrap();
+        let mut out = vec![1, 2];
+        match c.convert(&bytes, &mut out) {
+            Ok(()) => proptest::prop_assert_eq!(out.len(), 2 + bytes.len()),
+            Err(_) => proptest::prop_assert_eq!(out, vec![1, 2]),
+        }
+    }
+}
