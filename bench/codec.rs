@@ -5,6 +5,10 @@
 //! the speed of `memcpy` of the same bytes on one core, and faster than `serde_json` parsing
 //! the equivalent JSON record; both anchors are measured side by side here.
 //!
+//! `convert_xfer` informs issue #15's budget for channel code conversion (≤ 20% of the legacy
+//! route's throughput): an XFER message (common header + body, Hangul name and memo)
+//! converted cp949 → cp933 and back, per message, next to `memcpy` of the same bytes.
+//!
 //! Run: `cargo bench --bench codec` (HTML under target/criterion).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -80,6 +84,59 @@ fn codec_benches(c: &mut Criterion) {
     parse.finish();
     bench_record(c, "mixed_1k", &codec_for(MIXED), &mixed_value());
     bench_record(c, "packed_heavy", &codec_for(PACKED), &packed_value());
+    bench_convert(c);
+}
+
+const COMMHDR: &str = include_str!("../copybooks/COMMHDR.cpy");
+
+/// An XFER request body with a Korean name and memo (the demo's XFER-REQ plus a name).
+const XFER_KO: &str = "       01 XFER-REQ.
+           05 FROM-ACCT PIC X(16).
+           05 FROM-NAME PIC X(20).
+           05 TO-ACCT PIC X(16).
+           05 AMOUNT PIC S9(11)V99 COMP-3.
+           05 MEMO PIC X(20).
+";
+
+fn bench_convert(c: &mut Criterion) {
+    use ficus::codec::charset::CodePage::{Cp933, Cp949};
+    use ficus::codec::convert::{convert_message, Conversion};
+    let codec = |text: &str, page| {
+        let book = parse_copybook(text, "bench.cpy", &NoCopy).expect("bench copybook parses");
+        Codec::new(book.record(None).expect("a record"), CodecOptions::for_codepage(page)).expect("compiles")
+    };
+    let (header, body) = (codec(COMMHDR, Cp933), codec(XFER_KO, Cp933));
+    let header_value = json!({ "HDR-MSG-LEN": 150, "HDR-TRAN-CODE": "XFER", "HDR-CHANNEL": "IBK", "HDR-SEQ-NO": 42,
+        "HDR-TIMESTAMP": 20260314093000u64, "HDR-RESP-CODE": "", "HDR-RESP-MSG": "" });
+    let body_value = json!({ "FROM-ACCT": "1002003004005", "FROM-NAME": "홍길동", "TO-ACCT": "2003004005006",
+        "AMOUNT": "1234567.89", "MEMO": "월세 3월분" });
+    let (h949, b949) = (codec(COMMHDR, Cp949), codec(XFER_KO, Cp949));
+    let mut message = h949.encode_json(&header_value).expect("header encodes");
+    message.extend(b949.encode_json(&body_value).expect("body encodes"));
+    let to_host = (
+        Conversion::new(header.plan(), Cp949, Cp933).expect("header converts"),
+        Conversion::new(body.plan(), Cp949, Cp933).expect("body converts"),
+    );
+    let to_channel = (
+        Conversion::new(header.plan(), Cp933, Cp949).expect("header converts"),
+        Conversion::new(body.plan(), Cp933, Cp949).expect("body converts"),
+    );
+    let mut group = c.benchmark_group("convert_xfer");
+    group.throughput(Throughput::Elements(1));
+    let mut dst = vec![0u8; message.len()];
+    group.bench_function("memcpy", |b| b.iter(|| dst.copy_from_slice(black_box(&message))));
+    let (mut host, mut back) = (Vec::with_capacity(256), Vec::with_capacity(256));
+    group.bench_function("cp949_to_cp933", |b| {
+        b.iter(|| convert_message(&to_host.0, Some(&to_host.1), black_box(&message), &mut host).expect("converts"))
+    });
+    group.bench_function("cp949_to_cp933_and_back", |b| {
+        b.iter(|| {
+            convert_message(&to_host.0, Some(&to_host.1), black_box(&message), &mut host).expect("converts");
+            convert_message(&to_channel.0, Some(&to_channel.1), &host, &mut back).expect("converts back")
+        })
+    });
+    group.finish();
+    assert_eq!(back, message, "the round trip is exact");
 }
 
 criterion_group!(benches, codec_benches);

@@ -184,7 +184,7 @@ impl Walk<'_> {
                 },
                 Op::Lifted { .. } => self.range(body, obj, base, start)?,
                 Op::Array { .. } => self.array(op, body, obj, base, start)?,
-                Op::Skip { path, offset, stride, min, max, counter, bytes } => {
+                Op::Skip { path, offset, stride, min, max, counter, bytes, .. } => {
                     let count = match self.counters.get(*counter as usize).copied().flatten() {
                         Some(c) if c >= *min as u128 && c <= *max as u128 => c as usize,
                         other => {
@@ -209,7 +209,7 @@ impl Walk<'_> {
                     }
                     start + (count as isize - *max as isize) * *stride as isize
                 }
-                Op::Fill { offset, bytes } => {
+                Op::Fill { offset, bytes, .. } => {
                     let at = (base as isize + *offset as isize + start) as usize;
                     if let Some(dst) = self.out.get_mut(at..at + bytes.len()) {
                         dst.copy_from_slice(bytes);

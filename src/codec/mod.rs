@@ -6,6 +6,7 @@
 
 pub mod binary;
 pub mod charset;
+pub mod convert;
 pub mod decimal;
 pub mod float;
 pub mod packed;

@@ -166,6 +166,8 @@ pub enum Op {
         counter: u8,
         /// One element's bytes.
         bytes: Box<[u8]>,
+        /// One element's elementary parts (for code conversion).
+        pieces: Box<[Piece]>,
     },
     /// FILLER bytes: skipped by decode, written by encode.
     Fill {
@@ -173,5 +175,21 @@ pub enum Op {
         offset: u32,
         /// The bytes to write (spaces, or the VALUE).
         bytes: Box<[u8]>,
+        /// The filler's elementary parts, offsets from `offset` (for code conversion, which
+        /// converts a FILLER as its picture says: IBM treats an elementary FILLER as an item of
+        /// its category, only without a name).
+        pieces: Box<[Piece]>,
     },
+}
+
+/// One elementary part of a FILLER area: where it is and how its bytes are read. Code
+/// conversion needs it (text converts, packed is copied); decode and encode do not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Piece {
+    /// Offset from the start of the FILLER area (or of one element of an unnamed table).
+    pub offset: u32,
+    /// Length in bytes.
+    pub len: u32,
+    /// How the bytes are read.
+    pub kind: LeafKind,
 }

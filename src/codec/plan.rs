@@ -4,7 +4,7 @@
 //! Decode and encode walk this list; they never look at the copybook again. The plan knows
 //! nothing about JSON or I/O.
 
-pub use super::ops::{Alt, Leaf, LeafKind, Op};
+pub use super::ops::{Alt, Leaf, LeafKind, Op, Piece};
 use super::value::initial_bytes;
 use crate::copybook::{Category, Item, ItemKind, Record};
 
@@ -201,7 +201,10 @@ impl Compiler<'_> {
                         let (stride, min, max) = (item.size as u32, occurs.min, occurs.max);
                         let bytes = bytes.into_boxed_slice();
                         let path = join_path(path, "FILLER").into();
-                        self.ops.push(Op::Skip { path, offset, stride, min, max, counter, bytes });
+                        let mut pieces = Vec::new();
+                        self.pieces(item, 0, &mut pieces);
+                        let pieces = pieces.into_boxed_slice();
+                        self.ops.push(Op::Skip { path, offset, stride, min, max, counter, bytes, pieces });
                         return Ok(());
                     }
                 },
@@ -282,7 +285,11 @@ impl Compiler<'_> {
                 chunk.copy_from_slice(&first[..chunk.len()]);
             }
         }
-        self.ops.push(Op::Fill { offset, bytes: bytes.into_boxed_slice() });
+        let mut pieces = Vec::new();
+        for k in 0..size.checked_div(item.size).unwrap_or(0) {
+            self.pieces(item, (k * item.size) as u32, &mut pieces);
+        }
+        self.ops.push(Op::Fill { offset, bytes: bytes.into_boxed_slice(), pieces: pieces.into_boxed_slice() });
         Ok(())
     }
 

@@ -99,6 +99,14 @@ pub fn decode_zoned(bytes: &[u8], sign: SignPosition, ebcdic: bool) -> Result<(b
     Ok((negative, magnitude))
 }
 
+/// The sign and digit an overpunched byte carries, in any convention (`None`: not one).
+pub(crate) fn read_overpunch(byte: u8) -> Option<(bool, u8)> {
+    match OVERPUNCH[usize::from(byte)] {
+        BAD => None,
+        v => Some((v & NEG != 0, v & 0x0F)),
+    }
+}
+
 /// Reads an overpunched byte as `(negative, digit)`.
 fn punched(byte: u8, offset: usize) -> Result<(bool, u128), NumError> {
     match OVERPUNCH[usize::from(byte)] {
@@ -108,7 +116,7 @@ fn punched(byte: u8, offset: usize) -> Result<(bool, u128), NumError> {
 }
 
 /// Reads a separate sign byte, EBCDIC (0x4E/0x60) or ASCII (0x2B/0x2D).
-fn separate_sign(byte: u8, offset: usize) -> Result<bool, NumError> {
+pub(crate) fn separate_sign(byte: u8, offset: usize) -> Result<bool, NumError> {
     match byte {
         0x4E | b'+' => Ok(false),
         0x60 | b'-' => Ok(true),
@@ -195,12 +203,7 @@ pub fn encode_zoned(
         return Err(NumError::Overflow { digits: count_digits(magnitude), max: digits as u32 });
     }
     let ebcdic = style == SignStyle::Ebcdic;
-    let sign_byte = match (negative, ebcdic) {
-        (false, true) => 0x4E,
-        (true, true) => 0x60,
-        (false, false) => b'+',
-        (true, false) => b'-',
-    };
+    let sign_byte = separate_sign_byte(negative, style);
     let body = match sign {
         SignPosition::TrailingSeparate => {
             dst[n - 1] = sign_byte;
@@ -227,8 +230,18 @@ pub fn encode_zoned(
     Ok(())
 }
 
+/// The separate sign byte (`+`/`-`) in `style`: EBCDIC 0x4E/0x60, else ASCII.
+pub(crate) fn separate_sign_byte(negative: bool, style: SignStyle) -> u8 {
+    match (negative, style == SignStyle::Ebcdic) {
+        (false, true) => 0x4E,
+        (true, true) => 0x60,
+        (false, false) => b'+',
+        (true, false) => b'-',
+    }
+}
+
 /// The byte for digit `d` with a sign, in `style`.
-fn overpunch(d: u8, negative: bool, style: SignStyle) -> u8 {
+pub(crate) fn overpunch(d: u8, negative: bool, style: SignStyle) -> u8 {
     match (style, negative) {
         (SignStyle::Ebcdic, false) => 0xC0 | d,
         (SignStyle::Ebcdic, true) => 0xD0 | d,

@@ -262,3 +262,37 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn cp949_text_that_exactly_fills_its_field_after_a_double_byte_character_fits() {
+    // encoding_rs stops with "output full" before a last ASCII character when fewer than two
+    // bytes are left; the field still has room for it.
+    for text in ["k조6", "조6", "가나a", "a가b"] {
+        let len = text.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum();
+        let mut dst = vec![0u8; len];
+        CodePage::Cp949.encode_into(text, &mut dst, Overflow::Error).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let mut back = String::new();
+        CodePage::Cp949.decode_into(&dst, &mut back).unwrap();
+        assert_eq!(back, text);
+        let mut short = vec![0u8; len - 1];
+        assert_eq!(
+            CodePage::Cp949.encode_into(text, &mut short, Overflow::Error),
+            Err(CharsetError::TooLong { needed: len, len: len - 1 })
+        );
+        // Cut as MOVE cuts: every whole character that fits, then spaces.
+        CodePage::Cp949.encode_into(text, &mut short, Overflow::Truncate).unwrap();
+        let mut cut = String::new();
+        CodePage::Cp949.decode_into(&short, &mut cut).unwrap();
+        let mut want: String = String::new();
+        let mut used = 0;
+        for c in text.chars() {
+            let n = if c.is_ascii() { 1 } else { 2 };
+            if used + n > len - 1 {
+                break;
+            }
+            used += n;
+            want.push(c);
+        }
+        assert_eq!(cut.trim_end(), want, "{text}");
+    }
+}

@@ -34,27 +34,34 @@ pub(super) fn decode(bytes: &[u8], out: &mut String) -> Result<(), CharsetError>
 /// Writes `text` into `dst`, padded with 0x20; a two-byte character is never split.
 pub(super) fn encode(text: &str, dst: &mut [u8], overflow: Overflow) -> Result<(), CharsetError> {
     let mut encoder = EUC_KR.new_encoder();
-    let (result, read, written) = encoder.encode_from_utf8_without_replacement(text, dst, true);
+    let (result, read, mut written) = encoder.encode_from_utf8_without_replacement(text, dst, true);
     match result {
         EncoderResult::InputEmpty => {}
         EncoderResult::Unmappable(ch) => return Err(CharsetError::Unmappable { ch, codepage: NAME }),
         EncoderResult::OutputFull => {
-            // Measure (and check) the rest; encoding_rs stops before a character that does
-            // not fit whole, so `written` never ends inside one.
+            // encoding_rs stops when fewer bytes are left than its longest character (two),
+            // even before a one-byte character that fits: go on one character at a time,
+            // writing each that still fits whole and measuring (and checking) the rest.
             let mut needed = written;
-            let mut rest = text.get(read..).unwrap_or_default();
-            let mut scratch = [0u8; 64];
-            loop {
-                let (result, read, written) = encoder.encode_from_utf8_without_replacement(rest, &mut scratch, true);
-                needed += written;
-                rest = rest.get(read..).unwrap_or_default();
-                match result {
-                    EncoderResult::InputEmpty => break,
-                    EncoderResult::OutputFull => {}
-                    EncoderResult::Unmappable(ch) => return Err(CharsetError::Unmappable { ch, codepage: NAME }),
+            let mut fits = true;
+            let mut one = [0u8; 2];
+            let rest = text.get(read..).unwrap_or_default();
+            for (i, c) in rest.char_indices() {
+                let ch = rest.get(i..i + c.len_utf8()).unwrap_or_default();
+                let (result, _, n) = encoder.encode_from_utf8_without_replacement(ch, &mut one, false);
+                if let EncoderResult::Unmappable(ch) = result {
+                    return Err(CharsetError::Unmappable { ch, codepage: NAME });
+                }
+                needed += n;
+                fits = fits && needed <= dst.len();
+                if fits {
+                    if let Some(slot) = dst.get_mut(written..written + n) {
+                        slot.copy_from_slice(&one[..n]);
+                    }
+                    written += n;
                 }
             }
-            if overflow == Overflow::Error {
+            if needed > dst.len() && overflow == Overflow::Error {
                 return Err(CharsetError::TooLong { needed, len: dst.len() });
             }
         }

@@ -1,13 +1,13 @@
 //! How the plan reads one elementary item: its [`LeafKind`] from picture and usage, and the
-//! [`Leaf`] op with its fill bytes for `fill_missing`.
+//! [`Leaf`] op with its fill bytes for `fill_missing`; the [`Piece`]s of a FILLER area.
 
 use super::{json_key, Compiler, PlanError, MAX_PACKED_DIGITS};
 use crate::codec::binary::{binary_size, ByteOrder};
 use crate::codec::charset::CodePage;
-use crate::codec::ops::{Leaf, LeafKind};
+use crate::codec::ops::{Leaf, LeafKind, Piece};
 use crate::codec::value::initial_bytes;
 use crate::codec::zoned::SignPosition;
-use crate::copybook::{Category, Elementary, Item, Usage};
+use crate::copybook::{Category, Elementary, Item, ItemKind, Usage};
 
 impl Compiler<'_> {
     pub(super) fn leaf(
@@ -90,5 +90,27 @@ impl Compiler<'_> {
             (Usage::Display | Usage::Display1, None) => LeafKind::Text { justified: e.justified },
             (usage, _) => return Err(unsupported(&format!("USAGE {usage} with PIC {}", e.picture.source))),
         })
+    }
+
+    /// The elementary parts of one occurrence of `item`, at `at` and after (offsets from the
+    /// FILLER area's start). Of a REDEFINES inside it the first description counts, as for
+    /// its VALUE (see `item_bytes`).
+    pub(super) fn pieces(&self, item: &Item, at: u32, out: &mut Vec<Piece>) {
+        match &item.kind {
+            ItemKind::Elementary(e) => {
+                let kind =
+                    self.leaf_kind(item.display_name(), e, item.size).unwrap_or(LeafKind::Text { justified: false });
+                out.push(Piece { offset: at, len: item.size as u32, kind });
+            }
+            ItemKind::Group(children) => {
+                for child in children.iter().filter(|c| c.redefines.is_none()) {
+                    let start = at + child.offset.saturating_sub(item.offset) as u32;
+                    let count = child.occurs.as_ref().map_or(1, |o| o.max);
+                    for k in 0..count {
+                        self.pieces(child, start + k * child.size as u32, out);
+                    }
+                }
+            }
+        }
     }
 }
