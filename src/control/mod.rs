@@ -6,5 +6,6 @@
 
 pub mod audit;
 pub mod change;
+pub mod dir_events;
 pub mod reload;
 pub mod watch;

@@ -4,14 +4,13 @@
 //! and SIGHUP. Bursts of events are coalesced: one reload after the files have been quiet for a
 //! moment. The set of watched directories follows the running table after every swap.
 
+use super::dir_events::DirEvents;
 use super::reload::{Reloader, Trigger};
-use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 use std::collections::HashSet;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
 /// How long the files must be quiet before a file-triggered reload.
@@ -19,7 +18,14 @@ pub const SETTLE: Duration = Duration::from_millis(150);
 
 /// Keeps the watcher alive; dropping it stops watching.
 pub struct WatchGuard {
-    _watcher: Arc<Mutex<RecommendedWatcher>>,
+    task: tokio::task::AbortHandle,
+}
+
+impl Drop for WatchGuard {
+    fn drop(&mut self) {
+        // The task owns the watch: ending it closes it.
+        self.task.abort();
+    }
 }
 
 fn parent(path: &Path) -> PathBuf {
@@ -45,13 +51,12 @@ fn wanted_dirs(reloader: &Reloader) -> HashSet<PathBuf> {
 }
 
 /// Starts watching any directory the running table needs that is not watched yet.
-fn sync_dirs(watcher: &Mutex<RecommendedWatcher>, watched: &mut HashSet<PathBuf>, reloader: &Reloader) {
-    let mut watcher = watcher.lock().unwrap_or_else(|p| p.into_inner());
+fn sync_dirs(events: &mut DirEvents, watched: &mut HashSet<PathBuf>, reloader: &Reloader) {
     for dir in wanted_dirs(reloader) {
         if watched.contains(&dir) {
             continue;
         }
-        match watcher.watch(&dir, RecursiveMode::NonRecursive) {
+        match events.watch(&dir) {
             Ok(()) => {
                 debug!(dir = %dir.display(), "watching");
                 watched.insert(dir);
@@ -65,42 +70,23 @@ fn sync_dirs(watcher: &Mutex<RecommendedWatcher>, watched: &mut HashSet<PathBuf>
 /// on changes to the files in them that the table uses. Needs a tokio runtime.
 pub fn watch_file(reloader: Arc<Reloader>) -> Result<WatchGuard, String> {
     let routes_dir = parent(reloader.path());
-    let (tx, mut rx) = mpsc::unbounded_channel::<()>();
-    // Made once per table, not per event: the directory may hold busy files (the journal's
-    // SQLite WAL is written on every batch), and each of their writes is an event here.
-    let names = Arc::new(RwLock::new(relevant_names(&reloader)));
-    let on_event = names.clone();
-    let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        let Ok(event) = event else { return };
-        if event.kind.is_access() {
-            return;
-        }
-        let names = on_event.read().unwrap_or_else(|p| p.into_inner());
-        if event.paths.iter().any(|p| p.file_name().is_some_and(|n| names.contains(n))) {
-            let _ = tx.send(());
-        }
-    })
-    .map_err(|e| format!("cannot watch {}: {e}", routes_dir.display()))?;
-    let watcher = Arc::new(Mutex::new(watcher));
-    let mut watched = HashSet::new();
-    watcher
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .watch(&routes_dir, RecursiveMode::NonRecursive)
-        .map_err(|e| format!("cannot watch {}: {e}", routes_dir.display()))?;
-    watched.insert(routes_dir);
-    sync_dirs(&watcher, &mut watched, &reloader);
-    let weak: Weak<Mutex<RecommendedWatcher>> = Arc::downgrade(&watcher);
+    let cannot = |e: std::io::Error| format!("cannot watch {}: {e}", routes_dir.display());
+    let (mut events, mut changed_files) = DirEvents::new().map_err(cannot)?;
+    events.watch(&routes_dir).map_err(cannot)?;
+    let mut watched = HashSet::from([routes_dir.clone()]);
+    sync_dirs(&mut events, &mut watched, &reloader);
+    let mut names = relevant_names(&reloader);
     let mut generations = reloader.subscribe();
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         loop {
             tokio::select! {
-                event = rx.recv() => {
-                    if event.is_none() {
-                        return;
+                name = changed_files.recv() => {
+                    let Some(name) = name else { return };
+                    if !names.contains(&name) {
+                        continue;
                     }
                     // Coalesce a burst (write, chmod, rename…) into one reload.
-                    while let Ok(Some(())) = tokio::time::timeout(SETTLE, rx.recv()).await {}
+                    while let Ok(Some(_)) = tokio::time::timeout(SETTLE, changed_files.recv()).await {}
                     debug!("routes or copybook files changed");
                     let r = reloader.clone();
                     let _ = tokio::task::spawn_blocking(move || r.reload(Trigger::File)).await;
@@ -112,12 +98,12 @@ pub fn watch_file(reloader: Arc<Reloader>) -> Result<WatchGuard, String> {
                 }
             }
             // A new table may use other copybooks, in other directories.
-            *names.write().unwrap_or_else(|p| p.into_inner()) = relevant_names(&reloader);
-            let Some(watcher) = weak.upgrade() else { return };
-            sync_dirs(&watcher, &mut watched, &reloader);
+            names = relevant_names(&reloader);
+            sync_dirs(&mut events, &mut watched, &reloader);
         }
-    });
-    Ok(WatchGuard { _watcher: watcher })
+    })
+    .abort_handle();
+    Ok(WatchGuard { task })
 }
 
 /// Reloads on every SIGHUP, for as long as the runtime runs.
