@@ -1,13 +1,13 @@
 //! The PostgreSQL journal's writer: a task owning one connection (sqlx's typed PostgreSQL
-//! driver), fed by the batch queue. A batch is one transaction of two fixed statements — every
-//! claim as one `INSERT … SELECT FROM unnest($1::text[], …) ON CONFLICT (txn_key) DO NOTHING`,
-//! every finish as one `UPDATE … FROM unnest(…)` — so each is prepared once and the server
-//! plans and executes one statement per batch, not one per chunk of rows (PostgreSQL manual,
-//! "Array Functions": `unnest` with several arrays expands them in parallel).
+//! driver), fed by the batch queue. A batch is one statement, so one round trip and one
+//! implicit transaction: every claim as an `INSERT … SELECT FROM unnest($1::text[], …) ON
+//! CONFLICT (txn_key) DO NOTHING` and every finish as an `UPDATE … FROM unnest(…)`, both in
+//! data-modifying `WITH` clauses (PostgreSQL manual, "WITH Queries", and "Array Functions":
+//! `unnest` with several arrays expands them in parallel). It is prepared once; the server
+//! plans and runs one statement per batch, whatever its size.
 //!
 //! Only the common case reads nothing back: when every claim inserted and every finish
-//! updated. Otherwise which claims won and which finishes landed is read in the same
-//! transaction.
+//! updated.
 
 use super::batch::{answer, gather, ClaimJob, Claimed, FinishJob, Job};
 use super::store::COLUMNS;
@@ -44,85 +44,80 @@ pub(super) async fn run(url: String, mut queue: mpsc::Receiver<Job>) {
     }
 }
 
-const INSERT: &str = "INSERT INTO ficus_journal (txn_key, op, request_hash, route_key, upstream, state, request, \
-     claim, generation, created_ms, updated_ms, lease_ms) \
+/// Every claim and every finish of a batch, as one statement (one round trip, one implicit
+/// transaction): the counts inserted and updated.
+const WRITE: &str = "WITH ins AS (INSERT INTO ficus_journal (txn_key, op, request_hash, route_key, upstream, \
+     state, request, claim, generation, created_ms, updated_ms, lease_ms) \
      SELECT k, o, h, r, u, 'in_flight', q, c, g, n, n, l FROM unnest($1::text[], $2::text[], $3::text[], \
      $4::text[], $5::text[], $6::bytea[], $7::text[], $8::int8[], $9::int8[], $10::int8[]) \
-     AS t (k, o, h, r, u, q, c, g, n, l) ON CONFLICT (txn_key) DO NOTHING";
+     AS t (k, o, h, r, u, q, c, g, n, l) ON CONFLICT (txn_key) DO NOTHING RETURNING 1), \
+     upd AS (UPDATE ficus_journal AS j SET state = 'done', response_code = v.code, reply = v.reply, \
+     updated_ms = v.at FROM unnest($11::text[], $12::text[], $13::text[], $14::bytea[], $15::int8[]) \
+     AS v (k, c, code, reply, at) WHERE j.txn_key = v.k AND j.claim = v.c AND j.state IN ('in_flight', 'unknown') \
+     RETURNING 1) \
+     SELECT (SELECT COUNT(*) FROM ins) AS inserted, (SELECT COUNT(*) FROM upd) AS updated";
 
-const FINISH: &str = "UPDATE ficus_journal AS j SET state = 'done', response_code = v.code, reply = v.reply, \
-     updated_ms = v.at FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::int8[]) \
-     AS v (k, c, code, reply, at) WHERE j.txn_key = v.k AND j.claim = v.c AND j.state IN ('in_flight', 'unknown')";
-
-/// One transaction: every claim, then every finish; the outcome of each, in order.
+/// One statement: every claim, then every finish; the outcome of each, in order. When some
+/// claim did not insert or some finish did not land, which is read back after the commit: a
+/// lost claim is told the row as it is now (or that it vanished: claim again), a finish landed
+/// only if the row is done under its claim token (nobody else writes that token).
 async fn write(
     conn: &mut PgConnection,
     claims: &[ClaimJob],
     finishes: &[FinishJob],
 ) -> Result<(Vec<Claimed>, Vec<bool>), sqlx::Error> {
-    let mut tx = conn.begin().await?;
-    let mut claimed = Vec::with_capacity(claims.len());
-    if !claims.is_empty() {
-        let keys: Vec<&str> = claims.iter().map(|c| c.key.as_str()).collect();
-        let inserted = sqlx::query(INSERT)
+    let keys: Vec<&str> = claims.iter().map(|c| c.key.as_str()).collect();
+    let finish_keys: Vec<&str> = finishes.iter().map(|f| f.key.as_str()).collect();
+    let counts = sqlx::query(WRITE)
+        .bind(&keys)
+        .bind(claims.iter().map(|c| c.op.as_str()).collect::<Vec<_>>())
+        .bind(claims.iter().map(|c| c.request_hash.as_str()).collect::<Vec<_>>())
+        .bind(claims.iter().map(|c| c.route_key.as_deref()).collect::<Vec<_>>())
+        .bind(claims.iter().map(|c| c.upstream.as_str()).collect::<Vec<_>>())
+        .bind(claims.iter().map(|c| c.request.as_slice()).collect::<Vec<_>>())
+        .bind(claims.iter().map(|c| c.claim.as_str()).collect::<Vec<_>>())
+        .bind(claims.iter().map(|c| c.generation).collect::<Vec<_>>())
+        .bind(claims.iter().map(|c| c.now).collect::<Vec<_>>())
+        .bind(claims.iter().map(|c| c.lease_ms).collect::<Vec<_>>())
+        .bind(&finish_keys)
+        .bind(finishes.iter().map(|f| f.claim.as_str()).collect::<Vec<_>>())
+        .bind(finishes.iter().map(|f| f.code.as_deref()).collect::<Vec<_>>())
+        .bind(finishes.iter().map(|f| f.reply.as_slice()).collect::<Vec<_>>())
+        .bind(finishes.iter().map(|f| f.now).collect::<Vec<_>>())
+        .fetch_one(&mut *conn)
+        .await?;
+    let (inserted, updated): (i64, i64) = (counts.try_get("inserted")?, counts.try_get("updated")?);
+    let claimed = if inserted as usize == claims.len() {
+        // The common case: every key was new, nothing to read back.
+        claims.iter().map(|_| Claimed::Mine).collect()
+    } else {
+        // Some keys were held (by other batches, other replicas, or twice in this one).
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM ficus_journal WHERE txn_key = ANY($1)"))
             .bind(&keys)
-            .bind(claims.iter().map(|c| c.op.as_str()).collect::<Vec<_>>())
-            .bind(claims.iter().map(|c| c.request_hash.as_str()).collect::<Vec<_>>())
-            .bind(claims.iter().map(|c| c.route_key.as_deref()).collect::<Vec<_>>())
-            .bind(claims.iter().map(|c| c.upstream.as_str()).collect::<Vec<_>>())
-            .bind(claims.iter().map(|c| c.request.as_slice()).collect::<Vec<_>>())
-            .bind(claims.iter().map(|c| c.claim.as_str()).collect::<Vec<_>>())
-            .bind(claims.iter().map(|c| c.generation).collect::<Vec<_>>())
-            .bind(claims.iter().map(|c| c.now).collect::<Vec<_>>())
-            .bind(claims.iter().map(|c| c.lease_ms).collect::<Vec<_>>())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if inserted as usize == claims.len() {
-            // The common case: every key was new, nothing to read back.
-            claimed.extend(claims.iter().map(|_| Claimed::Mine));
-        } else {
-            // Some keys were held (by other batches, other replicas, or twice in this one):
-            // the rows as this transaction sees them say which claims won.
-            let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM ficus_journal WHERE txn_key = ANY($1)"))
-                .bind(&keys)
-                .fetch_all(&mut *tx)
-                .await?;
-            let held = rows.iter().map(super::store::entry_pg).collect::<Result<Vec<_>, _>>()?;
-            claimed.extend(claims.iter().map(|c| match held.iter().find(|e| e.key == c.key) {
+            .fetch_all(&mut *conn)
+            .await?;
+        let held = rows.iter().map(super::store::entry_pg).collect::<Result<Vec<_>, _>>()?;
+        claims
+            .iter()
+            .map(|c| match held.iter().find(|e| e.key == c.key) {
                 Some(e) if e.claim == c.claim => Claimed::Mine,
                 Some(e) => Claimed::Existing(Box::new(e.clone())),
                 None => Claimed::Vanished,
-            }));
-        }
-    }
-    let mut finished = Vec::with_capacity(finishes.len());
-    if !finishes.is_empty() {
-        let keys: Vec<&str> = finishes.iter().map(|f| f.key.as_str()).collect();
-        let updated = sqlx::query(FINISH)
-            .bind(&keys)
-            .bind(finishes.iter().map(|f| f.claim.as_str()).collect::<Vec<_>>())
-            .bind(finishes.iter().map(|f| f.code.as_deref()).collect::<Vec<_>>())
-            .bind(finishes.iter().map(|f| f.reply.as_slice()).collect::<Vec<_>>())
-            .bind(finishes.iter().map(|f| f.now).collect::<Vec<_>>())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if updated as usize == finishes.len() {
-            finished.extend(finishes.iter().map(|_| true));
-        } else {
-            // Some claim changed under its finish (rare): which are done now, by their claims.
-            let done: HashSet<(String, String)> =
-                sqlx::query("SELECT txn_key, claim FROM ficus_journal WHERE txn_key = ANY($1) AND state = 'done'")
-                    .bind(&keys)
-                    .fetch_all(&mut *tx)
-                    .await?
-                    .iter()
-                    .map(|r| Ok((r.try_get("txn_key")?, r.try_get("claim")?)))
-                    .collect::<Result<_, sqlx::Error>>()?;
-            finished.extend(finishes.iter().map(|f| done.contains(&(f.key.clone(), f.claim.clone()))));
-        }
-    }
-    tx.commit().await?;
+            })
+            .collect()
+    };
+    let finished = if updated as usize == finishes.len() {
+        finishes.iter().map(|_| true).collect()
+    } else {
+        let done: HashSet<(String, String)> =
+            sqlx::query("SELECT txn_key, claim FROM ficus_journal WHERE txn_key = ANY($1) AND state = 'done'")
+                .bind(&finish_keys)
+                .fetch_all(&mut *conn)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get("txn_key")?, r.try_get("claim")?)))
+                .collect::<Result<_, sqlx::Error>>()?;
+        finishes.iter().map(|f| done.contains(&(f.key.clone(), f.claim.clone()))).collect()
+    };
     Ok((claimed, finished))
 }
