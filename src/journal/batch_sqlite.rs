@@ -4,7 +4,8 @@
 //! finish — so no statement text is built and no value is copied per message, and the gateway's
 //! workers only hand a job over (SQLite's B-tree work and the commit's fsync run here, not on a
 //! tokio worker). `synchronous = FULL`: a claim is on disk before its write is sent (SQLite,
-//! "PRAGMA synchronous"; in WAL mode FULL syncs the WAL at every commit).
+//! "PRAGMA synchronous"; in WAL mode FULL syncs the WAL at every commit). Checkpoints are the
+//! sweeper's ([`super::sweep`]), so a commit that channels wait for does not copy the WAL.
 //!
 //! Reads, owner moves, releases and the sweeper keep using the sqlx pool on the same file; they
 //! take turns with this writer through SQLite's own lock (busy timeout 5 s on both).
@@ -46,6 +47,10 @@ fn open(file: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open_with_flags(file, flags)?;
     conn.busy_timeout(Duration::from_secs(5))?;
     conn.pragma_update(None, "synchronous", "FULL")?;
+    // The sweeper checkpoints every second from another connection, off this thread; this one
+    // only if the WAL still grew past ~40 MB (sustained load never leaves it a quiet moment to
+    // restart the WAL). SQLite's default, 1,000 pages, stalled a commit every few seconds.
+    conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
     conn.set_prepared_statement_cache_capacity(8);
     Ok(conn)
 }

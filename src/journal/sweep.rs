@@ -1,7 +1,8 @@
 //! The journal's housekeeping, run beside the listeners: leases that passed become `unknown`
 //! (their replica died mid-write), the `ficus_journal_unknown` gauge follows the store (every
-//! replica's rows, not only this one's), and rows older than the retention go (never `unknown`
-//! ones: they wait for reconciliation).
+//! replica's rows, not only this one's), rows older than the retention go (never `unknown`
+//! ones: they wait for reconciliation), and SQLite's WAL is checkpointed here rather than in a
+//! commit the channels wait for.
 
 use super::store::Store;
 use std::sync::Arc;
@@ -30,6 +31,7 @@ pub async fn run(current: impl Fn() -> Option<(Arc<Store>, Duration)>, mut stop:
                         "journaled writes whose replica stopped mid-write: outcome unknown"
                     );
                 }
+                store.checkpoint().await?;
                 let unknown = store.count_unknown(now).await?;
                 metrics::gauge!("ficus_journal_unknown").set(unknown as f64);
                 if last_purge.is_none_or(|t| t.elapsed() >= PURGE_EVERY) {
