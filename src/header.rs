@@ -323,6 +323,13 @@ impl HeaderLayout {
         }
     }
 
+    /// The (offset, width) of the PIC X fields a framing keeps a length in (binary, BCD or
+    /// other digits): bytes that are not text whatever their picture says, so code conversion
+    /// keeps them as they are.
+    pub fn raw_lengths(&self) -> &[(usize, usize)] {
+        &self.raw_lengths
+    }
+
     /// Where the length field is (offset, width), if `[header] length_field` names one.
     pub fn length_span(&self) -> Option<(usize, usize)> {
         self.length.as_ref().map(|f| (f.offset, f.len))

@@ -59,6 +59,23 @@ pub enum GatewayError {
     /// The transaction journal answered instead of the upstream (never sent).
     #[error(transparent)]
     Journal(#[from] Refusal),
+    /// A message could not be converted between its channel's code page and the host's (a
+    /// character with no mapping, text that no longer fits its field): the error names the field.
+    #[error("{0}")]
+    Convert(#[from] crate::codec::convert::ConvertError),
+    /// A message with a body, on a channel whose code page is not the host's, for an operation
+    /// without the layout to convert it with: never sent unconverted.
+    #[error(
+        "operation {op} has no {which} layout: its body cannot be converted between {channel} and the host's code page"
+    )]
+    NoLayout {
+        /// The operation.
+        op: String,
+        /// `request` or `response`.
+        which: &'static str,
+        /// The channel.
+        channel: String,
+    },
 }
 
 /// How an error appears on the wire.
@@ -102,6 +119,8 @@ impl GatewayError {
                 ("FC23", 422, "original_missing")
             }
             GatewayError::Journal(Refusal::Store(_)) => ("FC24", 503, "journal_unavailable"),
+            GatewayError::Convert(_) => ("FC31", 400, "code_conversion"),
+            GatewayError::NoLayout { .. } => ("FC32", 400, "no_layout"),
             GatewayError::Journal(Refusal::Moving { .. } | Refusal::OwnerGone { .. }) => ("FC25", 503, "owner_moving"),
             GatewayError::Upstream(UpstreamError::Busy { .. } | UpstreamError::NoSpare { .. })
             | GatewayError::Busy
@@ -147,6 +166,17 @@ impl GatewayError {
             "original_missing" => "ORIGINAL NOT FOUND",
             "journal_unavailable" => "JOURNAL UNAVAILABLE, NOT SENT",
             "owner_moving" => "ACCOUNT MOVING, NOT SENT",
+            // The field first: the header's message field is short.
+            "code_conversion" => {
+                if let GatewayError::Convert(crate::codec::convert::ConvertError::Field {
+                    path, offset, cause, ..
+                }) = self
+                {
+                    return format!("CODE CONVERSION: {path} at offset {offset}: {cause}");
+                }
+                "CODE CONVERSION"
+            }
+            "no_layout" => "NO LAYOUT TO CONVERT",
             // The words a teller must see first: do not send it again.
             "duplicate_unresolved" => {
                 let GatewayError::Journal(Refusal::Unresolved { key, state, .. }) = self else { unreachable!() };

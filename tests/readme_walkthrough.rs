@@ -20,7 +20,7 @@ use readme::{Shell, Step};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-const PORTS: [u16; 5] = [7001, 7002, 8080, 9000, 9901];
+const PORTS: [u16; 6] = [7001, 7002, 8080, 9000, 9100, 9901];
 /// The COBOL host's banner ends with the command to start the gateway: it is ready then.
 const HOST_READY: &str = "cargo run --release -- serve --config";
 

@@ -79,6 +79,16 @@ fn banner(state: &State, sims: &crate::demo::Sims, running: &crate::server::Runn
     );
     println!("  accounts (new service)   http {}   JSON", sims.accounts);
     println!("  gateway                  http {}   tcp {}", show(running.http), show(running.tcp));
+    for c in &running.channels {
+        let Some(plan) = table.channel(&c.name) else { continue };
+        let (tcp, http) = (show(c.tcp), show(c.http));
+        println!(
+            "  channel {:<16} tcp {tcp}   http {http}   {}, framing {}",
+            c.name,
+            plan.codepage.name(),
+            plan.framing
+        );
+    }
     if let Some(admin) = running.admin {
         println!("  admin API                http://{admin}/   (dashboard: open it in a browser)");
     }

@@ -270,6 +270,10 @@ pub enum Command {
         /// Address to send to (default: the listener in routes.toml).
         #[arg(long)]
         to: Option<String>,
+        /// Send through this [[channels]] entry of routes.toml: its address, framing and code
+        /// page (the message is built, and the reply read, in the channel's code page).
+        #[arg(long)]
+        channel: Option<String>,
         /// Header fields to set, as a JSON object (e.g. '{"HDR-CHANNEL":"MBK"}').
         #[arg(long)]
         header: Option<String>,
@@ -412,8 +416,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Replay { capture, config, against, rate, records, html } => {
             shadow_cmds::replay(shadow_cmds::ReplayArgs { capture, config, against, rate, records, html })
         }
-        Command::Send { config, tcp, to, header, hex, raw, op, body } => {
-            send_cmds::send(send_cmds::SendArgs { config, tcp, to, op, body, header, hex, raw })
+        Command::Send { config, tcp, to, channel, header, hex, raw, op, body } => {
+            send_cmds::send(send_cmds::SendArgs { config, tcp, to, channel, op, body, header, hex, raw })
         }
     };
     match result {

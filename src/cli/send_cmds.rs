@@ -30,6 +30,8 @@ pub struct SendArgs {
     pub tcp: bool,
     /// Override the address to send to.
     pub to: Option<String>,
+    /// Send through this `[[channels]]` entry (its address, framing and code page).
+    pub channel: Option<String>,
     /// Operation code.
     pub op: String,
     /// Body JSON (or hex with `raw`).
@@ -202,9 +204,34 @@ fn answered_line(reply: &HttpReply) -> String {
     }
 }
 
+/// The table a client of `[[channels]]` entry `name` sees: the same header and layouts in the
+/// channel's code page, its framing and addresses as the default listeners.
+fn channel_table(table: &RouteTable, name: &str, config: &std::path::Path) -> Result<RouteTable, CliError> {
+    let Some(c) = table.file.channels.iter().find(|c| c.name == name) else {
+        let names: Vec<&str> = table.file.channels.iter().map(|c| c.name.as_str()).collect();
+        let known = if names.is_empty() { "none".to_string() } else { names.join(", ") };
+        return Err(CliError::runtime(format!(
+            "--channel {name}: routes.toml has no [[channels]] entry of that name (known: {known})"
+        )));
+    };
+    let mut file = table.file.clone();
+    file.gateway.codepage = c.codepage.clone().unwrap_or(file.gateway.codepage);
+    file.gateway.tcp_framing = c.framing.clone().unwrap_or(file.gateway.tcp_framing);
+    file.gateway.listen_tcp = c.listen_tcp.clone();
+    file.gateway.listen_http = c.listen_http.clone();
+    file.gateway.heartbeat = c.heartbeat.clone();
+    file.channels.clear();
+    let text = toml::to_string(&file).map_err(|e| CliError::runtime(format!("--channel {name}: {e}")))?;
+    crate::config::build::build(&text, config, None, 1).map_err(|e| CliError::config(format!("--channel {name}: {e}")))
+}
+
 /// `ficus send`.
-pub fn send(args: SendArgs) -> Result<(), CliError> {
-    let table = super::config_path::load(&args.config)?;
+pub fn send(mut args: SendArgs) -> Result<(), CliError> {
+    let mut table = super::config_path::load(&args.config)?;
+    if let Some(name) = &args.channel {
+        table = channel_table(&table, name, &args.config)?;
+        args.tcp = args.tcp || table.file.gateway.listen_http.is_none();
+    }
     let overrides: Value = match &args.header {
         Some(h) => serde_json::from_str(h).map_err(|e| CliError::runtime(format!("--header is not JSON: {e}")))?,
         None => Value::Null,

@@ -34,6 +34,7 @@ pub struct Gateway {
     unknown: AtomicU64,
 }
 
+mod channel;
 mod heartbeat;
 mod in_flight;
 mod journaled;
@@ -93,10 +94,16 @@ impl Gateway {
         self.unknown.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Serves one message. Cancel-safe: dropping the future releases everything it held.
+    /// Serves one message of the default channel. Cancel-safe: dropping the future releases
+    /// everything it held.
     pub async fn handle(&self, message: Vec<u8>) -> Reply {
+        self.handle_in(self.table.load_full(), crate::route::channel::DEFAULT_CHANNEL, message).await
+    }
+
+    /// Serves one message (in the host's code page) received on `channel`, by `table` (the one
+    /// the channel's listener converted it with). Cancel-safe.
+    pub async fn handle_in(&self, table: Arc<RouteTable>, channel: &str, message: Vec<u8>) -> Reply {
         let started = Instant::now();
-        let table = self.table.load_full();
         // The header is read and the routing decision made once, here; serve() uses both.
         let head = table.header.read(&message);
         let decision = head.op.as_deref().ok().map(|o| table.decide(o, &message));
@@ -105,7 +112,7 @@ impl Gateway {
         let target = decision.as_ref().map_or("-", |d| d.target.name.as_str()).to_string();
         let canary = decision.as_ref().is_some_and(|d| d.canary);
         let span_op = head.op.as_deref().unwrap_or("?");
-        let span = info_span!("msg", op = span_op, route = %target, generation = table.generation, id = head.id.as_deref().unwrap_or("-"));
+        let span = info_span!("msg", channel, op = span_op, route = %target, generation = table.generation, id = head.id.as_deref().unwrap_or("-"));
         // A write (an operation not known to be read-only) whose channel goes away once the
         // upstream may have it is an unknown outcome: the guard says so if this future is dropped.
         let write = decision.as_ref().is_some_and(|d| d.route.is_none_or(|r| !r.read_only));
@@ -134,6 +141,8 @@ impl Gateway {
         metrics::counter!("ficus_messages_total", "op" => op_label.clone(), "target" => target.clone(), "outcome" => outcome)
             .increment(1);
         metrics::counter!("ficus_message_outcomes_total", "op" => op_label.clone(), "outcome" => outcome).increment(1);
+        metrics::counter!("ficus_channel_messages_total", "channel" => channel.to_string(), "outcome" => outcome)
+            .increment(1);
         metrics::histogram!("ficus_message_seconds", "op" => op_label.clone(), "target" => target)
             .record(started.elapsed().as_secs_f64());
         if canary {

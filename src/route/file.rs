@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+mod channel;
 mod link;
+pub use channel::ChannelSection;
 pub use link::{HeartbeatSpec, PollSpec};
 
 /// The whole file.
@@ -32,6 +34,9 @@ pub struct RoutesFile {
     /// The transaction journal (duplicate writes, reversals, per-account owners); none: off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub journal: Option<JournalSection>,
+    /// Channels besides `[gateway]`'s listeners (the channel named `default`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<ChannelSection>,
 }
 
 /// `[journal]`: where transactions are journaled and how they are keyed.

@@ -4,6 +4,7 @@
 //! The gateway holds the table in an `ArcSwap`; a message loads it once and is served wholly by
 //! that snapshot, whatever reloads happen meanwhile.
 
+pub mod channel;
 pub mod file;
 pub mod source;
 
@@ -128,6 +129,8 @@ pub struct RouteTable {
     pub default_target: Arc<UpstreamEntry>,
     /// The transaction journal, when routes.toml has a `[journal]`.
     pub journal: Option<Arc<crate::journal::JournalPlan>>,
+    /// The channels: `default` (`[gateway]`'s listeners) first, then `[[channels]]` in order.
+    pub channels: Vec<Arc<channel::ChannelPlan>>,
 }
 
 /// The decision for one message.
@@ -141,6 +144,11 @@ pub struct Decision<'t> {
 }
 
 impl RouteTable {
+    /// The channel named `name`, if this table has it.
+    pub fn channel(&self, name: &str) -> Option<&Arc<channel::ChannelPlan>> {
+        self.channels.iter().find(|c| &*c.name == name)
+    }
+
     /// Decides who serves operation `op` for `message`.
     pub fn decide(&self, op: &str, message: &[u8]) -> Decision<'_> {
         let Some(route) = self.routes.get(op) else {

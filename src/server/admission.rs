@@ -6,6 +6,7 @@
 
 use crate::gateway::Gateway;
 use crate::reply::{GatewayError, Reply};
+use crate::route::RouteTable;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tracing::debug;
@@ -30,20 +31,21 @@ impl Admission {
     }
 
     /// Serves `message` if there is room, else answers with the busy reply.
-    pub async fn serve(&self, gateway: &Gateway, message: Vec<u8>) -> Reply {
+    /// `table` is the one the message was received (and converted) with; `channel` its channel.
+    pub async fn serve(&self, gateway: &Gateway, table: Arc<RouteTable>, channel: &str, message: Vec<u8>) -> Reply {
         let Ok(_permit) = self.permits.clone().try_acquire_owned() else {
-            return shed(gateway, &message, self.max);
+            return shed(&table, &message, self.max);
         };
-        gateway.handle(message).await
+        gateway.handle_in(table, channel, message).await
     }
 }
 
 /// The busy reply: the request's header with FC20, without touching any upstream.
-fn shed(gateway: &Gateway, message: &[u8], max: usize) -> Reply {
+fn shed(table: &RouteTable, message: &[u8], max: usize) -> Reply {
     metrics::counter!("ficus_messages_shed_total").increment(1);
     debug!(max_in_flight = max, "busy: shedding a message");
     let error = GatewayError::Busy;
     let wire = error.wire();
-    let bytes = gateway.table().header.error_reply(message, wire.code, &error.wire_message());
+    let bytes = table.header.error_reply(message, wire.code, &error.wire_message());
     Reply::error(bytes, &error)
 }

@@ -19,7 +19,6 @@
 use super::keepalive::{DrainingIo, Exchange, Tracked};
 use super::shutdown::accept_loop;
 use super::{Channel, Shutdown};
-use crate::gateway::Gateway;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -52,7 +51,7 @@ pub async fn serve(listener: TcpListener, channel: Channel, shutdown: Shutdown) 
 }
 
 async fn connection(stream: TcpStream, channel: Channel, mut shutdown: Shutdown, permit: OwnedSemaphorePermit) {
-    let read_timeout = Duration::from_millis(channel.gateway.table().limits.read_timeout_ms);
+    let read_timeout = Duration::from_millis(channel.plan().limits.read_timeout_ms);
     let exchange = Arc::new(Exchange::default());
     let io = DrainingIo::new(stream, exchange.clone(), shutdown.clone());
     let stopped = shutdown.clone();
@@ -140,8 +139,7 @@ async fn handle(channel: Channel, req: Request<Incoming>) -> Result<Response<Ful
         warn!(why, "request framing refused: closing");
         return Ok(refuse(status, &format!("request refused: {why}\n")));
     }
-    let gateway: &Gateway = &channel.gateway;
-    let limits = gateway.table().limits.clone();
+    let limits = channel.plan().limits.clone();
     let max = limits.max_message_bytes;
     if let Some(len) = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok()) {
         if len > max {

@@ -99,28 +99,61 @@ fn bind_error(what: &str, addr: &SocketAddr, e: &std::io::Error, takeover: bool)
 /// A signal that the server should stop accepting.
 pub type Shutdown = tokio::sync::watch::Receiver<bool>;
 
-/// What a channel listener needs: the pipeline, the shared in-flight bound, the drain deadline.
+/// What a channel listener needs: the pipeline, the channel's in-flight bound, the drain
+/// deadline, and which channel of the table it serves.
 #[derive(Clone)]
 pub struct Channel {
     /// The pipeline.
     pub gateway: Arc<Gateway>,
-    /// The global bound on messages in flight.
+    /// The bound on messages in flight (`[limits]` for the default channel; each `[[channels]]`
+    /// entry has its own).
     pub admission: Arc<admission::Admission>,
     /// Time allowed on shutdown for messages in flight.
     pub drain: std::time::Duration,
     /// The listener's label in metrics and logs (`http`, `tcp`).
     pub listener: Arc<str>,
+    /// The channel's name in the table (`default` for `[gateway]`'s listeners).
+    pub name: Arc<str>,
 }
 
 impl Channel {
+    /// This channel as the current table has it (its framing, code page, limits): the default
+    /// channel if a table lacks it (a reload cannot remove a channel, so only a bug would).
+    pub fn plan(&self) -> Arc<ChannelPlan> {
+        let table = self.gateway.table();
+        table.channel(&self.name).or_else(|| table.channels.first()).cloned().expect("a table has its default channel")
+    }
+
+    /// An error reply the listener itself builds, on the header of `message` (in the channel's
+    /// code page), in the channel's code page.
+    pub fn error_reply(&self, message: &[u8], code: &str, text: &str) -> Vec<u8> {
+        let table = self.gateway.table();
+        match table.channel(&self.name) {
+            Some(plan) => self.gateway.error_on(&table, plan, message, code, text),
+            None => table.header.error_reply(message, code, text),
+        }
+    }
+
     /// Serves one message received on this channel: a heartbeat is answered at once (never
-    /// shed, never routed); anything else is admitted and handled, or shed when too much is in
-    /// flight.
+    /// shed, never routed); anything else is converted to the host's code page (if the
+    /// channel's is another), admitted and handled, or shed when too much is in flight, and the
+    /// reply converted back. One table serves it all.
     pub async fn serve(&self, message: Vec<u8>) -> crate::reply::Reply {
-        if let Some(reply) = self.gateway.heartbeat(&message, &self.listener) {
+        let table = self.gateway.table();
+        let plan = table.channel(&self.name).or_else(|| table.channels.first()).cloned();
+        let Some(plan) = plan else { return self.admission.serve(&self.gateway, table, &self.name, message).await };
+        if let Some(reply) = self.gateway.heartbeat_on(&table, &plan, &message, &self.listener) {
             return reply;
         }
-        self.admission.serve(&self.gateway, message).await
+        if plan.conversion.is_none() {
+            return self.admission.serve(&self.gateway, table, &self.name, message).await;
+        }
+        let host = match self.gateway.to_host(&table, &plan, &message) {
+            Ok(host) => host,
+            Err(reply) => return reply,
+        };
+        let reply = self.admission.serve(&self.gateway, table.clone(), &self.name, host.clone()).await;
+        self.gateway.to_channel(&table, &plan, &host, reply)
     }
 }
 
@@ -129,6 +162,7 @@ use crate::admin::auth::Tokens;
 use crate::control::reload::Reloader;
 use crate::control::watch::{reload_on_sighup, watch_file, WatchGuard};
 use crate::gateway::Gateway;
+use crate::route::channel::{ChannelPlan, DEFAULT_CHANNEL};
 use std::path::Path;
 use std::sync::Arc;
 use tokio::task::JoinHandle;
@@ -163,11 +197,31 @@ pub struct Running {
     pub tcp: Option<SocketAddr>,
     /// Bound admin address, if any.
     pub admin: Option<SocketAddr>,
-    /// The global bound on messages in flight (both channel listeners share it).
+    /// The default channel's bound on messages in flight (its two listeners share it).
     pub admission: Arc<admission::Admission>,
+    /// Each `[[channels]]` entry's bound addresses, in the file's order.
+    pub channels: Vec<ChannelAddrs>,
     stop: tokio::sync::watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     _watch: Option<WatchGuard>,
+}
+
+/// Where one `[[channels]]` entry listens.
+#[derive(Clone, Debug)]
+pub struct ChannelAddrs {
+    /// Its name.
+    pub name: String,
+    /// Bound TCP address, if any.
+    pub tcp: Option<SocketAddr>,
+    /// Bound HTTP address, if any.
+    pub http: Option<SocketAddr>,
+}
+
+impl Running {
+    /// The bound addresses of `[[channels]]` entry `name`.
+    pub fn channel(&self, name: &str) -> Option<&ChannelAddrs> {
+        self.channels.iter().find(|c| c.name == name)
+    }
 }
 
 /// Loads `config` (routes.toml) and starts everything it names: channel listeners (port 0
@@ -196,6 +250,14 @@ pub async fn start(config: &Path, options: Options) -> Result<Running, String> {
     let admin_listener = listen("admin", admin_addr)?;
     let http_listener = listen("listen_http", http_addr)?;
     let tcp_listener = listen("listen_tcp", tcp_addr)?;
+    let mut channel_listeners = Vec::new();
+    for c in &gateway.table().file.channels {
+        let what = |key: &str| format!("[[channels]] {:?} {key}", c.name);
+        let tcp = listen(&what("listen_tcp"), c.listen_tcp.clone())?;
+        let http = listen(&what("listen_http"), c.listen_http.clone())?;
+        let max_in_flight = gateway.table().channel(&c.name).map_or(1, |p| p.limits.max_in_flight);
+        channel_listeners.push((c.name.clone(), tcp, http, max_in_flight));
+    }
     let (stop, shutdown) = tokio::sync::watch::channel(false);
     let limits = gateway.table().limits.clone();
     let admission = Arc::new(admission::Admission::new(limits.max_in_flight));
@@ -207,6 +269,7 @@ pub async fn start(config: &Path, options: Options) -> Result<Running, String> {
         tcp: None,
         admin: None,
         admission: admission.clone(),
+        channels: Vec::new(),
         stop,
         tasks: Vec::new(),
         _watch: None,
@@ -220,15 +283,37 @@ pub async fn start(config: &Path, options: Options) -> Result<Running, String> {
     }
     if let Some(listener) = http_listener {
         running.http = listener.local_addr().ok();
-        let label = Arc::from("http");
-        let channel = Channel { gateway: gateway.clone(), admission: admission.clone(), drain, listener: label };
+        let (listener_label, name) = (Arc::from("http"), Arc::from(DEFAULT_CHANNEL));
+        let channel =
+            Channel { gateway: gateway.clone(), admission: admission.clone(), drain, listener: listener_label, name };
         running.tasks.push(tokio::spawn(http::serve(listener, channel, shutdown.clone())));
     }
     if let Some(listener) = tcp_listener {
         running.tcp = listener.local_addr().ok();
-        let label = Arc::from("tcp");
-        let channel = Channel { gateway: gateway.clone(), admission: admission.clone(), drain, listener: label };
+        let (listener_label, name) = (Arc::from("tcp"), Arc::from(DEFAULT_CHANNEL));
+        let channel =
+            Channel { gateway: gateway.clone(), admission: admission.clone(), drain, listener: listener_label, name };
         running.tasks.push(tokio::spawn(tcp::serve(listener, channel, shutdown.clone())));
+    }
+    for (name, tcp_listener, http_listener, max_in_flight) in channel_listeners {
+        let admission = Arc::new(admission::Admission::new(max_in_flight));
+        let channel = |listener: &str| Channel {
+            gateway: gateway.clone(),
+            admission: admission.clone(),
+            drain,
+            listener: Arc::from(listener),
+            name: Arc::from(name.as_str()),
+        };
+        let mut addrs = ChannelAddrs { name: name.clone(), tcp: None, http: None };
+        if let Some(listener) = tcp_listener {
+            addrs.tcp = listener.local_addr().ok();
+            running.tasks.push(tokio::spawn(tcp::serve(listener, channel("tcp"), shutdown.clone())));
+        }
+        if let Some(listener) = http_listener {
+            addrs.http = listener.local_addr().ok();
+            running.tasks.push(tokio::spawn(http::serve(listener, channel("http"), shutdown.clone())));
+        }
+        running.channels.push(addrs);
     }
     if let Some(plan) = gateway.table().journal.clone() {
         // The schema is made now, so the first write does not; an unreachable store is said

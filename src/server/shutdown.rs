@@ -32,7 +32,7 @@ pub async fn accept_loop<F, Fut>(
     F: Fn(TcpStream, Channel, Shutdown, OwnedSemaphorePermit) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let connections = Arc::new(Semaphore::new(channel.gateway.table().limits.max_connections.max(1)));
+    let connections = Arc::new(Semaphore::new(channel.plan().limits.max_connections.max(1)));
     let mut open = Connections::default();
     // Connections get their own receiver; the loop keeps `shutdown` to wait on.
     let for_connections = shutdown.clone();

@@ -52,10 +52,11 @@ async fn connection(stream: TcpStream, channel: Channel, mut shutdown: Shutdown,
     // A connection accepted while stopping still gets its first message served.
     let mut first = true;
     loop {
-        let table = gateway.table();
-        let framing = table.tcp_framing;
-        let limits = table.limits.clone();
-        drop(table);
+        // The channel's framing and limits as the current table has them (a reload may change them).
+        let plan = channel.plan();
+        let framing = plan.framing;
+        let limits = plan.limits.clone();
+        drop(plan);
         let stopping = *shutdown.borrow();
         let fresh = std::mem::replace(&mut first, false);
         // Stopping, between messages: close, unless a next message has started to arrive (its
@@ -106,7 +107,7 @@ async fn connection(stream: TcpStream, channel: Channel, mut shutdown: Shutdown,
                 let error = GatewayError::Frame(e);
                 let wire = error.wire();
                 warn!(code = wire.code, %error, "bad frame");
-                let reply = gateway.table().header.error_reply(&[], wire.code, &error.wire_message());
+                let reply = channel.error_reply(&[], wire.code, &error.wire_message());
                 let _ = framing.write(&mut write, &reply).await;
                 return;
             }
@@ -122,7 +123,7 @@ async fn connection(stream: TcpStream, channel: Channel, mut shutdown: Shutdown,
             };
             warn!(code = error.wire().code, %error, "reply cannot be framed for the channel");
             gateway.undelivered(&reply);
-            let bytes = gateway.table().header.error_reply(&reply.bytes, error.wire().code, &error.wire_message());
+            let bytes = channel.error_reply(&reply.bytes, error.wire().code, &error.wire_message());
             reply = crate::reply::Reply::error(bytes, &error);
         }
         // A channel that closed while its write was served never reads the answer (a write to

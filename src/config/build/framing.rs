@@ -113,6 +113,7 @@ impl Builder<'_> {
         header: Option<&mut HeaderLayout>,
         tcp_framing: Option<Framing>,
         codepage: CodePage,
+        channels: &[(String, Framing)],
     ) -> BTreeMap<&'f str, Option<Framing>> {
         let mut links = BTreeMap::new();
         for (name, section) in file.upstreams.iter().filter(|(_, s)| s.kind == UpstreamKind::Tcp) {
@@ -123,6 +124,7 @@ impl Builder<'_> {
         if let Some(h) = header {
             let mut framings: Vec<(String, &str, Framing)> = Vec::new();
             framings.extend(tcp_framing.map(|f| ("gateway".to_string(), "tcp_framing", f)));
+            framings.extend(channels.iter().map(|(section, f)| (section.clone(), "framing", *f)));
             for (name, f) in &links {
                 framings.extend(f.map(|f| (format!("upstreams.{name}"), "framing", f)));
             }

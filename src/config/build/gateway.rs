@@ -15,12 +15,12 @@ const LISTENERS: [&str; 3] = ["listen_http", "listen_tcp", "admin"];
 
 /// True if sockets on `a` and `b` cannot both listen: one port (not 0), and one address or a
 /// wildcard (`0.0.0.0`, `::`) on either side.
-fn overlap(a: &SocketAddr, b: &SocketAddr) -> bool {
+pub(super) fn overlap(a: &SocketAddr, b: &SocketAddr) -> bool {
     a.port() != 0 && a.port() == b.port() && (a.ip() == b.ip() || a.ip().is_unspecified() || b.ip().is_unspecified())
 }
 
 /// `host:port` of an upstream address or URL, when the host is an IP address or `localhost`.
-fn upstream_addr(text: &str) -> Option<SocketAddr> {
+pub(super) fn upstream_addr(text: &str) -> Option<SocketAddr> {
     let rest = text.strip_prefix("http://").unwrap_or(text);
     let authority = rest.split('/').next()?;
     if let Some(port) = authority.strip_prefix("localhost:") {

@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+mod channel;
 mod fields;
 mod framing;
 mod gateway;
@@ -243,7 +244,16 @@ impl Builder<'_> {
             self.framing(&file.gateway.tcp_framing.clone(), header.as_ref(), codepage, "gateway", "tcp_framing");
         // Every link's framing first: the header adopts their length rules before anything
         // builds a message from it (a poll, an error reply).
-        let link_framings = self.link_framings(&file, header.as_mut(), tcp_framing, codepage);
+        let channel_framings = self.channel_framings(&file, header.as_ref(), codepage);
+        // A channel on the host's code page passes messages untouched: its length field must agree.
+        let same_page: Vec<(String, crate::frame::Framing)> = file
+            .channels
+            .iter()
+            .zip(&channel_framings)
+            .filter(|(c, _)| c.codepage.as_deref().is_none_or(|p| CodePage::from_name(p).ok() == Some(codepage)))
+            .filter_map(|(c, f)| Some((format!("channels.{}", c.name), (*f)?)))
+            .collect();
+        let link_framings = self.link_framings(&file, header.as_mut(), tcp_framing, codepage, &same_page);
         let heartbeat = file.gateway.heartbeat.as_ref().and_then(|spec| {
             let header = header.as_ref();
             self.heartbeat(spec, header, &file.routes, "gateway")
@@ -380,6 +390,9 @@ impl Builder<'_> {
             }
         }
         self.owner_keys_agree(&routes);
+        let default_channel = channel::DefaultParts { framing: tcp_framing, heartbeat: heartbeat.clone() };
+        let channels =
+            self.channels(&file, header.as_ref(), codepage, default_channel, channel_framings, &routes, previous);
         let copybooks: BTreeMap<String, Arc<CachedCopybook>> = copybook_files(&file)
             .into_iter()
             .filter_map(|name| Some((name.clone(), self.copybooks.get(&name)?.clone()?)))
@@ -399,6 +412,7 @@ impl Builder<'_> {
             routes,
             default_target: default_target?,
             journal,
+            channels: channels?,
             file,
         };
         Some(table)

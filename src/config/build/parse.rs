@@ -12,8 +12,8 @@
 
 use super::{Builder, ConfigProblem};
 use crate::route::file::{
-    DefaultSection, GatewaySection, HeaderSection, JournalSection, LimitsSection, RouteSection, RoutesFile,
-    ShadowSection, UpstreamSection,
+    ChannelSection, DefaultSection, GatewaySection, HeaderSection, JournalSection, LimitsSection, RouteSection,
+    RoutesFile, ShadowSection, UpstreamSection,
 };
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
@@ -22,7 +22,8 @@ use std::collections::BTreeMap;
 pub const MAX_SYNTAX_ERRORS: usize = 20;
 
 /// The tables routes.toml may have.
-const TOP: [&str; 8] = ["gateway", "header", "upstreams", "default", "routes", "limits", "shadow", "journal"];
+const TOP: [&str; 9] =
+    ["gateway", "header", "upstreams", "default", "routes", "limits", "shadow", "journal", "channels"];
 
 /// 1-based line and column (in characters) of byte `offset` in `text`.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -239,6 +240,7 @@ impl Builder<'_> {
         };
         let upstreams = self.entries::<UpstreamSection>(doc.remove("upstreams"), "upstreams");
         let routes = self.entries::<RouteSection>(doc.remove("routes"), "routes");
+        let channels = self.channel_entries(doc.remove("channels"));
         Some(RoutesFile {
             gateway: gateway?,
             header: header?,
@@ -248,7 +250,30 @@ impl Builder<'_> {
             limits: limits?,
             shadow: shadow?,
             journal,
+            channels,
         })
+    }
+
+    /// Each `[[channels]]` entry that reads (one that does not is said, naming its position).
+    fn channel_entries(&mut self, value: Option<toml::Value>) -> Vec<ChannelSection> {
+        let entries = match value {
+            None => return Vec::new(),
+            Some(toml::Value::Array(a)) => a,
+            Some(_) => {
+                let line = self.top_line("channels");
+                let message = "channels must be written as [[channels]] entries".to_string();
+                self.problems.push(ConfigProblem { line: Some(line), column: None, message });
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::new();
+        for (i, value) in entries.into_iter().enumerate() {
+            let name = value.get("name").and_then(|n| n.as_str()).map_or(format!("#{}", i + 1), str::to_string);
+            if let Some(c) = self.section::<ChannelSection>(&format!("channels {name}"), value) {
+                out.push(c);
+            }
+        }
+        out
     }
 
     /// Each entry of `[upstreams]` or `[routes]` that reads; the names of upstreams that do not
