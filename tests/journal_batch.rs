@@ -133,3 +133,72 @@ async fn postgres_batches_give_each_key_one_winner() {
 fn dir() -> &'static std::path::Path {
     std::path::Path::new(".")
 }
+
+/// Releases, unknown marks, expiry and forgets made while claims stream in (the writer thread
+/// holding SQLite's write lock nearly all the time) all land, each on its own row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_writes_beside_a_busy_writer_all_land() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open("sqlite:journal.db", dir.path(), 4).unwrap());
+    store.ready().await.unwrap();
+    // Background load: claims and finishes without pause.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut load = Vec::new();
+    for t in 0..8 {
+        let (store, stop) = (store.clone(), stop.clone());
+        load.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let (key, claim) = (format!("load-{t}-{n}"), format!("l{t}-{n}"));
+                let new = entry(&key, &claim, Duration::from_secs(30));
+                assert!(store.claim(&new).await.expect("claim").is_none());
+                assert!(store.finish(&key, &claim, Some("0000"), b"ok").await.expect("finish"));
+                n += 1;
+            }
+            n
+        }));
+    }
+    for n in 0..60 {
+        let (key, claim) = (format!("side-{n}"), format!("s{n}"));
+        // A lease already passed for every third, to be expired by the sweep's statement.
+        let lease = if n % 3 == 2 { Duration::ZERO } else { Duration::from_secs(30) };
+        assert!(store.claim(&entry(&key, &claim, lease)).await.unwrap().is_none());
+        match n % 3 {
+            0 => {
+                assert!(store.release(&key, &claim).await.expect("release"), "{key}");
+                assert!(store.get(&key).await.unwrap().is_none(), "{key}: released, gone");
+            }
+            1 => {
+                assert!(store.mark_unknown(&key, &claim).await.expect("mark"), "{key}");
+                assert_eq!(store.get(&key).await.unwrap().unwrap().state, EntryState::Unknown);
+                assert!(store.forget(&key, ficus::journal::now_ms()).await.expect("forget"), "{key}");
+                assert!(store.get(&key).await.unwrap().is_none(), "{key}: forgotten, gone");
+            }
+            _ => {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+                assert!(store.expire(ficus::journal::now_ms()).await.expect("expire") >= 1, "{key}");
+                assert_eq!(store.get(&key).await.unwrap().unwrap().state, EntryState::Unknown, "{key}");
+            }
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut streamed = 0;
+    for l in load {
+        streamed += l.await.expect("load task");
+    }
+    assert!(streamed > 0, "the load ran");
+}
+
+fn entry<'a>(key: &'a str, claim: &'a str, lease: Duration) -> NewEntry<'a> {
+    NewEntry {
+        key,
+        op: "XFER",
+        request_hash: claim,
+        route_key: None,
+        upstream: "legacy",
+        request: b"request",
+        claim,
+        generation: 1,
+        lease,
+    }
+}

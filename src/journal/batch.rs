@@ -57,6 +57,32 @@ pub(super) struct FinishJob {
 pub(super) enum Job {
     Claim(ClaimJob),
     Finish(FinishJob),
+    Exec(ExecJob),
+}
+
+/// A value bound to an [`ExecJob`]'s statement.
+pub enum Value {
+    /// TEXT.
+    Text(String),
+    /// BIGINT.
+    Int(i64),
+}
+
+/// One more statement for the writer's next transaction (SQLite only: its one write lock
+/// belongs to the writer thread, so every other write goes through it rather than waiting for
+/// the lock from another connection). Parameters are `$1`, `$2`, … as in every journal query.
+pub(super) struct ExecJob {
+    pub(super) sql: &'static str,
+    pub(super) args: Vec<Value>,
+    pub(super) answer: oneshot::Sender<Result<u64, String>>,
+}
+
+/// Jobs of one batch, by kind.
+#[derive(Default)]
+pub(super) struct Batch {
+    pub(super) claims: Vec<ClaimJob>,
+    pub(super) finishes: Vec<FinishJob>,
+    pub(super) execs: Vec<ExecJob>,
 }
 
 /// Where a batcher writes.
@@ -148,34 +174,48 @@ impl Batcher {
         };
         self.jobs.send(Job::Finish(job)).await.map_err(|_| self.failed("journal writer stopped".into()))
     }
+
+    /// Runs `sql` with `args` in the writer's next transaction; rows changed, after the commit.
+    pub async fn exec(&self, sql: &'static str, args: Vec<Value>) -> Result<u64, StoreError> {
+        let (answer, answered) = oneshot::channel();
+        let job = ExecJob { sql, args, answer };
+        self.jobs.send(Job::Exec(job)).await.map_err(|_| self.failed("journal writer stopped".into()))?;
+        answered.await.map_err(|_| self.failed("journal writer stopped".into()))?.map_err(|m| self.failed(m))
+    }
 }
 
-/// `first` and whatever else has queued, up to [`MAX_BATCH`]: the claims and the finishes.
-pub(super) fn gather(first: Job, queue: &mut mpsc::Receiver<Job>) -> (Vec<ClaimJob>, Vec<FinishJob>) {
-    let (mut claims, mut finishes) = (Vec::new(), Vec::new());
+/// `first` and whatever else has queued, up to [`MAX_BATCH`], by kind.
+pub(super) fn gather(first: Job, queue: &mut mpsc::Receiver<Job>) -> Batch {
+    let mut batch = Batch::default();
     let mut next = Some(first);
+    let mut n = 0;
     while let Some(job) = next {
         match job {
-            Job::Claim(c) => claims.push(c),
-            Job::Finish(f) => finishes.push(f),
+            Job::Claim(c) => batch.claims.push(c),
+            Job::Finish(f) => batch.finishes.push(f),
+            Job::Exec(e) => batch.execs.push(e),
         }
-        next = match claims.len() + finishes.len() < MAX_BATCH {
+        n += 1;
+        next = match n < MAX_BATCH {
             true => queue.try_recv().ok(),
             false => None,
         };
     }
-    metrics::histogram!("ficus_journal_batch_size").record((claims.len() + finishes.len()) as f64);
-    (claims, finishes)
+    metrics::histogram!("ficus_journal_batch_size").record(n as f64);
+    batch
 }
 
+/// What a batch came to, per job in order: claims, finishes, statements.
+pub(super) type Outcome = (Vec<Claimed>, Vec<bool>, Vec<u64>);
+
 /// Tells every caller of a batch its outcome (in order), or the batch's failure.
-pub(super) fn answer(
-    result: Result<(Vec<Claimed>, Vec<bool>), String>,
-    claims: Vec<ClaimJob>,
-    finishes: Vec<FinishJob>,
-) {
+pub(super) fn answer(result: Result<Outcome, String>, batch: Batch) {
+    let Batch { claims, finishes, execs } = batch;
     match result {
-        Ok((claimed, finished)) => {
+        Ok((claimed, finished, changed)) => {
+            for (job, n) in execs.into_iter().zip(changed) {
+                let _ = job.answer.send(Ok(n));
+            }
             for (job, outcome) in claims.into_iter().zip(claimed) {
                 let _ = job.answer.send(Ok(outcome));
             }
@@ -192,6 +232,9 @@ pub(super) fn answer(
             }
         }
         Err(message) => {
+            for job in execs {
+                let _ = job.answer.send(Err(message.clone()));
+            }
             for job in claims {
                 let _ = job.answer.send(Err(message.clone()));
             }

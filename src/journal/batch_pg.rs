@@ -9,13 +9,22 @@
 //! Only the common case reads nothing back: when every claim inserted and every finish
 //! updated.
 
-use super::batch::{answer, gather, ClaimJob, Claimed, FinishJob, Job};
+use super::batch::{answer, gather, Batch, Claimed, Job, Outcome};
 use super::store::COLUMNS;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{Connection, Row};
 use std::collections::HashSet;
 use std::time::Duration;
 use tokio::sync::mpsc;
+
+/// Runs of one batch when PostgreSQL ends it for a deadlock or a serialization failure.
+const ATTEMPTS: usize = 3;
+
+/// A deadlock (40P01) or serialization failure (40001): the statement was rolled back whole
+/// (PostgreSQL manual, "Appendix A. Error Codes").
+fn retryable(e: &sqlx::Error) -> bool {
+    e.as_database_error().and_then(|d| d.code()).is_some_and(|c| c == "40P01" || c == "40001")
+}
 
 /// How long connecting may take before the batch fails (and its callers are told).
 const CONNECT: Duration = Duration::from_secs(3);
@@ -24,23 +33,36 @@ const CONNECT: Duration = Duration::from_secs(3);
 pub(super) async fn run(url: String, mut queue: mpsc::Receiver<Job>) {
     let mut conn: Option<PgConnection> = None;
     while let Some(first) = queue.recv().await {
-        let (claims, finishes) = gather(first, &mut queue);
-        let result = async {
-            if conn.is_none() {
-                // Each batch planned for its own sizes and the table as it is now: a plan cached
-                // while the table was new scans it whole (PostgreSQL manual, `plan_cache_mode`).
-                let options = url.parse::<PgConnectOptions>()?.options([("plan_cache_mode", "force_custom_plan")]);
-                let connected = tokio::time::timeout(CONNECT, PgConnection::connect_with(&options)).await;
-                conn = Some(connected.map_err(|_| sqlx::Error::PoolTimedOut)??);
+        let batch = gather(first, &mut queue);
+        let mut result = Err(sqlx::Error::PoolClosed);
+        for attempt in 1..=ATTEMPTS {
+            result = async {
+                if conn.is_none() {
+                    // Each batch planned for its own sizes and the table as it is now: a plan
+                    // cached while the table was new scans it whole (PostgreSQL manual,
+                    // `plan_cache_mode`).
+                    let options = url.parse::<PgConnectOptions>()?.options([("plan_cache_mode", "force_custom_plan")]);
+                    let connected = tokio::time::timeout(CONNECT, PgConnection::connect_with(&options)).await;
+                    conn = Some(connected.map_err(|_| sqlx::Error::PoolTimedOut)??);
+                }
+                write(conn.as_mut().expect("connected above"), &batch).await
             }
-            write(conn.as_mut().expect("connected above"), &claims, &finishes).await
+            .await;
+            match &result {
+                // Two replicas' batches waiting on each other's rows: PostgreSQL aborts one
+                // statement whole (nothing of it stays), so it is simply run again.
+                Err(e) if attempt < ATTEMPTS && retryable(e) => {
+                    metrics::counter!("ficus_journal_batch_retries_total").increment(1);
+                    continue;
+                }
+                _ => break,
+            }
         }
-        .await;
         if result.is_err() {
             // A broken connection is not reused; the next batch connects again.
             conn = None;
         }
-        answer(result.map_err(|e| e.to_string()), claims, finishes);
+        answer(result.map_err(|e| e.to_string()), batch);
     }
 }
 
@@ -50,7 +72,7 @@ const WRITE: &str = "WITH ins AS (INSERT INTO ficus_journal (txn_key, op, reques
      state, request, claim, generation, created_ms, updated_ms, lease_ms) \
      SELECT k, o, h, r, u, 'in_flight', q, c, g, n, n, l FROM unnest($1::text[], $2::text[], $3::text[], \
      $4::text[], $5::text[], $6::bytea[], $7::text[], $8::int8[], $9::int8[], $10::int8[]) \
-     AS t (k, o, h, r, u, q, c, g, n, l) ON CONFLICT (txn_key) DO NOTHING RETURNING 1), \
+     AS t (k, o, h, r, u, q, c, g, n, l) ORDER BY k ON CONFLICT (txn_key) DO NOTHING RETURNING 1), \
      upd AS (UPDATE ficus_journal AS j SET state = 'done', response_code = v.code, reply = v.reply, \
      updated_ms = v.at FROM unnest($11::text[], $12::text[], $13::text[], $14::bytea[], $15::int8[]) \
      AS v (k, c, code, reply, at) WHERE j.txn_key = v.k AND j.claim = v.c AND j.state IN ('in_flight', 'unknown') \
@@ -61,11 +83,10 @@ const WRITE: &str = "WITH ins AS (INSERT INTO ficus_journal (txn_key, op, reques
 /// claim did not insert or some finish did not land, which is read back after the commit: a
 /// lost claim is told the row as it is now (or that it vanished: claim again), a finish landed
 /// only if the row is done under its claim token (nobody else writes that token).
-async fn write(
-    conn: &mut PgConnection,
-    claims: &[ClaimJob],
-    finishes: &[FinishJob],
-) -> Result<(Vec<Claimed>, Vec<bool>), sqlx::Error> {
+async fn write(conn: &mut PgConnection, batch: &Batch) -> Result<Outcome, sqlx::Error> {
+    let (claims, finishes) = (&batch.claims, &batch.finishes);
+    // Other statements go to PostgreSQL's pool directly (row locks, no one write lock).
+    let changed = batch.execs.iter().map(|_| 0).collect();
     let keys: Vec<&str> = claims.iter().map(|c| c.key.as_str()).collect();
     let finish_keys: Vec<&str> = finishes.iter().map(|f| f.key.as_str()).collect();
     let counts = sqlx::query(WRITE)
@@ -119,5 +140,5 @@ async fn write(
                 .collect::<Result<_, sqlx::Error>>()?;
         finishes.iter().map(|f| done.contains(&(f.key.clone(), f.claim.clone()))).collect()
     };
-    Ok((claimed, finished))
+    Ok((claimed, finished, changed))
 }

@@ -10,7 +10,7 @@
 //! Reads, owner moves, releases and the sweeper keep using the sqlx pool on the same file; they
 //! take turns with this writer through SQLite's own lock (busy timeout 5 s on both).
 
-use super::batch::{answer, gather, ClaimJob, Claimed, FinishJob, Job};
+use super::batch::{answer, gather, Batch, Claimed, Job, Outcome, Value};
 use super::store::{Entry, COLUMNS};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
@@ -29,16 +29,16 @@ pub(super) fn start(file: PathBuf, queue: mpsc::Receiver<Job>) -> Result<(), Str
 fn run(file: &Path, mut queue: mpsc::Receiver<Job>) {
     let mut conn: Option<Connection> = None;
     while let Some(first) = queue.blocking_recv() {
-        let (claims, finishes) = gather(first, &mut queue);
+        let batch = gather(first, &mut queue);
         let result = match conn.as_mut() {
-            Some(c) => write(c, &claims, &finishes),
-            None => open(file).and_then(|c| write(conn.insert(c), &claims, &finishes)),
+            Some(c) => write(c, &batch),
+            None => open(file).and_then(|c| write(conn.insert(c), &batch)),
         };
         if result.is_err() {
             // Opened again for the next batch (a replaced file, a full disk that was freed).
             conn = None;
         }
-        answer(result.map_err(|e| e.to_string()), claims, finishes);
+        answer(result.map_err(|e| e.to_string()), batch);
     }
 }
 
@@ -62,12 +62,10 @@ const INSERT: &str = "INSERT INTO ficus_journal (txn_key, op, request_hash, rout
 const FINISH: &str = "UPDATE ficus_journal SET state = 'done', response_code = ?1, reply = ?2, updated_ms = ?3 \
      WHERE txn_key = ?4 AND claim = ?5 AND state IN ('in_flight', 'unknown')";
 
-/// One transaction: every claim, then every finish; the outcome of each, in order.
-fn write(
-    conn: &mut Connection,
-    claims: &[ClaimJob],
-    finishes: &[FinishJob],
-) -> rusqlite::Result<(Vec<Claimed>, Vec<bool>)> {
+/// One transaction: every claim, every finish, then every other statement; the outcome of
+/// each, in order.
+fn write(conn: &mut Connection, batch: &Batch) -> rusqlite::Result<Outcome> {
+    let Batch { claims, finishes, execs } = batch;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut claimed = Vec::with_capacity(claims.len());
     if !claims.is_empty() {
@@ -102,8 +100,21 @@ fn write(
             finished.push(update.execute(params![f.code, f.reply, f.now, f.key, f.claim])? == 1);
         }
     }
+    let mut changed = Vec::with_capacity(execs.len());
+    for e in execs {
+        let mut statement = tx.prepare_cached(e.sql)?;
+        // Bound by name: `$2` may come before `$1` in the text.
+        for (i, value) in e.args.iter().enumerate() {
+            let Some(at) = statement.parameter_index(&format!("${}", i + 1))? else { continue };
+            match value {
+                Value::Text(t) => statement.raw_bind_parameter(at, t)?,
+                Value::Int(n) => statement.raw_bind_parameter(at, n)?,
+            }
+        }
+        changed.push(statement.raw_execute()? as u64);
+    }
     tx.commit()?;
-    Ok((claimed, finished))
+    Ok((claimed, finished, changed))
 }
 
 /// The row holding `key`, as the transaction sees it.

@@ -2,6 +2,7 @@
 //! that passed, unknown outcomes for reconciliation, a day's rows for the summary, retention,
 //! an operator's `forget`, and the writes in flight for accounts an owner move waits on.
 
+use super::batch::Value;
 use super::store::{entry_row, Entry, Store, StoreError, COLUMNS};
 use sqlx::Row;
 
@@ -24,31 +25,9 @@ impl Store {
     /// Turns every `in_flight` row whose lease passed into `unknown`; returns how many.
     pub async fn expire(&self, now: i64) -> Result<u64, StoreError> {
         self.ready().await?;
-        // Read first (no lock): the update takes SQLite's one write lock, which the writer
-        // thread holds most of the time under load, so the sweeper would wait for it every
-        // second for nothing.
-        let any: bool = sqlx::query(
-            "SELECT EXISTS (SELECT 1 FROM ficus_journal WHERE state <> 'done' AND state = 'in_flight' AND lease_ms < $1) \
-             AS any",
-        )
-        .bind(now)
-        .fetch_one(self.pool().await?)
-        .await
-        .and_then(|r| r.try_get::<bool, _>("any").or_else(|_| r.try_get::<i64, _>("any").map(|n| n != 0)))
-        .map_err(|e| self.sql_error(e))?;
-        if !any {
-            return Ok(0);
-        }
-        let done = sqlx::query(
-            "UPDATE ficus_journal SET state = 'unknown', updated_ms = $1 WHERE state <> 'done' AND state = 'in_flight' \
-             AND lease_ms < $2",
-        )
-        .bind(now)
-        .bind(now)
-        .execute(self.pool().await?)
-        .await
-        .map_err(|e| self.sql_error(e))?;
-        Ok(done.rows_affected())
+        let sql = "UPDATE ficus_journal SET state = 'unknown', updated_ms = $1 WHERE state <> 'done' AND state = \
+                   'in_flight' AND lease_ms < $2";
+        self.write(sql, vec![Value::Int(now), Value::Int(now)]).await
     }
 
     /// Rows whose outcome is unknown at `now` (expired leases included), oldest first.
@@ -99,28 +78,17 @@ impl Store {
     /// Deletes rows claimed before `before_ms`, except those whose outcome is unknown (they
     /// stay until reconciled); returns how many went.
     pub async fn purge(&self, before_ms: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM ficus_journal WHERE created_ms < $1 AND state = 'done'")
-            .bind(before_ms)
-            .execute(self.pool().await?)
-            .await
-            .map_err(|e| self.sql_error(e))?;
-        Ok(done.rows_affected())
+        let sql = "DELETE FROM ficus_journal WHERE created_ms < $1 AND state = 'done'";
+        self.write(sql, vec![Value::Int(before_ms)]).await
     }
 
     /// Deletes the row of `key` once an operator has reconciled it (`ficus journal forget`):
     /// the channel may then send the transaction again. Only `unknown` rows (or expired leases).
     pub async fn forget(&self, key: &str, now: i64) -> Result<bool, StoreError> {
         self.ready().await?;
-        let done = sqlx::query(
-            "DELETE FROM ficus_journal WHERE txn_key = $1 AND (state = 'unknown' OR (state = 'in_flight' AND \
-             lease_ms < $2))",
-        )
-        .bind(key)
-        .bind(now)
-        .execute(self.pool().await?)
-        .await
-        .map_err(|e| self.sql_error(e))?;
-        Ok(done.rows_affected() == 1)
+        let sql = "DELETE FROM ficus_journal WHERE txn_key = $1 AND (state = 'unknown' OR (state = 'in_flight' \
+                   AND lease_ms < $2))";
+        Ok(self.write(sql, vec![Value::Text(key.into()), Value::Int(now)]).await? == 1)
     }
 
     /// Writes in flight (lease not passed) for any of `route_keys` (accounts).

@@ -6,6 +6,7 @@
 //! racing for one key, exactly one inserts. Every later change names the claim token, so a
 //! replica only ever finishes its own claim.
 
+use super::batch::Value;
 use super::schema;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
@@ -343,28 +344,36 @@ impl Store {
 
     /// Marks this claim `unknown`: sent, no answer that could be given.
     pub async fn mark_unknown(&self, key: &str, claim: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE ficus_journal SET state = 'unknown', updated_ms = $1 WHERE txn_key = $2 AND claim = $3 \
-             AND state = 'in_flight'",
-        )
-        .bind(super::now_ms())
-        .bind(key)
-        .bind(claim)
-        .execute(self.pool().await?)
-        .await
-        .map_err(|e| self.sql_error(e))?;
-        Ok(done.rows_affected() == 1)
+        let sql = "UPDATE ficus_journal SET state = 'unknown', updated_ms = $1 WHERE txn_key = $2 AND claim = $3 \
+                   AND state = 'in_flight'";
+        let args = vec![Value::Int(super::now_ms()), Value::Text(key.into()), Value::Text(claim.into())];
+        Ok(self.write(sql, args).await? == 1)
     }
 
     /// Gives up this claim: the write was certainly not sent, so a resend may go.
     pub async fn release(&self, key: &str, claim: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM ficus_journal WHERE txn_key = $1 AND claim = $2 AND state = 'in_flight'")
-            .bind(key)
-            .bind(claim)
-            .execute(self.pool().await?)
-            .await
-            .map_err(|e| self.sql_error(e))?;
-        Ok(done.rows_affected() == 1)
+        let sql = "DELETE FROM ficus_journal WHERE txn_key = $1 AND claim = $2 AND state = 'in_flight'";
+        Ok(self.write(sql, vec![Value::Text(key.into()), Value::Text(claim.into())]).await? == 1)
+    }
+
+    /// Runs one writing statement (`$1`, `$2`, … bound to `args`); rows changed. On SQLite it
+    /// goes through the writer thread, whose transactions hold the database's one write lock
+    /// most of the time under load: from another connection it would wait for the lock in
+    /// SQLite's busy loop (sleeps of up to 100 ms, failing after 5 s). On PostgreSQL, the pool.
+    pub(super) async fn write(&self, sql: &'static str, args: Vec<Value>) -> Result<u64, StoreError> {
+        self.ready().await?;
+        if self.backend == Backend::Sqlite {
+            return self.batcher().await?.exec(sql, args).await;
+        }
+        let mut query = sqlx::query(sql);
+        for value in args {
+            query = match value {
+                Value::Text(t) => query.bind(t),
+                Value::Int(n) => query.bind(n),
+            };
+        }
+        let done = query.execute(self.pool().await?).await.map_err(|e| self.sql_error(e))?;
+        Ok(done.rows_affected())
     }
 }
 
