@@ -35,7 +35,6 @@ pub struct Gateway {
 }
 
 mod channel;
-mod heartbeat;
 mod in_flight;
 mod journaled;
 use in_flight::InFlight;
