@@ -9,13 +9,15 @@
 //! Targets: (a) the host simulator's HTTP port, direct; (b) nginx `proxy_pass` to it;
 //! (c) ficus, ACCTINQ → host over framed TCP; (d) ficus, ACCTINQ → the JSON `accounts` service;
 //! (e) ficus, ACCTINQ → the host's HTTP port — nginx's own upstream, so (e) against (b) is
-//! proxy against proxy, while (c) against (b) also counts the host's cheaper framed-TCP side.
+//! proxy against proxy, while (c) against (b) also counts the host's cheaper framed-TCP side;
+//! (f) (c)'s route through a cp949 `[[channels]]` HTTP listener, the client sending cp949: so
+//! (f) against (c) is what code conversion both ways costs (issue #15: at most 20%).
 //! Each is loaded open loop at a fixed rate (coordinated-omission corrected) and closed loop
 //! (saturation) by the generator in `load/`, which shares the machine's cores with the
 //! targets and the simulators — the same for every target.
 //!
 //! `cargo bench --bench proxy -- --help` lists the options. Run without `--bench` (as
-//! `cargo test --all-targets` does) it is a few-second smoke check of (c) and (d) instead.
+//! `cargo test --all-targets` does) it is a few-second smoke check of (c), (d) and (f) instead.
 
 #[path = "load/client.rs"]
 mod client;
@@ -47,9 +49,11 @@ usage: cargo bench --bench proxy -- [options]
   --seconds N       measured seconds per target and mode                (default 10)
   --warmup N        warm-up seconds before each measurement             (default 2)
   --connections N   connections, both modes                             (default 64)
-  --targets LIST    any of a,b,c,d,e: a host direct, b nginx, c ficus legacy route
+  --targets LIST    any of a,b,c,d,e,f: a host direct, b nginx, c ficus legacy route
                     (TCP), d ficus http-json route, e ficus legacy route over HTTP
-                    (nginx's upstream)                                  (default a,b,c,d,e)
+                    (nginx's upstream), f c's route through a cp949 channel (the
+                    client sends cp949, ficus converts to the host's cp037 and
+                    back; compared with c)                        (default a,b,c,d,e,f)
   --workers LIST    nginx worker_processes = ficus TOKIO_WORKER_THREADS; several
                     values run the whole set once per value, e.g. 1,2   (default 1)
   --in-process      run ficus inside the benchmark process (default: `ficus serve`)
@@ -57,7 +61,7 @@ usage: cargo bench --bench proxy -- [options]
                     than 0.1 cores, keeping the quietest attempt          (default 2)
   --help            this text
 
-Without --bench (cargo test --all-targets) it runs a smoke check of c and d instead.";
+Without --bench (cargo test --all-targets) it runs a smoke check of c, d and f instead.";
 
 /// Command-line options of a benchmark run.
 struct Options {
@@ -139,10 +143,13 @@ async fn setup(dir: &Path, in_process: bool) -> Result<(ficus::demo::Sims, Env),
     Ok((sims, env))
 }
 
-/// The ACCTINQ request as an HTTP request, and the reply length the copybooks give.
-fn request(env: &Env) -> Result<(Vec<u8>, usize, Option<Numbering>), String> {
-    let path = env.dir.join("routes-request.toml");
-    std::fs::write(&path, targets::ficus_config(env, "127.0.0.1:0", "legacy")).map_err(|e| e.to_string())?;
+/// The ACCTINQ request as an HTTP request built in `target`'s code page (the host's, or (f)'s
+/// channel's), and the reply length the copybooks give.
+fn acctinq_request(env: &Env, target: Target) -> Result<(Vec<u8>, usize, Option<Numbering>), String> {
+    let codepage = target.codepage();
+    let path = env.dir.join(format!("routes-request-{codepage}.toml"));
+    std::fs::write(&path, targets::ficus_config_in(env, "127.0.0.1:0", "legacy", codepage))
+        .map_err(|e| e.to_string())?;
     let table = ficus::config::load(&path, None, 1).map_err(|e| e.to_string())?;
     let message = ficus::cli::build_request(&table, "ACCTINQ", &json!({"ACCT-NO": "1000000000000001"}), &Value::Null)?;
     let route = table.routes.get("ACCTINQ").ok_or("no ACCTINQ route")?;
@@ -181,15 +188,16 @@ async fn exchanges(
     Ok(())
 }
 
-/// The quick check: (c) as `ficus serve`, (d) in this process, 200 requests each over 4
-/// connections, every reply 200 with the right length.
+/// The quick check: (c) and (f) as `ficus serve`, (d) in this process, 200 requests each over
+/// 4 connections, every reply 200 with the right length; (f)'s reply also in cp949.
 async fn smoke() -> Result<(), String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let (sims, env) = setup(dir.path(), false).await?;
-    let (request, expected, numbering) = request(&env)?;
     let in_process = Env { ficus_bin: None, ..env.clone() };
-    for (target, env) in [(Target::FicusLegacy, &env), (Target::FicusJson, &in_process)] {
+    for (target, env) in [(Target::FicusLegacy, &env), (Target::FicusJson, &in_process), (Target::FicusChannel, &env)] {
+        let (request, expected, numbering) = acctinq_request(env, target)?;
         let running = targets::start(target, env, 1).await?;
+        check_converted(&running, target, &request).await?;
         let runs: Vec<_> = (0..4)
             .map(|_| {
                 tokio::spawn({
@@ -209,6 +217,25 @@ async fn smoke() -> Result<(), String> {
         println!("proxy smoke: {} answered 200 requests, all HTTP 200 with {expected} bytes", target.label());
     }
     sims.stop();
+    Ok(())
+}
+
+/// One exchange with a started `target`: for (f) the reply must carry ACCT-NO in cp949 (ASCII
+/// digits where the host sends EBCDIC ones), so (f) measures conversion, not pass-through or
+/// an error reply of the same length.
+async fn check_converted(running: &targets::Running, target: Target, request: &[u8]) -> Result<(), String> {
+    if target != Target::FicusChannel {
+        return Ok(());
+    }
+    let mut conn = Conn::connect(running.addr).await.map_err(|e| e.to_string())?;
+    conn.exchange(request).await.map_err(|e| format!("{}: {e}", target.label()))?;
+    if !conn.body().windows(16).any(|w| w == b"1000000000000001") {
+        let body = String::from_utf8_lossy(conn.body()).into_owned();
+        return Err(format!(
+            "{}: the reply does not carry ACCT-NO 1000000000000001 in cp949: {body:?}",
+            target.label()
+        ));
+    }
     Ok(())
 }
 
@@ -249,7 +276,7 @@ async fn measure(plan: &Plan, running: &targets::Running, mode: Mode, o: &Option
 async fn bench(o: Options) -> Result<(), String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let (sims, env) = setup(dir.path(), o.in_process).await?;
-    let (request, expected, numbering) = request(&env)?;
+    let (request, expected, numbering) = acctinq_request(&env, Target::FicusLegacy)?;
     let plan = Plan {
         addr: env.host_http,
         request: std::sync::Arc::new(request),
@@ -263,7 +290,7 @@ async fn bench(o: Options) -> Result<(), String> {
     println!(
         "Decision: can ficus replace nginx in front of the host (legacy route ≥ 1.0× nginx throughput, ≤ 1.2× its \
          p99 at a fixed rate; (e) is that route over HTTP, nginx's own upstream protocol), and what does the \
-         http-json route (d) cost?\n"
+         http-json route (d) cost, and code conversion on a cp949 channel (f against c: ≥ 0.8×)?\n"
     );
     println!(
         "ACCTINQ: {} request bytes, {expected}-byte replies; {} connections; fixed rate {}/s open loop (latency from the intended send time), then saturation closed loop; {} s warm-up + {} s measured each. \
@@ -281,11 +308,14 @@ async fn bench(o: Options) -> Result<(), String> {
         let mut rows = Vec::new();
         for &target in &o.targets {
             eprintln!("[proxy] {} with {workers} worker(s)", target.label());
+            // (f)'s client speaks cp949: the same message in its code page, the same reply length.
+            let (request, expected, numbering) = acctinq_request(&env, target)?;
             let running = targets::start(target, &env, workers).await?;
-            exchanges(running.addr, plan.request.to_vec(), plan.numbering.clone(), expected, 10)
+            check_converted(&running, target, &request).await?;
+            exchanges(running.addr, request.clone(), numbering.clone(), expected, 10)
                 .await
                 .map_err(|e| format!("{e}; {}", running.log_tail()))?;
-            let plan = Plan { addr: running.addr, ..plan.clone() };
+            let plan = Plan { addr: running.addr, request: std::sync::Arc::new(request), numbering, ..plan.clone() };
             for mode in [Mode::Fixed, Mode::Saturation] {
                 let (stats, usage) = measure(&plan, &running, mode, &o).await;
                 let connections = if mode == Mode::Fixed { o.connections.min(o.rate as usize) } else { o.connections };

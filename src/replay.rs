@@ -151,6 +151,7 @@ pub async fn replay(
             op: &capture.op,
             message: &request,
             id: capture.id.as_deref(),
+            channel: capture.channel.as_deref(),
             sent: None,
         };
         let result = crate::gateway::call(x, target, crate::upstream::Lane::Primary, dry_run).await;
@@ -174,8 +175,14 @@ pub async fn replay(
         // The captured reply plays the primary (it came from whoever served the channel) and is
         // always the reference: it sits in the records' legacy slot whoever answered it, so one
         // replay's records line up whatever mix of targets the capture spans (see the module doc).
-        let primary =
-            Primary { name: &capture.target, is_legacy: true, reply: &recorded, secs: 0.0, request: &request };
+        let primary = Primary {
+            name: &capture.target,
+            is_legacy: true,
+            reply: &recorded,
+            secs: 0.0,
+            request: &request,
+            channel: capture.channel.as_deref(),
+        };
         let (mut record, mut outcome) =
             conclude_record(&capture.op, capture.id.clone(), cmp, against, primary, other, mask_key);
         let lag = record.time - capture.time;

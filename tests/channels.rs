@@ -66,6 +66,7 @@ target   = "legacy"
 read_only = true
 shadow = "accounts"
 ignore = ["HDR-TIMESTAMP"]
+capture = {{ percent = 100 }}
 
 [routes.TXNHIST]
 request  = "TXNHIST.cpy#TXNHIST-REQ"
@@ -193,6 +194,26 @@ async fn an_euc_kr_channel_and_an_ebcdic_channel_get_the_same_answers() {
     }
     assert_eq!(stats["compared"], 2, "{stats}");
     assert_eq!(stats["matched"], 2, "{stats}");
+    // Each shadow record names the channel its message came in on.
+    let path = s.gw.dir.path().join("shadow/shadow.jsonl");
+    let mut channels = Vec::new();
+    for _ in 0..200 {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let records: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        channels = records.iter().filter(|r| r["op"] == "ACCTINQ").map(|r| r["channel"].clone()).collect();
+        if channels.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    channels.sort_by_key(|c| c.to_string());
+    assert_eq!(channels, [json!("default"), json!(IB)], "{}", path.display());
+    // So does each captured exchange (replayed records keep it).
+    let captures = ficus::shadow::capture::read(&s.gw.dir.path().join("shadow/capture.jsonl")).unwrap();
+    let mut channels: Vec<_> =
+        captures.iter().filter(|c| c.op == "ACCTINQ").map(|c| c.channel.clone().unwrap_or_default()).collect();
+    channels.sort();
+    assert_eq!(channels, ["default", IB]);
 }
 
 #[tokio::test]

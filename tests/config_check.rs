@@ -169,3 +169,34 @@ fn every_semantic_error_is_reported_once_with_its_line_and_no_knock_ons() {
     // PAYSTMT's target `accounts`, whose section did not read.
     assert_eq!(found.len(), expected.len(), "no knock-ons:\n{out}");
 }
+
+#[test]
+fn check_describes_each_channel() {
+    let toml = base()
+        + r#"
+[[channels]]
+name = "internet-banking"
+listen_tcp = "127.0.0.1:9100"
+codepage = "cp949"
+framing = { length_prefix = 8, digits = "ascii", counts = "after" }
+heartbeat = { op = "LINKTEST", reply_code = "0000" }
+
+[[channels]]
+name = "branch"
+listen_http = "127.0.0.1:9101"
+"#;
+    let (code, out) = check(&toml);
+    assert_eq!(code, 0, "{out}");
+    let line = |name: &str| {
+        out.lines()
+            .find(|l| l.starts_with(&format!("  channel {name}: ")))
+            .unwrap_or_else(|| panic!("{out}"))
+            .to_string()
+    };
+    let ib = line("internet-banking");
+    assert!(ib.contains("tcp 127.0.0.1:9100, cp949 (converted to and from the host's cp037"), "{ib}");
+    assert!(ib.contains("framing: 8 ASCII digits"), "{ib}");
+    assert!(ib.ends_with("heartbeat LINKTEST answered with 0000"), "{ib}");
+    let branch = line("branch");
+    assert_eq!(branch, "  channel branch: http 127.0.0.1:9101, cp037 (the host's: bytes pass through)");
+}

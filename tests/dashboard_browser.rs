@@ -2,7 +2,8 @@
 //! with fantoccini) against a running gateway and the demo's simulators. It sees the
 //! operations with their modes, flips ACCTINQ to the new service through the page (token and
 //! confirmation), and checks that the table and the gateway's routing changed; with a journal,
-//! its header shows the journal's counts. A screenshot is
+//! its header shows the journal's counts; the channels panel lists the default channel's
+//! traffic and a cp949 `[[channels]]` entry. A screenshot is
 //! saved under `target/tmp/dashboard-test/` and checked not to be blank.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them); without them the
@@ -117,7 +118,8 @@ async fn dashboard_shows_modes_and_flips_a_route() {
     let toml = routes_toml(&sim_upstreams(&sims), "legacy", "legacy", "")
         .replacen("read_only = true\n\n[routes.XFER]", "read_only = true\nshadow = \"accounts\"\n\n[routes.XFER]", 1)
         .replacen("read_only = true\n", "read_only = true\nshadow = \"accounts\"\n", 1)
-        + "\n[journal]\nstore = \"sqlite:journal.db\"\n";
+        + "\n[journal]\nstore = \"sqlite:journal.db\"\n"
+        + "\n[[channels]]\nname = \"internet-banking\"\nlisten_http = \"127.0.0.1:0\"\ncodepage = \"cp949\"\n";
     let gw = Arc::new(Gateway::start(&toml).await);
     // Steady traffic while the page is open, so it has rates and latencies to show.
     let traffic_on = Arc::new(AtomicBool::new(true));
@@ -230,6 +232,17 @@ async fn steps(client: &Client, gw: &Gateway) -> Result<Vec<u8>, String> {
     let journal = eventually("the journal's counts", || text_of(client, "#journal-facts dd")).await?;
     if journal != "0 · 0" {
         return Err(format!("the journal shows {journal:?}, expected no unknown outcomes and no duplicates"));
+    }
+    // The channels panel: the default channel carries the traffic; the cp949 one is converted.
+    eventually("the default channel's messages", || async {
+        let n = text_of(client, "tr[data-channel=default] td:nth-child(4)").await?;
+        (n.parse::<u64>().ok()? > 0).then_some(())
+    })
+    .await?;
+    let ib =
+        eventually("the internet-banking channel", || text_of(client, "tr[data-channel=internet-banking]")).await?;
+    if !ib.contains("cp949 (converted)") {
+        return Err(format!("the internet-banking row shows {ib:?}"));
     }
     // The shadow panel appears once /shadow has compared something.
     eventually("the shadow panel's TXNHIST row", || text_of(client, "#shadow-body tr[data-op=TXNHIST]")).await?;

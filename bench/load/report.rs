@@ -1,6 +1,6 @@
 //! The Markdown results: one row per target and mode, then ficus/nginx ratios (c, e and d
-//! over b) against the targets (throughput ≥ 1.0×, fixed-rate p99 ≤ 1.2×). It prints; it does
-//! not fail the run.
+//! over b) against the targets (throughput ≥ 1.0×, fixed-rate p99 ≤ 1.2×) and conversion's
+//! cost (f over c: throughput ≥ 0.8×). It prints; it does not fail the run.
 
 use super::run::Stats;
 use super::targets::Target;
@@ -9,6 +9,10 @@ use super::targets::Target;
 pub const MIN_THROUGHPUT_RATIO: f64 = 1.0;
 /// The fixed-rate p99 ratio ficus/nginx must stay under.
 pub const MAX_P99_RATIO: f64 = 1.2;
+
+/// The throughput ratio a converting channel must keep of the same route without conversion
+/// (issue #15: conversion costs at most 20%).
+pub const MIN_CONVERSION_RATIO: f64 = 0.8;
 
 /// Load mode of a row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,6 +116,26 @@ pub fn ratios(rows: &[Row]) -> String {
                 ficus.letter()
             );
         }
+    }
+    out + &conversion(rows)
+}
+
+/// The ratio lines of (f), the cp949 channel, over (c), the same route without conversion.
+fn conversion(rows: &[Row]) -> String {
+    let pair = |mode| find(rows, Target::FicusChannel, mode).zip(find(rows, Target::FicusLegacy, mode));
+    let mut out = String::new();
+    if let Some((f, c)) = pair(Mode::Saturation) {
+        let r = f.rate() / c.rate().max(f64::MIN_POSITIVE);
+        let verdict = if r >= MIN_CONVERSION_RATIO { "meets" } else { "MISSES" };
+        out += &format!(
+            "- f / c, saturation throughput: **{r:.2}×**, conversion costs {:.0}% ({verdict} target ≥ \
+             {MIN_CONVERSION_RATIO:.1}×; cp949 ⇄ cp037 both ways, field by field)\n",
+            (1.0 - r) * 100.0
+        );
+    }
+    if let Some((f, c)) = pair(Mode::Fixed) {
+        let r = f.micros(0.99) / c.micros(0.99).max(f64::MIN_POSITIVE);
+        out += &format!("- f / c, p99 at the fixed rate: **{r:.2}×** (informational)\n");
     }
     out
 }

@@ -1,7 +1,9 @@
 //! The things under load, each started on demand and stopped after its runs: (a) the
 //! simulated host's own HTTP port, (b) nginx `proxy_pass` to it, (c) ficus routing ACCTINQ to
 //! the host over framed TCP, (d) ficus routing ACCTINQ to the JSON `accounts` service, and
-//! (e) ficus routing ACCTINQ to the host's HTTP port, the same upstream nginx has.
+//! (e) ficus routing ACCTINQ to the host's HTTP port, the same upstream nginx has, and (f) the
+//! route of (c) reached through a cp949 `[[channels]]` HTTP listener, so every request and
+//! reply is converted between cp949 and the host's cp037 with the ACCTINQ layouts.
 //!
 //! nginx and ficus run as child processes with the same core budget (`workers`: nginx
 //! `worker_processes`, ficus `TOKIO_WORKER_THREADS`), so their CPU time can be read from
@@ -26,19 +28,27 @@ pub enum Target {
     FicusJson,
     /// (e) ficus, legacy route over HTTP to the host's HTTP port (nginx's upstream).
     FicusHttp,
+    /// (f) (c) through a cp949 channel: code conversion both ways.
+    FicusChannel,
 }
 
 impl Target {
     /// Every target, in report order.
-    pub const ALL: [Target; 5] =
-        [Target::Direct, Target::Nginx, Target::FicusLegacy, Target::FicusJson, Target::FicusHttp];
+    pub const ALL: [Target; 6] = [
+        Target::Direct,
+        Target::Nginx,
+        Target::FicusLegacy,
+        Target::FicusJson,
+        Target::FicusHttp,
+        Target::FicusChannel,
+    ];
 
     /// From its letter on the command line.
     pub fn from_letter(s: &str) -> Option<Target> {
         Target::ALL.into_iter().find(|t| t.letter() == s)
     }
 
-    /// a, b, c or d.
+    /// a to f.
     pub fn letter(self) -> &'static str {
         match self {
             Target::Direct => "a",
@@ -46,6 +56,7 @@ impl Target {
             Target::FicusLegacy => "c",
             Target::FicusJson => "d",
             Target::FicusHttp => "e",
+            Target::FicusChannel => "f",
         }
     }
 
@@ -57,9 +68,25 @@ impl Target {
             Target::FicusLegacy => "(c) ficus → host TCP (legacy)",
             Target::FicusJson => "(d) ficus → accounts (http-json)",
             Target::FicusHttp => "(e) ficus → host HTTP (legacy)",
+            Target::FicusChannel => "(f) cp949 channel → (c), converting",
+        }
+    }
+
+    /// The code page the load client speaks to this target: the host's, but cp949 for (f).
+    pub fn codepage(self) -> &'static str {
+        match self {
+            Target::FicusChannel => CHANNEL_CODEPAGE,
+            _ => HOST_CODEPAGE,
         }
     }
 }
+
+/// The simulated host's code page (`[gateway] codepage`).
+pub const HOST_CODEPAGE: &str = "cp037";
+/// The code page of (f)'s channel.
+pub const CHANNEL_CODEPAGE: &str = "cp949";
+/// The name of (f)'s channel.
+const CHANNEL: &str = "cp949-bench";
 
 /// Where the simulators listen, where files go, and how ficus runs.
 #[derive(Clone)]
@@ -96,11 +123,17 @@ pub fn free_port() -> Result<u16, String> {
 
 /// A routes.toml serving ACCTINQ from `acctinq` ("legacy", "accounts" or "legacy_http") on `listen`.
 pub fn ficus_config(env: &Env, listen: &str, acctinq: &str) -> String {
+    ficus_config_in(env, listen, acctinq, HOST_CODEPAGE)
+}
+
+/// [`ficus_config`] with `[gateway] codepage` set to `codepage`: what a client of a channel in
+/// that code page builds its messages with (the same header and layouts).
+pub fn ficus_config_in(env: &Env, listen: &str, acctinq: &str, codepage: &str) -> String {
     format!(
         r#"[gateway]
 listen_http = "{listen}"
 copybooks   = "{copybooks}"
-codepage    = "cp037"
+codepage    = "{codepage}"
 
 [header]
 copybook  = "COMMHDR.cpy"
@@ -143,6 +176,11 @@ read_only = true
         host_http = env.host_http,
         accounts = env.accounts,
     )
+}
+
+/// (f)'s `[[channels]]` entry, appended to [`ficus_config`]: a cp949 HTTP listener on `listen`.
+fn channel_section(listen: &str) -> String {
+    format!("\n[[channels]]\nname = \"{CHANNEL}\"\nlisten_http = \"{listen}\"\ncodepage = \"{CHANNEL_CODEPAGE}\"\n")
 }
 
 /// nginx.conf: `workers` worker processes, keep-alive both sides, no access log.
@@ -199,7 +237,7 @@ pub async fn start(target: Target, env: &Env, workers: usize) -> Result<Running,
             running.child = Some(spawn(cmd, &log)?);
             running.log = Some(log);
         }
-        Target::FicusLegacy | Target::FicusJson | Target::FicusHttp => {
+        Target::FicusLegacy | Target::FicusJson | Target::FicusHttp | Target::FicusChannel => {
             let acctinq = match target {
                 Target::FicusJson => "accounts",
                 Target::FicusHttp => "legacy_http",
@@ -209,12 +247,25 @@ pub async fn start(target: Target, env: &Env, workers: usize) -> Result<Running,
                 None => "127.0.0.1:0".to_string(),
                 Some(_) => format!("127.0.0.1:{}", free_port()?),
             };
+            // (f) loads its channel's listener; the default one stays on an unused port.
+            let (default_listen, mut text) = match target {
+                Target::FicusChannel => {
+                    let port = if env.ficus_bin.is_some() { free_port()? } else { 0 };
+                    (format!("127.0.0.1:{port}"), channel_section(&listen))
+                }
+                _ => (listen.clone(), String::new()),
+            };
+            text.insert_str(0, &ficus_config(env, &default_listen, acctinq));
             let config = env.dir.join(format!("routes-{}.toml", target.letter()));
-            std::fs::write(&config, ficus_config(env, &listen, acctinq)).map_err(|e| e.to_string())?;
+            std::fs::write(&config, text).map_err(|e| e.to_string())?;
             let Some(ficus_bin) = &env.ficus_bin else {
                 let options = ficus::server::Options { watch: false, sighup: false, takeover: false };
                 let gateway = ficus::server::start(&config, options).await?;
-                running.addr = gateway.http.ok_or("ficus started without an HTTP listener")?;
+                running.addr = match target {
+                    Target::FicusChannel => gateway.channel(CHANNEL).and_then(|c| c.http),
+                    _ => gateway.http,
+                }
+                .ok_or("ficus started without the HTTP listener to load")?;
                 running.gateway = Some(gateway);
                 return Ok(running);
             };

@@ -1,6 +1,6 @@
 //! `GET /stats`: what the dashboard shows per operation — traffic, error rate and p99 per side
-//! (legacy / new) over the last half minute — derived from the Prometheus recorder, so the
-//! dashboard and Prometheus never disagree.
+//! (legacy / new) over the last half minute — and per channel (messages, errors, conversion
+//! errors), derived from the Prometheus recorder, so the dashboard and Prometheus never disagree.
 //!
 //! Each call renders the recorder, keeps a timestamped snapshot (bounded: at most one a second,
 //! for a minute) and compares with the oldest snapshot of the window. Like the counters, the
@@ -42,10 +42,20 @@ struct Op {
     sides: BTreeMap<&'static str, Side>,
 }
 
+/// Cumulative counts of one channel (`ficus_channel_messages_total`,
+/// `ficus_conversion_errors_total`).
+#[derive(Clone, Debug, Default)]
+struct Channel {
+    messages: f64,
+    errors: f64,
+    conversion_errors: f64,
+}
+
 #[derive(Clone, Debug)]
 struct Snapshot {
     at: Instant,
     ops: BTreeMap<String, Op>,
+    channels: BTreeMap<String, Channel>,
 }
 
 static HISTORY: Mutex<VecDeque<Snapshot>> = Mutex::new(VecDeque::new());
@@ -65,7 +75,23 @@ fn label<'a>(labels: &'a [(String, String)], key: &str) -> Option<&'a str> {
 /// Reads the per-operation counts out of a text exposition.
 fn snapshot(text: &str, table: &RouteTable, at: Instant) -> Snapshot {
     let mut ops: BTreeMap<String, Op> = BTreeMap::new();
+    let mut channels: BTreeMap<String, Channel> = BTreeMap::new();
     for (name, labels, value) in text.lines().filter_map(parse_sample) {
+        if let ("ficus_channel_messages_total" | "ficus_conversion_errors_total", Some(channel)) =
+            (name, label(&labels, "channel"))
+        {
+            let entry = channels.entry(channel.to_string()).or_default();
+            match name {
+                "ficus_conversion_errors_total" => entry.conversion_errors += value,
+                _ => {
+                    entry.messages += value;
+                    if label(&labels, "outcome") != Some("ok") {
+                        entry.errors += value;
+                    }
+                }
+            }
+            continue;
+        }
         let Some(op) = label(&labels, "op") else { continue };
         let entry = ops.entry(op.to_string()).or_default();
         match name {
@@ -95,7 +121,7 @@ fn snapshot(text: &str, table: &RouteTable, at: Instant) -> Snapshot {
             _ => {}
         }
     }
-    Snapshot { at, ops }
+    Snapshot { at, ops, channels }
 }
 
 /// The latency below which `q` of the samples fall, interpolated within a bucket as
@@ -170,7 +196,7 @@ pub fn stats(table: &RouteTable) -> Option<Value> {
         .iter()
         .find(|s| now.duration_since(s.at) <= WINDOW && min_window(s.at))
         .cloned()
-        .or_else(|| installed_at().map(|at| Snapshot { at, ops: BTreeMap::new() }));
+        .or_else(|| installed_at().map(|at| Snapshot { at, ops: BTreeMap::new(), channels: BTreeMap::new() }));
     if history.back().is_none_or(|s| now.duration_since(s.at) >= MIN_GAP) {
         history.push_back(current.clone());
     }
@@ -214,8 +240,34 @@ pub fn stats(table: &RouteTable) -> Option<Value> {
         "generation": table.generation,
         "window_seconds": secs,
         "ops": ops,
+        "channels": channels_json(table, &current, base.as_ref(), secs),
         "upstreams": upstreams,
     }))
+}
+
+/// Every channel of `table` (the default one first, then `[[channels]]` in the file's order),
+/// with its code page and its counts; a channel that has seen nothing yet shows zeros.
+fn channels_json(table: &RouteTable, now: &Snapshot, base: Option<&Snapshot>, secs: Option<f64>) -> Value {
+    let rows: Vec<Value> = table
+        .channels
+        .iter()
+        .map(|plan| {
+            let name: &str = &plan.name;
+            let c = now.channels.get(name).cloned().unwrap_or_default();
+            let then = base.and_then(|b| b.channels.get(name));
+            let delta = c.messages - then.map_or(0.0, |t| t.messages);
+            json!({
+                "name": name,
+                "codepage": plan.codepage.name(),
+                "converting": plan.conversion.is_some(),
+                "messages": c.messages,
+                "errors": c.errors,
+                "conversion_errors": c.conversion_errors,
+                "rate": secs.map(|s| delta / s),
+            })
+        })
+        .collect();
+    Value::Array(rows)
 }
 
 #[cfg(test)]

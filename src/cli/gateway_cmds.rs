@@ -74,6 +74,11 @@ pub fn check(path: &Path) -> Result<(), CliError> {
     if let Some(h) = &table.heartbeat {
         println!("  heartbeat {} answered by ficus with {} (header only, never routed)", h.op, h.reply_code);
     }
+    for c in &table.file.channels {
+        let Some(plan) = table.channel(&c.name) else { continue };
+        let spec = c.framing.as_ref().unwrap_or(&table.file.gateway.tcp_framing);
+        println!("{}", describe_channel(c, plan, table.options.codepage, &named(spec, &plan.framing)));
+    }
     let mut upstreams: Vec<_> = table.upstreams.values().collect();
     upstreams.sort_by(|a, b| a.name.cmp(&b.name));
     for u in upstreams {
@@ -151,4 +156,33 @@ pub fn serve(path: &Path, takeover: bool) -> Result<(), CliError> {
         running.stop().await;
         Ok(())
     })
+}
+
+/// One `[[channels]]` entry as `ficus check` shows it: listeners, code page and whether its
+/// messages are converted, framing (TCP only) and heartbeat.
+fn describe_channel(
+    c: &crate::route::file::ChannelSection,
+    plan: &crate::route::channel::ChannelPlan,
+    host: crate::codec::charset::CodePage,
+    framing: &str,
+) -> String {
+    let mut listeners = Vec::new();
+    if let Some(a) = &c.listen_tcp {
+        listeners.push(format!("tcp {a}"));
+    }
+    if let Some(a) = &c.listen_http {
+        listeners.push(format!("http {a}"));
+    }
+    let mut line = format!("  channel {}: {}, {}", plan.name, listeners.join(" + "), plan.codepage);
+    line += &match plan.conversion {
+        Some(_) => format!(" (converted to and from the host's {host} field by field with each operation's layouts)"),
+        None => " (the host's: bytes pass through)".to_string(),
+    };
+    if c.listen_tcp.is_some() {
+        line += &format!(", framing: {framing}");
+    }
+    if let Some(h) = &plan.heartbeat {
+        line += &format!(", heartbeat {} answered with {}", h.op, h.reply_code);
+    }
+    line
 }

@@ -99,7 +99,10 @@ impl Gateway {
     }
 
     /// The answer to `message` (in `plan`'s code page) when it is `plan`'s heartbeat, in the
-    /// channel's code page; `None` for every other message.
+    /// channel's code page; `None` for every other message. Every channel's heartbeats (the
+    /// default channel's too) are answered here: never routed, shadowed or journaled, counted
+    /// on their own (`ficus_heartbeats_total{listener, channel}`) and logged at debug level only
+    /// (a link test every few seconds would drown everything else).
     pub fn heartbeat_on(
         &self,
         table: &RouteTable,

@@ -35,7 +35,6 @@ pub struct Gateway {
 }
 
 mod channel;
-mod heartbeat;
 mod in_flight;
 mod journaled;
 use in_flight::InFlight;
@@ -121,7 +120,7 @@ impl Gateway {
         // Who answered (or failed), as serve() tried them: the channel is told on HTTP.
         let mut served_by = None;
         let (reply, outcome) = async {
-            match self.serve(&table, &message, &head, decision, &sent, &mut served_by).await {
+            match self.serve(&table, channel, &message, &head, decision, &sent, &mut served_by).await {
                 Ok(bytes) => {
                     let write = (write && sent.load(Ordering::Relaxed)).then(|| op_label.clone());
                     (Reply { write, ..Reply::new(bytes, 200) }, "ok")
@@ -153,9 +152,11 @@ impl Gateway {
 
     /// Serves one message by `decision`; `served_by` names each upstream as it is tried, so it
     /// ends as the one that answered or the last one that failed (none if none was tried).
+    #[allow(clippy::too_many_arguments)] // each is read once here; a struct would only rename them
     async fn serve<'t>(
         &self,
         table: &'t Arc<RouteTable>,
+        channel: &str,
         message: &[u8],
         head: &Head,
         decision: Option<Decision<'t>>,
@@ -200,7 +201,15 @@ impl Gateway {
         }
         let mut answered_by = target;
         *served_by = Some(&answered_by.name);
-        let x = Exchange { table, route, op: &op, message, id: head.id.as_deref(), sent: Some(sent) };
+        let x = Exchange {
+            table,
+            route,
+            op: &op,
+            message,
+            id: head.id.as_deref(),
+            channel: Some(channel),
+            sent: Some(sent),
+        };
         let result = match journal {
             Some(j) if !route.read_only => {
                 let done = self.journaled(x, table_ref, target, j, served_by).await;
@@ -256,7 +265,8 @@ impl Gateway {
     fn capture(&self, x: Exchange<'_>, reply: &[u8], served_by: &UpstreamEntry) {
         let (Some(threshold), Some(captures)) = (x.route.capture, &self.shadow.captures) else { return };
         if bucket(&format!("capture:{}", x.op), x.message) < threshold {
-            let record = CaptureRecord::new(x.op, x.id, &served_by.name, x.table.generation, x.message, reply);
+            let mut record = CaptureRecord::new(x.op, x.id, &served_by.name, x.table.generation, x.message, reply);
+            record.channel = x.channel.map(String::from);
             captures.write(&record);
         }
     }
@@ -287,6 +297,7 @@ impl Gateway {
         let Some(permit) = self.shadow.admit(x.op) else { return };
         let (table, state) = (table.clone(), self.shadow.clone());
         let (op, message, reply, id) = (x.op.to_string(), x.message.to_vec(), reply.to_vec(), x.id.map(String::from));
+        let channel = x.channel.map(String::from);
         let (primary, is_legacy) = (served_by.name.clone(), served_by.upstream.is_bytes());
         tokio::spawn(
             async move {
@@ -294,7 +305,15 @@ impl Gateway {
                 let Some(route) = table.routes.get(&op) else { return };
                 let (Some(shadow), Some(cmp)) = (&route.shadow, &route.comparison) else { return };
                 let started = Instant::now();
-                let x = Exchange { table: &table, route, op: &op, message: &message, id: id.as_deref(), sent: None };
+                let x = Exchange {
+                    table: &table,
+                    route,
+                    op: &op,
+                    message: &message,
+                    id: id.as_deref(),
+                    channel: channel.as_deref(),
+                    sent: None,
+                };
                 let other =
                     match tokio::time::timeout(shadow.timeout, call(x, &shadow.to, Lane::Shadow, shadow.dry_run)).await
                     {
@@ -310,8 +329,14 @@ impl Gateway {
                         }
                     };
                 let other = other.as_ref().map(|(b, s)| (b.as_slice(), *s)).map_err(Clone::clone);
-                let primary =
-                    Primary { name: &primary, is_legacy, reply: &reply, secs: primary_secs, request: &message };
+                let primary = Primary {
+                    name: &primary,
+                    is_legacy,
+                    reply: &reply,
+                    secs: primary_secs,
+                    request: &message,
+                    channel: channel.as_deref(),
+                };
                 state.conclude(&op, id, cmp, &shadow.to.name, primary, other);
             }
             .instrument(info_span!("shadow", op = %x.op)),
@@ -332,6 +357,8 @@ pub struct Exchange<'a> {
     pub message: &'a [u8],
     /// The message id.
     pub id: Option<&'a str>,
+    /// The channel it came in on (none when a replay's capture did not say).
+    pub channel: Option<&'a str>,
     /// Set when the message is about to leave for an upstream (none for shadows and replay).
     pub sent: Option<&'a AtomicBool>,
 }

@@ -402,7 +402,8 @@ pub struct LimitsSection {
     pub read_timeout_ms: u64,
     /// Time a TCP connection may sit idle between messages, in milliseconds.
     pub idle_timeout_ms: u64,
-    /// Most messages in flight at once (HTTP and TCP together); beyond it, messages are
+    /// Most messages in flight at once on the default channel (its HTTP and TCP listeners
+    /// together; a `[[channels]]` entry has its own bound, this by default); beyond it, messages are
     /// answered at once with the busy reply (FC20, HTTP 503) instead of queueing.
     pub max_in_flight: usize,
     /// On shutdown, time allowed for messages in flight to finish, in milliseconds.

@@ -1,8 +1,8 @@
 //! Captured traffic and its replay.
 //!
 //! File format (`capture.jsonl`, JSON Lines, rotated like shadow records): one object per
-//! captured message — `time` (Unix seconds), `op`, `id` (message id or null), `target` (who
-//! answered), `generation`, and `request` / `reply`, the exact bytes as hex (upper case, no
+//! captured message — `time` (Unix seconds), `op`, `id` (message id or null), `channel` (the
+//! channel it came in on; absent in older files), `target` (who answered), `generation`, and `request` / `reply`, the exact bytes as hex (upper case, no
 //! separators). `ficus replay` (the top-level `replay` module) sends each request to another upstream and
 //! compares its reply with the captured one exactly as the live shadow does.
 
@@ -18,6 +18,9 @@ pub struct CaptureRecord {
     pub op: String,
     /// The message id.
     pub id: Option<String>,
+    /// The channel it came in on (its bytes are in the host's code page whatever the channel's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
     /// Who answered.
     pub target: String,
     /// The route table's generation.
@@ -68,6 +71,7 @@ impl CaptureRecord {
             time: super::mirror::now_secs(),
             op: op.into(),
             id: id.map(String::from),
+            channel: None,
             target: target.into(),
             generation,
             request: hex(request),

@@ -30,6 +30,8 @@ pub struct Primary<'a> {
     pub secs: f64,
     /// The request both sides answered (to tell a repeated request from a new one).
     pub request: &'a [u8],
+    /// The channel the request came in on, if known.
+    pub channel: Option<&'a str>,
 }
 
 /// What [`ShadowState`] is started with (routes.toml's `[shadow]`).
@@ -126,12 +128,19 @@ pub fn conclude_record(
     other: Result<(&[u8], f64), String>,
     mask_key: &[u8],
 ) -> (ShadowRecord, Outcome) {
-    let Primary { name: primary_name, is_legacy: primary_is_legacy, reply: primary_reply, secs: primary_secs, request } =
-        primary;
+    let Primary {
+        name: primary_name,
+        is_legacy: primary_is_legacy,
+        reply: primary_reply,
+        secs: primary_secs,
+        request,
+        channel,
+    } = primary;
     let mut record = ShadowRecord {
         time: now_secs(),
         op: op.to_string(),
         id,
+        channel: channel.map(String::from),
         result: String::new(),
         primary: primary_name.to_string(),
         shadow: shadow_name.to_string(),

@@ -25,6 +25,11 @@ pub struct ShadowRecord {
     pub op: String,
     /// The message id (the header's sequence number), if any.
     pub id: Option<String>,
+    /// The channel the message came in on (`default` for `[gateway]`'s listeners, else its
+    /// `[[channels]]` name); absent in records written before channels, and in replays of
+    /// captures that did not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
     /// `match`, `mismatch` or `error`.
     pub result: String,
     /// Who answered the channel.

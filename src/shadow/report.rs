@@ -290,6 +290,7 @@ mod tests {
             time: t,
             op: "ACCTINQ".into(),
             id: Some(format!("{t}")),
+            channel: None,
             result: result.into(),
             primary: "legacy".into(),
             shadow: "accounts".into(),

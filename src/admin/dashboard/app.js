@@ -355,6 +355,22 @@ function renderUpstreams() {
   }));
 }
 
+// The channels' counters (`ficus_channel_messages_total`, `ficus_conversion_errors_total`).
+function renderChannels() {
+  const channels = (state.stats && state.stats.channels) || [];
+  $("channels-panel").hidden = channels.length === 0;
+  $("channels-body").replaceChildren(...channels.map((c) => {
+    const page = c.converting ? `${c.codepage} (converted)` : c.codepage;
+    return el("tr", { "data-channel": c.name },
+      el("td", { class: "mono", text: c.name }),
+      el("td", { text: page }),
+      el("td", { class: "num", text: fmtRate(c.rate) }),
+      el("td", { class: "num", text: String(c.messages) }),
+      el("td", { class: errClass(c.messages ? c.errors / c.messages : 0), text: String(c.errors) }),
+      el("td", { class: c.conversion_errors ? "num bad" : "num", text: String(c.conversion_errors) }));
+  }));
+}
+
 // ---- refresh loop --------------------------------------------------------------------------
 
 async function refresh() {
@@ -370,6 +386,7 @@ async function refresh() {
     renderOps();
     renderShadow();
     renderJournal();
+    renderChannels();
     renderAudit(audit && audit.entries);
     renderUpstreams();
     setText($("live"), `live · ${new Date().toLocaleTimeString([], { hour12: false })}`, "live ok");
