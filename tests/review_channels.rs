@@ -95,3 +95,86 @@ fn channels_on_one_code_page_convert_their_header_by_their_own_framing() {
         assert_eq!(host[..4], [0, 0, 0, 70], "binary channel listed {}", order[0] == BINARY);
     }
 }
+
+/// A host that answers every message with the request's header under another operation code
+/// (`XFERRSP`, as hosts that mark replies do), `0000`, and an XFER-RESP body, all in cp037.
+async fn renaming_host(table: std::sync::Arc<ficus::route::RouteTable>) -> std::net::SocketAddr {
+    use ficus::codec::charset::{CodePage, Overflow};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((conn, _)) = listener.accept().await {
+            let table = table.clone();
+            tokio::spawn(async move {
+                let framing = ficus::frame::Framing::prefix(4);
+                let (read, mut write) = conn.into_split();
+                let mut read = tokio::io::BufReader::new(read);
+                while let Ok(Some(request)) = framing.read(&mut read, 1 << 16).await {
+                    let mut reply = request[..table.header.size].to_vec();
+                    CodePage::Cp037.encode_into("XFERRSP", &mut reply[6..14], Overflow::Error).unwrap();
+                    CodePage::Cp037.encode_into("0000", &mut reply[41..45], Overflow::Error).unwrap();
+                    let body = serde_json::json!({ "FROM-ACCT": "1000000000000001", "FROM-BAL-AFTER": 12.5, "XFER-REF": "REF1" });
+                    reply.extend(table.routes["XFER"].response.as_ref().unwrap().encode_json(&body).unwrap());
+                    table.header.set_length(&mut reply);
+                    if framing.write(&mut write, &reply).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+const IB_CP949: &str = r#"
+[[channels]]
+name = "ib"
+listen_tcp = "127.0.0.1:0"
+codepage = "cp949"
+framing = { length_prefix = 8, digits = "ascii" }
+"#;
+
+/// A host's reply answers the request it is correlated with (by message id), whatever operation
+/// code its header carries: a converting channel converts it with that request's response
+/// layout, as the host's own channel gets it passed through — not refused (FC32) for the
+/// reply's code, and never converted with another operation's layout.
+#[tokio::test]
+async fn a_reply_converts_with_the_layout_of_the_request_it_answers() {
+    use ficus::cli::{build_request, decode_reply};
+    use serde_json::json;
+    // The layouts in cp037, for the host; the gateway's table is rebuilt on its address.
+    let probe = common::Upstreams { legacy: "127.0.0.1:7001".into(), accounts: "http://127.0.0.1:7002/ops".into() };
+    let host_table = std::sync::Arc::new(
+        ficus::config::build::build(
+            &common::routes_toml(&probe, "legacy", "legacy", IB_CP949),
+            Path::new("r.toml"),
+            None,
+            1,
+        )
+        .unwrap(),
+    );
+    let host = renaming_host(host_table).await;
+    let up = common::Upstreams { legacy: host.to_string(), accounts: "http://127.0.0.1:7002/ops".into() };
+    let toml = common::routes_toml(&up, "legacy", "legacy", IB_CP949);
+    let gw = common::Gateway::start_unwatched(&toml).await;
+    let client = ficus::config::build::build(
+        &toml.replace("codepage    = \"cp037\"", "codepage    = \"cp949\""),
+        Path::new("r.toml"),
+        None,
+        1,
+    )
+    .unwrap();
+    let xfer = json!({ "FROM-ACCT": "1000000000000001", "TO-ACCT": "1000000000000002", "AMOUNT": 1, "MEMO": "RENT" });
+    let m = build_request(&client, "XFER", &xfer, &json!({ "HDR-SEQ-NO": 77 })).unwrap();
+    let framing = client.channel("ib").unwrap().framing;
+    let conn = tokio::net::TcpStream::connect(gw.running.channel("ib").unwrap().tcp.unwrap()).await.unwrap();
+    let (read, mut write) = conn.into_split();
+    framing.write(&mut write, &m).await.unwrap();
+    let reply = framing.read(&mut tokio::io::BufReader::new(read), 1 << 16).await.unwrap().unwrap();
+    let v = decode_reply(&client, "XFER", &reply);
+    assert_eq!(v["header"]["HDR-RESP-CODE"], "0000", "{v}");
+    assert_eq!(v["header"]["HDR-TRAN-CODE"], "XFERRSP", "{v}");
+    assert_eq!(v["header"]["HDR-SEQ-NO"], 77, "{v}");
+    assert_eq!(v["response"]["XFER-REF"], "REF1", "{v}");
+    assert_eq!(v["response"]["FROM-ACCT"], "1000000000000001", "{v}");
+}
