@@ -178,3 +178,34 @@ async fn a_reply_converts_with_the_layout_of_the_request_it_answers() {
     assert_eq!(v["response"]["XFER-REF"], "REF1", "{v}");
     assert_eq!(v["response"]["FROM-ACCT"], "1000000000000001", "{v}");
 }
+
+/// Control bytes SO (X'0E') and SI (X'0F') in a cp949 text field are not Korean: on a DBCS
+/// EBCDIC host they would be read as shift bytes and turn the text after them into other
+/// characters. Converting them is an error naming the field, never a shift the channel did not
+/// mean.
+#[test]
+fn shift_bytes_from_a_single_byte_channel_never_become_shifts_on_the_host() {
+    use ficus::codec::charset::CodePage;
+    use ficus::codec::convert::Conversion;
+    use ficus::codec::{Codec, CodecOptions};
+    use ficus::copybook::{parse_copybook, NoCopy};
+    let book = parse_copybook("       01 R.\n           05 MEMO PIC X(10).\n", "r.cpy", &NoCopy).unwrap();
+    for host in [CodePage::Cp933, CodePage::Cp1364] {
+        let codec = Codec::new(&book.records[0], CodecOptions::for_codepage(host)).unwrap();
+        let to_host = Conversion::new(codec.plan(), CodePage::Cp949, host).unwrap();
+        let mut out = Vec::new();
+        let r = to_host.convert(b"\x0eAB\x0f      ", &mut out);
+        // Whatever the host gets must read back as the same text on the host.
+        match r {
+            Ok(()) => {
+                let mut text = String::new();
+                let back = host.decode_into(&out, &mut text);
+                assert!(
+                    back.is_ok() && text.starts_with("\u{e}AB\u{f}"),
+                    "{host}: {out:02X?} reads as {text:?} ({back:?})"
+                );
+            }
+            Err(e) => assert!(e.to_string().contains("MEMO"), "{e}"),
+        }
+    }
+}
