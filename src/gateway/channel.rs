@@ -45,11 +45,14 @@ impl Gateway {
         }
     }
 
-    /// `reply` (the host's code page) in `plan`'s code page. A reply that cannot be converted is
-    /// replaced by an error reply (a write's is an unknown outcome to the channel).
+    /// `reply` (the host's code page) in `plan`'s code page, with the response layout of the
+    /// operation of `request` (the host's bytes of the request it answers): a reply is correlated
+    /// with its request, not recognised by the operation code its header carries (hosts that mark
+    /// replies with another code are answered alike on every channel). A reply that cannot be
+    /// converted is replaced by an error reply (a write's is an unknown outcome to the channel).
     pub fn to_channel(&self, table: &RouteTable, plan: &ChannelPlan, request: &[u8], reply: Reply) -> Reply {
         let Some(conv) = &plan.conversion else { return reply };
-        let op = table.header.operation(&reply.bytes).ok();
+        let op = table.header.operation(request).ok();
         let body = op.as_deref().and_then(|op| conv.routes.get(op)).and_then(|r| r.response.as_ref());
         let mut out = Vec::with_capacity(reply.bytes.len());
         let cause = match convert_message(&conv.header_to_channel, body, &reply.bytes, &mut out) {

@@ -26,6 +26,16 @@ pub(super) struct DefaultParts {
     pub heartbeat: Option<Heartbeat>,
 }
 
+/// Which conversions a channel can share with another: its code page, and the header bytes its
+/// framing keeps raw.
+type ConversionKey = (&'static str, Option<(usize, usize)>);
+
+/// The header bytes (offset, length) where `framing` keeps a binary or BCD length: not text,
+/// whatever the field's picture says, so they are copied as they are.
+fn raw_length_span(framing: &Framing) -> Option<(usize, usize)> {
+    framing.field_span().filter(|_| matches!(framing.digits(), Digits::Binary | Digits::BinaryLe | Digits::Bcd))
+}
+
 /// The `[[channels]]` section name used to place a problem on its `name = ...` line.
 fn section_of(name: &str) -> String {
     format!("channels.{name}")
@@ -87,7 +97,7 @@ impl Builder<'_> {
             limits: file.limits.clone(),
             conversion: None,
         })];
-        let mut conversions: BTreeMap<&'static str, Arc<ChannelConversion>> = BTreeMap::new();
+        let mut conversions: BTreeMap<ConversionKey, Arc<ChannelConversion>> = BTreeMap::new();
         let mut names: Vec<&str> = vec![DEFAULT_CHANNEL];
         let mut complete = true;
         for (c, framing) in file.channels.iter().zip(framings) {
@@ -113,7 +123,7 @@ impl Builder<'_> {
         framing: Option<Framing>,
         routes: &HashMap<String, Route>,
         names: &mut Vec<&'f str>,
-        conversions: &mut BTreeMap<&'static str, Arc<ChannelConversion>>,
+        conversions: &mut BTreeMap<ConversionKey, Arc<ChannelConversion>>,
     ) -> Option<ChannelPlan> {
         let section = section_of(&c.name);
         let name_ok = !c.name.is_empty()
@@ -159,13 +169,17 @@ impl Builder<'_> {
         self.channel_limits(&limits, &section);
         let framing = framing?;
         let header = header?;
+        // Shared by the channels on the same code page whose framings keep the same header bytes
+        // raw: another framing (a binary length in a field that is text to this one) converts
+        // the header differently.
+        let key = (page.name(), raw_length_span(&framing));
         let conversion = if page == host {
             None
-        } else if let Some(done) = conversions.get(page.name()) {
+        } else if let Some(done) = conversions.get(&key) {
             Some(done.clone())
         } else {
             let built = Arc::new(self.conversion(header, &framing, page, host, routes, &c.name)?);
-            conversions.insert(page.name(), built.clone());
+            conversions.insert(key, built.clone());
             Some(built)
         };
         Some(ChannelPlan { name: c.name.as_str().into(), codepage: page, framing, heartbeat, limits, conversion })
@@ -197,11 +211,7 @@ impl Builder<'_> {
     ) -> Option<ChannelConversion> {
         // Bytes a framing keeps a binary or BCD length in are not text: kept as they are.
         let mut raw: Vec<(usize, usize)> = header.raw_lengths().to_vec();
-        if let Some(span) =
-            framing.field_span().filter(|_| matches!(framing.digits(), Digits::Binary | Digits::BinaryLe | Digits::Bcd))
-        {
-            raw.push(span);
-        }
+        raw.extend(raw_length_span(framing));
         let section = section_of(channel);
         let fail = |b: &mut Self, what: String, e: crate::codec::convert::ConvertPlanError| {
             b.problem(&section, Some("codepage"), format!("cannot convert {what} between {page} and {host}: {e}"));
