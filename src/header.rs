@@ -345,13 +345,31 @@ impl HeaderLayout {
         self.length.as_ref().map(|f| f.name.as_str())
     }
 
-    /// Writes the response code and message (truncated to their fields) into a reply.
+    /// Writes the response code and message (truncated to their fields) into a reply. A
+    /// character the header's code page cannot hold (a customer's Hangul quoted in an error, on a
+    /// Latin host) is written as `U+XXXX`, so the text goes on past it instead of stopping there.
     pub fn set_response(&self, message: &mut [u8], code: &str, text: &str) {
         for (f, value) in [(&self.response_code, code), (&self.response_message, text)] {
             if let Some(dst) = message.get_mut(f.offset..f.offset + f.len) {
-                let _ = self.options.codepage.encode_into(value, dst, Overflow::Truncate);
+                let value = self.writable(value);
+                let _ = self.options.codepage.encode_into(&value, dst, Overflow::Truncate);
             }
         }
+    }
+
+    /// `text` with every character the header's code page cannot write spelt `U+XXXX`.
+    fn writable<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        let fits = |c: char| {
+            let mut scratch = [0u8; 8];
+            self.options.codepage.encode_into(c.encode_utf8(&mut [0; 4]), &mut scratch, Overflow::Error).is_ok()
+        };
+        if text.chars().all(fits) {
+            return text.into();
+        }
+        text.chars()
+            .map(|c| if fits(c) { c.to_string() } else { format!("U+{:04X}", c as u32) })
+            .collect::<String>()
+            .into()
     }
 
     /// Reads the response code of a reply (for comparisons and metrics).

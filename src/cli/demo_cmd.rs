@@ -101,6 +101,10 @@ fn banner(state: &State, sims: &crate::demo::Sims, running: &crate::server::Runn
     println!("  ficus send ACCTINQ '{{\"ACCT-NO\":\"1000000000000001\"}}'");
     println!("  ficus send --tcp TXNHIST '{{\"ACCT-NO\":\"1000000000000003\",\"FROM-DATE\":20260101,\"TO-DATE\":20261231,\"MAX-ROWS\":5}}'");
     println!("  ficus send XFER '{{\"FROM-ACCT\":\"1000000000000001\",\"TO-ACCT\":\"1000000000000002\",\"AMOUNT\":150.25,\"MEMO\":\"RENT\"}}'");
+    if let Some(c) = running.channels.first() {
+        println!("\nThe same through the {} channel, in its own code page and framing:\n", c.name);
+        println!("  ficus send --channel {} ACCTINQ '{{\"ACCT-NO\":\"1000000000000001\"}}'", c.name);
+    }
     println!("\nMove ACCTINQ to the new service — a slice first, then all of it, then back:\n");
     println!("  ficus route ACCTINQ --canary 10 --to accounts --sticky ACCT-NO");
     println!("  ficus route ACCTINQ --target accounts");

@@ -1,4 +1,4 @@
-//! Review attacks on converting channels (issue #15): each test is a way a converting channel
+//! Edges of converting channels: each test is a way a converting channel
 //! could give a wrong answer, kept as a regression test.
 
 mod common;
@@ -208,4 +208,18 @@ fn shift_bytes_from_a_single_byte_channel_never_become_shifts_on_the_host() {
             Err(e) => assert!(e.to_string().contains("MEMO"), "{e}"),
         }
     }
+}
+
+/// An error text quoting a character the host's code page cannot hold (a customer's Hangul on
+/// a Latin EBCDIC host) spells it `U+XXXX` and goes on, instead of stopping at it.
+#[test]
+fn an_error_text_spells_out_what_the_code_page_cannot_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = table_with(dir.path(), "");
+    let header = &table.header;
+    let request = vec![0x40u8; header.size];
+    let reply = header.error_reply(&request, "FC31", "MEMO: '월' has no mapping");
+    let mut text = String::new();
+    ficus::codec::charset::CodePage::Cp037.decode_into(&reply, &mut text).unwrap();
+    assert!(text.contains("MEMO: 'U+C6D4' has no mapping"), "{text}");
 }
