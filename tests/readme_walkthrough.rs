@@ -136,7 +136,9 @@ fn demo_walkthrough(shell: &mut Shell, readme: &str) {
     run_steps(shell, "the demo walkthrough", &steps, &checks, |shell, step| {
         if step.command.starts_with("export FICUS_ADMIN_TOKEN=demo-") {
             // The README shows the token as `demo-…`; the demo printed the real one, and the
-            // whole line the README shows.
+            // whole line the README shows. Its ports accept before its banner is printed: wait
+            // for the line itself.
+            shell.wait_for_output("export FICUS_ADMIN_TOKEN=", Duration::from_secs(30));
             let banner = shell.background[0].output();
             let printed =
                 banner.lines().find(|l| l.trim_start().starts_with("export ")).expect("an export line").trim();

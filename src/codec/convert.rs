@@ -299,8 +299,24 @@ pub fn convert_message(
 ) -> Result<(), ConvertError> {
     dst.clear();
     let split = header.max_size.min(src.len());
-    let (head, rest) = src.split_at(split);
-    header.convert_at(head, dst, 0)?;
+    header.convert_at(&src[..split], dst, 0)?;
+    convert_body(header, body, src, dst)
+}
+
+/// The rest of [`convert_message`] once `dst` holds `src`'s header converted with `header`
+/// (a caller that needed the header first, to read its operation, converts it only once): the
+/// body after it, appended to `dst`.
+///
+/// # Errors
+/// As [`convert_message`]'s for the body.
+pub fn convert_body(
+    header: &Conversion,
+    body: Option<&Conversion>,
+    src: &[u8],
+    dst: &mut Vec<u8>,
+) -> Result<(), ConvertError> {
+    let split = header.max_size.min(src.len());
+    let rest = &src[split..];
     if rest.is_empty() {
         return Ok(());
     }

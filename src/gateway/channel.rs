@@ -8,19 +8,27 @@
 //! page never come here: their bytes pass through untouched.
 
 use super::Gateway;
-use crate::codec::convert::{convert_message, ConvertError};
+use crate::codec::convert::{convert_body, convert_message, ConvertError};
 use crate::reply::{GatewayError, Reply};
 use crate::route::channel::{ChannelConversion, ChannelPlan};
 use crate::route::RouteTable;
+use std::borrow::Cow;
 use tracing::{debug, warn};
 
 impl Gateway {
-    /// `message` (in `plan`'s code page) in the host's code page, or the error reply to send
-    /// back instead (already in the channel's code page).
-    pub fn to_host(&self, table: &RouteTable, plan: &ChannelPlan, message: &[u8]) -> Result<Vec<u8>, Reply> {
-        let Some(conv) = &plan.conversion else { return Ok(message.to_vec()) };
+    /// The header of `message` (in `plan`'s code page) in the host's code page — `message` itself
+    /// when the channel is on the host's page — or the error reply to send back instead (in the
+    /// channel's code page). Converted once per message: the heartbeat check reads it, and
+    /// [`Gateway::body_to_host`] appends the body to it.
+    pub fn header_to_host<'m>(
+        &self,
+        table: &RouteTable,
+        plan: &ChannelPlan,
+        message: &'m [u8],
+    ) -> Result<Cow<'m, [u8]>, Reply> {
+        let Some(conv) = &plan.conversion else { return Ok(Cow::Borrowed(message)) };
         let size = table.header.size;
-        let mut header = Vec::with_capacity(size);
+        let mut header = Vec::with_capacity(message.len());
         let head = message.get(..size).unwrap_or(message);
         if let Err(e) = conv.header_to_host.convert(head, &mut header) {
             // A header that does not convert: nothing of the request can be trusted in the reply.
@@ -30,18 +38,31 @@ impl Gateway {
             };
             return Err(self.refuse(table, plan, &[], error));
         }
-        let op = table.header.operation(&header).ok();
-        let route = op.as_deref().and_then(|op| conv.routes.get(op));
-        let body = route.and_then(|r| r.request.as_ref());
-        let mut host = Vec::with_capacity(message.len());
-        match convert_message(&conv.header_to_host, body, message, &mut host) {
+        Ok(Cow::Owned(header))
+    }
+
+    /// `message` in the host's code page: `host`, its header as [`Gateway::header_to_host`] gave
+    /// it, with the body converted by the operation's request layout appended; or the error reply
+    /// to send back instead (in the channel's code page).
+    pub fn body_to_host(
+        &self,
+        table: &RouteTable,
+        plan: &ChannelPlan,
+        message: &[u8],
+        mut host: Vec<u8>,
+    ) -> Result<Vec<u8>, Reply> {
+        let Some(conv) = &plan.conversion else { return Ok(host) };
+        let op = table.header.operation(&host).ok();
+        let body = op.as_deref().and_then(|op| conv.routes.get(op)).and_then(|r| r.request.as_ref());
+        match convert_body(&conv.header_to_host, body, message, &mut host) {
             Ok(()) => Ok(host),
+            // `host` still holds just the header: a failed conversion appends nothing.
             Err(ConvertError::NoLayout { .. }) => {
                 let op = op.unwrap_or_default();
                 let error = GatewayError::NoLayout { op, which: "request", channel: plan.name.to_string() };
-                Err(self.refuse(table, plan, &header, error))
+                Err(self.refuse(table, plan, &host, error))
             }
-            Err(e) => Err(self.refuse(table, plan, &header, GatewayError::Convert(e))),
+            Err(e) => Err(self.refuse(table, plan, &host, GatewayError::Convert(e))),
         }
     }
 
@@ -106,31 +127,16 @@ impl Gateway {
     /// default channel's too) are answered here: never routed, shadowed or journaled, counted
     /// on their own (`ficus_heartbeats_total{listener, channel}`) and logged at debug level only
     /// (a link test every few seconds would drown everything else).
-    pub fn heartbeat_on(
-        &self,
-        table: &RouteTable,
-        plan: &ChannelPlan,
-        message: &[u8],
-        listener: &str,
-    ) -> Option<Reply> {
+    pub fn heartbeat_on(&self, table: &RouteTable, plan: &ChannelPlan, host: &[u8], listener: &str) -> Option<Reply> {
         let heartbeat = plan.heartbeat.as_ref()?;
-        let size = table.header.size;
-        let host = match &plan.conversion {
-            None => std::borrow::Cow::Borrowed(message),
-            Some(conv) => {
-                let mut header = Vec::with_capacity(size);
-                conv.header_to_host.convert(message.get(..size)?, &mut header).ok()?;
-                std::borrow::Cow::Owned(header)
-            }
-        };
-        if table.header.operation(&host).ok()? != heartbeat.op {
+        if table.header.operation(host).ok()? != heartbeat.op {
             return None;
         }
         metrics::counter!("ficus_heartbeats_total", "listener" => listener.to_string(), "channel" => plan.name.to_string())
             .increment(1);
-        let id = table.header.message_id(&host);
+        let id = table.header.message_id(host);
         debug!(listener, channel = %plan.name, op = %heartbeat.op, id = id.as_deref().unwrap_or("-"), "heartbeat answered");
-        let mut bytes = heartbeat.reply(&table.header, &host);
+        let mut bytes = heartbeat.reply(&table.header, host);
         if let Some(conv) = &plan.conversion {
             bytes = back(conv, bytes)?;
         }

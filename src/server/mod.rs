@@ -142,15 +142,22 @@ impl Channel {
         let table = self.gateway.table();
         let plan = table.channel(&self.name).or_else(|| table.channels.first()).cloned();
         let Some(plan) = plan else { return self.admission.serve(&self.gateway, table, &self.name, message).await };
-        if let Some(reply) = self.gateway.heartbeat_on(&table, &plan, &message, &self.listener) {
+        let host = match self.gateway.header_to_host(&table, &plan, &message) {
+            Ok(header) => header,
+            Err(reply) => return reply,
+        };
+        if let Some(reply) = self.gateway.heartbeat_on(&table, &plan, &host, &self.listener) {
             return reply;
         }
-        if plan.conversion.is_none() {
-            return self.admission.serve(&self.gateway, table, &self.name, message).await;
-        }
-        let host = match self.gateway.to_host(&table, &plan, &message) {
-            Ok(host) => host,
-            Err(reply) => return reply,
+        let host = match host {
+            // On the host's code page: the message as it came.
+            std::borrow::Cow::Borrowed(_) => {
+                return self.admission.serve(&self.gateway, table, &self.name, message).await;
+            }
+            std::borrow::Cow::Owned(header) => match self.gateway.body_to_host(&table, &plan, &message, header) {
+                Ok(host) => host,
+                Err(reply) => return reply,
+            },
         };
         let reply = self.admission.serve(&self.gateway, table.clone(), &self.name, host.clone()).await;
         self.gateway.to_channel(&table, &plan, &host, reply)
