@@ -117,6 +117,17 @@ impl Batcher {
         StoreError::Failed { store: self.display.clone(), message }
     }
 
+    /// Queues `job` for the writer.
+    async fn queue(&self, job: Job) -> Result<(), StoreError> {
+        self.jobs.send(job).await.map_err(|_| self.failed("journal writer stopped".into()))
+    }
+
+    /// Queues `job` and waits for what its batch came to, after the commit.
+    async fn ask<T>(&self, job: Job, answered: oneshot::Receiver<Result<T, String>>) -> Result<T, StoreError> {
+        self.queue(job).await?;
+        answered.await.map_err(|_| self.failed("journal writer stopped".into()))?.map_err(|m| self.failed(m))
+    }
+
     /// Claims `new.key` (see [`super::Store::claim`]).
     pub async fn claim(&self, new: &NewEntry<'_>) -> Result<Claimed, StoreError> {
         let (answer, answered) = oneshot::channel();
@@ -134,23 +145,13 @@ impl Batcher {
             lease_ms: now + new.lease.as_millis() as i64,
             answer,
         };
-        self.jobs.send(Job::Claim(job)).await.map_err(|_| self.failed("journal writer stopped".into()))?;
-        answered.await.map_err(|_| self.failed("journal writer stopped".into()))?.map_err(|m| self.failed(m))
+        self.ask(Job::Claim(job), answered).await
     }
 
     /// Records a claim's answer (see [`super::Store::finish`]).
     pub async fn finish(&self, key: &str, claim: &str, code: Option<&str>, reply: &[u8]) -> Result<bool, StoreError> {
         let (answer, answered) = oneshot::channel();
-        let job = FinishJob {
-            key: key.to_string(),
-            claim: claim.to_string(),
-            code: code.map(String::from),
-            reply: reply.to_vec(),
-            now: super::now_ms(),
-            answer: Some(answer),
-        };
-        self.jobs.send(Job::Finish(job)).await.map_err(|_| self.failed("journal writer stopped".into()))?;
-        answered.await.map_err(|_| self.failed("journal writer stopped".into()))?.map_err(|m| self.failed(m))
+        self.ask(Job::Finish(FinishJob::new(key, claim, code, reply, Some(answer))), answered).await
     }
 
     /// Queues a claim's answer without waiting for its commit. Safe because nothing is lost by
@@ -164,23 +165,32 @@ impl Batcher {
         code: Option<&str>,
         reply: &[u8],
     ) -> Result<(), StoreError> {
-        let job = FinishJob {
-            key: key.to_string(),
-            claim: claim.to_string(),
-            code: code.map(String::from),
-            reply: reply.to_vec(),
-            now: super::now_ms(),
-            answer: None,
-        };
-        self.jobs.send(Job::Finish(job)).await.map_err(|_| self.failed("journal writer stopped".into()))
+        self.queue(Job::Finish(FinishJob::new(key, claim, code, reply, None))).await
     }
 
     /// Runs `sql` with `args` in the writer's next transaction; rows changed, after the commit.
     pub async fn exec(&self, sql: &'static str, args: Vec<Value>) -> Result<u64, StoreError> {
         let (answer, answered) = oneshot::channel();
-        let job = ExecJob { sql, args, answer };
-        self.jobs.send(Job::Exec(job)).await.map_err(|_| self.failed("journal writer stopped".into()))?;
-        answered.await.map_err(|_| self.failed("journal writer stopped".into()))?.map_err(|m| self.failed(m))
+        self.ask(Job::Exec(ExecJob { sql, args, answer }), answered).await
+    }
+}
+
+impl FinishJob {
+    fn new(
+        key: &str,
+        claim: &str,
+        code: Option<&str>,
+        reply: &[u8],
+        answer: Option<oneshot::Sender<Result<bool, String>>>,
+    ) -> FinishJob {
+        FinishJob {
+            key: key.to_string(),
+            claim: claim.to_string(),
+            code: code.map(String::from),
+            reply: reply.to_vec(),
+            now: super::now_ms(),
+            answer,
+        }
     }
 }
 
