@@ -16,13 +16,18 @@
 //!   field of the same picture holding that value would be (IBM Language Reference, VALUE
 //!   clause: the item is initialised to the literal; encode writes it as the compiler would);
 //! - the record is as long as the layout says once the ODO table's unused elements are gone;
-//! - decoding random or damaged bytes never panics, and lenient decoding never fails.
+//! - decoding random or damaged bytes never panics, and lenient decoding never fails;
+//! - encoding from the JSON *text* read as a borrowed document (the gateway's reply path, no
+//!   `Value` tree) gives the same bytes, or the same error, as encoding the `Value`, for valid
+//!   values and for values damaged (a member removed, or replaced by a value of another type),
+//!   strict and with `fill_missing`.
 //!
 //! `PROPTEST_CASES` raises the case count (default [`DEFAULT_CASES`]).
 
 use ficus::codec::binary::ByteOrder;
 use ficus::codec::charset::CodePage;
 use ficus::codec::decimal::Decimal;
+use ficus::codec::json_doc::Doc;
 use ficus::codec::zoned::SignStyle;
 use ficus::codec::{Codec, CodecOptions};
 use ficus::copybook::{parse_copybook, NoCopy};
@@ -701,6 +706,73 @@ proptest! {
         let parsed: Value = serde_json::from_str(&out)
             .map_err(|e| TestCaseError::fail(format!("lenient JSON text is invalid ({e}): {out}")))?;
         prop_assert_eq!(&parsed, &result.map(|r| r.0).unwrap_or_default());
+    }
+}
+
+/// `value` with its `at`-th member or element (pre-order, the root excluded) removed from its
+/// object (`with` = None) or replaced by `with`.
+fn damage(value: &mut Value, at: &mut usize, with: &Option<Value>) -> bool {
+    match value {
+        Value::Object(map) => {
+            let keys: Vec<String> = map.keys().cloned().collect();
+            for k in keys {
+                if *at == 0 {
+                    match with {
+                        None => map.shift_remove(&k),
+                        Some(w) => map.insert(k, w.clone()),
+                    };
+                    return true;
+                }
+                *at -= 1;
+                if damage(map.get_mut(&k).expect("key"), at, with) {
+                    return true;
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                if *at == 0 {
+                    *item = with.clone().unwrap_or(Value::Null);
+                    return true;
+                }
+                *at -= 1;
+                if damage(item, at, with) {
+                    return true;
+                }
+            }
+        }
+        _ => {}
+    }
+    false
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// The gateway encodes a service's reply from its text without building a tree: that path
+    /// must write what the tree path writes, byte for byte, or fail with the same error.
+    #[test]
+    fn encoding_from_text_is_encoding_from_the_tree(
+        (_layout, text, options, mut value, _left_out) in case(),
+        at in 0usize..40,
+        with in prop_oneof![
+            Just(None), Just(Some(Value::Null)), Just(Some(Value::Bool(true))), Just(Some(Value::from("x"))),
+            Just(Some(number("12.5"))), Just(Some(serde_json::json!({}))), Just(Some(serde_json::json!([]))),
+            Just(Some(serde_json::json!([1, {"A": "b"}]))),
+        ],
+        damaged in any::<bool>(),
+        fill_missing in any::<bool>(),
+    ) {
+        let codec = compile(&text, CodecOptions { fill_missing, ..options })?;
+        if damaged {
+            damage(&mut value, &mut { at }, &with);
+        }
+        let json = value.to_string();
+        let doc = Doc::parse(json.as_bytes()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let mut from_doc = Vec::new();
+        let got = codec.plan().encode_from(doc.root(), &mut from_doc).map(|()| from_doc);
+        let want = codec.encode_json(&value);
+        prop_assert_eq!(got, want, "{}\n{}", text, json);
     }
 }
 

@@ -15,10 +15,11 @@ use super::charset::{CharsetError, Overflow};
 use super::decimal::Decimal;
 use super::decode::{body_len, decode_number, fill_path, op_alt, FieldError};
 use super::float::encode_float;
+use super::json_read::{cut_40, JsonRead, Scalar};
 pub(crate) use super::number::encode_number;
 use super::plan::{Leaf, LeafKind, Op, Plan};
 use super::NumError;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// Why a JSON value could not be encoded into a record.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -59,10 +60,12 @@ pub enum EncodeError {
     },
 }
 
-struct Walk<'p> {
+/// The plan walked over one JSON value. An object given as `None` is an empty one (a group
+/// or table element `fill_missing` writes field by field).
+struct Walk<'p, J> {
     plan: &'p Plan,
     /// The record's object (where a missing counter finds its table's array).
-    root: &'p Map<String, Value>,
+    root: J,
     out: &'p mut Vec<u8>,
     counters: Vec<Option<u128>>,
     indexes: Vec<usize>,
@@ -71,30 +74,35 @@ struct Walk<'p> {
 impl Plan {
     /// Encodes the record object `value` into `out` (cleared first).
     pub fn encode(&self, value: &Value, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        self.encode_from(value, out)
+    }
+
+    /// Encodes the record object `value` — any [`JsonRead`], e.g. a borrowed
+    /// [`super::json_doc::Doc`] — into `out` (cleared first). Errors as [`Plan::encode`].
+    pub fn encode_from<'v, J: JsonRead<'v>>(&self, value: J, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         out.clear();
         out.resize(self.max_size, self.options.codepage.space());
-        let Value::Object(map) = value else {
-            return Err(EncodeError::Type { path: self.record.clone(), expected: "an object", found: abridge(value) });
-        };
-        let mut walk = Walk { plan: self, root: map, out, counters: vec![None; self.counters], indexes: Vec::new() };
-        let shift = walk.range(&self.ops, map, 0, 0)?;
+        if !value.is_object() {
+            return Err(EncodeError::Type { path: self.record.clone(), expected: "an object", found: value.abridge() });
+        }
+        let mut walk = Walk { plan: self, root: value, out, counters: vec![None; self.counters], indexes: Vec::new() };
+        let shift = walk.range(&self.ops, Some(value), 0, 0)?;
         let len = (self.max_size as isize + shift).max(0) as usize;
         out.truncate(len);
         Ok(())
     }
 }
 
-fn abridge(value: &Value) -> String {
-    let mut s = value.to_string();
-    if s.len() > 40 {
-        let mut cut = 40;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        s.truncate(cut);
-        s.push('…');
-    }
-    s
+/// A scalar as JSON text, abridged (for a value the walk made itself, e.g. a counter).
+fn abridge_scalar(value: Scalar<'_>) -> String {
+    cut_40(match value {
+        Scalar::Null => "null".into(),
+        Scalar::Bool(b) => b.to_string(),
+        Scalar::Number(n) => n.to_string(),
+        Scalar::String(s) => Value::String(s.to_string()).to_string(),
+        Scalar::Object => "{}".into(),
+        Scalar::Array => "[]".into(),
+    })
 }
 
 fn op_name(op: &Op) -> &str {
@@ -106,7 +114,7 @@ fn op_name(op: &Op) -> &str {
 }
 
 /// True if `obj` gives a value for `ops[i]`: its key, or for a FILLER view any of its fields.
-fn op_present(ops: &[Op], i: usize, obj: &Map<String, Value>) -> bool {
+fn op_present<'v, J: JsonRead<'v>>(ops: &[Op], i: usize, obj: Option<J>) -> bool {
     match &ops[i] {
         Op::Lifted { body, .. } => {
             let body = &ops[i + 1..i + 1 + *body as usize];
@@ -119,22 +127,16 @@ fn op_present(ops: &[Op], i: usize, obj: &Map<String, Value>) -> bool {
             }
             false
         }
-        op => obj.contains_key(op_name(op)),
+        op => obj.is_some_and(|o| o.get(op_name(op)).is_some()),
     }
 }
 
-impl Walk<'_> {
+impl<'v, J: JsonRead<'v>> Walk<'_, J> {
     fn path(&self, path: &str) -> String {
         fill_path(path, &self.indexes)
     }
 
-    fn range(
-        &mut self,
-        ops: &[Op],
-        obj: &Map<String, Value>,
-        base: usize,
-        mut shift: isize,
-    ) -> Result<isize, EncodeError> {
+    fn range(&mut self, ops: &[Op], obj: Option<J>, base: usize, mut shift: isize) -> Result<isize, EncodeError> {
         let mut i = 0;
         // (set, shift at the set's start, a view has been written)
         let mut current_set: Option<(u16, isize, bool)> = None;
@@ -170,16 +172,16 @@ impl Walk<'_> {
             }
             shift = match op {
                 Op::Leaf { leaf, .. } => {
-                    match obj.get(&*leaf.name) {
-                        Some(value) => self.leaf(leaf, value, base, start)?,
+                    match obj.and_then(|o| o.get(&leaf.name)) {
+                        Some(value) => self.leaf(leaf, value.scalar(), Some(value), base, start)?,
                         None => self.missing_leaf(leaf, base, start)?,
                     }
                     start
                 }
-                Op::Group { name, .. } => match obj.get(&**name) {
-                    Some(Value::Object(inner)) => self.range(body, inner, base, start)?,
+                Op::Group { name, .. } => match obj.and_then(|o| o.get(name)) {
+                    Some(inner) if inner.is_object() => self.range(body, Some(inner), base, start)?,
                     Some(other) => return Err(self.type_error(op, "an object", other)),
-                    None if self.plan.options.fill_missing => self.range(body, &Map::new(), base, start)?,
+                    None if self.plan.options.fill_missing => self.range(body, None, base, start)?,
                     None => return Err(EncodeError::Missing { path: self.path_of_op(op) }),
                 },
                 Op::Lifted { .. } => self.range(body, obj, base, start)?,
@@ -230,7 +232,7 @@ impl Walk<'_> {
         }
         // A counter left out counts the elements of its table's array, when the JSON has it.
         if let Some(len) = leaf.counter_slot.and_then(|slot| self.table_len(slot, leaf)) {
-            return self.leaf(leaf, &Value::from(len), base, shift);
+            return self.leaf(leaf, Scalar::Number(&len.to_string()), None, base, shift);
         }
         let at = (base as isize + leaf.offset as isize + shift) as usize;
         if let Some(dst) = self.out.get_mut(at..at + leaf.fill.len()) {
@@ -255,9 +257,10 @@ impl Walk<'_> {
         let (last, groups) = keys.split_last()?;
         let mut obj = self.root;
         for key in groups {
-            obj = obj.get(&**key)?.as_object()?;
+            obj = obj.get(key).filter(|o| o.is_object())?;
         }
-        obj.get(&**last)?.as_array().map(Vec::len)
+        let table = obj.get(last)?;
+        (table.scalar() == Scalar::Array).then(|| table.len())
     }
 
     fn path_of_op(&self, op: &Op) -> String {
@@ -267,24 +270,17 @@ impl Walk<'_> {
         }
     }
 
-    fn type_error(&self, op: &Op, expected: &'static str, found: &Value) -> EncodeError {
-        EncodeError::Type { path: self.path_of_op(op), expected, found: abridge(found) }
+    fn type_error(&self, op: &Op, expected: &'static str, found: J) -> EncodeError {
+        EncodeError::Type { path: self.path_of_op(op), expected, found: found.abridge() }
     }
 
-    fn array(
-        &mut self,
-        op: &Op,
-        body: &[Op],
-        obj: &Map<String, Value>,
-        base: usize,
-        shift: isize,
-    ) -> Result<isize, EncodeError> {
+    fn array(&mut self, op: &Op, body: &[Op], obj: Option<J>, base: usize, shift: isize) -> Result<isize, EncodeError> {
         let Op::Array { name, offset, stride, min, max, counter, elements_are_objects, .. } = op else {
             return Ok(shift);
         };
-        let filled;
-        let items = match obj.get(&**name) {
-            Some(Value::Array(items)) => items,
+        // The JSON array, or (`None`) as many blank elements as `len` says.
+        let (items, len) = match obj.and_then(|o| o.get(name)) {
+            Some(items) if items.scalar() == Scalar::Array => (Some(items), items.len()),
             Some(other) => return Err(self.type_error(op, "an array", other)),
             None if self.plan.options.fill_missing => {
                 // As many elements as the table holds: all of a fixed one, what the counter
@@ -296,13 +292,10 @@ impl Walk<'_> {
                         _ => *min as usize,
                     },
                 };
-                let blank = if *elements_are_objects { Value::Object(Map::new()) } else { Value::Null };
-                filled = vec![blank; count];
-                &filled
+                (None, count)
             }
             None => return Err(EncodeError::Missing { path: name.to_string() }),
         };
-        let len = items.len();
         let count_error = |reason: String| EncodeError::Count { path: name.to_string(), len, reason };
         match counter {
             Some(slot) => {
@@ -334,17 +327,20 @@ impl Walk<'_> {
         }
         let start = (base as isize + *offset as isize + shift) as usize;
         let mut cursor = start;
-        for (index, item) in items.iter().enumerate() {
+        for index in 0..len {
+            let item = items.and_then(|a| a.item(index));
             self.indexes.push(index);
             let inner = if *elements_are_objects {
                 match item {
-                    Value::Object(inner) => self.range(body, inner, cursor, 0)?,
-                    other => return Err(self.type_error(op, "an object", other)),
+                    None => self.range(body, None, cursor, 0)?,
+                    Some(inner) if inner.is_object() => self.range(body, Some(inner), cursor, 0)?,
+                    Some(other) => return Err(self.type_error(op, "an object", other)),
                 }
             } else if let Some(Op::Leaf { leaf, .. }) = body.first() {
-                match item {
-                    Value::Null if self.plan.options.fill_missing => self.missing_leaf(leaf, cursor, 0)?,
-                    _ => self.leaf(leaf, item, cursor, 0)?,
+                let value = item.map_or(Scalar::Null, |v| v.scalar());
+                match value {
+                    Scalar::Null if self.plan.options.fill_missing => self.missing_leaf(leaf, cursor, 0)?,
+                    _ => self.leaf(leaf, value, item, cursor, 0)?,
                 }
                 0
             } else {
@@ -356,18 +352,27 @@ impl Walk<'_> {
         Ok(shift + (cursor - start) as isize - *stride as isize * *max as isize)
     }
 
-    fn leaf(&mut self, leaf: &Leaf, value: &Value, base: usize, shift: isize) -> Result<(), EncodeError> {
+    /// Writes `value` into `leaf`; `found` is where it came from (for an error's text), `None`
+    /// for a value the walk made itself.
+    fn leaf(
+        &mut self,
+        leaf: &Leaf,
+        value: Scalar<'_>,
+        found: Option<J>,
+        base: usize,
+        shift: isize,
+    ) -> Result<(), EncodeError> {
         let at = (base as isize + leaf.offset as isize + shift) as usize;
         let options = self.plan.options;
         let field_error = |cause: FieldError| EncodeError::Field { path: fill_path(&leaf.path, &self.indexes), cause };
         let type_error = |expected| EncodeError::Type {
             path: fill_path(&leaf.path, &self.indexes),
             expected,
-            found: abridge(value),
+            found: found.map_or_else(|| abridge_scalar(value), |f| f.abridge()),
         };
         let number_text = match value {
-            Value::Number(n) => Some(n.to_string()),
-            Value::String(s) => Some(s.trim().to_string()),
+            Scalar::Number(n) => Some(n),
+            Scalar::String(s) => Some(s.trim()),
             _ => None,
         };
         let mut counter_value = None;
@@ -377,13 +382,13 @@ impl Walk<'_> {
         match leaf.kind {
             LeafKind::Text { justified } => {
                 let text = match value {
-                    Value::String(s) => s.clone(),
-                    Value::Number(n) => n.to_string(),
-                    Value::Bool(b) => b.to_string(),
+                    Scalar::String(s) | Scalar::Number(s) => s,
+                    Scalar::Bool(true) => "true",
+                    Scalar::Bool(false) => "false",
                     _ => return Err(type_error("a string")),
                 };
                 let overflow = if options.truncate_text { Overflow::Truncate } else { Overflow::Error };
-                options.codepage.encode_into(&text, dst, overflow).map_err(|e| field_error(e.into()))?;
+                options.codepage.encode_into(text, dst, overflow).map_err(|e| field_error(e.into()))?;
                 if justified {
                     let space = options.codepage.space();
                     let used = dst.iter().rposition(|&b| b != space).map_or(0, |p| p + 1);
@@ -391,7 +396,7 @@ impl Walk<'_> {
                 }
             }
             LeafKind::National => {
-                let Value::String(s) = value else {
+                let Scalar::String(s) = value else {
                     return Err(type_error("a string"));
                 };
                 let units: Vec<u16> = s.encode_utf16().collect();
@@ -403,7 +408,7 @@ impl Walk<'_> {
                 }
             }
             LeafKind::Dbcs => {
-                let Value::String(s) = value else {
+                let Scalar::String(s) = value else {
                     return Err(type_error("a string"));
                 };
                 let mut wrapped = vec![0u8; dst.len() + 2];
@@ -422,13 +427,14 @@ impl Walk<'_> {
                 let Some(text) = number_text else {
                     return Err(type_error("a number"));
                 };
-                encode_float(&text, format, dst).map_err(|e| field_error(e.into()))?;
+                encode_float(text, format, dst).map_err(|e| field_error(e.into()))?;
             }
             kind => {
                 let Some(text) = number_text else {
                     return Err(type_error("a number"));
                 };
-                let decimal: Decimal = text.parse().map_err(|_| field_error(NumError::Syntax(text.clone()).into()))?;
+                let decimal: Decimal =
+                    text.parse().map_err(|_| field_error(NumError::Syntax(text.to_string()).into()))?;
                 encode_number(kind, decimal, options, dst).map_err(|e| field_error(e.into()))?;
                 counter_value = (!decimal.negative || decimal.is_zero())
                     .then(|| decimal.rescale(0).map(|d| d.coefficient).ok())
@@ -459,7 +465,7 @@ pub(super) fn is_first_of_set(ops: &[Op], i: usize) -> bool {
 }
 
 /// True if any alternative of REDEFINES set `set`, from `ops[i]` on, is present in `obj`.
-fn set_present(ops: &[Op], mut i: usize, set: u16, obj: &Map<String, Value>) -> bool {
+fn set_present<'v, J: JsonRead<'v>>(ops: &[Op], mut i: usize, set: u16, obj: Option<J>) -> bool {
     while i < ops.len() {
         match op_alt(&ops[i]) {
             Some(a) if a.set == set => {

@@ -98,6 +98,8 @@ pub struct BinaryRange {
 pub mod decode;
 pub mod encode;
 pub mod json;
+pub mod json_doc;
+pub mod json_read;
 pub mod lookup;
 pub(crate) mod number;
 pub mod ops;

@@ -1,0 +1,89 @@
+//! The document agrees with serde_json on every JSON text: what it accepts, and the value.
+
+use super::super::json_read::{JsonRead, Scalar};
+use super::*;
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+/// Random JSON text, with escapes, duplicate keys, exotic numbers and nesting.
+fn json_text() -> impl Strategy<Value = String> {
+    let number = prop_oneof![
+        "-?(0|[1-9][0-9]{0,25})(\\.[0-9]{1,20})?([eE][-+]?[0-9]{1,3})?",
+        Just("1e400".to_string()),
+        Just("-0".to_string()),
+    ];
+    let string =
+        "([a-zA-Z0-9 가-힣]|\\\\[\"\\\\/bfnrt]|\\\\u00[0-1][0-9a-f]|\\\\uAC00){0,8}".prop_map(|s| format!("\"{s}\""));
+    let leaf = prop_oneof![Just("null".to_string()), Just("true".into()), Just("false".into()), number, string.clone()];
+    leaf.prop_recursive(4, 48, 6, move |inner| {
+        let key = prop_oneof!["[A-C]", "[A-Z-]{1,6}", Just("\\u0041".to_string())].prop_map(|k| format!("\"{k}\""));
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(|v| format!("[{}]", v.join(","))),
+            prop::collection::vec((key, inner), 0..7).prop_map(|v| format!(
+                "{{ {} }}",
+                v.into_iter().map(|(k, v)| format!("{k} : {v}")).collect::<Vec<_>>().join(" ,")
+            )),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #[test]
+    fn the_document_is_what_serde_json_reads(text in json_text(), junk in prop_oneof![Just(""), Just(" "), Just(" x"), Just("]")]) {
+        let text = format!("{text}{junk}");
+        let want = serde_json::from_str::<Value>(&text);
+        let got = Doc::parse(text.as_bytes());
+        match (want, got) {
+            (Ok(want), Ok(doc)) => {
+                prop_assert_eq!(&doc.root().to_value(), &want);
+                prop_assert_eq!(doc.root().to_value().to_string(), want.to_string());
+                prop_assert_eq!(doc.root().abridge(), (&want).abridge());
+            }
+            (Err(want), Err(got)) => prop_assert_eq!(got.to_string(), want.to_string()),
+            (want, got) => prop_assert!(false, "serde_json {:?}, doc {:?}", want.map(|_| ()), got.map(|_| ())),
+        }
+    }
+}
+
+#[test]
+fn strings_borrow_unless_escaped_and_numbers_keep_their_text() {
+    let text = br#"{"A": "plain", "B": "tab\tin", "C": 12.50, "D": -0, "E": 1E+2, "F": [null, true]}"#;
+    let doc = Doc::parse(text).unwrap();
+    let root = doc.root();
+    assert_eq!(root.scalar(), Scalar::Object);
+    assert_eq!(root.get("A").unwrap().scalar(), Scalar::String("plain"));
+    assert_eq!(root.get("B").unwrap().scalar(), Scalar::String("tab\tin"));
+    assert_eq!(root.get("C").unwrap().scalar(), Scalar::Number("12.50"));
+    assert_eq!(root.get("D").unwrap().scalar(), Scalar::Number("-0"));
+    // serde_json writes the exponent mark in lower case, as its Value does.
+    assert_eq!(root.get("E").unwrap().scalar(), Scalar::Number("1e+2"));
+    let f = root.get("F").unwrap();
+    assert_eq!(
+        (f.len(), f.item(0).unwrap().scalar(), f.item(1).unwrap().scalar()),
+        (2, Scalar::Null, Scalar::Bool(true))
+    );
+    assert!(f.item(2).is_none() && root.get("Z").is_none() && f.get("A").is_none());
+    let node = |key: &str| &doc.nodes.iter().find(|(k, _)| k == key).unwrap().1;
+    assert!(matches!(node("A"), Node::String(Cow::Borrowed("plain"))), "{:?}", node("A"));
+    assert!(matches!(node("B"), Node::String(Cow::Owned(_))), "{:?}", node("B"));
+}
+
+#[test]
+fn a_repeated_key_keeps_its_first_place_and_last_value() {
+    let doc = Doc::parse(br#"{"A": 1, "B": 2, "A": {"X": [3]}}"#).unwrap();
+    assert_eq!(doc.root().to_value(), json!({"A": {"X": [3]}, "B": 2}));
+    assert_eq!(doc.root().members().map(|(k, _)| k).collect::<Vec<_>>(), ["A", "B"]);
+    assert_eq!(doc.root().get("A").unwrap().get("X").unwrap().item(0).unwrap().scalar(), Scalar::Number("3"));
+}
+
+#[test]
+fn depth_and_errors_are_serde_json_s() {
+    let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    let want = serde_json::from_str::<Value>(&deep).unwrap_err().to_string();
+    assert_eq!(Doc::parse(deep.as_bytes()).unwrap_err().to_string(), want);
+    for bad in [&b"{\"A\": 1,}"[..], b"", b"\"\xff\"", b"{\"A\" 1}", b"[1] [2]"] {
+        let want = serde_json::from_slice::<Value>(bad).unwrap_err().to_string();
+        assert_eq!(Doc::parse(bad).unwrap_err().to_string(), want, "{:?}", String::from_utf8_lossy(bad));
+    }
+}
