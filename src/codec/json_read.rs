@@ -31,6 +31,7 @@ pub trait JsonRead<'v>: Copy {
     /// if this is not an object.
     fn get(self, key: &str) -> Option<Self>;
     /// The number of elements of an array (0 for anything else).
+    #[allow(clippy::len_without_is_empty)] // a handle, not a collection: emptiness is len() == 0
     fn len(self) -> usize;
     /// Element `i` of an array.
     fn item(self, i: usize) -> Option<Self>;
