@@ -260,7 +260,7 @@ impl<'v, J: JsonRead<'v>> Walk<'_, J> {
             obj = obj.get(key).filter(|o| o.is_object())?;
         }
         let table = obj.get(last)?;
-        (table.scalar() == Scalar::Array).then(|| table.len())
+        (table.scalar() == Scalar::Array).then(|| table.array_len())
     }
 
     fn path_of_op(&self, op: &Op) -> String {
@@ -280,7 +280,7 @@ impl<'v, J: JsonRead<'v>> Walk<'_, J> {
         };
         // The JSON array, or (`None`) as many blank elements as `len` says.
         let (items, len) = match obj.and_then(|o| o.get(name)) {
-            Some(items) if items.scalar() == Scalar::Array => (Some(items), items.len()),
+            Some(items) if items.scalar() == Scalar::Array => (Some(items), items.array_len()),
             Some(other) => return Err(self.type_error(op, "an array", other)),
             None if self.plan.options.fill_missing => {
                 // As many elements as the table holds: all of a fixed one, what the counter

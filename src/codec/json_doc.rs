@@ -113,7 +113,7 @@ impl<'d, 'a> JsonRead<'d> for Val<'d, 'a> {
         // Keys are unique after parsing (see `Build::close_object`).
         self.members().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
-    fn len(self) -> usize {
+    fn array_len(self) -> usize {
         match self.node() {
             Node::Array { len, .. } => *len as usize,
             _ => 0,

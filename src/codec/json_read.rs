@@ -31,8 +31,7 @@ pub trait JsonRead<'v>: Copy {
     /// if this is not an object.
     fn get(self, key: &str) -> Option<Self>;
     /// The number of elements of an array (0 for anything else).
-    #[allow(clippy::len_without_is_empty)] // a handle, not a collection: emptiness is len() == 0
-    fn len(self) -> usize;
+    fn array_len(self) -> usize;
     /// Element `i` of an array.
     fn item(self, i: usize) -> Option<Self>;
     /// The value as compact JSON text, cut at 40 bytes with `…` (for error messages).
@@ -71,7 +70,7 @@ impl<'v> JsonRead<'v> for &'v Value {
     fn get(self, key: &str) -> Option<Self> {
         self.as_object()?.get(key)
     }
-    fn len(self) -> usize {
+    fn array_len(self) -> usize {
         self.as_array().map_or(0, Vec::len)
     }
     fn item(self, i: usize) -> Option<Self> {

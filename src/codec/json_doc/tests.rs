@@ -60,7 +60,7 @@ fn strings_borrow_unless_escaped_and_numbers_keep_their_text() {
     assert_eq!(root.get("E").unwrap().scalar(), Scalar::Number("1e+2"));
     let f = root.get("F").unwrap();
     assert_eq!(
-        (f.len(), f.item(0).unwrap().scalar(), f.item(1).unwrap().scalar()),
+        (f.array_len(), f.item(0).unwrap().scalar(), f.item(1).unwrap().scalar()),
         (2, Scalar::Null, Scalar::Bool(true))
     );
     assert!(f.item(2).is_none() && root.get("Z").is_none() && f.get("A").is_none());
