@@ -153,6 +153,7 @@ pub async fn replay(
             id: capture.id.as_deref(),
             channel: capture.channel.as_deref(),
             sent: None,
+            json: None,
         };
         let result = crate::gateway::call(x, target, crate::upstream::Lane::Primary, dry_run).await;
         let other = match &result {

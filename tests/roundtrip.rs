@@ -16,7 +16,8 @@
 //!   field of the same picture holding that value would be (IBM Language Reference, VALUE
 //!   clause: the item is initialised to the literal; encode writes it as the compiler would);
 //! - the record is as long as the layout says once the ODO table's unused elements are gone;
-//! - decoding random or damaged bytes never panics, and lenient decoding never fails;
+//! - decoding random or damaged bytes never panics, and lenient decoding never fails; the JSON
+//!   text decode writes is serde_json's text of the same value, byte for byte;
 //! - encoding from the JSON *text* read as a borrowed document (the gateway's reply path, no
 //!   `Value` tree) gives the same bytes, or the same error, as encoding the `Value`, for valid
 //!   values and for values damaged (a member removed, or replaced by a value of another type),
@@ -705,7 +706,11 @@ proptest! {
         prop_assert!(fast.is_ok());
         let parsed: Value = serde_json::from_str(&out)
             .map_err(|e| TestCaseError::fail(format!("lenient JSON text is invalid ({e}): {out}")))?;
-        prop_assert_eq!(&parsed, &result.map(|r| r.0).unwrap_or_default());
+        let tree = result.map(|r| r.0).unwrap_or_default();
+        prop_assert_eq!(&parsed, &tree);
+        // The text itself is serde_json's for the same value (the gateway sends this text to a
+        // service where it once sent the tree's serialisation: not a byte may differ).
+        prop_assert_eq!(&out, &tree.to_string());
     }
 }
 

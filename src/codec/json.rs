@@ -13,30 +13,59 @@ use std::fmt::Write;
 /// Writes JSON text for a record into `out`.
 pub struct JsonWriter<'a> {
     out: &'a mut String,
-    /// One flag per open container: has it had a member yet?
-    first: Vec<bool>,
+    /// Open containers (the record's object included).
+    depth: u32,
+    /// Bit `d - 1`: the container at depth `d` has had no member yet. A record nests at most
+    /// 49 levels, each with at most one table: 128 bits hold any of them.
+    first: u128,
+    /// The same flags beyond depth 128 (never used by a copybook; kept so nothing is lost).
+    deeper: Vec<bool>,
 }
 
 impl<'a> JsonWriter<'a> {
     /// A writer appending to `out`.
     pub fn new(out: &'a mut String) -> Self {
-        JsonWriter { out, first: Vec::with_capacity(8) }
+        JsonWriter { out, depth: 0, first: 0, deeper: Vec::new() }
     }
 
     fn member(&mut self, key: Option<&Leafish>) {
-        if let Some(first) = self.first.last_mut() {
-            if !*first {
+        if self.depth > 0 {
+            let first = match self.depth {
+                d @ 1..=128 => {
+                    let bit = 1u128 << (d - 1);
+                    let first = self.first & bit != 0;
+                    self.first &= !bit;
+                    first
+                }
+                _ => self.deeper.last_mut().map(|f| std::mem::replace(f, false)).unwrap_or(true),
+            };
+            if !first {
                 self.out.push(',');
             }
-            *first = false;
         }
         if let Some(k) = key {
             self.out.push_str(k.json_key);
         }
     }
+
+    fn open(&mut self) {
+        self.depth += 1;
+        match self.depth {
+            d @ 1..=128 => self.first |= 1 << (d - 1),
+            _ => self.deeper.push(true),
+        }
+    }
+
+    fn close(&mut self) {
+        if self.depth > 128 {
+            self.deeper.pop();
+        }
+        self.depth = self.depth.saturating_sub(1);
+    }
 }
 
-/// Appends `s` as a JSON string literal.
+/// Appends `s` as a JSON string literal, escaped as serde_json escapes it (`\b`, `\f`, `\n`,
+/// `\r`, `\t`, `\"`, `\\`, other controls as `\u00xx`), so the text is the same either way.
 pub fn write_json_string(out: &mut String, s: &str) {
     out.push('"');
     let bytes = s.as_bytes();
@@ -48,6 +77,8 @@ pub fn write_json_string(out: &mut String, s: &str) {
             b'\n' => "\\n",
             b'\r' => "\\r",
             b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0C => "\\f",
             0..=0x1F => "",
             _ => continue,
         };
@@ -67,19 +98,19 @@ impl Sink for JsonWriter<'_> {
     fn begin_object(&mut self, key: Option<&Leafish>) {
         self.member(key);
         self.out.push('{');
-        self.first.push(true);
+        self.open();
     }
     fn end_object(&mut self) {
-        self.first.pop();
+        self.close();
         self.out.push('}');
     }
     fn begin_array(&mut self, key: &Leafish, _len: usize) {
         self.member(Some(key));
         self.out.push('[');
-        self.first.push(true);
+        self.open();
     }
     fn end_array(&mut self) {
-        self.first.pop();
+        self.close();
         self.out.push(']');
     }
     fn text(&mut self, key: Option<&Leafish>, value: &str) {

@@ -6,7 +6,6 @@
 //! request and their reply is encoded into the response copybook. Every failure becomes a
 //! fixed-width error reply via [`crate::reply`]; nothing here panics on input.
 
-use crate::codec::json::ValueBuilder;
 use crate::codec::{Codec, Scratch};
 use crate::header::Head;
 use crate::reply::{GatewayError, Reply};
@@ -14,16 +13,13 @@ use crate::route::{bucket, Decision, Route, RouteTable, UpstreamEntry};
 use crate::shadow::capture::CaptureRecord;
 use crate::shadow::mirror::{secs, Primary, ShadowSettings, ShadowState};
 use crate::shadow::stats::Outcome;
-use crate::upstream::http::PostKind;
-use crate::upstream::modern::JsonService;
 use crate::upstream::{Call, Correlation, Lane, Upstream, UpstreamError};
 use arc_swap::ArcSwap;
-use serde_json::{Map, Value};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
-use tracing::{debug, info_span, warn, Instrument};
+use tracing::{info_span, warn, Instrument};
 
 /// The running gateway: the current route table and what outlives tables (shadow state).
 pub struct Gateway {
@@ -37,7 +33,9 @@ pub struct Gateway {
 mod channel;
 mod in_flight;
 mod journaled;
+mod translate;
 use in_flight::InFlight;
+pub use translate::{encode_reply, JsonRequest};
 
 impl Gateway {
     /// A gateway serving `table`; shadow records and captures go under `records` if given.
@@ -185,13 +183,21 @@ impl Gateway {
             }
             return Err(GatewayError::Disabled(op));
         }
-        // A message that does not fit its layout never reaches an upstream.
-        if let Some(request) = &route.request {
-            validate(request, &message[table.header.size..])?;
-        }
         let started = Instant::now();
         let table_ref: &'t RouteTable = table;
         let mut target = decision.target;
+        // A message that does not fit its layout never reaches an upstream. Bound for a JSON
+        // service, the message is decoded once, into the JSON that service gets.
+        let json = match &route.request {
+            Some(request) if target.upstream.is_json() && route.response.is_some() => {
+                Some(JsonRequest::build(table, &op, request, message)?)
+            }
+            Some(request) => {
+                validate(request, &message[table.header.size..])?;
+                None
+            }
+            None => None,
+        };
         let journal = table.journal.as_deref().zip(route.journal.as_ref());
         // A read on a route with an owner_key follows the account's owner.
         if let (Some((plan, rj)), true) = (journal, route.read_only) {
@@ -209,6 +215,7 @@ impl Gateway {
             id: head.id.as_deref(),
             channel: Some(channel),
             sent: Some(sent),
+            json: json.as_ref(),
         };
         let result = match journal {
             Some(j) if !route.read_only => {
@@ -313,6 +320,7 @@ impl Gateway {
                     id: id.as_deref(),
                     channel: channel.as_deref(),
                     sent: None,
+                    json: None,
                 };
                 let other =
                     match tokio::time::timeout(shadow.timeout, call(x, &shadow.to, Lane::Shadow, shadow.dry_run)).await
@@ -361,6 +369,8 @@ pub struct Exchange<'a> {
     pub channel: Option<&'a str>,
     /// Set when the message is about to leave for an upstream (none for shadows and replay).
     pub sent: Option<&'a AtomicBool>,
+    /// The message's JSON for a service, when already built (see [`JsonRequest`]).
+    pub json: Option<&'a JsonRequest>,
 }
 
 /// Counts a shadow dropped for want of spare capacity on its upstream.
@@ -381,7 +391,7 @@ pub fn correlation(table: &RouteTable) -> Option<Correlation> {
 pub async fn call(x: Exchange<'_>, target: &UpstreamEntry, lane: Lane, dry_run: bool) -> Result<Vec<u8>, GatewayError> {
     let correlation = correlation(x.table);
     match &target.upstream {
-        Upstream::Json(service) => translate(x, service, lane, dry_run).await,
+        Upstream::Json(service) => translate::translate(x, service, lane, dry_run).await,
         _ => {
             let call = Call { message: x.message, read_only: x.route.read_only, lane, correlation, sent: x.sent };
             call_bytes(target, call).await
@@ -403,82 +413,8 @@ async fn call_bytes(target: &UpstreamEntry, call: Call<'_>) -> Result<Vec<u8>, G
     Ok(reply)
 }
 
-/// Serves a message through a JSON service: decode, call, encode.
-async fn translate(x: Exchange<'_>, service: &JsonService, lane: Lane, dry_run: bool) -> Result<Vec<u8>, GatewayError> {
-    let (Some(request_codec), Some(response_codec)) = (&x.route.request, &x.route.response) else {
-        return Err(GatewayError::Disabled(x.op.into()));
-    };
-    let table = x.table;
-    let header_json = decode_value(&table.header.codec, x.message).map_err(GatewayError::Body)?;
-    let request_json = decode_value(request_codec, &x.message[table.header.size..]).map_err(GatewayError::Body)?;
-    let kind = PostKind { read_only: x.route.read_only, lane, correlate: None, sent: x.sent };
-    let reply = service.call(x.op, header_json.clone(), request_json, x.id, dry_run, kind).await?;
-    debug!(has_body = reply.response.is_some(), "service replied");
-    // Identity fields the service named (usually none: no allocation then).
-    let overridden: Vec<String> =
-        table.header.identity().filter(|f| reply.header.contains_key(&f.name)).map(|f| f.name.clone()).collect();
-    let mut bytes = encode_reply(table, response_codec, header_json, reply.header, reply.response.as_ref())?;
-    // The reply answers this request: its operation and message id are the request's, byte for
-    // byte. A service may echo them in any form that encodes to the same bytes; one that names
-    // another operation or message gets no reply delivered.
-    for field in table.header.identity() {
-        let (at, len) = (field.offset, field.len);
-        let Some(src) = x.message.get(at..at + len) else { continue };
-        if bytes.get(at..at + len).is_some_and(|dst| dst != src) && overridden.contains(&field.name) {
-            // The same value in other bytes (a sign nibble the encoder writes as C) is an echo.
-            let (mine, theirs) = (table.header.value(x.message, field), table.header.value(&bytes, field));
-            if mine.is_none() || mine != theirs {
-                let ids = Correlation { offset: at, len }.check(x.message, &bytes).unwrap_err();
-                return Err(Correlation::error(service.0.name(), ids).into());
-            }
-        }
-        if let Some(dst) = bytes.get_mut(at..at + len) {
-            dst.copy_from_slice(src);
-        }
-    }
-    Ok(bytes)
-}
-
 /// Checks that `body` decodes with `codec` (strict) without building anything.
 fn validate(codec: &Codec, body: &[u8]) -> Result<(), GatewayError> {
     let mut sink = crate::codec::json::NullSink;
     codec.plan().decode(body, &mut sink, &mut Scratch::default()).map(|_| ()).map_err(GatewayError::Body)
-}
-
-fn decode_value(codec: &Codec, bytes: &[u8]) -> Result<Value, crate::codec::DecodeError> {
-    let mut builder = ValueBuilder::default();
-    codec.plan().decode(bytes, &mut builder, &mut Scratch::default())?;
-    Ok(builder.finish())
-}
-
-/// Builds the fixed-width reply: the request's header with the service's overrides and the
-/// length set, followed by the encoded response body (absent for a header-only reply).
-pub fn encode_reply(
-    table: &RouteTable,
-    response: &Codec,
-    mut header: Value,
-    overrides: Map<String, Value>,
-    body: Option<&Value>,
-) -> Result<Vec<u8>, GatewayError> {
-    if let Value::Object(h) = &mut header {
-        for (k, v) in overrides {
-            if !h.contains_key(&k) {
-                let path = format!("header {k} (not a header field)");
-                return Err(GatewayError::ReplyEncode(crate::codec::EncodeError::Missing { path }));
-            }
-            h.insert(k, v);
-        }
-        // The length is computed below; any value that fits will do for now.
-        if let Some(len_field) = table.header.length_field() {
-            h.insert(len_field.to_string(), Value::from(0));
-        }
-    }
-    let mut reply = table.header.codec.encode_json(&header).map_err(GatewayError::ReplyEncode)?;
-    if let Some(body) = body {
-        let mut encoded = Vec::with_capacity(response.max_size());
-        response.encode_json_into(body, &mut encoded).map_err(GatewayError::ReplyEncode)?;
-        reply.extend_from_slice(&encoded);
-    }
-    table.header.set_length(&mut reply);
-    Ok(reply)
 }

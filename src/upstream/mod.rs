@@ -216,6 +216,11 @@ impl Upstream {
 
     /// True for upstreams that take fixed-width bytes (the legacy side).
     pub fn is_bytes(&self) -> bool {
-        !matches!(self, Upstream::Json(_))
+        !self.is_json()
+    }
+
+    /// True for a new service speaking JSON.
+    pub fn is_json(&self) -> bool {
+        matches!(self, Upstream::Json(_))
     }
 }

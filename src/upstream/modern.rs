@@ -1,13 +1,13 @@
 //! A new service speaking JSON: the gateway POSTs `{"operation", "header", "request"}` and
 //! expects `{"response": {...} | null, "header": {...}}` back.
 //!
-//! This file only moves JSON; decoding the request and encoding the reply into the response
-//! copybook happen in the gateway, so the channel sees the bytes the host would have sent.
+//! This file only moves JSON text; building the request and reading and encoding the reply
+//! into the response copybook happen in the gateway (`gateway/translate.rs`), so the channel
+//! sees the bytes the host would have sent.
 
 use super::http::{HttpClient, PostKind};
 use super::UpstreamError;
 use bytes::Bytes;
-use serde_json::{json, Map, Value};
 use tracing::Instrument;
 
 /// The header carrying the message id to the service, for tracing one message end to end.
@@ -24,32 +24,21 @@ pub fn header_value(id: &str) -> String {
     }
 }
 
-/// A new service's answer.
-#[derive(Debug, Default)]
-pub struct ModernReply {
-    /// Header fields to override in the reply.
-    pub header: Map<String, Value>,
-    /// The response body, or `None` for a header-only reply (e.g. a business error code).
-    pub response: Option<Value>,
-}
-
 /// A JSON service upstream.
 pub struct JsonService(pub HttpClient);
 
 impl JsonService {
-    /// Calls the service for one message.
+    /// POSTs one message's JSON `body` (built by the gateway: `{"operation", "header",
+    /// "request"}`) and returns the reply body of a 2xx answer, unparsed.
+    ///
+    /// Errors: the HTTP client's, and [`UpstreamError::Status`] for any other status.
     pub async fn call(
         &self,
-        operation: &str,
-        header: Value,
-        request: Value,
+        body: Bytes,
         message_id: Option<&str>,
         dry_run: bool,
         kind: PostKind<'_>,
-    ) -> Result<ModernReply, UpstreamError> {
-        let bad = |reason: String| UpstreamError::BadReply { upstream: self.0.name().to_string(), reason };
-        let body = json!({ "operation": operation, "header": header, "request": request });
-        let body = Bytes::from(serde_json::to_vec(&body).map_err(|e| bad(e.to_string()))?);
+    ) -> Result<Bytes, UpstreamError> {
         let mut headers: Vec<(&str, &str)> = Vec::with_capacity(2);
         // An id that is not visible ASCII (LOW-VALUES padding, say) cannot be an HTTP header
         // value: it goes as `hex:` and its bytes.
@@ -65,21 +54,7 @@ impl JsonService {
         if !(200..300).contains(&status) {
             return Err(UpstreamError::Status { upstream: self.0.name().to_string(), status });
         }
-        let value: Value = serde_json::from_slice(&body).map_err(|e| bad(format!("reply is not JSON: {e}")))?;
-        let Value::Object(mut map) = value else {
-            return Err(bad("reply is not a JSON object".into()));
-        };
-        let header = match map.remove("header") {
-            None | Some(Value::Null) => Map::new(),
-            Some(Value::Object(h)) => h,
-            Some(_) => return Err(bad("\"header\" is not an object".into())),
-        };
-        let response = match map.remove("response") {
-            None | Some(Value::Null) => None,
-            Some(v @ Value::Object(_)) => Some(v),
-            Some(_) => return Err(bad("\"response\" is not an object".into())),
-        };
-        Ok(ModernReply { header, response })
+        Ok(body)
     }
 }
 
