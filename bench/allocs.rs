@@ -1,0 +1,277 @@
+//! Allocations per message on the gateway's own thread: the legacy route against the http-json
+//! route (issue #17: report both; legacy ≤ 4).
+//!
+//! **Decision it informs:** whether the path a message takes through ficus allocates per message
+//! beyond what the protocol needs — each allocation is CPU on a 2-core host and a lock in the
+//! allocator under load — and which route costs what.
+//!
+//! How: ficus runs in this process on a current-thread runtime of its own thread, so every task
+//! it has (listener, connections, gateway, upstream clients) runs there; a counting global
+//! allocator counts only on that thread. The simulators and the load client run on another
+//! runtime and are not counted. One keep-alive connection sends `--messages` ACCTINQ requests
+//! one after another (after `--warmup` unmeasured ones, so pools, buffers and metric handles
+//! exist), each with its own message id; the report gives allocations and bytes per message.
+//!
+//! `cargo bench --bench allocs -- --help`; without `--bench` (as `cargo test --all-targets`
+//! runs it) it is a quick check with few messages.
+
+#[path = "load/client.rs"]
+#[allow(dead_code)]
+mod client;
+#[path = "load/targets.rs"]
+#[allow(dead_code)]
+mod targets;
+
+use client::{http_request, Conn, Numbering};
+use serde_json::{json, Value};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use targets::{Env, Target};
+
+/// Counts allocations (and their bytes) made on threads that asked to be counted.
+struct Counting;
+
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+static BYTES: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    static COUNTED: Cell<bool> = const { Cell::new(false) };
+}
+
+fn note(size: usize) {
+    if COUNTED.try_with(Cell::get).unwrap_or(false) {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        BYTES.fetch_add(size as u64, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: every call is passed to the system allocator unchanged; counting touches only
+// atomics and a const-initialised thread-local (no allocation inside the allocator).
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note(layout.size());
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note(layout.size());
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note(new_size);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const HELP: &str = "\
+allocation benchmark: allocations per message on ficus's thread, legacy vs http-json route
+
+usage: cargo bench --bench allocs -- [options]
+
+  --messages N   measured messages per route, one connection, one at a time (default 20000)
+  --warmup N     unmeasured messages first                                  (default 2000)
+  --help         this text
+
+Counts every allocation (and realloc) made on the thread running ficus (listener, connection,
+gateway and upstream-client tasks); the simulators and the client run on other threads.";
+
+struct Options {
+    messages: u64,
+    warmup: u64,
+}
+
+fn parse(args: &[String]) -> Result<Options, String> {
+    let mut o = Options { messages: 20_000, warmup: 2_000 };
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let mut value = || {
+            it.next().and_then(|v| v.parse::<u64>().ok()).filter(|n| *n > 0).ok_or(format!("{flag} needs a number > 0"))
+        };
+        match flag.as_str() {
+            "--bench" => {}
+            "--messages" => o.messages = value()?,
+            "--warmup" => o.warmup = value()?,
+            other => return Err(format!("unknown option {other:?}\n\n{HELP}")),
+        }
+    }
+    Ok(o)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{HELP}");
+        return;
+    }
+    let bench = args.iter().any(|a| a == "--bench");
+    let o = match parse(&args) {
+        Ok(o) if bench => o,
+        Ok(_) => Options { messages: 300, warmup: 100 },
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    match runtime.block_on(run(&o, bench)) {
+        Ok(()) => {}
+        Err(e) => {
+            eprintln!("allocs: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// One route measured: allocations and bytes per message.
+struct Figure {
+    target: Target,
+    allocs: f64,
+    bytes: f64,
+}
+
+async fn run(o: &Options, bench: bool) -> Result<(), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let copybooks = Path::new(env!("CARGO_MANIFEST_DIR")).join("copybooks");
+    let cp = ficus::codec::charset::CodePage::Cp037;
+    let sims = ficus::demo::start_sims(&copybooks, cp, "127.0.0.1:0", Some("127.0.0.1:0"), "127.0.0.1:0").await?;
+    let env = Env {
+        dir: dir.path().to_path_buf(),
+        copybooks,
+        host_tcp: sims.host_tcp,
+        host_http: sims.host_http.ok_or("no host HTTP port")?,
+        accounts: sims.accounts,
+        ficus_bin: None,
+    };
+    let mut figures = Vec::new();
+    for target in [Target::FicusLegacy, Target::FicusJson] {
+        figures.push(measure(&env, target, o).await?);
+    }
+    sims.stop();
+    println!("# allocations per message on ficus's thread\n");
+    println!(
+        "ACCTINQ over HTTP keep-alive, one connection, {} messages after {} unmeasured; ficus on a current-thread \
+         runtime of its own thread, counted there only.\n",
+        o.messages, o.warmup
+    );
+    println!("| route | allocations / message | bytes allocated / message |\n|---|--:|--:|");
+    for f in &figures {
+        println!("| {} | {:.2} | {:.0} |", f.target.label(), f.allocs, f.bytes);
+    }
+    let (legacy, json) = (&figures[0], &figures[1]);
+    println!(
+        "\nhttp-json ÷ legacy: {:.2}× allocations, {:.2}× bytes",
+        json.allocs / legacy.allocs,
+        json.bytes / legacy.bytes
+    );
+    if !bench && (legacy.allocs <= 0.0 || json.allocs <= legacy.allocs) {
+        return Err(format!(
+            "the count is not working: legacy {:.2}, http-json {:.2} allocations per message (the JSON route \
+             allocates at least its request body)",
+            legacy.allocs, json.allocs
+        ));
+    }
+    Ok(())
+}
+
+/// Starts ficus for `target` on a thread of its own, sends the messages, counts.
+async fn measure(env: &Env, target: Target, o: &Options) -> Result<Figure, String> {
+    let acctinq = if target == Target::FicusJson { "accounts" } else { "legacy" };
+    let config = env.dir.join(format!("routes-{}.toml", target.letter()));
+    std::fs::write(&config, targets::ficus_config(env, "127.0.0.1:0", acctinq)).map_err(|e| e.to_string())?;
+    let (request, expected, numbering) = acctinq_request(&config)?;
+    let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("ficus-counted".into())
+        .spawn(move || gateway_thread(config, addr_tx, stop_rx))
+        .map_err(|e| e.to_string())?;
+    let addr = addr_rx.await.map_err(|_| "ficus thread ended".to_string())??;
+    let mut conn = Conn::connect(addr).await.map_err(|e| e.to_string())?;
+    let mut request = request;
+    send(&mut conn, &mut request, numbering.as_ref(), expected, o.warmup).await?;
+    let (a0, b0) = (ALLOCS.load(Ordering::Relaxed), BYTES.load(Ordering::Relaxed));
+    send(&mut conn, &mut request, numbering.as_ref(), expected, o.messages).await?;
+    let (a1, b1) = (ALLOCS.load(Ordering::Relaxed), BYTES.load(Ordering::Relaxed));
+    let _ = stop_tx.send(());
+    let _ = thread.join();
+    let n = o.messages as f64;
+    eprintln!(
+        "[allocs] {}: {:.2} allocations, {:.0} bytes per message",
+        target.label(),
+        (a1 - a0) as f64 / n,
+        (b1 - b0) as f64 / n
+    );
+    Ok(Figure { target, allocs: (a1 - a0) as f64 / n, bytes: (b1 - b0) as f64 / n })
+}
+
+/// Sends `n` messages one after another, each numbered; every reply must be 200 and `expected`
+/// bytes long.
+async fn send(
+    conn: &mut Conn,
+    request: &mut [u8],
+    numbering: Option<&Numbering>,
+    expected: usize,
+    n: u64,
+) -> Result<(), String> {
+    for i in 0..n {
+        if let Some(num) = numbering {
+            num.stamp(request);
+        }
+        let reply = conn.exchange(request).await.map_err(|e| format!("request {i}: {e}"))?;
+        if reply.status != 200 || reply.body_len != expected {
+            let text = String::from_utf8_lossy(conn.body()).into_owned();
+            return Err(format!(
+                "request {i}: HTTP {} with {} bytes, want 200 and {expected}: {text:?}",
+                reply.status, reply.body_len
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The thread ficus runs on: counted from its first instruction, until told to stop.
+fn gateway_thread(
+    config: PathBuf,
+    addr: tokio::sync::oneshot::Sender<Result<std::net::SocketAddr, String>>,
+    stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    COUNTED.with(|c| c.set(true));
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = addr.send(Err(e.to_string()));
+            return;
+        }
+    };
+    runtime.block_on(async move {
+        let options = ficus::server::Options { watch: false, sighup: false, takeover: false };
+        match ficus::server::start(&config, options).await {
+            Ok(running) => {
+                let _ = addr.send(running.http.ok_or("no HTTP listener".to_string()));
+                let _ = stop.await;
+                running.stop().await;
+            }
+            Err(e) => {
+                let _ = addr.send(Err(e));
+            }
+        }
+    });
+}
+
+/// The ACCTINQ request (HTTP) for the table in `config`, the reply length, the id numbering.
+fn acctinq_request(config: &Path) -> Result<(Vec<u8>, usize, Option<Numbering>), String> {
+    let table = ficus::config::load(config, None, 1).map_err(|e| e.to_string())?;
+    let message = ficus::cli::build_request(&table, "ACCTINQ", &json!({"ACCT-NO": "1000000000000001"}), &Value::Null)?;
+    let route = table.routes.get("ACCTINQ").ok_or("no ACCTINQ route")?;
+    let body = route.response.as_ref().ok_or("ACCTINQ has no response layout")?.max_size();
+    let request = http_request(&message);
+    let numbering = Numbering::of(&request, message.len(), table.header.message_id_span(), true);
+    Ok((request, table.header.size + body, numbering))
+}
