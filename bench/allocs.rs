@@ -36,15 +36,74 @@ struct Counting;
 static ALLOCS: AtomicU64 = AtomicU64::new(0);
 static BYTES: AtomicU64 = AtomicU64::new(0);
 
+/// With `--where`: one allocation in this many has its stack taken (0: none).
+static SAMPLE_EVERY: AtomicU64 = AtomicU64::new(0);
+
 thread_local! {
     static COUNTED: Cell<bool> = const { Cell::new(false) };
+    /// Inside the sampler (its own allocations are neither counted nor sampled).
+    static SAMPLING: Cell<bool> = const { Cell::new(false) };
 }
 
+/// Sampled stacks: the ficus frames of each, joined, with how often each was seen.
+static STACKS: std::sync::Mutex<Vec<(String, u64)>> = std::sync::Mutex::new(Vec::new());
+
 fn note(size: usize) {
-    if COUNTED.try_with(Cell::get).unwrap_or(false) {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        BYTES.fetch_add(size as u64, Ordering::Relaxed);
+    if !COUNTED.try_with(Cell::get).unwrap_or(false) || SAMPLING.try_with(Cell::get).unwrap_or(true) {
+        return;
     }
+    let n = ALLOCS.fetch_add(1, Ordering::Relaxed);
+    BYTES.fetch_add(size as u64, Ordering::Relaxed);
+    let every = SAMPLE_EVERY.load(Ordering::Relaxed);
+    if every > 0 && n % every == 0 {
+        SAMPLING.with(|s| s.set(true));
+        sample();
+        SAMPLING.with(|s| s.set(false));
+    }
+}
+
+/// Takes the current stack and keeps its frames inside ficus (and the crate that allocated).
+fn sample() {
+    let trace = std::backtrace::Backtrace::force_capture().to_string();
+    let mut frames = Vec::new();
+    let mut outer = None;
+    for line in trace.lines().map(str::trim) {
+        let Some((_, name)) = line.split_once(": ") else { continue };
+        if name.starts_with("ficus::") {
+            frames.push(short(name));
+        } else if frames.is_empty()
+            && !name.starts_with("allocs::")
+            && !name.contains("alloc::")
+            && !name.starts_with("std::")
+            && !name.starts_with("core::")
+        {
+            outer = Some(short(name));
+        }
+        if frames.len() == 4 {
+            break;
+        }
+    }
+    let key = format!("{} ← {}", outer.unwrap_or_default(), frames.join(" ← "));
+    let mut stacks = STACKS.lock().unwrap_or_else(|e| e.into_inner());
+    match stacks.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, n)) => *n += 1,
+        None => stacks.push((key, 1)),
+    }
+}
+
+/// A symbol without its hash and generic arguments.
+fn short(name: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0;
+    for c in name.chars() {
+        match c {
+            '<' => depth += 1,
+            '>' => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out.trim_end_matches(|c: char| c.is_ascii_hexdigit() || c == 'h' || c == ':').to_string()
 }
 
 // SAFETY: every call is passed to the system allocator unchanged; counting touches only
@@ -77,6 +136,8 @@ usage: cargo bench --bench allocs -- [options]
 
   --messages N   measured messages per route, one connection, one at a time (default 20000)
   --warmup N     unmeasured messages first                                  (default 2000)
+  --where N      also take the stack of one allocation in N during the measured
+                 messages and list where they come from (slow; figures still hold)
   --help         this text
 
 Counts every allocation (and realloc) made on the thread running ficus (listener, connection,
@@ -85,10 +146,11 @@ gateway and upstream-client tasks); the simulators and the client run on other t
 struct Options {
     messages: u64,
     warmup: u64,
+    sample_every: u64,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
-    let mut o = Options { messages: 20_000, warmup: 2_000 };
+    let mut o = Options { messages: 20_000, warmup: 2_000, sample_every: 0 };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         let mut value = || {
@@ -98,6 +160,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--bench" => {}
             "--messages" => o.messages = value()?,
             "--warmup" => o.warmup = value()?,
+            "--where" => o.sample_every = value()?,
             other => return Err(format!("unknown option {other:?}\n\n{HELP}")),
         }
     }
@@ -113,7 +176,7 @@ fn main() {
     let bench = args.iter().any(|a| a == "--bench");
     let o = match parse(&args) {
         Ok(o) if bench => o,
-        Ok(_) => Options { messages: 300, warmup: 100 },
+        Ok(_) => Options { messages: 300, warmup: 100, sample_every: 0 },
         Err(e) => {
             eprintln!("{e}");
             std::process::exit(2);
@@ -197,11 +260,19 @@ async fn measure(env: &Env, target: Target, o: &Options) -> Result<Figure, Strin
     let mut request = request;
     send(&mut conn, &mut request, numbering.as_ref(), expected, o.warmup).await?;
     let (a0, b0) = (ALLOCS.load(Ordering::Relaxed), BYTES.load(Ordering::Relaxed));
+    SAMPLE_EVERY.store(o.sample_every, Ordering::Relaxed);
     send(&mut conn, &mut request, numbering.as_ref(), expected, o.messages).await?;
+    SAMPLE_EVERY.store(0, Ordering::Relaxed);
     let (a1, b1) = (ALLOCS.load(Ordering::Relaxed), BYTES.load(Ordering::Relaxed));
     let _ = stop_tx.send(());
     let _ = thread.join();
     let n = o.messages as f64;
+    let mut stacks = std::mem::take(&mut *STACKS.lock().unwrap_or_else(|e| e.into_inner()));
+    stacks.sort_by(|a, b| b.1.cmp(&a.1));
+    let total: u64 = stacks.iter().map(|(_, c)| c).sum();
+    for (stack, count) in stacks.iter().take(40) {
+        eprintln!("[allocs]   {:5.1} /msg  {stack}", *count as f64 * (a1 - a0) as f64 / total.max(1) as f64 / n);
+    }
     eprintln!(
         "[allocs] {}: {:.2} allocations, {:.0} bytes per message",
         target.label(),
