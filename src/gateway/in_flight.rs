@@ -10,6 +10,7 @@ use tracing::warn;
 /// The guard [`super::Gateway::handle`] holds; call [`InFlight::done`] once the reply is made.
 pub(super) struct InFlight<'a> {
     count: &'a AtomicUsize,
+    gauge: &'a metrics::Gauge,
     unknown: &'a AtomicU64,
     op: &'a str,
     id: Option<&'a str>,
@@ -20,9 +21,11 @@ pub(super) struct InFlight<'a> {
 
 impl<'a> InFlight<'a> {
     /// Counts a message in. `write`: its operation is not known to be read-only; `sent` is set
-    /// by the pipeline when the message goes to an upstream.
+    /// by the pipeline when the message goes to an upstream. `gauge` is
+    /// `ficus_messages_in_flight`.
     pub(super) fn enter(
         count: &'a AtomicUsize,
+        gauge: &'a metrics::Gauge,
         unknown: &'a AtomicU64,
         op: &'a str,
         id: Option<&'a str>,
@@ -30,8 +33,8 @@ impl<'a> InFlight<'a> {
         sent: &'a AtomicBool,
     ) -> InFlight<'a> {
         count.fetch_add(1, Ordering::Relaxed);
-        metrics::gauge!("ficus_messages_in_flight").increment(1.0);
-        InFlight { count, unknown, op, id, write, sent, done: false }
+        gauge.increment(1.0);
+        InFlight { count, gauge, unknown, op, id, write, sent, done: false }
     }
 
     /// The reply is made (sent or about to be).
@@ -43,7 +46,7 @@ impl<'a> InFlight<'a> {
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.count.fetch_sub(1, Ordering::Relaxed);
-        metrics::gauge!("ficus_messages_in_flight").decrement(1.0);
+        self.gauge.decrement(1.0);
         if self.done {
             return;
         }

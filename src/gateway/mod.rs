@@ -27,6 +27,8 @@ pub struct Gateway {
     /// Shadow counters, records and captures.
     pub shadow: Arc<ShadowState>,
     in_flight: AtomicUsize,
+    /// `ficus_messages_in_flight`, made on the first message (the recorder is installed by then).
+    in_flight_gauge: std::sync::OnceLock<metrics::Gauge>,
     unknown: AtomicU64,
 }
 
@@ -51,6 +53,7 @@ impl Gateway {
             table: ArcSwap::from_pointee(table),
             shadow,
             in_flight: AtomicUsize::new(0),
+            in_flight_gauge: std::sync::OnceLock::new(),
             unknown: AtomicU64::new(0),
         })
     }
@@ -105,22 +108,25 @@ impl Gateway {
         let head = table.header.read(&message);
         let decision = head.op.as_deref().ok().map(|o| table.decide(o, &message));
         // Label sets stay bounded: an operation without a route is "unknown", whatever it says.
-        let op_label = decision.as_ref().and_then(|d| d.route).map_or("unknown", |r| r.op.as_str()).to_string();
-        let target = decision.as_ref().map_or("-", |d| d.target.name.as_str()).to_string();
+        let op_label = decision.as_ref().and_then(|d| d.route).map_or("unknown", |r| r.op.as_str());
+        let target = decision.as_ref().map_or("-", |d| d.target.name.as_str());
         let canary = decision.as_ref().is_some_and(|d| d.canary);
+        let route = decision.as_ref().and_then(|d| d.route);
         let span_op = head.op.as_deref().unwrap_or("?");
         let span = info_span!("msg", channel, op = span_op, route = %target, generation = table.generation, id = head.id.as_deref().unwrap_or("-"));
         // A write (an operation not known to be read-only) whose channel goes away once the
         // upstream may have it is an unknown outcome: the guard says so if this future is dropped.
         let write = decision.as_ref().is_some_and(|d| d.route.is_none_or(|r| !r.read_only));
         let sent = AtomicBool::new(false);
-        let in_flight = InFlight::enter(&self.in_flight, &self.unknown, &op_label, head.id.as_deref(), write, &sent);
+        let gauge = self.in_flight_gauge.get_or_init(|| metrics::gauge!("ficus_messages_in_flight"));
+        let in_flight =
+            InFlight::enter(&self.in_flight, gauge, &self.unknown, op_label, head.id.as_deref(), write, &sent);
         // Who answered (or failed), as serve() tried them: the channel is told on HTTP.
         let mut served_by = None;
         let (reply, outcome) = async {
             match self.serve(&table, channel, &message, &head, decision, &sent, &mut served_by).await {
                 Ok(bytes) => {
-                    let write = (write && sent.load(Ordering::Relaxed)).then(|| op_label.clone());
+                    let write = (write && sent.load(Ordering::Relaxed)).then(|| op_label.to_string());
                     (Reply { write, ..Reply::new(bytes, 200) }, "ok")
                 }
                 Err(error) => {
@@ -135,15 +141,9 @@ impl Gateway {
         .instrument(span)
         .await;
         in_flight.done();
-        metrics::counter!("ficus_messages_total", "op" => op_label.clone(), "target" => target.clone(), "outcome" => outcome)
-            .increment(1);
-        metrics::counter!("ficus_message_outcomes_total", "op" => op_label.clone(), "outcome" => outcome).increment(1);
-        metrics::counter!("ficus_channel_messages_total", "channel" => channel.to_string(), "outcome" => outcome)
-            .increment(1);
-        metrics::histogram!("ficus_message_seconds", "op" => op_label.clone(), "target" => target)
-            .record(started.elapsed().as_secs_f64());
-        if canary {
-            metrics::counter!("ficus_canary_messages_total", "op" => op_label).increment(1);
+        count(&table, route, channel, &op_label, &target, outcome, started);
+        if let (true, Some(route)) = (canary, route) {
+            route.counters.canary(&route.op).increment(1);
         }
         reply.via(served_by, table.generation)
     }
@@ -349,6 +349,43 @@ impl Gateway {
             }
             .instrument(info_span!("shadow", op = %x.op)),
         );
+    }
+}
+
+/// Counts one message: through the route's and channel's cached handles when it was answered
+/// without error (the common case: no label strings made), else through the macros.
+fn count(
+    table: &RouteTable,
+    route: Option<&Route>,
+    channel: &str,
+    op: &str,
+    target: &str,
+    outcome: &'static str,
+    started: Instant,
+) {
+    let secs = started.elapsed().as_secs_f64();
+    let served = route.filter(|_| outcome == "ok").and_then(|r| r.counters.served(op, target));
+    match served {
+        Some(served) => {
+            served.messages.increment(1);
+            served.outcomes.increment(1);
+            served.seconds.record(secs);
+        }
+        None => {
+            let (op, target) = (op.to_string(), target.to_string());
+            metrics::counter!("ficus_messages_total", "op" => op.clone(), "target" => target.clone(), "outcome" => outcome)
+                .increment(1);
+            metrics::counter!("ficus_message_outcomes_total", "op" => op.clone(), "outcome" => outcome).increment(1);
+            metrics::histogram!("ficus_message_seconds", "op" => op, "target" => target).record(secs);
+        }
+    }
+    match table.channels.iter().find(|c| &*c.name == channel).filter(|_| outcome == "ok") {
+        Some(plan) => plan
+            .ok_messages
+            .get_or_init(|| metrics::counter!("ficus_channel_messages_total", "channel" => channel.to_string(), "outcome" => "ok"))
+            .increment(1),
+        None => metrics::counter!("ficus_channel_messages_total", "channel" => channel.to_string(), "outcome" => outcome)
+            .increment(1),
     }
 }
 

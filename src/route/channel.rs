@@ -37,6 +37,8 @@ pub struct ChannelPlan {
     /// How its messages are converted to and from the host's code page; `None` on the host's
     /// page (bytes pass through untouched).
     pub conversion: Option<Arc<ChannelConversion>>,
+    /// `ficus_channel_messages_total{channel, outcome="ok"}`, made on first use.
+    pub ok_messages: std::sync::OnceLock<metrics::Counter>,
 }
 
 /// The conversions between one channel code page and the host's, shared by the channels on

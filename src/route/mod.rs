@@ -5,6 +5,7 @@
 //! that snapshot, whatever reloads happen meanwhile.
 
 pub mod channel;
+pub mod counters;
 pub mod file;
 pub mod source;
 
@@ -55,6 +56,8 @@ pub struct Route {
     pub capture: Option<u32>,
     /// How the route uses the transaction journal (none: not journaled).
     pub journal: Option<crate::journal::RouteJournal>,
+    /// Metric handles its messages count into (made on first use).
+    pub counters: counters::RouteCounters,
 }
 
 impl Route {

@@ -96,6 +96,7 @@ impl Builder<'_> {
             heartbeat: default.heartbeat,
             limits: file.limits.clone(),
             conversion: None,
+            ok_messages: Default::default(),
         })];
         let mut conversions: BTreeMap<ConversionKey, Arc<ChannelConversion>> = BTreeMap::new();
         let mut names: Vec<&str> = vec![DEFAULT_CHANNEL];
@@ -182,7 +183,15 @@ impl Builder<'_> {
             conversions.insert(key, built.clone());
             Some(built)
         };
-        Some(ChannelPlan { name: c.name.as_str().into(), codepage: page, framing, heartbeat, limits, conversion })
+        Some(ChannelPlan {
+            name: c.name.as_str().into(),
+            codepage: page,
+            framing,
+            heartbeat,
+            limits,
+            conversion,
+            ok_messages: Default::default(),
+        })
     }
 
     fn channel_limits(&mut self, limits: &LimitsSection, section: &str) {

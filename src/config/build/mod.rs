@@ -385,6 +385,7 @@ impl Builder<'_> {
                     comparison,
                     capture,
                     journal: route_journal,
+                    counters: Default::default(),
                 };
                 routes.insert(op.clone(), route);
             }
