@@ -141,7 +141,7 @@ impl Gateway {
         .instrument(span)
         .await;
         in_flight.done();
-        count(&table, route, channel, &op_label, &target, outcome, started);
+        count(&table, route, channel, op_label, target, outcome, started);
         if let (true, Some(route)) = (canary, route) {
             route.counters.canary(&route.op).increment(1);
         }
