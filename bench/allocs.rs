@@ -55,7 +55,7 @@ fn note(size: usize) {
     let n = ALLOCS.fetch_add(1, Ordering::Relaxed);
     BYTES.fetch_add(size as u64, Ordering::Relaxed);
     let every = SAMPLE_EVERY.load(Ordering::Relaxed);
-    if every > 0 && n % every == 0 {
+    if every > 0 && n.is_multiple_of(every) {
         SAMPLING.with(|s| s.set(true));
         sample();
         SAMPLING.with(|s| s.set(false));
@@ -268,7 +268,7 @@ async fn measure(env: &Env, target: Target, o: &Options) -> Result<Figure, Strin
     let _ = thread.join();
     let n = o.messages as f64;
     let mut stacks = std::mem::take(&mut *STACKS.lock().unwrap_or_else(|e| e.into_inner()));
-    stacks.sort_by(|a, b| b.1.cmp(&a.1));
+    stacks.sort_by_key(|s| std::cmp::Reverse(s.1));
     let total: u64 = stacks.iter().map(|(_, c)| c).sum();
     for (stack, count) in stacks.iter().take(40) {
         eprintln!("[allocs]   {:5.1} /msg  {stack}", *count as f64 * (a1 - a0) as f64 / total.max(1) as f64 / n);
