@@ -65,7 +65,11 @@ pub fn field_text(kind: LeafKind, bytes: &[u8], codepage: crate::codec::charset:
     if let LeafKind::Text { .. } = kind {
         let mut s = String::with_capacity(bytes.len());
         codepage.decode_into(bytes, &mut s).ok()?;
-        Some(s.trim().to_string())
+        // Trimmed in place: no second String.
+        s.truncate(s.trim_end().len());
+        let lead = s.len() - s.trim_start().len();
+        s.drain(..lead);
+        Some(s)
     } else {
         let (neg, mag, scale) = decode_number(kind, bytes, codepage).ok()?;
         Some(crate::codec::decimal::Decimal::new(neg, mag, scale).to_string())
@@ -209,10 +213,13 @@ impl HeaderLayout {
         let mut key = String::new();
         for (i, f) in self.operation.iter().enumerate() {
             let v = self.text(message, f).ok_or_else(|| HeaderError::Unreadable { field: f.name.clone() })?;
-            if i > 0 {
-                key.push('.');
+            match i {
+                0 => key = v,
+                _ => {
+                    key.push('.');
+                    key.push_str(&v);
+                }
             }
-            key.push_str(&v);
         }
         // An operation code is printable ASCII; anything else is garbage, not an unknown
         // operation to pass on to the default target.
@@ -279,7 +286,6 @@ impl HeaderLayout {
     pub fn validate(&self, message: &[u8]) -> Result<(), HeaderError> {
         let mut sink = crate::codec::json::NullSink;
         let header = message.get(..self.size).ok_or(HeaderError::Short { len: message.len(), need: self.size })?;
-        let mut scratch = crate::codec::Scratch::default();
         let mut blanked;
         let header = if self.raw_lengths.is_empty() {
             header
@@ -290,9 +296,7 @@ impl HeaderLayout {
             }
             &blanked[..]
         };
-        self.codec
-            .plan()
-            .decode(header, &mut sink, &mut scratch)
+        crate::codec::Scratch::with_local(|scratch| self.codec.plan().decode(header, &mut sink, scratch))
             .map(|_| ())
             .map_err(|e| HeaderError::Invalid(e.to_string()))
     }

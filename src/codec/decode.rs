@@ -99,6 +99,21 @@ pub struct Scratch {
     indexes: Vec<usize>,
 }
 
+thread_local! {
+    static LOCAL: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+impl Scratch {
+    /// Runs `f` with this thread's scratch (buffers kept from one record to the next, so a
+    /// decode allocates nothing for them once warm); a fresh one if the thread's is in use.
+    pub fn with_local<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+        LOCAL.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => f(&mut scratch),
+            Err(_) => f(&mut Scratch::default()),
+        })
+    }
+}
+
 struct Walk<'p, 's, S: Sink> {
     plan: &'p Plan,
     bytes: &'s [u8],

@@ -453,5 +453,5 @@ async fn call_bytes(target: &UpstreamEntry, call: Call<'_>) -> Result<Vec<u8>, G
 /// Checks that `body` decodes with `codec` (strict) without building anything.
 fn validate(codec: &Codec, body: &[u8]) -> Result<(), GatewayError> {
     let mut sink = crate::codec::json::NullSink;
-    codec.plan().decode(body, &mut sink, &mut Scratch::default()).map(|_| ()).map_err(GatewayError::Body)
+    Scratch::with_local(|scratch| codec.plan().decode(body, &mut sink, scratch)).map(|_| ()).map_err(GatewayError::Body)
 }

@@ -17,14 +17,8 @@ use crate::upstream::http::PostKind;
 use crate::upstream::modern::JsonService;
 use crate::upstream::{Correlation, Lane, UpstreamError};
 use bytes::Bytes;
-use std::cell::RefCell;
 use std::ops::Range;
 use tracing::debug;
-
-thread_local! {
-    /// Decode buffers, reused by every message this thread translates.
-    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
-}
 
 /// The JSON a service gets for one message: `{"operation": OP, "header": {…}, "request": {…}}`.
 /// It depends on the message only, not on which service gets it (primary, fallback, shadow).
@@ -47,17 +41,15 @@ impl JsonRequest {
         write_json_string(&mut out, op);
         out.push_str(",\"header\":");
         let start = out.len();
-        SCRATCH
-            .with(|scratch| {
-                let scratch = &mut scratch.borrow_mut();
-                table.header.codec.plan().decode(message, &mut JsonWriter::new(&mut out), scratch)?;
-                let header = start..out.len();
-                out.push_str(",\"request\":");
-                request.plan().decode(body, &mut JsonWriter::new(&mut out), scratch)?;
-                out.push('}');
-                Ok(JsonRequest { body: Bytes::from(out), header })
-            })
-            .map_err(GatewayError::Body)
+        Scratch::with_local(|scratch| {
+            table.header.codec.plan().decode(message, &mut JsonWriter::new(&mut out), scratch)?;
+            let header = start..out.len();
+            out.push_str(",\"request\":");
+            request.plan().decode(body, &mut JsonWriter::new(&mut out), scratch)?;
+            out.push('}');
+            Ok(JsonRequest { body: Bytes::from(out), header })
+        })
+        .map_err(GatewayError::Body)
     }
 
     /// The header object's text.
