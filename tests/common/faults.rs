@@ -1,6 +1,7 @@
 //! Fault injection for the hardening tests: a legacy host that can be killed and restarted on
 //! the same port and whose behaviour can change between messages, a raw HTTP service that
-//! answers late or too much, and process-wide resource counters (fds, tokio tasks).
+//! answers late or too much, and process-wide resource counters (fds, tokio tasks) with the
+//! check that a fault left them at their baseline. Tests that count run through [`serial`].
 
 use super::fds;
 use ficus::frame::Framing;
@@ -206,7 +207,9 @@ pub fn pooled_idle(gw: &super::Gateway) -> usize {
 /// Resource counts at one moment, and which fds were open.
 #[derive(Clone, Debug)]
 pub struct Baseline {
+    /// Open fds of the process then.
     pub fds: usize,
+    /// Tasks alive on the test's runtime then.
     pub tasks: usize,
     /// Idle pooled connections then (each holds two in-process fds: the gateway's end and the
     /// test host's end).
@@ -218,6 +221,7 @@ pub struct Baseline {
 }
 
 impl Baseline {
+    /// The process now, with `gw`'s idle pooled connections.
     pub fn now(gw: &super::Gateway) -> Baseline {
         let open = fds::open_fds();
         Baseline { fds: open.len(), tasks: task_count(), pooled: pooled_idle(gw), open, own_listeners: Vec::new() }
