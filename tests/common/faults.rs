@@ -1,8 +1,11 @@
 //! Fault injection for the hardening tests: a legacy host that can be killed and restarted on
 //! the same port and whose behaviour can change between messages, a raw HTTP service that
-//! answers late or too much, and process-wide resource counters (fds, tokio tasks).
+//! answers late or too much, and process-wide resource counters (fds, tokio tasks) with the
+//! check that a fault left them at their baseline. Tests that count run through [`serial`].
 
+use super::fds;
 use ficus::frame::Framing;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -169,9 +172,9 @@ pub async fn raw_service(delay: Duration, body: Arc<Vec<u8>>) -> SocketAddr {
     addr
 }
 
-/// Open file descriptors of this process.
+/// Open file descriptors of this process (not counting the one that lists them).
 pub fn fd_count() -> usize {
-    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
+    fds::open_fds().len()
 }
 
 /// Tasks alive on the current tokio runtime.
@@ -201,41 +204,119 @@ pub fn pooled_idle(gw: &super::Gateway) -> usize {
         .sum()
 }
 
-/// Resource counts at one moment.
-#[derive(Clone, Copy, Debug)]
+/// Resource counts at one moment, and which fds were open.
+#[derive(Clone, Debug)]
 pub struct Baseline {
+    /// Open fds of the process then.
     pub fds: usize,
+    /// Tasks alive on the test's runtime then.
     pub tasks: usize,
     /// Idle pooled connections then (each holds two in-process fds: the gateway's end and the
     /// test host's end).
     pub pooled: usize,
+    /// fd number → target then, so a check can tell which fds are new and name them.
+    open: BTreeMap<i32, String>,
+    /// Listeners the test itself will open again (a fake host restarted on its port).
+    own_listeners: Vec<SocketAddr>,
 }
 
 impl Baseline {
+    /// The process now, with `gw`'s idle pooled connections.
     pub fn now(gw: &super::Gateway) -> Baseline {
-        Baseline { fds: fd_count(), tasks: task_count(), pooled: pooled_idle(gw) }
+        let open = fds::open_fds();
+        Baseline { fds: open.len(), tasks: task_count(), pooled: pooled_idle(gw), open, own_listeners: Vec::new() }
     }
 
-    /// Polls (bounded: 10 s; a loaded 2-core machine closes sockets late) until fds and tasks
-    /// are back at or below this baseline — counting any change in idle pooled connections,
-    /// which the pool keeps on purpose — and panics naming `what` if they are not.
-    /// Returns how long it took.
+    /// This baseline, knowing that the test itself will listen on `addr` again (a [`Host`]
+    /// killed and restarted): that listener is the test's socket, not ficus's, and is not
+    /// counted as opened since.
+    pub fn with_own_listener(mut self, addr: SocketAddr) -> Baseline {
+        self.own_listeners.push(addr);
+        self
+    }
+
+    /// Polls (bounded: 10 s; a loaded 2-core machine closes sockets late) until the process is
+    /// back at this baseline ([`Baseline::check`]) and panics naming `what` and every fd opened
+    /// since if it is not. Returns how long it took.
     pub async fn settle(&self, what: &str, gw: Option<&super::Gateway>) -> Duration {
+        self.check(gw, Duration::from_secs(10)).await.unwrap_or_else(|e| panic!("{what}: {e}"))
+    }
+
+    /// Polls for at most `limit` until the process is back at this baseline. Back means: no
+    /// more fds and tasks than then, counting any change in idle pooled connections, which the
+    /// pool keeps on purpose; and every fd opened since is one end of such a connection — a
+    /// TCP socket whose peer is in this process too, at most two per idle pooled connection —
+    /// so a leaked file, pipe, epoll or non-pool socket fails even when something else closed
+    /// meanwhile. Only meaningful inside [`serial`], where this test's runtime is the only one
+    /// in the process. Returns how long it took, or what is still open.
+    pub async fn check(&self, gw: Option<&super::Gateway>, limit: Duration) -> Result<Duration, String> {
         let started = Instant::now();
         loop {
             let pooled = gw.map_or(0, pooled_idle);
-            let now = Baseline { fds: fd_count(), tasks: task_count(), pooled };
-            let allowed = self.fds + 2 * now.pooled.saturating_sub(self.pooled);
-            if now.fds <= allowed && now.tasks <= self.tasks + now.pooled.saturating_sub(self.pooled) {
-                return started.elapsed();
+            let open = fds::open_fds();
+            let sockets = fds::tcp_sockets();
+            let mut opened = fds::opened_since(&self.open, &open);
+            opened.retain(|_, t| {
+                !fds::tcp_of(t, &sockets).is_some_and(|s| s.state == "LISTEN" && self.own_listeners.contains(&s.local))
+            });
+            let extra_pooled = pooled.saturating_sub(self.pooled);
+            let counts_back = open.len() <= self.fds + 2 * extra_pooled && task_count() <= self.tasks + extra_pooled;
+            if counts_back && only_pool_pairs(&opened, &open, &sockets, pooled) {
+                return Ok(started.elapsed());
             }
-            if started.elapsed() > Duration::from_secs(10) {
-                panic!("{what}: resources did not return to baseline {self:?}: now {now:?}");
+            if started.elapsed() > limit {
+                return Err(format!(
+                    "resources did not return to baseline (fds {}, tasks {}, idle pooled {}) within {limit:?}: \
+                     now fds {}, tasks {}, idle pooled {pooled}; fds opened since then:{}",
+                    self.fds,
+                    self.tasks,
+                    self.pooled,
+                    open.len(),
+                    task_count(),
+                    fds::describe(&opened)
+                ));
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
 }
 
-/// Tests that count process-wide fds take this lock, so they do not count each other's.
-pub static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// True if every fd in `opened` is an ESTABLISHED TCP socket whose peer is also open in this
+/// process (`open`) — the two ends of a pooled connection to a test host — and there are at
+/// most two per idle pooled connection.
+fn only_pool_pairs(
+    opened: &BTreeMap<i32, String>,
+    open: &BTreeMap<i32, String>,
+    sockets: &HashMap<u64, fds::TcpSocket>,
+    pooled: usize,
+) -> bool {
+    if opened.len() > 2 * pooled {
+        return false;
+    }
+    if opened.is_empty() {
+        return true;
+    }
+    let ends: Vec<&fds::TcpSocket> = open.values().filter_map(|t| fds::tcp_of(t, sockets)).collect();
+    opened.values().all(|target| {
+        fds::tcp_of(target, sockets).is_some_and(|s| {
+            s.state == "ESTABLISHED" && ends.iter().any(|p| p.local == s.remote && p.remote == s.local)
+        })
+    })
+}
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Runs a test that counts process-wide resources alone in this process, on a runtime of its
+/// own: the lock is taken BEFORE the runtime is built and released only AFTER it is dropped.
+/// (`#[tokio::test]` builds its runtime — an epoll, an eventfd, a signal socket — before the
+/// test body runs, so a test waiting on a lock taken inside the body keeps those fds open while
+/// another counts: the old flake.) A test that panicked still releases the lock (poison is
+/// ignored), so one failure does not fail the rest.
+pub fn serial<F: std::future::Future<Output = ()>>(test: F) {
+    let _alone = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
+    runtime.block_on(test);
+    // Dropped here, before `_alone`: its tasks, sockets and threads are gone before the next
+    // test starts counting. On a panic, unwinding drops them in the same order.
+    drop(runtime);
+}

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod faults;
+pub mod fds;
 pub mod misbehave;
 
 use ficus::cli::{build_request, decode_reply};
