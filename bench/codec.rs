@@ -9,10 +9,20 @@
 //! route's throughput): an XFER message (common header + body, Hangul name and memo)
 //! converted cp949 → cp933 and back, per message, next to `memcpy` of the same bytes.
 //!
-//! Run: `cargo bench --bench codec` (HTML under target/criterion).
+//! Issue #17 (the new path at the old path's cost) reads `mixed_1k`: MB/s of record bytes for
+//! `decode_values` (decode only) and `decode_json_text` (decode → JSON text, the request side
+//! of the http-json route; target ≥ 500 MB/s) beside `serde_json_serialise_equivalent`
+//! (serde_json writing the same values from a tree); and for the reply side
+//! `reply_doc_parse_encode` (the JSON text parsed into a borrowed document and encoded, as the
+//! gateway does now) beside `reply_tree_parse_encode` (parsed into a `serde_json::Value` tree,
+//! then encoded: the path it replaced).
+//!
+//! Run: `cargo bench --bench codec` (HTML under target/criterion); one group:
+//! `cargo bench --bench codec -- mixed_1k`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use ficus::codec::json::NullSink;
+use ficus::codec::json_doc::Doc;
 use ficus::codec::{Codec, CodecOptions, Scratch};
 use ficus::copybook::{parse_copybook, NoCopy};
 use serde_json::{json, Value};
@@ -65,6 +75,26 @@ fn bench_record(c: &mut Criterion, name: &str, codec: &Codec, value: &Value) {
     });
     group.bench_function("serde_json_parse_equivalent", |b| {
         b.iter(|| serde_json::from_str::<Value>(black_box(&json_text)).expect("parses"))
+    });
+    let mut text: Vec<u8> = Vec::with_capacity(4096);
+    group.bench_function("serde_json_serialise_equivalent", |b| {
+        b.iter(|| {
+            text.clear();
+            serde_json::to_writer(&mut text, black_box(value)).expect("serialises")
+        })
+    });
+    let mut reply = Vec::with_capacity(bytes.len());
+    group.bench_function("reply_doc_parse_encode", |b| {
+        b.iter(|| {
+            let doc = Doc::parse(black_box(json_text.as_bytes())).expect("parses");
+            codec.plan().encode_from(doc.root(), &mut reply).expect("encodes")
+        })
+    });
+    group.bench_function("reply_tree_parse_encode", |b| {
+        b.iter(|| {
+            let tree = serde_json::from_str::<Value>(black_box(&json_text)).expect("parses");
+            codec.encode_json_into(&tree, &mut reply).expect("encodes")
+        })
     });
     let mut encoded = Vec::with_capacity(bytes.len());
     group.bench_function("encode", |b| {

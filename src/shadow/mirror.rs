@@ -219,7 +219,7 @@ pub fn compare_replies(cmp: &Comparison, legacy: &[u8], new: &[u8]) -> Vec<Field
     let h = cmp.header.max_size();
     let ((lh, lb), (nh, nb)) = (legacy.split_at(h.min(legacy.len())), new.split_at(h.min(new.len())));
     let part = |codec: &Codec, l: &[u8], n: &[u8], whole: bool| -> (Value, Value) {
-        match (l == n, whole) {
+        match (l == n || only_ignored_differ(codec, l, n, &cmp.rules), whole) {
             (true, _) => (Value::Null, Value::Null),
             // The header codec reads the reply from its start (as `decode` gives it).
             (false, true) => (decode_one(codec, legacy), decode_one(codec, new)),
@@ -232,6 +232,26 @@ pub fn compare_replies(cmp: &Comparison, legacy: &[u8], new: &[u8]) -> Vec<Field
     let (lh, nh) = part(&cmp.header, lh, nh, true);
     let (lb, nb) = part(&cmp.response, lb, nb, false);
     compare(&json!({ "header": lh, "response": lb }), &json!({ "header": nh, "response": nb }), &cmp.rules)
+}
+
+/// True when `a` and `b` (one part of each reply, the same length) differ only in fields the
+/// rules ignore, so decoding them would find no difference: for a flat layout (elementary
+/// fields and FILLER at the top level, no REDEFINES, tables or DEPENDING ON), field by field
+/// on the bytes. Anything else answers false and is decoded.
+fn only_ignored_differ(codec: &Codec, a: &[u8], b: &[u8], rules: &super::compare::Rules) -> bool {
+    use crate::codec::ops::Op;
+    if a.len() != b.len() || a.len() < codec.max_size() || rules.ignore.is_empty() {
+        return false;
+    }
+    codec.plan().ops.iter().all(|op| match op {
+        Op::Leaf { leaf, alt: None } => {
+            let span = leaf.offset as usize..(leaf.offset + leaf.len) as usize;
+            a[span.clone()] == b[span] || super::paths::any_match(&rules.ignore, &leaf.name)
+        }
+        // FILLER is neither decoded nor compared.
+        Op::Fill { .. } => true,
+        _ => false,
+    })
 }
 
 /// A reply as the comparison reads it: `{"header": {...}, "response": {...} | null}`.
