@@ -367,7 +367,22 @@ const TEXT_BUF: usize = 72;
 
 impl fmt::Display for Plain<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let d = self.0;
+        write_plain(self.0, f)
+    }
+}
+
+impl Decimal {
+    /// Appends the value's text (as `Display` writes it without width) to `out`, without going
+    /// through `core::fmt` (the JSON writer's hot path).
+    pub fn append_to(&self, out: &mut String) {
+        // Writing to a String cannot fail.
+        let _ = write_plain(self, out);
+    }
+}
+
+/// [`Plain`]'s text into any writer.
+fn write_plain<W: fmt::Write + ?Sized>(d: &Decimal, f: &mut W) -> fmt::Result {
+    {
         let c = d.coefficient;
         let n = (count_digits(c) as usize).max(1);
         let lead = usize::from(d.negative);
@@ -417,7 +432,7 @@ fn str_of(b: &[u8]) -> Result<&str, fmt::Error> {
 }
 
 /// Writes `count` zeros in chunks.
-fn write_zeros(f: &mut fmt::Formatter<'_>, mut count: u64) -> fmt::Result {
+fn write_zeros<W: fmt::Write + ?Sized>(f: &mut W, mut count: u64) -> fmt::Result {
     const ZEROS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
     while count > 0 {
         let k = count.min(ZEROS.len() as u64) as usize;
