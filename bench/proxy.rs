@@ -59,6 +59,11 @@ usage: cargo bench --bench proxy -- [options]
   --in-process      run ficus inside the benchmark process (default: `ficus serve`)
   --retries N       repeat a measurement while other work on the machine uses more
                     than 0.1 cores, keeping the quietest attempt          (default 2)
+  --rounds N        run the whole set N times (fresh processes each round) and report
+                    every ratio as its median and spread over the rounds  (default 1)
+  --pin             pin the proxy under test (nginx or ficus) to the last core and this
+                    process (load generator, simulators) to the others, with taskset;
+                    needs 2+ cores and ficus as a separate process
   --help            this text
 
 Without --bench (cargo test --all-targets) it runs a smoke check of c, d and f instead.";
@@ -73,6 +78,8 @@ struct Options {
     workers: Vec<usize>,
     in_process: bool,
     retries: u32,
+    rounds: usize,
+    pin: bool,
 }
 
 fn parse_options(args: &[String]) -> Result<Options, String> {
@@ -85,6 +92,8 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         workers: vec![1],
         in_process: false,
         retries: 2,
+        rounds: 1,
+        pin: false,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -95,6 +104,8 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         match flag.as_str() {
             "--bench" => {}
             "--in-process" => o.in_process = true,
+            "--pin" => o.pin = true,
+            "--rounds" => o.rounds = number(value()?)? as usize,
             "--retries" => o.retries = value()?.parse().map_err(|_| "--retries: not a number".to_string())?,
             "--rate" => o.rate = number(value()?)?,
             "--seconds" => o.seconds = number(value()?)?,
@@ -272,8 +283,9 @@ async fn measure(plan: &Plan, running: &targets::Running, mode: Mode, o: &Option
     best.expect("at least one attempt")
 }
 
-/// The benchmark proper: every target, both modes, once per worker count.
+/// The benchmark proper: every target, both modes, once per worker count, `--rounds` times.
 async fn bench(o: Options) -> Result<(), String> {
+    let pinned = pin(&o)?;
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let (sims, env) = setup(dir.path(), o.in_process).await?;
     let (request, expected, numbering) = acctinq_request(&env, Target::FicusLegacy)?;
@@ -295,7 +307,7 @@ async fn bench(o: Options) -> Result<(), String> {
     println!(
         "ACCTINQ: {} request bytes, {expected}-byte replies; {} connections; fixed rate {}/s open loop (latency from the intended send time), then saturation closed loop; {} s warm-up + {} s measured each. \
          Machine: {} cores, shared by the load generator, the simulators (both in this process, 2 runtime threads) and the proxy under test — the same for every target. \
-         ficus runs {}.\n",
+         ficus runs {}. {pinned} {} round(s).\n",
         plan.request.len(),
         o.connections,
         o.rate,
@@ -303,37 +315,72 @@ async fn bench(o: Options) -> Result<(), String> {
         o.seconds,
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         if o.in_process { "inside this process (sharing its runtime)" } else { "as `ficus serve` (release build), a separate process like nginx" },
+        o.rounds,
     );
-    for &workers in &o.workers {
-        let mut rows = Vec::new();
-        for &target in &o.targets {
-            eprintln!("[proxy] {} with {workers} worker(s)", target.label());
-            // (f)'s client speaks cp949: the same message in its code page, the same reply length.
-            let (request, expected, numbering) = acctinq_request(&env, target)?;
-            let running = targets::start(target, &env, workers).await?;
-            check_converted(&running, target, &request).await?;
-            exchanges(running.addr, request.clone(), numbering.clone(), expected, 10)
-                .await
-                .map_err(|e| format!("{e}; {}", running.log_tail()))?;
-            let plan = Plan { addr: running.addr, request: std::sync::Arc::new(request), numbering, ..plan.clone() };
-            for mode in [Mode::Fixed, Mode::Saturation] {
-                let (stats, usage) = measure(&plan, &running, mode, &o).await;
-                let connections = if mode == Mode::Fixed { o.connections.min(o.rate as usize) } else { o.connections };
-                rows.push(Row {
-                    target,
-                    mode,
-                    connections,
-                    stats,
-                    proxy_cpu: usage.proxy,
-                    background: usage.background_cores,
-                });
-            }
-            running.stop().await;
+    // rounds[w][r]: the rows of worker count w in round r.
+    let mut rounds: Vec<Vec<Vec<Row>>> = o.workers.iter().map(|_| Vec::new()).collect();
+    for round in 0..o.rounds {
+        for (w, &workers) in o.workers.iter().enumerate() {
+            let rows = one_round(&o, &env, &plan, workers).await?;
+            println!("## round {} of {}, {workers} worker(s): nginx worker_processes {workers}, ficus TOKIO_WORKER_THREADS={workers}\n", round + 1, o.rounds);
+            println!("{}", report::table(&rows, o.rate));
+            println!("{}", report::ratios(&rows));
+            rounds[w].push(rows);
         }
-        println!("## {workers} worker(s): nginx worker_processes {workers}, ficus TOKIO_WORKER_THREADS={workers}\n");
-        println!("{}", report::table(&rows, o.rate));
-        println!("{}", report::ratios(&rows));
+    }
+    if o.rounds > 1 {
+        for (w, &workers) in o.workers.iter().enumerate() {
+            println!("## {workers} worker(s): ratios over {} rounds (median, and the spread min–max)\n", o.rounds);
+            println!("{}", report::spread(&rounds[w]));
+        }
     }
     sims.stop();
     Ok(())
+}
+
+/// Every target in `o.targets`, both modes, with `workers` worker threads/processes.
+async fn one_round(o: &Options, env: &Env, plan: &Plan, workers: usize) -> Result<Vec<Row>, String> {
+    let mut rows = Vec::new();
+    for &target in &o.targets {
+        eprintln!("[proxy] {} with {workers} worker(s)", target.label());
+        // (f)'s client speaks cp949: the same message in its code page, the same reply length.
+        let (request, expected, numbering) = acctinq_request(env, target)?;
+        let running = targets::start(target, env, workers).await?;
+        check_converted(&running, target, &request).await?;
+        exchanges(running.addr, request.clone(), numbering.clone(), expected, 10)
+            .await
+            .map_err(|e| format!("{e}; {}", running.log_tail()))?;
+        let plan = Plan { addr: running.addr, request: std::sync::Arc::new(request), numbering, ..plan.clone() };
+        for mode in [Mode::Fixed, Mode::Saturation] {
+            let (stats, usage) = measure(&plan, &running, mode, o).await;
+            let connections = if mode == Mode::Fixed { o.connections.min(o.rate as usize) } else { o.connections };
+            rows.push(Row {
+                target,
+                mode,
+                connections,
+                stats,
+                proxy_cpu: usage.proxy,
+                background: usage.background_cores,
+            });
+        }
+        running.stop().await;
+    }
+    Ok(rows)
+}
+
+/// With `--pin`: the proxy on the last core, this process on the others; the report's words.
+fn pin(o: &Options) -> Result<String, String> {
+    if !o.pin {
+        return Ok("Nothing pinned.".into());
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores < 2 || o.in_process {
+        return Err("--pin needs 2 or more cores and ficus as a separate process (not --in-process)".into());
+    }
+    let (proxy, rest) = ((cores - 1).to_string(), format!("0-{}", cores - 2));
+    targets::pin_self(&rest)?;
+    let _ = targets::PROXY_CPUS.set(proxy.clone());
+    Ok(format!(
+        "Pinned with taskset: the proxy under test on CPU {proxy}, the load generator and simulators on CPU {rest}."
+    ))
 }

@@ -139,3 +139,69 @@ fn conversion(rows: &[Row]) -> String {
     }
     out
 }
+
+/// One ratio read from a round's rows: what it is, and its value if both rows are there.
+type RatioOf = (&'static str, fn(&[Row]) -> Option<f64>);
+
+fn rate(rows: &[Row], t: Target, m: Mode) -> Option<f64> {
+    find(rows, t, m).map(Stats::rate)
+}
+
+fn p99(rows: &[Row], t: Target, m: Mode) -> Option<f64> {
+    find(rows, t, m).map(|s| s.micros(0.99))
+}
+
+/// The proxy's CPU per reply in µs.
+fn cpu(rows: &[Row], t: Target, m: Mode) -> Option<f64> {
+    let r = rows.iter().find(|r| r.target == t && r.mode == m)?;
+    Some(r.proxy_cpu? * 1e6 / r.stats.replies.max(1) as f64)
+}
+
+fn over(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    Some(a? / b?.max(f64::MIN_POSITIVE))
+}
+
+/// The ratios every round reports, as issue targets name them.
+const RATIOS: [RatioOf; 8] = [
+    ("c / b, saturation throughput (target ≥ 1.0×)", |r| {
+        over(rate(r, Target::FicusLegacy, Mode::Saturation), rate(r, Target::Nginx, Mode::Saturation))
+    }),
+    ("c / b, p99 at the fixed rate (target ≤ 1.1×)", |r| {
+        over(p99(r, Target::FicusLegacy, Mode::Fixed), p99(r, Target::Nginx, Mode::Fixed))
+    }),
+    ("e / b, saturation throughput", |r| {
+        over(rate(r, Target::FicusHttp, Mode::Saturation), rate(r, Target::Nginx, Mode::Saturation))
+    }),
+    ("e / b, p99 at the fixed rate", |r| {
+        over(p99(r, Target::FicusHttp, Mode::Fixed), p99(r, Target::Nginx, Mode::Fixed))
+    }),
+    ("d / c, saturation throughput (http-json ÷ legacy; target ≥ 0.8×)", |r| {
+        over(rate(r, Target::FicusJson, Mode::Saturation), rate(r, Target::FicusLegacy, Mode::Saturation))
+    }),
+    ("d / c, ficus CPU per message at saturation (target ≤ 1.4×)", |r| {
+        over(cpu(r, Target::FicusJson, Mode::Saturation), cpu(r, Target::FicusLegacy, Mode::Saturation))
+    }),
+    ("d / c, p99 at the fixed rate", |r| {
+        over(p99(r, Target::FicusJson, Mode::Fixed), p99(r, Target::FicusLegacy, Mode::Fixed))
+    }),
+    ("f / c, saturation throughput (target ≥ 0.8×)", |r| {
+        over(rate(r, Target::FicusChannel, Mode::Saturation), rate(r, Target::FicusLegacy, Mode::Saturation))
+    }),
+];
+
+/// Every ratio present in all `rounds`: its median and its spread (min–max), one line each.
+pub fn spread(rounds: &[Vec<Row>]) -> String {
+    let mut out = String::new();
+    for (what, ratio) in RATIOS {
+        let mut values: Vec<f64> = rounds.iter().filter_map(|rows| ratio(rows)).collect();
+        if values.len() != rounds.len() || values.is_empty() {
+            continue;
+        }
+        values.sort_by(f64::total_cmp);
+        let n = values.len();
+        let median = if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 };
+        let all = values.iter().map(|v| format!("{v:.2}")).collect::<Vec<_>>().join(", ");
+        out += &format!("- {what}: **{median:.2}×** median, spread {:.2}–{:.2}× ({all})\n", values[0], values[n - 1]);
+    }
+    out
+}

@@ -278,7 +278,35 @@ pub async fn start(target: Target, env: &Env, workers: usize) -> Result<Running,
     Ok(running)
 }
 
-fn spawn(mut cmd: Command, log: &Path) -> Result<Child, String> {
+/// With `--pin`: the CPUs (taskset's list syntax) every proxy under test is started on.
+pub static PROXY_CPUS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Pins this process, every thread of it (and so the threads it starts later), to `cpus`.
+pub fn pin_self(cpus: &str) -> Result<(), String> {
+    let status = Command::new("taskset")
+        .args(["-a", "-p", "-c", cpus, &std::process::id().to_string()])
+        .stdout(Stdio::null())
+        .status()
+        .map_err(|e| format!("taskset: {e}"))?;
+    status.success().then_some(()).ok_or(format!("taskset -a -p -c {cpus} failed: {status}"))
+}
+
+fn spawn(cmd: Command, log: &Path) -> Result<Child, String> {
+    // taskset execs the program: the child keeps its pid, so its CPU time is still read from /proc.
+    let mut cmd = match PROXY_CPUS.get() {
+        None => cmd,
+        Some(cpus) => {
+            let mut pinned = Command::new("taskset");
+            pinned.arg("-c").arg(cpus).arg(cmd.get_program()).args(cmd.get_args());
+            for (k, v) in cmd.get_envs() {
+                match v {
+                    Some(v) => pinned.env(k, v),
+                    None => pinned.env_remove(k),
+                };
+            }
+            pinned
+        }
+    };
     let file = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
     cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(file);
     cmd.spawn().map_err(|e| format!("cannot start {:?}: {e}", cmd.get_program()))
