@@ -12,6 +12,7 @@ use super::lane::{Call, Correlation, Gate, Lane};
 use super::{Limits, UpstreamError};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
+use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use hyper::Uri;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
@@ -94,22 +95,26 @@ impl HttpClient {
     pub async fn post(
         &self,
         body: Bytes,
-        content_type: &str,
+        content_type: &'static str,
         headers: &[(&str, &str)],
         kind: PostKind<'_>,
     ) -> Result<(u16, Bytes), UpstreamError> {
         let deadline = Instant::now() + self.limits.timeout;
         // A request that cannot be built was never sent and says nothing about the service:
-        // its headers are checked before the breaker is asked (building it twice would cost
-        // every call a second allocation).
-        self.check_headers(content_type, headers)?;
+        // its headers are made (once) before the breaker is asked.
+        let mut map = Some(self.headers(content_type, headers)?);
         let pass = self.gate.enter(kind.lane, deadline).await?;
         let call = Call { message: &[], read_only: kind.read_only, lane: kind.lane, correlation: None, sent: None };
         // One loop, one count: a message is sent at most twice whatever went wrong.
         let mut attempts = 0;
         let result = loop {
             attempts += 1;
-            match self.post_once(body.clone(), content_type, headers, deadline, kind.correlate, kind.sent).await {
+            // Only a read-only message may go a second time: only its headers are kept for that.
+            let headers = match (&map, kind.read_only) {
+                (Some(m), true) => m.clone(),
+                _ => map.take().unwrap_or_default(),
+            };
+            match self.post_once(body.clone(), headers, deadline, kind.correlate, kind.sent).await {
                 Err((e, nothing_answered)) if self.gate.may_retry(&call, attempts, nothing_answered) => {
                     tracing::debug!(upstream = %self.name, error = %e, "nothing answered: sending the read-only request again");
                 }
@@ -124,43 +129,27 @@ impl HttpClient {
         result
     }
 
-    /// [`UpstreamError::Unsendable`] when a header value cannot go on the wire.
-    fn check_headers(&self, content_type: &str, headers: &[(&str, &str)]) -> Result<(), UpstreamError> {
-        let bad = std::iter::once(("content-type", content_type)).chain(headers.iter().copied()).find(|(k, v)| {
-            hyper::header::HeaderName::from_bytes(k.as_bytes()).is_err()
-                || hyper::header::HeaderValue::from_str(v).is_err()
-        });
-        match bad {
-            Some((k, _)) => Err(UpstreamError::Unsendable {
-                upstream: self.name.clone(),
-                reason: format!("header {k} cannot carry its value"),
-            }),
-            None => Ok(()),
-        }
-    }
-
-    /// The request, or why it cannot be made (not sent: [`UpstreamError::Unsendable`]).
-    fn request(
-        &self,
-        body: Bytes,
-        content_type: &str,
-        headers: &[(&str, &str)],
-    ) -> Result<hyper::Request<Full<Bytes>>, UpstreamError> {
-        let mut request = hyper::Request::post(self.uri.clone()).header(hyper::header::CONTENT_TYPE, content_type);
+    /// The request's headers, or [`UpstreamError::Unsendable`] when one cannot go on the wire.
+    fn headers(&self, content_type: &'static str, headers: &[(&str, &str)]) -> Result<HeaderMap, UpstreamError> {
+        let mut map = HeaderMap::with_capacity(1 + headers.len());
+        map.insert(hyper::header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         for (k, v) in headers {
-            request = request.header(*k, *v);
+            let (Ok(name), Ok(value)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) else {
+                return Err(UpstreamError::Unsendable {
+                    upstream: self.name.clone(),
+                    reason: format!("header {k} cannot carry its value"),
+                });
+            };
+            map.insert(name, value);
         }
-        request
-            .body(Full::new(body))
-            .map_err(|e| UpstreamError::Unsendable { upstream: self.name.clone(), reason: e.to_string() })
+        Ok(map)
     }
 
     /// One attempt; on failure, whether nothing at all was answered (safe to retry read-only).
     async fn post_once(
         &self,
         body: Bytes,
-        content_type: &str,
-        headers: &[(&str, &str)],
+        headers: HeaderMap,
         deadline: Instant,
         correlate: Option<(Correlation, &[u8])>,
         sent: Option<&std::sync::atomic::AtomicBool>,
@@ -171,7 +160,10 @@ impl HttpClient {
             metrics::counter!("ficus_upstream_errors_total", "upstream" => self.name.clone(), "cause" => cause)
                 .increment(1);
         };
-        let request = self.request(body, content_type, headers).map_err(|e| (e, false))?;
+        let mut request = hyper::Request::new(Full::new(body));
+        *request.method_mut() = hyper::Method::POST;
+        *request.uri_mut() = self.uri.clone();
+        *request.headers_mut() = headers;
         if let Some(sent) = sent {
             sent.store(true, std::sync::atomic::Ordering::Relaxed);
         }
