@@ -436,7 +436,9 @@ impl<'v, J: JsonRead<'v>> Walk<'_, J> {
                 let decimal: Decimal =
                     text.parse().map_err(|_| field_error(NumError::Syntax(text.to_string()).into()))?;
                 encode_number(kind, decimal, options, dst).map_err(|e| field_error(e.into()))?;
-                counter_value = (!decimal.negative || decimal.is_zero())
+                // Only a DEPENDING ON counter keeps its value (a rescale that fails makes an error
+                // text: not for every amount with decimals).
+                counter_value = (leaf.counter_slot.is_some() && (!decimal.negative || decimal.is_zero()))
                     .then(|| decimal.rescale(0).map(|d| d.coefficient).ok())
                     .flatten();
             }

@@ -102,17 +102,17 @@ impl HttpClient {
         let deadline = Instant::now() + self.limits.timeout;
         // A request that cannot be built was never sent and says nothing about the service:
         // its headers are made (once) before the breaker is asked.
-        let mut map = Some(self.headers(content_type, headers)?);
+        let mut first = Some(self.headers(content_type, headers)?);
         let pass = self.gate.enter(kind.lane, deadline).await?;
         let call = Call { message: &[], read_only: kind.read_only, lane: kind.lane, correlation: None, sent: None };
         // One loop, one count: a message is sent at most twice whatever went wrong.
         let mut attempts = 0;
         let result = loop {
             attempts += 1;
-            // Only a read-only message may go a second time: only its headers are kept for that.
-            let headers = match (&map, kind.read_only) {
-                (Some(m), true) => m.clone(),
-                _ => map.take().unwrap_or_default(),
+            // A second attempt (read-only messages only, and rare) makes its headers again.
+            let headers = match first.take() {
+                Some(h) => h,
+                None => self.headers(content_type, headers)?,
             };
             match self.post_once(body.clone(), headers, deadline, kind.correlate, kind.sent).await {
                 Err((e, nothing_answered)) if self.gate.may_retry(&call, attempts, nothing_answered) => {
