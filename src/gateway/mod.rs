@@ -9,7 +9,7 @@
 use crate::codec::{Codec, Scratch};
 use crate::header::Head;
 use crate::reply::{GatewayError, Reply};
-use crate::route::{bucket, Decision, Route, RouteTable, UpstreamEntry};
+use crate::route::{bucket_keyed, Decision, Route, RouteTable, UpstreamEntry};
 use crate::shadow::capture::CaptureRecord;
 use crate::shadow::mirror::{secs, Primary, ShadowSettings, ShadowState};
 use crate::shadow::stats::Outcome;
@@ -271,7 +271,7 @@ impl Gateway {
     /// Records request and reply bytes for replay, for the sampled share.
     fn capture(&self, x: Exchange<'_>, reply: &[u8], served_by: &UpstreamEntry) {
         let (Some(threshold), Some(captures)) = (x.route.capture, &self.shadow.captures) else { return };
-        if bucket(&format!("capture:{}", x.op), x.message) < threshold {
+        if bucket_keyed(&[b"capture:", x.op.as_bytes()], x.message) < threshold {
             let mut record = CaptureRecord::new(x.op, x.id, &served_by.name, x.table.generation, x.message, reply);
             record.channel = x.channel.map(String::from);
             captures.write(&record);
@@ -288,7 +288,9 @@ impl Gateway {
         primary_secs: f64,
     ) {
         let Some(shadow) = &x.route.shadow else { return };
-        if Arc::ptr_eq(&shadow.to, served_by) || bucket(&format!("shadow:{}", x.op), x.message) >= shadow.threshold {
+        if Arc::ptr_eq(&shadow.to, served_by)
+            || bucket_keyed(&[b"shadow:", x.op.as_bytes()], x.message) >= shadow.threshold
+        {
             return;
         }
         // A shadow whose upstream is known dead would only fail: count it, spend nothing on it.
