@@ -6,7 +6,9 @@
 //! per member. Parsing is serde_json's own (the same grammar, depth limit and error texts as
 //! `serde_json::from_slice`), driven by a visitor that fills the arena. Numbers keep their
 //! literal text exactly (serde_json is built with `arbitrary_precision`). A key given twice
-//! keeps its first position and its last value, as `serde_json::Map` does.
+//! keeps its first position and its last value, as `serde_json::Map` does. An object whose
+//! first key is one of serde_json's private tokens is read as serde_json's `Value` reads it: a
+//! number from its string, or (when `raw_value` is on) the JSON text inside the string.
 
 use super::json_read::{cut_40, JsonRead, Scalar};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -15,6 +17,17 @@ use std::fmt;
 
 /// The key serde_json gives a number's text under `arbitrary_precision`.
 const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+/// The key serde_json gives a raw value's text under `raw_value`.
+const RAW_TOKEN: &str = "$serde_json::private::RawValue";
+
+/// True if serde_json's `Value` reads an object keyed [`RAW_TOKEN`] as the JSON in its string
+/// (the `raw_value` feature, which another crate of the build may turn on).
+fn raw_values_are_read() -> bool {
+    static READ: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *READ.get_or_init(|| {
+        serde_json::from_str::<serde_json::Value>(&format!("{{\"{RAW_TOKEN}\":\"1\"}}")).is_ok_and(|v| v.is_number())
+    })
+}
 
 #[derive(Clone, Debug)]
 enum Node<'a> {
@@ -156,6 +169,37 @@ impl<'a> Build<'a> {
     }
 }
 
+impl<'a> Build<'a> {
+    /// Puts a tree (the value of a raw value's text) into the arena.
+    fn push_value(&mut self, value: serde_json::Value) -> Node<'a> {
+        use serde_json::Value;
+        match value {
+            Value::Null => Node::Null,
+            Value::Bool(b) => Node::Bool(b),
+            Value::Number(n) => Node::Number(Cow::Owned(n.as_str().to_owned())),
+            Value::String(s) => Node::String(Cow::Owned(s)),
+            Value::Array(items) => {
+                let mark = self.stack.len();
+                for item in items {
+                    let node = self.push_value(item);
+                    self.stack.push((Cow::Borrowed(""), node));
+                }
+                let (first, len) = self.close(mark, false);
+                Node::Array { first, len }
+            }
+            Value::Object(members) => {
+                let mark = self.stack.len();
+                for (k, v) in members {
+                    let node = self.push_value(v);
+                    self.stack.push((Cow::Owned(k), node));
+                }
+                let (first, len) = self.close(mark, true);
+                Node::Object { first, len }
+            }
+        }
+    }
+}
+
 /// True if two members share a key.
 fn has_duplicates(members: &[(Cow<'_, str>, Node<'_>)]) -> bool {
     if members.len() <= 16 {
@@ -221,14 +265,67 @@ impl<'de, 'b> Visitor<'de> for NodeSeed<'b, 'de> {
         let mark = build.stack.len();
         while let Some(key) = map.next_key_seed(KeySeed)? {
             if build.stack.len() == mark && key == NUMBER_TOKEN {
-                // A number under arbitrary_precision: its literal text.
-                return Ok(Node::Number(Cow::Owned(map.next_value::<String>()?)));
+                // A number under arbitrary_precision (or a service's object keyed so, which
+                // serde_json's Value reads the same way): the number in the string, as serde_json
+                // writes it, and serde_json's error if there is none.
+                return Ok(Node::Number(Cow::Owned(map.next_value_seed(NumberText)?)));
+            }
+            if build.stack.len() == mark && key == RAW_TOKEN && raw_values_are_read() {
+                // serde_json's Value reads the string's text as JSON: so does the document.
+                let text = map.next_value_seed(RawText)?;
+                let value: serde_json::Value = serde_json::from_str(&text).map_err(serde::de::Error::custom)?;
+                return Ok(build.push_value(value));
             }
             let node = map.next_value_seed(NodeSeed(&mut *build))?;
             build.stack.push((key, node));
         }
         let (first, len) = build.close(mark, true);
         Ok(Node::Object { first, len })
+    }
+}
+
+/// The value of a number token: a string holding a number (serde_json's `NumberFromString`:
+/// the same expectation and errors), as serde_json writes that number.
+struct NumberText;
+
+impl<'de> DeserializeSeed<'de> for NumberText {
+    type Value = String;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<String, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NumberText {
+    type Value = String;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("string containing a number")
+    }
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<String, E> {
+        let n: serde_json::Number = s.parse().map_err(E::custom)?;
+        Ok(n.as_str().to_owned())
+    }
+}
+
+/// The value of a raw value token: a string (serde_json's `BoxedFromString`).
+struct RawText;
+
+impl<'de> DeserializeSeed<'de> for RawText {
+    type Value = String;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<String, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RawText {
+    type Value = String;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("raw value")
+    }
+    fn visit_str<E>(self, s: &str) -> Result<String, E> {
+        Ok(s.to_owned())
+    }
+    fn visit_string<E>(self, s: String) -> Result<String, E> {
+        Ok(s)
     }
 }
 
