@@ -304,6 +304,11 @@ impl<'de> Visitor<'de> for NumberText {
         let n: serde_json::Number = s.parse().map_err(E::custom)?;
         Ok(n.as_str().to_owned())
     }
+    /// serde_json's own number (its parser gives JSON strings borrowed or as `&str`, never
+    /// owned): already its text, taken as it is — no second parse, no copy, per number.
+    fn visit_string<E>(self, s: String) -> Result<String, E> {
+        Ok(s)
+    }
 }
 
 /// The value of a raw value token: a string (serde_json's `BoxedFromString`).
