@@ -8,22 +8,21 @@
 //! classic case is a kept-alive connection the service closes just as the next request arrives
 //! ("connection closed before message completed"). A write is never sent twice.
 
+use super::h1::{H1Error, H1Pool};
 use super::lane::{Call, Correlation, Gate, Lane};
 use super::{Limits, UpstreamError};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use hyper::Uri;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use tokio::time::{timeout_at, Instant};
 
-/// A POST-only HTTP client bound to one URL.
+/// A POST-only HTTP/1.1 client bound to one URL; its connections are driven by the task of
+/// each exchange ([`super::h1`]).
 pub struct HttpClient {
     name: String,
     uri: Uri,
-    client: Client<HttpConnector, Full<Bytes>>,
+    pool: H1Pool,
     limits: Limits,
     gate: Gate,
 }
@@ -57,13 +56,9 @@ impl HttpClient {
         if uri.scheme_str() != Some("http") || uri.host().is_none() {
             return Err(format!("{url:?} must be an http:// URL with a host"));
         }
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(limits.connect_timeout));
-        let client =
-            Client::builder(TokioExecutor::new()).pool_max_idle_per_host(limits.max_connections).build(connector);
+        let pool = H1Pool::new(&uri, limits.connect_timeout, limits.max_connections)?;
         let gate = Gate::new(name, &limits);
-        Ok(HttpClient { name: name.into(), uri, client, limits, gate })
+        Ok(HttpClient { name: name.into(), uri, pool, limits, gate })
     }
 
     /// Its breakers, permits and retry budget (see [`super::lane::Gate`]).
@@ -89,6 +84,11 @@ impl HttpClient {
     /// The URL.
     pub fn uri(&self) -> &Uri {
         &self.uri
+    }
+
+    /// Connections waiting idle in its pool.
+    pub fn idle_connections(&self) -> usize {
+        self.pool.idle()
     }
 
     /// POSTs `body` and returns the reply body (any status) with its status.
@@ -161,51 +161,37 @@ impl HttpClient {
                 .increment(1);
         };
         let mut request = hyper::Request::new(Full::new(body));
-        *request.method_mut() = hyper::Method::POST;
-        *request.uri_mut() = self.uri.clone();
         *request.headers_mut() = headers;
         if let Some(sent) = sent {
             sent.store(true, std::sync::atomic::Ordering::Relaxed);
         }
-        let response = match timeout_at(deadline, self.client.request(request)).await {
+        let (status, body) = match timeout_at(deadline, self.pool.exchange(request, self.limits.max_reply_bytes)).await
+        {
             Err(_) => {
                 count("timeout");
                 return Err(timeout());
             }
-            Ok(Err(e)) if e.is_connect() => {
+            Ok(Err(H1Error::Connect(reason))) => {
                 count("connect");
-                // hyper's text ("client error (Connect)") and its first cause ("tcp connect error")
-                // name no reason: the whole chain does ("Connection refused").
-                let reason = causes(&e);
                 return Err((UpstreamError::Connect { upstream: self.name.clone(), reason }, false));
             }
-            Ok(Err(e)) => {
+            Ok(Err(H1Error::NoReply(reason))) => {
                 // No response head came back: closed or reset before answering.
                 count("io");
-                let reason = format!("{e}: {}", causes(&e));
                 return Err((UpstreamError::Io { upstream: self.name.clone(), reason }, true));
             }
-            Ok(Ok(r)) => r,
-        };
-        let status = response.status().as_u16();
-        let body = Limited::new(response.into_body(), self.limits.max_reply_bytes);
-        match timeout_at(deadline, body.collect()).await {
-            Err(_) => Err(timeout()),
-            Ok(Err(e)) => Err((
-                UpstreamError::BadReply { upstream: self.name.clone(), reason: format!("reading the reply: {e}") },
-                false,
-            )),
-            Ok(Ok(collected)) => {
-                let body = collected.to_bytes();
-                // Another message's answer: for this one, nothing was answered.
-                match correlate.filter(|_| (200..300).contains(&status)) {
-                    Some((c, request)) => match c.check(request, &body) {
-                        Ok(()) => Ok((status, body)),
-                        Err(ids) => Err((Correlation::error(&self.name, ids), true)),
-                    },
-                    None => Ok((status, body)),
-                }
+            Ok(Err(H1Error::Body(reason))) => {
+                return Err((UpstreamError::BadReply { upstream: self.name.clone(), reason }, false))
             }
+            Ok(Ok(reply)) => reply,
+        };
+        // Another message's answer: for this one, nothing was answered.
+        match correlate.filter(|_| (200..300).contains(&status)) {
+            Some((c, request)) => match c.check(request, &body) {
+                Ok(()) => Ok((status, body)),
+                Err(ids) => Err((Correlation::error(&self.name, ids), true)),
+            },
+            None => Ok((status, body)),
         }
     }
 }
@@ -230,20 +216,16 @@ impl HttpBytes {
     }
 }
 
-/// Every cause below `e`, joined (`tcp connect error: Connection refused (os error 111)`);
-/// `e`'s own text when it has none.
-fn causes(e: &dyn std::error::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut source = e.source();
+/// hyper's error with every cause below it (`connection closed before message completed: …`).
+pub(super) fn describe(e: &hyper::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        parts.push(s.to_string());
+        text.push_str(": ");
+        text.push_str(&s.to_string());
         source = s.source();
     }
-    if parts.is_empty() {
-        e.to_string()
-    } else {
-        parts.join(": ")
-    }
+    text
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 //! cancelled call (a channel that went away, a shadow past its deadline) leaves nothing behind.
 
 pub mod breaker;
+mod h1;
 pub mod http;
 pub mod lane;
 pub mod modern;
