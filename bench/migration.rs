@@ -40,6 +40,8 @@ mod client;
 mod cpu;
 #[path = "load/entry.rs"]
 mod entry;
+#[path = "load/median.rs"]
+mod median;
 #[allow(dead_code)]
 #[path = "load/run.rs"]
 mod run;
@@ -76,6 +78,8 @@ usage: cargo bench --bench migration -- --bench [options]
   --workers N       ficus TOKIO_WORKER_THREADS                         (default 1)
   --retries N       repeat a measurement while other work on the machine uses more
                     than 0.1 cores, keeping the quietest attempt          (default 1)
+  --rounds N        shadow scenario: run every variant N times (a fresh ficus each) and
+                    report each ratio as its median and spread              (default 1)
   --help            this text
 
 Without --bench (cargo test --all-targets) it runs a ~3 s smoke check instead.";
@@ -113,6 +117,7 @@ struct Options {
     flip_every: Duration,
     workers: usize,
     retries: u32,
+    rounds: usize,
 }
 
 fn parse_options(args: &[String]) -> Result<Options, String> {
@@ -125,6 +130,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         flip_every: Duration::from_millis(50),
         workers: 1,
         retries: 1,
+        rounds: 1,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -148,6 +154,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
             "--connections" => o.connections = number(value()?)? as usize,
             "--flip-ms" => o.flip_every = Duration::from_millis(number(value()?)?),
             "--workers" => o.workers = number(value()?)? as usize,
+            "--rounds" => o.rounds = number(value()?)? as usize,
             "--retries" => o.retries = value()?.parse().map_err(|_| "--retries: not a number".to_string())?,
             other => return Err(format!("unknown option {other:?}")),
         }
@@ -933,15 +940,19 @@ async fn bench_shadow(world: &World, o: &Options) -> Result<(), String> {
         (SHADOW_VARIANTS[1].0, Some(("slow", SLOW_SHADOW_TIMEOUT_MS))),
         (SHADOW_VARIANTS[2].0, Some(("dead", 1000))),
     ];
-    let mut rows = Vec::new();
-    for (i, (label, shadow)) in variants.into_iter().enumerate() {
-        eprintln!("[migration] shadow: {label}");
-        let spec = RouteSpec { target: "legacy", canary: None, shadow };
-        let gw = Gateway::start(world, &format!("shadow-{i}"), &spec, o.workers).await?;
-        for mode in [Mode::Fixed, Mode::Saturation] {
-            rows.push(measure(world, &gw, label, mode, Beside::Shadow, o).await);
+    let mut rounds = Vec::new();
+    for round in 1..=o.rounds {
+        let mut rows = Vec::new();
+        for (i, (label, shadow)) in variants.into_iter().enumerate() {
+            eprintln!("[migration] shadow, round {round} of {}: {label}", o.rounds);
+            let spec = RouteSpec { target: "legacy", canary: None, shadow };
+            let gw = Gateway::start(world, &format!("shadow-{round}-{i}"), &spec, o.workers).await?;
+            for mode in [Mode::Fixed, Mode::Saturation] {
+                rows.push(measure(world, &gw, label, mode, Beside::Shadow, o).await);
+            }
+            gw.running.stop().await;
         }
-        gw.running.stop().await;
+        rounds.push(rows);
     }
     println!("## Shadow overhead (issue 5)\n");
     println!(
@@ -956,9 +967,46 @@ async fn bench_shadow(world: &World, o: &Options) -> Result<(), String> {
         SLOW_DELAY.as_millis(),
         SHADOW_CAP + 16,
     );
-    println!("{}", table(&rows, o.rate));
-    println!("{}", shadow_ratios(&rows));
+    for (n, rows) in rounds.iter().enumerate() {
+        if o.rounds > 1 {
+            println!("### round {} of {}\n", n + 1, o.rounds);
+        }
+        println!("{}", table(rows, o.rate));
+        println!("{}", shadow_ratios(rows));
+    }
+    if o.rounds > 1 {
+        println!("### Over {} rounds (median, and the spread min–max)\n", o.rounds);
+        println!("{}", shadow_spread(&rounds));
+    }
     Ok(())
+}
+
+/// The shadow ratios the new-path issue names, each as its median and spread over `rounds`:
+/// throughput and ficus CPU per message with each shadow ÷ without, and primary p99.
+fn shadow_spread(rounds: &[Vec<Row>]) -> String {
+    type Of = fn(&Row) -> Option<f64>;
+    let measures: [(&str, Mode, Of); 4] = [
+        ("saturation throughput", Mode::Saturation, |r| Some(r.stats.rate())),
+        ("ficus CPU per message at saturation", Mode::Saturation, |r| r.cpu_us),
+        ("ficus CPU per message at the fixed rate", Mode::Fixed, |r| r.cpu_us),
+        ("primary p99 at the fixed rate", Mode::Fixed, |r| Some(r.stats.micros(0.99))),
+    ];
+    let mut out = String::new();
+    for (label, short) in SHADOW_VARIANTS {
+        for (what, mode, of) in measures {
+            let values: Vec<f64> = rounds
+                .iter()
+                .filter_map(|rows| {
+                    let row = |l: &str| rows.iter().find(|r| r.label == l && r.mode == mode);
+                    Some(of(row(label)?)? / of(row(NO_SHADOW)?)?)
+                })
+                .collect();
+            if values.len() == rounds.len() {
+                out += &median::median_line(&format!("{short} shadow ÷ none, {what}"), &values).unwrap_or_default();
+            }
+        }
+    }
+    out
 }
 
 async fn bench(o: Options) -> Result<(), String> {

@@ -25,6 +25,8 @@ mod client;
 mod cpu;
 #[path = "load/entry.rs"]
 mod entry;
+#[path = "load/median.rs"]
+mod median;
 #[path = "load/report.rs"]
 mod report;
 #[path = "load/run.rs"]

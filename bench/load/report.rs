@@ -193,15 +193,10 @@ const RATIOS: [RatioOf; 8] = [
 pub fn spread(rounds: &[Vec<Row>]) -> String {
     let mut out = String::new();
     for (what, ratio) in RATIOS {
-        let mut values: Vec<f64> = rounds.iter().filter_map(|rows| ratio(rows)).collect();
-        if values.len() != rounds.len() || values.is_empty() {
-            continue;
+        let values: Vec<f64> = rounds.iter().filter_map(|rows| ratio(rows)).collect();
+        if values.len() == rounds.len() {
+            out += &crate::median::median_line(what, &values).unwrap_or_default();
         }
-        values.sort_by(f64::total_cmp);
-        let n = values.len();
-        let median = if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 };
-        let all = values.iter().map(|v| format!("{v:.2}")).collect::<Vec<_>>().join(", ");
-        out += &format!("- {what}: **{median:.2}×** median, spread {:.2}–{:.2}× ({all})\n", values[0], values[n - 1]);
     }
     out
 }
