@@ -82,7 +82,8 @@ impl H1Pool {
         Ok(H1Pool { address, host, path, connect_timeout, max_idle: max_idle.max(1), idle: Mutex::new(Vec::new()) })
     }
 
-    /// Idle connections right now (for tests and the admin view).
+    /// Idle connections right now.
+    #[cfg(test)]
     pub(super) fn idle(&self) -> usize {
         self.idle.lock().map_or(0, |idle| idle.len())
     }
@@ -99,22 +100,8 @@ impl H1Pool {
         *request.uri_mut() = self.path.clone();
         request.headers_mut().insert(hyper::header::HOST, self.host.clone());
         let mut c = self.checkout().await?;
-        let response = {
-            let mut sent = std::pin::pin!(c.sender.send_request(request));
-            poll_fn(|cx| {
-                if let Poll::Ready(r) = sent.as_mut().poll(cx) {
-                    return Poll::Ready(r);
-                }
-                if c.drive(cx) {
-                    Poll::Pending
-                } else {
-                    // The connection ended: its error (or hyper's "gone") is the request's now.
-                    sent.as_mut().poll(cx)
-                }
-            })
-            .await
-            .map_err(|e| H1Error::NoReply(super::http::describe(&e)))?
-        };
+        let sent = c.sender.send_request(request);
+        let response = beside(&mut c, sent).await.map_err(|e| H1Error::NoReply(super::http::describe(&e)))?;
         let status = response.status().as_u16();
         let body = read_body(&mut c, response, max_reply_bytes).await?;
         if c.conn.is_some() {
@@ -165,20 +152,27 @@ impl H1Pool {
 
 /// The reply's body, whole, while the connection is driven beside it.
 async fn read_body(c: &mut H1Conn, response: Response<hyper::body::Incoming>, max: usize) -> Result<Bytes, H1Error> {
-    let mut collect = std::pin::pin!(Limited::new(response.into_body(), max).collect());
-    let collected = poll_fn(|cx| {
-        if let Poll::Ready(r) = collect.as_mut().poll(cx) {
+    let collect = Limited::new(response.into_body(), max).collect();
+    let collected = beside(c, collect).await.map_err(|e| H1Error::Body(format!("reading the reply: {e}")))?;
+    Ok(collected.to_bytes())
+}
+
+/// `work` (the request, then the body) with the connection driven beside it; once the
+/// connection has ended, `work` is polled again: it then holds the connection's error (hyper
+/// answers a dropped connection's waiting request with one).
+async fn beside<F: Future>(c: &mut H1Conn, work: F) -> F::Output {
+    let mut work = std::pin::pin!(work);
+    poll_fn(|cx| {
+        if let Poll::Ready(r) = work.as_mut().poll(cx) {
             return Poll::Ready(r);
         }
         if c.drive(cx) {
             Poll::Pending
         } else {
-            collect.as_mut().poll(cx)
+            work.as_mut().poll(cx)
         }
     })
     .await
-    .map_err(|e| H1Error::Body(format!("reading the reply: {e}")))?;
-    Ok(collected.to_bytes())
 }
 
 #[cfg(test)]

@@ -86,11 +86,6 @@ impl HttpClient {
         &self.uri
     }
 
-    /// Connections waiting idle in its pool.
-    pub fn idle_connections(&self) -> usize {
-        self.pool.idle()
-    }
-
     /// POSTs `body` and returns the reply body (any status) with its status.
     pub async fn post(
         &self,
