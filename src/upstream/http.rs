@@ -1,5 +1,6 @@
-//! HTTP upstreams: a pooled hyper client with a deadline per exchange and a bound on requests
-//! in flight, behind a circuit breaker (connection failures, timeouts and 5xx open it).
+//! HTTP upstreams: HTTP/1.1 connections driven by each exchange's own task ([`super::h1`]), a
+//! deadline per exchange and a bound on requests in flight, behind a circuit breaker (connection
+//! failures, timeouts and 5xx open it).
 //! `HttpBytes` POSTs fixed-width bytes to a legacy HTTP front and returns the reply body
 //! untouched, only when it carries the request's message id.
 //!
