@@ -25,7 +25,7 @@ use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::sync::Mutex;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 
 /// One connection: the request handle and the connection future that does its I/O.
@@ -33,7 +33,14 @@ struct H1Conn {
     sender: SendRequest<Full<Bytes>>,
     /// `None` once it finished (the service closed it, or it failed).
     conn: Option<Connection<TokioIo<TcpStream>, Full<Bytes>>>,
+    /// When it last went idle.
+    since: Instant,
 }
+
+/// A connection idle longer than this is closed, not used: a firewall or NAT between ficus and
+/// the service may have forgotten it without a word, and a request written to it would wait
+/// for its deadline (hyper-util's pooled client, used before, had the same 90 s default).
+pub(super) const IDLE_LIMIT: Duration = Duration::from_secs(90);
 
 impl H1Conn {
     /// Polls the connection, if it still runs; true when it runs on.
@@ -69,6 +76,8 @@ pub(super) struct H1Pool {
     path: Uri,
     connect_timeout: Duration,
     max_idle: usize,
+    /// [`IDLE_LIMIT`] (shorter in tests).
+    idle_limit: Duration,
     idle: Mutex<Vec<H1Conn>>,
 }
 
@@ -79,7 +88,8 @@ impl H1Pool {
         let address = format!("{}:{}", authority.host(), authority.port_u16().unwrap_or(80));
         let host = HeaderValue::from_str(authority.as_str()).map_err(|e| format!("{uri}: {e}"))?;
         let path = uri.path_and_query().map_or("/", |p| p.as_str()).parse().map_err(|e| format!("{uri}: {e}"))?;
-        Ok(H1Pool { address, host, path, connect_timeout, max_idle: max_idle.max(1), idle: Mutex::new(Vec::new()) })
+        let idle = Mutex::new(Vec::new());
+        Ok(H1Pool { address, host, path, connect_timeout, max_idle: max_idle.max(1), idle_limit: IDLE_LIMIT, idle })
     }
 
     /// Idle connections right now.
@@ -114,6 +124,10 @@ impl H1Pool {
     async fn checkout(&self) -> Result<H1Conn, H1Error> {
         loop {
             let Some(mut c) = self.idle.lock().ok().and_then(|mut idle| idle.pop()) else { break };
+            if c.since.elapsed() > self.idle_limit {
+                tracing::debug!(address = %self.address, "connection idle too long: closed, not used");
+                continue;
+            }
             // Anything the service did while it sat idle — closed it, sent bytes nobody asked
             // for (hyper then fails it) — is seen by this one poll; a usable connection is
             // ready at once (its last reply was read whole), anything else is not used.
@@ -136,11 +150,12 @@ impl H1Pool {
         let _ = stream.set_nodelay(true);
         let (sender, conn) =
             http1::handshake(TokioIo::new(stream)).await.map_err(|e| H1Error::Connect(super::http::describe(&e)))?;
-        Ok(H1Conn { sender, conn: Some(conn) })
+        Ok(H1Conn { sender, conn: Some(conn), since: Instant::now() })
     }
 
     /// Pools `c`, keeping at most `max_idle`: the least recently used goes first.
-    fn put(&self, c: H1Conn) {
+    fn put(&self, mut c: H1Conn) {
+        c.since = Instant::now();
         if let Ok(mut idle) = self.idle.lock() {
             if idle.len() >= self.max_idle {
                 idle.remove(0);

@@ -149,3 +149,15 @@ async fn a_reply_longer_than_allowed_is_a_body_error_and_no_service_is_a_connect
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_connection_idle_past_the_limit_is_closed_not_used() {
+    let (uri, accepted, requests) = service(After::KeepAlive).await;
+    let mut pool = H1Pool::new(&uri, Duration::from_secs(1), 4).unwrap();
+    pool.idle_limit = LATER;
+    for _ in 0..3 {
+        assert_eq!(pool.exchange(request(), 1024).await.unwrap().0, 200);
+        settle().await;
+    }
+    assert_eq!((accepted.load(Ordering::SeqCst), requests.load(Ordering::SeqCst)), (3, 3));
+}
