@@ -29,6 +29,7 @@ pub mod admin;
 pub mod cli;
 pub mod codec;
 pub mod config;
+pub mod contract;
 pub mod control;
 pub mod copybook;
 pub mod demo;
