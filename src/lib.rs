@@ -24,11 +24,14 @@
 //!
 //! The pure core is [`copybook`] (text → layout) and [`codec`] (layout + bytes ⇄ values/JSON);
 //! it does no I/O. [`sim`] holds the demo's simulated host and new service.
+//! [`contract`] turns the compiled layouts into the JSON Schema / OpenAPI contract of a new
+//! service (pure, like the core).
 
 pub mod admin;
 pub mod cli;
 pub mod codec;
 pub mod config;
+pub mod contract;
 pub mod control;
 pub mod copybook;
 pub mod demo;

@@ -22,6 +22,8 @@
 //!   `Value` tree) gives the same bytes, or the same error, as encoding the `Value`, for valid
 //!   values and for values damaged (a member removed, or replaced by a value of another type),
 //!   strict and with `fill_missing`.
+//! - the JSON Schemas `crate::contract` generates hold the codec's JSON: a valid value against the
+//!   encode schema, what decode writes against the decode schema.
 //!
 //! `PROPTEST_CASES` raises the case count (default [`DEFAULT_CASES`]).
 
@@ -823,4 +825,28 @@ fn the_model_and_the_parser_agree_on_a_known_layout() {
     let (decoded, _) = codec.decode_json(&bytes).expect("decodes");
     same(&value, &decoded, Some("RD-BASE"), "").expect("same values");
     assert_eq!(codec.encode_json(&decoded).expect("re-encodes"), bytes);
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// The contract `ficus openapi` / `ficus schema` generate holds the codec's own JSON: a random
+    /// valid value (what a service may answer) validates against the record's encode schema,
+    /// and what decode writes for its bytes (what a service receives) against the decode schema.
+    #[test]
+    fn the_generated_schema_holds_the_codecs_own_json((_layout, text, options, value, _left_out) in case()) {
+        use ficus::contract::{record_schema, Direction, Options};
+        let codec = compile(&text, options)?;
+        let book = parse_copybook(&text, "generated.cpy", &NoCopy).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let record = Some(&book.records[0]);
+        let bytes = codec.encode_json(&value).map_err(|e| TestCaseError::fail(format!("encode: {e}\n{text}")))?;
+        let (decoded, _) = codec.decode_json(&bytes).map_err(|e| TestCaseError::fail(format!("decode: {e}\n{text}")))?;
+        for (direction, json) in [(Direction::Encoded, &value), (Direction::Decoded, &decoded)] {
+            let schema = record_schema(codec.plan(), record, direction, Options::default());
+            let validator = jsonschema::draft202012::new(&schema).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let errors: Vec<String> =
+                validator.iter_errors(json).map(|e| format!("{e} at {}", e.instance_path())).collect();
+            prop_assert!(errors.is_empty(), "{:?}: {}\n{}\n{}\nschema {}", direction, errors.join("; "), text, json, schema);
+        }
+    }
 }

@@ -7,6 +7,7 @@ mod admin_cmds;
 mod clock;
 mod codec_cmds;
 pub mod config_path;
+mod contract_cmds;
 mod demo_cmd;
 mod fields;
 mod format_args;
@@ -94,6 +95,39 @@ pub enum Command {
         codec: CodecArgs,
         #[command(flatten)]
         encode: codec_cmds::EncodeArgs,
+    },
+    /// Write the OpenAPI 3.1 contract a new JSON service must implement, from routes.toml and
+    /// the copybooks.
+    ///
+    /// ficus POSTs every routed operation to the service as
+    /// {"operation": OP, "header": {...}, "request": {...}} and encodes the answer
+    /// {"header": {...}, "response": {...} | null} into the response copybook. The document gives
+    /// each operation's request and reply as schemas from the copybooks (components OP.request,
+    /// OP.reply): PIC X as strings with maxLength, S9(13)V99 COMP-3 as a number with
+    /// multipleOf 0.01 and +/-9999999999999.99, OCCURS as arrays, REDEFINES as oneOf, level 88s
+    /// named in x-cobol-88; the Ficus-Message-Id and Ficus-Shadow headers; what each status
+    /// means. Check it with any OpenAPI tool, or generate a server stub from it.
+    /// Examples:
+    ///   ficus openapi --config routes.toml --out openapi.json
+    ///   ficus openapi --config routes.toml --op ACCTINQ --op XFER
+    #[command(verbatim_doc_comment)]
+    Openapi {
+        #[command(flatten)]
+        args: contract_cmds::OpenApiArgs,
+    },
+    /// Write the JSON Schema (2020-12) of one copybook record, as ficus reads or writes its JSON.
+    ///
+    /// The same schemas `ficus openapi` puts in its document. --direction encode (default) is the
+    /// JSON ficus accepts to encode the record (a service's answer: every named field, numbers
+    /// within the picture); decode is the JSON ficus writes when it decodes one (a service's
+    /// request: every field, REDEFINES views null where their bytes do not fit).
+    /// Examples:
+    ///   ficus schema copybooks/ACCTINQ.cpy --record ACCTINQ-RESP
+    ///   ficus schema copybooks/TXNHIST.cpy --record TXNHIST-RESP --direction decode --out txnhist.json
+    #[command(verbatim_doc_comment)]
+    Schema {
+        #[command(flatten)]
+        args: contract_cmds::SchemaArgs,
     },
     /// Validate routes.toml: files, records, fields, upstream names, addresses. Exit 64 if invalid.
     Check {
@@ -396,6 +430,8 @@ pub fn run(cli: Cli) -> i32 {
         }
         Command::Decode { codec, lenient } => codec_cmds::decode(&codec, lenient),
         Command::Encode { codec, encode } => codec_cmds::encode(&codec, &encode),
+        Command::Openapi { args } => contract_cmds::openapi(&args),
+        Command::Schema { args } => contract_cmds::schema(&args),
         Command::Check { config } => gateway_cmds::check(&config),
         Command::Serve { config, takeover } => gateway_cmds::serve(&config, takeover),
         Command::Demo { config, state, resume } => demo_cmd::demo(demo_cmd::DemoArgs { config, state, resume }),
