@@ -311,6 +311,10 @@ impl Gateway {
         tokio::spawn(
             async move {
                 let _permit = permit;
+                // A task spawned from a worker runs next, ahead of every primary already
+                // waiting (the runtime's LIFO slot): the shadow steps aside first, so channels'
+                // messages ready now go before it.
+                tokio::task::yield_now().await;
                 let Some(route) = table.routes.get(&op) else { return };
                 let (Some(shadow), Some(cmp)) = (&route.shadow, &route.comparison) else { return };
                 let started = Instant::now();
