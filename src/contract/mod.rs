@@ -54,6 +54,8 @@
 pub mod annotate;
 mod numbers;
 pub mod openapi;
+pub mod rust;
+pub mod scaffold;
 pub mod schema;
 
 pub use openapi::{document, Contract, HeaderRoles, Operation};
