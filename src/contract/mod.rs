@@ -55,6 +55,8 @@ pub mod annotate;
 mod numbers;
 pub mod openapi;
 pub mod rust;
+#[cfg(test)]
+mod rust_tests;
 pub mod scaffold;
 pub mod schema;
 
