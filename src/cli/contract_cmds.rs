@@ -108,19 +108,22 @@ pub fn schema(args: &SchemaArgs) -> Result<(), CliError> {
 
 /// The parsed copybook record a route names (`FILE#RECORD`), from the copybooks the table
 /// was built from.
-fn record_of<'t>(table: &'t RouteTable, spec: &str) -> Option<&'t Record> {
+pub(super) fn record_of<'t>(table: &'t RouteTable, spec: &str) -> Option<&'t Record> {
     let (file, record) = spec.split_once('#').map_or((spec, None), |(f, r)| (f, Some(r)));
     let parsed: &Arc<Copybook> = table.source.copybooks.get(file)?.parsed.as_ref().ok()?;
     parsed.record(record)
 }
 
-/// `ficus openapi`.
-pub fn openapi(args: &OpenApiArgs) -> Result<(), CliError> {
-    let config_name = args.config.display().to_string();
-    let table = config::load(&args.config, None, 0).map_err(|e| CliError::config(e.to_string()))?;
+/// The routed operations `ops` names (default: every route with request and response layouts),
+/// with their plans and copybook records; the ones left out are said on standard error.
+pub(super) fn operations<'t>(
+    table: &'t RouteTable,
+    config_name: &str,
+    ops: &[String],
+) -> Result<Vec<Operation<'t>>, CliError> {
     let mut known: Vec<&String> = table.routes.keys().collect();
     known.sort();
-    for op in &args.ops {
+    for op in ops {
         if !table.routes.contains_key(op) {
             let list = known.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
             return Err(CliError::config(format!(
@@ -128,14 +131,14 @@ pub fn openapi(args: &OpenApiArgs) -> Result<(), CliError> {
             )));
         }
     }
-    let wanted: Vec<&String> = if args.ops.is_empty() { known.clone() } else { args.ops.iter().collect() };
+    let wanted: Vec<&String> = if ops.is_empty() { known.clone() } else { ops.iter().collect() };
     let mut operations = Vec::new();
     let mut skipped = Vec::new();
     for op in wanted {
         let route = &table.routes[op];
         let section = &table.file.routes[op];
         let (Some(req), Some(res)) = (&route.request, &route.response) else {
-            if !args.ops.is_empty() {
+            if !ops.is_empty() {
                 return Err(CliError::config(format!(
                     "--op {op}: [routes.{op}] in {config_name} needs both request and response layouts for a JSON service"
                 )));
@@ -143,8 +146,8 @@ pub fn openapi(args: &OpenApiArgs) -> Result<(), CliError> {
             skipped.push(op.as_str());
             continue;
         };
-        let request_record = section.request.as_deref().and_then(|s| record_of(&table, s));
-        let response_record = section.response.as_deref().and_then(|s| record_of(&table, s));
+        let request_record = section.request.as_deref().and_then(|s| record_of(table, s));
+        let response_record = section.response.as_deref().and_then(|s| record_of(table, s));
         operations.push(Operation {
             op: op.clone(),
             request: (req.plan(), request_record),
@@ -158,6 +161,14 @@ pub fn openapi(args: &OpenApiArgs) -> Result<(), CliError> {
     if !skipped.is_empty() {
         eprintln!("left out (no request or response layout): {}", skipped.join(", "));
     }
+    Ok(operations)
+}
+
+/// `ficus openapi`.
+pub fn openapi(args: &OpenApiArgs) -> Result<(), CliError> {
+    let config_name = args.config.display().to_string();
+    let table = config::load(&args.config, None, 0).map_err(|e| CliError::config(e.to_string()))?;
+    let operations = operations(&table, &config_name, &args.ops)?;
     let header_record = record_of(&table, &table.file.header.copybook);
     let h = &table.file.header;
     let roles = HeaderRoles {

@@ -17,6 +17,7 @@ mod journal_summary;
 mod owners_cmds;
 mod record_io;
 mod route_change;
+mod scaffold_cmd;
 mod send_cmds;
 mod shadow_cmds;
 
@@ -114,6 +115,26 @@ pub enum Command {
     Openapi {
         #[command(flatten)]
         args: contract_cmds::OpenApiArgs,
+    },
+    /// Write a new service's Rust crate from routes.toml and the copybooks: serde types, a handler
+    /// stub per operation, and a contract test replaying captured host traffic.
+    ///
+    /// The crate (hyper + tokio) serves ficus's JSON protocol: src/model.rs has one struct per
+    /// record with #[serde(rename = "ACCT-NO")] fields (PIC X as String, S9(13)V99 COMP-3 as an
+    /// exact rust_decimal::Decimal, PIC 9(8) as u64, OCCURS as Vec, REDEFINES views as Option);
+    /// src/handlers.rs has one function per operation that refuses politely ("not implemented")
+    /// until you fill it in; tests/contract.rs posts every captured request (--capture, decoded
+    /// now into tests/traffic.jsonl) and checks the answer field by field against the host's
+    /// reply. It builds and its tests pass as generated.
+    /// Examples:
+    ///   ficus scaffold --config routes.toml --op ACCTINQ --out ../acctinq-service
+    ///   ficus scaffold --config routes.toml --op ACCTINQ --op TXNHIST --out ../accounts \
+    ///       --capture shadow/capture.jsonl --ignore HDR-TIMESTAMP
+    ///   cd ../acctinq-service && cargo test && cargo run -- --listen 127.0.0.1:7002
+    #[command(verbatim_doc_comment)]
+    Scaffold {
+        #[command(flatten)]
+        args: scaffold_cmd::ScaffoldArgs,
     },
     /// Write the JSON Schema (2020-12) of one copybook record, as ficus reads or writes its JSON.
     ///
@@ -432,6 +453,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Encode { codec, encode } => codec_cmds::encode(&codec, &encode),
         Command::Openapi { args } => contract_cmds::openapi(&args),
         Command::Schema { args } => contract_cmds::schema(&args),
+        Command::Scaffold { args } => scaffold_cmd::scaffold(&args),
         Command::Check { config } => gateway_cmds::check(&config),
         Command::Serve { config, takeover } => gateway_cmds::serve(&config, takeover),
         Command::Demo { config, state, resume } => demo_cmd::demo(demo_cmd::DemoArgs { config, state, resume }),

@@ -54,6 +54,10 @@
 pub mod annotate;
 mod numbers;
 pub mod openapi;
+pub mod rust;
+#[cfg(test)]
+mod rust_tests;
+pub mod scaffold;
 pub mod schema;
 
 pub use openapi::{document, Contract, HeaderRoles, Operation};
