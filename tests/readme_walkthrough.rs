@@ -171,6 +171,7 @@ fn cobol_walkthrough(shell: &mut Shell, readme: &str) {
         Check("ficus send ACCTINQ", Prints(&["\"HDR-RESP-CODE\": \"0000\"", "KIM SEOYEON"])),
         Check("ficus send XFER", Prints(&["\"HDR-RESP-CODE\": \"0000\""])),
         Check("ficus openapi --op ACCTINQ --out acctinq-openapi.json", Writes("acctinq-openapi.json")),
+        Check("ficus scaffold --op ACCTINQ --out acctinq-service", Writes("acctinq-service/src/handlers.rs")),
         Check("ficus route ACCTINQ --shadow accounts", Prints(&["shadow"])),
         Check("for n in", Prints(&[])),
         Check("curl -s http://127.0.0.1:9901/shadow", Eventually(&["\"ACCTINQ\"", "\"mismatched\": 0"])),
