@@ -98,14 +98,19 @@ async fn history_shows_traffic_per_side_and_changes_as_markers_with_who() {
     let rejected = marker(&v, "rejected").unwrap();
     assert_eq!(rejected["who"], ADMIN_NAME);
     assert!(rejected["error"].as_str().unwrap().contains("nowhere"), "{rejected}");
+    assert!(rejected["label"].as_str().unwrap().starts_with("rejected: "), "{rejected}");
     assert_eq!(marker(&v, "rollback").unwrap()["label"], "rollback → legacy");
+    // A canary change: its share and upstream in the label.
+    gw.put_route("ACCTINQ", json!({ "canary": { "to": "accounts", "percent": 10, "sticky": "ACCT-NO" } })).await;
+    let v = history_until(&gw, "the canary marker", |v| marker(v, "canary").is_some()).await;
+    assert_eq!(marker(&v, "canary").unwrap()["label"], "canary 10% → accounts");
     let times: Vec<u64> = v["markers"].as_array().unwrap().iter().map(|m| m["time"].as_u64().unwrap()).collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "markers in time order: {times:?}");
 
     // Progress: by stage, and the new services' share of the traffic so far (7 of 27).
     let (status, p) = gw.admin_call("GET", "/progress", None, None).await;
     assert_eq!(status, 200, "{p}");
-    assert_eq!(p["by_stage"]["legacy"], 3, "{p}");
+    assert_eq!((p["by_stage"]["legacy"].as_u64(), p["by_stage"]["canary"].as_u64()), (Some(2), Some(1)), "{p}");
     let since = &p["traffic"]["since_start"];
     assert_eq!((since["legacy"].as_u64(), since["new"].as_u64()), (Some(20), Some(7)), "{p}");
     assert_eq!(p["accounts"], Value::Null, "no journal");

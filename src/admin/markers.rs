@@ -37,7 +37,10 @@ pub fn classify(table: &RouteTable, before: &Value, after: &Value) -> (&'static 
     let canary = |v: &Value| v.get("canary").filter(|c| !c.is_null()).cloned();
     if canary(before) != canary(after) {
         return match canary(after) {
-            Some(c) => ("canary", format!("canary {}% → {}", c["percent"], c["to"].as_str().unwrap_or("?"))),
+            Some(c) => {
+                let percent = c["percent"].as_f64().map_or_else(|| "?".to_string(), |p| p.to_string());
+                ("canary", format!("canary {percent}% → {}", c["to"].as_str().unwrap_or("?")))
+            }
             None => ("canary", "canary off".into()),
         };
     }
@@ -81,6 +84,24 @@ fn from_entry(table: &RouteTable, op: &str, e: &AuditEntry) -> Vec<Value> {
         .collect()
 }
 
+/// Most characters of a rejection's reason in its label (the whole reason is in `error`).
+const REASON_CHARS: usize = 60;
+
+/// `rejected: ` and the start of the reason's first line.
+fn rejected_label(error: &str) -> String {
+    let line = error.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    // `/path/to/routes.toml: routes.X.canary …`: the path says nothing on a chart.
+    let line = match line.split_once(": ") {
+        Some((path, rest)) if path.ends_with(".toml") => rest,
+        _ => line,
+    };
+    let mut short: String = line.chars().take(REASON_CHARS).collect();
+    if line.chars().count() > REASON_CHARS {
+        short.push('…');
+    }
+    format!("rejected: {short}")
+}
+
 /// Every marker for `op` at or after `since` (Unix seconds), oldest first.
 pub fn markers(reloader: &Reloader, table: &RouteTable, op: &str, since: u64) -> Vec<Value> {
     let mut all: Vec<Value> = reloader
@@ -92,7 +113,7 @@ pub fn markers(reloader: &Reloader, table: &RouteTable, op: &str, since: u64) ->
         .collect();
     for r in reloader.rejections().since(since) {
         all.push(json!({
-            "time": r.time, "kind": "rejected", "label": "reload rejected", "who": r.who, "source": r.source,
+            "time": r.time, "kind": "rejected", "label": rejected_label(&r.error), "who": r.who, "source": r.source,
             "error": r.error,
         }));
     }
