@@ -131,8 +131,14 @@ impl Gateway {
         let write = decision.as_ref().is_some_and(|d| d.route.is_none_or(|r| !r.read_only));
         let sent = AtomicBool::new(false);
         let gauge = self.in_flight_gauge.get_or_init(|| metrics::gauge!("ficus_messages_in_flight"));
+        // The history's tally: a handle the route holds (looked up once per table and operation).
+        let tally = match route {
+            Some(r) => r.counters.tally(&r.op, &self.tallies),
+            None => self.unrouted.as_deref(),
+        };
         let in_flight =
-            InFlight::enter(&self.in_flight, gauge, &self.unknown, op_label, head.id.as_deref(), write, &sent);
+            InFlight::enter(&self.in_flight, gauge, &self.unknown, op_label, head.id.as_deref(), write, &sent)
+                .tallied(tally, side);
         // Who answered (or failed), as serve() tried them: the channel is told on HTTP.
         let mut served_by = None;
         let (reply, outcome) = async {
@@ -155,11 +161,7 @@ impl Gateway {
         in_flight.done();
         let elapsed = started.elapsed();
         count(&table, route, channel, op_label, target, outcome, elapsed);
-        // The history: a handle the route holds, two or three relaxed increments.
-        let tally = match route {
-            Some(r) => r.counters.tally(&r.op, &self.tallies),
-            None => self.unrouted.as_deref(),
-        };
+        // The history: two or three relaxed increments.
         if let Some(t) = tally {
             t.record(side, outcome != "ok", u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX));
         }

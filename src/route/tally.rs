@@ -67,6 +67,16 @@ impl OpTally {
     }
 }
 
+impl OpTally {
+    /// Counts a message dropped before its reply (its channel went away) as an error, without
+    /// a latency: it had none.
+    pub fn record_cancelled(&self, side: Side) {
+        let s = &self.sides[side as usize];
+        s.messages.fetch_add(1, Ordering::Relaxed);
+        s.errors.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 /// The latency bucket of `micros`: 0 holds 0–1 µs; from 2 µs on, each power of two is split
 /// in two halves (a bucket's upper bound is at most 1.5 × its lower bound).
 #[inline]
