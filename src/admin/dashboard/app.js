@@ -299,7 +299,7 @@ function renderShadow() {
     const n = (v) => el("td", { class: "num", text: v == null ? "–" : String(v) });
     const ms = (v) => (v == null ? "–" : fmtMs(v));
     const noise = noiseOf(s).map((x) => x.suggest || x.field).join("  ");
-    const findings = findingsOf(s).slice(0, 4).map((x) => `${x.field} ${(x.delta && x.delta.summary) || x.kind}`).join("; ");
+    const findings = findingsOf(s).slice(0, 4).map((x) => `${x.field} ${x.delta || x.kind}`).join("; ");
     return el("tr", { "data-op": op },
       el("td", { class: "mono op", text: op }), n(s.compared), n(s.matched), n(s.mismatched), n(s.dropped),
       n(s.shadow_errors ?? s.errors), el("td", { class: matchClass(rate), text: fmtPct(rate, 2) }),
