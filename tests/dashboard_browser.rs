@@ -364,7 +364,7 @@ async fn history_charts(client: &Client) -> Result<(), String> {
     let points = "const u = window.ficusHistory && window.ficusHistory.charts.rate; if (!u) return null;                   const n = (i) => u.data[i].filter((v) => v > 0).length;                   return { legacy: n(1), new: n(2), paths: !!(u.series[1]._paths && u.series[2]._paths),                            canvases: document.querySelectorAll('#history-charts canvas').length,                            op: window.ficusHistory.op };";
     let drawn = eventually("uPlot's series with points on both sides", || async {
         let v = js(client, points).await;
-        (v["legacy"].as_u64()? >= 2 && v["new"].as_u64()? >= 1 && v["paths"] == true).then_some(v)
+        (v["legacy"].as_u64()? >= 2 && v["new"].as_u64()? >= 3 && v["paths"] == true).then_some(v)
     })
     .await?;
     if drawn["canvases"].as_u64() != Some(4) || drawn["op"] != "ACCTINQ" {

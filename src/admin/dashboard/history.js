@@ -51,7 +51,8 @@
             ctx.moveTo(x, top);
             ctx.lineTo(x, top + height);
             ctx.stroke();
-            const label = `${m.label} · ${m.who}`;
+            // A rejection's reason is long: the chart says what and who, the list below says why.
+            const label = `${m.kind === "rejected" ? "rejected" : m.label} · ${m.who}`;
             // Staggered, so two close changes do not print over each other.
             const y = top + (12 + (i % 3) * 13) * dpr;
             const w = ctx.measureText(label).width;
@@ -105,12 +106,12 @@
   }
 
   // Seconds before the first one sampled (a gateway started minutes ago) are left out, but at
-  // least a minute is shown, so a young gateway's traffic is not a sliver at the right edge.
+  // least half a minute is shown, so a young gateway's traffic is not a sliver at the right edge.
   function firstShown(doc) {
     const cols = Object.values(doc.series);
     let first = doc.times.findIndex((_, i) => cols.some((c) => c[i] != null));
     if (first < 0) first = doc.times.length;
-    return Math.max(0, Math.min(first, doc.times.length - 60));
+    return Math.max(0, Math.min(first, doc.times.length - 30));
   }
 
   function columns(spec, doc, from) {
