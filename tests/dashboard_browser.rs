@@ -388,6 +388,8 @@ async fn history_charts(client: &Client) -> Result<(), String> {
         let png = panel.screenshot().await.map_err(|err| format!("screenshot of #{id}: {err}"))?;
         std::fs::write(docs.join(file), png).map_err(|err| format!("{file}: {err}"))?;
     }
+    // The whole page's picture is taken from the top.
+    js(client, "window.scrollTo(0, 0); return true;").await;
     Ok(())
 }
 
