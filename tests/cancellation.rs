@@ -73,6 +73,13 @@ async fn a_cancelled_probe_never_leaves_the_breaker_stuck() {
     let reply = gateway.handle(m.clone()).await;
     assert_eq!((reply.status, reply.bytes), (200, m), "the host is back and so is the gateway");
     assert_eq!(with_pool(&gw, |p| p.breaker_state()), BreakerState::Closed);
+    // The dashboard's history counts the cancelled ones too: errors on the legacy side, 3 failed
+    // and 6 cancelled of 10.
+    let tally = gateway.tallies.get("XFER").unwrap();
+    let legacy = &tally.sides[ficus::route::tally::Side::Legacy as usize];
+    let count = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!((count(&legacy.messages), count(&legacy.errors)), (10, 9));
+    assert_eq!(legacy.buckets.iter().map(count).sum::<u64>(), 4, "a cancelled message has no latency");
 }
 
 #[tokio::test]

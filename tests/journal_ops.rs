@@ -229,6 +229,17 @@ async fn owners_move_sends_an_accounts_writes_to_the_new_service_and_rollback_br
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("batch 1/1: 1 account(s) to accounts: 1 moved"), "{err}");
     assert!(out.contains("1 changed owner"), "{out}");
+    // The dashboard: one account moved to a new service, and the move on XFER's time axis.
+    let (_, progress) = gw.admin_call("GET", "/progress", None, None).await;
+    assert_eq!(progress["accounts"]["moved_to_new"], json!(1), "{progress}");
+    assert_eq!(progress["accounts"]["by_upstream"], json!({ "accounts": 1 }), "{progress}");
+    let (_, history) = gw.admin_call("GET", "/history?op=XFER", None, None).await;
+    let moved = history["markers"].as_array().and_then(|m| m.iter().find(|m| m["kind"] == "owners")).cloned();
+    assert_eq!(
+        moved.as_ref().map(|m| (m["label"].clone(), m["who"].clone())),
+        Some((json!("owners: 1 account(s) → accounts"), json!(ADMIN_NAME))),
+        "{history}"
+    );
     gw.post(&request(&gw, 11, &xfer(FROM, "1.00"))).await;
     assert_eq!(served_by(&cfg, 11).await, "accounts", "the account's writes follow its owner");
     gw.post(&request(&gw, 12, &xfer("1000000000000003", "1.00"))).await;
@@ -257,6 +268,10 @@ async fn owners_move_sends_an_accounts_writes_to_the_new_service_and_rollback_br
     assert_eq!(served_by(&cfg, 13).await, "legacy", "rolled back to the route");
     let (_, shown) = gw.admin_call("GET", &format!("/owners/{FROM}"), None, None).await;
     assert_eq!(shown["owner"], Value::Null, "{shown}");
+    let (_, progress) = gw.admin_call("GET", "/progress", None, None).await;
+    assert_eq!(progress["accounts"]["moved_to_new"], json!(0), "rolled back: {progress}");
+    let (_, history) = gw.admin_call("GET", "/history?op=XFER", None, None).await;
+    assert!(history["markers"].as_array().unwrap().iter().any(|m| m["kind"] == "rollback"), "{history}");
     assert_eq!(shown["previous"], Value::Null, "an undone move has nothing left to undo: {shown}");
     // A second rollback changes nothing (it does not move the account forward again).
     let (code, _, err) =

@@ -12,6 +12,8 @@
 //! | GET    | /shadow         | shadow comparisons per operation, top fields, noise    |
 //! | GET    | /metrics        | Prometheus text exposition (counters are per process)  |
 //! | GET    | /stats          | per-operation traffic, errors, p99 per side (JSON)     |
+//! | GET    | /history?op=OP  | the last hour per second, with markers (`&seconds=N`)  |
+//! | GET    | /progress       | the migration's progress: modes, new share, accounts   |
 //! | POST   | /owners/move    | move accounts' writes to an upstream, or roll back     |
 //! | GET    | /owners/{acct}  | the account's owner (`null`: the route decides)        |
 //! | GET    | /               | the migration dashboard (and its files under /assets/) |
@@ -47,6 +49,8 @@ pub struct Admin {
     pub reloader: Arc<Reloader>,
     /// Who may change things.
     pub tokens: Tokens,
+    /// The last hour per operation (fed by [`super::history::run_sampler`]).
+    pub history: Arc<super::history::History>,
 }
 
 type Reply = Response<Full<Bytes>>;
@@ -264,6 +268,8 @@ async fn handle(admin: &Admin, req: Request<Incoming>) -> Reply {
         ["assets", name] => super::dashboard::asset(name),
         ["metrics"] => super::dashboard::metrics(&table, &admin.reloader),
         ["stats"] => super::dashboard::stats(&table).await,
+        ["history"] => history(admin, &table, &query),
+        ["progress"] => super::progress::progress(admin, &table).await,
         ["owners", key] => super::owners::show(admin, key).await,
         ["healthz"] => reply(StatusCode::OK, &json!({ "status": "ok" })),
         ["readyz"] => reply(StatusCode::OK, &json!({ "status": "ready", "generation": table.generation })),
@@ -290,6 +296,53 @@ async fn handle(admin: &Admin, req: Request<Incoming>) -> Reply {
         }
         _ => error(StatusCode::NOT_FOUND, format!("no such endpoint: {path}")),
     }
+}
+
+/// The value of `key` in a query string.
+fn param<'q>(query: &'q str, key: &str) -> Option<&'q str> {
+    query.split('&').find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+}
+
+/// `GET /history?op=OP[&seconds=N]`: the operation's last N seconds (default 600, at most
+/// 3600) as columns, with the markers of that time.
+fn history(admin: &Admin, table: &RouteTable, query: &str) -> Reply {
+    use super::history::SLOTS;
+    let known =
+        || table.routes.keys().cloned().collect::<std::collections::BTreeSet<_>>().into_iter().collect::<Vec<_>>();
+    let Some(op) = param(query, "op").filter(|o| !o.is_empty()) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("say which operation: /history?op=OP (one of: {})", known().join(", ")),
+        );
+    };
+    let seconds = match param(query, "seconds").map(str::parse::<usize>) {
+        None => 600,
+        Some(Ok(n)) if (1..=SLOTS).contains(&n) => n,
+        Some(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "seconds must be a whole number from 1 to {SLOTS}, not {:?}",
+                    param(query, "seconds").unwrap_or("")
+                ),
+            )
+        }
+    };
+    if !table.routes.contains_key(op) && !admin.history.has(op) {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("no route for {op} and no traffic seen (routes: {})", known().join(", ")),
+        );
+    }
+    let now = super::history::now_secs();
+    let mut v = admin.history.series(op, seconds, now);
+    let since = now + 1 - seconds as u64;
+    v["op"] = json!(op);
+    v["mode"] = json!(mode(table, op));
+    v["step_seconds"] = json!(1);
+    v["markers"] = json!(super::markers::markers(&admin.reloader, table, op, since));
+    // Compact: an hour is 3,600 values per series, and the page asks every 2 s.
+    super::dashboard::text(StatusCode::OK, "application/json", serde_json::to_vec(&v).unwrap_or_default())
 }
 
 fn change_reply(result: Result<Result<ReloadOutcome, ChangeError>, tokio::task::JoinError>) -> Reply {

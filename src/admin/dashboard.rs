@@ -2,8 +2,10 @@
 //! style embedded in the binary (no CDN, no build step; it works offline).
 //!
 //! The page is static; its script polls the admin API (`/routes`, `/stats` — with the
-//! journal's unknown outcomes and duplicates when there is a journal —, `/audit`, `/shadow`)
-//! every two seconds and calls `PUT /routes/{op}` with the token the user types in.
+//! journal's unknown outcomes and duplicates when there is a journal —, `/audit`, `/shadow`,
+//! and for the charts `/progress` and `/history`) every two seconds and calls
+//! `PUT /routes/{op}` with the token the user types in. The charts are drawn by uPlot, vendored
+//! under `dashboard/vendor/` with its licence (served as `/assets/uPlot.LICENSE`).
 //! This module only serves the files and the text replies (`/metrics`, `/stats`); it holds no
 //! state and changes nothing.
 
@@ -15,6 +17,11 @@ use hyper::{Response, StatusCode};
 const INDEX: &str = include_str!("dashboard/index.html");
 const SCRIPT: &str = include_str!("dashboard/app.js");
 const STYLE: &str = include_str!("dashboard/style.css");
+const HISTORY: &str = include_str!("dashboard/history.js");
+/// uPlot 1.6.32 (MIT, <https://github.com/leeoniya/uPlot>), vendored from the npm package.
+const UPLOT: &str = include_str!("dashboard/vendor/uPlot.iife.min.js");
+const UPLOT_CSS: &str = include_str!("dashboard/vendor/uPlot.min.css");
+const UPLOT_LICENSE: &str = include_str!("dashboard/vendor/uPlot.LICENSE");
 
 /// Only the page's own files run: no inline script, nothing from elsewhere.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -48,6 +55,10 @@ pub fn asset(name: &str) -> Reply {
     match name {
         "app.js" => text(StatusCode::OK, "text/javascript; charset=utf-8", SCRIPT),
         "style.css" => text(StatusCode::OK, "text/css; charset=utf-8", STYLE),
+        "history.js" => text(StatusCode::OK, "text/javascript; charset=utf-8", HISTORY),
+        "uPlot.iife.min.js" => text(StatusCode::OK, "text/javascript; charset=utf-8", UPLOT),
+        "uPlot.min.css" => text(StatusCode::OK, "text/css; charset=utf-8", UPLOT_CSS),
+        "uPlot.LICENSE" => text(StatusCode::OK, "text/plain; charset=utf-8", UPLOT_LICENSE),
         _ => text(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", format!("no such asset: {name}\n")),
     }
 }
@@ -118,6 +129,10 @@ mod tests {
         assert!(INDEX.contains("/assets/app.js") && INDEX.contains("/assets/style.css"));
         assert!(!INDEX.contains("http://") && !INDEX.contains("https://"), "nothing from a CDN");
         assert_eq!(asset("app.js").status(), StatusCode::OK);
+        for name in ["history.js", "uPlot.iife.min.js", "uPlot.min.css", "uPlot.LICENSE"] {
+            assert!(INDEX.contains(&format!("/assets/{name}")) || name.ends_with("LICENSE"), "{name} linked");
+            assert_eq!(asset(name).status(), StatusCode::OK, "{name}");
+        }
         assert_eq!(asset("../etc/passwd").status(), StatusCode::NOT_FOUND);
         assert!(page().headers().contains_key("content-security-policy"));
     }

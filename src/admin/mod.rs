@@ -5,8 +5,11 @@
 pub mod api;
 pub mod auth;
 pub mod dashboard;
+pub mod history;
+pub mod markers;
 pub mod metrics;
 pub mod owners;
+pub mod progress;
 pub mod stats;
 
 use std::net::SocketAddr;

@@ -140,6 +140,7 @@ pub struct Reloader {
     lock: Mutex<()>,
     status: Mutex<ReloadStatus>,
     audit: AuditLog,
+    rejections: super::rejections::Rejections,
     pub(super) cache: CopybookCache,
     generations: tokio::sync::watch::Sender<u64>,
     /// routes.toml's text as it was when a change could not be written over it: the disk is
@@ -160,10 +161,16 @@ impl Reloader {
             lock: Mutex::new(()),
             status: Mutex::new(ReloadStatus::default()),
             audit,
+            rejections: Default::default(),
             cache,
             generations: tokio::sync::watch::channel(table.generation).0,
             behind: Mutex::new(None),
         }
+    }
+
+    /// The last rejected reloads and refused changes (the audit log has only applied ones).
+    pub fn rejections(&self) -> &super::rejections::Rejections {
+        &self.rejections
     }
 
     /// The routes file.
@@ -292,7 +299,7 @@ impl Reloader {
     /// The files on disk were rejected: counted, and kept as the last error.
     pub(super) fn rejected(&self, e: ConfigError, trigger: &Trigger) -> ConfigError {
         warn!(source = trigger.source(), error = %e, "routes rejected; the running table stays");
-        self.count_rejected(trigger);
+        self.count_rejected(trigger, &e);
         self.set_last_error(Some(e.to_string()));
         e
     }
@@ -301,11 +308,12 @@ impl Reloader {
     /// so the last error (about them) stays as it was.
     pub(super) fn refused(&self, e: ConfigError, trigger: &Trigger) -> ConfigError {
         warn!(source = trigger.source(), error = %e, "route change refused; the running table stays");
-        self.count_rejected(trigger);
+        self.count_rejected(trigger, &e);
         e
     }
 
-    fn count_rejected(&self, trigger: &Trigger) {
+    fn count_rejected(&self, trigger: &Trigger, e: &ConfigError) {
+        self.rejections.add(trigger.who(), trigger.source(), e.to_string());
         metrics::counter!("ficus_reloads_total", "result" => "rejected", "source" => trigger.source()).increment(1);
         self.bump(|s| s.rejected += 1);
     }

@@ -4,6 +4,7 @@
 //! have it is logged and counted as an unknown outcome, so a reconciliation can find it: the
 //! channel will never learn what happened.
 
+use crate::route::tally::{OpTally, Side};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use tracing::warn;
 
@@ -17,6 +18,8 @@ pub(super) struct InFlight<'a> {
     write: bool,
     sent: &'a AtomicBool,
     done: bool,
+    /// The history's tally a dropped message counts into, as an error on its side.
+    tally: Option<(&'a OpTally, Side)>,
 }
 
 impl<'a> InFlight<'a> {
@@ -34,7 +37,13 @@ impl<'a> InFlight<'a> {
     ) -> InFlight<'a> {
         count.fetch_add(1, Ordering::Relaxed);
         gauge.increment(1.0);
-        InFlight { count, gauge, unknown, op, id, write, sent, done: false }
+        InFlight { count, gauge, unknown, op, id, write, sent, done: false, tally: None }
+    }
+
+    /// Counts a message dropped before its reply into `tally` (the history's), on `side`.
+    pub(super) fn tallied(mut self, tally: Option<&'a OpTally>, side: Side) -> Self {
+        self.tally = tally.map(|t| (t, side));
+        self
     }
 
     /// The reply is made (sent or about to be).
@@ -52,6 +61,9 @@ impl Drop for InFlight<'_> {
         }
         metrics::counter!("ficus_messages_total", "op" => self.op.to_string(), "target" => "-", "outcome" => "cancelled")
             .increment(1);
+        if let Some((t, side)) = self.tally {
+            t.record_cancelled(side);
+        }
         if self.write && self.sent.load(Ordering::Relaxed) {
             warn!(
                 op = self.op,

@@ -9,6 +9,7 @@
 use crate::codec::{Codec, Scratch};
 use crate::header::Head;
 use crate::reply::{GatewayError, Reply};
+use crate::route::tally::{OpTally, Side, Tallies};
 use crate::route::{bucket_keyed, Decision, Route, RouteTable, UpstreamEntry};
 use crate::shadow::capture::CaptureRecord;
 use crate::shadow::mirror::{secs, Primary, ShadowSettings, ShadowState};
@@ -30,6 +31,10 @@ pub struct Gateway {
     /// `ficus_messages_in_flight`, made on the first message (the recorder is installed by then).
     in_flight_gauge: std::sync::OnceLock<metrics::Gauge>,
     unknown: AtomicU64,
+    /// Cumulative per-operation tallies the dashboard's history samples (routes hold handles).
+    pub tallies: Arc<Tallies>,
+    /// The tally of messages without a route (`unknown`).
+    unrouted: Option<Arc<OpTally>>,
 }
 
 mod channel;
@@ -49,12 +54,15 @@ impl Gateway {
             keep_files: s.keep_files,
         };
         let shadow = Arc::new(ShadowState::new(&settings, records));
+        let tallies = Arc::new(Tallies::default());
         Arc::new(Gateway {
             table: ArcSwap::from_pointee(table),
             shadow,
             in_flight: AtomicUsize::new(0),
             in_flight_gauge: std::sync::OnceLock::new(),
             unknown: AtomicU64::new(0),
+            unrouted: tallies.get("unknown"),
+            tallies,
         })
     }
 
@@ -112,6 +120,10 @@ impl Gateway {
         let target = decision.as_ref().map_or("-", |d| d.target.name.as_str());
         let canary = decision.as_ref().is_some_and(|d| d.canary);
         let route = decision.as_ref().and_then(|d| d.route);
+        let side = match &decision {
+            Some(d) if !d.target.upstream.is_bytes() => Side::New,
+            _ => Side::Legacy,
+        };
         let span_op = head.op.as_deref().unwrap_or("?");
         let span = info_span!("msg", channel, op = span_op, route = %target, generation = table.generation, id = head.id.as_deref().unwrap_or("-"));
         // A write (an operation not known to be read-only) whose channel goes away once the
@@ -119,8 +131,14 @@ impl Gateway {
         let write = decision.as_ref().is_some_and(|d| d.route.is_none_or(|r| !r.read_only));
         let sent = AtomicBool::new(false);
         let gauge = self.in_flight_gauge.get_or_init(|| metrics::gauge!("ficus_messages_in_flight"));
+        // The history's tally: a handle the route holds (looked up once per table and operation).
+        let tally = match route {
+            Some(r) => r.counters.tally(&r.op, &self.tallies),
+            None => self.unrouted.as_deref(),
+        };
         let in_flight =
-            InFlight::enter(&self.in_flight, gauge, &self.unknown, op_label, head.id.as_deref(), write, &sent);
+            InFlight::enter(&self.in_flight, gauge, &self.unknown, op_label, head.id.as_deref(), write, &sent)
+                .tallied(tally, side);
         // Who answered (or failed), as serve() tried them: the channel is told on HTTP.
         let mut served_by = None;
         let (reply, outcome) = async {
@@ -141,7 +159,12 @@ impl Gateway {
         .instrument(span)
         .await;
         in_flight.done();
-        count(&table, route, channel, op_label, target, outcome, started);
+        let elapsed = started.elapsed();
+        count(&table, route, channel, op_label, target, outcome, elapsed);
+        // The history: two or three relaxed increments.
+        if let Some(t) = tally {
+            t.record(side, outcome != "ok", u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX));
+        }
         if let (true, Some(route)) = (canary, route) {
             route.counters.canary(&route.op).increment(1);
         }
@@ -367,9 +390,9 @@ fn count(
     op: &str,
     target: &str,
     outcome: &'static str,
-    started: Instant,
+    elapsed: std::time::Duration,
 ) {
-    let secs = started.elapsed().as_secs_f64();
+    let secs = elapsed.as_secs_f64();
     let served = route.filter(|_| outcome == "ok").and_then(|r| r.counters.served(op, target));
     match served {
         Some(served) => {

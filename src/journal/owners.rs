@@ -86,6 +86,22 @@ impl Store {
         row.map(|r| owner(&r)).transpose().map_err(|e| self.sql_error(e))
     }
 
+    /// How many accounts each upstream owns (rows whose owner is empty — moved back to the
+    /// route — are not counted), by upstream name.
+    pub async fn count_owners(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        self.ready().await?;
+        let rows = sqlx::query(
+            "SELECT upstream, COUNT(*) AS n FROM ficus_owners WHERE upstream <> '' GROUP BY upstream ORDER BY upstream",
+        )
+        .fetch_all(self.pool().await?)
+        .await
+        .map_err(|e| self.sql_error(e))?;
+        rows.iter()
+            .map(|r| Ok((r.try_get::<String, _>("upstream")?, r.try_get::<i64, _>("n")? as u64)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(|e| self.sql_error(e))
+    }
+
     /// Moves `keys` to `to`: marks them moving, waits (up to `wait`) until none has a write in
     /// flight, then sets the owner. On a timeout the mark is taken back and nothing changes.
     pub async fn move_owners(

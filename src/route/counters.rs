@@ -5,9 +5,13 @@
 //! outcome="ok"}`, `ficus_message_outcomes_total{op,outcome="ok"}`, `ficus_message_seconds{op,
 //! target}`, `ficus_canary_messages_total{op}`); errors and rarer outcomes still go through the
 //! macros. A table reload makes new handles onto the same series.
+//!
+//! The route also keeps its handle on the operation's history tally ([`super::tally`]), taken
+//! from the gateway's [`Tallies`] on the first message the table serves for it.
 
+use super::tally::{OpTally, Tallies};
 use metrics::{Counter, Histogram};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// Distinct targets one route keeps handles for (its target, canary, fallback, an owner); a
 /// further one counts through the macros.
@@ -40,6 +44,7 @@ impl Served {
 pub struct RouteCounters {
     slots: [OnceLock<(String, Served)>; SLOTS],
     canary: OnceLock<Counter>,
+    tally: OnceLock<Option<Arc<OpTally>>>,
 }
 
 impl RouteCounters {
@@ -50,6 +55,13 @@ impl RouteCounters {
             let (name, served) = slot.get_or_init(|| (target.to_string(), Served::new(op, target)));
             (name == target).then_some(served)
         })
+    }
+
+    /// The history tally of `op`: looked up in `all` on the table's first message for it, then
+    /// kept (`None` once `all` is full).
+    #[inline]
+    pub fn tally(&self, op: &str, all: &Tallies) -> Option<&OpTally> {
+        self.tally.get_or_init(|| all.get(op)).as_deref()
     }
 
     /// `ficus_canary_messages_total{op}`.

@@ -8,6 +8,7 @@ pub mod channel;
 pub mod counters;
 pub mod file;
 pub mod source;
+pub mod tally;
 
 use crate::codec::{Codec, CodecOptions};
 use crate::frame::Framing;

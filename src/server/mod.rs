@@ -285,7 +285,13 @@ pub async fn start(config: &Path, options: Options) -> Result<Running, String> {
         let bound = listener.local_addr().map_err(|e| e.to_string())?;
         crate::admin::check_bind(&bound, &tokens)?;
         running.admin = Some(bound);
-        let admin = Arc::new(Admin { reloader: reloader.clone(), tokens });
+        let history = Arc::new(crate::admin::history::History::new(gateway.tallies.clone()));
+        running.tasks.push(tokio::spawn(crate::admin::history::run_sampler(
+            history.clone(),
+            gateway.clone(),
+            shutdown.clone(),
+        )));
+        let admin = Arc::new(Admin { reloader: reloader.clone(), tokens, history });
         running.tasks.push(tokio::spawn(crate::admin::api::serve(listener, admin, shutdown.clone())));
     }
     if let Some(listener) = http_listener {

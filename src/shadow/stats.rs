@@ -137,6 +137,12 @@ impl ShadowStats {
         ops.get(op).map(reports).unwrap_or_default()
     }
 
+    /// Cumulative (compared, matched) per operation, for the dashboard's history sampler.
+    pub fn totals(&self) -> Vec<(String, u64, u64)> {
+        let Ok(ops) = self.ops.lock() else { return Vec::new() };
+        ops.iter().map(|(op, s)| (op.clone(), s.compared, s.matched)).collect()
+    }
+
     /// Everything as JSON, per operation (for `GET /shadow`).
     pub fn to_json(&self) -> Value {
         let Ok(ops) = self.ops.lock() else { return json!({ "operations": {} }) };
