@@ -201,8 +201,10 @@ impl Out {
             return;
         }
         if self.file.is_none() || !self.path.exists() {
+            // The records' own directory only: a removed volume or tree above it is not made
+            // again here (its lines are dropped and counted until it is back).
             if let Some(dir) = self.path.parent() {
-                let _ = std::fs::create_dir_all(dir);
+                let _ = std::fs::create_dir(dir);
             }
             self.file = open(&self.path).ok();
             self.size = self.file.as_ref().and_then(|f| f.metadata().ok()).map_or(0, |m| m.len());
@@ -297,6 +299,13 @@ mod tests {
         rec.close();
         let text = std::fs::read_to_string(records.join("s.jsonl")).expect("the file is made again");
         assert_eq!(text, "{\"i\":1}\n{\"i\":2}\n{\"i\":3}\n");
+        // A tree removed above the records' directory is not made again.
+        let deep = dir.path().join("volume/shadow");
+        let rec = Recorder::start(&deep, "s.jsonl", 1 << 20, 2).unwrap();
+        std::fs::remove_dir_all(dir.path().join("volume")).unwrap();
+        assert!(rec.write(&serde_json::json!({ "i": 4 })));
+        rec.close();
+        assert!(!dir.path().join("volume").exists());
     }
 
     #[test]
