@@ -291,7 +291,9 @@ mod tests {
         let records = dir.path().join("shadow");
         let rec = Recorder::start(&records, "s.jsonl", 1 << 20, 2).unwrap();
         assert!(rec.write(&serde_json::json!({ "i": 0 })));
-        std::thread::sleep(GATHER * 10);
+        while std::fs::metadata(records.join("s.jsonl")).map_or(0, |m| m.len()) == 0 {
+            std::thread::sleep(GATHER);
+        }
         std::fs::remove_dir_all(&records).unwrap();
         for i in 1..=3 {
             assert!(rec.write(&serde_json::json!({ "i": i })));
