@@ -197,3 +197,44 @@ async fn a_scaffolded_service_builds_then_filled_in_answers_with_the_hosts_bytes
     assert!(log.contains(&format!("ACCTINQ: implemented, {all} of {all} captured replies match")), "{log}");
     drop(service);
 }
+
+/// Runs `ficus scaffold` in `dir` with `args`; its exit status and stderr.
+fn scaffold(dir: &Path, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ficus"))
+        .current_dir(dir)
+        .arg("scaffold")
+        .args(args)
+        .output()
+        .unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn an_operation_named_twice_is_one_module_and_two_that_would_share_a_module_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("copybooks")).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for cpy in ["COMMHDR.cpy", "ACCTINQ.cpy"] {
+        std::fs::copy(root.join("copybooks").join(cpy), dir.path().join("copybooks").join(cpy)).unwrap();
+    }
+    let route = |op: &str| {
+        format!("[routes.{op}]\nrequest = \"ACCTINQ.cpy#ACCTINQ-REQ\"\nresponse = \"ACCTINQ.cpy#ACCTINQ-RESP\"\ntarget = \"legacy\"\n\n")
+    };
+    let toml = format!(
+        "[gateway]\nlisten_http = \"127.0.0.1:1\"\ncopybooks = \"copybooks\"\n\n\
+         [header]\ncopybook = \"COMMHDR.cpy\"\noperation = [\"HDR-TRAN-CODE\"]\n\
+         response_code = \"HDR-RESP-CODE\"\nresponse_message = \"HDR-RESP-MSG\"\n\n\
+         [upstreams.legacy]\nkind = \"tcp\"\naddress = \"127.0.0.1:2\"\n\n[default]\ntarget = \"legacy\"\n\n{}{}{}",
+        route("ACCT-INQ"),
+        route("ACCT_INQ"),
+        route("TYPE")
+    );
+    std::fs::write(dir.path().join("routes.toml"), toml).unwrap();
+    let (ok, err) = scaffold(dir.path(), &["--op", "TYPE", "--op", "TYPE", "--out", "twice"]);
+    assert!(ok, "{err}");
+    let model = std::fs::read_to_string(dir.path().join("twice/src/model.rs")).unwrap();
+    assert_eq!(model.matches("pub mod type_ {").count(), 1, "{model}");
+    let (ok, err) = scaffold(dir.path(), &["--op", "ACCT-INQ", "--op", "ACCT_INQ", "--out", "clash"]);
+    assert!(!ok && err.contains("ACCT-INQ and ACCT_INQ would both be the Rust module acct_inq"), "{err}");
+    assert!(!dir.path().join("clash").exists(), "nothing written");
+}

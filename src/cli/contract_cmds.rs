@@ -131,7 +131,13 @@ pub(super) fn operations<'t>(
             )));
         }
     }
-    let wanted: Vec<&String> = if ops.is_empty() { known.clone() } else { ops.iter().collect() };
+    // An operation named twice (`--op A --op A`) is one operation.
+    let mut wanted: Vec<&String> = Vec::new();
+    for op in if ops.is_empty() { known.clone() } else { ops.iter().collect() } {
+        if !wanted.contains(&op) {
+            wanted.push(op);
+        }
+    }
     let mut operations = Vec::new();
     let mut skipped = Vec::new();
     for op in wanted {

@@ -75,6 +75,16 @@ pub fn scaffold(args: &ScaffoldArgs) -> Result<(), CliError> {
     let table = config::load(&args.config, None, 0).map_err(|e| CliError::config(e.to_string()))?;
     let operations = operations(&table, &config_name, &args.ops)?;
     let served: Vec<String> = operations.iter().map(|o| o.op.clone()).collect();
+    // Each operation is a Rust module and a handler: two names that become one would not build.
+    let mut modules = std::collections::BTreeMap::new();
+    for op in &served {
+        if let Some(other) = modules.insert(crate::contract::scaffold::module_name(op), op) {
+            return Err(CliError::config(format!(
+                "operations {other} and {op} would both be the Rust module {}: scaffold them into separate crates",
+                crate::contract::scaffold::module_name(op)
+            )));
+        }
+    }
     let mut ignored: Vec<String> = table.header.length_field().map(str::to_string).into_iter().collect();
     for op in &served {
         for field in &table.file.routes[op].ignore {

@@ -53,9 +53,45 @@ pub fn storage_range(len: u32, signed: bool, scale: i32) -> (String, String) {
     }
 }
 
+/// The largest magnitude a COMP-1 (`len` 4) or COMP-2 (8) field holds: IBM hexadecimal
+/// floating point tops out at 16^63 (about 7.2E75, far below IEEE's 3.4E38 / 1.8E308 in the
+/// long form, above it in the short one), as the shortest text that is that `f64`.
+pub fn float_max(format: crate::codec::float::FloatFormat, len: u32) -> f64 {
+    use crate::codec::float::FloatFormat;
+    // 16^63 × (1 − 16^-digits): 6 hex digits in the short form, 14 in the long one.
+    let hex = |digits: i32| 16f64.powi(63) * (1.0 - 16f64.powi(-digits));
+    match (format, len) {
+        (FloatFormat::IbmHex, 4) => hex(6),
+        (FloatFormat::IbmHex, _) => hex(14),
+        (FloatFormat::IeeeBig, 4) => f32::MAX as f64,
+        (FloatFormat::IeeeBig, _) => f64::MAX,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::float::{encode_float, FloatFormat};
+
+    #[test]
+    fn float_bounds_are_what_the_encoder_takes() {
+        for format in [FloatFormat::IbmHex, FloatFormat::IeeeBig] {
+            for len in [4u32, 8] {
+                let max = float_max(format, len);
+                let mut dst = vec![0u8; len as usize];
+                for v in [max, -max] {
+                    assert!(encode_float(&format!("{v:e}"), format, &mut dst).is_ok(), "{format:?} {len}: {v:e}");
+                }
+                let over = max * 1.001;
+                if over.is_finite() {
+                    assert!(
+                        encode_float(&format!("{over:e}"), format, &mut dst).is_err(),
+                        "{format:?} {len}: {over:e}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn bounds_are_the_pictures() {

@@ -53,12 +53,24 @@ const KEYWORDS: [&str; 52] = [
     "do", "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
 ];
 
+/// Whether `c` may stand in a generated identifier: an ASCII letter or digit, or a letter of
+/// another script (IBM COBOL allows DBCS names such as `계좌-번호`; Rust takes them as they are).
+fn word_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || (!c.is_ascii() && c.is_alphabetic())
+}
+
 /// The snake-case Rust identifier of a COBOL name: `ACCT-NO` → `acct_no`, `TYPE` → `r#type`,
-/// `1ST-LINE` → `f_1st_line`.
+/// `1ST-LINE` → `f_1st_line`, `A--B` → `a_b`, `계좌-번호` → `계좌_번호`, `시` → `시` (never `_`
+/// or `__`: every other character becomes one `_` between words).
 pub fn field_ident(name: &str) -> String {
-    let mut s: String =
-        name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
-    if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
+    let mut s = String::with_capacity(name.len());
+    for word in name.split(|c: char| !word_char(c)).filter(|w| !w.is_empty()) {
+        if !s.is_empty() {
+            s.push('_');
+        }
+        s.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+    }
+    if !s.starts_with(|c: char| c.is_alphabetic()) {
         s.insert_str(0, "f_");
     }
     match s.as_str() {
@@ -68,17 +80,18 @@ pub fn field_ident(name: &str) -> String {
     }
 }
 
-/// The CamelCase Rust type name of a COBOL name: `TXN-ROW` → `TxnRow`, `9-TABLE` → `T9Table`.
+/// The CamelCase Rust type name of a COBOL name: `TXN-ROW` → `TxnRow`, `9-TABLE` → `T9Table`,
+/// `주소` → `T주소`.
 pub fn type_name(name: &str) -> String {
     let mut out = String::new();
-    for part in name.split(|c: char| !c.is_ascii_alphanumeric()).filter(|p| !p.is_empty()) {
+    for part in name.split(|c: char| !word_char(c)).filter(|p| !p.is_empty()) {
         let mut chars = part.chars();
         if let Some(first) = chars.next() {
             out.push(first.to_ascii_uppercase());
             out.extend(chars.map(|c| c.to_ascii_lowercase()));
         }
     }
-    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
+    if !out.starts_with(|c: char| c.is_ascii_uppercase()) {
         out.insert(0, 'T');
     }
     out

@@ -93,7 +93,13 @@ fn every_kind_of_field_has_its_rust_type() {
 fn names_become_rust_identifiers() {
     let names = ["ACCT-NO", "TYPE", "SELF", "1ST", "MATCH", "X", "A--B"];
     let idents: Vec<String> = names.iter().map(|n| field_ident(n)).collect();
-    assert_eq!(idents, ["acct_no", "r#type", "self_", "f_1st", "r#match", "x", "a__b"]);
+    assert_eq!(idents, ["acct_no", "r#type", "self_", "f_1st", "r#match", "x", "a_b"]);
+    // IBM COBOL's DBCS names: one character must not become `_` (not an identifier), nor two
+    // names of the same length the same run of underscores.
+    let korean = ["시", "계좌-번호", "고객명", "ACCT-번호", "1-시"];
+    let idents: Vec<String> = korean.iter().map(|n| field_ident(n)).collect();
+    assert_eq!(idents, ["시", "계좌_번호", "고객명", "acct_번호", "f_1_시"]);
+    assert_eq!((type_name("주소"), type_name("전화-번호")), ("T주소".to_string(), "T전화번호".to_string()));
     assert_eq!(type_name("TXN-ROW"), "TxnRow");
     assert_eq!(type_name("9-TABLE"), "T9Table");
     // Randomized: any COBOL-like name gives a non-empty identifier of ASCII word characters.
@@ -110,4 +116,13 @@ fn names_become_rust_identifiers() {
         let ty = type_name(&name);
         assert!(ty.starts_with(|c: char| c.is_ascii_uppercase()), "{name}: {ty}");
     }
+}
+
+#[test]
+fn operation_names_become_module_and_handler_names() {
+    use super::scaffold::module_name;
+    // `pub mod type` / `pub async fn type` do not parse, and `header` is the header's module.
+    let ops = ["ACCTINQ", "TYPE", "HEADER", "SELF", "FN", "9XFER", "조회"];
+    let names: Vec<String> = ops.iter().map(|op| module_name(op)).collect();
+    assert_eq!(names, ["acctinq", "type_", "header_", "self_", "fn_", "f_9xfer", "조회"]);
 }

@@ -41,9 +41,15 @@ pub struct Scaffold<'a> {
     pub traffic: String,
 }
 
-/// The Rust module name of an operation (`ACCTINQ` → `acctinq`).
+/// The Rust module name of an operation (`ACCTINQ` → `acctinq`), also its handler's name: a
+/// keyword, or the header's module (`header`), gets a `_` (`TYPE` → `type_`, `HEADER` → `header_`).
 pub fn module_name(op: &str) -> String {
-    field_ident(op).trim_start_matches("r#").to_string()
+    let ident = field_ident(op);
+    match ident.strip_prefix("r#") {
+        Some(keyword) => format!("{keyword}_"),
+        None if ident == "header" => "header_".to_string(),
+        None => ident,
+    }
 }
 
 /// The crate's files: (path relative to the crate, text).

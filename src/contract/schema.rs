@@ -209,7 +209,12 @@ impl Gen<'_> {
                 out.insert(ext.into(), true.into());
                 ("string", false)
             }
-            LeafKind::Float(_) => ("number", true),
+            LeafKind::Float(format) => {
+                let max = super::numbers::float_max(format, leaf.len);
+                out.insert("minimum".into(), json!(-max));
+                out.insert("maximum".into(), json!(max));
+                ("number", true)
+            }
             LeafKind::Zoned { scale, digits, sign, .. } => {
                 self.bounds(&mut out, (digits, scale, sign != SignPosition::None), None);
                 (if scale > 0 { "number" } else { "integer" }, true)

@@ -110,17 +110,17 @@ impl Recorder {
         let path = dir.join(name);
         let (tx, rx) = sync_channel::<String>(QUEUE);
         let file_path = path.clone();
-        let open = |p: &Path| std::fs::OpenOptions::new().create(true).append(true).open(p);
         // Opened here, not in the thread: a failure is reported now, and the file exists (and
         // holds its descriptor) from the moment `start` returns.
         let first = open(&path)?;
         let writer = std::thread::Builder::new().name("ficus-records".into()).spawn(move || {
-            let mut out = Out { size: first.metadata().map_or(0, |m| m.len()), file: Some(first), buf: Vec::new() };
+            let size = first.metadata().map_or(0, |m| m.len());
+            let mut out = Out { size, file: Some(first), buf: Vec::new(), path: file_path, max_bytes, keep };
             while let Ok(line) = rx.recv() {
                 // Everything queued meanwhile goes out with it, in one write.
-                out.push(&line, &file_path, max_bytes, keep, open);
+                out.push(&line);
                 while let Ok(line) = rx.try_recv() {
-                    out.push(&line, &file_path, max_bytes, keep, open);
+                    out.push(&line);
                 }
                 out.flush();
                 // Records gather in the queue meanwhile: the message path hands them over
@@ -167,23 +167,23 @@ struct Out {
     file: Option<std::fs::File>,
     size: u64,
     buf: Vec<u8>,
+    path: PathBuf,
+    max_bytes: u64,
+    keep: usize,
+}
+
+fn open(p: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new().create(true).append(true).open(p)
 }
 
 impl Out {
     /// Adds `line`, rotating first (after writing what is pending) when it would pass `max_bytes`.
-    fn push(
-        &mut self,
-        line: &str,
-        path: &Path,
-        max_bytes: u64,
-        keep: usize,
-        open: impl Fn(&Path) -> std::io::Result<std::fs::File>,
-    ) {
+    fn push(&mut self, line: &str) {
         let pending = self.buf.len() as u64;
-        if self.size + pending + line.len() as u64 > max_bytes && self.size + pending > 0 {
+        if self.size + pending + line.len() as u64 > self.max_bytes && self.size + pending > 0 {
             self.flush();
-            rotate(path, keep);
-            self.file = open(path).ok();
+            rotate(&self.path, self.keep);
+            self.file = open(&self.path).ok();
             self.size = 0;
         }
         self.buf.extend_from_slice(line.as_bytes());
@@ -192,11 +192,33 @@ impl Out {
         }
     }
 
-    /// Writes the pending lines (dropped, as before, when the file cannot be written).
+    /// Writes the pending lines. A file that is gone (its directory removed or cleaned up while
+    /// running: writes to the open descriptor would go nowhere) or could not be opened is made
+    /// again first; lines that still cannot be written are dropped and counted in
+    /// `ficus_records_dropped_total{file}`, and the next batch tries again.
     fn flush(&mut self) {
-        if let Some(f) = self.file.as_mut() {
-            if f.write_all(&self.buf).is_ok() {
-                self.size += self.buf.len() as u64;
+        if self.buf.is_empty() {
+            return;
+        }
+        if self.file.is_none() || !self.path.exists() {
+            // The records' own directory only: a removed volume or tree above it is not made
+            // again here (its lines are dropped and counted until it is back).
+            if let Some(dir) = self.path.parent() {
+                let _ = std::fs::create_dir(dir);
+            }
+            self.file = open(&self.path).ok();
+            self.size = self.file.as_ref().and_then(|f| f.metadata().ok()).map_or(0, |m| m.len());
+        }
+        match self.file.as_mut().map(|f| f.write_all(&self.buf)) {
+            Some(Ok(())) => self.size += self.buf.len() as u64,
+            failed => {
+                if let Some(Err(e)) = failed {
+                    tracing::warn!(file = %self.path.display(), error = %e, "records not written");
+                }
+                self.file = None;
+                let lines = self.buf.iter().filter(|&&b| b == b'\n').count() as u64;
+                let file = self.path.file_name().map_or_else(String::new, |f| f.to_string_lossy().into_owned());
+                metrics::counter!("ficus_records_dropped_total", "file" => file).increment(lines);
             }
         }
         self.buf.clear();
@@ -261,5 +283,45 @@ mod tests {
             seen.extend(text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["i"].as_u64().unwrap()));
         }
         assert_eq!(seen, (0..QUEUE as u64).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn records_written_after_the_directory_is_removed_land_in_it_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let records = dir.path().join("shadow");
+        let rec = Recorder::start(&records, "s.jsonl", 1 << 20, 2).unwrap();
+        assert!(rec.write(&serde_json::json!({ "i": 0 })));
+        while std::fs::metadata(records.join("s.jsonl")).map_or(0, |m| m.len()) == 0 {
+            std::thread::sleep(GATHER);
+        }
+        std::fs::remove_dir_all(&records).unwrap();
+        for i in 1..=3 {
+            assert!(rec.write(&serde_json::json!({ "i": i })));
+        }
+        rec.close();
+        let text = std::fs::read_to_string(records.join("s.jsonl")).expect("the file is made again");
+        assert_eq!(text, "{\"i\":1}\n{\"i\":2}\n{\"i\":3}\n");
+        // A tree removed above the records' directory is not made again.
+        let deep = dir.path().join("volume/shadow");
+        let rec = Recorder::start(&deep, "s.jsonl", 1 << 20, 2).unwrap();
+        std::fs::remove_dir_all(dir.path().join("volume")).unwrap();
+        assert!(rec.write(&serde_json::json!({ "i": 4 })));
+        rec.close();
+        assert!(!dir.path().join("volume").exists());
+    }
+
+    #[test]
+    fn a_line_longer_than_max_bytes_goes_alone_into_its_own_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let rec = Recorder::start(dir.path(), "l.jsonl", 50, 5).unwrap();
+        let long = "x".repeat(120);
+        for v in ["a", long.as_str(), "b"] {
+            assert!(rec.write(&serde_json::json!({ "v": v })));
+        }
+        rec.close();
+        let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+        assert_eq!(read("l.jsonl.2"), "{\"v\":\"a\"}\n");
+        assert_eq!(read("l.jsonl.1"), format!("{{\"v\":\"{long}\"}}\n"));
+        assert_eq!(read("l.jsonl"), "{\"v\":\"b\"}\n");
     }
 }

@@ -241,4 +241,42 @@ mod tests {
         }
         assert_eq!(client.breaker_state(), super::super::breaker::BreakerState::Closed);
     }
+
+    /// A service that reads each request's head and closes without a word; counts the requests.
+    async fn closes_mid_request() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use tokio::io::AsyncReadExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/ops", listener.local_addr().unwrap());
+        let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let s = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                let mut buf = [0u8; 64];
+                if conn.read(&mut buf).await.unwrap_or(0) > 0 {
+                    s.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+                drop(conn);
+            }
+        });
+        (url, seen)
+    }
+
+    #[tokio::test]
+    async fn a_write_whose_connection_dies_mid_request_is_sent_once_a_read_twice() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let limits = Limits::new(std::time::Duration::from_secs(2), std::time::Duration::from_secs(1), 2, 1024);
+        let (url, seen) = closes_mid_request().await;
+        let client = HttpClient::new("svc", &url, limits.clone()).unwrap();
+        let sent = AtomicBool::new(false);
+        let write = PostKind { sent: Some(&sent), ..PostKind::primary() };
+        let e = client.post(Bytes::from_static(b"{}"), "application/json", &[], write).await.unwrap_err();
+        assert!(matches!(e, UpstreamError::Io { .. }), "{e}");
+        assert!(sent.load(Ordering::Relaxed), "its outcome is not known");
+        assert_eq!(seen.load(Ordering::SeqCst), 1, "a write is never sent twice");
+        let (url, seen) = closes_mid_request().await;
+        let client = HttpClient::new("svc", &url, limits).unwrap();
+        let read = PostKind { read_only: true, ..PostKind::primary() };
+        assert!(client.post(Bytes::from_static(b"{}"), "application/json", &[], read).await.is_err());
+        assert_eq!(seen.load(Ordering::SeqCst), 2, "a read is sent once more, no more");
+    }
 }

@@ -161,3 +161,125 @@ async fn a_connection_idle_past_the_limit_is_closed_not_used() {
     }
     assert_eq!((accepted.load(Ordering::SeqCst), requests.load(Ordering::SeqCst)), (3, 3));
 }
+
+/// A service that answers the n-th request it reads (from 0, over all connections) with
+/// `script(n)` ([`LATE_MARK`] first: after 150 ms), written in pieces of at most `piece` bytes; an empty answer closes the
+/// connection without a word. Returns its URL and its accepted-connection count.
+async fn scripted(script: fn(usize) -> Vec<u8>, piece: usize) -> (Uri, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let uri = format!("http://{}/ops", listener.local_addr().unwrap()).parse().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let requests = Arc::new(AtomicUsize::new(0));
+    let a = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            a.fetch_add(1, Ordering::SeqCst);
+            let requests = requests.clone();
+            tokio::spawn(async move {
+                while read_request(&mut conn).await {
+                    let mut reply = script(requests.fetch_add(1, Ordering::SeqCst));
+                    if reply.starts_with(LATE_MARK) {
+                        reply.drain(..LATE_MARK.len());
+                        tokio::time::sleep(Duration::from_millis(150)).await;
+                    }
+                    if reply.is_empty() {
+                        return;
+                    }
+                    for chunk in reply.chunks(piece) {
+                        if conn.write_all(chunk).await.is_err() {
+                            return;
+                        }
+                        conn.flush().await.unwrap();
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
+                }
+            });
+        }
+    });
+    (uri, accepted)
+}
+
+/// Put first in a scripted answer: the answer comes 150 ms late.
+const LATE_MARK: &[u8] = b"<late>";
+
+fn answer(n: usize) -> Vec<u8> {
+    format!("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{n:02}").into_bytes()
+}
+
+#[tokio::test]
+async fn bytes_past_the_content_length_in_the_same_write_are_never_the_next_answer() {
+    // The first reply carries a second, unrequested one in the same write (no pause between
+    // them): they sit in the connection's read buffer, not on the socket.
+    fn script(n: usize) -> Vec<u8> {
+        let mut reply = answer(n);
+        if n == 0 {
+            reply.extend_from_slice(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nXX");
+        }
+        reply
+    }
+    let (uri, accepted) = scripted(script, usize::MAX).await;
+    let pool = H1Pool::new(&uri, Duration::from_secs(1), 4).unwrap();
+    assert_eq!(pool.exchange(request(), 1024).await.unwrap(), (200, Bytes::from_static(b"00")));
+    // At once, and after a pause: the extra bytes are never an answer.
+    assert_eq!(pool.exchange(request(), 1024).await.unwrap(), (200, Bytes::from_static(b"01")));
+    settle().await;
+    assert_eq!(pool.exchange(request(), 1024).await.unwrap(), (200, Bytes::from_static(b"02")));
+    assert_eq!(accepted.load(Ordering::SeqCst), 2, "the connection with extra bytes was not used again");
+}
+
+#[tokio::test]
+async fn connection_close_100_continue_and_a_chunked_reply_in_one_byte_writes() {
+    fn script(n: usize) -> Vec<u8> {
+        match n {
+            0 => b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nc0".to_vec(),
+            1 => b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nc1".to_vec(),
+            _ => b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nc\r\n3\r\nhun\r\n0\r\n\r\n".to_vec(),
+        }
+    }
+    let (uri, accepted) = scripted(script, 1).await;
+    let pool = H1Pool::new(&uri, Duration::from_secs(1), 4).unwrap();
+    assert_eq!(pool.exchange(request(), 1024).await.unwrap(), (200, Bytes::from_static(b"c0")));
+    // Whether or not it was pooled, the closed connection is not written to.
+    assert_eq!(pool.exchange(request(), 1024).await.unwrap(), (200, Bytes::from_static(b"c1")));
+    assert_eq!(pool.exchange(request(), 1024).await.unwrap(), (200, Bytes::from_static(b"chun")));
+    assert_eq!(pool.exchange(request(), 1024).await.unwrap(), (200, Bytes::from_static(b"chun")));
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    assert_eq!(pool.idle(), 1);
+}
+
+#[tokio::test]
+async fn a_late_reply_to_a_timed_out_exchange_is_never_another_ones_answer() {
+    // The first answer comes after the caller's deadline; the connection it comes on is closed.
+    fn script(n: usize) -> Vec<u8> {
+        if n == 0 {
+            [LATE_MARK, b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nLATE"].concat()
+        } else {
+            answer(n)
+        }
+    }
+    let (uri, accepted) = scripted(script, usize::MAX).await;
+    let pool = H1Pool::new(&uri, Duration::from_secs(1), 4).unwrap();
+    assert!(tokio::time::timeout(Duration::from_millis(50), pool.exchange(request(), 1024)).await.is_err());
+    for n in 1..=3 {
+        assert_eq!(pool.exchange(request(), 1024).await.unwrap(), (200, Bytes::from(format!("{n:02}"))));
+        tokio::time::sleep(Duration::from_millis(60)).await;
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_service_that_closes_mid_request_gives_no_reply_and_is_not_pooled() {
+    fn script(n: usize) -> Vec<u8> {
+        if n == 0 {
+            Vec::new()
+        } else {
+            answer(n)
+        }
+    }
+    let (uri, accepted) = scripted(script, usize::MAX).await;
+    let pool = H1Pool::new(&uri, Duration::from_secs(1), 4).unwrap();
+    assert!(matches!(pool.exchange(request(), 1024).await, Err(H1Error::NoReply(_))));
+    assert_eq!(pool.idle(), 0);
+    assert_eq!(pool.exchange(request(), 1024).await.unwrap(), (200, Bytes::from_static(b"01")));
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+}
