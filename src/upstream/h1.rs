@@ -37,11 +37,6 @@ struct H1Conn {
     since: Instant,
 }
 
-/// A connection idle longer than this is closed, not used: a firewall or NAT between ficus and
-/// the service may have forgotten it without a word, and a request written to it would wait
-/// for its deadline (hyper-util's pooled client, used before, had the same 90 s default).
-pub(super) const IDLE_LIMIT: Duration = Duration::from_secs(90);
-
 impl H1Conn {
     /// Polls the connection, if it still runs; true when it runs on.
     fn drive(&mut self, cx: &mut Context<'_>) -> bool {
@@ -76,7 +71,7 @@ pub(super) struct H1Pool {
     path: Uri,
     connect_timeout: Duration,
     max_idle: usize,
-    /// [`IDLE_LIMIT`] (shorter in tests).
+    /// [`super::IDLE_LIMIT`] (shorter in tests).
     idle_limit: Duration,
     idle: Mutex<Vec<H1Conn>>,
 }
@@ -89,7 +84,15 @@ impl H1Pool {
         let host = HeaderValue::from_str(authority.as_str()).map_err(|e| format!("{uri}: {e}"))?;
         let path = uri.path_and_query().map_or("/", |p| p.as_str()).parse().map_err(|e| format!("{uri}: {e}"))?;
         let idle = Mutex::new(Vec::new());
-        Ok(H1Pool { address, host, path, connect_timeout, max_idle: max_idle.max(1), idle_limit: IDLE_LIMIT, idle })
+        Ok(H1Pool {
+            address,
+            host,
+            path,
+            connect_timeout,
+            max_idle: max_idle.max(1),
+            idle_limit: super::IDLE_LIMIT,
+            idle,
+        })
     }
 
     /// Idle connections right now.

@@ -25,6 +25,13 @@ pub use lane::{Call, Correlation, Lane};
 
 use std::time::Duration;
 
+/// A pooled connection idle longer than this is closed, not used (unless a poll proves it alive
+/// meanwhile: [`poll`]): a firewall or NAT between ficus and the upstream may have forgotten it
+/// without a word, and a message written to it would wait for its deadline — for a write, an
+/// unknown outcome. 90 s is hyper-util's pooled client's default, which the HTTP upstreams used
+/// before [`h1`]; both pools keep it.
+pub(crate) const IDLE_LIMIT: Duration = Duration::from_secs(90);
+
 /// Why an exchange with an upstream failed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum UpstreamError {

@@ -39,6 +39,9 @@ pub struct TcpPool {
     poll: Option<PollPlan>,
     /// The poller starts with the first pooled connection (inside the runtime, never at build).
     poller: Once,
+    /// Without a poll plan, idle connections older than this are not used ([`super::IDLE_LIMIT`];
+    /// shorter in tests).
+    idle_limit: std::time::Duration,
 }
 
 /// An idle connection, the message id of its last exchange (empty without correlation) and
@@ -101,6 +104,7 @@ impl TcpPool {
             gate,
             poll: None,
             poller: Once::new(),
+            idle_limit: super::IDLE_LIMIT,
         }
     }
 
@@ -149,7 +153,12 @@ impl TcpPool {
             if !id.is_empty() && idle[i].last_id == id {
                 continue;
             }
-            let conn = idle.remove(i).conn;
+            let Idle { conn, since, .. } = idle.remove(i);
+            // Polled connections are proven alive by the poller; others only by being recent.
+            if self.poll.is_none() && since.elapsed() > self.idle_limit {
+                debug!(upstream = %self.name, "dropping a connection idle too long to trust");
+                continue;
+            }
             match check_idle(&conn) {
                 Ok(()) => return Some(conn),
                 Err(Unusable::Closed) => debug!(upstream = %self.name, "dropping idle connection the host closed"),
@@ -289,7 +298,48 @@ pub fn error_cause(e: &UpstreamError) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use super::uncountable;
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    /// A framed echo host on 127.0.0.1; returns its address and how many connections it took.
+    async fn echo_host(framing: Framing) -> (String, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counted = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                counted.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    while let Ok(Some(m)) = framing.read(&mut conn, 1 << 16).await {
+                        if framing.write(&mut conn, &m).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        (addr, accepted)
+    }
+
+    #[tokio::test]
+    async fn an_unpolled_connection_idle_past_the_limit_is_not_used() {
+        let framing = Framing::prefix(4);
+        let (addr, accepted) = echo_host(framing).await;
+        let limits = Limits::new(Duration::from_secs(2), Duration::from_secs(1), 4, 1 << 16);
+        let mut pool = TcpPool::new("host", &addr, framing, limits);
+        pool.idle_limit = Duration::from_millis(30);
+        // Back to back: the pooled connection is reused.
+        for _ in 0..3 {
+            assert_eq!(pool.call(Call::primary(b"PING")).await.unwrap(), b"PING");
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+        // Idle past the limit: a new connection, never the old one.
+        tokio::time::sleep(Duration::from_millis(90)).await;
+        assert_eq!(pool.call(Call::primary(b"PING")).await.unwrap(), b"PING");
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    }
 
     #[test]
     fn blank_and_zero_ids_in_every_form_number_nothing() {
