@@ -126,21 +126,9 @@ async fn recorder(to: std::net::SocketAddr, seen: Arc<Mutex<Vec<Seen>>>) -> std:
             let seen = seen.clone();
             tokio::spawn(async move {
                 let mut raw = Vec::new();
-                let mut buf = [0u8; 4096];
-                let (head, body) = loop {
-                    let n = conn.read(&mut buf).await.unwrap();
-                    assert!(n > 0, "the gateway closed mid-request");
-                    raw.extend_from_slice(&buf[..n]);
-                    let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else { continue };
-                    let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
-                    let len: usize = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .map_or(0, |v| v.trim().parse().unwrap());
-                    if raw.len() >= end + 4 + len {
-                        break (head, raw[end + 4..end + 4 + len].to_vec());
-                    }
-                };
+                let (head, body) = common::misbehave::read_exchange(&mut conn, &mut raw)
+                    .await
+                    .expect("the gateway closed mid-request");
                 let header = |name: &str| head.lines().find_map(|l| l.strip_prefix(name)).map(|v| v.trim().to_string());
                 let (message_id, shadow) = (header("ficus-message-id:"), header("ficus-shadow:"));
                 let mut up = tokio::net::TcpStream::connect(to).await.unwrap();

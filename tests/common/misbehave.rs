@@ -213,6 +213,11 @@ impl BadService {
 
 /// Reads one HTTP/1.1 request (Content-Length body); `None` when the peer closed.
 pub async fn read_request(conn: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Vec<u8>> {
+    read_exchange(conn, buf).await.map(|(_, body)| body)
+}
+
+/// As [`read_request`], with the request's head (lowercased) beside its body.
+pub async fn read_exchange(conn: &mut TcpStream, buf: &mut Vec<u8>) -> Option<(String, Vec<u8>)> {
     loop {
         if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
@@ -224,7 +229,7 @@ pub async fn read_request(conn: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Vec
             if buf.len() >= end + 4 + len {
                 let body = buf[end + 4..end + 4 + len].to_vec();
                 buf.drain(..end + 4 + len);
-                return Some(body);
+                return Some((head, body));
             }
         }
         let mut chunk = [0u8; 8192];
