@@ -6,9 +6,13 @@
            05  FROM-DATE               PIC 9(8).
            05  TO-DATE                 PIC 9(8).
            05  MAX-ROWS                PIC 9(3).
+      *    SPACES: THE FIRST PAGE; ELSE THE NEXT-KEY OF THE PAGE BEFORE.
+           05  NEXT-KEY                PIC X(10).
       *
        01  TXNHIST-RESP.
            05  ACCT-NO                 PIC X(16).
+      *    SPACES: THE LAST PAGE; ELSE SEND IT BACK FOR THE NEXT ONE.
+           05  NEXT-KEY                PIC X(10).
            05  ROW-COUNT               PIC 9(3).
            05  TXN-ROW OCCURS 0 TO 50 TIMES
                        DEPENDING ON ROW-COUNT.

@@ -119,6 +119,7 @@ impl GatewayError {
                 ("FC23", 422, "original_missing")
             }
             GatewayError::Journal(Refusal::Store(_)) => ("FC24", 503, "journal_unavailable"),
+            GatewayError::Journal(Refusal::Continuation { .. }) => ("FC26", 422, "continuation_unknown"),
             GatewayError::Convert(_) => ("FC31", 400, "code_conversion"),
             GatewayError::NoLayout { .. } => ("FC32", 400, "no_layout"),
             GatewayError::Journal(Refusal::Moving { .. } | Refusal::OwnerGone { .. }) => ("FC25", 503, "owner_moving"),
@@ -166,6 +167,7 @@ impl GatewayError {
             "original_missing" => "ORIGINAL NOT FOUND",
             "journal_unavailable" => "JOURNAL UNAVAILABLE, NOT SENT",
             "owner_moving" => "ACCOUNT MOVING, NOT SENT",
+            "continuation_unknown" => "START AGAIN",
             // The field first: the header's message field is short.
             "code_conversion" => {
                 if let GatewayError::Convert(crate::codec::convert::ConvertError::Field {

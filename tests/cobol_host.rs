@@ -3,8 +3,8 @@
 //! in ASCII (GnuCOBOL's code page, so the host's bytes pass through untouched).
 //!
 //! One scripted day: morning inquiries and histories on the COBOL host, shadowed to
-//! `accounts` (zero mismatches apart from HDR-TIMESTAMP); the same requests flipped to
-//! `accounts` give byte-identical replies; midday transfers (accepted and refused) on the
+//! `accounts` (zero mismatches apart from HDR-TIMESTAMP and each side's own TXNHIST NEXT-KEY
+//! token); the same requests flipped to `accounts` give byte-identical replies (those two aside); midday transfers (accepted and refused) on the
 //! COBOL host; afternoon reads again, shadowed and flipped, now with the transfers in the
 //! histories. The `accounts` service reads a replica of the ledger that the host's front end
 //! keeps in step with every transfer the COBOL XFER accepted (change data capture), so the
@@ -69,15 +69,26 @@ async fn start_hosts() -> Hosts {
 }
 
 /// The test routes in ASCII, with ACCTINQ and TXNHIST on the COBOL host and shadowed to
-/// `accounts`; the timestamp is whoever answered's clock, so comparisons leave it out.
+/// `accounts`; the timestamp is whoever answered's clock, and TXNHIST's NEXT-KEY each system's
+/// own token (`H…` from the host, `S…` from the service), so comparisons leave them out.
 fn cobol_routes(up: &Upstreams) -> String {
     let shadow = "read_only = true\nshadow = \"accounts\"\nignore = [\"HDR-TIMESTAMP\"]\n";
-    let toml = routes_toml(up, "legacy", "legacy", "")
-        .replace("codepage    = \"cp037\"", "codepage    = \"ascii\"")
-        .replace("read_only = true\n", shadow);
+    let toml = ascii_routes(up).replace("read_only = true\n", shadow);
+    let hist =
+        "TXNHIST-RESP\"\ntarget   = \"legacy\"\nread_only = true\nshadow = \"accounts\"\nignore = [\"HDR-TIMESTAMP\"";
+    assert!(toml.contains(hist), "{toml}");
+    let toml = toml.replace(hist, &format!("{hist}, \"NEXT-KEY\""));
     assert!(toml.contains("\"ascii\"") && toml.matches("shadow = ").count() == 2, "{toml}");
     toml
 }
+
+/// The test routes in ASCII, every route on the COBOL host, nothing shadowed.
+fn ascii_routes(up: &Upstreams) -> String {
+    routes_toml(up, "legacy", "legacy", "").replace("codepage    = \"cp037\"", "codepage    = \"ascii\"")
+}
+
+/// TXNHIST-RESP's NEXT-KEY in a whole reply: after the 85-byte header and ACCT-NO's 16 bytes.
+const NEXT_KEY: std::ops::Range<usize> = 101..111;
 
 fn account(n: u64) -> String {
     format!("{}", 1_000_000_000_000_000u64 + n)
@@ -193,6 +204,17 @@ async fn assert_flip_identical(
         let (mut from_cobol, mut service) = (from_cobol.clone(), service.clone());
         from_cobol[TIMESTAMP].fill(b'0');
         service[TIMESTAMP].fill(b'0');
+        if *op == "TXNHIST" && from_cobol.len() >= NEXT_KEY.end && service.len() >= NEXT_KEY.end {
+            // Each system's own continuation token, the same row: H0000005 and S00000005.
+            let (h, s) = (&from_cobol[NEXT_KEY], &service[NEXT_KEY]);
+            assert_eq!(h.iter().any(|b| *b != b' '), s.iter().any(|b| *b != b' '), "{op}: one side has a next page");
+            if h[0] == b'H' {
+                let seq = |k: &[u8], radix| u32::from_str_radix(std::str::from_utf8(&k[1..]).unwrap().trim(), radix);
+                assert_eq!((s[0], seq(h, 10)), (b'S', seq(s, 16)), "{op}: keys name one row");
+            }
+            from_cobol[NEXT_KEY].fill(b' ');
+            service[NEXT_KEY].fill(b' ');
+        }
         assert_eq!(
             from_cobol,
             service,
@@ -302,6 +324,44 @@ async fn a_day_on_the_cobol_host_shadowed_and_flipped_byte_identical() {
     let served = hosts.cobol.served();
     assert_eq!(served, 2 * (reads.len() + HTTP_TOO) as u64 + 12, "COBOL transactions run");
     eprintln!("COBOL host: {served} transactions; whole day {:?}", started.elapsed());
+    hosts.stop.send(true).unwrap();
+}
+
+/// TXNHIST pages on the COBOL host as the Rust rules page: following NEXT-KEY two rows at a time
+/// gives every row of the one-page answer once, in order; each page is the Rust rules' page; a
+/// key the host did not hand out (the service's form, or past the history) is E302.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cobol_host_pages_a_history_by_next_key() {
+    let hosts = start_hosts().await;
+    let gw = Gateway::start(&ascii_routes(&hosts.upstreams)).await;
+    let reference = Ledger::seeded();
+    let whole = json!({ "ACCT-NO": account(3), "FROM-DATE": 0, "TO-DATE": 0, "MAX-ROWS": 50 });
+    let reply = &tcp_exchange(gw.tcp(), &[gw.request("TXNHIST", whole.clone())]).await[0];
+    let all = gw.decode("TXNHIST", reply)["response"]["TXN-ROW"].as_array().unwrap().clone();
+    assert!(all.len() >= 5, "account 3 has a history to page: {}", all.len());
+    let (mut rows, mut key, mut pages) = (Vec::new(), String::new(), 0);
+    loop {
+        let request = json!({ "ACCT-NO": account(3), "FROM-DATE": 0, "TO-DATE": 0, "MAX-ROWS": 2, "NEXT-KEY": key });
+        let reply = &tcp_exchange(gw.tcp(), &[gw.request("TXNHIST", request.clone())]).await[0];
+        let got = gw.decode("TXNHIST", reply);
+        assert_eq!(got["header"]["HDR-RESP-CODE"], "0000", "{got}");
+        assert_eq!(got["response"], expected(&reference, "TXNHIST", &request)["response"], "page {pages}");
+        rows.extend(got["response"]["TXN-ROW"].as_array().unwrap().iter().cloned());
+        pages += 1;
+        key = got["response"]["NEXT-KEY"].as_str().unwrap().to_string();
+        if key.is_empty() || pages > 50 {
+            break;
+        }
+        assert!(key.starts_with('H'), "the host's own key form: {key}");
+    }
+    assert_eq!(rows, all, "every row once, in order, over {pages} pages");
+    assert_eq!(pages, all.len().div_ceil(2), "no empty last page when the rows divide evenly: {pages}");
+    for foreign in ["S00000003", "H9999999", "X", "H12"] {
+        let request =
+            json!({ "ACCT-NO": account(3), "FROM-DATE": 0, "TO-DATE": 0, "MAX-ROWS": 2, "NEXT-KEY": foreign });
+        let reply = &tcp_exchange(gw.tcp(), &[gw.request("TXNHIST", request)]).await[0];
+        assert_eq!(gw.table().header.response_code(reply).as_deref(), Some("E302"), "{foreign}");
+    }
     hosts.stop.send(true).unwrap();
 }
 

@@ -132,6 +132,13 @@ pub fn check(path: &Path) -> Result<(), CliError> {
                 flags.push(format!("reverses {} (goes where the original went)", rv.op));
             }
         }
+        if let Some(c) = &r.continuation {
+            flags.push(format!(
+                "paged by {} (a next page goes where the page before was served, {} s)",
+                c.request_key.name,
+                c.ttl.as_secs()
+            ));
+        }
         println!("  {:<10} → {:<10} {}", r.op, r.target.name, flags.join(", "));
     }
     println!("  (anything else) → {}", table.default_target.name);

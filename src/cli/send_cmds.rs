@@ -117,13 +117,16 @@ fn header_json(table: &RouteTable, op: &str, overrides: &Value) -> Result<Value,
 }
 
 /// Builds the fixed-width request for `op` from the table's copybooks: `body` must name only
-/// fields of the route's request record, `header_overrides` only header fields.
+/// fields of the route's request record (those it leaves out are written as their VALUE, or
+/// spaces / zero), `header_overrides` only header fields.
 pub fn build_request(table: &RouteTable, op: &str, body: &Value, header_overrides: &Value) -> Result<Vec<u8>, String> {
     let request = request_layout(table, op)?;
     check_keys(request.plan(), body, "body")?;
     let header = header_json(table, op, header_overrides)?;
     let mut bytes = table.header.codec.encode_json(&header).map_err(|e| format!("header: {e}"))?;
-    bytes.extend(request.encode_json(body).map_err(|e| format!("body: {e}"))?);
+    // Like the header's, body fields left out are written as their VALUE (or spaces / zero):
+    // a test message names what matters. A key that is no field is still refused (a typo).
+    bytes.extend(request.filling_missing().encode_json(body).map_err(|e| format!("body: {e}"))?);
     table.header.set_length(&mut bytes);
     Ok(bytes)
 }

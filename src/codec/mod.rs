@@ -140,6 +140,14 @@ impl Codec {
         Codec { plan }
     }
 
+    /// The same layout, encoding a field the JSON leaves out as its VALUE clause says (or
+    /// spaces / zero without one), as `fill_missing` does.
+    pub fn filling_missing(&self) -> Codec {
+        let mut plan = self.plan.clone();
+        plan.options.fill_missing = true;
+        Codec { plan }
+    }
+
     /// The compiled plan.
     pub fn plan(&self) -> &Plan {
         &self.plan

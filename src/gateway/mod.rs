@@ -38,6 +38,7 @@ pub struct Gateway {
 }
 
 mod channel;
+mod conversation;
 mod in_flight;
 mod journaled;
 mod translate;
@@ -221,9 +222,24 @@ impl Gateway {
             }
             None => None,
         };
+        // A paged inquiry's next page goes where its previous page was served, whatever the
+        // route, a canary or an owner says now.
+        let paging = table_ref.journal.as_deref().zip(route.continuation.as_ref());
+        let page = match paging {
+            Some((plan, c)) => Some(self.page(table_ref, plan, c, &op, message).await?),
+            None => None,
+        };
+        let pinned = page.as_ref().and_then(|p| p.pinned);
+        if let Some(p) = pinned {
+            if !Arc::ptr_eq(p, target) {
+                metrics::counter!("ficus_continuation_total", "op" => op.clone(), "result" => "kept_from_route")
+                    .increment(1);
+            }
+            target = p;
+        }
         let journal = table.journal.as_deref().zip(route.journal.as_ref());
         // A read on a route with an owner_key follows the account's owner.
-        if let (Some((plan, rj)), true) = (journal, route.read_only) {
+        if let (Some((plan, rj)), true, None) = (journal, route.read_only, pinned) {
             if let Some(field) = &rj.owner_key {
                 target = self.owner_for_read(table_ref, plan, field, message, target).await?;
             }
@@ -252,7 +268,8 @@ impl Gateway {
             _ => {
                 let mut result = call(x, target, Lane::Primary, false).await;
                 if let (Err(error), Some(fallback)) = (&result, &route.fallback) {
-                    if route.read_only && !Arc::ptr_eq(fallback, target) {
+                    // A pinned page has one source: another system's page would skip or repeat rows.
+                    if route.read_only && !Arc::ptr_eq(fallback, target) && pinned.is_none() {
                         warn!(%error, fallback = %fallback.name, "target failed; answering from the fallback");
                         metrics::counter!("ficus_fallbacks_total", "op" => route.op.clone()).increment(1);
                         answered_by = fallback;
@@ -263,10 +280,20 @@ impl Gateway {
                 self.settle(&op, route.read_only, result)
             }
         };
+        if let (Ok(reply), Some((plan, c)), Some(page)) = (&result, paging, &page) {
+            self.turn_page(table_ref, plan, c, &op, message, page, reply, answered_by).await?;
+        }
         if let Ok(reply) = &result {
             let primary_secs = secs(started);
             self.capture(x, reply, answered_by);
-            self.mirror(table, x, reply, answered_by, primary_secs);
+            match &page {
+                // Its key is the primary's: the shadow's upstream never handed it out.
+                Some(p) if p.continued() && route.shadow.is_some() => {
+                    metrics::counter!("ficus_shadow_total", "op" => op.clone(), "result" => "continued_page")
+                        .increment(1);
+                }
+                _ => self.mirror(table, x, reply, answered_by, primary_secs),
+            }
         }
         result
     }

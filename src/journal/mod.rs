@@ -16,6 +16,7 @@
 mod batch;
 mod batch_pg;
 mod batch_sqlite;
+pub mod continuation;
 pub mod key;
 pub mod owners;
 mod reads;
@@ -24,6 +25,7 @@ mod schema;
 pub mod store;
 pub mod sweep;
 
+pub use continuation::{Continuation, Issued, OnUnknownKey};
 pub use key::{KeyError, KeyField};
 pub use refusal::Refusal;
 pub use store::{Entry, EntryState, Store, StoreError};

@@ -1,5 +1,5 @@
 //! Why the journal refused to let a message through. Each is "not sent" — the upstream never saw
-//! this message — and the reply module gives each its own code (FC05, FC21–FC25).
+//! this message — and the reply module gives each its own code (FC05, FC21–FC26).
 
 use super::KeyError;
 
@@ -58,6 +58,18 @@ pub enum Refusal {
         key: String,
         /// Where it goes.
         to: String,
+    },
+    /// A page request whose continuation key has no live pin: expired, never handed out
+    /// through ficus, issued by two upstreams at once, or by one no longer configured. Sent to a
+    /// guess, it would skip or repeat rows: not sent (FC26).
+    #[error("{op} continuation key {key} {why}: not sent; start the inquiry again")]
+    Continuation {
+        /// The operation.
+        op: String,
+        /// The key as the request carried it.
+        key: String,
+        /// Why there is no pin ("is not known (expired or never issued here)", …).
+        why: String,
     },
     /// The owner table names an upstream this table does not have (FC25).
     #[error("account {key} is owned by {upstream}, which is not an upstream here: not sent")]

@@ -2,7 +2,9 @@
 //! only SQL that differs between SQLite and PostgreSQL (binary columns are `BLOB` / `BYTEA`).
 //! Every other statement is shared and written with `$1`-style parameters, which both take.
 
-/// The schema version this build writes; a store with a newer one is refused.
+/// The schema version this build writes; a store with a newer one is refused. Tables added
+/// since (`ficus_continuations`) are created if missing and change no existing table, so they
+/// did not change it: an older ficus on the same store only ignores them.
 pub const VERSION: i64 = 1;
 
 /// Statements creating version 1, for SQLite (`blob`) or PostgreSQL (`bytea`).
@@ -44,5 +46,16 @@ pub fn create(blob: &str) -> Vec<String> {
             changed_by TEXT NOT NULL
         )"
         .into(),
+        // Paged inquiries: which upstream serves a conversation's next page (empty: two issued
+        // its key, ambiguous). See `continuation.rs`.
+        "CREATE TABLE IF NOT EXISTS ficus_continuations (
+            conv_key TEXT PRIMARY KEY,
+            op TEXT NOT NULL,
+            upstream TEXT NOT NULL,
+            expires_ms BIGINT NOT NULL,
+            updated_ms BIGINT NOT NULL
+        )"
+        .into(),
+        "CREATE INDEX IF NOT EXISTS ficus_continuations_expires ON ficus_continuations (expires_ms)".into(),
     ]
 }

@@ -37,6 +37,7 @@ pub async fn run(current: impl Fn() -> Option<(Arc<Store>, Duration)>, mut stop:
                 if last_purge.is_none_or(|t| t.elapsed() >= PURGE_EVERY) {
                     last_purge = Some(Instant::now());
                     store.purge(now - retention.as_millis() as i64).await?;
+                    store.purge_pins(now).await?;
                 }
                 Ok::<(), super::StoreError>(())
             }

@@ -350,6 +350,39 @@ pub struct RouteSection {
     /// The reply when the original is not in the journal (default: code FC23).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub original_missing: Option<ErrorReplySpec>,
+    /// A paged inquiry (연속조회): the next page goes to the upstream that served the previous
+    /// one, whatever the route says now (needs a `[journal]`, where the pins are kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continuation: Option<ContinuationSpec>,
+}
+
+/// `continuation = { reply_key = "NEXT-KEY", request_key = "NEXT-KEY", ttl_s = 600 }`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ContinuationSpec {
+    /// The response field holding the continuation key (blank or zero: the last page).
+    pub reply_key: String,
+    /// The request field carrying it back (blank or zero: a first page).
+    pub request_key: String,
+    /// Seconds a conversation stays pinned after its last page (default 600).
+    #[serde(default = "default_continuation_ttl")]
+    pub ttl_s: u64,
+    /// Request fields naming the inquiry (e.g. `["ACCT-NO"]`); default: the whole request body
+    /// except `request_key`, so every page must repeat the first page's other fields.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scope: Vec<String>,
+    /// A key ficus has no pin for (expired, or issued before the route had `continuation`):
+    /// `"refuse"` (default: FC26, the channel starts the inquiry again) or `"route"` (sent where
+    /// the route says now).
+    #[serde(default = "default_continuation_unknown")]
+    pub unknown: String,
+}
+
+fn default_continuation_ttl() -> u64 {
+    600
+}
+fn default_continuation_unknown() -> String {
+    "refuse".into()
 }
 
 fn is_false(b: &bool) -> bool {

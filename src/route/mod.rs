@@ -57,6 +57,8 @@ pub struct Route {
     pub capture: Option<u32>,
     /// How the route uses the transaction journal (none: not journaled).
     pub journal: Option<crate::journal::RouteJournal>,
+    /// A paged inquiry: the next page goes where the previous one was served (none: no paging).
+    pub continuation: Option<crate::journal::Continuation>,
     /// Metric handles its messages count into (made on first use).
     pub counters: counters::RouteCounters,
 }

@@ -54,7 +54,7 @@ pub fn answer_on(ledger: &Ledger, postings: &Postings, body: &[u8], effect: Effe
     }
     let payload = request.get("request").cloned().unwrap_or(Value::Null);
     let seq = request.get("header").and_then(ops::sequence);
-    match ops::serve_on(ledger, postings, seq, op, &payload, ops::now(), effect) {
+    match ops::serve_on(ledger, postings, seq, op, &payload, ops::now(), effect, ops::Paging::Service) {
         None => (404, json!({ "error": "unknown operation" })),
         Some(result) => (
             200,

@@ -112,8 +112,21 @@ impl HostSim {
                 Err(_) => OpResult { code: "E997", message: "HOST: INVALID REQUEST DATA", response: None },
                 Ok((request, _)) => {
                     let seq = ops::sequence(&header);
-                    ops::serve_on(&self.ledger, &self.postings, seq, &op, &request, ops::now(), Effect::Apply)
-                        .unwrap_or(OpResult { code: "E998", message: "HOST: UNKNOWN TRANSACTION", response: None })
+                    ops::serve_on(
+                        &self.ledger,
+                        &self.postings,
+                        seq,
+                        &op,
+                        &request,
+                        ops::now(),
+                        Effect::Apply,
+                        ops::Paging::Host,
+                    )
+                    .unwrap_or(OpResult {
+                        code: "E998",
+                        message: "HOST: UNKNOWN TRANSACTION",
+                        response: None,
+                    })
                 }
             },
         };

@@ -61,6 +61,9 @@ pub enum Refusal {
     /// Amount not positive, or same account; or a cancellation whose account or amount is
     /// not the original's.
     BadRequest,
+    /// A history page's continuation key was not handed out by this system (or is past the
+    /// account's history).
+    BadNextKey,
     /// A cancellation names a transfer this system did not post.
     OriginalNotFound,
     /// A cancellation names a transfer already cancelled.
@@ -75,6 +78,7 @@ impl Refusal {
             Refusal::NotActive => ("E102", "ACCOUNT NOT ACTIVE"),
             Refusal::Insufficient => ("E201", "INSUFFICIENT FUNDS"),
             Refusal::BadRequest => ("E301", "INVALID REQUEST"),
+            Refusal::BadNextKey => ("E302", "INVALID NEXT KEY"),
             Refusal::OriginalNotFound => ("E401", "ORIGINAL NOT FOUND"),
             Refusal::AlreadyCancelled => ("E402", "ALREADY CANCELLED"),
         }

@@ -61,11 +61,50 @@ pub fn serve(ledger: &Ledger, op: &str, request: &Value, now: (u32, u32)) -> Opt
 
 /// [`serve`], with writes applied or only answered (`effect`, a dry run changes nothing).
 pub fn serve_as(ledger: &Ledger, op: &str, request: &Value, now: (u32, u32), effect: Effect) -> Option<OpResult> {
-    serve_on(ledger, &Postings::default(), None, op, request, now, effect)
+    serve_on(ledger, &Postings::default(), None, op, request, now, effect, Paging::Host)
+}
+
+/// How a side writes TXNHIST's continuation key (`NEXT-KEY`): each system its own way, as two
+/// real systems would, and each refuses the other's (E302), so a page sent to the system that
+/// did not serve the page before fails loudly instead of skipping or repeating rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Paging {
+    /// `H` and the 7-digit sequence number of the next history row (the host and the COBOL host).
+    Host,
+    /// `S` and the same number in 8 hexadecimal digits (the sample new service).
+    Service,
+}
+
+impl Paging {
+    /// The key resuming at history row `seq` (1-based; newest first).
+    pub fn key(self, seq: usize) -> String {
+        match self {
+            Paging::Host => format!("H{seq:07}"),
+            Paging::Service => format!("S{seq:08X}"),
+        }
+    }
+
+    /// The row a request's key resumes at: the newest (`len`) for no key; `None` for a key
+    /// this side did not hand out, or one past the history.
+    pub fn resume(self, key: &str, len: usize) -> Option<usize> {
+        let key = key.trim_end();
+        if key.is_empty() {
+            return Some(len);
+        }
+        let seq = match self {
+            Paging::Host => {
+                key.strip_prefix('H').filter(|d| d.len() == 7 && d.bytes().all(|b| b.is_ascii_digit()))?.parse().ok()?
+            }
+            Paging::Service => usize::from_str_radix(key.strip_prefix('S').filter(|d| d.len() == 8)?, 16).ok()?,
+        };
+        (1..=len).contains(&seq).then_some(seq)
+    }
 }
 
 /// Serves `op` as one side does: writes are recorded in (and cancellations looked up in) that
-/// side's `postings`, under `seq`, the message's HDR-SEQ-NO. A dry run changes nothing.
+/// side's `postings`, under `seq`, the message's HDR-SEQ-NO; TXNHIST pages by the side's
+/// `paging` keys. A dry run changes nothing.
+#[allow(clippy::too_many_arguments)] // the side's state and the message, each read once
 pub fn serve_on(
     ledger: &Ledger,
     postings: &Postings,
@@ -74,10 +113,11 @@ pub fn serve_on(
     request: &Value,
     now: (u32, u32),
     effect: Effect,
+    paging: Paging,
 ) -> Option<OpResult> {
     Some(match op {
         "ACCTINQ" => acctinq(ledger, request),
-        "TXNHIST" => txnhist(ledger, request),
+        "TXNHIST" => txnhist(ledger, request, paging),
         "XFER" => xfer(ledger, postings, seq, request, now, effect),
         "XFERCAN" => xfercan(ledger, postings, request, now, effect),
         _ => return None,
@@ -100,20 +140,33 @@ fn acctinq(ledger: &Ledger, request: &Value) -> OpResult {
     }
 }
 
-fn txnhist(ledger: &Ledger, request: &Value) -> OpResult {
+fn txnhist(ledger: &Ledger, request: &Value, paging: Paging) -> OpResult {
     let number = text(request, "ACCT-NO");
     let (from, to) = (integer(request, "FROM-DATE") as u32, integer(request, "TO-DATE") as u32);
     let max = integer(request, "MAX-ROWS").clamp(0, 50) as usize;
     match ledger.account(number) {
         Err(r) => refused(r),
         Ok(a) => {
-            let rows: Vec<Value> = a
-                .history
+            let Some(start) = paging.resume(text(request, "NEXT-KEY"), a.history.len()) else {
+                return refused(Refusal::BadNextKey);
+            };
+            // Newest first from `start`, as the COBOL program walks its sequence numbers down.
+            let taken: Vec<(usize, &super::ledger::Txn)> = a.history[..start]
                 .iter()
+                .enumerate()
                 .rev()
-                .filter(|t| t.date >= from && (to == 0 || t.date <= to))
+                .filter(|(_, t)| t.date >= from && (to == 0 || t.date <= to))
                 .take(max)
-                .map(|t| {
+                .map(|(i, t)| (i + 1, t))
+                .collect();
+            // A full page with rows left below it hands out the key of the next row down.
+            let next = match taken.last() {
+                Some(&(seq, _)) if taken.len() == max && seq > 1 => paging.key(seq - 1),
+                _ => String::new(),
+            };
+            let rows: Vec<Value> = taken
+                .iter()
+                .map(|(_, t)| {
                     json!({
                         "TXN-DATE": t.date,
                         "TXN-TIME": t.time,
@@ -124,7 +177,7 @@ fn txnhist(ledger: &Ledger, request: &Value) -> OpResult {
                     })
                 })
                 .collect();
-            ok(json!({ "ACCT-NO": number.trim(), "ROW-COUNT": rows.len(), "TXN-ROW": rows }))
+            ok(json!({ "ACCT-NO": number.trim(), "NEXT-KEY": next, "ROW-COUNT": rows.len(), "TXN-ROW": rows }))
         }
     }
 }

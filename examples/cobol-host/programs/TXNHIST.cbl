@@ -5,6 +5,10 @@
       *            ROWS DATED FROM-DATE..TO-DATE (TO-DATE 0 = NO END), *
       *            AT MOST MAX-ROWS (CAPPED AT 50). THE REPLY IS AS    *
       *            LONG AS ITS ROWS (OCCURS DEPENDING ON ROW-COUNT).   *
+      *            PAGED: A FULL PAGE WITH ROWS LEFT BELOW IT HANDS    *
+      *            OUT NEXT-KEY 'H' + THE NEXT ROW'S 7-DIGIT SEQUENCE; *
+      *            THE NEXT REQUEST SENDS IT BACK AND RESUMES THERE.   *
+      *            A KEY NOT OF THIS FORM, OR PAST THE HISTORY: E302.  *
       *================================================================*
        ENVIRONMENT DIVISION.
        INPUT-OUTPUT SECTION.
@@ -20,6 +24,9 @@
            COPY TXNHIST.
        01  WS-MAX                      PIC 9(3).
        01  WS-SEQ                      PIC S9(7) COMP-3.
+       01  WS-START                    PIC S9(7) COMP-3.
+       01  WS-KEY-NUM                  PIC 9(7).
+       01  WS-KEY-OK                   PIC X.
        LINKAGE SECTION.
            COPY LKCOMM.
        PROCEDURE DIVISION USING LK-COMMAREA LK-MSG-LEN LK-REPLY-LEN.
@@ -57,7 +64,13 @@
                READ ACCOUNTS-FILE INTO LEDGER-ACCT
                EVALUATE FS-ACCOUNTS
                    WHEN "00"
-                       PERFORM COLLECT-ROWS
+                       PERFORM RESUME-POINT
+                       IF WS-KEY-OK = "Y"
+                           PERFORM COLLECT-ROWS
+                       ELSE
+                           MOVE "E302" TO WS-RESP-CODE
+                           MOVE "INVALID NEXT KEY" TO WS-RESP-MSG
+                       END-IF
                    WHEN "23"
                        MOVE "E101" TO WS-RESP-CODE
                        MOVE "ACCOUNT NOT FOUND" TO WS-RESP-MSG
@@ -67,14 +80,33 @@
            END-IF
            CLOSE ACCOUNTS-FILE TXNS-FILE.
       *
+      * WHERE THIS PAGE STARTS: THE NEWEST ROW, OR THE ROW THE KEY NAMES.
+       RESUME-POINT.
+           MOVE "Y" TO WS-KEY-OK
+           MOVE LA-TXN-COUNT TO WS-START
+           IF NEXT-KEY OF TXNHIST-REQ NOT = SPACES
+               IF NEXT-KEY OF TXNHIST-REQ (1:1) = "H"
+                  AND NEXT-KEY OF TXNHIST-REQ (2:7) IS NUMERIC
+                  AND NEXT-KEY OF TXNHIST-REQ (9:2) = SPACES
+                   MOVE NEXT-KEY OF TXNHIST-REQ (2:7) TO WS-KEY-NUM
+                   MOVE WS-KEY-NUM TO WS-START
+                   IF WS-START < 1 OR WS-START > LA-TXN-COUNT
+                       MOVE "N" TO WS-KEY-OK
+                   END-IF
+               ELSE
+                   MOVE "N" TO WS-KEY-OK
+               END-IF
+           END-IF.
+      *
        COLLECT-ROWS.
            MOVE ACCT-NO OF TXNHIST-REQ TO ACCT-NO OF TXNHIST-RESP
+           MOVE SPACES TO NEXT-KEY OF TXNHIST-RESP
            MOVE MAX-ROWS TO WS-MAX
            IF WS-MAX > 50
                MOVE 50 TO WS-MAX
            END-IF
            MOVE 0 TO ROW-COUNT
-           PERFORM VARYING WS-SEQ FROM LA-TXN-COUNT BY -1
+           PERFORM VARYING WS-SEQ FROM WS-START BY -1
                    UNTIL WS-SEQ < 1 OR ROW-COUNT >= WS-MAX
                       OR WS-RESP-CODE NOT = "0000"
                MOVE LA-ACCT-NO TO LT-ACCT-NO
@@ -95,6 +127,13 @@
                        MOVE LT-MEMO TO TXN-MEMO (ROW-COUNT)
                    END-IF
                END-IF
-           END-PERFORM.
+           END-PERFORM
+      *    A FULL PAGE WITH ROWS LEFT BELOW IT: THE NEXT ROW'S KEY.
+           IF WS-RESP-CODE = "0000" AND WS-MAX > 0
+              AND ROW-COUNT >= WS-MAX AND WS-SEQ >= 1
+               MOVE WS-SEQ TO WS-KEY-NUM
+               MOVE "H" TO NEXT-KEY OF TXNHIST-RESP (1:1)
+               MOVE WS-KEY-NUM TO NEXT-KEY OF TXNHIST-RESP (2:7)
+           END-IF.
       *
            COPY MSGPROC.

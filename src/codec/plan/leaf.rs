@@ -20,11 +20,16 @@ impl Compiler<'_> {
     ) -> Result<Leaf, PlanError> {
         let name = item.display_name();
         let kind = self.leaf_kind(name, e, item.size)?;
-        let mut fill = Vec::new();
-        if self.options.fill_missing {
-            fill.resize(item.size, 0);
-            initial_bytes(kind, e.value.as_ref(), self.options, &mut fill)
-                .map_err(|reason| PlanError::Unsupported { field: name.to_string(), reason })?;
+        // A field's fill bytes (its VALUE, or spaces / zero) are compiled whatever the options,
+        // so the same plan can fill later (`Codec::filling_missing`); a VALUE that cannot be
+        // written is an error only for a codec that fills.
+        let mut fill = vec![0; item.size];
+        match initial_bytes(kind, e.value.as_ref(), self.options, &mut fill) {
+            Ok(()) => {}
+            Err(reason) if self.options.fill_missing => {
+                return Err(PlanError::Unsupported { field: name.to_string(), reason })
+            }
+            Err(_) => fill.clear(),
         }
         Ok(Leaf {
             name: name.into(),

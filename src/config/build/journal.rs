@@ -143,7 +143,7 @@ impl Builder<'_> {
     }
 
     /// A field at a fixed offset in `codec` (the header, or a request body starting at `base`).
-    fn key_field(
+    pub(super) fn key_field(
         &mut self,
         name: &str,
         codec: &Codec,

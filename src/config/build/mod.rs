@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 mod channel;
+mod continuation;
 mod fields;
 mod framing;
 mod gateway;
@@ -369,6 +370,8 @@ impl Builder<'_> {
             });
             let layouts = (header.as_ref(), request.as_deref());
             let route_journal = self.route_journal(r, &file, journal.as_deref(), layouts, &section);
+            let continuation =
+                self.continuation(r, &file, (header.as_ref(), request.as_deref(), response.as_deref()), &section);
             if let Some(target) = target {
                 let (read_only, enabled) = (r.read_only, r.enabled);
                 let route = Route {
@@ -385,6 +388,7 @@ impl Builder<'_> {
                     comparison,
                     capture,
                     journal: route_journal,
+                    continuation,
                     counters: Default::default(),
                 };
                 routes.insert(op.clone(), route);

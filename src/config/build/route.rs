@@ -42,7 +42,9 @@ impl Builder<'_> {
                 _ => self.problem(section, Some("tolerance"), format!("tolerance for {path} must be a number ≥ 0")),
             }
         }
-        let ignore = r.ignore.iter().map(|p| PathPattern::new(p)).collect();
+        // A paged inquiry's continuation key is each system's own token: never a difference.
+        let next_key = r.continuation.iter().map(|c| &c.reply_key);
+        let ignore = r.ignore.iter().chain(next_key).map(|p| PathPattern::new(p)).collect();
         let rules = Rules { ignore, tolerance, response_code: header.response_code_name().to_string() };
         let mask = r.mask.iter().map(|p| PathPattern::new(p)).collect();
         let (header, response) = (Arc::new(header.codec.lenient()), Arc::new(response.lenient()));
