@@ -167,7 +167,12 @@ impl GatewayError {
             "original_missing" => "ORIGINAL NOT FOUND",
             "journal_unavailable" => "JOURNAL UNAVAILABLE, NOT SENT",
             "owner_moving" => "ACCOUNT MOVING, NOT SENT",
-            "continuation_unknown" => "START AGAIN",
+            // The field is short: what to do, then the key (the whole reason is in the log
+            // and HTTP's Ficus-Error).
+            "continuation_unknown" => {
+                let GatewayError::Journal(Refusal::Continuation { key, .. }) = self else { unreachable!() };
+                return format!("START AGAIN: KEY {key} UNKNOWN");
+            }
             // The field first: the header's message field is short.
             "code_conversion" => {
                 if let GatewayError::Convert(crate::codec::convert::ConvertError::Field {
