@@ -116,7 +116,11 @@ fn banner(state: &State, sims: &crate::demo::Sims, running: &crate::server::Runn
     println!("  ficus owners show 1000000000000001");
     println!("  echo 1000000000000001 | ficus owners move --rollback --keys -");
     println!("  ficus journal unknown");
-    println!("\nOr edit {cfg} (it is watched) and save; the reply bytes stay the same either way.");
+    println!("\nTXNHIST pages (NEXT-KEY); a flip between pages never sends page 2 to the other system:\n");
+    println!("  ficus send TXNHIST '{{\"ACCT-NO\":\"1000000000000003\",\"MAX-ROWS\":2}}'");
+    println!("  ficus route TXNHIST --target accounts");
+    println!("  ficus send TXNHIST '{{\"ACCT-NO\":\"1000000000000003\",\"MAX-ROWS\":2,\"NEXT-KEY\":\"H0000010\"}}'");
+    println!("\nOr edit {cfg} (it is watched) and save; the reply bytes stay the same either way\n(TXNHIST's NEXT-KEY aside: each system hands out its own).");
     println!("Ctrl-C stops.");
 }
 
