@@ -12,7 +12,8 @@
 //! - header: [`header`] (the common header read once per message into one [`header::Head`]);
 //! - route: [`route`] (one immutable [`route::RouteTable`] per message, built by [`config`]);
 //! - journal: [`journal`] (writes on journaled routes: claimed by key once across replicas,
-//!   duplicates answered from it, reversals and account owners routed by it);
+//!   duplicates answered from it, reversals and account owners routed by it; a paged inquiry's
+//!   next page pinned by it to the upstream that served the page before);
 //! - upstream: [`upstream`] (legacy TCP pool / HTTP, and JSON services; every reply correlated
 //!   with its request by message id, one retry rule, shadows on spare capacity only);
 //! - the pipeline tying them together: [`gateway`]; errors on the wire: [`reply`].
