@@ -87,9 +87,6 @@ fn ascii_routes(up: &Upstreams) -> String {
     routes_toml(up, "legacy", "legacy", "").replace("codepage    = \"cp037\"", "codepage    = \"ascii\"")
 }
 
-/// TXNHIST-RESP's NEXT-KEY in a whole reply: after the 85-byte header and ACCT-NO's 16 bytes.
-const NEXT_KEY: std::ops::Range<usize> = 101..111;
-
 fn account(n: u64) -> String {
     format!("{}", 1_000_000_000_000_000u64 + n)
 }

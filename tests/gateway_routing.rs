@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 fn acctinq(n: u64) -> serde_json::Value {
     json!({ "ACCT-NO": format!("{}", 1_000_000_000_000_000u64 + n) })
@@ -58,9 +58,20 @@ async fn flipping_to_the_new_service_keeps_reply_bytes_identical() {
             assert_eq!((s1, s2), (200, 200), "{op} {n}");
             let decoded = modern.decode(op, &from_service);
             assert_eq!(decoded["header"]["HDR-RESP-CODE"], "0000", "{op} {n}: {decoded}");
-            // The timestamp is whoever answered's clock; everything else must match.
+            // The timestamp is whoever answered's clock, and TXNHIST's NEXT-KEY each system's own
+            // token for the same next row (H0000005, S00000005); everything else must match.
             from_host[TIMESTAMP].fill(0);
             from_service[TIMESTAMP].fill(0);
+            if op == "TXNHIST" {
+                let (h, s) = (&legacy.decode(op, &from_host), &decoded);
+                let key = |v: &Value| v["response"]["NEXT-KEY"].as_str().unwrap_or("").to_string();
+                let (hk, sk) = (key(h), key(s));
+                let row = |k: &str, radix| u32::from_str_radix(k.get(1..).unwrap_or(""), radix).ok();
+                assert_eq!((hk.get(..1), sk.get(..1)), (Some("H"), Some("S")), "{op} {n}");
+                assert_eq!(row(&hk, 10), row(&sk, 16), "{op} {n}: one next row");
+                from_host[NEXT_KEY].fill(0);
+                from_service[NEXT_KEY].fill(0);
+            }
             assert_eq!(
                 from_host,
                 from_service,

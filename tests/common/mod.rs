@@ -29,6 +29,9 @@ pub const MESSAGE_ID: std::ops::Range<usize> = 17..27;
 
 /// Offset and length of HDR-TIMESTAMP in the demo header (set by whoever answers).
 pub const TIMESTAMP: std::ops::Range<usize> = 27..41;
+/// TXNHIST-RESP's NEXT-KEY in a whole reply (after the 85-byte header and ACCT-NO's 16 bytes):
+/// each system's own paging token (`H…` from the host, `S…` from the service).
+pub const NEXT_KEY: std::ops::Range<usize> = 101..111;
 
 /// The admin token every test gateway accepts, and its holder's name.
 pub const ADMIN_TOKEN: &str = "s3cret-test-token";
