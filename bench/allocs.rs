@@ -322,7 +322,7 @@ fn gateway_thread(
         }
     };
     runtime.block_on(async move {
-        let options = ficus::server::Options { watch: false, sighup: false, takeover: false };
+        let options = ficus::server::Options { watch: false, sighup: false, takeover: false, ..Default::default() };
         match ficus::server::start(&config, options).await {
             Ok(running) => {
                 let _ = addr.send(running.http.ok_or("no HTTP listener".to_string()));

@@ -110,8 +110,11 @@ async fn run(seconds: u64, percent: u64, sample_every: Duration) -> Result<u64, 
         .replace("127.0.0.1:7001", &sims.host_tcp.to_string())
         .replace("127.0.0.1:7002", &sims.accounts.to_string());
     std::fs::write(&config, text).map_err(|e| e.to_string())?;
-    let running =
-        ficus::server::start(&config, ficus::server::Options { watch: false, sighup: false, takeover: false }).await?;
+    let running = ficus::server::start(
+        &config,
+        ficus::server::Options { watch: false, sighup: false, takeover: false, ..Default::default() },
+    )
+    .await?;
     let addr = running.tcp.ok_or("no TCP listener")?;
     let table = running.gateway.table();
     let messages: Vec<Vec<u8>> = (1..=10)

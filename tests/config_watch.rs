@@ -20,7 +20,7 @@ async fn wait_generation(running: &ficus::server::Running, at_least: u64) -> u64
 }
 
 fn options() -> ficus::server::Options {
-    ficus::server::Options { watch: true, sighup: false, takeover: false }
+    ficus::server::Options { watch: true, sighup: false, takeover: false, ..Default::default() }
 }
 
 #[tokio::test]

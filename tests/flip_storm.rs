@@ -24,9 +24,12 @@ async fn flips_under_traffic_lose_nothing() {
     let config = dir.path().join("routes.toml");
     std::fs::write(&config, &toml).unwrap();
     std::fs::write(dir.path().join("tokens"), format!("{ADMIN_NAME}:{ADMIN_TOKEN}\n")).unwrap();
-    let running = ficus::server::start(&config, ficus::server::Options { watch: true, sighup: true, takeover: false })
-        .await
-        .unwrap();
+    let running = ficus::server::start(
+        &config,
+        ficus::server::Options { watch: true, sighup: true, takeover: false, ..Default::default() },
+    )
+    .await
+    .unwrap();
     let gw = Arc::new(Gateway { dir, config, running });
 
     let done = Arc::new(AtomicBool::new(false));

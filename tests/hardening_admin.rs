@@ -34,8 +34,11 @@ async fn the_gateway_refuses_to_start_an_open_admin_listener() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("routes.toml");
     std::fs::write(&path, toml).unwrap();
-    let started =
-        ficus::server::start(&path, ficus::server::Options { watch: false, sighup: false, takeover: false }).await;
+    let started = ficus::server::start(
+        &path,
+        ficus::server::Options { watch: false, sighup: false, takeover: false, ..Default::default() },
+    )
+    .await;
     let error = started.err().expect("an admin listener on 0.0.0.0 without a token must not start");
     assert!(error.contains("not a loopback address"), "{error}");
 }

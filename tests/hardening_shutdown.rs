@@ -59,7 +59,7 @@ async fn start_second(toml: &str, takeover: bool) -> Result<Gateway, String> {
     let config = dir.path().join("routes.toml");
     std::fs::write(&config, toml).unwrap();
     std::fs::write(dir.path().join("tokens"), format!("{ADMIN_NAME}:{ADMIN_TOKEN}\n")).unwrap();
-    let options = ficus::server::Options { watch: false, sighup: false, takeover };
+    let options = ficus::server::Options { watch: false, sighup: false, takeover, ..Default::default() };
     let running = ficus::server::start(&config, options).await?;
     Ok(Gateway { dir, config, running })
 }

@@ -259,7 +259,8 @@ pub async fn start(target: Target, env: &Env, workers: usize) -> Result<Running,
             let config = env.dir.join(format!("routes-{}.toml", target.letter()));
             std::fs::write(&config, text).map_err(|e| e.to_string())?;
             let Some(ficus_bin) = &env.ficus_bin else {
-                let options = ficus::server::Options { watch: false, sighup: false, takeover: false };
+                let options =
+                    ficus::server::Options { watch: false, sighup: false, takeover: false, ..Default::default() };
                 let gateway = ficus::server::start(&config, options).await?;
                 running.addr = match target {
                     Target::FicusChannel => gateway.channel(CHANNEL).and_then(|c| c.http),

@@ -4,6 +4,7 @@
 //! |--------|-----------------|--------------------------------------------------------|
 //! | GET    | /healthz        | the process is up                                      |
 //! | GET    | /readyz         | a route table is loaded                                |
+//! | GET    | /status         | this replica: table hash, generation, reload, breakers |
 //! | GET    | /routes         | the live table: generation, hash, every route's mode   |
 //! | GET    | /routes/{op}    | one route                                              |
 //! | PUT    | /routes/{op}    | change route keys (`null` removes one); token needed   |
@@ -272,6 +273,7 @@ async fn handle(admin: &Admin, req: Request<Incoming>) -> Reply {
         ["progress"] => super::progress::progress(admin, &table).await,
         ["owners", key] => super::owners::show(admin, key).await,
         ["healthz"] => reply(StatusCode::OK, &json!({ "status": "ok" })),
+        ["status"] => reply(StatusCode::OK, &super::status::status_json(&admin.reloader)),
         ["readyz"] => reply(StatusCode::OK, &json!({ "status": "ready", "generation": table.generation })),
         ["routes"] => with_etag(reply(StatusCode::OK, &routes_json(&table, &admin.reloader)), &table.hash),
         ["routes", op] => match route_json(&table, op) {

@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod owners;
 pub mod progress;
 pub mod stats;
+pub mod status;
 
 use std::net::SocketAddr;
 

@@ -148,13 +148,13 @@ pub fn check(path: &Path) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `ficus serve`: run until Ctrl-C / SIGTERM. With `takeover`, share the ports of a ficus
-/// already running on them (the upgrade path); without it, a port in use is an error.
-pub fn serve(path: &Path, takeover: bool) -> Result<(), CliError> {
+/// `ficus serve`: run until Ctrl-C / SIGTERM. With `options.takeover`, share the ports of a
+/// ficus already running on them (the upgrade path); without it, a port in use is an error.
+/// `options.listen` replaces `[gateway]`'s addresses.
+pub fn serve(path: &Path, options: crate::server::Options) -> Result<(), CliError> {
     load_to_serve(path)?;
     runtime()?.block_on(async {
         let stop = StopSignals::listen();
-        let options = crate::server::Options { takeover, ..Default::default() };
         let running = crate::server::start(path, options).await.map_err(CliError::runtime)?;
         let generation = running.gateway.table().generation;
         tracing::info!(http = ?running.http, tcp = ?running.tcp, admin = ?running.admin, generation, config = %path.display(), "gateway listening");

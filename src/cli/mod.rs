@@ -10,6 +10,7 @@ pub mod config_path;
 mod contract_cmds;
 mod demo_cmd;
 mod fields;
+mod fleet_cmd;
 mod format_args;
 mod gateway_cmds;
 mod journal_cmds;
@@ -157,6 +158,13 @@ pub enum Command {
         config: PathBuf,
     },
     /// Run the gateway on routes.toml until Ctrl-C / SIGTERM. Exit 64 if the file is invalid.
+    ///
+    /// Several replicas on one host can share one routes.toml (and its copybooks) with their own
+    /// addresses; the table and its hash stay the file's, so `ficus fleet` sees one hash.
+    /// Examples:
+    ///   ficus serve --config /etc/ficus/routes.toml
+    ///   ficus serve --listen-http 127.0.0.1:8081 --listen-tcp 127.0.0.1:9001 --admin 127.0.0.1:9901
+    #[command(verbatim_doc_comment)]
     Serve {
         /// The routes file.
         #[arg(long, env = "FICUS_CONFIG", default_value = "routes.toml")]
@@ -165,6 +173,34 @@ pub enum Command {
         /// ports, then SIGTERM the old process. Without it a port in use is an error.
         #[arg(long)]
         takeover: bool,
+        /// Listen for HTTP channel messages here instead of [gateway] listen_http (port 0: any).
+        #[arg(long, value_name = "ADDR")]
+        listen_http: Option<std::net::SocketAddr>,
+        /// Listen for framed TCP channel messages here instead of [gateway] listen_tcp.
+        #[arg(long, value_name = "ADDR")]
+        listen_tcp: Option<std::net::SocketAddr>,
+        /// Serve the admin API here instead of [gateway] admin.
+        #[arg(long, value_name = "ADDR")]
+        admin: Option<std::net::SocketAddr>,
+    },
+    /// Every replica's status side by side, and a loud line when they serve different tables.
+    ///
+    /// Asks each replica's admin API (GET /status) for its table hash (routes.toml and the
+    /// copybooks it uses), generation, last reload, messages in flight and breakers. A name
+    /// resolving to several addresses (a Kubernetes headless Service) is every replica.
+    /// Generations may differ (each replica counts its own reloads); hashes must not.
+    /// Exit 0: one table everywhere; 3: tables differ or a replica did not answer.
+    /// Examples:
+    ///   ficus fleet --targets 10.0.0.5:9901,10.0.0.6:9901,10.0.0.7:9901
+    ///   ficus fleet --targets ficus-admin.bank.svc.cluster.local:9901 --json
+    #[command(verbatim_doc_comment)]
+    Fleet {
+        /// Admin addresses, host:port, comma-separated or repeated.
+        #[arg(long, required = true, value_name = "HOST:PORT,…")]
+        targets: Vec<String>,
+        /// Print every replica's status as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Run the whole demo: a simulated legacy host, the sample `accounts` service and the gateway.
     ///
@@ -455,7 +491,11 @@ pub fn run(cli: Cli) -> i32 {
         Command::Schema { args } => contract_cmds::schema(&args),
         Command::Scaffold { args } => scaffold_cmd::scaffold(&args),
         Command::Check { config } => gateway_cmds::check(&config),
-        Command::Serve { config, takeover } => gateway_cmds::serve(&config, takeover),
+        Command::Serve { config, takeover, listen_http, listen_tcp, admin } => {
+            let listen = crate::server::Listen { http: listen_http, tcp: listen_tcp, admin };
+            gateway_cmds::serve(&config, crate::server::Options { takeover, listen, ..Default::default() })
+        }
+        Command::Fleet { targets, json } => fleet_cmd::fleet(fleet_cmd::FleetArgs { targets, json }),
         Command::Demo { config, state, resume } => demo_cmd::demo(demo_cmd::DemoArgs { config, state, resume }),
         Command::Routes { admin, config } => {
             admin_cmds::admin_url(admin, &config).and_then(|a| admin_cmds::routes(&announce(a)))

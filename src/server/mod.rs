@@ -184,11 +184,25 @@ pub struct Options {
     /// Share the listeners' ports with a running ficus (a hand-off: `ficus serve --takeover`).
     /// Without it, a port something already listens on is refused with "address in use".
     pub takeover: bool,
+    /// Addresses that replace `[gateway]`'s, so replicas on one host can share one routes.toml
+    /// (`ficus serve --listen-http …`); the table and its hash stay the file's.
+    pub listen: Listen,
+}
+
+/// `ficus serve --listen-http/--listen-tcp/--admin`: each replaces `[gateway]`'s when given.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Listen {
+    /// Instead of `[gateway] listen_http`.
+    pub http: Option<SocketAddr>,
+    /// Instead of `[gateway] listen_tcp`.
+    pub tcp: Option<SocketAddr>,
+    /// Instead of `[gateway] admin`.
+    pub admin: Option<SocketAddr>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { watch: true, sighup: true, takeover: false }
+        Options { watch: true, sighup: true, takeover: false, listen: Listen::default() }
     }
 }
 
@@ -238,9 +252,10 @@ pub async fn start(config: &Path, options: Options) -> Result<Running, String> {
     for warning in crate::config::shadow_idle::shadow_warnings(&table) {
         tracing::warn!(%warning, "shadow compares nothing or only part");
     }
-    let http_addr = table.file.gateway.listen_http.clone();
-    let tcp_addr = table.file.gateway.listen_tcp.clone();
-    let admin_addr = table.file.gateway.admin.clone();
+    let given = |a: Option<SocketAddr>, file: &Option<String>| a.map(|a| a.to_string()).or_else(|| file.clone());
+    let http_addr = given(options.listen.http, &table.file.gateway.listen_http);
+    let tcp_addr = given(options.listen.tcp, &table.file.gateway.listen_tcp);
+    let admin_addr = given(options.listen.admin, &table.file.gateway.admin);
     if http_addr.is_none() && tcp_addr.is_none() {
         return Err("routes.toml names no listener: set [gateway] listen_http or listen_tcp".into());
     }

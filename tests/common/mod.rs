@@ -116,12 +116,20 @@ pub struct Gateway {
 impl Gateway {
     /// Writes `toml` and starts a gateway on it.
     pub async fn start(toml: &str) -> Gateway {
-        Gateway::start_with(toml, ficus::server::Options { watch: true, sighup: false, takeover: false }).await
+        Gateway::start_with(
+            toml,
+            ficus::server::Options { watch: true, sighup: false, takeover: false, ..Default::default() },
+        )
+        .await
     }
 
     /// A gateway without the file watcher, so a test decides when the disk is read.
     pub async fn start_unwatched(toml: &str) -> Gateway {
-        Gateway::start_with(toml, ficus::server::Options { watch: false, sighup: false, takeover: false }).await
+        Gateway::start_with(
+            toml,
+            ficus::server::Options { watch: false, sighup: false, takeover: false, ..Default::default() },
+        )
+        .await
     }
 
     async fn start_with(toml: &str, options: ficus::server::Options) -> Gateway {
