@@ -185,9 +185,7 @@ impl PartError {
             PartError::TooLarge { .. }
             | PartError::Unstatable { .. }
             | PartError::TooManyParts { .. }
-            | PartError::ReplyTooLong { .. } => {
-                ("FC42", "parts_too_large")
-            }
+            | PartError::ReplyTooLong { .. } => ("FC42", "parts_too_large"),
             PartError::Timeout { .. } => ("FC43", "parts_timeout"),
             PartError::Malformed { .. } => ("FC01", "malformed"),
             PartError::Foreign { .. }
@@ -378,7 +376,12 @@ impl HeaderLayout {
     /// The header field `name` (a leaf of the header record), or why there is none.
     pub fn field(&self, name: &str) -> Result<HeaderField, String> {
         let leaf = self.codec.plan().lookup(name).map_err(|e| format!("{name} is not a field of the header: {e}"))?;
-        Ok(HeaderField { name: leaf.path.to_string(), offset: leaf.offset as usize, len: leaf.len as usize, kind: leaf.kind })
+        Ok(HeaderField {
+            name: leaf.path.to_string(),
+            offset: leaf.offset as usize,
+            len: leaf.len as usize,
+            kind: leaf.kind,
+        })
     }
 
     /// `value` as `field`'s bytes: text in the code page (padded, never cut; digits written
