@@ -459,3 +459,33 @@ async fn settings_that_cannot_work_are_refused_at_load_naming_the_line() {
         assert!(e.contains(want), "{fields:?}: {e}");
     }
 }
+
+#[tokio::test]
+async fn ficus_send_reads_a_reply_in_parts_to_its_last_part() {
+    let rig = rig(Some(KNOBS)).await;
+    let config = rig._dir.path().join("routes.toml");
+    let items: Vec<Value> =
+        (1..=20u64).map(|i| json!({"ITEM-NAME": format!("ITEM {i}"), "ITEM-AMT": i * 100})).collect();
+    let body = json!({"ITEM-COUNT": 20, "ITEM": items}).to_string();
+    let to = rig.gw.tcp.unwrap().to_string();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_ficus"))
+        .args(["send", "--config", config.to_str().unwrap(), "--tcp", "--to", &to, "BIGREQ", &body])
+        .env_remove("FICUS_CONFIG")
+        .output()
+        .await
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains(&format!("{} bytes in 4 parts (장전문), reassembled", SIZE + RESP_BODY)), "{stderr}");
+    let reply: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(reply["response"]["TOTAL"], 21_000, "{stdout}");
+    assert_eq!(reply["header"]["HDR-CONT-FLAG"], "1");
+    // `ficus check` says how parts are taken.
+    let (code, stdout, stderr) = common::ficus_cli(&["check", "--config", config.to_str().unwrap()]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("multi-part messages: HDR-CONT-FLAG 1/2/3/4 (single/first/middle/last), part number in HDR-PART-NO; next part within 400 ms, at most 999 parts and 700 bytes reassembled; intermediate parts answered: none (until the last); replies split at 300 body bytes a part"),
+        "{stdout}"
+    );
+    rig.gw.stop().await;
+}
