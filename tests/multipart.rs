@@ -155,6 +155,7 @@ listen_tcp  = "127.0.0.1:0"
 copybooks   = "{dir}"
 codepage    = "ascii"
 tcp_framing = {{ length_prefix = 4 }}
+heartbeat   = {{ op = "HEARTBT", reply_code = "0000" }}
 
 [header]
 copybook  = "MPHDR.cpy"
@@ -234,6 +235,10 @@ async fn three_parts_reach_the_service_as_one_json_message_and_the_long_reply_co
     let body = request_body();
     let ps = parts("BIGREQ", 4242, &body, &[200, 400]);
     send(&mut conn, &ps[0]).await;
+    // A link test between two parts is answered, and the message stays open.
+    send(&mut conn, &message("HEARTBT", 1, ' ', 0, b"")).await;
+    let beat = recv(&mut conn).await.unwrap();
+    assert_eq!((text(&beat[5..13]).as_str(), code(&beat).0.as_str(), beat.len()), ("HEARTBT", "0000", SIZE));
     send(&mut conn, &ps[1]).await;
     send(&mut conn, &ps[2]).await;
     // 909 body bytes at 300 a part: 300, 300, 300, 9.
@@ -458,6 +463,11 @@ async fn settings_that_cannot_work_are_refused_at_load_naming_the_line() {
         let e = ficus::config::build::build(&toml, &dir.path().join("routes.toml"), None, 1).err().unwrap().to_string();
         assert!(e.contains(want), "{fields:?}: {e}");
     }
+    // A channel converting its code page cannot take parts (yet): refused, naming it.
+    let toml = routes(dir.path(), addr, addr, " ")
+        + "\n[[channels]]\nname = \"branches\"\nlisten_tcp = \"127.0.0.1:0\"\ncodepage = \"cp949\"\n";
+    let e = ficus::config::build::build(&toml, &dir.path().join("routes.toml"), None, 1).err().unwrap().to_string();
+    assert!(e.contains("multipart: [[channels]] \"branches\" converts cp949 to the host's ascii"), "{e}");
 }
 
 #[tokio::test]
