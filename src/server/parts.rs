@@ -18,6 +18,31 @@ use crate::route::RouteTable;
 use std::sync::Arc;
 use tracing::{debug, warn};
 
+/// A connection's open message: if the connection ends with one (the channel closed, a bad
+/// frame, a shutdown), its parts are dropped, said once and counted — nothing of it was routed.
+pub struct ConnectionParts {
+    channel: Arc<str>,
+    /// The reassembler.
+    pub open: Reassembler,
+}
+
+impl ConnectionParts {
+    /// No message open yet, on `channel`.
+    pub fn new(channel: &Channel) -> ConnectionParts {
+        ConnectionParts { channel: channel.name.clone(), open: Reassembler::default() }
+    }
+}
+
+impl Drop for ConnectionParts {
+    fn drop(&mut self) {
+        if let Some((id, part)) = self.open.abandon() {
+            warn!(channel = %self.channel, id, part, "connection ended mid-message: parts dropped, nothing routed");
+            metrics::counter!("ficus_multipart_errors_total", "channel" => self.channel.to_string(), "cause" => "closed")
+                .increment(1);
+        }
+    }
+}
+
 impl Channel {
     /// Serves one framed message of a TCP connection whose open message (if any) `parts` holds:
     /// the replies to write, in order — none for a part held without an ack, several for a

@@ -16,10 +16,10 @@
 //! ([`super::parts`]): parts are held (or passed to the host), and a message stopped mid-way
 //! — no next part within the parts timeout — gets the FC43 reply and the connection is closed.
 
+use super::parts::ConnectionParts;
 use super::shutdown::{accept_loop, input_waiting};
 use super::{Channel, Shutdown};
 use crate::frame::{FrameError, Framing};
-use crate::header::reassemble::Reassembler;
 use crate::reply::GatewayError;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -57,7 +57,7 @@ async fn connection(stream: TcpStream, channel: Channel, mut shutdown: Shutdown,
     // A connection accepted while stopping still gets its first message served.
     let mut first = true;
     // The message whose parts are arriving, with `[header] multipart` (장전문).
-    let mut parts = Reassembler::default();
+    let mut parts = ConnectionParts::new(&channel);
     loop {
         // The channel's framing and limits as the current table has them (a reload may change them).
         let plan = channel.plan();
@@ -75,7 +75,7 @@ async fn connection(stream: TcpStream, channel: Channel, mut shutdown: Shutdown,
         // While stopping, a message is expected now, not after a long idle spell.
         let mut idle = Duration::from_millis(if stopping { limits.read_timeout_ms } else { limits.idle_timeout_ms });
         // Mid-message, the next part is due within the parts timeout.
-        if parts.is_open() {
+        if parts.open.is_open() {
             let ms = gateway.table().header.multipart.as_ref().map(|p| p.settings.timeout_ms);
             idle = idle.min(Duration::from_millis(ms.unwrap_or(limits.read_timeout_ms)));
         }
@@ -95,16 +95,13 @@ async fn connection(stream: TcpStream, channel: Channel, mut shutdown: Shutdown,
             Err(_) => {
                 // Stopped mid-message: told so (naming the part), then closed, so that no later
                 // part can be taken for the start of a message.
-                if let Some(reply) = channel.parts_timed_out(&mut parts) {
+                if let Some(reply) = channel.parts_timed_out(&mut parts.open) {
                     let _ = framing.write(&mut write, &reply.bytes).await;
                 }
                 debug!("idle timeout");
                 return;
             }
-            Ok(Ok(false)) => {
-                abandoned(&channel, &mut parts);
-                return;
-            }
+            Ok(Ok(false)) => return,
             Ok(Err(e)) => {
                 debug!(error = %e, "read failed");
                 return;
@@ -132,7 +129,7 @@ async fn connection(stream: TcpStream, channel: Channel, mut shutdown: Shutdown,
                 return;
             }
         };
-        for reply in channel.serve_parts(&mut parts, message).await {
+        for reply in channel.serve_parts(&mut parts.open, message).await {
             if deliver(&channel, framing, &mut write, &read, reply).await.is_err() {
                 return;
             }
@@ -175,13 +172,4 @@ async fn deliver(
         return Err(());
     }
     Ok(())
-}
-
-/// A connection that ended mid-message: its parts are dropped (nothing was routed), said once.
-fn abandoned(channel: &Channel, parts: &mut Reassembler) {
-    if let Some((id, part)) = parts.abandon() {
-        warn!(channel = %channel.name, id, part, "channel closed mid-message: parts dropped, nothing routed");
-        metrics::counter!("ficus_multipart_errors_total", "channel" => channel.name.to_string(), "cause" => "closed")
-            .increment(1);
-    }
 }
