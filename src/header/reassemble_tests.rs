@@ -136,6 +136,33 @@ fn each_wrong_part_is_named_and_drops_the_open_message() {
 }
 
 #[test]
+fn more_parts_than_allowed_or_a_length_the_field_cannot_state_are_too_large() {
+    let h = header();
+    let p = MultipartPlan::new(
+        &h,
+        "H-FLAG",
+        ["1", "2", "3", "4"],
+        "H-PART",
+        MultipartSettings { max_parts: Some(2), ..settings(4096, 100) },
+    )
+    .unwrap();
+    let ps = parts(3, b"AAAABBBBCCCC", &[4, 8]);
+    let mut r = Reassembler::default();
+    feed(&mut r, &p, &h, &ps[0]).unwrap();
+    feed(&mut r, &p, &h, &ps[1]).unwrap();
+    let e = feed(&mut r, &p, &h, &ps[2]).unwrap_err();
+    assert_eq!((e.wire().0, e), ("FC42", PartError::TooManyParts { part: 3, max: 2 }));
+    // H-LEN is 4 digits: 34 + 6000 + 6000 bytes cannot be stated in it.
+    let p = plan(&h, settings(20_000, 100));
+    let body = vec![b'Q'; 12_000];
+    let mut r = Reassembler::default();
+    let big = parts(4, &body, &[6000]);
+    feed(&mut r, &p, &h, &big[0]).unwrap();
+    let e = feed(&mut r, &p, &h, &big[1]).unwrap_err();
+    assert_eq!((e.wire().0, e), ("FC42", PartError::Unstatable { bytes: 12_034, field: "H-LEN".into() }));
+}
+
+#[test]
 fn pass_mode_checks_the_order_and_keeps_no_body() {
     let h = header();
     let p = plan(&h, settings(40, 100));
