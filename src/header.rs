@@ -13,7 +13,10 @@ use crate::copybook::Record;
 use crate::frame::Framing;
 
 mod link;
+pub mod parts;
+pub mod reassemble;
 pub use link::Heartbeat;
+pub use parts::{MultipartPlan, PartError, PartKind};
 
 /// A header field the gateway reads or writes.
 #[derive(Clone, Debug)]
@@ -110,6 +113,8 @@ pub struct HeaderLayout {
     blank: Vec<u8>,
     /// The header's fields (none of the header may be a table).
     fields: Vec<Leaf>,
+    /// `[header] multipart`: long messages in parts (장전문), when configured.
+    pub multipart: Option<std::sync::Arc<MultipartPlan>>,
 }
 
 /// Names of the header fields the gateway uses.
@@ -197,6 +202,7 @@ impl HeaderLayout {
             options,
             blank,
             fields,
+            multipart: None,
         })
     }
 

@@ -76,6 +76,10 @@ pub enum GatewayError {
         /// The channel.
         channel: String,
     },
+    /// A part of a multi-part message (장전문) that does not continue its message, or a reply
+    /// that cannot be split into parts: nothing of the message is routed.
+    #[error("{0}")]
+    Part(#[from] crate::header::PartError),
 }
 
 /// How an error appears on the wire.
@@ -97,6 +101,15 @@ impl GatewayError {
             return WireError { cause: "outcome_unknown", ..e.wire() };
         }
         let (code, status, cause) = match self {
+            GatewayError::Part(e) => {
+                let (code, cause) = e.wire();
+                let status = match code {
+                    "FC42" => 413,
+                    "FC43" => 408,
+                    _ => 400,
+                };
+                (code, status, cause)
+            }
             GatewayError::Frame(FrameError::TooLarge { .. }) | GatewayError::TooLarge { .. } => {
                 ("FC02", 413, "too_large")
             }
@@ -184,6 +197,11 @@ impl GatewayError {
                 "CODE CONVERSION"
             }
             "no_layout" => "NO LAYOUT TO CONVERT",
+            "part_order" => "PART ORDER",
+            "part_missing" => "PART MISSING",
+            "parts_too_large" => "PARTS TOO LARGE",
+            "parts_timeout" => "PARTS TIMEOUT",
+            "part_refused" => "PART REFUSED",
             // The words a teller must see first: do not send it again.
             "duplicate_unresolved" => {
                 let GatewayError::Journal(Refusal::Unresolved { key, state, .. }) = self else { unreachable!() };

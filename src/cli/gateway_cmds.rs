@@ -74,6 +74,24 @@ pub fn check(path: &Path) -> Result<(), CliError> {
     if let Some(h) = &table.heartbeat {
         println!("  heartbeat {} answered by ficus with {} (header only, never routed)", h.op, h.reply_code);
     }
+    if let (Some(m), Some(spec)) = (&table.header.multipart, &table.file.header.multipart) {
+        let s = &m.settings;
+        println!(
+            "  multi-part messages: {} {}/{}/{}/{} (single/first/middle/last), part number in {}; next part within {} ms, \
+             at most {} parts and {} bytes reassembled; intermediate parts answered: {}; replies split at {} body bytes a part",
+            spec.flag,
+            spec.single,
+            spec.first,
+            spec.middle,
+            spec.last,
+            spec.part_no,
+            s.timeout_ms,
+            m.max_parts(),
+            s.max_bytes,
+            if s.ack_each { format!("each, with {}", s.ack_code) } else { "none (until the last)".into() },
+            s.reply_part_bytes
+        );
+    }
     for c in &table.file.channels {
         let Some(plan) = table.channel(&c.name) else { continue };
         let spec = c.framing.as_ref().unwrap_or(&table.file.gateway.tcp_framing);

@@ -262,13 +262,16 @@ pub fn send(mut args: SendArgs) -> Result<(), CliError> {
                     tokio::net::TcpStream::connect(&addr).await.map_err(|e| format!("connecting to {addr}: {e}"))?;
                 table.tcp_framing.write(&mut conn, &request).await.map_err(|e| e.to_string())?;
                 let reply = table.tcp_framing.read(&mut conn, MAX_REPLY).await.map_err(|e| e.to_string())?;
-                reply.ok_or_else(|| format!("{addr} closed the connection without a reply"))
+                let reply = reply.ok_or_else(|| format!("{addr} closed the connection without a reply"))?;
+                read_parts(&table, &mut conn, reply).await
             };
             let reply = tokio::time::timeout(TIMEOUT, exchange)
                 .await
                 .map_err(|_| CliError::runtime(format!("no reply from {addr} within {TIMEOUT:?}")))?
                 .map_err(CliError::runtime)?;
-            let line = format!("{} bytes\nvia tcp: upstream not reported (HTTP replies name it)", reply.len());
+            let (reply, parts) = reply;
+            let parts = if parts > 1 { format!(" in {parts} parts (장전문), reassembled") } else { String::new() };
+            let line = format!("{} bytes{parts}\nvia tcp: upstream not reported (HTTP replies name it)", reply.len());
             Ok::<_, CliError>((line, reply, None))
         } else {
             let addr = args.to.clone().or(table.file.gateway.listen_http.clone()).ok_or_else(|| {
@@ -313,6 +316,31 @@ const GATEWAY_CODE_PREFIX: &str = "FC";
 
 /// The URL for `--to` (or `listen_http`): `HOST:PORT` or `http://…`; the gateway's channel
 /// listener speaks plain HTTP, so any other scheme is refused with what to give.
+/// With `[header] multipart`, a reply whose first part came (`first`) is read to its last part
+/// and put back together: (the whole reply, how many parts it came in).
+async fn read_parts(
+    table: &RouteTable,
+    conn: &mut tokio::net::TcpStream,
+    first: Vec<u8>,
+) -> Result<(Vec<u8>, u32), String> {
+    use crate::header::reassemble::{Reassembler, Step};
+    let Some(plan) = table.header.multipart.as_deref() else { return Ok((first, 1)) };
+    // A reply is as long as its parts make it: bounded by what can be numbered, not by a message.
+    let mut plan = plan.clone();
+    plan.settings.max_bytes = MAX_REPLY.saturating_mul(plan.max_parts() as usize);
+    let mut parts = Reassembler::default();
+    let mut next = first;
+    loop {
+        match parts.push(&plan, &table.header, &next, || false).map_err(|e| format!("reply in parts: {e}"))? {
+            Step::Single => return Ok((next, 1)),
+            Step::Complete { message, parts } => return Ok((message, parts)),
+            _ => {}
+        }
+        let part = table.tcp_framing.read(conn, MAX_REPLY).await.map_err(|e| e.to_string())?;
+        next = part.ok_or("the connection closed before the reply's last part")?;
+    }
+}
+
 fn http_url(addr: &str) -> Result<String, String> {
     match addr.split_once("://") {
         None => Ok(format!("http://{addr}/")),

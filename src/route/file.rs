@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 
 mod channel;
 mod link;
+mod multipart;
 pub use channel::ChannelSection;
 pub use link::{HeartbeatSpec, PollSpec};
+pub use multipart::MultipartSpec;
 
 /// The whole file.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -207,6 +209,9 @@ pub struct HeaderSection {
     pub length_field: Option<String>,
     /// A header field that identifies a message (its sequence number), for logs and records.
     pub message_id: Option<String>,
+    /// Long messages sent in parts (장전문): the part indicator and part number fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multipart: Option<MultipartSpec>,
 }
 
 /// Kinds of upstream.

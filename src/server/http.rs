@@ -161,7 +161,11 @@ async fn handle(channel: Channel, req: Request<Incoming>) -> Result<Response<Ful
         Ok(Err(e)) => return Ok(refuse(StatusCode::BAD_REQUEST, &format!("body rejected: {e}\n"))),
         Ok(Ok(b)) => b.to_bytes(),
     };
-    let reply = channel.serve(body.to_vec()).await;
+    // One POST is one whole message: a part of a multi-part message is refused (FC44).
+    let reply = match channel.refuse_part_on_http(&body) {
+        Some(refused) => refused,
+        None => channel.serve(body.to_vec()).await,
+    };
     let value = |v: &str| hyper::header::HeaderValue::from_str(v).ok();
     let error = reply.error_header().and_then(|e| value(&e));
     let upstream = reply.upstream.as_deref().and_then(value);

@@ -10,6 +10,7 @@
 pub mod admission;
 pub mod http;
 mod keepalive;
+mod parts;
 pub mod shutdown;
 pub mod tcp;
 

@@ -11,14 +11,19 @@
 //! messages closes at once; one receiving or serving a message answers it first, as it does any
 //! message whose bytes have already arrived (in its buffer or the kernel's), then closes. Once a
 //! frame has started, nothing but the drain deadline comes between reading it and replying.
+//!
+//! With `[header] multipart`, each frame goes through the connection's reassembler first
+//! ([`super::parts`]): parts are held (or passed to the host), and a message stopped mid-way
+//! — no next part within the parts timeout — gets the FC43 reply and the connection is closed.
 
+use super::parts::ConnectionParts;
 use super::shutdown::{accept_loop, input_waiting};
 use super::{Channel, Shutdown};
-use crate::frame::FrameError;
+use crate::frame::{FrameError, Framing};
 use crate::reply::GatewayError;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::net::tcp::OwnedReadHalf;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::OwnedSemaphorePermit;
 use tracing::{debug, warn};
@@ -51,6 +56,8 @@ async fn connection(stream: TcpStream, channel: Channel, mut shutdown: Shutdown,
     let mut read = BufReader::new(read);
     // A connection accepted while stopping still gets its first message served.
     let mut first = true;
+    // The message whose parts are arriving, with `[header] multipart` (장전문).
+    let mut parts = ConnectionParts::new(&channel);
     loop {
         // The channel's framing and limits as the current table has them (a reload may change them).
         let plan = channel.plan();
@@ -66,7 +73,12 @@ async fn connection(stream: TcpStream, channel: Channel, mut shutdown: Shutdown,
             return;
         }
         // While stopping, a message is expected now, not after a long idle spell.
-        let idle = Duration::from_millis(if stopping { limits.read_timeout_ms } else { limits.idle_timeout_ms });
+        let mut idle = Duration::from_millis(if stopping { limits.read_timeout_ms } else { limits.idle_timeout_ms });
+        // Mid-message, the next part is due within the parts timeout.
+        if parts.open.is_open() {
+            let ms = gateway.table().header.multipart.as_ref().map(|p| p.settings.timeout_ms);
+            idle = idle.min(Duration::from_millis(ms.unwrap_or(limits.read_timeout_ms)));
+        }
         let read_timeout = Duration::from_millis(limits.read_timeout_ms);
         let started = tokio::select! {
             // Bytes already here are taken before the stop signal is looked at.
@@ -81,6 +93,11 @@ async fn connection(stream: TcpStream, channel: Channel, mut shutdown: Shutdown,
         };
         match started {
             Err(_) => {
+                // Stopped mid-message: told so (naming the part), then closed, so that no later
+                // part can be taken for the start of a message.
+                if let Some(reply) = channel.parts_timed_out(&mut parts.open) {
+                    let _ = framing.write(&mut write, &reply.bytes).await;
+                }
                 debug!("idle timeout");
                 return;
             }
@@ -112,30 +129,47 @@ async fn connection(stream: TcpStream, channel: Channel, mut shutdown: Shutdown,
                 return;
             }
         };
-        let mut reply = channel.serve(message).await;
-        if let Err(e) = framing.writable(reply.bytes.len()) {
-            // A reply this channel's length cannot state (a host reply longer than its digits
-            // reach) is replaced by an error reply; nothing was written, the stream stays in step.
-            // A write's answer that cannot be delivered leaves its outcome unknown to the channel.
-            let error = match reply.write.is_some() {
-                true => GatewayError::OutcomeUnknown(Box::new(GatewayError::Frame(e))),
-                false => GatewayError::Frame(e),
-            };
-            warn!(code = error.wire().code, %error, "reply cannot be framed for the channel");
-            gateway.undelivered(&reply);
-            let bytes = channel.error_reply(&reply.bytes, error.wire().code, &error.wire_message());
-            reply = crate::reply::Reply::error(bytes, &error);
-        }
-        // A channel that closed while its write was served never reads the answer (a write to
-        // its socket may still succeed, into the void): the outcome is unknown to it.
-        let closed = reply.write.is_some() && peer_closed(read.get_ref().as_ref());
-        let written = framing.write(&mut write, &reply.bytes).await;
-        if closed || written.is_err() {
-            gateway.undelivered(&reply);
-        }
-        if let Err(e) = written {
-            debug!(error = %e, "write failed");
-            return;
+        for reply in channel.serve_parts(&mut parts.open, message).await {
+            if deliver(&channel, framing, &mut write, &read, reply).await.is_err() {
+                return;
+            }
         }
     }
+}
+
+/// Writes one reply, or the error reply in its place when the channel's length cannot state it.
+/// `Err` when the connection is done: the write failed, or the channel went away meanwhile.
+async fn deliver(
+    channel: &Channel,
+    framing: Framing,
+    write: &mut OwnedWriteHalf,
+    read: &BufReader<OwnedReadHalf>,
+    mut reply: crate::reply::Reply,
+) -> Result<(), ()> {
+    let gateway = &channel.gateway;
+    if let Err(e) = framing.writable(reply.bytes.len()) {
+        // A reply this channel's length cannot state (a host reply longer than its digits
+        // reach) is replaced by an error reply; nothing was written, the stream stays in step.
+        // A write's answer that cannot be delivered leaves its outcome unknown to the channel.
+        let error = match reply.write.is_some() {
+            true => GatewayError::OutcomeUnknown(Box::new(GatewayError::Frame(e))),
+            false => GatewayError::Frame(e),
+        };
+        warn!(code = error.wire().code, %error, "reply cannot be framed for the channel");
+        gateway.undelivered(&reply);
+        let bytes = channel.error_reply(&reply.bytes, error.wire().code, &error.wire_message());
+        reply = crate::reply::Reply::error(bytes, &error);
+    }
+    // A channel that closed while its write was served never reads the answer (a write to
+    // its socket may still succeed, into the void): the outcome is unknown to it.
+    let closed = reply.write.is_some() && peer_closed(read.get_ref().as_ref());
+    let written = framing.write(write, &reply.bytes).await;
+    if closed || written.is_err() {
+        gateway.undelivered(&reply);
+    }
+    if let Err(e) = written {
+        debug!(error = %e, "write failed");
+        return Err(());
+    }
+    Ok(())
 }

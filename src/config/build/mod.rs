@@ -21,6 +21,7 @@ mod framing;
 mod gateway;
 mod journal;
 mod link;
+mod multipart;
 mod parse;
 mod problem;
 mod route;
@@ -255,6 +256,9 @@ impl Builder<'_> {
             .filter_map(|(c, f)| Some((format!("channels.{}", c.name), (*f)?)))
             .collect();
         let link_framings = self.link_framings(&file, header.as_mut(), tcp_framing, codepage, &same_page);
+        if let Some(h) = header.as_mut() {
+            h.multipart = self.multipart(&file, h, codepage);
+        }
         let heartbeat = file.gateway.heartbeat.as_ref().and_then(|spec| {
             let header = header.as_ref();
             self.heartbeat(spec, header, &file.routes, "gateway")
