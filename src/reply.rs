@@ -122,6 +122,8 @@ impl GatewayError {
             GatewayError::Convert(_) => ("FC31", 400, "code_conversion"),
             GatewayError::NoLayout { .. } => ("FC32", 400, "no_layout"),
             GatewayError::Journal(Refusal::Moving { .. } | Refusal::OwnerGone { .. }) => ("FC25", 503, "owner_moving"),
+            GatewayError::Upstream(UpstreamError::MatchKeyInUse { .. }) => ("FC45", 409, "match_key_in_use"),
+            GatewayError::Upstream(UpstreamError::MatchKeyBlank { .. }) => ("FC46", 400, "match_key_blank"),
             GatewayError::Upstream(UpstreamError::Busy { .. } | UpstreamError::NoSpare { .. })
             | GatewayError::Busy
             | GatewayError::OutcomeUnknown(_) => ("FC20", 503, "busy"),
@@ -177,6 +179,8 @@ impl GatewayError {
                 "CODE CONVERSION"
             }
             "no_layout" => "NO LAYOUT TO CONVERT",
+            "match_key_in_use" => "KEY IN USE, NOT SENT",
+            "match_key_blank" => "NO MATCH KEY, NOT SENT",
             // The words a teller must see first: do not send it again.
             "duplicate_unresolved" => {
                 let GatewayError::Journal(Refusal::Unresolved { key, state, .. }) = self else { unreachable!() };

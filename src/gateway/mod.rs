@@ -54,6 +54,7 @@ impl Gateway {
             keep_files: s.keep_files,
         };
         let shadow = Arc::new(ShadowState::new(&settings, records));
+        start_links(&table);
         let tallies = Arc::new(Tallies::default());
         Arc::new(Gateway {
             table: ArcSwap::from_pointee(table),
@@ -73,6 +74,7 @@ impl Gateway {
 
     /// Swaps in a new table (already validated); returns the old one.
     pub fn swap(&self, table: RouteTable) -> Arc<RouteTable> {
+        start_links(&table);
         self.table.swap(Arc::new(table))
     }
 
@@ -439,6 +441,14 @@ pub struct Exchange<'a> {
     pub json: Option<&'a JsonRequest>,
 }
 
+/// Starts what `table`'s upstreams run on their own (an asynchronous link's receive side)
+/// as the table goes live; a table only checked, never served, starts nothing.
+fn start_links(table: &RouteTable) {
+    for entry in table.upstreams.values() {
+        entry.upstream.start();
+    }
+}
+
 /// Counts a shadow dropped for want of spare capacity on its upstream.
 fn no_spare(state: &ShadowState, op: &str) {
     state.stats.record(op, &Outcome::Dropped);
@@ -469,6 +479,7 @@ async fn call_bytes(target: &UpstreamEntry, call: Call<'_>) -> Result<Vec<u8>, G
     let reply = match &target.upstream {
         Upstream::Tcp(pool) => pool.call(call).await?,
         Upstream::Http(http) => http.call(call).await?,
+        Upstream::TcpAsync(link) => link.call(call).await?,
         Upstream::Json(_) => {
             return Err(GatewayError::Disabled(format!("(no route, and {} speaks JSON)", target.name)))
         }
