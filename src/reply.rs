@@ -107,7 +107,10 @@ impl GatewayError {
             GatewayError::Disabled(_) | GatewayError::DisabledWith { .. } => ("FC04", 503, "disabled"),
             GatewayError::Upstream(UpstreamError::Timeout { .. }) => ("FC11", 504, "timeout"),
             GatewayError::Upstream(
-                UpstreamError::Connect { .. } | UpstreamError::Io { .. } | UpstreamError::Open { .. },
+                UpstreamError::Connect { .. }
+                | UpstreamError::Io { .. }
+                | UpstreamError::Open { .. }
+                | UpstreamError::ReceiveDown { .. },
             ) => ("FC10", 502, "unavailable"),
             GatewayError::Upstream(UpstreamError::Status { .. }) => ("FC13", 502, "upstream_status"),
             GatewayError::Upstream(UpstreamError::BadReply { .. } | UpstreamError::Uncorrelated { .. })

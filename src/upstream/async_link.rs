@@ -175,7 +175,9 @@ impl AsyncLink {
             let mut registry = registry().lock().unwrap_or_else(|p| p.into_inner());
             registry.retain(|_, weak| weak.strong_count() > 0);
             let id = (self.name.clone(), self.config.receive.clone());
-            if let Some(core) = registry.get(&id).and_then(Weak::upgrade) {
+            // Port 0 is a new port each time: nothing to take over.
+            let shared = !matches!(&self.config.receive, Receive::Listen(a) if a.ends_with(":0"));
+            if let Some(core) = registry.get(&id).filter(|_| shared).and_then(Weak::upgrade) {
                 core.config.store(self.config.clone());
                 return core;
             }
@@ -186,11 +188,13 @@ impl AsyncLink {
                 table: Mutex::new(Table::default()),
                 send: send::SendSide::default(),
                 up: watch::channel(false).0,
-                bound: Mutex::new(None),
+                bound: watch::channel(None).0,
                 unmatched: Default::default(),
                 _stop: stop,
             });
-            registry.insert(id, Arc::downgrade(&core));
+            if shared {
+                registry.insert(id, Arc::downgrade(&core));
+            }
             tokio::spawn(receive::run(Arc::downgrade(&core), self.config.receive.clone(), stopped));
             core
         }))
@@ -203,8 +207,14 @@ impl AsyncLink {
 
     /// Waits (at most `limit`) until the receive side has a connection; true if it has.
     pub async fn receive_ready(&self, limit: Duration) -> bool {
+        self.receive_becomes(true, limit).await
+    }
+
+    /// Waits (at most `limit`) until the receive side is up (`true`) or down; true if it is.
+    pub async fn receive_becomes(&self, up: bool, limit: Duration) -> bool {
         let Some(core) = self.start() else { return false };
-        receive::wait_up(core.up.subscribe(), limit).await
+        let mut state = core.up.subscribe();
+        tokio::time::timeout(limit, state.wait_for(|u| *u == up)).await.is_ok_and(|r| r.is_ok())
     }
 
     /// True while the send side has a connection open.
@@ -214,7 +224,15 @@ impl AsyncLink {
 
     /// The address the receive side listens on, once listening (`receive = { listen }`).
     pub fn listening_on(&self) -> Option<SocketAddr> {
-        *self.core.get()?.bound.lock().ok()?
+        *self.core.get()?.bound.borrow()
+    }
+
+    /// Waits (at most `limit`) until the receive side listens, and says where (`receive =
+    /// { listen }`; port 0 picks a free port).
+    pub async fn listening(&self, limit: Duration) -> Option<SocketAddr> {
+        let mut bound = self.start()?.bound.subscribe();
+        let at = tokio::time::timeout(limit, bound.wait_for(Option::is_some)).await.ok()?.ok()?;
+        *at
     }
 
     /// Requests waiting for their replies now, and keys held after their exchange.
@@ -257,11 +275,12 @@ impl AsyncLink {
             return Err(UpstreamError::Connect { upstream: name.clone(), reason: "no runtime to run the link".into() });
         };
         if !*core.up.borrow() {
-            let reason = match self.listening_on() {
-                Some(at) => format!("receive side down: no connection from the host on {at}; not sent"),
-                None => format!("receive side down ({}); not sent", self.config.receive),
+            let reason = match (self.listening_on(), &self.config.receive) {
+                (Some(at), _) => format!("no connection from the host on {at}"),
+                (None, Receive::Listen(at)) => format!("not listening on {at} yet"),
+                (None, Receive::Connect(at)) => format!("no connection to {at}"),
             };
-            return Err(UpstreamError::Connect { upstream: name.clone(), reason });
+            return Err(UpstreamError::ReceiveDown { upstream: name.clone(), reason });
         }
         let id = call.correlation.and_then(|c| call.message.get(c.offset..c.offset + c.len)).unwrap_or_default();
         let reserved = core

@@ -129,6 +129,15 @@ pub enum UpstreamError {
         /// Why it is in use.
         why: &'static str,
     },
+    /// An asynchronous link's receive side has no connection, so no reply could arrive: nothing
+    /// was sent.
+    #[error("{upstream}: receive side down: {reason}; not sent")]
+    ReceiveDown {
+        /// Upstream name.
+        upstream: String,
+        /// Where replies were expected.
+        reason: String,
+    },
     /// An asynchronous link's match key is blank or zero: a reply could not be matched to this
     /// request rather than another; nothing was sent.
     #[error("{upstream}: match key {key} is blank or zero: a reply could not be matched to it")]
@@ -152,13 +161,17 @@ impl UpstreamError {
                 | UpstreamError::Unsendable { .. }
                 | UpstreamError::MatchKeyInUse { .. }
                 | UpstreamError::MatchKeyBlank { .. }
+                | UpstreamError::ReceiveDown { .. }
         )
     }
 
     /// True for failures that say the host is unwell (they count towards opening the breaker).
     pub fn is_host_failure(&self) -> bool {
         match self {
-            UpstreamError::Connect { .. } | UpstreamError::Io { .. } | UpstreamError::Timeout { .. } => true,
+            UpstreamError::Connect { .. }
+            | UpstreamError::Io { .. }
+            | UpstreamError::Timeout { .. }
+            | UpstreamError::ReceiveDown { .. } => true,
             UpstreamError::Status { status, .. } => *status >= 500,
             UpstreamError::BadReply { .. }
             | UpstreamError::Busy { .. }

@@ -295,6 +295,7 @@ pub fn error_cause(e: &UpstreamError) -> &'static str {
         UpstreamError::Unsendable { .. } => "unsendable",
         UpstreamError::MatchKeyInUse { .. } => "match_key_in_use",
         UpstreamError::MatchKeyBlank { .. } => "match_key_blank",
+        UpstreamError::ReceiveDown { .. } => "receive_down",
     }
 }
 

@@ -13,7 +13,6 @@ use crate::frame::FrameError;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
-use std::time::Duration;
 use tokio::io::BufReader;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -71,9 +70,7 @@ async fn listen(weak: Weak<Core>, address: &str) {
     };
     let bound = listener.local_addr().ok();
     let Some(core) = weak.upgrade() else { return };
-    if let Ok(mut b) = core.bound.lock() {
-        *b = bound;
-    }
+    core.bound.send_replace(bound);
     info!(upstream = %core.name, address = ?bound, "listening for replies");
     drop(core);
     let generation = Arc::new(AtomicU64::new(0));
@@ -173,9 +170,4 @@ async fn read(weak: &Weak<Core>, conn: TcpStream) -> String {
 }
 
 /// The address the listener is bound to, once bound.
-pub(super) type Bound = std::sync::Mutex<Option<SocketAddr>>;
-
-/// Waits until `up` says true, or `limit` passes; true if up.
-pub(super) async fn wait_up(mut up: watch::Receiver<bool>, limit: Duration) -> bool {
-    tokio::time::timeout(limit, up.wait_for(|u| *u)).await.is_ok_and(|r| r.is_ok())
-}
+pub(super) type Bound = watch::Sender<Option<SocketAddr>>;
