@@ -4,6 +4,8 @@
 //! ficus (`receive = { connect }`). The test decides what is answered, when, how often and in
 //! which order.
 
+#![allow(dead_code)]
+
 use crate::common::Gateway;
 use ficus::codec::charset::CodePage;
 use ficus::frame::Framing;
@@ -99,6 +101,11 @@ impl AsyncHost {
     /// The next request ficus sent.
     pub async fn next_request(&mut self) -> Vec<u8> {
         tokio::time::timeout(PATIENCE, self.requests.recv()).await.expect("a request within patience").unwrap()
+    }
+
+    /// The next request ficus sends, waiting as long as it takes (for `select!`).
+    pub async fn recv(&mut self) -> Option<Vec<u8>> {
+        self.requests.recv().await
     }
 
     /// A request already read, if any (never waits).
