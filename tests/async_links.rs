@@ -41,7 +41,7 @@ async fn replies_out_of_order_each_reach_the_channel_that_sent_the_request() {
     }
     // Last in, first out, then the odd ones before the even: nothing like the order sent.
     requests.reverse();
-    requests.sort_by_key(|r| seq_of(r) % 2 == 0);
+    requests.sort_by_key(|r| seq_of(r).is_multiple_of(2));
     for r in &requests {
         host.reply(&answer(&gw, r)).await;
     }
