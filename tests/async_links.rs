@@ -254,3 +254,33 @@ async fn a_write_whose_reply_never_comes_is_outcome_unknown() {
     assert!(msg.starts_with("OUTCOME UNKNOWN"), "{msg}");
     assert_eq!(seq_of(&host.next_request().await), 950, "sent once");
 }
+
+#[tokio::test]
+async fn a_reload_keeps_the_link_and_its_requests_waiting() {
+    let mut host = AsyncHost::start().await;
+    let port = dead_address().await.port();
+    let routes = async_routes(host.send_addr, &format!("{{ listen = \"127.0.0.1:{port}\" }}"), MATCH);
+    let gw = Gateway::start_unwatched(&routes).await;
+    let before = link(&gw, "kftc");
+    assert_eq!(as_link(&before).listening(PATIENCE).await.map(|a| a.port()), Some(port));
+    host.connect_receive(as_link(&before).listening_on().unwrap()).await;
+    assert!(as_link(&before).receive_ready(PATIENCE).await);
+    let http = gw.http();
+    let message = inquiry(&gw, "ACROSS0000000001", 1100, None);
+    let pending = tokio::spawn(async move { post(http, &message).await });
+    let request = host.next_request().await;
+    // The link's settings change under the waiting request.
+    std::fs::write(&gw.config, routes.replace("timeout_ms = 500", "timeout_ms = 5000")).unwrap();
+    gw.running.reloader.reload(ficus::control::reload::Trigger::File).unwrap();
+    let after = link(&gw, "kftc");
+    assert!(!std::sync::Arc::ptr_eq(&before, &after), "a new upstream entry with the new settings");
+    host.reply(&answer(&gw, &request)).await;
+    assert_eq!(read_reply(&pending.await.unwrap().1).2, "ACROSS0000000001", "answered across the reload");
+    assert!(as_link(&after).receive_up(), "the host's receive connection is the new table's too");
+    let message = inquiry(&gw, "AFTERRELOAD00001", 1101, None);
+    let pending = tokio::spawn(async move { post(http, &message).await });
+    let request = host.next_request().await;
+    host.reply(&answer(&gw, &request)).await;
+    assert_eq!(read_reply(&pending.await.unwrap().1).2, "AFTERRELOAD00001");
+    assert_eq!(host.send_connections(), 1, "the send connection is kept too");
+}

@@ -42,6 +42,8 @@ struct State {
     retry_at: Option<Instant>,
     backoff: Duration,
     last_error: String,
+    /// Where `conn` goes: a reload that moved `send` replaces it.
+    address: String,
 }
 
 /// The send connection of one link.
@@ -74,6 +76,11 @@ impl SendSide {
             warn!(upstream = name, "a write was cut off half-way: the send connection is closed");
             state.conn = None;
         }
+        if state.conn.is_some() && state.address != address {
+            info!(upstream = name, from = %state.address, to = %address, "send address changed: reconnecting");
+            state.conn = None;
+            state.retry_at = None;
+        }
         if let Some(conn) = &state.conn {
             if !alive(conn, name) {
                 info!(upstream = name, %address, "the host closed the send connection: reconnecting");
@@ -103,6 +110,7 @@ impl SendSide {
                     let _ = conn.set_nodelay(true);
                     info!(upstream = name, %address, "send connection open");
                     state.conn = Some(conn);
+                    state.address = address.to_string();
                     state.retry_at = None;
                     state.backoff = Duration::ZERO;
                 }
