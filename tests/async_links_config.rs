@@ -82,3 +82,20 @@ async fn check_refuses_an_address_this_machine_cannot_listen_on_and_describes_a_
         "{out}"
     );
 }
+
+#[test]
+fn the_readme_s_example_link_builds() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = readme.split("## Asynchronous host links").nth(1).expect("the README section");
+    let block = section.split("```toml\n").nth(1).and_then(|b| b.split("```").next()).expect("its toml block");
+    // The test routes with their own kftc replaced by the README's.
+    let base = routes(LISTEN, MATCH);
+    let start = base.find("[upstreams.kftc]").unwrap();
+    let end = base.find("[default]").unwrap();
+    let toml = format!("{}{block}\n{}", &base[..start], &base[end..]);
+    let path = std::path::Path::new("/nonexistent/routes.toml");
+    let table = ficus::config::build::build(&toml, path, None, 1).unwrap_or_else(|e| panic!("{e}\n{toml}"));
+    let entry = table.upstreams.get("kftc").unwrap();
+    let config = as_link(entry).config();
+    assert_eq!((config.send.as_str(), config.key.len()), ("10.0.0.9:7001", 1));
+}
