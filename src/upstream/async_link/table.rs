@@ -232,6 +232,73 @@ mod tests {
         assert_eq!((t.waiting(), t.held()), (0, 1));
     }
 
+    /// One step of a random run: keys and ids from small sets, so they collide.
+    #[derive(Clone, Debug)]
+    enum Step {
+        Reserve { key: u8, id: u8 },
+        GiveUp { which: usize },
+        Reply { key: u8, id: u8 },
+        Wait { ms: u64 },
+    }
+
+    fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (0..4u8, 0..3u8).prop_map(|(key, id)| Step::Reserve { key, id }),
+            (0..8usize).prop_map(|which| Step::GiveUp { which }),
+            (0..4u8, 0..3u8).prop_map(|(key, id)| Step::Reply { key, id }),
+            (0..40u64).prop_map(|ms| Step::Wait { ms }),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, rng_seed: proptest::test_runner::RngSeed::Fixed(16), ..Default::default() })]
+
+        /// Whatever the order: a reply reaches only a request waiting with its key and id, at
+        /// most one request gets each reply, no key has two requests waiting, and a key is never
+        /// free while a reply to an earlier request with it may still come within the hold.
+        #[test]
+        fn a_reply_reaches_only_its_own_request(steps in proptest::collection::vec(step(), 1..60)) {
+            let hold = Duration::from_millis(50);
+            let mut now = Instant::now();
+            let mut t = Table::default();
+            // (key, id, ticket, receiver) of requests waiting; keys whose exchange ended, and when.
+            let mut waiting: Vec<(u8, u8, u64, oneshot::Receiver<Vec<u8>>)> = Vec::new();
+            let mut ended: HashMap<u8, Instant> = HashMap::new();
+            for s in steps {
+                match s {
+                    Step::Reserve { key, id } => {
+                        if let Ok((ticket, rx)) = t.reserve(&[key], &[id], now) {
+                            proptest::prop_assert!(waiting.iter().all(|w| w.0 != key), "two waiting with one key");
+                            let free = ended.get(&key).is_none_or(|at| now >= *at + hold);
+                            proptest::prop_assert!(free, "key free within the hold");
+                            waiting.push((key, id, ticket, rx));
+                        }
+                    }
+                    Step::GiveUp { which } if which < waiting.len() => {
+                        let (key, _, ticket, _) = waiting.remove(which);
+                        t.give_up(&[key], ticket, now, hold);
+                        ended.insert(key, now);
+                    }
+                    Step::GiveUp { .. } => {}
+                    Step::Reply { key, id } => {
+                        let body = vec![key, id, 0xAA];
+                        let delivered = t.deliver(&[key], body.clone(), |want| want == [id], now, hold).is_ok();
+                        let mine = waiting.iter().position(|w| w.0 == key && w.1 == id);
+                        proptest::prop_assert_eq!(delivered, mine.is_some());
+                        if let Some(i) = mine {
+                            let (_, _, _, mut rx) = waiting.remove(i);
+                            proptest::prop_assert_eq!(rx.try_recv().ok(), Some(body));
+                            ended.insert(key, now);
+                        }
+                    }
+                    Step::Wait { ms } => now += Duration::from_millis(ms),
+                }
+            }
+            proptest::prop_assert_eq!(t.waiting(), waiting.len());
+        }
+    }
+
     #[tokio::test]
     async fn a_reply_to_a_caller_that_just_left_is_late() {
         let (mut t, now) = (Table::default(), Instant::now());
