@@ -441,18 +441,18 @@ pub struct Exchange<'a> {
     pub json: Option<&'a JsonRequest>,
 }
 
+/// Counts a shadow dropped for want of spare capacity on its upstream.
+fn no_spare(state: &ShadowState, op: &str) {
+    state.stats.record(op, &Outcome::Dropped);
+    metrics::counter!("ficus_shadow_total", "op" => op.to_string(), "result" => "no_spare").increment(1);
+}
+
 /// Starts what `table`'s upstreams run on their own (an asynchronous link's receive side)
 /// as the table goes live; a table only checked, never served, starts nothing.
 fn start_links(table: &RouteTable) {
     for entry in table.upstreams.values() {
         entry.upstream.start();
     }
-}
-
-/// Counts a shadow dropped for want of spare capacity on its upstream.
-fn no_spare(state: &ShadowState, op: &str) {
-    state.stats.record(op, &Outcome::Dropped);
-    metrics::counter!("ficus_shadow_total", "op" => op.to_string(), "result" => "no_spare").increment(1);
 }
 
 /// Where replies must carry the request's message id, when routes.toml names the field.
