@@ -447,14 +447,6 @@ fn no_spare(state: &ShadowState, op: &str) {
     metrics::counter!("ficus_shadow_total", "op" => op.to_string(), "result" => "no_spare").increment(1);
 }
 
-/// Starts what `table`'s upstreams run on their own (an asynchronous link's receive side)
-/// as the table goes live; a table only checked, never served, starts nothing.
-fn start_links(table: &RouteTable) {
-    for entry in table.upstreams.values() {
-        entry.upstream.start();
-    }
-}
-
 /// Where replies must carry the request's message id, when routes.toml names the field.
 pub fn correlation(table: &RouteTable) -> Option<Correlation> {
     table.header.message_id_span().map(|(offset, len)| Correlation { offset, len })
@@ -488,6 +480,14 @@ async fn call_bytes(target: &UpstreamEntry, call: Call<'_>) -> Result<Vec<u8>, G
         c.check(call.message, &reply).map_err(|ids| Correlation::error(&target.name, ids))?;
     }
     Ok(reply)
+}
+
+/// Starts what `table`'s upstreams run on their own (an asynchronous link's receive side)
+/// as the table goes live; a table only checked, never served, starts nothing.
+fn start_links(table: &RouteTable) {
+    for entry in table.upstreams.values() {
+        entry.upstream.start();
+    }
 }
 
 /// Checks that `body` decodes with `codec` (strict) without building anything.
