@@ -120,7 +120,10 @@ impl GatewayError {
             GatewayError::Disabled(_) | GatewayError::DisabledWith { .. } => ("FC04", 503, "disabled"),
             GatewayError::Upstream(UpstreamError::Timeout { .. }) => ("FC11", 504, "timeout"),
             GatewayError::Upstream(
-                UpstreamError::Connect { .. } | UpstreamError::Io { .. } | UpstreamError::Open { .. },
+                UpstreamError::Connect { .. }
+                | UpstreamError::Io { .. }
+                | UpstreamError::Open { .. }
+                | UpstreamError::ReceiveDown { .. },
             ) => ("FC10", 502, "unavailable"),
             GatewayError::Upstream(UpstreamError::Status { .. }) => ("FC13", 502, "upstream_status"),
             GatewayError::Upstream(UpstreamError::BadReply { .. } | UpstreamError::Uncorrelated { .. })
@@ -136,6 +139,8 @@ impl GatewayError {
             GatewayError::Convert(_) => ("FC31", 400, "code_conversion"),
             GatewayError::NoLayout { .. } => ("FC32", 400, "no_layout"),
             GatewayError::Journal(Refusal::Moving { .. } | Refusal::OwnerGone { .. }) => ("FC25", 503, "owner_moving"),
+            GatewayError::Upstream(UpstreamError::MatchKeyInUse { .. }) => ("FC45", 409, "match_key_in_use"),
+            GatewayError::Upstream(UpstreamError::MatchKeyBlank { .. }) => ("FC46", 400, "match_key_blank"),
             GatewayError::Upstream(UpstreamError::Busy { .. } | UpstreamError::NoSpare { .. })
             | GatewayError::Busy
             | GatewayError::OutcomeUnknown(_) => ("FC20", 503, "busy"),
@@ -202,6 +207,8 @@ impl GatewayError {
             "parts_too_large" => "PARTS TOO LARGE",
             "parts_timeout" => "PARTS TIMEOUT",
             "part_refused" => "PART REFUSED",
+            "match_key_in_use" => "KEY IN USE, NOT SENT",
+            "match_key_blank" => "NO MATCH KEY, NOT SENT",
             // The words a teller must see first: do not send it again.
             "duplicate_unresolved" => {
                 let GatewayError::Journal(Refusal::Unresolved { key, state, .. }) = self else { unreachable!() };

@@ -73,6 +73,7 @@ fn breakers_closed(gw: &Gateway) -> bool {
         Upstream::Tcp(p) => p.breaker_state() == BreakerState::Closed,
         Upstream::Http(h) => h.0.breaker_state() == BreakerState::Closed,
         Upstream::Json(s) => s.0.breaker_state() == BreakerState::Closed,
+        Upstream::TcpAsync(l) => l.gate().breaker().state() == BreakerState::Closed,
     })
 }
 
@@ -84,6 +85,7 @@ fn slots_in_use(gw: &Gateway) -> usize {
             Upstream::Tcp(p) => p.in_use(),
             Upstream::Http(h) => h.0.in_use(),
             Upstream::Json(s) => s.0.in_use(),
+            Upstream::TcpAsync(l) => l.gate().in_use(),
         })
         .sum()
 }

@@ -80,6 +80,10 @@ fn describe() {
     describe_counter!("ficus_fallbacks_total", "Read-only messages answered by the fallback after the target failed.");
     describe_counter!("ficus_upstream_errors_total", "Failed exchanges with an upstream, by upstream and cause.");
     describe_counter!(
+        "ficus_async_unmatched_total",
+        "Replies on an asynchronous link delivered to nobody, by upstream and cause (late, duplicate, unknown, wrong_id, unreadable)."
+    );
+    describe_counter!(
         "ficus_upstream_polls_total",
         "Polls of idle host links by upstream and outcome (ok; otherwise the connection was dropped)."
     );
@@ -142,6 +146,16 @@ fn describe() {
 pub fn refresh_live(table: &RouteTable, reloader: &Reloader) {
     metrics::gauge!("ficus_route_generation").set(table.generation as f64);
     for (name, entry) in &table.upstreams {
+        if let Upstream::TcpAsync(link) = &entry.upstream {
+            let (waiting, held) = link.outstanding();
+            metrics::gauge!("ficus_async_waiting", "upstream" => name.clone()).set(waiting as f64);
+            metrics::gauge!("ficus_async_held_keys", "upstream" => name.clone()).set(held as f64);
+            let up = |b: bool| if b { 1.0 } else { 0.0 };
+            metrics::gauge!("ficus_async_link_up", "upstream" => name.clone(), "side" => "send")
+                .set(up(link.send_up()));
+            metrics::gauge!("ficus_async_link_up", "upstream" => name.clone(), "side" => "receive")
+                .set(up(link.receive_up()));
+        }
         if let Upstream::Tcp(pool) = &entry.upstream {
             metrics::gauge!("ficus_upstream_connections_in_use", "upstream" => name.clone()).set(pool.in_use() as f64);
             metrics::gauge!("ficus_upstream_connections_idle", "upstream" => name.clone())

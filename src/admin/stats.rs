@@ -231,6 +231,10 @@ pub fn stats(table: &RouteTable) -> Option<Value> {
         .map(|(name, e)| {
             let pool = match &e.upstream {
                 Upstream::Tcp(p) => json!({ "in_use": p.in_use(), "idle": p.idle_count() }),
+                Upstream::TcpAsync(l) => {
+                    let (waiting, held) = l.outstanding();
+                    json!({ "waiting": waiting, "held_keys": held, "send_up": l.send_up(), "receive_up": l.receive_up() })
+                }
                 _ => Value::Null,
             };
             (name.clone(), json!({ "side": side_of(table, name), "kind": e.settings.kind, "pool": pool }))

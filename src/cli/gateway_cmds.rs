@@ -45,6 +45,21 @@ impl StopSignals {
     }
 }
 
+/// The `ficus check` line of a `tcp-async` upstream: where requests go, where replies arrive,
+/// and what matches them.
+fn describe_async_link(name: &str, c: &crate::upstream::async_link::LinkConfig) -> String {
+    let fields: Vec<&str> = c.key.iter().map(|(f, _, _)| f.as_str()).collect();
+    format!(
+        "  upstream {name} asynchronous: requests to {}, replies on {} ({}), matched by {}; keys held {} ms after \
+         their exchange",
+        c.send,
+        c.receive,
+        c.framing,
+        fields.join(" + "),
+        c.hold.as_millis()
+    )
+}
+
 /// Loads routes.toml as `ficus serve` does before it starts: every problem `serve` would
 /// refuse the file for (exit 64), the token file's included.
 fn load_to_serve(path: &Path) -> Result<crate::route::RouteTable, CliError> {
@@ -110,6 +125,11 @@ pub fn check(path: &Path) -> Result<(), CliError> {
                     u.name, p.op
                 );
             }
+        }
+    }
+    for u in table.upstreams.values() {
+        if let crate::upstream::Upstream::TcpAsync(link) = &u.upstream {
+            println!("{}", describe_async_link(&u.name, link.config()));
         }
     }
     match table.header.message_id_name() {

@@ -55,6 +55,7 @@ impl Gateway {
             keep_files: s.keep_files,
         };
         let shadow = Arc::new(ShadowState::new(&settings, records));
+        start_links(&table);
         let tallies = Arc::new(Tallies::default());
         Arc::new(Gateway {
             table: ArcSwap::from_pointee(table),
@@ -74,6 +75,7 @@ impl Gateway {
 
     /// Swaps in a new table (already validated); returns the old one.
     pub fn swap(&self, table: RouteTable) -> Arc<RouteTable> {
+        start_links(&table);
         self.table.swap(Arc::new(table))
     }
 
@@ -411,6 +413,7 @@ async fn call_bytes(target: &UpstreamEntry, call: Call<'_>) -> Result<Vec<u8>, G
     let reply = match &target.upstream {
         Upstream::Tcp(pool) => pool.call(call).await?,
         Upstream::Http(http) => http.call(call).await?,
+        Upstream::TcpAsync(link) => link.call(call).await?,
         Upstream::Json(_) => {
             return Err(GatewayError::Disabled(format!("(no route, and {} speaks JSON)", target.name)))
         }
@@ -419,6 +422,14 @@ async fn call_bytes(target: &UpstreamEntry, call: Call<'_>) -> Result<Vec<u8>, G
         c.check(call.message, &reply).map_err(|ids| Correlation::error(&target.name, ids))?;
     }
     Ok(reply)
+}
+
+/// Starts what `table`'s upstreams run on their own (an asynchronous link's receive side)
+/// as the table goes live; a table only checked, never served, starts nothing.
+fn start_links(table: &RouteTable) {
+    for entry in table.upstreams.values() {
+        entry.upstream.start();
+    }
 }
 
 /// Checks that `body` decodes with `codec` (strict) without building anything.

@@ -224,13 +224,16 @@ pub enum UpstreamKind {
     Http,
     /// A new service: JSON over HTTP, translated by the gateway.
     HttpJson,
+    /// Fixed-width bytes over two TCP connections: requests on `send`, replies on `receive`,
+    /// matched by the `match` header fields (an asynchronous host or interbank link).
+    TcpAsync,
 }
 
 /// `[upstreams.NAME]`.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct UpstreamSection {
-    /// tcp | http | http-json.
+    /// tcp | http | http-json | tcp-async.
     pub kind: UpstreamKind,
     /// `host:port`, for `tcp`.
     pub address: Option<String>,
@@ -264,6 +267,32 @@ pub struct UpstreamSection {
     /// For `tcp`: poll idle connections so a dead link is dropped before a customer uses it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poll: Option<PollSpec>,
+    /// For `tcp-async`: `host:port` ficus connects to and writes requests on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send: Option<String>,
+    /// For `tcp-async`: where replies arrive, `{ listen = "0.0.0.0:7002" }` or
+    /// `{ connect = "10.0.0.9:7002" }`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receive: Option<ReceiveSpec>,
+    /// For `tcp-async`: header fields whose bytes match a reply to its request.
+    #[serde(default, rename = "match", skip_serializing_if = "Vec::is_empty")]
+    pub match_fields: Vec<String>,
+    /// For `tcp-async`: how long a match key stays reserved after its exchange ended, so a late
+    /// reply or a second copy is recognised (default 30000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold_ms: Option<u64>,
+}
+
+/// `receive = { listen = "0.0.0.0:7002" }` or `{ connect = "10.0.0.9:7002" }`: exactly one.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiveSpec {
+    /// ficus listens here and the host connects (its newest connection replacing an older one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    /// ficus connects here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect: Option<String>,
 }
 
 fn default_timeout() -> u64 {

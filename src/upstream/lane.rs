@@ -54,7 +54,7 @@ impl Correlation {
     }
 }
 
-fn show(bytes: &[u8]) -> String {
+pub(super) fn show(bytes: &[u8]) -> String {
     // EBCDIC digits and letters are shown as hex; ASCII as text. Only for errors and logs.
     if bytes.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
         String::from_utf8_lossy(bytes).into_owned()

@@ -12,6 +12,7 @@
 //! the breaker's probe. Every permit, slot and probe is held by a guard released on drop, so a
 //! cancelled call (a channel that went away, a shadow past its deadline) leaves nothing behind.
 
+pub mod async_link;
 pub mod breaker;
 mod h1;
 pub mod http;
@@ -117,6 +118,35 @@ pub enum UpstreamError {
         /// Upstream name.
         upstream: String,
     },
+    /// An asynchronous link ([`async_link`]) has a request with the same match key waiting, or
+    /// held for its late reply: nothing was sent (its reply could not be told from the other's).
+    #[error("{upstream}: match key {key} in use: {why}")]
+    MatchKeyInUse {
+        /// Upstream name.
+        upstream: String,
+        /// The key, as `FIELD=value` pairs.
+        key: String,
+        /// Why it is in use.
+        why: &'static str,
+    },
+    /// An asynchronous link's receive side has no connection, so no reply could arrive: nothing
+    /// was sent.
+    #[error("{upstream}: receive side down: {reason}; not sent")]
+    ReceiveDown {
+        /// Upstream name.
+        upstream: String,
+        /// Where replies were expected.
+        reason: String,
+    },
+    /// An asynchronous link's match key is blank or zero: a reply could not be matched to this
+    /// request rather than another; nothing was sent.
+    #[error("{upstream}: match key {key} is blank or zero: a reply could not be matched to it")]
+    MatchKeyBlank {
+        /// Upstream name.
+        upstream: String,
+        /// The key, as `FIELD=value` pairs.
+        key: String,
+    },
 }
 
 impl UpstreamError {
@@ -129,20 +159,28 @@ impl UpstreamError {
                 | UpstreamError::Open { .. }
                 | UpstreamError::NoSpare { .. }
                 | UpstreamError::Unsendable { .. }
+                | UpstreamError::MatchKeyInUse { .. }
+                | UpstreamError::MatchKeyBlank { .. }
+                | UpstreamError::ReceiveDown { .. }
         )
     }
 
     /// True for failures that say the host is unwell (they count towards opening the breaker).
     pub fn is_host_failure(&self) -> bool {
         match self {
-            UpstreamError::Connect { .. } | UpstreamError::Io { .. } | UpstreamError::Timeout { .. } => true,
+            UpstreamError::Connect { .. }
+            | UpstreamError::Io { .. }
+            | UpstreamError::Timeout { .. }
+            | UpstreamError::ReceiveDown { .. } => true,
             UpstreamError::Status { status, .. } => *status >= 500,
             UpstreamError::BadReply { .. }
             | UpstreamError::Busy { .. }
             | UpstreamError::Open { .. }
             | UpstreamError::Uncorrelated { .. }
             | UpstreamError::NoSpare { .. }
-            | UpstreamError::Unsendable { .. } => false,
+            | UpstreamError::Unsendable { .. }
+            | UpstreamError::MatchKeyInUse { .. }
+            | UpstreamError::MatchKeyBlank { .. } => false,
         }
     }
 }
@@ -189,6 +227,9 @@ pub enum Upstream {
     Http(http::HttpBytes),
     /// A new service speaking JSON.
     Json(modern::JsonService),
+    /// Legacy host or interbank link sending replies on a connection of their own, matched to
+    /// requests by header fields ([`async_link`]).
+    TcpAsync(async_link::AsyncLink),
 }
 
 impl Upstream {
@@ -198,6 +239,15 @@ impl Upstream {
             Upstream::Tcp(pool) => pool.gate(),
             Upstream::Http(http) => http.0.gate(),
             Upstream::Json(service) => service.0.gate(),
+            Upstream::TcpAsync(link) => link.gate(),
+        }
+    }
+
+    /// Starts what runs on its own (an asynchronous link's receive side); called when a table
+    /// goes live. Other kinds start on their first call.
+    pub fn start(&self) {
+        if let Upstream::TcpAsync(link) = self {
+            link.start();
         }
     }
 

@@ -86,7 +86,7 @@ pub(super) fn put_idle(idle: &Mutex<Vec<Idle>>, max: usize, entry: Idle) {
 /// True for ids that number nothing: blank (spaces in EBCDIC or ASCII, NULs) or zero in any
 /// form — zoned digits in EBCDIC or ASCII with or without a sign zone (`C0`, `D0`, ASCII `p`
 /// overpunch aside), packed zeros with any sign nibble (`0C`, `0D`, `0F`).
-fn uncountable(id: &[u8]) -> bool {
+pub(super) fn uncountable(id: &[u8]) -> bool {
     id.iter().all(|b| matches!(b, 0x00 | 0x40 | 0x20 | 0xF0 | 0x30 | 0xC0 | 0xD0 | 0x0C | 0x0D | 0x0F))
 }
 
@@ -293,6 +293,9 @@ pub fn error_cause(e: &UpstreamError) -> &'static str {
         UpstreamError::Uncorrelated { .. } => "uncorrelated",
         UpstreamError::NoSpare { .. } => "no_spare",
         UpstreamError::Unsendable { .. } => "unsendable",
+        UpstreamError::MatchKeyInUse { .. } => "match_key_in_use",
+        UpstreamError::MatchKeyBlank { .. } => "match_key_blank",
+        UpstreamError::ReceiveDown { .. } => "receive_down",
     }
 }
 

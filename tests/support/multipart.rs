@@ -205,7 +205,7 @@ pub async fn rig(multipart: Option<&str>) -> Rig {
     let toml = routes(dir.path(), svc_addr, host_addr, mp);
     let config = dir.path().join("routes.toml");
     std::fs::write(&config, toml).unwrap();
-    let options = ficus::server::Options { watch: false, sighup: false, takeover: false };
+    let options = ficus::server::Options { watch: false, sighup: false, takeover: false, ..Default::default() };
     let gw = ficus::server::start(&config, options).await.unwrap_or_else(|e| panic!("{e}"));
     Rig { gw, dir, svc, host }
 }

@@ -116,7 +116,9 @@ impl Builder<'_> {
         channels: &[(String, Framing)],
     ) -> BTreeMap<&'f str, Option<Framing>> {
         let mut links = BTreeMap::new();
-        for (name, section) in file.upstreams.iter().filter(|(_, s)| s.kind == UpstreamKind::Tcp) {
+        for (name, section) in
+            file.upstreams.iter().filter(|(_, s)| matches!(s.kind, UpstreamKind::Tcp | UpstreamKind::TcpAsync))
+        {
             let spec = section.framing.clone().unwrap_or_default();
             let framing = self.framing(&spec, header.as_deref(), codepage, &format!("upstreams.{name}"), "framing");
             links.insert(name.as_str(), framing);

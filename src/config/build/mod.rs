@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+mod async_link;
 mod channel;
 mod continuation;
 mod fields;
@@ -107,6 +108,7 @@ fn build_checked(
         cache,
         pinned,
         unreadable_upstreams: BTreeSet::new(),
+        link_header: None,
     };
     let result = b.build(path, previous, generation);
     match result {
@@ -140,6 +142,8 @@ struct Builder<'a> {
     pinned: Option<&'a TableSource>,
     /// Upstreams whose section does not read (already reported): naming one is no new problem.
     unreadable_upstreams: BTreeSet<String>,
+    /// The final header (length rules adopted), for links that read header fields (`tcp-async`).
+    link_header: Option<HeaderLayout>,
 }
 
 impl Builder<'_> {
@@ -264,6 +268,7 @@ impl Builder<'_> {
             self.heartbeat(spec, header, &file.routes, "gateway")
         });
         let mut upstreams = HashMap::new();
+        self.link_header = header.clone();
         for (name, section) in &file.upstreams {
             let framing = link_framings.get(name.as_str()).copied().flatten();
             let poll = self.poll(name, section, header.as_ref());
@@ -273,6 +278,7 @@ impl Builder<'_> {
                 .and_then(|p| p.upstreams.get(name))
                 .filter(|e| &e.settings == section)
                 .filter(|e| link::same_link(e, framing, poll.as_ref()))
+                .filter(|e| async_link::same_match(e, header.as_ref()))
                 .cloned();
             let link = (framing, poll);
             let entry = match reused {

@@ -57,6 +57,8 @@ impl Builder<'_> {
                     None => pool,
                 })
             }
+            // A framing that did not build has said why.
+            UpstreamKind::TcpAsync => self.async_link(name, s, framing, limits)?,
             UpstreamKind::Http | UpstreamKind::HttpJson => {
                 let Some(url) = &s.url else {
                     self.problem(
