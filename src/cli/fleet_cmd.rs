@@ -92,7 +92,7 @@ pub fn fleet(args: FleetArgs) -> Result<(), CliError> {
     } else {
         out(&table(&seen))?;
     }
-    verdict(&hashes, unreachable, seen.len())
+    verdict(&hashes, unreachable, seen.len(), args.json)
 }
 
 /// The replicas as rows.
@@ -142,8 +142,14 @@ fn out(text: &str) -> Result<(), CliError> {
     std::io::stdout().write_all(text.as_bytes()).map_err(CliError::writing)
 }
 
-/// Exit 0 when every replica answered and all serve one table; else the loud line, exit 3.
-fn verdict(hashes: &BTreeMap<String, Vec<SocketAddr>>, unreachable: usize, total: usize) -> Result<(), CliError> {
+/// Exit 0 when every replica answered and all serve one table (said, unless `json`: the
+/// document says it); else the loud line on stderr, exit 3.
+fn verdict(
+    hashes: &BTreeMap<String, Vec<SocketAddr>>,
+    unreachable: usize,
+    total: usize,
+    json: bool,
+) -> Result<(), CliError> {
     let mut problems = Vec::new();
     if hashes.len() > 1 {
         let each: Vec<String> = hashes
@@ -157,6 +163,9 @@ fn verdict(hashes: &BTreeMap<String, Vec<SocketAddr>>, unreachable: usize, total
     }
     if unreachable > 0 {
         problems.push(format!("{unreachable} of {total} replica(s) did not answer"));
+    }
+    if problems.is_empty() && json {
+        return Ok(());
     }
     if problems.is_empty() {
         let hash = hashes.keys().next().map_or(String::new(), |h| h.chars().take(12).collect());

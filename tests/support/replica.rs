@@ -28,9 +28,16 @@ impl Replica {
         let path = dir.path().join("routes.toml");
         std::fs::write(&path, toml).unwrap();
         std::fs::write(dir.path().join("tokens"), format!("{ADMIN_NAME}:{ADMIN_TOKEN}\n")).unwrap();
+        Replica::serve(&path, &[], dir).await
+    }
+
+    /// `ficus serve --config path` with `args` after it (e.g. `--listen-http 127.0.0.1:0`), on a
+    /// routes.toml others may share; `dir` is kept as long as the replica.
+    pub async fn serve(path: &std::path::Path, args: &[&str], dir: tempfile::TempDir) -> Replica {
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ficus"))
             .args(["serve", "--config"])
-            .arg(&path)
+            .arg(path)
+            .args(args)
             .env("NO_COLOR", "1")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
@@ -39,18 +46,20 @@ impl Replica {
             .unwrap();
         let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
         let line = tokio::time::timeout(Duration::from_secs(20), async {
+            let mut said = Vec::new();
             while let Some(line) = lines.next_line().await.unwrap() {
                 if line.contains("gateway listening") {
                     return line;
                 }
+                said.push(line);
             }
-            panic!("ficus serve exited before listening");
+            panic!("ficus serve exited before listening:\n{}", said.join("\n"));
         })
         .await
         .expect("ficus serve starts");
         // Keep reading, so the child never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        let table = Arc::new(ficus::config::load(&path, None, 1).unwrap());
+        let table = Arc::new(ficus::config::load(path, None, 1).unwrap());
         Replica { child, http: addr_in(&line, "http"), admin: addr_in(&line, "admin"), table, _dir: dir }
     }
 
