@@ -5,6 +5,7 @@
 //! | GET    | /healthz        | the process is up                                      |
 //! | GET    | /readyz         | a route table is loaded                                |
 //! | GET    | /status         | this replica: table hash, generation, reload, breakers |
+//! | GET    | /fleet          | every peer's /status compared (`ficus serve --peers`)  |
 //! | GET    | /routes         | the live table: generation, hash, every route's mode   |
 //! | GET    | /routes/{op}    | one route                                              |
 //! | PUT    | /routes/{op}    | change route keys (`null` removes one); token needed   |
@@ -52,6 +53,8 @@ pub struct Admin {
     pub tokens: Tokens,
     /// The last hour per operation (fed by [`super::history::run_sampler`]).
     pub history: Arc<super::history::History>,
+    /// The other replicas' admin addresses for `GET /fleet` (`ficus serve --peers`).
+    pub peers: Vec<String>,
 }
 
 type Reply = Response<Full<Bytes>>;
@@ -225,6 +228,22 @@ pub fn routes_json(table: &RouteTable, reloader: &Reloader) -> Value {
     })
 }
 
+/// `GET /fleet`: the peers' statuses compared, as `ficus fleet --json` shows them; without peers,
+/// `{"peers": []}` (the dashboard then hides its fleet panel).
+async fn fleet(admin: &Admin) -> Reply {
+    if admin.peers.is_empty() {
+        return reply(StatusCode::OK, &json!({ "peers": [] }));
+    }
+    match super::fleet::survey(&admin.peers).await {
+        Ok(survey) => {
+            let mut v = survey.to_json();
+            v["peers"] = json!(admin.peers);
+            reply(StatusCode::OK, &v)
+        }
+        Err(e) => error(StatusCode::BAD_GATEWAY, format!("--peers {e}")),
+    }
+}
+
 async fn body_json(req: Request<Incoming>) -> Result<Value, Reply> {
     let bytes = Limited::new(req.into_body(), MAX_BODY)
         .collect()
@@ -274,6 +293,7 @@ async fn handle(admin: &Admin, req: Request<Incoming>) -> Reply {
         ["owners", key] => super::owners::show(admin, key).await,
         ["healthz"] => reply(StatusCode::OK, &json!({ "status": "ok" })),
         ["status"] => reply(StatusCode::OK, &super::status::status_json(&admin.reloader)),
+        ["fleet"] => fleet(admin).await,
         ["readyz"] => reply(StatusCode::OK, &json!({ "status": "ready", "generation": table.generation })),
         ["routes"] => with_etag(reply(StatusCode::OK, &routes_json(&table, &admin.reloader)), &table.hash),
         ["routes", op] => match route_json(&table, op) {

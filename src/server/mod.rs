@@ -176,7 +176,7 @@ use std::sync::Arc;
 use tokio::task::JoinHandle;
 
 /// What to start besides the channel listeners.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Options {
     /// Reload when routes.toml changes on disk.
     pub watch: bool,
@@ -188,6 +188,9 @@ pub struct Options {
     /// Addresses that replace `[gateway]`'s, so replicas on one host can share one routes.toml
     /// (`ficus serve --listen-http …`); the table and its hash stay the file's.
     pub listen: Listen,
+    /// Admin addresses of the other replicas (`host:port`; a name may resolve to several), for
+    /// the dashboard's fleet view (`GET /fleet`); empty: no fleet view.
+    pub peers: Vec<String>,
 }
 
 /// `ficus serve --listen-http/--listen-tcp/--admin`: each replaces `[gateway]`'s when given.
@@ -203,7 +206,7 @@ pub struct Listen {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { watch: true, sighup: true, takeover: false, listen: Listen::default() }
+        Options { watch: true, sighup: true, takeover: false, listen: Listen::default(), peers: Vec::new() }
     }
 }
 
@@ -307,7 +310,8 @@ pub async fn start(config: &Path, options: Options) -> Result<Running, String> {
             gateway.clone(),
             shutdown.clone(),
         )));
-        let admin = Arc::new(Admin { reloader: reloader.clone(), tokens, history });
+        let peers = options.peers.clone();
+        let admin = Arc::new(Admin { reloader: reloader.clone(), tokens, history, peers });
         running.tasks.push(tokio::spawn(crate::admin::api::serve(listener, admin, shutdown.clone())));
     }
     if let Some(listener) = http_listener {
