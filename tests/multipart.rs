@@ -217,3 +217,28 @@ async fn ack_each_answers_every_held_part_at_once() {
     assert_eq!((code(&reply).0.as_str(), reply.len()), ("0000", SIZE + RESP_BODY));
     rig.gw.stop().await;
 }
+
+#[tokio::test]
+async fn a_reload_removing_multipart_mid_message_refuses_the_rest_of_it() {
+    let rig = rig(Some(KNOBS)).await;
+    let mut conn = TcpStream::connect(rig.gw.tcp.unwrap()).await.unwrap();
+    let ps = parts("BIGREQ", 4343, &request_body(), &[200, 400]);
+    send(&mut conn, &ps[0]).await;
+    send(&mut conn, &message("HEARTBT", 1, ' ', 0, b"")).await;
+    recv(&mut conn).await.unwrap(); // part 1 is held (no ack) once the link test is answered
+    let config = rig.dir.path().join("routes.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let line = text.lines().find(|l| l.starts_with("multipart")).unwrap().to_string();
+    std::fs::write(&config, text.replace(&line, "")).unwrap();
+    rig.gw.reloader.reload(ficus::control::reload::Trigger::File).unwrap();
+    // Part 2 of a message whose part 1 was taken: a fragment, never served as a whole message.
+    send(&mut conn, &ps[1]).await;
+    let reply = recv(&mut conn).await.unwrap();
+    assert_eq!(code(&reply).0, "FC41", "{:?}", code(&reply));
+    assert!(code(&reply).1.contains("PART"), "{:?}", code(&reply));
+    assert!(rig.svc.lock().unwrap().is_empty(), "nothing of the message reached the service");
+    // The next message after it is served as before (multipart is off now).
+    send(&mut conn, &message("HEARTBT", 2, ' ', 0, b"")).await;
+    assert_eq!(code(&recv(&mut conn).await.unwrap()).0, "0000");
+    rig.gw.stop().await;
+}

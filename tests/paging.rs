@@ -322,6 +322,14 @@ fn each_unsafe_or_misnamed_continuation_is_refused_with_its_reason() {
             "no field ACCT-NUMBER",
         ),
         (with("continuation = { reply_ky = \"NEXT-KEY\", request_key = \"NEXT-KEY\" }"), "unknown field `reply_ky`"),
+        (
+            with("continuation = { reply_key = \"ROW-COUNT\", request_key = \"NEXT-KEY\" }"),
+            "must both be text or both numbers",
+        ),
+        (
+            with("continuation = { reply_key = \"ACCT-NO\", request_key = \"NEXT-KEY\" }"),
+            "(16 bytes) is longer than request_key NEXT-KEY (10 bytes)",
+        ),
     ];
     for (text, expected) in cases {
         let found = problems(text);

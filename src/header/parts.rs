@@ -66,6 +66,15 @@ pub enum PartError {
         /// The part it waits for.
         expected: u32,
     },
+    /// The message that came while another waited for its next part, after a reload took
+    /// `multipart` away: most likely that part, which alone is not a message.
+    #[error("multipart was turned off while message {id} waited for part {expected}: both dropped")]
+    Unconfigured {
+        /// The open message.
+        id: String,
+        /// The part it waited for.
+        expected: u32,
+    },
     /// A middle or last part with no message open (its first part never came).
     #[error("{kind} part {got} with no message open: part 1 (first) is missing")]
     NotOpen {
@@ -179,9 +188,10 @@ impl PartError {
     pub fn wire(&self) -> (&'static str, &'static str) {
         match self {
             PartError::OutOfOrder { .. } => ("FC40", "part_order"),
-            PartError::FirstWhileOpen { .. } | PartError::SingleWhileOpen { .. } | PartError::NotOpen { .. } => {
-                ("FC41", "part_missing")
-            }
+            PartError::FirstWhileOpen { .. }
+            | PartError::SingleWhileOpen { .. }
+            | PartError::NotOpen { .. }
+            | PartError::Unconfigured { .. } => ("FC41", "part_missing"),
             PartError::TooLarge { .. }
             | PartError::Unstatable { .. }
             | PartError::TooManyParts { .. }

@@ -71,6 +71,12 @@ impl Reassembler {
         self.open.is_some()
     }
 
+    /// True while a message waits for its next part and its parts are kept here (not passed
+    /// to the host one by one).
+    pub fn is_holding(&self) -> bool {
+        self.open.as_ref().is_some_and(|o| !o.pass)
+    }
+
     /// Drops the open message (a channel that closed mid-message): its operation and the part it
     /// waited for, if one was open.
     pub fn abandon(&mut self) -> Option<(String, u32)> {

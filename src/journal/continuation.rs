@@ -92,9 +92,13 @@ impl Continuation {
         h.update([0]);
         if self.scope.is_empty() {
             let body = message.get(header_size..).unwrap_or_default();
-            let at = self.request_key.offset.saturating_sub(header_size);
-            let end = (at + self.request_key.len).min(body.len());
-            h.update(&body[..at.min(body.len())]);
+            // A key in the header (a `tr_cont_key`-style field) leaves the whole body as scope:
+            // cutting "its" bytes out of the body would drop the account from the inquiry.
+            let (at, end) = match self.request_key.offset.checked_sub(header_size) {
+                Some(at) => (at.min(body.len()), (at + self.request_key.len).min(body.len())),
+                None => (body.len(), body.len()),
+            };
+            h.update(&body[..at]);
             h.update([0xFF]);
             h.update(&body[end..]);
         } else {
@@ -247,5 +251,15 @@ mod tests {
             scoped.pin_key("HIST", b"HDR1ACCTK1 07", 4, "K1").unwrap(),
             "with scope = [ACCT], rows per page may change between pages"
         );
+    }
+
+    #[test]
+    fn a_key_in_the_header_leaves_the_whole_body_in_the_scope() {
+        // header 8 bytes with the key at 4..8; body: ACCT(4) ROWS(2)
+        let c = Continuation { request_key: text("KEY", 4, 4), reply_key: text("NEXT", 4, 4), ..paging() };
+        let p1 = c.pin_key("HIST", b"HDR1K1  ACCT05", 8, "K1").unwrap();
+        assert_eq!(p1, c.pin_key("HIST", b"xxxxK1  ACCT05", 8, "K1").unwrap(), "the header is not scope");
+        assert_ne!(p1, c.pin_key("HIST", b"HDR1K1  ACCU05", 8, "K1").unwrap(), "another account");
+        assert_ne!(p1, c.pin_key("HIST", b"HDR1K1  ACCT07", 8, "K1").unwrap(), "other rows per page");
     }
 }

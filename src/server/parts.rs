@@ -50,8 +50,16 @@ impl Channel {
     pub async fn serve_parts(&self, parts: &mut Reassembler, message: Vec<u8>) -> Vec<Reply> {
         let table = self.gateway.table();
         let Some(plan) = table.header.multipart.clone() else {
+            let holding = parts.is_holding();
             if let Some((id, part)) = parts.abandon() {
                 warn!(channel = %self.name, id, part, "multipart removed by a reload mid-message: parts dropped");
+                // What follows a held part is the next part: served alone, a fragment would be
+                // taken for a whole message (a JSON service decoding the tail of a body, a
+                // write posted from half of one). Parts passed to the host go on as they came.
+                if holding {
+                    let error = PartError::Unconfigured { id, expected: part };
+                    return vec![self.refuse_part(&table, &message, error)];
+                }
             }
             return vec![self.serve(message).await];
         };

@@ -3,6 +3,7 @@
 //! offsets, and the rules: a `[journal]` to keep the pins in, a read-only route, both layouts.
 
 use super::Builder;
+use crate::codec::ops::LeafKind;
 use crate::codec::Codec;
 use crate::header::HeaderLayout;
 use crate::journal::{Continuation, KeyField, OnUnknownKey};
@@ -53,6 +54,10 @@ impl Builder<'_> {
         let (header, request, response) = (header?, request?, response?);
         let request_key = self.continuation_field(&spec.request_key, request, header, section, "request")?;
         let reply_key = self.continuation_field(&spec.reply_key, response, header, section, "response")?;
+        if let Some(why) = mismatch(&reply_key, &request_key) {
+            self.problem(section, key, why);
+            return None;
+        }
         let mut scope = Vec::new();
         for name in &spec.scope {
             scope.push(self.continuation_field(name, request, header, section, "request")?);
@@ -74,5 +79,35 @@ impl Builder<'_> {
             return self.key_field(name, &header.codec, 0, section, "continuation", "the header");
         }
         self.key_field(name, body, header.size, section, "continuation", &layout)
+    }
+}
+
+/// Why a key the reply hands out could not come back whole in the request's field: every next
+/// page would be refused (FC26) as a key ficus never issued.
+fn mismatch(reply: &KeyField, request: &KeyField) -> Option<String> {
+    let (r, q) = (&reply.name, &request.name);
+    if !reply.same_category(request) {
+        return Some(format!(
+            "continuation reply_key {r} and request_key {q} must both be text or both numbers: \
+             a key read one way never matches the same bytes read the other"
+        ));
+    }
+    let digits = |k: &KeyField| match k.kind {
+        LeafKind::Zoned { digits, scale, .. }
+        | LeafKind::Packed { digits, scale, .. }
+        | LeafKind::Binary { digits, scale, .. } => Some((digits, scale)),
+        _ => None,
+    };
+    match (digits(reply), digits(request)) {
+        (Some((rd, rs)), Some((qd, qs))) if rd > qd || rs != qs => Some(format!(
+            "continuation reply_key {r} ({rd} digits, {rs} decimals) does not fit request_key {q} ({qd} digits, \
+             {qs} decimals): make them the same picture"
+        )),
+        (None, None) if reply.len > request.len => Some(format!(
+            "continuation reply_key {r} ({} bytes) is longer than request_key {q} ({} bytes): a key the channel \
+             cuts to fit is one ficus never handed out",
+            reply.len, request.len
+        )),
+        _ => None,
     }
 }
