@@ -126,7 +126,7 @@ async fn send(gw: &Gateway, body: &Value) -> (u16, (String, String, Vec<Value>, 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_key_without_a_pin_is_refused_and_the_last_page_ends_the_conversation() {
+async fn a_key_without_a_pin_is_refused_and_pages_may_be_sent_again() {
     // A key the host would take, but not handed out through ficus: never sent to a guess.
     let host = FakeHost::start(HostScript::Silent).await;
     let up = Upstreams { legacy: host.addr.to_string(), accounts: "http://127.0.0.1:9/ops".into() };
@@ -150,9 +150,11 @@ async fn a_key_without_a_pin_is_refused_and_the_last_page_ends_the_conversation(
         keys.push(next);
     }
     assert!(keys.len() >= 3, "at least three pages: {keys:?}");
+    // The last page sent again (its answer lost): its pin lives on, so the same system answers.
     let last = keys.last().unwrap();
-    let (status, (code, ..)) = send(&gw, &page_request(2, last)).await;
-    assert_eq!((status, code.as_str()), (422, "FC26"), "the conversation ended with its last page");
+    let (status, (code, _, rows, next)) = send(&gw, &page_request(2, last)).await;
+    assert_eq!((status, code.as_str(), next.as_str()), (200, "0000", ""), "the last page again");
+    assert!(!rows.is_empty());
     // An earlier page's pin lives until its time to live: a channel may page back.
     let (_, (code, _, _, next)) = send(&gw, &page_request(2, &keys[1])).await;
     assert_eq!((code.as_str(), next.as_str()), ("0000", keys[2].as_str()));
@@ -191,14 +193,21 @@ async fn pins_turn_ambiguous_when_two_upstreams_hand_out_one_key() {
         let store = ficus::journal::Store::open(&url, dir.path(), 2).unwrap();
         store.ready().await.unwrap();
         let (now, ttl) = (ficus::journal::now_ms(), Duration::from_secs(60));
-        store.pin_to("k1", "TXNHIST", "legacy", now, ttl).await.unwrap();
-        store.pin_to("k1", "TXNHIST", "legacy", now + 1, ttl).await.unwrap();
+        store.pin_to("k1", "TXNHIST", "legacy", now, ttl, false).await.unwrap();
+        store.pin_to("k1", "TXNHIST", "legacy", now + 1, ttl, false).await.unwrap();
         assert_eq!(store.pin("k1", now).await.unwrap().unwrap().upstream, "legacy", "{url}: renewed");
-        store.pin_to("k1", "TXNHIST", "accounts", now + 2, ttl).await.unwrap();
+        store.pin_to("k1", "TXNHIST", "accounts", now + 2, ttl, false).await.unwrap();
         assert_eq!(store.pin("k1", now).await.unwrap().unwrap().upstream, "", "{url}: ambiguous");
-        store.pin_to("k2", "TXNHIST", "legacy", now - 120_000, ttl).await.unwrap();
+        store.pin_to("k1", "TXNHIST", "legacy", now + 3, ttl, true).await.unwrap();
+        assert_eq!(
+            store.pin("k1", now).await.unwrap().unwrap().upstream,
+            "legacy",
+            "{url}: a first page's key is its own"
+        );
+        store.pin_to("k1", "TXNHIST", "accounts", now + 4, ttl, false).await.unwrap();
+        store.pin_to("k2", "TXNHIST", "legacy", now - 120_000, ttl, false).await.unwrap();
         assert_eq!(store.pin("k2", now).await.unwrap(), None, "{url}: expired pins are not found");
-        store.pin_to("k2", "TXNHIST", "accounts", now, ttl).await.unwrap();
+        store.pin_to("k2", "TXNHIST", "accounts", now, ttl, false).await.unwrap();
         assert_eq!(store.pin("k2", now).await.unwrap().unwrap().upstream, "accounts", "{url}: taken over");
         store.unpin("k2").await.unwrap();
         assert_eq!(store.pin("k2", now).await.unwrap(), None, "{url}: ended");
@@ -214,7 +223,7 @@ async fn pins_turn_ambiguous_when_two_upstreams_hand_out_one_key() {
     let message = gw.request("TXNHIST", page_request(2, &key));
     let pin_key = c.pin_key("TXNHIST", &message, table.header.size, &key).unwrap();
     let store = &table.journal.as_ref().unwrap().store;
-    store.pin_to(&pin_key, "TXNHIST", "accounts", ficus::journal::now_ms(), c.ttl).await.unwrap();
+    store.pin_to(&pin_key, "TXNHIST", "accounts", ficus::journal::now_ms(), c.ttl, false).await.unwrap();
     let (status, (code, ..)) = send(&gw, &page_request(2, &key)).await;
     assert_eq!((status, code.as_str()), (422, "FC26"), "two upstreams issued {key}");
 }

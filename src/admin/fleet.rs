@@ -57,7 +57,11 @@ impl Survey {
                     format!("{} on {}", short(h), who.join(" "))
                 })
                 .collect();
-            out.push(format!("TABLES DIFFER: {} hashes across {total} replicas — {}", self.hashes.len(), each.join("; ")));
+            out.push(format!(
+                "TABLES DIFFER: {} hashes across {total} replicas — {}",
+                self.hashes.len(),
+                each.join("; ")
+            ));
         }
         if self.unreachable() > 0 {
             out.push(format!("{} of {total} replica(s) did not answer", self.unreachable()));

@@ -82,8 +82,7 @@ impl Gateway {
         }
     }
 
-    /// After `served_by` answered a page: pins the next page to it, or ends the conversation
-    /// on the last page. Awaited before the reply goes out, so the next page (on any replica)
+    /// After `served_by` answered a page: pins the next page to it (nothing on the last page). Awaited before the reply goes out, so the next page (on any replica)
     /// finds its pin.
     ///
     /// Errors: the store down with `on_store_error = "refuse"` (FC24: without its pin the next
@@ -102,14 +101,20 @@ impl Gateway {
     ) -> Result<(), GatewayError> {
         let size = table.header.size;
         let done = match (c.issued(reply, table.options), &page.key) {
-            (Issued::Next(next), _) => {
+            // A first page starts a conversation: its key is this upstream's now, whoever handed
+            // the same key out for the same inquiry before (a customer asking again after a
+            // flip). A later page's key handed out by two upstreams at once turns ambiguous.
+            (Issued::Next(next), key) => {
                 let pin_key = c.pin_key(op, message, size, &next).map_err(Refusal::Key)?;
-                plan.store.pin_to(&pin_key, op, &served_by.name, now_ms(), c.ttl).await
+                let fresh = key.is_none();
+                plan.store.pin_to(&pin_key, op, &served_by.name, now_ms(), c.ttl, fresh).await
             }
+            // The last page: nothing more is pinned. The pins made stay until their time to
+            // live, so the channel sending a page again (its answer lost, or an error reply that
+            // left the key blank) still reaches the system that handed its key out.
             (Issued::Last, Some(key)) => {
-                info!(key = %key, "the last page: conversation ended");
-                let pin_key = c.pin_key(op, message, size, key).map_err(Refusal::Key)?;
-                plan.store.unpin(&pin_key).await
+                info!(key = %key, "the last page: the conversation ends");
+                Ok(())
             }
             (Issued::Last, None) | (Issued::Nothing, _) => Ok(()),
         };

@@ -1,13 +1,14 @@
 //! Conversations that span messages: paged inquiries (연속조회). A reply carrying a
 //! continuation key (`NEXT-KEY`) pins the conversation to the upstream that produced it; the
 //! request that carries the key back goes there, whatever the route, a canary or a flip says
-//! now, until the pin's time to live passes or a page comes back without a key.
+//! now, until the pin's time to live passes; a page without a key pins nothing more.
 //!
 //! A key alone does not name a conversation: two systems may both hand out `R00000020`. A pin is
 //! kept under the operation, the inquiry's *scope* (the request body without its key field, or
-//! the `scope` fields) and the key, hashed. If two upstreams ever issue one key for one scope
-//! while the first pin lives, the pin turns *ambiguous* (its upstream is empty) and the next
-//! page is refused rather than sent to a guess.
+//! the `scope` fields) and the key, hashed. A first page's key replaces an older pin of the
+//! same name (the customer asked again); if two upstreams hand out one key for one scope from
+//! later pages while the first pin lives, the pin turns *ambiguous* (its upstream is empty) and
+//! the next page is refused rather than sent to a guess.
 //!
 //! Pins live in the journal's store (`ficus_continuations`), so every replica sharing it agrees.
 
@@ -148,8 +149,10 @@ impl Store {
             .map_err(|e: sqlx::Error| self.sql_error(e))
     }
 
-    /// Pins `pin_key` to `upstream` until `now + ttl`. A live pin to another upstream turns
-    /// ambiguous (empty upstream): two systems issued one key for one inquiry.
+    /// Pins `pin_key` to `upstream` until `now + ttl`. Handed out by a first page (`fresh`), the
+    /// key is `upstream`'s whatever was pinned before; by a later page, a live pin to another
+    /// upstream turns ambiguous (empty upstream): two systems handed out one key for one inquiry
+    /// in two conversations at once.
     pub async fn pin_to(
         &self,
         pin_key: &str,
@@ -157,12 +160,17 @@ impl Store {
         upstream: &str,
         now: i64,
         ttl: Duration,
+        fresh: bool,
     ) -> Result<(), StoreError> {
-        let sql = "INSERT INTO ficus_continuations (conv_key, op, upstream, expires_ms, updated_ms) \
+        const LATER: &str = "INSERT INTO ficus_continuations (conv_key, op, upstream, expires_ms, updated_ms) \
                    VALUES ($1, $2, $3, $4, $5) ON CONFLICT (conv_key) DO UPDATE SET \
                    upstream = CASE WHEN ficus_continuations.upstream = excluded.upstream \
                    OR ficus_continuations.expires_ms < excluded.updated_ms THEN excluded.upstream ELSE '' END, \
                    expires_ms = excluded.expires_ms, updated_ms = excluded.updated_ms";
+        const FRESH: &str = "INSERT INTO ficus_continuations (conv_key, op, upstream, expires_ms, updated_ms) \
+                   VALUES ($1, $2, $3, $4, $5) ON CONFLICT (conv_key) DO UPDATE SET \
+                   upstream = excluded.upstream, expires_ms = excluded.expires_ms, updated_ms = excluded.updated_ms";
+        let sql = if fresh { FRESH } else { LATER };
         let expires = now.saturating_add(ttl.as_millis() as i64);
         let args = vec![
             Value::Text(pin_key.into()),
@@ -174,7 +182,7 @@ impl Store {
         self.write(sql, args).await.map(|_| ())
     }
 
-    /// Ends conversation `pin_key` (its last page was served).
+    /// Forgets pin `pin_key` (an operator's tool; the gateway lets pins expire).
     pub async fn unpin(&self, pin_key: &str) -> Result<(), StoreError> {
         let sql = "DELETE FROM ficus_continuations WHERE conv_key = $1";
         self.write(sql, vec![Value::Text(pin_key.into())]).await.map(|_| ())
