@@ -123,7 +123,24 @@ async fn dashboard_shows_modes_and_flips_a_route() {
         .replacen("read_only = true\n", "read_only = true\nshadow = \"accounts\"\n", 1)
         + "\n[journal]\nstore = \"sqlite:journal.db\"\n"
         + "\n[[channels]]\nname = \"internet-banking\"\nlisten_http = \"127.0.0.1:0\"\ncodepage = \"cp949\"\n";
-    let gw = Arc::new(Gateway::start(&toml).await);
+    // Two replicas on one routes.toml: the dashboard's (given both as --peers) and a second one
+    // with its own addresses, for the fleet panel.
+    let (a_admin, b_admin) = (dead_address().await, dead_address().await);
+    let toml = toml.replace("admin       = \"127.0.0.1:0\"", &format!("admin       = \"{a_admin}\""));
+    let peers = vec![a_admin.to_string(), b_admin.to_string()];
+    let options = ficus::server::Options { watch: true, sighup: false, takeover: false, peers, ..Default::default() };
+    let gw = Arc::new(Gateway::start_with(&toml, options).await);
+    // Its own process, as a replica is (markers and metrics are per process).
+    let b = b_admin.to_string();
+    let second = tokio::process::Command::new(env!("CARGO_BIN_EXE_ficus"))
+        .args(["serve", "--config"])
+        .arg(&gw.config)
+        .args(["--listen-http", "127.0.0.1:0", "--listen-tcp", "127.0.0.1:0", "--admin", &b])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("a second replica on the same routes.toml");
     // Steady traffic while the page is open, so it has rates and latencies to show.
     let traffic_on = Arc::new(AtomicBool::new(true));
     let traffic = {
@@ -169,7 +186,7 @@ async fn dashboard_shows_modes_and_flips_a_route() {
         .await
         .expect("a WebDriver session with headless chromium");
 
-    let outcome = drive(&client, &gw).await;
+    let outcome = drive(&client, &gw, second).await;
     traffic_on.store(false, Ordering::SeqCst);
     let _ = client.close().await;
     let _ = chromedriver.kill().await;
@@ -205,8 +222,8 @@ async fn dashboard_shows_modes_and_flips_a_route() {
 
 /// The browser part; returns the screenshot taken after the flip. On failure, the error says
 /// what the page showed.
-async fn drive(client: &Client, gw: &Gateway) -> Result<Vec<u8>, String> {
-    match steps(client, gw).await {
+async fn drive(client: &Client, gw: &Gateway, second: tokio::process::Child) -> Result<Vec<u8>, String> {
+    match steps(client, gw, second).await {
         Ok(png) => Ok(png),
         Err(e) => {
             let page = text_of(client, "body").await.unwrap_or_else(|| "(no page text)".into());
@@ -215,7 +232,7 @@ async fn drive(client: &Client, gw: &Gateway) -> Result<Vec<u8>, String> {
     }
 }
 
-async fn steps(client: &Client, gw: &Gateway) -> Result<Vec<u8>, String> {
+async fn steps(client: &Client, gw: &Gateway, mut second: tokio::process::Child) -> Result<Vec<u8>, String> {
     let e = |what: &str| {
         let what = what.to_string();
         move |err: fantoccini::error::CmdError| format!("{what}: {err}")
@@ -318,6 +335,14 @@ async fn steps(client: &Client, gw: &Gateway) -> Result<Vec<u8>, String> {
     })
     .await?;
     history_charts(client).await?;
+    // The fleet panel: both replicas, one table — the second took in the flip from the file.
+    eventually("both replicas on the flipped table", || async {
+        let hash: String = gw.table().hash.chars().take(12).collect();
+        let rows = text_of(client, "#fleet-body").await?;
+        let alert = client.find(Locator::Id("fleet-alert")).await.ok()?;
+        (rows.matches(&hash).count() == 2 && !alert.is_displayed().await.ok()?).then_some(())
+    })
+    .await?;
     let png = client.screenshot().await.map_err(e("screenshot"))?;
 
     // A change the gateway takes with a warning shows it: a canary to TXNHIST's shadow.
@@ -338,6 +363,16 @@ async fn steps(client: &Client, gw: &Gateway) -> Result<Vec<u8>, String> {
     .await?;
     if !warned.contains("Warning: TXNHIST: shadow accounts is the canary's upstream") {
         return Err(format!("result banner says {warned:?}"));
+    }
+    // A replica gone: the fleet panel says so, loudly.
+    second.kill().await.map_err(|e| format!("stopping the second replica: {e}"))?;
+    let gone = eventually("the fleet's loud line", || async {
+        let t = text_of(client, "#fleet-alert").await?;
+        t.contains("did not answer").then_some(t)
+    })
+    .await?;
+    if !gone.contains("1 of 2 replica(s) did not answer") {
+        return Err(format!("the fleet alert says {gone:?}"));
     }
     Ok(png)
 }

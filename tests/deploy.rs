@@ -167,7 +167,14 @@ fn the_pod_spec_agrees_with_ficus_and_the_image() {
     assert!(ci.lines().any(|l| l.trim() == build), ".ci/run builds the image's binary as the Dockerfile does");
     let cmd = docker.lines().find_map(|l| l.strip_prefix("CMD ")).unwrap();
     let cmd: Vec<String> = serde_json::from_str(cmd).unwrap();
-    assert_eq!(cmd, args, "the image's CMD and the Deployment's args");
+    assert_eq!(cmd, args[..args.len() - 2], "the image's CMD, then the Deployment's --peers");
+    assert_eq!(args[args.len() - 2..], ["--peers", "ficus-replicas:9901"], "the headless Service names the replicas");
+    let services = yaml(&root().join("deploy/k8s/base/services.yaml"));
+    let headless = services.iter().find(|s| s["metadata"]["name"] == "ficus-replicas").expect("ficus-replicas");
+    assert_eq!(
+        (headless["spec"]["clusterIP"].as_str(), headless["spec"]["ports"][0]["port"].as_u64()),
+        (Some("None"), Some(9901))
+    );
     assert!(docker.contains("USER 10001") && pod["securityContext"]["runAsUser"] == 10001, "non-root, one user");
 }
 

@@ -71,6 +71,9 @@ async fn three_replicas_share_one_routes_toml_and_the_fleet_view_sees_one_table(
         assert!(Instant::now() < deadline, "not every replica reloaded: {hashes:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
+    // One edit, one audit entry, whichever replica reloaded it first.
+    let audit = std::fs::read_to_string(shared.path().join("routes.audit.jsonl")).unwrap_or_default();
+    assert_eq!(audit.lines().count(), 1, "three replicas, one change: {audit}");
     let (code, out, _) = ficus_cli(&["fleet", "--targets", &targets, "--json"]).await;
     assert_eq!(code, 0, "{out}");
     let doc: Value = serde_json::from_str(&out).unwrap();

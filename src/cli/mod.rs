@@ -164,6 +164,7 @@ pub enum Command {
     /// Examples:
     ///   ficus serve --config /etc/ficus/routes.toml
     ///   ficus serve --listen-http 127.0.0.1:8081 --listen-tcp 127.0.0.1:9001 --admin 127.0.0.1:9901
+    ///   ficus serve --peers ficus-replicas.core-banking.svc:9901     (the dashboard's fleet view)
     #[command(verbatim_doc_comment)]
     Serve {
         /// The routes file.
@@ -182,6 +183,10 @@ pub enum Command {
         /// Serve the admin API here instead of [gateway] admin.
         #[arg(long, value_name = "ADDR")]
         admin: Option<std::net::SocketAddr>,
+        /// The replicas' admin addresses (host:port, comma-separated; a name may resolve to
+        /// every replica) for the dashboard's fleet view (GET /fleet), as `ficus fleet` sees them.
+        #[arg(long, value_name = "HOST:PORT,…", value_delimiter = ',')]
+        peers: Vec<String>,
     },
     /// Every replica's status side by side, and a loud line when they serve different tables.
     ///
@@ -491,9 +496,9 @@ pub fn run(cli: Cli) -> i32 {
         Command::Schema { args } => contract_cmds::schema(&args),
         Command::Scaffold { args } => scaffold_cmd::scaffold(&args),
         Command::Check { config } => gateway_cmds::check(&config),
-        Command::Serve { config, takeover, listen_http, listen_tcp, admin } => {
+        Command::Serve { config, takeover, listen_http, listen_tcp, admin, peers } => {
             let listen = crate::server::Listen { http: listen_http, tcp: listen_tcp, admin };
-            gateway_cmds::serve(&config, crate::server::Options { takeover, listen, ..Default::default() })
+            gateway_cmds::serve(&config, crate::server::Options { takeover, listen, peers, ..Default::default() })
         }
         Command::Fleet { targets, json } => fleet_cmd::fleet(fleet_cmd::FleetArgs { targets, json }),
         Command::Demo { config, state, resume } => demo_cmd::demo(demo_cmd::DemoArgs { config, state, resume }),

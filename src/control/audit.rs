@@ -3,6 +3,8 @@
 //! changed route before and after (and each copybook whose content changed). Nothing else is
 //! written here: a rejected file, a refused change and a reload that changed nothing leave no
 //! entry, and every route change has its own generation (the reloader appends under its lock).
+//! Replicas sharing one routes.toml share this file: a reload from the file to the table its
+//! newest entry already records is not written again (one entry per change, not per replica).
 //!
 //! An applied owner move (`POST /owners/move`) is audited here too, with `owners` set: it
 //! changes the journal's owner table, not the route table, so it carries the generation then
@@ -83,8 +85,45 @@ impl AuditLog {
         let mut line = serde_json::to_vec(entry)?;
         line.push(b'\n');
         let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&self.path)?;
+        f.lock()?;
         f.write_all(&line)?;
-        f.sync_data()
+        f.sync_data()?;
+        f.unlock()
+    }
+
+    /// Appends `entry` unless the newest entry already records its table (`hash`): under an
+    /// exclusive lock on the file (`flock`), so replicas sharing it never both write one change.
+    /// True when it was written.
+    pub fn append_unless_recorded(&self, entry: &AuditEntry) -> std::io::Result<bool> {
+        use std::io::{Read, Seek, SeekFrom};
+        let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        let mut f = std::fs::OpenOptions::new().create(true).read(true).append(true).open(&self.path)?;
+        f.lock()?;
+        // The newest entry is in the file's tail (entries are small; a long one reads whole).
+        let len = f.metadata()?.len();
+        let mut tail = Vec::new();
+        let mut from = len.saturating_sub(64 << 10);
+        loop {
+            f.seek(SeekFrom::Start(from))?;
+            tail.clear();
+            f.read_to_end(&mut tail)?;
+            let lines = tail.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count();
+            if from == 0 || lines >= 2 {
+                break;
+            }
+            from = from.saturating_sub(1 << 20);
+        }
+        let newest = tail.split(|b| *b == b'\n').rfind(|l| !l.is_empty());
+        let recorded =
+            newest.and_then(|l| serde_json::from_slice::<AuditEntry>(l).ok()).is_some_and(|e| e.hash == entry.hash);
+        if !recorded {
+            let mut line = serde_json::to_vec(entry)?;
+            line.push(b'\n');
+            f.write_all(&line)?;
+            f.sync_data()?;
+        }
+        f.unlock()?;
+        Ok(!recorded)
     }
 
     /// The last `n` entries, oldest first.

@@ -278,8 +278,19 @@ impl Reloader {
         metrics::gauge!("ficus_route_generation").set(generation as f64);
         let mut entry = AuditEntry::now(trigger.who(), trigger.source(), generation, &hash, &changes);
         entry.copybooks = copybooks.clone();
-        if let Err(e) = self.audit.append(&entry) {
-            warn!(error = %e, "cannot write the audit log");
+        // Replicas sharing one routes.toml share its audit log: a reload that only follows the
+        // file to a table another replica has recorded (its admin change wrote the file, or it
+        // reloaded the same edit first) is that change, not a new one.
+        let written = match trigger.source() {
+            "api" => self.audit.append(&entry).map(|()| true),
+            _ => self.audit.append_unless_recorded(&entry),
+        };
+        match written {
+            Ok(true) => {}
+            Ok(false) => {
+                info!(generation, %hash, "already the audit log's newest entry (a replica sharing the file recorded it)")
+            }
+            Err(e) => warn!(error = %e, "cannot write the audit log"),
         }
         self.generations.send_replace(generation);
         ReloadOutcome {

@@ -132,7 +132,7 @@ impl Gateway {
         .await
     }
 
-    async fn start_with(toml: &str, options: ficus::server::Options) -> Gateway {
+    pub async fn start_with(toml: &str, options: ficus::server::Options) -> Gateway {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("routes.toml");
         std::fs::write(&config, toml).unwrap();

@@ -371,17 +371,50 @@ function renderChannels() {
   }));
 }
 
+// The replicas of `ficus serve --peers` (GET /fleet): one row each, a loud line when their
+// table hashes differ or one does not answer. Hidden without peers.
+function renderFleet() {
+  const f = state.fleet;
+  const peers = f && f.replicas;
+  $("fleet-panel").hidden = !peers;
+  if (!peers) return;
+  const mine = state.routes && state.routes.hash;
+  const alert = $("fleet-alert");
+  alert.hidden = !(f.problems && f.problems.length);
+  if (!alert.hidden) setText(alert, f.problems.join(" · "));
+  $("fleet-body").replaceChildren(...peers.map((r) => {
+    if (r.error) {
+      return el("tr", { "data-replica": r.address, class: "down" },
+        el("td", { class: "mono", text: r.address }),
+        el("td", { class: "bad", colSpan: 6, text: `UNREACHABLE: ${r.error}` }));
+    }
+    const s = r.status, reload = s.reload || {};
+    const open = Object.entries(s.upstreams || {}).filter(([, u]) => u.breaker !== "closed")
+      .map(([n, u]) => `${n} ${u.breaker}`);
+    const hash = (s.hash || "").slice(0, 12);
+    return el("tr", { "data-replica": r.address },
+      el("td", { class: "mono", text: r.address }),
+      el("td", { text: (s.replica && s.replica.host) || "–" }),
+      el("td", { class: "num", text: String(s.generation) }),
+      el("td", { class: s.hash === mine ? "mono" : "mono bad", text: hash, title: s.hash }),
+      el("td", { class: reload.last_error ? "bad" : "", text: reload.last_error ? `REJECTED: ${reload.last_error}` : `ok (${reload.applied ?? 0} applied)` }),
+      el("td", { class: "num", text: String(s.in_flight) }),
+      el("td", { class: open.length ? "bad" : "", text: open.length ? open.join(", ") : "all closed" }));
+  }));
+}
+
 // ---- refresh loop --------------------------------------------------------------------------
 
 async function refresh() {
   try {
-    const [routes, stats, audit, shadow] = await Promise.all([
+    const [routes, stats, audit, shadow, fleet] = await Promise.all([
       getJson("/routes"),
       getJson("/stats").catch(() => null),
       getJson("/audit?limit=20"),
       getJson("/shadow").catch(() => null),
+      getJson("/fleet").catch(() => null),
     ]);
-    Object.assign(state, { routes, stats, shadow });
+    Object.assign(state, { routes, stats, shadow, fleet });
     renderHeader();
     renderOps();
     renderShadow();
@@ -389,6 +422,7 @@ async function refresh() {
     renderChannels();
     renderAudit(audit && audit.entries);
     renderUpstreams();
+    renderFleet();
     setText($("live"), `live · ${new Date().toLocaleTimeString([], { hour12: false })}`, "live ok");
   } catch (e) {
     setText($("live"), `offline — retrying (${e.message})`, "live down");
