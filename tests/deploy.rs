@@ -10,8 +10,12 @@
 mod common;
 #[path = "support/postgres.rs"]
 mod postgres;
+#[allow(dead_code)] // the fleet tests use all of it
+#[path = "support/replica.rs"]
+mod replica;
 
 use common::*;
+use replica::Replica;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -101,10 +105,13 @@ fn pod() -> Value {
 /// a ConfigMap (`..<stamp>/` files, `..data` → it, each name → `..data/name`), with the journal's
 /// store replaced by `store`.
 fn configmap(dir: &Path, stamp: &str, store: &str, edit: impl Fn(String) -> String) {
+    let records = dir.join("records");
     let data = dir.join(format!("..{stamp}"));
     std::fs::create_dir(&data).unwrap();
     let toml = std::fs::read_to_string(root().join("deploy/config/routes.toml")).unwrap();
-    let toml = edit(toml.replace("postgres://ficus@ficus-journal.core-banking.svc.cluster.local:5432/ficus", store));
+    let toml = toml.replace("postgres://ficus@ficus-journal.core-banking.svc.cluster.local:5432/ficus", store);
+    // The pod's writable volume is this test's own directory.
+    let toml = edit(toml.replace("/var/lib/ficus/shadow", &records.display().to_string()));
     std::fs::write(data.join("routes.toml"), toml).unwrap();
     let mut names = vec!["routes.toml".to_string()];
     for e in std::fs::read_dir(root().join("copybooks")).unwrap() {
@@ -155,7 +162,8 @@ fn the_pod_spec_agrees_with_ficus_and_the_image() {
     let sleep: u64 = c["lifecycle"]["preStop"]["exec"]["command"][1].as_str().unwrap().parse().unwrap();
     let grace = pod["terminationGracePeriodSeconds"].as_u64().unwrap();
     assert!(grace * 1000 > sleep * 1000 + table.limits.drain_timeout_ms, "grace {grace} s");
-    assert!(table.file.shadow.records.starts_with("/var/lib/ficus"), "records on the writable volume");
+    let file = std::fs::read_to_string(root().join("deploy/config/routes.toml")).unwrap();
+    assert!(file.contains("records = \"/var/lib/ficus/"), "shadow records on the pod's writable volume");
     let state = c["volumeMounts"].as_array().unwrap().iter().find(|m| m["name"] == "state").unwrap();
     assert_eq!(state["mountPath"], "/var/lib/ficus");
 
@@ -184,35 +192,9 @@ async fn ficus_starts_as_the_container_does_and_takes_in_a_configmap_update() {
     let store = pg.create_database("deploy");
     let dir = tempfile::tempdir().unwrap();
     configmap(dir.path(), "1", &store, |t| t);
-    let state = tempfile::tempdir().unwrap();
     let args = ["--listen-http", "127.0.0.1:0", "--listen-tcp", "127.0.0.1:0", "--admin", "127.0.0.1:0"];
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ficus"))
-        .args(["serve", "--config"])
-        .arg(dir.path().join("routes.toml"))
-        .args(args)
-        .current_dir(state.path())
-        .env("NO_COLOR", "1")
-        .env_remove("FICUS_ADMIN_TOKEN")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    use tokio::io::AsyncBufReadExt;
-    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
-    let line = tokio::time::timeout(Duration::from_secs(20), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if line.contains("gateway listening") {
-                return line;
-            }
-        }
-        panic!("ficus serve exited before listening");
-    })
-    .await
-    .expect("starts");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    let at = line.find("admin=Some(").unwrap() + 11;
-    let admin: std::net::SocketAddr = line[at..].split(')').next().unwrap().parse().unwrap();
+    let replica = Replica::serve(&dir.path().join("routes.toml"), &args, tempfile::tempdir().unwrap()).await;
+    let admin = replica.admin;
     for path in ["/readyz", "/healthz"] {
         let (code, v) = admin_call_at(admin, "GET", path, None, None).await;
         assert_eq!(code, 200, "{path}: {v}");
@@ -237,5 +219,5 @@ async fn ficus_starts_as_the_container_does_and_takes_in_a_configmap_update() {
         assert!(Instant::now() < deadline, "the ConfigMap update was not taken in: {routes}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    child.start_kill().unwrap();
+    drop(replica);
 }

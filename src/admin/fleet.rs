@@ -143,7 +143,7 @@ async fn ask(addr: SocketAddr) -> Seen {
         let resp = tokio::time::timeout(ASK_TIMEOUT, client.get(uri))
             .await
             .map_err(|_| format!("no answer in {} s", ASK_TIMEOUT.as_secs()))?
-            .map_err(|e| chain(&e))?;
+            .map_err(|e| error_chain(&e))?;
         let code = resp.status().as_u16();
         let body = tokio::time::timeout(ASK_TIMEOUT, resp.into_body().collect())
             .await
@@ -163,7 +163,7 @@ async fn ask(addr: SocketAddr) -> Seen {
 
 /// An error and every cause below it ("client error (Connect): tcp connect error: Connection
 /// refused"): the top one alone names none.
-fn chain(e: &dyn std::error::Error) -> String {
+pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut why = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

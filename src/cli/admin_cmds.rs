@@ -148,10 +148,18 @@ pub(super) async fn call_if(
         .await
         .map_err(|_| CliError::runtime(format!("{url}: no answer in 10 s")))?
         .map_err(|e| {
-            CliError::runtime(format!("{url}: {} (is the gateway running? --admin sets the address)", error_chain(&e)))
+            CliError::runtime(format!(
+                "{url}: {} (is the gateway running? --admin sets the address)",
+                crate::admin::fleet::error_chain(&e)
+            ))
         })?;
     let status = resp.status().as_u16();
-    let bytes = resp.into_body().collect().await.map_err(|e| CliError::runtime(error_chain(&e)))?.to_bytes();
+    let bytes = resp
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| CliError::runtime(crate::admin::fleet::error_chain(&e)))?
+        .to_bytes();
     match serde_json::from_slice(&bytes) {
         Ok(value) => Ok((status, value)),
         // Every admin API reply is JSON: this is something else, often a channel port.
@@ -163,17 +171,6 @@ pub(super) async fn call_if(
             )))
         }
     }
-}
-
-/// An error and every cause below it: hyper's own text ("client error (Connect)") names none.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut why = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        why = format!("{why}: {s}");
-        source = s.source();
-    }
-    why
 }
 
 /// The secret to send from `FICUS_ADMIN_TOKEN` (`secret` or `name:secret,…`: the first one's
