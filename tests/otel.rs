@@ -285,3 +285,15 @@ async fn ficus_check_names_a_bad_telemetry_value_and_its_line() {
     let (code, _, err) = ficus_cli(&["check", "--config", path.to_str().unwrap()]).await;
     assert_eq!(code, 0, "{err}");
 }
+
+#[tokio::test]
+async fn the_readmes_telemetry_example_passes_ficus_check() {
+    let readme = include_str!("../README.md");
+    let part = readme.split("**Traces (OpenTelemetry).**").nth(1).expect("the README part");
+    let example = part.split("```toml\n").nth(1).and_then(|b| b.split("```").next()).expect("its toml block");
+    assert!(example.starts_with("[telemetry]"), "{example}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = check_file(dir.path(), example);
+    let (code, _, err) = ficus_cli(&["check", "--config", path.to_str().unwrap()]).await;
+    assert_eq!(code, 0, "{err}");
+}

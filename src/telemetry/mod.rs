@@ -1,5 +1,5 @@
 //! OpenTelemetry traces: ficus's `tracing` spans — `msg` per message, `legacy` / `modern` per
-//! upstream call, `shadow` per shadow copy — exported over OTLP/HTTP (protobuf) to a collector,
+//! upstream call (`async_link` on an asynchronous host link), `shadow` per shadow copy — exported over OTLP/HTTP (protobuf) to a collector,
 //! and the W3C trace context taken from HTTP channels and passed on to HTTP upstreams.
 //!
 //! Off unless `[telemetry]` or an `OTEL_*` variable names a collector: then there is no layer,
@@ -30,8 +30,10 @@ static ON: AtomicBool = AtomicBool::new(false);
 /// How long one export may take before it is given up (its spans dropped).
 const EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The spans a collector gets: the pipeline's own, named as in ARCHITECTURE.md.
-const TRACED_SPANS: [&str; 4] = ["msg", "legacy", "modern", "shadow"];
+/// The spans a collector gets: the pipeline's own, named as in ARCHITECTURE.md — the message,
+/// every kind of upstream call (TCP or HTTP host, JSON service, asynchronous host link) and the
+/// shadow. Never `conn`: a kept-alive connection would otherwise make one trace of its messages.
+const TRACED_SPANS: [&str; 5] = ["msg", "legacy", "modern", "async_link", "shadow"];
 
 /// Whether traces are being exported (one relaxed load: the whole cost when they are not).
 #[inline]
