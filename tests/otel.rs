@@ -294,6 +294,8 @@ async fn the_readmes_telemetry_example_passes_ficus_check() {
     assert!(example.starts_with("[telemetry]"), "{example}");
     let dir = tempfile::tempdir().unwrap();
     let path = check_file(dir.path(), example);
-    let (code, _, err) = ficus_cli(&["check", "--config", path.to_str().unwrap()]).await;
+    let (code, out, err) = ficus_cli(&["check", "--config", path.to_str().unwrap()]).await;
     assert_eq!(code, 0, "{err}");
+    let said = "traces: to http://otel-collector:4318/v1/traces as service \"ficus\", 10% of new traces";
+    assert!(out.contains(said), "{out}");
 }
