@@ -299,3 +299,23 @@ async fn the_readmes_telemetry_example_passes_ficus_check() {
     let said = "traces: to http://otel-collector:4318/v1/traces as service \"ficus\", 10% of new traces";
     assert!(out.contains(said), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_upstream_call_is_an_error_on_its_span_and_on_the_message() {
+    let sims = sims().await;
+    let (receiver, collector) = Receiver::start().await;
+    let down = dead_address().await;
+    let up = Upstreams { legacy: sims.host_tcp.to_string(), accounts: format!("http://{down}/ops") };
+    let telemetry = format!("[telemetry]\notlp = \"http://{collector}\"\n");
+    let ficus = serve(&toml(&up, &telemetry), &[("OTEL_BSP_SCHEDULE_DELAY", "50")]).await;
+    let (status, _) = post_with(ficus.http, &acctinq(&ficus.table, 7), "").await;
+    assert_ne!(status, 200, "the service is down");
+    let spans = receiver.until("the failed call", |s| s.iter().any(|g| g.name == "msg")).await;
+    let msg = one(&spans, "message", |g| g.name == "msg");
+    assert!(msg.parent.is_empty(), "no traceparent: a root span");
+    assert_eq!(msg.status, 2, "{msg:#?}");
+    let calls: Vec<_> = spans.iter().filter(|g| g.name == "modern").collect();
+    assert!(!calls.is_empty(), "{spans:#?}");
+    assert!(calls.iter().all(|c| c.status == 2 && c.parent == msg.span_id), "{calls:#?}");
+    ficus.stop().await;
+}

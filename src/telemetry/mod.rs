@@ -14,7 +14,7 @@ mod propagate;
 mod section;
 pub mod settings;
 
-pub use propagate::{adopt_parent, extract_http, finish_msg, trace_headers, TraceHeaders};
+pub use propagate::{adopt_parent, call_ended, extract_http, finish_msg, trace_headers, TraceHeaders};
 pub use section::TelemetrySection;
 pub use settings::{resolve, Sampling, TelemetryProblem, TraceSettings};
 

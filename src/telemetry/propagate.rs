@@ -46,6 +46,13 @@ pub fn finish_msg(span: &tracing::Span, outcome: &str, code: Option<&str>) {
     }
 }
 
+/// Marks an upstream call's span (given only when traced) with an error status if it failed.
+pub fn call_ended<T, E: std::fmt::Display>(span: Option<&tracing::Span>, result: &Result<T, E>) {
+    if let (Some(span), Err(e)) = (span, result) {
+        span.set_status(Status::error(e.to_string()));
+    }
+}
+
 /// The headers an HTTP upstream call carries, naming `span` (the call's) as the parent.
 #[derive(Debug, Default, PartialEq)]
 pub struct TraceHeaders {

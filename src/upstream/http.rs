@@ -213,11 +213,15 @@ impl HttpBytes {
             }
         }
         let post = self.0.post(Bytes::copy_from_slice(call.message), "application/octet-stream", &headers, kind);
-        let (status, body) = tracing::Instrument::instrument(post, span).await?;
-        if !(200..300).contains(&status) {
-            return Err(UpstreamError::Status { upstream: self.0.name().to_string(), status });
-        }
-        Ok(body.to_vec())
+        let traced = trace.is_some().then(|| span.clone());
+        let result = tracing::Instrument::instrument(post, span).await.and_then(|(status, body)| {
+            if !(200..300).contains(&status) {
+                return Err(UpstreamError::Status { upstream: self.0.name().to_string(), status });
+            }
+            Ok(body.to_vec())
+        });
+        crate::telemetry::call_ended(traced.as_ref(), &result);
+        result
     }
 }
 
