@@ -58,11 +58,16 @@ impl JsonService {
                 headers.push(("tracestate", state));
             }
         }
-        let (status, body) = self.0.post(body, "application/json", &headers, kind).instrument(span).await?;
-        if !(200..300).contains(&status) {
-            return Err(UpstreamError::Status { upstream: self.0.name().to_string(), status });
-        }
-        Ok(body)
+        let traced = trace.is_some().then(|| span.clone());
+        let result =
+            self.0.post(body, "application/json", &headers, kind).instrument(span).await.and_then(|(status, body)| {
+                if !(200..300).contains(&status) {
+                    return Err(UpstreamError::Status { upstream: self.0.name().to_string(), status });
+                }
+                Ok(body)
+            });
+        crate::telemetry::call_ended(traced.as_ref(), &result);
+        result
     }
 }
 
