@@ -47,4 +47,5 @@ pub mod route;
 pub mod server;
 pub mod shadow;
 pub mod sim;
+pub mod telemetry;
 pub mod upstream;

@@ -1,8 +1,11 @@
 //! The `ficus` command: thin — parse arguments, set up tracing, call the library.
 
 use clap::Parser;
-use ficus::cli::{run, Cli, LogFormat};
-use tracing_subscriber::EnvFilter;
+use ficus::cli::{run, Cli, Command, LogFormat};
+use ficus::telemetry::BoxedLayer;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
 fn main() {
     quiet_on_closed_stdout();
@@ -10,12 +13,36 @@ fn main() {
     let filter = EnvFilter::try_from_env("FICUS_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     // Colours only for a person at a terminal, never into files or log shippers.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
-    match cli.log_format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(ansi);
+    let log: BoxedLayer = match cli.log_format {
+        LogFormat::Json => fmt.json().with_filter(filter).boxed(),
+        LogFormat::Text => fmt.with_filter(filter).boxed(),
+    };
+    // Traces: only `ficus serve`, only when [telemetry] or OTEL_* name a collector; otherwise no
+    // layer at all. FICUS_LOG filters the log, not what the collector gets.
+    let (tracing, traces) = match &cli.command {
+        Command::Serve { config, .. } => {
+            match ficus::telemetry::for_config(config).map(|s| ficus::telemetry::start(&s)) {
+                Some(Ok((tracing, layer))) => (Some(tracing), Some(layer)),
+                Some(Err(e)) => {
+                    eprintln!("ficus: {e}; serving without traces");
+                    (None, None)
+                }
+                None => (None, None),
+            }
+        }
+        _ => (None, None),
+    };
+    let layers: Vec<BoxedLayer> = std::iter::once(log).chain(traces).collect();
+    tracing_subscriber::registry().with(layers).init();
+    if let Some(t) = &tracing {
+        tracing::info!(collector = %t.endpoint, "traces: exporting spans over OTLP/HTTP");
     }
-    std::process::exit(run(cli));
+    let code = run(cli);
+    if let Some(t) = tracing {
+        t.shutdown();
+    }
+    std::process::exit(code);
 }
 
 /// `ficus routes | head -1`: once the reader has gone, stop quietly like any Unix tool, instead

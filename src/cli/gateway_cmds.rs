@@ -89,6 +89,16 @@ pub fn check(path: &Path) -> Result<(), CliError> {
     if let Some(h) = &table.heartbeat {
         println!("  heartbeat {} answered by ficus with {} (header only, never routed)", h.op, h.reply_code);
     }
+    // Where `ficus serve` would send traces, with this environment (load_to_serve refused bad values).
+    if let Ok(Some(t)) = crate::telemetry::resolve(table.file.telemetry.as_ref(), &|n| std::env::var(n).ok()) {
+        let parent = if t.sampler.parent_based { "; a channel's traceparent decides for its own" } else { "" };
+        println!(
+            "  traces: to {} as service {:?}, {}% of new traces{parent}",
+            t.endpoint,
+            t.service_name,
+            t.sampler.ratio * 100.0
+        );
+    }
     if let (Some(m), Some(spec)) = (&table.header.multipart, &table.file.header.multipart) {
         let s = &m.settings;
         println!(

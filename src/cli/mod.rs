@@ -161,6 +161,8 @@ pub enum Command {
     ///
     /// Several replicas on one host can share one routes.toml (and its copybooks) with their own
     /// addresses; the table and its hash stay the file's, so `ficus fleet` sees one hash.
+    /// Traces (OpenTelemetry, OTLP/HTTP) go where [telemetry] otlp or OTEL_EXPORTER_OTLP_ENDPOINT
+    /// says (routes.toml first); neither: no traces. `ficus check` shows where.
     /// Examples:
     ///   ficus serve --config /etc/ficus/routes.toml
     ///   ficus serve --listen-http 127.0.0.1:8081 --listen-tcp 127.0.0.1:9001 --admin 127.0.0.1:9901

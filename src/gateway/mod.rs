@@ -128,7 +128,13 @@ impl Gateway {
             _ => Side::Legacy,
         };
         let span_op = head.op.as_deref().unwrap_or("?");
-        let span = info_span!("msg", channel, op = span_op, route = %target, generation = table.generation, id = head.id.as_deref().unwrap_or("-"));
+        let span = info_span!("msg", channel, op = span_op, route = %target, generation = table.generation, id = head.id.as_deref().unwrap_or("-"), outcome = tracing::field::Empty, code = tracing::field::Empty);
+        // Traced: the channel's trace context (if it sent one) is the parent; the span is kept to
+        // record the outcome on. Off: nothing (one relaxed load).
+        let traced = crate::telemetry::on().then(|| {
+            crate::telemetry::adopt_parent(&span);
+            span.clone()
+        });
         // A write (an operation not known to be read-only) whose channel goes away once the
         // upstream may have it is an unknown outcome: the guard says so if this future is dropped.
         let write = decision.as_ref().is_some_and(|d| d.route.is_none_or(|r| !r.read_only));
@@ -153,6 +159,9 @@ impl Gateway {
                 Err(error) => {
                     let wire = error.wire();
                     warn!(code = wire.code, cause = wire.cause, %error, "error reply");
+                    if let Some(span) = &traced {
+                        crate::telemetry::finish_msg(span, wire.cause, Some(wire.code));
+                    }
                     let (code, text) = error.wire_reply();
                     let bytes = table.header.error_reply(&message, &code, &text);
                     (Reply::error(bytes, &error), wire.cause)
@@ -161,6 +170,9 @@ impl Gateway {
         }
         .instrument(span)
         .await;
+        if let (Some(span), "ok") = (&traced, outcome) {
+            crate::telemetry::finish_msg(span, outcome, None);
+        }
         in_flight.done();
         let elapsed = started.elapsed();
         count(&table, route, channel, op_label, target, outcome, elapsed);

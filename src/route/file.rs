@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 mod channel;
 mod link;
 mod multipart;
+pub use crate::telemetry::TelemetrySection;
 pub use channel::ChannelSection;
 pub use link::{HeartbeatSpec, PollSpec};
 pub use multipart::MultipartSpec;
@@ -39,6 +40,9 @@ pub struct RoutesFile {
     /// Channels besides `[gateway]`'s listeners (the channel named `default`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub channels: Vec<ChannelSection>,
+    /// OpenTelemetry traces (OTLP/HTTP); none: the `OTEL_*` variables, or off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telemetry: Option<TelemetrySection>,
 }
 
 /// `[journal]`: where transactions are journaled and how they are keyed.

@@ -149,10 +149,9 @@ async fn handle(channel: Channel, req: Request<Incoming>) -> Result<Response<Ful
             ));
         }
     }
-    let read = tokio::time::timeout(
-        Duration::from_millis(limits.read_timeout_ms),
-        Limited::new(req.into_body(), max).collect(),
-    );
+    let (parts, body) = req.into_parts();
+    let headers = parts.headers;
+    let read = tokio::time::timeout(Duration::from_millis(limits.read_timeout_ms), Limited::new(body, max).collect());
     let body = match read.await {
         Err(_) => return Ok(refuse(StatusCode::REQUEST_TIMEOUT, "body not received in time\n")),
         Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
@@ -164,6 +163,11 @@ async fn handle(channel: Channel, req: Request<Incoming>) -> Result<Response<Ful
     // One POST is one whole message: a part of a multi-part message is refused (FC44).
     let reply = match channel.refuse_part_on_http(&body) {
         Some(refused) => refused,
+        // Traced, the channel's `traceparent` is the message span's parent (gateway::handle_in).
+        None if crate::telemetry::on() => {
+            let parent = crate::telemetry::extract_http(&headers);
+            opentelemetry::trace::FutureExt::with_context(channel.serve(body.to_vec()), parent).await
+        }
         None => channel.serve(body.to_vec()).await,
     };
     let value = |v: &str| hyper::header::HeaderValue::from_str(v).ok();

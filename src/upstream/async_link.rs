@@ -259,7 +259,9 @@ impl AsyncLink {
         let deadline = Instant::now() + self.limits.timeout;
         let pass = self.gate.enter(call.lane, deadline).await?;
         let span = tracing::debug_span!("async_link", send = %self.config.send, receive = %self.config.receive);
+        let traced = crate::telemetry::on().then(|| span.clone());
         let result = self.call_admitted(call, key, deadline).instrument(span).await;
+        crate::telemetry::call_ended(traced.as_ref(), &result);
         pass.finish(result.as_ref().err().is_some_and(UpstreamError::is_host_failure));
         if let Err(e) = &result {
             let cause = super::pool::error_cause(e);

@@ -203,12 +203,25 @@ impl HttpBytes {
         let span = tracing::debug_span!("legacy", addr = %self.0.uri());
         let correlate = call.correlation.map(|c| (c, call.message));
         let kind = PostKind { read_only: call.read_only, lane: call.lane, correlate, sent: call.sent };
-        let post = self.0.post(Bytes::copy_from_slice(call.message), "application/octet-stream", &[], kind);
-        let (status, body) = tracing::Instrument::instrument(post, span).await?;
-        if !(200..300).contains(&status) {
-            return Err(UpstreamError::Status { upstream: self.0.name().to_string(), status });
+        // Traced: the host's HTTP front (or whatever answers here) may join the trace too.
+        let trace = crate::telemetry::trace_headers(&span);
+        let mut headers: Vec<(&str, &str)> = Vec::new();
+        if let Some(t) = &trace {
+            headers.push(("traceparent", &t.traceparent));
+            if let Some(state) = &t.tracestate {
+                headers.push(("tracestate", state));
+            }
         }
-        Ok(body.to_vec())
+        let post = self.0.post(Bytes::copy_from_slice(call.message), "application/octet-stream", &headers, kind);
+        let traced = trace.is_some().then(|| span.clone());
+        let result = tracing::Instrument::instrument(post, span).await.and_then(|(status, body)| {
+            if !(200..300).contains(&status) {
+                return Err(UpstreamError::Status { upstream: self.0.name().to_string(), status });
+            }
+            Ok(body.to_vec())
+        });
+        crate::telemetry::call_ended(traced.as_ref(), &result);
+        result
     }
 }
 

@@ -50,11 +50,24 @@ impl JsonService {
             headers.push((SHADOW_HEADER, "dry-run"));
         }
         let span = tracing::debug_span!("modern", uri = %self.0.uri());
-        let (status, body) = self.0.post(body, "application/json", &headers, kind).instrument(span).await?;
-        if !(200..300).contains(&status) {
-            return Err(UpstreamError::Status { upstream: self.0.name().to_string(), status });
+        // Traced: the service's work joins the message's trace, under this call's span.
+        let trace = crate::telemetry::trace_headers(&span);
+        if let Some(t) = &trace {
+            headers.push(("traceparent", &t.traceparent));
+            if let Some(state) = &t.tracestate {
+                headers.push(("tracestate", state));
+            }
         }
-        Ok(body)
+        let traced = trace.is_some().then(|| span.clone());
+        let result =
+            self.0.post(body, "application/json", &headers, kind).instrument(span).await.and_then(|(status, body)| {
+                if !(200..300).contains(&status) {
+                    return Err(UpstreamError::Status { upstream: self.0.name().to_string(), status });
+                }
+                Ok(body)
+            });
+        crate::telemetry::call_ended(traced.as_ref(), &result);
+        result
     }
 }
 

@@ -206,8 +206,10 @@ impl TcpPool {
         }
         let deadline = Instant::now() + self.limits.timeout;
         let pass = self.gate.enter(call.lane, deadline).await?;
-        let result =
-            self.call_admitted(call, deadline).instrument(tracing::debug_span!("legacy", addr = %self.address)).await;
+        let span = tracing::debug_span!("legacy", addr = %self.address);
+        let traced = crate::telemetry::on().then(|| span.clone());
+        let result = self.call_admitted(call, deadline).instrument(span).await;
+        crate::telemetry::call_ended(traced.as_ref(), &result);
         pass.finish(result.as_ref().err().is_some_and(UpstreamError::is_host_failure));
         result
     }

@@ -26,6 +26,7 @@ mod multipart;
 mod parse;
 mod problem;
 mod route;
+mod telemetry;
 mod upstream;
 
 pub use parse::MAX_SYNTAX_ERRORS;
@@ -305,6 +306,7 @@ impl Builder<'_> {
         };
         let default_target = find_upstream(self, &file.default.target, "default", "target");
         let journal = self.journal(&file, header.as_ref(), path, previous);
+        self.telemetry(&file, previous);
         let mut routes = HashMap::new();
         for (op, r) in &file.routes {
             if let Some(h) = &header {

@@ -13,7 +13,7 @@
 use super::{Builder, ConfigProblem};
 use crate::route::file::{
     ChannelSection, DefaultSection, GatewaySection, HeaderSection, JournalSection, LimitsSection, RouteSection,
-    RoutesFile, ShadowSection, UpstreamSection,
+    RoutesFile, ShadowSection, TelemetrySection, UpstreamSection,
 };
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
@@ -22,8 +22,8 @@ use std::collections::BTreeMap;
 pub const MAX_SYNTAX_ERRORS: usize = 20;
 
 /// The tables routes.toml may have.
-const TOP: [&str; 9] =
-    ["gateway", "header", "upstreams", "default", "routes", "limits", "shadow", "journal", "channels"];
+const TOP: [&str; 10] =
+    ["gateway", "header", "upstreams", "default", "routes", "limits", "shadow", "journal", "channels", "telemetry"];
 
 /// 1-based line and column (in characters) of byte `offset` in `text`.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -238,6 +238,10 @@ impl Builder<'_> {
             Some(v) => Some(self.section::<JournalSection>("journal", v)?),
             None => None,
         };
+        let telemetry = match doc.remove("telemetry") {
+            Some(v) => Some(self.section::<TelemetrySection>("telemetry", v)?),
+            None => None,
+        };
         let upstreams = self.entries::<UpstreamSection>(doc.remove("upstreams"), "upstreams");
         let routes = self.entries::<RouteSection>(doc.remove("routes"), "routes");
         let channels = self.channel_entries(doc.remove("channels"));
@@ -251,6 +255,7 @@ impl Builder<'_> {
             shadow: shadow?,
             journal,
             channels,
+            telemetry,
         })
     }
 

@@ -1,0 +1,192 @@
+//! Where traces go, resolved from `[telemetry]` and the standard `OTEL_*` variables — pure: the
+//! environment is passed in, so `ficus check`, `ficus serve` and the tests resolve alike.
+//!
+//! Precedence, key by key: routes.toml's `[telemetry]` wins; an `OTEL_*` variable fills in what
+//! the file leaves out; then the defaults. `OTEL_SDK_DISABLED=true` turns traces off whatever
+//! the file says (the operator's kill switch). No endpoint anywhere: no traces.
+
+use super::section::TelemetrySection;
+use thiserror::Error;
+
+/// The path OTLP/HTTP collectors take traces on, added to a base URL.
+pub const TRACES_PATH: &str = "/v1/traces";
+
+/// Traces are on: where they go, under which service name, how many are kept.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceSettings {
+    /// The full URL spans are POSTed to (`…/v1/traces`).
+    pub endpoint: String,
+    /// The `service.name` resource attribute.
+    pub service_name: String,
+    /// Which traces are recorded.
+    pub sampler: Sampling,
+}
+
+/// Which traces are recorded.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sampling {
+    /// Fraction of new traces recorded, 0.0–1.0 (by trace id, so a whole trace or none of it).
+    pub ratio: f64,
+    /// A channel's `traceparent` decides for its own messages (its sampled flag).
+    pub parent_based: bool,
+}
+
+/// A value that cannot configure traces; `key` is the routes.toml key, if the file said it.
+#[derive(Clone, Debug, Error, PartialEq)]
+#[error("{message}")]
+pub struct TelemetryProblem {
+    /// The `[telemetry]` key at fault, or `None` for an environment variable.
+    pub key: Option<&'static str>,
+    /// What is wrong, naming the key or variable and its value.
+    pub message: String,
+}
+
+fn file_problem(key: &'static str, message: String) -> TelemetryProblem {
+    TelemetryProblem { key: Some(key), message }
+}
+
+fn env_problem(message: String) -> TelemetryProblem {
+    TelemetryProblem { key: None, message }
+}
+
+/// Resolves the settings: `Ok(None)` when traces are off. `env` reads one variable (empty
+/// values count as unset, as the OpenTelemetry specification says).
+pub fn resolve(
+    file: Option<&TelemetrySection>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<TraceSettings>, Vec<TelemetryProblem>> {
+    let var = |name: &str| env(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let mut problems = Vec::new();
+    let section = file.cloned().unwrap_or_default();
+    let disabled = match var("OTEL_SDK_DISABLED").as_deref() {
+        None => false,
+        Some(v) if v.eq_ignore_ascii_case("true") => true,
+        Some(v) if v.eq_ignore_ascii_case("false") => false,
+        Some(v) => {
+            problems.push(env_problem(format!("OTEL_SDK_DISABLED = {v:?}: use true or false")));
+            false
+        }
+    };
+    for name in ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"] {
+        if let Some(p) = var(name).filter(|p| p != "http/protobuf") {
+            problems.push(env_problem(format!(
+                "{name} = {p:?}: ficus exports OTLP over HTTP with protobuf only; use \"http/protobuf\" \
+                 (a collector's port 4318)"
+            )));
+        }
+    }
+    let endpoint = if let Some(base) = &section.otlp {
+        check_url(base)
+            .map(|()| with_traces_path(base))
+            .map_err(|why| file_problem("otlp", format!("otlp = {base:?}: {why}")))
+    } else if let Some(url) = var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
+        check_url(&url)
+            .map(|()| Some(url.clone()))
+            .map_err(|why| env_problem(format!("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = {url:?}: {why}")))
+    } else if let Some(base) = var("OTEL_EXPORTER_OTLP_ENDPOINT") {
+        check_url(&base)
+            .map(|()| with_traces_path(&base))
+            .map_err(|why| env_problem(format!("OTEL_EXPORTER_OTLP_ENDPOINT = {base:?}: {why}")))
+    } else {
+        Ok(None)
+    };
+    let endpoint = endpoint.unwrap_or_else(|p| {
+        problems.push(p);
+        None
+    });
+    let service_name = match (&section.service_name, var("OTEL_SERVICE_NAME")) {
+        (Some(name), _) if name.trim().is_empty() => {
+            problems.push(file_problem("service_name", "service_name = \"\": name the service, e.g. \"ficus\"".into()));
+            String::new()
+        }
+        (Some(name), _) => name.clone(),
+        (None, Some(name)) => name,
+        (None, None) => "ficus".to_string(),
+    };
+    let sampler = match section.sample_percent {
+        Some(p) if !(0.0..=100.0).contains(&p) => {
+            problems.push(file_problem(
+                "sample_percent",
+                format!("sample_percent = {p}: a percentage from 0 to 100 (100 records every trace)"),
+            ));
+            None
+        }
+        Some(p) => Some(Sampling { ratio: p / 100.0, parent_based: true }),
+        None => env_sampler(&var).unwrap_or_else(|p| {
+            problems.push(p);
+            None
+        }),
+    };
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let Some(endpoint) = endpoint.filter(|_| !disabled) else { return Ok(None) };
+    let sampler = sampler.unwrap_or(Sampling { ratio: 1.0, parent_based: true });
+    Ok(Some(TraceSettings { endpoint, service_name, sampler }))
+}
+
+/// `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG`, as the specification names them.
+fn env_sampler(var: &dyn Fn(&str) -> Option<String>) -> Result<Option<Sampling>, TelemetryProblem> {
+    let Some(name) = var("OTEL_TRACES_SAMPLER") else {
+        if let Some(arg) = var("OTEL_TRACES_SAMPLER_ARG") {
+            return Err(env_problem(format!(
+                "OTEL_TRACES_SAMPLER_ARG = {arg:?} without OTEL_TRACES_SAMPLER: set OTEL_TRACES_SAMPLER=parentbased_traceidratio too"
+            )));
+        }
+        return Ok(None);
+    };
+    let ratio = || -> Result<f64, TelemetryProblem> {
+        let Some(arg) = var("OTEL_TRACES_SAMPLER_ARG") else { return Ok(1.0) };
+        match arg.parse::<f64>() {
+            Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+            _ => Err(env_problem(format!(
+                "OTEL_TRACES_SAMPLER_ARG = {arg:?}: a ratio from 0 to 1 (0.25 records one trace in four)"
+            ))),
+        }
+    };
+    let s = |ratio, parent_based| Ok(Some(Sampling { ratio, parent_based }));
+    match name.as_str() {
+        "always_on" => s(1.0, false),
+        "always_off" => s(0.0, false),
+        "traceidratio" => s(ratio()?, false),
+        "parentbased_always_on" => s(1.0, true),
+        "parentbased_always_off" => s(0.0, true),
+        "parentbased_traceidratio" => s(ratio()?, true),
+        other => Err(env_problem(format!(
+            "OTEL_TRACES_SAMPLER = {other:?}: use always_on, always_off, traceidratio, parentbased_always_on \
+             (the default), parentbased_always_off or parentbased_traceidratio"
+        ))),
+    }
+}
+
+/// A collector URL ficus can send to: `http://host[:port][/path]`.
+fn check_url(url: &str) -> Result<(), String> {
+    let uri: hyper::Uri = url.parse().map_err(|e| format!("not a URL ({e}); e.g. \"http://collector:4318\""))?;
+    match uri.scheme_str() {
+        Some("http") => {}
+        Some("https") => {
+            return Err("https is not supported: send to a collector (or sidecar) over http on the pod network".into())
+        }
+        _ => return Err("write the scheme and host, e.g. \"http://collector:4318\"".into()),
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err("no host; e.g. \"http://collector:4318\"".into());
+    }
+    if uri.query().is_some() {
+        return Err("a query string is not part of a collector URL".into());
+    }
+    Ok(())
+}
+
+/// A base URL with `/v1/traces` added (once).
+fn with_traces_path(base: &str) -> Option<String> {
+    let trimmed = base.trim_end_matches('/');
+    if trimmed.ends_with(TRACES_PATH) {
+        return Some(trimmed.to_string());
+    }
+    Some(format!("{trimmed}{TRACES_PATH}"))
+}
+
+#[cfg(test)]
+#[path = "settings_tests.rs"]
+mod tests;
