@@ -1,0 +1,261 @@
+//! Comparison records and captures kept in PostgreSQL (`[shadow] records = "postgres"`), so that
+//! every replica of a fleet writes to one place: `ficus shadow report --store`, `GET /shadow`
+//! and `ficus replay` then see every replica's traffic.
+//!
+//! The message path only hands a row over ([`StoreWriter::write`]: a `try_send` on a bounded
+//! queue, never a wait); a thread of its own (with a one-thread tokio runtime and one
+//! connection, apart from the journal's pool, so a slow records store never takes a
+//! connection a journaled write needs) writes everything queued as one multi-row `INSERT …
+//! SELECT FROM unnest(…)` per batch. A full queue, a store that is down or a batch that fails
+//! drops those rows: counted per kind (`ficus_records_dropped_total{file="postgres:…"}` and
+//! [`Counters`], shown by `GET /shadow`) and logged, never retried, never waited for.
+//!
+//! Not here: the JSON Lines files (`record`), the summaries (`report`, `stats`).
+
+mod pg;
+mod summary;
+
+use super::capture::CaptureRecord;
+use super::record::{Recorder, ShadowRecord};
+use serde::Serialize;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+
+pub use pg::{read_captures, read_records, Loaded, READ_LIMIT};
+pub use summary::{fleet_json, stats_of, writer_json as summary_writer_json};
+
+/// The `[shadow] records` value that sends records and captures to the journal's PostgreSQL store.
+pub const RECORDS_POSTGRES: &str = "postgres";
+
+/// Rows queued for the writer at most; beyond it rows are dropped (counted), never waited for.
+pub const QUEUE: usize = 8192;
+
+/// Rows written in one statement at most.
+pub const MAX_BATCH: usize = 2000;
+
+/// What a row is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A comparison record ([`ShadowRecord`]).
+    Comparison,
+    /// A captured exchange ([`CaptureRecord`]).
+    Capture,
+}
+
+impl Kind {
+    /// The word stored in the `kind` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Comparison => "comparison",
+            Kind::Capture => "capture",
+        }
+    }
+
+    fn index(self) -> usize {
+        match self {
+            Kind::Comparison => 0,
+            Kind::Capture => 1,
+        }
+    }
+}
+
+/// A record the store can keep: its time and operation go into columns of their own.
+pub trait StoreRow: Serialize {
+    /// Unix seconds.
+    fn time(&self) -> f64;
+    /// The operation.
+    fn op(&self) -> &str;
+}
+
+impl StoreRow for ShadowRecord {
+    fn time(&self) -> f64 {
+        self.time
+    }
+    fn op(&self) -> &str {
+        &self.op
+    }
+}
+
+impl StoreRow for CaptureRecord {
+    fn time(&self) -> f64 {
+        self.time
+    }
+    fn op(&self) -> &str {
+        &self.op
+    }
+}
+
+/// One row on its way.
+struct Row {
+    kind: Kind,
+    time: f64,
+    op: String,
+    body: String,
+}
+
+/// Rows written and dropped since start, per kind, and the last failure.
+#[derive(Default)]
+pub struct Counters {
+    written: [AtomicU64; 2],
+    dropped: [AtomicU64; 2],
+    last_error: Mutex<Option<String>>,
+}
+
+impl Counters {
+    /// Rows of `kind` written to the store.
+    pub fn written(&self, kind: Kind) -> u64 {
+        self.written[kind.index()].load(Ordering::Relaxed)
+    }
+
+    /// Rows of `kind` dropped (queue full, store down or refusing).
+    pub fn dropped(&self, kind: Kind) -> u64 {
+        self.dropped[kind.index()].load(Ordering::Relaxed)
+    }
+
+    /// Why the last batch failed, if the last batch failed.
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error.lock().ok().and_then(|e| e.clone())
+    }
+
+    fn drop_rows(&self, kind: Kind, n: u64) {
+        self.dropped[kind.index()].fetch_add(n, Ordering::Relaxed);
+        metrics::counter!("ficus_records_dropped_total", "file" => format!("postgres:{}", kind.as_str())).increment(n);
+    }
+}
+
+/// The writer of one replica's rows to the store.
+pub struct StoreWriter {
+    tx: mpsc::Sender<Row>,
+    counters: Arc<Counters>,
+    url: String,
+    display: String,
+    replica: String,
+}
+
+impl StoreWriter {
+    /// Starts the writer thread for the store at `url` (`display`: the same without a
+    /// password). Connects on the first batch, and again after a failed one.
+    pub fn start(url: &str, display: &str) -> std::io::Result<Arc<StoreWriter>> {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let counters = Arc::new(Counters::default());
+        let replica = replica_name();
+        let job = pg::Job { url: url.to_string(), display: display.to_string(), replica: replica.clone() };
+        let c = counters.clone();
+        std::thread::Builder::new().name("ficus-records-pg".into()).spawn(move || {
+            match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt.block_on(pg::run(job, rx, c)),
+                Err(e) => tracing::error!(error = %e, "records writer: no runtime; records are dropped"),
+            }
+        })?;
+        Ok(Arc::new(StoreWriter { tx, counters, url: url.to_string(), display: display.to_string(), replica }))
+    }
+
+    /// Queues one row; false if it was dropped (the queue is [`QUEUE`] rows behind).
+    pub fn write<T: StoreRow>(&self, kind: Kind, record: &T) -> bool {
+        let Ok(body) = serde_json::to_string(record) else { return false };
+        let row = Row { kind, time: record.time(), op: record.op().to_string(), body };
+        if self.tx.try_send(row).is_err() {
+            self.counters.drop_rows(kind, 1);
+            return false;
+        }
+        true
+    }
+
+    /// Rows written and dropped.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// The store's URL as configured (with any password: not for messages).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The store, without a password.
+    pub fn display(&self) -> &str {
+        &self.display
+    }
+
+    /// This replica's name as its rows carry it.
+    pub fn replica(&self) -> &str {
+        &self.replica
+    }
+}
+
+/// Where one kind of row goes: a JSON Lines file, or the store.
+pub enum Sink {
+    /// `shadow.jsonl` / `capture.jsonl` in the records directory.
+    File(Recorder),
+    /// The shared PostgreSQL store.
+    Store(Arc<StoreWriter>, Kind),
+}
+
+impl Sink {
+    /// Hands one record over; false if it was dropped (counted either way).
+    pub fn write<T: StoreRow>(&self, record: &T) -> bool {
+        match self {
+            Sink::File(r) => r.write(record),
+            Sink::Store(w, kind) => w.write(*kind, record),
+        }
+    }
+
+    /// The store's writer, when rows go to the store.
+    pub fn store(&self) -> Option<&Arc<StoreWriter>> {
+        match self {
+            Sink::Store(w, _) => Some(w),
+            Sink::File(_) => None,
+        }
+    }
+}
+
+/// This replica's name: `HOSTNAME` (a pod's name in Kubernetes; else /etc/hostname) and the
+/// process id, as `host:pid` — replicas on one machine share a host name.
+pub fn replica_name() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "-".into());
+    format!("{host}:{}", std::process::id())
+}
+
+/// Whether `arg` names a PostgreSQL store rather than a file.
+pub fn is_store_url(arg: &str) -> bool {
+    arg.starts_with("postgres://") || arg.starts_with("postgresql://")
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user@host/db`, for messages and pages.
+pub fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.into() };
+    match rest.split_once('@') {
+        Some((user, host)) => format!("{scheme}://{}@{host}", user.split(':').next().unwrap_or("")),
+        None => url.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_url_is_told_from_a_file_and_shown_without_its_password() {
+        assert!(is_store_url("postgres://u@h/db") && is_store_url("postgresql://u@h/db"));
+        assert!(!is_store_url("shadow/capture.jsonl") && !is_store_url("postgres"));
+        assert_eq!(without_password("postgres://u:pw@h:5432/db"), "postgres://u@h:5432/db");
+        assert_eq!(without_password("postgres://h/db"), "postgres://h/db");
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts_and_never_waits() {
+        // A store nobody answers at: the writer fails its batches, the queue fills meanwhile.
+        let w = StoreWriter::start("postgres://ficus@127.0.0.1:9/none", "postgres://ficus@127.0.0.1:9/none").unwrap();
+        let r = CaptureRecord::new("ACCTINQ", Some("1"), "legacy", 1, b"AB", b"CD");
+        let kept = (0..QUEUE * 2).filter(|_| w.write(Kind::Capture, &r)).count();
+        assert!(kept <= QUEUE + MAX_BATCH, "{kept} queued");
+        assert!(w.counters().dropped(Kind::Capture) >= (QUEUE * 2 - kept) as u64);
+        assert_eq!(w.counters().written(Kind::Capture), 0);
+        assert!(replica_name().ends_with(&format!(":{}", std::process::id())));
+    }
+}
