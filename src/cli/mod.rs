@@ -520,7 +520,8 @@ pub fn run(cli: Cli) -> i32 {
             let (admin, config) = owners_cmds::admin_args(&command);
             admin_cmds::admin_url(admin, config).and_then(|a| owners_cmds::run(command, &announce(a)))
         }
-        Command::Shadow { command: ShadowCommand::Report { records, store: Some(url), html } } if records.is_empty() => {
+        // `--store` conflicts with record files (clap refuses both).
+        Command::Shadow { command: ShadowCommand::Report { store: Some(url), html, .. } } => {
             shadow_cmds::report_store(&url, html.as_deref())
         }
         Command::Shadow { command: ShadowCommand::Report { records, html, .. } } => {

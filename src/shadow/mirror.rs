@@ -4,8 +4,8 @@
 
 use super::compare::{compare, FieldDiff};
 use super::record::{mask_diffs, Recorder, ShadowRecord};
-use super::store::{Kind, Sink, StoreWriter};
 use super::stats::{Outcome, ShadowStats};
+use super::store::{Kind, Sink, StoreWriter};
 use super::Comparison;
 use crate::codec::Codec;
 use hmac::{Hmac, Mac};
@@ -61,8 +61,16 @@ pub struct ShadowState {
 impl ShadowState {
     /// State for `table`, recording under `dir` (none: count only).
     pub fn new(s: &ShadowSettings, dir: Option<&Path>) -> ShadowState {
+        // A directory that cannot be made (a read-only mount) leaves records off: said, not silent.
         let start = |name: &str| {
-            dir.and_then(|d| Recorder::start(d, name, s.max_record_bytes, s.keep_files).ok()).map(Sink::File)
+            let d = dir?;
+            match Recorder::start(d, name, s.max_record_bytes, s.keep_files) {
+                Ok(r) => Some(Sink::File(r)),
+                Err(e) => {
+                    tracing::error!(file = %d.join(name).display(), error = %e, "shadow records not kept: [shadow] records is not writable");
+                    None
+                }
+            }
         };
         ShadowState {
             permits: Arc::new(Semaphore::new(s.max_in_flight.max(1))),

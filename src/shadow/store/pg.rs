@@ -49,7 +49,8 @@ pub(super) struct Job {
 
 /// Connects and makes sure the table is there.
 async fn connect(url: &str) -> Result<PgConnection, sqlx::Error> {
-    let mut conn = tokio::time::timeout(CONNECT, PgConnection::connect(url)).await.map_err(|_| sqlx::Error::PoolTimedOut)??;
+    let mut conn =
+        tokio::time::timeout(CONNECT, PgConnection::connect(url)).await.map_err(|_| sqlx::Error::PoolTimedOut)??;
     let mut tx = conn.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(SCHEMA_LOCK).execute(&mut *tx).await?;
     for statement in SCHEMA {
