@@ -96,6 +96,14 @@ impl ShadowState {
         state
     }
 
+    /// Waits (at most `wait`) for records and captures on their way to the store to be written:
+    /// called when the gateway stops. Files need nothing: their writer is milliseconds behind.
+    pub async fn flush(&self, wait: std::time::Duration) {
+        if let Some(w) = self.store() {
+            w.flush(wait).await;
+        }
+    }
+
     /// The store's writer, when records go to the store.
     pub fn store(&self) -> Option<&std::sync::Arc<StoreWriter>> {
         self.recorder.as_ref().and_then(Sink::store)

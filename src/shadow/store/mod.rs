@@ -100,6 +100,10 @@ pub struct Counters {
     written: [AtomicU64; 2],
     dropped: [AtomicU64; 2],
     last_error: Mutex<Option<String>>,
+    /// Rows handed to the writer, and of those, written or dropped by it (for [`StoreWriter::flush`]).
+    queued: AtomicU64,
+    settled: AtomicU64,
+    batch_done: tokio::sync::Notify,
 }
 
 impl Counters {
@@ -159,7 +163,29 @@ impl StoreWriter {
             self.counters.drop_rows(kind, 1);
             return false;
         }
+        self.counters.queued.fetch_add(1, Ordering::Relaxed);
         true
+    }
+
+    /// Waits until every row handed over so far is written or dropped, at most `wait`: a
+    /// replica that stops (a rolling update) leaves its last records in the store, not in its
+    /// queue. False if rows were still queued when the time was up (they are lost with the
+    /// process).
+    pub async fn flush(&self, wait: std::time::Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            // Made before the check: a batch finishing in between still wakes it.
+            let done = self.counters.batch_done.notified();
+            let (queued, settled) =
+                (self.counters.queued.load(Ordering::Relaxed), self.counters.settled.load(Ordering::Relaxed));
+            if settled >= queued {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, done).await.is_err() {
+                tracing::warn!(store = %self.display, rows = queued - settled, "records still queued at stop: not written");
+                return false;
+            }
+        }
     }
 
     /// Rows written and dropped.
@@ -261,6 +287,18 @@ mod tests {
             assert_eq!(shown, format!("postgres://{user}@{host}:5432/db"), "{url}");
             assert!(shown.ends_with(&format!("@{host}:5432/db")) && is_store_url(&shown), "{shown}");
         }
+    }
+
+    #[tokio::test]
+    async fn flush_says_whether_everything_handed_over_was_settled() {
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("postgres://ficus@{}/none", silent.local_addr().unwrap());
+        let w = StoreWriter::start(&url, &url).unwrap();
+        assert!(w.flush(std::time::Duration::ZERO).await, "nothing handed over: nothing to wait for");
+        let r = CaptureRecord::new("ACCTINQ", Some("1"), "legacy", 1, b"AB", b"CD");
+        assert!(w.write(Kind::Capture, &r));
+        // The writer is still connecting to a store that never answers: the row is not settled.
+        assert!(!w.flush(std::time::Duration::from_millis(20)).await);
     }
 
     #[test]

@@ -127,6 +127,8 @@ pub(super) async fn run(job: Job, mut rx: mpsc::Receiver<Row>, counters: Arc<Cou
                 }
             }
         }
+        counters.settled.fetch_add(batch.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        counters.batch_done.notify_waiters();
     }
 }
 
