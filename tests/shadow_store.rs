@@ -169,12 +169,13 @@ async fn with_the_store_down_every_message_is_answered_and_records_are_dropped_a
     drop(pg);
     traffic(&[&a, &b, &c], 7001).await;
     for r in [&a, &b, &c] {
+        // A summary read from the store before it went down is answered for a few seconds more.
         let v = shadow_until(r, "records dropped and counted", |v| {
             v["this_replica"]["dropped"]["comparisons"].as_u64() == Some(EACH)
                 && v["this_replica"]["dropped"]["captures"].as_u64() == Some(EACH)
+                && v["source"] == "this replica"
         })
         .await;
-        assert_eq!(v["source"], "this replica", "the store cannot be read: {v:#}");
         assert!(v["store_error"].as_str().is_some_and(|e| !e.is_empty()), "{v:#}");
         assert!(v["this_replica"]["last_error"].is_string(), "{v:#}");
         assert_eq!(v["this_replica"]["written"]["comparisons"].as_u64(), Some(EACH), "{v:#}");

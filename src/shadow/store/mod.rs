@@ -132,6 +132,7 @@ impl Counters {
 pub struct StoreWriter {
     tx: mpsc::Sender<Row>,
     counters: Arc<Counters>,
+    summary: tokio::sync::Mutex<Option<(std::time::Instant, serde_json::Value)>>,
     url: String,
     display: String,
     replica: String,
@@ -152,7 +153,14 @@ impl StoreWriter {
                 Err(e) => tracing::error!(error = %e, "records writer: no runtime; records are dropped"),
             }
         })?;
-        Ok(Arc::new(StoreWriter { tx, counters, url: url.to_string(), display: display.to_string(), replica }))
+        Ok(Arc::new(StoreWriter {
+            tx,
+            counters,
+            summary: tokio::sync::Mutex::new(None),
+            url: url.to_string(),
+            display: display.to_string(),
+            replica,
+        }))
     }
 
     /// Queues one row; false if it was dropped (the queue is [`QUEUE`] rows behind).
@@ -191,6 +199,12 @@ impl StoreWriter {
     /// Rows written and dropped.
     pub fn counters(&self) -> &Counters {
         &self.counters
+    }
+
+    /// The last summary of the store `GET /shadow` made, and when: read again only when older
+    /// than a few seconds, and by one caller at a time (a dashboard polls every two seconds).
+    pub fn summary(&self) -> &tokio::sync::Mutex<Option<(std::time::Instant, serde_json::Value)>> {
+        &self.summary
     }
 
     /// The store's URL as configured (with any password: not for messages).

@@ -16,8 +16,9 @@ use tokio::sync::mpsc;
 /// How long connecting may take before a batch is dropped.
 const CONNECT: Duration = Duration::from_secs(3);
 
-/// Most comparison records `GET /shadow` reads (the newest).
-pub const READ_LIMIT: i64 = 100_000;
+/// Most comparison records `GET /shadow` reads (the newest): enough for the classification,
+/// whose memory is bounded anyway, and a read of a few megabytes.
+pub const READ_LIMIT: i64 = 20_000;
 
 /// The same lock the journal's schema takes: replicas starting together create tables one at a
 /// time.
