@@ -96,6 +96,17 @@ async fn three_replicas_one_store_report_shadow_and_replay_cover_the_traffic_of_
     let url = pg.create_database("records");
     let sims = sims().await;
     let (dir, path) = shared_config(&config(&sim_upstreams(&sims), &url));
+    // A record from long ago (past the journal's 72 hours): the first batch's sweep deletes it.
+    let mut db = <sqlx::PgConnection as sqlx::Connection>::connect(&url).await.unwrap();
+    let old = json!({ "time": 1.0, "op": "OLDOP", "id": null, "result": "match", "primary": "legacy",
+                      "shadow": "accounts", "legacy_ms": 1.0, "new_ms": 1.0 });
+    for sql in [
+        "CREATE TABLE ficus_shadow_records (kind TEXT NOT NULL, time DOUBLE PRECISION NOT NULL, replica TEXT NOT NULL, \
+         op TEXT NOT NULL, body TEXT NOT NULL)",
+        &format!("INSERT INTO ficus_shadow_records VALUES ('comparison', 1.0, 'gone:1', 'OLDOP', '{old}')"),
+    ] {
+        sqlx::query(sql).execute(&mut db).await.unwrap();
+    }
     let [a, b, c] = three(&path).await;
     traffic(&[&a, &b, &c], 5001).await;
     let total = 3 * EACH;
@@ -122,6 +133,7 @@ async fn three_replicas_one_store_report_shadow_and_replay_cover_the_traffic_of_
     let row = out.lines().find(|l| l.starts_with("ACCTINQ")).unwrap_or_else(|| panic!("{out}"));
     assert_eq!(row.split_whitespace().nth(1), Some(total.to_string().as_str()), "compared: {out}");
     assert!(out.contains("records from 3 replica(s)"), "{out}");
+    assert!(!out.contains("OLDOP") && !out.contains("gone:1"), "past retention, deleted: {out}");
     let page = dir.path().join("report.html");
     let (code, _, err) = ficus_cli(&["shadow", "report", "--store", &url, "--html", page.to_str().unwrap()]).await;
     assert_eq!(code, 0, "{err}");

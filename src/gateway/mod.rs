@@ -58,7 +58,7 @@ impl Gateway {
         let store = table.journal.as_ref().filter(|j| j.store.backend() == crate::journal::store::Backend::Postgres);
         let shadow = Arc::new(match store {
             Some(j) if s.records == crate::shadow::store::RECORDS_POSTGRES => {
-                ShadowState::to_store(&settings, &j.store_spec.0, j.store.display())
+                ShadowState::to_store(&settings, &j.store_spec.0, j.store.display(), j.retention)
             }
             _ => ShadowState::new(&settings, records),
         });

@@ -82,11 +82,11 @@ impl ShadowState {
     }
 
     /// State for `table`, recording comparisons and captures in the PostgreSQL store at `url`
-    /// (`[shadow] records = "postgres"`); `shown` names it without a password. A writer that
+    /// (`[shadow] records = "postgres"`), kept for `retention`; `shown` names it without a password. A writer that
     /// cannot start (no thread) leaves the state counting only, and says so.
-    pub fn to_store(s: &ShadowSettings, url: &str, shown: &str) -> ShadowState {
+    pub fn to_store(s: &ShadowSettings, url: &str, shown: &str, retention: std::time::Duration) -> ShadowState {
         let mut state = ShadowState::new(s, None);
-        match StoreWriter::start(url, shown) {
+        match StoreWriter::start(url, shown, retention) {
             Ok(w) => {
                 state.recorder = Some(Sink::Store(w.clone(), Kind::Comparison));
                 state.captures = Some(Sink::Store(w, Kind::Capture));

@@ -140,12 +140,13 @@ pub struct StoreWriter {
 
 impl StoreWriter {
     /// Starts the writer thread for the store at `url` (`display`: the same without a
-    /// password). Connects on the first batch, and again after a failed one.
-    pub fn start(url: &str, display: &str) -> std::io::Result<Arc<StoreWriter>> {
+    /// password). Connects at once (creating the table), and again after a failed batch. Rows
+    /// older than `retention` (the journal's `retention_hours`) are deleted now and then.
+    pub fn start(url: &str, display: &str, retention: std::time::Duration) -> std::io::Result<Arc<StoreWriter>> {
         let (tx, rx) = mpsc::channel(QUEUE);
         let counters = Arc::new(Counters::default());
         let replica = replica_name();
-        let job = pg::Job { url: url.to_string(), display: display.to_string(), replica: replica.clone() };
+        let job = pg::Job { url: url.to_string(), display: display.to_string(), replica: replica.clone(), retention };
         let c = counters.clone();
         std::thread::Builder::new().name("ficus-records-pg".into()).spawn(move || {
             match tokio::runtime::Builder::new_current_thread().enable_all().build() {
@@ -307,7 +308,7 @@ mod tests {
     async fn flush_says_whether_everything_handed_over_was_settled() {
         let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("postgres://ficus@{}/none", silent.local_addr().unwrap());
-        let w = StoreWriter::start(&url, &url).unwrap();
+        let w = StoreWriter::start(&url, &url, std::time::Duration::from_secs(3600)).unwrap();
         assert!(w.flush(std::time::Duration::ZERO).await, "nothing handed over: nothing to wait for");
         let r = CaptureRecord::new("ACCTINQ", Some("1"), "legacy", 1, b"AB", b"CD");
         assert!(w.write(Kind::Capture, &r));
@@ -321,7 +322,7 @@ mod tests {
         // connect timeout), the queue fills meanwhile, and the rest are dropped and counted.
         let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("postgres://ficus@{}/none", silent.local_addr().unwrap());
-        let w = StoreWriter::start(&url, &url).unwrap();
+        let w = StoreWriter::start(&url, &url, std::time::Duration::from_secs(3600)).unwrap();
         let r = CaptureRecord::new("ACCTINQ", Some("1"), "legacy", 1, b"AB", b"CD");
         let kept = (0..QUEUE * 2).filter(|_| w.write(Kind::Capture, &r)).count();
         assert!(kept < QUEUE * 2, "a full queue drops: {kept} of {} kept", QUEUE * 2);

@@ -46,6 +46,21 @@ pub(super) struct Job {
     pub url: String,
     pub display: String,
     pub replica: String,
+    /// Rows older than this are deleted (every [`SWEEP_EVERY`], by whichever replica).
+    pub retention: Duration,
+}
+
+/// How often a writer deletes rows past their retention.
+const SWEEP_EVERY: Duration = Duration::from_secs(600);
+
+/// Deletes rows older than `retention`; rows deleted.
+async fn sweep(conn: &mut PgConnection, retention: Duration) -> Result<u64, sqlx::Error> {
+    let cutoff = crate::shadow::mirror::now_secs() - retention.as_secs_f64();
+    let done = sqlx::query("DELETE FROM ficus_shadow_records WHERE kind IN ('comparison', 'capture') AND time < $1")
+        .bind(cutoff)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 /// Connects and makes sure the table is there.
@@ -84,6 +99,7 @@ pub(super) async fn run(job: Job, mut rx: mpsc::Receiver<Row>, counters: Arc<Cou
         }
     };
     let mut failing = false;
+    let mut swept: Option<std::time::Instant> = None;
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < super::MAX_BATCH {
@@ -96,7 +112,19 @@ pub(super) async fn run(job: Job, mut rx: mpsc::Receiver<Row>, counters: Arc<Cou
             if conn.is_none() {
                 conn = Some(connect(&job.url).await?);
             }
-            insert(conn.as_mut().expect("connected above"), &job.replica, &batch).await
+            let c = conn.as_mut().expect("connected above");
+            // Before the insert: once a replica's rows are there, what it swept is gone.
+            if swept.is_none_or(|at| at.elapsed() >= SWEEP_EVERY) {
+                swept = Some(std::time::Instant::now());
+                match sweep(c, job.retention).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(store = %job.display, rows = n, "shadow records past retention deleted"),
+                    Err(e) => {
+                        tracing::warn!(store = %job.display, error = %e, "shadow records past retention not deleted")
+                    }
+                }
+            }
+            insert(c, &job.replica, &batch).await
         }
         .await;
         let count = |kind: Kind| batch.iter().filter(|r| r.kind == kind).count() as u64;
