@@ -307,7 +307,7 @@ async fn handle(admin: &Admin, req: Request<Incoming>) -> Reply {
             None => error(StatusCode::NOT_FOUND, format!("no route for {op}")),
         },
         ["shadow"] => {
-            let mut v = admin.reloader.gateway().shadow.stats.to_json();
+            let mut v = super::shadow_view::shadow_json(&admin.reloader.gateway().shadow).await;
             v["generation"] = json!(table.generation);
             reply(StatusCode::OK, &v)
         }

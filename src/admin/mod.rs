@@ -11,6 +11,7 @@ pub mod markers;
 pub mod metrics;
 pub mod owners;
 pub mod progress;
+pub mod shadow_view;
 pub mod stats;
 pub mod status;
 

@@ -315,8 +315,10 @@ pub enum Command {
     },
     /// Replay captured traffic against an upstream and compare its replies with the captured ones.
     ///
-    /// This is how writes are tested against a new service in staging. Example:
+    /// This is how writes are tested against a new service in staging. Examples:
     ///   ficus replay shadow/capture.jsonl --against accounts --rate 50 --html replay.html
+    ///   ficus replay postgres://ficus@10.0.0.5:5432/ficus --against accounts   (every replica's
+    ///       captures, with [shadow] records = "postgres"; records go to ./replay.jsonl)
     /// Lines of the capture that are not records (a last line cut short) are skipped and
     /// counted; so are captured requests whose bytes are damaged. A clock field that moved by
     /// the time since the capture is replay lag and is not compared (said on the terminal).
@@ -324,7 +326,8 @@ pub enum Command {
     /// 1 some got no comparable reply (listed), nothing was compared, or nothing was captured.
     #[command(verbatim_doc_comment)]
     Replay {
-        /// A capture file (capture.jsonl, written for routes with `capture = { percent = N }`).
+        /// A capture file (capture.jsonl, written for routes with `capture = { percent = N }`), or
+        /// a PostgreSQL store (postgres://…) holding every replica's captures.
         capture: PathBuf,
         /// The routes file (layouts, comparison rules, upstream addresses).
         #[arg(long, env = "FICUS_CONFIG", default_value = "routes.toml")]
@@ -336,7 +339,8 @@ pub enum Command {
         /// Messages per second (default: one after another, as fast as replies come).
         #[arg(long)]
         rate: Option<f64>,
-        /// Where to write comparison records (default: replay.jsonl beside the capture).
+        /// Where to write comparison records (default: replay.jsonl beside the capture file, or
+        /// in the current directory for a store).
         #[arg(long)]
         records: Option<PathBuf>,
         /// Also write a self-contained HTML report.
@@ -394,11 +398,19 @@ pub enum Command {
 pub enum ShadowCommand {
     /// Summarise comparison records (shadow.jsonl…) per operation; optionally as an HTML page.
     ///
-    /// Example: ficus shadow report shadow/shadow.jsonl* --html report.html
+    /// Examples:
+    ///   ficus shadow report shadow/shadow.jsonl* --html report.html
+    ///   ficus shadow report --store postgres://ficus@10.0.0.5:5432/ficus   (every replica's records,
+    ///       with [shadow] records = "postgres")
+    #[command(verbatim_doc_comment)]
     Report {
         /// Record files.
-        #[arg(required = true)]
+        #[arg(required_unless_present = "store", conflicts_with = "store")]
         records: Vec<PathBuf>,
+        /// Read every replica's records from this PostgreSQL store (the journal's, where
+        /// `[shadow] records = "postgres"` sends them) instead of files.
+        #[arg(long, value_name = "postgres://USER@HOST:PORT/DB")]
+        store: Option<String>,
         /// Write a self-contained HTML report here.
         #[arg(long)]
         html: Option<PathBuf>,
@@ -515,7 +527,11 @@ pub fn run(cli: Cli) -> i32 {
             let (admin, config) = owners_cmds::admin_args(&command);
             admin_cmds::admin_url(admin, config).and_then(|a| owners_cmds::run(command, &announce(a)))
         }
-        Command::Shadow { command: ShadowCommand::Report { records, html } } => {
+        // `--store` conflicts with record files (clap refuses both).
+        Command::Shadow { command: ShadowCommand::Report { store: Some(url), html, .. } } => {
+            shadow_cmds::report_store(&url, html.as_deref())
+        }
+        Command::Shadow { command: ShadowCommand::Report { records, html, .. } } => {
             shadow_cmds::report(&records, html.as_deref())
         }
         Command::Replay { capture, config, against, rate, records, html } => {

@@ -1,8 +1,9 @@
 //! `ficus shadow report` and `ficus replay`: reading comparison records, and comparing
 //! recorded traffic against another upstream.
 
+use super::gateway_cmds::runtime;
 use super::CliError;
-use crate::shadow::{capture, record::Recorder, report};
+use crate::shadow::{capture, record::Recorder, report, store};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -19,6 +20,34 @@ pub fn report(records: &[PathBuf], html: Option<&Path>) -> Result<(), CliError> 
     }
     if let Some(path) = html {
         std::fs::write(path, report::html(&ops, records))
+            .map_err(|e| CliError::runtime(format!("{}: {e}", path.display())))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// `ficus shadow report --store postgres://… [--html out.html]`: every replica's records, as from
+/// files, with how many each replica wrote.
+pub fn report_store(url: &str, html: Option<&Path>) -> Result<(), CliError> {
+    let shown = store::without_password(url);
+    if !store::is_store_url(url) {
+        return Err(CliError::runtime(format!("--store {shown:?}: expected postgres://USER@HOST:PORT/DB")));
+    }
+    let loaded = runtime()?.block_on(store::read_records(url, i64::MAX)).map_err(CliError::runtime)?;
+    if loaded.records.is_empty() {
+        return Err(CliError::runtime(format!(
+            "no shadow records in {shown} (records go there with [shadow] records = \"postgres\")"
+        )));
+    }
+    let ops = report::build(&loaded.records);
+    print!("{}", report::terminal(&ops));
+    let per: Vec<String> = loaded.replicas.iter().map(|(r, n)| format!("{r} ({n})")).collect();
+    println!("records from {} replica(s) in {shown}: {}", loaded.replicas.len(), per.join(", "));
+    if loaded.bad > 0 {
+        eprintln!("({} row(s) were not shadow records and were skipped)", loaded.bad);
+    }
+    if let Some(path) = html {
+        std::fs::write(path, report::html(&ops, &[PathBuf::from(&shown)]))
             .map_err(|e| CliError::runtime(format!("{}: {e}", path.display())))?;
         eprintln!("wrote {}", path.display());
     }
@@ -44,13 +73,21 @@ pub struct ReplayArgs {
 /// `ficus replay`.
 pub fn replay(args: ReplayArgs) -> Result<(), CliError> {
     let table = super::config_path::load(&args.config)?;
-    let (captures, bad) = crate::replay::read_captures(&args.capture).map_err(CliError::runtime)?;
+    let rt = runtime()?;
+    let from = args.capture.to_str().filter(|c| store::is_store_url(c));
+    let (captures, bad) = match from {
+        Some(url) => rt.block_on(store::read_captures(url)),
+        None => crate::replay::read_captures(&args.capture),
+    }
+    .map_err(CliError::runtime)?;
+    // What the capture is called in messages and on the page (a store without its password).
+    let source = from.map_or_else(|| args.capture.clone(), |url| PathBuf::from(store::without_password(url)));
     if !bad.is_empty() {
         eprintln!(
             "{} line(s) of {} are not capture records and were skipped (a last line cut short is a gateway \
              stopped mid-write):\n  {}",
             bad.len(),
-            args.capture.display(),
+            source.display(),
             bad.iter().take(3).cloned().collect::<Vec<_>>().join("\n  ")
         );
     }
@@ -58,16 +95,19 @@ pub fn replay(args: ReplayArgs) -> Result<(), CliError> {
     if captures.is_empty() {
         return Err(CliError::runtime(format!(
             "no captured messages in {}: nothing was replayed (capture with `ficus route OP --capture PERCENT`)",
-            args.capture.display()
+            source.display()
         )));
     }
-    let out = args.records.clone().unwrap_or_else(|| args.capture.with_file_name("replay.jsonl"));
+    let out = match (&args.records, from) {
+        (Some(r), _) => r.clone(),
+        (None, Some(_)) => PathBuf::from("replay.jsonl"),
+        (None, None) => args.capture.with_file_name("replay.jsonl"),
+    };
     let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = out.file_name().and_then(|n| n.to_str()).unwrap_or("replay.jsonl");
     let recorder =
         Recorder::start(dir, name, u64::MAX, 1).map_err(|e| CliError::runtime(format!("{}: {e}", out.display())))?;
     let bar = std::io::stderr().is_terminal().then(|| indicatif::ProgressBar::new(captures.len() as u64));
-    let rt = tokio::runtime::Runtime::new().map_err(|e| CliError::runtime(e.to_string()))?;
     let key = crate::shadow::record::mask_key();
     let summary = rt
         .block_on(crate::replay::replay(
@@ -124,7 +164,7 @@ pub fn replay(args: ReplayArgs) -> Result<(), CliError> {
     }
     eprintln!("records: {}", out.display());
     if let Some(path) = &args.html {
-        std::fs::write(path, report::html_as(&ops, std::slice::from_ref(&args.capture), &sides))
+        std::fs::write(path, report::html_as(&ops, std::slice::from_ref(&source), &sides))
             .map_err(|e| CliError::runtime(e.to_string()))?;
         eprintln!("wrote {}", path.display());
     }

@@ -54,7 +54,14 @@ impl Gateway {
             max_record_bytes: s.max_record_bytes,
             keep_files: s.keep_files,
         };
-        let shadow = Arc::new(ShadowState::new(&settings, records));
+        // `records = "postgres"`: the journal's PostgreSQL store (`ficus check` refuses it without one).
+        let store = table.journal.as_ref().filter(|j| j.store.backend() == crate::journal::store::Backend::Postgres);
+        let shadow = Arc::new(match store {
+            Some(j) if s.records == crate::shadow::store::RECORDS_POSTGRES => {
+                ShadowState::to_store(&settings, &j.store_spec.0, j.store.display(), j.retention)
+            }
+            _ => ShadowState::new(&settings, records),
+        });
         start_links(&table);
         let tallies = Arc::new(Tallies::default());
         Arc::new(Gateway {

@@ -411,11 +411,14 @@ pub(super) fn entry_pg(r: &sqlx::postgres::PgRow) -> Result<Entry, sqlx::Error> 
     Ok(entry_of!(r, try_get))
 }
 
-/// `postgres://user:secret@host/db` → `postgres://user@host/db`.
-fn without_password(url: &str) -> String {
+/// `postgres://user:secret@host/db` → `postgres://user@host/db`, for logs, messages and pages.
+/// The user part ends at the authority's *last* `@`: a password written with a raw `@` in it
+/// (`p@ss`) is left out whole, not cut at its first `@` and shown in part.
+pub fn without_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else { return url.into() };
-    match rest.split_once('@') {
-        Some((user, host)) => format!("{scheme}://{}@{host}", user.split(':').next().unwrap_or("")),
+    let (authority, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((user, host)) => format!("{scheme}://{}@{host}{tail}", user.split(':').next().unwrap_or("")),
         None => url.into(),
     }
 }

@@ -105,7 +105,8 @@ fn default_move_wait_ms() -> u64 {
 pub struct ShadowSection {
     /// Most shadow requests in flight at once; beyond it, shadows are dropped (and counted).
     pub max_in_flight: usize,
-    /// Directory for comparison records and captures, relative to routes.toml.
+    /// Directory for comparison records and captures, relative to routes.toml; or `"postgres"`:
+    /// the `[journal]` PostgreSQL store, shared by every replica.
     pub records: String,
     /// A records file is rotated when it grows past this many bytes.
     pub max_record_bytes: u64,

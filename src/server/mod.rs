@@ -388,5 +388,7 @@ impl Running {
         for task in self.tasks {
             let _ = task.await;
         }
+        // Shadow records on their way to a shared store are written before the process goes.
+        self.gateway.shadow.flush(std::time::Duration::from_secs(2)).await;
     }
 }

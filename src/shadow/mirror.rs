@@ -5,6 +5,7 @@
 use super::compare::{compare, FieldDiff};
 use super::record::{mask_diffs, Recorder, ShadowRecord};
 use super::stats::{Outcome, ShadowStats};
+use super::store::{Kind, Sink, StoreWriter};
 use super::Comparison;
 use crate::codec::Codec;
 use hmac::{Hmac, Mac};
@@ -50,17 +51,27 @@ pub struct ShadowState {
     permits: Arc<Semaphore>,
     /// Per-operation counters.
     pub stats: ShadowStats,
-    /// Comparison records, when a directory is configured.
-    pub recorder: Option<Recorder>,
+    /// Comparison records, when a directory (or the store) is configured.
+    pub recorder: Option<Sink>,
     /// Captured traffic for replay.
-    pub captures: Option<Recorder>,
+    pub captures: Option<Sink>,
     mask_key: Vec<u8>,
 }
 
 impl ShadowState {
     /// State for `table`, recording under `dir` (none: count only).
     pub fn new(s: &ShadowSettings, dir: Option<&Path>) -> ShadowState {
-        let start = |name: &str| dir.and_then(|d| Recorder::start(d, name, s.max_record_bytes, s.keep_files).ok());
+        // A directory that cannot be made (a read-only mount) leaves records off: said, not silent.
+        let start = |name: &str| {
+            let d = dir?;
+            match Recorder::start(d, name, s.max_record_bytes, s.keep_files) {
+                Ok(r) => Some(Sink::File(r)),
+                Err(e) => {
+                    tracing::error!(file = %d.join(name).display(), error = %e, "shadow records not kept: [shadow] records is not writable");
+                    None
+                }
+            }
+        };
         ShadowState {
             permits: Arc::new(Semaphore::new(s.max_in_flight.max(1))),
             stats: ShadowStats::default(),
@@ -68,6 +79,34 @@ impl ShadowState {
             captures: start("capture.jsonl"),
             mask_key: super::record::mask_key(),
         }
+    }
+
+    /// State for `table`, recording comparisons and captures in the PostgreSQL store at `url`
+    /// (`[shadow] records = "postgres"`), kept for `retention`; `shown` names it without a password. A writer that
+    /// cannot start (no thread) leaves the state counting only, and says so.
+    pub fn to_store(s: &ShadowSettings, url: &str, shown: &str, retention: std::time::Duration) -> ShadowState {
+        let mut state = ShadowState::new(s, None);
+        match StoreWriter::start(url, shown, retention) {
+            Ok(w) => {
+                state.recorder = Some(Sink::Store(w.clone(), Kind::Comparison));
+                state.captures = Some(Sink::Store(w, Kind::Capture));
+            }
+            Err(e) => tracing::error!(store = %shown, error = %e, "records writer did not start: records are not kept"),
+        }
+        state
+    }
+
+    /// Waits (at most `wait`) for records and captures on their way to the store to be written:
+    /// called when the gateway stops. Files need nothing: their writer is milliseconds behind.
+    pub async fn flush(&self, wait: std::time::Duration) {
+        if let Some(w) = self.store() {
+            w.flush(wait).await;
+        }
+    }
+
+    /// The store's writer, when records go to the store.
+    pub fn store(&self) -> Option<&std::sync::Arc<StoreWriter>> {
+        self.recorder.as_ref().and_then(Sink::store)
     }
 
     /// A permit for one more shadow, or `None` (dropped and counted) at the cap.

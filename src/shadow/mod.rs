@@ -6,7 +6,8 @@
 //! per-operation counters behind `GET /shadow`; `noise` tells noise (the primary itself varies
 //! for the same request) from findings (a difference that repeats), with `delta` the numeric
 //! differences; `record` the JSON Lines records; `report` turns records into a terminal
-//! summary and an HTML page; `capture` records traffic for `replay`.
+//! summary and an HTML page; `capture` records traffic for `replay`; `store` keeps records and
+//! captures in PostgreSQL instead, one place for every replica.
 
 pub mod capture;
 pub mod compare;
@@ -17,6 +18,7 @@ pub mod paths;
 pub mod record;
 pub mod report;
 pub mod stats;
+pub mod store;
 pub mod window;
 
 use crate::codec::Codec;

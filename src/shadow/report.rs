@@ -82,8 +82,9 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-/// The outcome a record stands for, as the live counters saw it.
-fn outcome(r: &ShadowRecord) -> Outcome {
+/// The outcome a record stands for, as the live counters saw it (a compared one: `error`
+/// records are counted apart).
+pub(crate) fn outcome(r: &ShadowRecord) -> Outcome {
     let primary_is_legacy = r.primary_is_legacy.unwrap_or(true);
     let (legacy, new) = (r.legacy_ms.unwrap_or(0.0) / 1000.0, r.new_ms.unwrap_or(0.0) / 1000.0);
     Outcome::Compared {

@@ -91,6 +91,12 @@ pub fn generalise_into(path: &str, out: &mut String) {
 impl ShadowStats {
     /// Counts one outcome for `op`.
     pub fn record(&self, op: &str, outcome: &Outcome) {
+        self.record_at(op, outcome, Some(window::now_secs()));
+    }
+
+    /// Counts one outcome for `op` that happened at `at` ([`window::now_secs`] time; `None`:
+    /// before the recent window, so it counts only in the totals).
+    pub fn record_at(&self, op: &str, outcome: &Outcome, at: Option<u64>) {
         let Ok(mut ops) = self.ops.lock() else { return };
         // Look up before inserting: this runs for every dropped shadow, so no allocation then.
         if !ops.contains_key(op) {
@@ -102,7 +108,9 @@ impl ShadowStats {
             Outcome::ShadowError(_) => s.errors += 1,
             Outcome::Compared { diffs, primary_secs, shadow_secs, primary_is_legacy, key, id } => {
                 s.compared += 1;
-                s.recent.add(window::now_secs(), diffs.is_empty());
+                if let Some(at) = at {
+                    s.recent.add(at, diffs.is_empty());
+                }
                 s.primary_secs += primary_secs;
                 s.shadow_secs += shadow_secs;
                 if diffs.is_empty() {

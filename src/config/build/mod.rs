@@ -25,6 +25,7 @@ mod link;
 mod multipart;
 mod parse;
 mod problem;
+mod records;
 mod route;
 mod telemetry;
 mod upstream;
@@ -307,6 +308,7 @@ impl Builder<'_> {
         let default_target = find_upstream(self, &file.default.target, "default", "target");
         let journal = self.journal(&file, header.as_ref(), path, previous);
         self.telemetry(&file, previous);
+        self.shadow_records(&file);
         let mut routes = HashMap::new();
         for (op, r) in &file.routes {
             if let Some(h) = &header {
