@@ -105,13 +105,10 @@ fn pod() -> Value {
 /// a ConfigMap (`..<stamp>/` files, `..data` → it, each name → `..data/name`), with the journal's
 /// store replaced by `store`.
 fn configmap(dir: &Path, stamp: &str, store: &str, edit: impl Fn(String) -> String) {
-    let records = dir.join("records");
     let data = dir.join(format!("..{stamp}"));
     std::fs::create_dir(&data).unwrap();
     let toml = std::fs::read_to_string(root().join("deploy/config/routes.toml")).unwrap();
-    let toml = toml.replace("postgres://ficus@ficus-journal.core-banking.svc.cluster.local:5432/ficus", store);
-    // The pod's writable volume is this test's own directory.
-    let toml = edit(toml.replace("/var/lib/ficus/shadow", &records.display().to_string()));
+    let toml = edit(toml.replace("postgres://ficus@ficus-journal.core-banking.svc.cluster.local:5432/ficus", store));
     std::fs::write(data.join("routes.toml"), toml).unwrap();
     let mut names = vec!["routes.toml".to_string()];
     for e in std::fs::read_dir(root().join("copybooks")).unwrap() {
@@ -156,14 +153,14 @@ fn the_pod_spec_agrees_with_ficus_and_the_image() {
     assert_eq!(volume["configMap"]["name"], "ficus-config");
     // The grace period outlasts preStop's sleep and the drain.
     let dir = tempfile::tempdir().unwrap();
-    configmap(dir.path(), "1", "sqlite:journal.db", |t| t);
+    configmap(dir.path(), "1", "postgres://ficus@127.0.0.1:9/ficus", |t| t);
     let table =
         ficus::config::load(&dir.path().join("routes.toml"), None, 1).expect("deploy/config/routes.toml builds");
     let sleep: u64 = c["lifecycle"]["preStop"]["exec"]["command"][1].as_str().unwrap().parse().unwrap();
     let grace = pod["terminationGracePeriodSeconds"].as_u64().unwrap();
     assert!(grace * 1000 > sleep * 1000 + table.limits.drain_timeout_ms, "grace {grace} s");
     let file = std::fs::read_to_string(root().join("deploy/config/routes.toml")).unwrap();
-    assert!(file.contains("records = \"/var/lib/ficus/"), "shadow records on the pod's writable volume");
+    assert!(file.contains("records = \"postgres\""), "every replica's shadow records in one store");
     let state = c["volumeMounts"].as_array().unwrap().iter().find(|m| m["name"] == "state").unwrap();
     assert_eq!(state["mountPath"], "/var/lib/ficus");
 
