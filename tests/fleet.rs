@@ -87,10 +87,16 @@ async fn three_replicas_share_one_routes_toml_and_the_fleet_view_sees_one_table(
     std::fs::write(elsewhere.path().join("tokens"), format!("{ADMIN_NAME}:{ADMIN_TOKEN}\n")).unwrap();
     let other = Replica::serve(&other_path, &OVERRIDE, elsewhere).await;
     let dead = dead_address().await;
-    let targets = format!("{targets},{},{dead}", other.admin);
+    let targets = format!("{targets},{},{dead},no-such-replica.invalid:9901", other.admin);
     let (code, out, err) = ficus_cli(&["fleet", "--targets", &targets]).await;
     assert_eq!(code, 3, "{out}{err}");
-    assert!(err.contains("TABLES DIFFER: 2 hashes across 5 replicas"), "{err}");
-    assert!(err.contains("1 of 5 replica(s) did not answer"), "{err}");
+    assert!(err.contains("TABLES DIFFER: 2 hashes across 6 replicas"), "{err}");
+    assert!(err.contains("2 of 6 replica(s) did not answer"), "{err}");
     assert!(out.contains(&format!("{dead}")) && out.contains("UNREACHABLE"), "{out}");
+    // A name that does not resolve is a row of its own: the others are still shown.
+    assert!(
+        out.lines().any(|l| l.starts_with("no-such-replica.invalid:9901") && l.contains("does not resolve")),
+        "{out}"
+    );
+    assert_eq!(out.lines().filter(|l| l.contains(&new_hash[..12])).count(), 3, "{out}");
 }

@@ -18,8 +18,8 @@ pub const ASK_TIMEOUT: Duration = Duration::from_secs(3);
 /// One replica's answer: its status, or why there is none.
 #[derive(Clone, Debug)]
 pub struct Seen {
-    /// The admin address asked.
-    pub addr: SocketAddr,
+    /// The admin address asked (or the target as written, when it did not resolve).
+    pub addr: String,
     /// Its `GET /status`, or what went wrong.
     pub status: Result<Value, String>,
 }
@@ -30,7 +30,7 @@ pub struct Survey {
     /// In the order the targets named them.
     pub seen: Vec<Seen>,
     /// Table hash → the replicas serving it.
-    pub hashes: BTreeMap<String, Vec<SocketAddr>>,
+    pub hashes: BTreeMap<String, Vec<String>>,
 }
 
 impl Survey {
@@ -49,14 +49,8 @@ impl Survey {
         let total = self.seen.len();
         let mut out = Vec::new();
         if self.hashes.len() > 1 {
-            let each: Vec<String> = self
-                .hashes
-                .iter()
-                .map(|(h, a)| {
-                    let who: Vec<String> = a.iter().map(ToString::to_string).collect();
-                    format!("{} on {}", short(h), who.join(" "))
-                })
-                .collect();
+            let each: Vec<String> =
+                self.hashes.iter().map(|(h, a)| format!("{} on {}", short(h), a.join(" "))).collect();
             out.push(format!(
                 "TABLES DIFFER: {} hashes across {total} replicas — {}",
                 self.hashes.len(),
@@ -75,8 +69,8 @@ impl Survey {
             .seen
             .iter()
             .map(|s| match &s.status {
-                Ok(v) => json!({ "address": s.addr.to_string(), "status": v }),
-                Err(e) => json!({ "address": s.addr.to_string(), "error": e }),
+                Ok(v) => json!({ "address": s.addr, "status": v }),
+                Err(e) => json!({ "address": s.addr, "error": e }),
             })
             .collect();
         json!({
@@ -94,42 +88,53 @@ pub fn short(hash: &str) -> String {
     hash.chars().take(12).collect()
 }
 
-/// Every address `targets` name (`host:port`, comma-separated allowed), in order, each once.
-///
-/// Errors: a target that does not resolve, or none given.
-pub async fn resolve(targets: &[String]) -> Result<Vec<SocketAddr>, String> {
-    let mut out: Vec<SocketAddr> = Vec::new();
+/// Every address `targets` name (`host:port`, comma-separated allowed), in order, each once;
+/// a target that does not resolve is kept with why, so the others are still asked (a fleet
+/// view that hid every replica behind one bad name would hide what is wrong).
+pub async fn resolve(targets: &[String]) -> Vec<(String, Result<SocketAddr, String>)> {
+    let mut out: Vec<(String, Result<SocketAddr, String>)> = Vec::new();
     for target in targets.iter().flat_map(|t| t.split(',')).map(str::trim).filter(|t| !t.is_empty()) {
-        let found = tokio::net::lookup_host(target)
-            .await
-            .map_err(|e| format!("{target}: {e} (give host:port of each replica's admin API)"))?;
-        for addr in found {
-            if !out.contains(&addr) {
-                out.push(addr);
+        match tokio::net::lookup_host(target).await {
+            Ok(found) => {
+                for addr in found {
+                    if !out.iter().any(|(_, a)| a.as_ref() == Ok(&addr)) {
+                        out.push((addr.to_string(), Ok(addr)));
+                    }
+                }
             }
+            Err(e) => out.push((target.to_string(), Err(format!("does not resolve: {e}")))),
         }
     }
-    if out.is_empty() {
-        return Err("no replica named (host:port,host:port…)".into());
-    }
-    Ok(out)
+    out
 }
 
 /// Asks every replica `targets` name for its status, all at once (one silent replica costs its
-/// timeout once).
+/// timeout once); a name that does not resolve is a row that did not answer.
 ///
-/// Errors: as [`resolve`].
+/// Errors: no target given.
 pub async fn survey(targets: &[String]) -> Result<Survey, String> {
-    let addrs = resolve(targets).await?;
-    let asks: Vec<_> = addrs.iter().map(|&addr| tokio::spawn(ask(addr))).collect();
-    let mut seen = Vec::new();
-    for (ask, addr) in asks.into_iter().zip(addrs) {
-        seen.push(ask.await.unwrap_or_else(|e| Seen { addr, status: Err(e.to_string()) }));
+    let named = resolve(targets).await;
+    if named.is_empty() {
+        return Err("no replica named (host:port,host:port…)".into());
     }
-    let mut hashes: BTreeMap<String, Vec<SocketAddr>> = BTreeMap::new();
+    let asks: Vec<_> = named
+        .into_iter()
+        .map(|(shown, addr)| match addr {
+            Ok(addr) => tokio::spawn(ask(addr)),
+            Err(e) => tokio::spawn(async move { Seen { addr: shown, status: Err(e) } }),
+        })
+        .collect();
+    let mut seen = Vec::new();
+    for ask in asks {
+        match ask.await {
+            Ok(s) => seen.push(s),
+            Err(e) => seen.push(Seen { addr: "?".into(), status: Err(e.to_string()) }),
+        }
+    }
+    let mut hashes: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for s in &seen {
         if let Ok(v) = &s.status {
-            hashes.entry(v["hash"].as_str().unwrap_or("?").to_string()).or_default().push(s.addr);
+            hashes.entry(v["hash"].as_str().unwrap_or("?").to_string()).or_default().push(s.addr.clone());
         }
     }
     Ok(Survey { seen, hashes })
@@ -158,7 +163,7 @@ async fn ask(addr: SocketAddr) -> Seen {
         }
     }
     .await;
-    Seen { addr, status }
+    Seen { addr: addr.to_string(), status }
 }
 
 /// An error and every cause below it ("client error (Connect): tcp connect error: Connection

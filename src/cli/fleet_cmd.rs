@@ -49,7 +49,7 @@ fn table(survey: &Survey) -> String {
         .map(|s| match &s.status {
             Err(e) => {
                 let dash = || "-".to_string();
-                [s.addr.to_string(), dash(), dash(), dash(), format!("UNREACHABLE: {e}"), dash(), dash()]
+                [s.addr.clone(), dash(), dash(), dash(), format!("UNREACHABLE: {e}"), dash(), dash()]
             }
             Ok(v) => {
                 let reload = match v["reload"]["last_error"].as_str() {
@@ -64,7 +64,7 @@ fn table(survey: &Survey) -> String {
                     .map(|(n, u)| format!("{n} {}", u["breaker"].as_str().unwrap_or("?")))
                     .collect();
                 [
-                    s.addr.to_string(),
+                    s.addr.clone(),
                     v["replica"]["host"].as_str().unwrap_or("-").to_string(),
                     v["generation"].to_string(),
                     short(v["hash"].as_str().unwrap_or("?")),

@@ -416,9 +416,24 @@ pub(super) fn entry_pg(r: &sqlx::postgres::PgRow) -> Result<Entry, sqlx::Error> 
 /// (`p@ss`) is left out whole, not cut at its first `@` and shown in part.
 pub fn without_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else { return url.into() };
-    let (authority, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    match authority.rsplit_once('@') {
-        Some((user, host)) => format!("{scheme}://{}@{host}{tail}", user.split(':').next().unwrap_or("")),
-        None => url.into(),
-    }
+    let (authority, tail) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
+    let authority = match authority.rsplit_once('@') {
+        Some((user, host)) => format!("{}@{host}", user.split(':').next().unwrap_or("")),
+        None => authority.to_string(),
+    };
+    // A password may also be a query parameter (`?password=…`, `sslpassword=…`): its value goes.
+    let tail = match tail.split_once('?') {
+        None => tail.to_string(),
+        Some((path, query)) => {
+            let pairs: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _)) if key.to_ascii_lowercase().contains("password") => format!("{key}=***"),
+                    _ => pair.to_string(),
+                })
+                .collect();
+            format!("{path}?{}", pairs.join("&"))
+        }
+    };
+    format!("{scheme}://{authority}{tail}")
 }

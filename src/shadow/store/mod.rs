@@ -279,6 +279,11 @@ mod tests {
         assert!(!is_store_url("shadow/capture.jsonl") && !is_store_url("postgres"));
         assert_eq!(without_password("postgres://u:pw@h:5432/db"), "postgres://u@h:5432/db");
         assert_eq!(without_password("postgres://h/db"), "postgres://h/db");
+        assert_eq!(
+            without_password("postgres://u@h/db?sslmode=disable&password=s3cret&PGPASSWORD=x"),
+            "postgres://u@h/db?sslmode=disable&password=***&PGPASSWORD=***"
+        );
+        assert_eq!(without_password("postgres://u:pw@h?password=s3cret"), "postgres://u@h?password=***");
     }
 
     #[test]
@@ -300,6 +305,8 @@ mod tests {
             let url = format!("postgres://{user}:{secret}@{host}:5432/db");
             let shown = without_password(&url);
             assert_eq!(shown, format!("postgres://{user}@{host}:5432/db"), "{url}");
+            let query = format!("postgres://{user}@{host}:5432/db?application_name=x&password={secret}");
+            assert!(!without_password(&query).contains(&secret), "{query}");
             assert!(shown.ends_with(&format!("@{host}:5432/db")) && is_store_url(&shown), "{shown}");
         }
     }
