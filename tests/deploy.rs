@@ -163,6 +163,8 @@ fn the_pod_spec_agrees_with_ficus_and_the_image() {
     assert!(file.contains("records = \"postgres\""), "every replica's shadow records in one store");
     let state = c["volumeMounts"].as_array().unwrap().iter().find(|m| m["name"] == "state").unwrap();
     assert_eq!(state["mountPath"], "/var/lib/ficus");
+    let audit = table.file.gateway.audit_log.as_deref().expect("an audit_log off the read-only ConfigMap");
+    assert!(audit.starts_with("/var/lib/ficus/"), "the audit log on the writable volume: {audit}");
 
     // The image: the build CI runs, and the container's arguments are the Deployment's.
     let docker = std::fs::read_to_string(root().join("deploy/Dockerfile")).unwrap();
@@ -188,7 +190,10 @@ async fn ficus_starts_as_the_container_does_and_takes_in_a_configmap_update() {
     let pg = postgres::Postgres::start();
     let store = pg.create_database("deploy");
     let dir = tempfile::tempdir().unwrap();
-    configmap(dir.path(), "1", &store, |t| t);
+    // The pod's writable volume (an emptyDir at /var/lib/ficus).
+    let state = tempfile::tempdir().unwrap();
+    let volume = state.path().to_str().unwrap().to_string();
+    configmap(dir.path(), "1", &store, |t| t.replace("/var/lib/ficus", &volume));
     let args = ["--listen-http", "127.0.0.1:0", "--listen-tcp", "127.0.0.1:0", "--admin", "127.0.0.1:0"];
     let replica = Replica::serve(&dir.path().join("routes.toml"), &args, tempfile::tempdir().unwrap()).await;
     let admin = replica.admin;
@@ -201,7 +206,7 @@ async fn ficus_starts_as_the_container_does_and_takes_in_a_configmap_update() {
 
     // kubectl apply of an edited ConfigMap: the kubelet swaps ..data; ficus reloads it.
     configmap(dir.path(), "2", &store, |t| {
-        t.replacen(
+        t.replace("/var/lib/ficus", &volume).replacen(
             "target   = \"legacy\"\nread_only = true\ncontinuation",
             "target   = \"accounts\"\nread_only = true\ncontinuation",
             1,
@@ -216,5 +221,13 @@ async fn ficus_starts_as_the_container_does_and_takes_in_a_configmap_update() {
         assert!(Instant::now() < deadline, "the ConfigMap update was not taken in: {routes}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // The change is audited on the writable volume, nothing is written into the ConfigMap.
+    let (_, audit) = admin_call_at(admin, "GET", "/audit", None, None).await;
+    assert_eq!(audit["entries"].as_array().map(Vec::len), Some(1), "{audit}");
+    let text = std::fs::read_to_string(state.path().join("routes.audit.jsonl")).expect("the audit log on the volume");
+    assert!(text.contains("\"source\":\"file\""), "{text}");
+    assert!(!dir.path().join("routes.audit.jsonl").exists(), "nothing written beside the ConfigMap");
+    let (_, status) = admin_call_at(admin, "GET", "/status", None, None).await;
+    assert!(status["reload"].get("audit_error").is_none(), "{status}");
     drop(replica);
 }

@@ -144,9 +144,7 @@ pub async fn move_owners(admin: &Admin, body: &Value, who: String) -> Reply {
                 "keys": keys.iter().take(AUDIT_KEYS).collect::<Vec<_>>(),
                 "waited_ms": report.waited_ms as u64,
             }));
-            if let Err(e) = reloader.audit().append(&entry) {
-                warn!(error = %e, "cannot write the audit log");
-            }
+            let audit_error = reloader.audited(reloader.audit().append(&entry));
             reply(
                 StatusCode::OK,
                 &json!({
@@ -156,6 +154,7 @@ pub async fn move_owners(admin: &Admin, body: &Value, who: String) -> Reply {
                     "waited_ms": report.waited_ms as u64,
                     "to": to_name,
                     "rollback": to_name.is_none(),
+                    "audit_error": audit_error,
                 }),
             )
         }

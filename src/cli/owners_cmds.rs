@@ -147,6 +147,7 @@ fn move_accounts(
     let batches = accounts.len().div_ceil(batch);
     let whither = to.map_or("back to their previous owners".to_string(), |t| format!("to {t}"));
     let (mut moved, mut already, mut waited) = (0u64, 0u64, 0u64);
+    let mut unaudited = Vec::new();
     for (i, chunk) in accounts.chunks(batch).enumerate() {
         let body = match to {
             Some(t) => json!({ "to": t, "keys": chunk }),
@@ -171,6 +172,9 @@ fn move_accounts(
             );
             return Err(e);
         }
+        if let Some(why) = v["audit_error"].as_str() {
+            unaudited.push(format!("batch {}: {why}", i + 1));
+        }
         let n = |k: &str| v[k].as_u64().unwrap_or(0);
         (moved, already, waited) = (moved + n("moved"), already + n("already"), waited.max(n("waited_ms")));
         eprintln!(
@@ -184,11 +188,15 @@ fn move_accounts(
             accounts.len()
         );
     }
+    let audited = if unaudited.is_empty() { "audited" } else { "NOT all audited (see below)" };
     println!(
         "{} account(s) {whither}: {moved} changed owner, {already} already there (longest wait for writes in flight: \
-         {waited} ms); audited.",
+         {waited} ms); {audited}.",
         accounts.len()
     );
+    for why in &unaudited {
+        println!("  moved but NOT in the audit log: {why}");
+    }
     if to.is_none() && moved < accounts.len() as u64 {
         println!("  ({} had no move to roll back)", accounts.len() as u64 - moved);
     }

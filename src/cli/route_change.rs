@@ -282,11 +282,11 @@ pub fn route(admin: &str, change: RouteChange) -> Result<(), CliError> {
         } else {
             "written to routes.toml"
         };
-        println!(
-            "generation {} (hash {}), {written} and audited",
-            outcome["generation"],
-            outcome["hash"].as_str().unwrap_or("")
-        );
+        let audited = match outcome["audit_error"].as_str() {
+            Some(why) => format!(", NOT audited: {why}"),
+            None => " and audited".into(),
+        };
+        println!("generation {} (hash {}), {written}{audited}", outcome["generation"], outcome["hash"].as_str().unwrap_or(""));
     }
     if let Some(kept) = outcome["kept_rejected"].as_str() {
         println!("the invalid routes.toml that was on disk is kept as {kept}");

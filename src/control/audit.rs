@@ -1,4 +1,5 @@
-//! The audit trail of route changes: JSON Lines next to routes.toml (`routes.audit.jsonl`),
+//! The audit trail of route changes: JSON Lines next to routes.toml (`routes.audit.jsonl`) or
+//! where `[gateway] audit_log` says (a writable volume when routes.toml is a read-only ConfigMap),
 //! one entry per applied change — who, when, from where, the generation it produced, and each
 //! changed route before and after (and each copybook whose content changed). Nothing else is
 //! written here: a rejected file, a refused change and a reload that changed nothing leave no
@@ -63,20 +64,54 @@ impl AuditEntry {
 
 /// An append-only JSON Lines file.
 pub struct AuditLog {
-    path: PathBuf,
+    path: Mutex<PathBuf>,
     lock: Mutex<()>,
 }
 
 impl AuditLog {
     /// The audit log beside a routes file: `routes.toml` → `routes.audit.jsonl`.
     pub fn beside(routes: &Path) -> AuditLog {
-        let stem = routes.file_stem().and_then(|s| s.to_str()).unwrap_or("routes");
-        AuditLog { path: routes.with_file_name(format!("{stem}.audit.jsonl")), lock: Mutex::new(()) }
+        AuditLog::at(Self::resolve(routes, None))
+    }
+
+    /// The audit log at `path`.
+    pub fn at(path: PathBuf) -> AuditLog {
+        AuditLog { path: Mutex::new(path), lock: Mutex::new(()) }
+    }
+
+    /// Where the audit log of `routes` is: `configured` (`[gateway] audit_log`, relative to
+    /// routes.toml's directory) or `<stem>.audit.jsonl` beside it.
+    pub fn resolve(routes: &Path, configured: Option<&str>) -> PathBuf {
+        match configured {
+            Some(file) => routes.parent().unwrap_or(Path::new(".")).join(file),
+            None => {
+                let stem = routes.file_stem().and_then(|s| s.to_str()).unwrap_or("routes");
+                routes.with_file_name(format!("{stem}.audit.jsonl"))
+            }
+        }
     }
 
     /// Its path.
-    pub fn path(&self) -> &Path {
-        &self.path
+    pub fn path(&self) -> PathBuf {
+        self.path.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Points it at `path` (a reload changed `audit_log`); entries already written stay where
+    /// they are.
+    pub fn repoint(&self, path: PathBuf) {
+        *self.path.lock().unwrap_or_else(|p| p.into_inner()) = path;
+    }
+
+    /// Whether an entry could be appended now: the file opens for appending (created if
+    /// missing, nothing written). The error names the path.
+    pub fn writable(&self) -> std::io::Result<()> {
+        let path = self.path();
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map(drop)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))
     }
 
     /// Appends one entry (and syncs it to disk).
@@ -84,7 +119,7 @@ impl AuditLog {
         let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
         let mut line = serde_json::to_vec(entry)?;
         line.push(b'\n');
-        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&self.path)?;
+        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(self.path())?;
         f.lock()?;
         f.write_all(&line)?;
         f.sync_data()?;
@@ -97,7 +132,7 @@ impl AuditLog {
     pub fn append_unless_recorded(&self, entry: &AuditEntry) -> std::io::Result<bool> {
         use std::io::{Read, Seek, SeekFrom};
         let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
-        let mut f = std::fs::OpenOptions::new().create(true).read(true).append(true).open(&self.path)?;
+        let mut f = std::fs::OpenOptions::new().create(true).read(true).append(true).open(self.path())?;
         f.lock()?;
         // The newest entry is in the file's tail (entries are small; a long one reads whole).
         let len = f.metadata()?.len();
@@ -128,7 +163,7 @@ impl AuditLog {
 
     /// The last `n` entries, oldest first.
     pub fn recent(&self, n: usize) -> Vec<AuditEntry> {
-        let text = std::fs::read_to_string(&self.path).unwrap_or_default();
+        let text = std::fs::read_to_string(self.path()).unwrap_or_default();
         let entries: Vec<AuditEntry> = text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
         entries[entries.len().saturating_sub(n)..].to_vec()
     }

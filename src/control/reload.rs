@@ -58,6 +58,10 @@ pub struct ReloadStatus {
     /// Why the files on disk were rejected, while they still differ from the running table.
     /// Cleared by the next reload that finds them valid (changed or not).
     pub last_error: Option<String>,
+    /// Why the last applied change could not be written to the audit log (path and error);
+    /// cleared by the next entry written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit_error: Option<String>,
 }
 
 /// The result of a reload or change that did not fail.
@@ -92,6 +96,9 @@ pub struct ReloadOutcome {
     /// was turned, for people.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub turned: Option<String>,
+    /// Applied and running, but NOT in the audit log: its path and the error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit_error: Option<String>,
 }
 
 impl ReloadOutcome {
@@ -107,6 +114,7 @@ impl ReloadOutcome {
             not_persisted: false,
             warnings: Vec::new(),
             turned: None,
+            audit_error: None,
         }
     }
 }
@@ -149,11 +157,11 @@ pub struct Reloader {
 }
 
 impl Reloader {
-    /// A reloader for `gateway` from `path`; the audit log goes next to it. The running table's
-    /// copybooks seed the parse cache.
+    /// A reloader for `gateway` from `path`; the audit log goes where `[gateway] audit_log`
+    /// says, or next to it. The running table's copybooks seed the parse cache.
     pub fn new(gateway: Arc<Gateway>, path: &Path) -> Reloader {
-        let audit = AuditLog::beside(path);
         let table = gateway.table();
+        let audit = AuditLog::at(AuditLog::resolve(path, table.file.gateway.audit_log.as_deref()));
         let cache = CopybookCache::seeded(Some(&table.source));
         Reloader {
             gateway,
@@ -269,6 +277,7 @@ impl Reloader {
         for warning in &warnings {
             warn!(generation, %warning, "shadow compares nothing or only part");
         }
+        let table_audit_log = table.file.gateway.audit_log.clone();
         self.gateway.swap(table);
         info!(generation, %hash, source = trigger.source(), added = ?changes.added, removed = ?changes.removed,
             retargeted = ?changes.retargeted, changed = changes.changes.len(), other = changes.other,
@@ -281,17 +290,16 @@ impl Reloader {
         // Replicas sharing one routes.toml share its audit log: a reload that only follows the
         // file to a table another replica has recorded (its admin change wrote the file, or it
         // reloaded the same edit first) is that change, not a new one.
+        self.audit.repoint(AuditLog::resolve(&self.path, table_audit_log.as_deref()));
         let written = match trigger.source() {
             "api" => self.audit.append(&entry).map(|()| true),
             _ => self.audit.append_unless_recorded(&entry),
         };
-        match written {
-            Ok(true) => {}
-            Ok(false) => {
+        let audit_error = self.audited(written.map(|w| {
+            if !w {
                 info!(generation, %hash, "already the audit log's newest entry (a replica sharing the file recorded it)")
             }
-            Err(e) => warn!(error = %e, "cannot write the audit log"),
-        }
+        }));
         self.generations.send_replace(generation);
         ReloadOutcome {
             generation,
@@ -304,7 +312,21 @@ impl Reloader {
             not_persisted: false,
             warnings,
             turned: None,
+            audit_error,
         }
+    }
+
+    /// Records how writing an audit entry went: a failure is logged, counted
+    /// (`ficus_audit_failures_total`) and kept in the status until an entry is written; it is
+    /// returned (path and error) for the reply.
+    pub fn audited(&self, written: std::io::Result<()>) -> Option<String> {
+        let error = written.err().map(|e| format!("{}: {e}", self.audit.path().display()));
+        if let Some(error) = &error {
+            warn!(%error, "cannot write the audit log: the change is applied but not audited");
+            metrics::counter!("ficus_audit_failures_total").increment(1);
+        }
+        self.bump(|s| s.audit_error = error.clone());
+        error
     }
 
     /// The files on disk were rejected: counted, and kept as the last error.

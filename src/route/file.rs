@@ -142,6 +142,11 @@ pub struct GatewaySection {
     /// File of admin tokens, one `name:secret` a line (relative to this file). The environment
     /// variable `FICUS_ADMIN_TOKEN` (`secret`, or `name:secret,name:secret`) adds more.
     pub admin_token_file: Option<String>,
+    /// The audit log of applied changes (JSON Lines), relative to this file. Default:
+    /// `<routes stem>.audit.jsonl` beside it. Set it to a writable volume where routes.toml is
+    /// read-only (a Kubernetes ConfigMap): `audit_log = "/var/lib/ficus/routes.audit.jsonl"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_log: Option<String>,
     /// Heartbeats of the default channel, answered by the gateway itself:
     /// `heartbeat = { op = "HEARTBT", reply_code = "0000" }` (see docs/links.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]

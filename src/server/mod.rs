@@ -271,6 +271,10 @@ pub async fn start(config: &Path, options: Options) -> Result<Running, String> {
     let records = config.parent().unwrap_or(Path::new(".")).join(&table.file.shadow.records);
     let gateway = Gateway::new(table, Some(&records));
     let reloader = Arc::new(Reloader::new(gateway.clone(), config));
+    if let Err(e) = reloader.audit().writable() {
+        tracing::warn!(error = %e, "the audit log cannot be written: changes will be applied but NOT audited \
+            (set [gateway] audit_log to a writable path, e.g. a volume beside a read-only ConfigMap)");
+    }
     // Every port is bound before anything starts: a port in use fails the start as a whole.
     let listen = |what: &str, addr: Option<String>| addr.map(|a| bind_shared(what, &a, options.takeover)).transpose();
     let admin_listener = listen("admin", admin_addr)?;
