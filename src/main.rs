@@ -20,9 +20,12 @@ fn main() {
     };
     // Traces: only `ficus serve`, only when [telemetry] or OTEL_* name a collector; otherwise no
     // layer at all. FICUS_LOG filters the log, not what the collector gets.
+    let mut ignored = Vec::new();
     let (tracing, traces) = match &cli.command {
         Command::Serve { config, .. } => {
-            match ficus::telemetry::for_config(config).map(|s| ficus::telemetry::start(&s)) {
+            let resolved = ficus::telemetry::for_config(config);
+            ignored = resolved.ignored;
+            match resolved.settings.map(|s| ficus::telemetry::start(&s)) {
                 Some(Ok((tracing, layer))) => (Some(tracing), Some(layer)),
                 Some(Err(e)) => {
                     eprintln!("ficus: {e}; serving without traces");
@@ -35,6 +38,9 @@ fn main() {
     };
     let layers: Vec<BoxedLayer> = std::iter::once(log).chain(traces).collect();
     tracing_subscriber::registry().with(layers).init();
+    for variable in &ignored {
+        tracing::warn!(%variable, "traces: an OTEL_* variable is ignored");
+    }
     if let Some(t) = &tracing {
         tracing::info!(collector = %t.endpoint, "traces: exporting spans over OTLP/HTTP");
     }

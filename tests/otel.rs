@@ -2,7 +2,8 @@
 //! this process that decodes the OTLP/HTTP protobuf. A channel's `traceparent` is the message
 //! span's parent, the upstream call and the shadow are its children, the JSON service gets a
 //! `traceparent` in the same trace; with no configuration nothing is sent; a collector that is
-//! down never costs a message its reply; `ficus check` names a bad value's line.
+//! down never costs a message its reply; `ficus check` names a bad value's line; a bad `OTEL_*`
+//! variable is ignored with a warning, never a stopped gateway.
 
 #[path = "support/otlp.rs"]
 mod otlp;
@@ -45,8 +46,10 @@ async fn serve(toml: &str, env: &[(&str, &str)]) -> Serve {
     for name in [
         "OTEL_EXPORTER_OTLP_ENDPOINT",
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
         "OTEL_SDK_DISABLED",
         "OTEL_TRACES_SAMPLER",
+        "OTEL_TRACES_SAMPLER_ARG",
     ] {
         command.env_remove(name);
     }
@@ -261,6 +264,53 @@ async fn a_collector_that_is_down_never_costs_a_message_its_reply() {
     let failed: Vec<_> = log.iter().filter(|l| l.contains("traces not delivered")).collect();
     assert!(!failed.is_empty(), "the operator is told: {log:#?}");
     assert!(failed.len() <= 2, "once, not per export: {failed:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_otel_variables_are_ignored_with_a_warning_never_a_stopped_gateway() {
+    let sims = sims().await;
+    let (receiver, collector) = Receiver::start().await;
+    let up = sim_upstreams(&sims);
+    // What a platform may inject: a sampler this SDK does not know, a bad ratio. The endpoint is
+    // good: traces go there with the default sampler.
+    let endpoint = format!("http://{collector}");
+    let env = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ("OTEL_TRACES_SAMPLER", "jaeger_remote"),
+        ("OTEL_SDK_DISABLED", "no"),
+        ("OTEL_BSP_SCHEDULE_DELAY", "50"),
+    ];
+    let ficus = serve(&toml(&up, ""), &env).await;
+    let (status, _) = post_with(ficus.http, &acctinq(&ficus.table, 7), "").await;
+    assert_eq!(status, 200);
+    receiver.until("the message span", |s| s.iter().any(|g| g.name == "msg")).await;
+    let log = ficus.stop().await;
+    for variable in ["OTEL_TRACES_SAMPLER = \"jaeger_remote\"", "OTEL_SDK_DISABLED = \"no\""] {
+        assert!(log.iter().any(|l| l.contains("ignored") && l.contains(variable)), "{variable}: {log:#?}");
+    }
+
+    // The kill switch wins over every other variable, however wrong.
+    let env = [("OTEL_SDK_DISABLED", "true"), ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"), ("OTEL_TRACES_SAMPLER", "x")];
+    let ficus = serve(&toml(&up, ""), &env).await;
+    let (status, _) = post_with(ficus.http, &acctinq(&ficus.table, 8), "").await;
+    assert_eq!(status, 200);
+    let log = ficus.stop().await;
+    assert!(!log.iter().any(|l| l.contains("OTEL_")), "nothing read, nothing said: {log:#?}");
+
+    // `ficus check` passes and says what it ignores.
+    let dir = tempfile::tempdir().unwrap();
+    let path = check_file(dir.path(), "");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_ficus"))
+        .args(["check", "--config", path.to_str().unwrap()])
+        .env_remove("FICUS_CONFIG")
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318")
+        .output()
+        .await
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(said.contains("warning: traces ignore") && said.contains("OTEL_EXPORTER_OTLP_ENDPOINT"), "{said}");
+    sims.stop();
 }
 
 fn check_file(dir: &Path, telemetry: &str) -> std::path::PathBuf {

@@ -90,7 +90,11 @@ pub fn check(path: &Path) -> Result<(), CliError> {
         println!("  heartbeat {} answered by ficus with {} (header only, never routed)", h.op, h.reply_code);
     }
     // Where `ficus serve` would send traces, with this environment (load_to_serve refused bad values).
-    if let Ok(Some(t)) = crate::telemetry::resolve(table.file.telemetry.as_ref(), &|n| std::env::var(n).ok()) {
+    let traces = crate::telemetry::resolve(table.file.telemetry.as_ref(), &|n| std::env::var(n).ok());
+    for p in traces.iter().flat_map(|r| &r.ignored) {
+        println!("  warning: traces ignore the environment's {p}");
+    }
+    if let Some(t) = traces.ok().and_then(|r| r.settings) {
         let parent = if t.sampler.parent_based { "; a channel's traceparent decides for its own" } else { "" };
         println!(
             "  traces: to {} as service {:?}, {}% of new traces{parent}",

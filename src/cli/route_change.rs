@@ -286,7 +286,11 @@ pub fn route(admin: &str, change: RouteChange) -> Result<(), CliError> {
             Some(why) => format!(", NOT audited: {why}"),
             None => " and audited".into(),
         };
-        println!("generation {} (hash {}), {written}{audited}", outcome["generation"], outcome["hash"].as_str().unwrap_or(""));
+        println!(
+            "generation {} (hash {}), {written}{audited}",
+            outcome["generation"],
+            outcome["hash"].as_str().unwrap_or("")
+        );
     }
     if let Some(kept) = outcome["kept_rejected"].as_str() {
         println!("the invalid routes.toml that was on disk is kept as {kept}");

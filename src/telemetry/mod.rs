@@ -16,7 +16,7 @@ pub mod settings;
 
 pub use propagate::{adopt_parent, call_ended, extract_http, finish_msg, trace_headers, TraceHeaders};
 pub use section::TelemetrySection;
-pub use settings::{resolve, Sampling, TelemetryProblem, TraceSettings};
+pub use settings::{resolve, Resolved, Sampling, TelemetryProblem, TraceSettings};
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
@@ -114,16 +114,20 @@ pub fn start(settings: &TraceSettings) -> Result<(Tracing, BoxedLayer), Telemetr
 
 /// The settings `ficus serve --config path` will trace with: routes.toml's `[telemetry]` (read
 /// on its own, so a file with other problems still says where traces go) and the process's
-/// `OTEL_*` variables. `None` when off or not resolvable — `serve` then reports the problem
-/// with its line when it builds the table, and exits 64.
-pub fn for_config(path: &std::path::Path) -> Option<TraceSettings> {
+/// `OTEL_*` variables, with the variables ignored (to be logged once the log is up). Off when
+/// the section cannot be resolved — `serve` then reports the problem with its line when it
+/// builds the table, and exits 64.
+pub fn for_config(path: &std::path::Path) -> settings::Resolved {
     #[derive(serde::Deserialize)]
     struct Only {
         telemetry: Option<TelemetrySection>,
     }
     let section = match std::fs::read_to_string(path) {
-        Ok(text) => toml::from_str::<Only>(&text).ok()?.telemetry,
+        Ok(text) => match toml::from_str::<Only>(&text) {
+            Ok(only) => only.telemetry,
+            Err(_) => return settings::Resolved::default(),
+        },
         Err(_) => None,
     };
-    resolve(section.as_ref(), &|name| std::env::var(name).ok()).ok().flatten()
+    resolve(section.as_ref(), &|name| std::env::var(name).ok()).unwrap_or_default()
 }

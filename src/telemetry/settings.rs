@@ -3,7 +3,9 @@
 //!
 //! Precedence, key by key: routes.toml's `[telemetry]` wins; an `OTEL_*` variable fills in what
 //! the file leaves out; then the defaults. `OTEL_SDK_DISABLED=true` turns traces off whatever
-//! the file says (the operator's kill switch). No endpoint anywhere: no traces.
+//! the file says (the operator's kill switch). No endpoint anywhere: no traces. A bad value in
+//! the file is refused; a bad variable is ignored with a warning (it is the environment's,
+//! often injected by a platform, and must never stop the gateway).
 
 use super::section::TelemetrySection;
 use thiserror::Error;
@@ -49,60 +51,97 @@ fn env_problem(message: String) -> TelemetryProblem {
     TelemetryProblem { key: None, message }
 }
 
-/// Resolves the settings: `Ok(None)` when traces are off. `env` reads one variable (empty
-/// values count as unset, as the OpenTelemetry specification says).
+/// What traces will do: `settings` is `None` when they are off; `ignored` names each `OTEL_*`
+/// variable whose value could not be used — it counted as unset (the OpenTelemetry
+/// specification: an invalid environment value is warned about and ignored, never fatal), so a
+/// variable injected by a cluster never stops the gateway or rejects a reload.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Resolved {
+    /// Where traces go, or `None` (off).
+    pub settings: Option<TraceSettings>,
+    /// Variables ignored, each with its value and why.
+    pub ignored: Vec<TelemetryProblem>,
+}
+
+/// Resolves the settings. `Err` holds the problems of routes.toml's `[telemetry]` (a file the
+/// gateway owns: it is refused); the environment's problems are in [`Resolved::ignored`].
+/// `env` reads one variable (empty values count as unset, as the OpenTelemetry specification
+/// says). `OTEL_SDK_DISABLED=true` turns traces off and no other variable is read.
 pub fn resolve(
     file: Option<&TelemetrySection>,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Option<TraceSettings>, Vec<TelemetryProblem>> {
+) -> Result<Resolved, Vec<TelemetryProblem>> {
     let var = |name: &str| env(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-    let mut problems = Vec::new();
     let section = file.cloned().unwrap_or_default();
-    let disabled = match var("OTEL_SDK_DISABLED").as_deref() {
-        None => false,
-        Some(v) if v.eq_ignore_ascii_case("true") => true,
-        Some(v) if v.eq_ignore_ascii_case("false") => false,
-        Some(v) => {
-            problems.push(env_problem(format!("OTEL_SDK_DISABLED = {v:?}: use true or false")));
-            false
-        }
-    };
+    let file = from_file(&section)?;
+    let mut ignored = Vec::new();
+    let mut ignore = |message: String| ignored.push(env_problem(message));
+    match var("OTEL_SDK_DISABLED").as_deref() {
+        Some(v) if v.eq_ignore_ascii_case("true") => return Ok(Resolved::default()),
+        None => {}
+        Some(v) if v.eq_ignore_ascii_case("false") => {}
+        Some(v) => ignore(format!("OTEL_SDK_DISABLED = {v:?}: use true or false (taken as false)")),
+    }
+    let mut wrong_protocol = false;
     for name in ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"] {
         if let Some(p) = var(name).filter(|p| p != "http/protobuf") {
-            problems.push(env_problem(format!(
-                "{name} = {p:?}: ficus exports OTLP over HTTP with protobuf only; use \"http/protobuf\" \
-                 (a collector's port 4318)"
-            )));
+            wrong_protocol = true;
+            ignore(format!(
+                "{name} = {p:?}: ficus exports OTLP over HTTP with protobuf only (\"http/protobuf\", a \
+                 collector's port 4318); an endpoint from the environment is not used"
+            ));
         }
     }
-    let endpoint = if let Some(base) = &section.otlp {
-        check_url(base)
-            .map(|()| with_traces_path(base))
-            .map_err(|why| file_problem("otlp", format!("otlp = {base:?}: {why}")))
-    } else if let Some(url) = var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
-        check_url(&url)
-            .map(|()| Some(url.clone()))
-            .map_err(|why| env_problem(format!("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = {url:?}: {why}")))
-    } else if let Some(base) = var("OTEL_EXPORTER_OTLP_ENDPOINT") {
-        check_url(&base)
-            .map(|()| with_traces_path(&base))
-            .map_err(|why| env_problem(format!("OTEL_EXPORTER_OTLP_ENDPOINT = {base:?}: {why}")))
-    } else {
-        Ok(None)
-    };
-    let endpoint = endpoint.unwrap_or_else(|p| {
-        problems.push(p);
-        None
-    });
-    let service_name = match (&section.service_name, var("OTEL_SERVICE_NAME")) {
-        (Some(name), _) if name.trim().is_empty() => {
-            problems.push(file_problem("service_name", "service_name = \"\": name the service, e.g. \"ficus\"".into()));
-            String::new()
+    let from_env = |name: &str, full: bool, ignore: &mut dyn FnMut(String)| {
+        let url = var(name)?;
+        match check_url(&url) {
+            Ok(()) if full => Some(url),
+            Ok(()) => with_traces_path(&url),
+            Err(why) => {
+                ignore(format!("{name} = {url:?}: {why}"));
+                None
+            }
         }
-        (Some(name), _) => name.clone(),
-        (None, Some(name)) => name,
-        (None, None) => "ficus".to_string(),
     };
+    let endpoint = match file.endpoint {
+        Some(url) => Some(url),
+        None => from_env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", true, &mut ignore)
+            .or_else(|| from_env("OTEL_EXPORTER_OTLP_ENDPOINT", false, &mut ignore))
+            .filter(|_| !wrong_protocol),
+    };
+    let service_name = section.service_name.clone().or_else(|| var("OTEL_SERVICE_NAME")).unwrap_or("ficus".into());
+    let sampler = file.sampler.or_else(|| {
+        env_sampler(&var).unwrap_or_else(|p| {
+            ignore(format!("{} (the default, parentbased_always_on, is used)", p.message));
+            None
+        })
+    });
+    let settings = endpoint.map(|endpoint| TraceSettings {
+        endpoint,
+        service_name,
+        sampler: sampler.unwrap_or(Sampling { ratio: 1.0, parent_based: true }),
+    });
+    Ok(Resolved { settings, ignored })
+}
+
+/// What `[telemetry]` itself says, checked.
+struct FromFile {
+    endpoint: Option<String>,
+    sampler: Option<Sampling>,
+}
+
+fn from_file(section: &TelemetrySection) -> Result<FromFile, Vec<TelemetryProblem>> {
+    let mut problems = Vec::new();
+    let endpoint = section.otlp.as_ref().and_then(|base| match check_url(base) {
+        Ok(()) => with_traces_path(base),
+        Err(why) => {
+            problems.push(file_problem("otlp", format!("otlp = {base:?}: {why}")));
+            None
+        }
+    });
+    if section.service_name.as_ref().is_some_and(|n| n.trim().is_empty()) {
+        problems.push(file_problem("service_name", "service_name = \"\": name the service, e.g. \"ficus\"".into()));
+    }
     let sampler = match section.sample_percent {
         Some(p) if !(0.0..=100.0).contains(&p) => {
             problems.push(file_problem(
@@ -112,17 +151,13 @@ pub fn resolve(
             None
         }
         Some(p) => Some(Sampling { ratio: p / 100.0, parent_based: true }),
-        None => env_sampler(&var).unwrap_or_else(|p| {
-            problems.push(p);
-            None
-        }),
+        None => None,
     };
-    if !problems.is_empty() {
-        return Err(problems);
+    if problems.is_empty() {
+        Ok(FromFile { endpoint, sampler })
+    } else {
+        Err(problems)
     }
-    let Some(endpoint) = endpoint.filter(|_| !disabled) else { return Ok(None) };
-    let sampler = sampler.unwrap_or(Sampling { ratio: 1.0, parent_based: true });
-    Ok(Some(TraceSettings { endpoint, service_name, sampler }))
 }
 
 /// `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG`, as the specification names them.

@@ -13,9 +13,9 @@ fn section(otlp: Option<&str>, service_name: Option<&str>, sample_percent: Optio
 
 #[test]
 fn nothing_configured_is_off() {
-    assert_eq!(resolve(None, &env(&[])), Ok(None));
+    assert_eq!(resolve(None, &env(&[])), Ok(Resolved::default()));
     // A service name alone sends nothing anywhere.
-    assert_eq!(resolve(Some(&section(None, Some("ficus-a"), None)), &env(&[])), Ok(None));
+    assert_eq!(resolve(Some(&section(None, Some("ficus-a"), None)), &env(&[])), Ok(Resolved::default()));
 }
 
 #[test]
@@ -26,13 +26,13 @@ fn the_file_wins_key_by_key_and_the_environment_fills_in() {
         ("OTEL_TRACES_SAMPLER", "traceidratio"),
         ("OTEL_TRACES_SAMPLER_ARG", "0.5"),
     ]);
-    let s = resolve(Some(&section(Some("http://file:4318/"), None, None)), &vars).unwrap().unwrap();
+    let s = resolve(Some(&section(Some("http://file:4318/"), None, None)), &vars).unwrap().settings.unwrap();
     assert_eq!(s.endpoint, "http://file:4318/v1/traces");
     assert_eq!(s.service_name, "from-env");
     assert_eq!(s.sampler, Sampling { ratio: 0.5, parent_based: false });
-    let s = resolve(None, &vars).unwrap().unwrap();
+    let s = resolve(None, &vars).unwrap().settings.unwrap();
     assert_eq!(s.endpoint, "http://env:4318/v1/traces");
-    let s = resolve(Some(&section(None, Some("file"), Some(10.0))), &vars).unwrap().unwrap();
+    let s = resolve(Some(&section(None, Some("file"), Some(10.0))), &vars).unwrap().settings.unwrap();
     assert_eq!((s.service_name.as_str(), s.sampler), ("file", Sampling { ratio: 0.1, parent_based: true }));
 }
 
@@ -42,10 +42,10 @@ fn the_signal_endpoint_is_taken_as_written_and_the_kill_switch_wins() {
         ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://c:4318/custom"),
         ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://x:1"),
     ]);
-    assert_eq!(resolve(None, &vars).unwrap().unwrap().endpoint, "http://c:4318/custom");
+    assert_eq!(resolve(None, &vars).unwrap().settings.unwrap().endpoint, "http://c:4318/custom");
     let off = env(&[("OTEL_SDK_DISABLED", "true")]);
-    assert_eq!(resolve(Some(&section(Some("http://c:4318"), None, None)), &off), Ok(None));
-    let s = resolve(Some(&section(Some("http://c:4318/v1/traces"), None, None)), &env(&[])).unwrap().unwrap();
+    assert_eq!(resolve(Some(&section(Some("http://c:4318"), None, None)), &off), Ok(Resolved::default()));
+    let s = resolve(Some(&section(Some("http://c:4318/v1/traces"), None, None)), &env(&[])).unwrap().settings.unwrap();
     assert_eq!((s.endpoint.as_str(), s.service_name.as_str()), ("http://c:4318/v1/traces", "ficus"));
     assert_eq!(s.sampler, Sampling { ratio: 1.0, parent_based: true });
 }
@@ -61,20 +61,49 @@ fn bad_values_are_named_with_their_key_or_variable() {
     assert_eq!(p[0].key, Some("sample_percent"));
     assert!(p[0].message.contains("150"), "{}", p[0].message);
     assert_eq!(bad(section(None, Some(" "), None), &[])[0].key, Some("service_name"));
-    for vars in [
-        &[("OTEL_TRACES_SAMPLER", "sometimes")][..],
-        &[("OTEL_TRACES_SAMPLER", "traceidratio"), ("OTEL_TRACES_SAMPLER_ARG", "2")][..],
-        &[("OTEL_TRACES_SAMPLER_ARG", "0.5")][..],
-        &[("OTEL_EXPORTER_OTLP_ENDPOINT", "not a url")][..],
-        &[("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")][..],
-        &[("OTEL_SDK_DISABLED", "yes")][..],
-    ] {
-        let p = bad(TelemetrySection::default(), vars);
-        assert_eq!(p.len(), 1, "{vars:?}: {p:?}");
-        assert_eq!(p[0].key, None);
-        assert!(p[0].message.contains(vars[vars.len() - 1].0), "{}", p[0].message);
-    }
 }
+
+#[test]
+fn a_bad_variable_is_ignored_with_its_name_never_refused() {
+    let endpoint = ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://env:4318");
+    for (vars, traces_on) in [
+        (&[endpoint, ("OTEL_TRACES_SAMPLER", "sometimes")][..], true),
+        (&[endpoint, ("OTEL_TRACES_SAMPLER", "traceidratio"), ("OTEL_TRACES_SAMPLER_ARG", "2")][..], true),
+        (&[endpoint, ("OTEL_TRACES_SAMPLER_ARG", "0.5")][..], true),
+        (&[endpoint, ("OTEL_SDK_DISABLED", "yes")][..], true),
+        (&[("OTEL_EXPORTER_OTLP_ENDPOINT", "not a url")][..], false),
+        // A gRPC collector's port cannot take OTLP/HTTP: an endpoint from the environment is not used.
+        (&[endpoint, ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")][..], false),
+    ] {
+        let r = resolve(Some(&TelemetrySection::default()), &env(vars)).unwrap_or_else(|p| panic!("{vars:?}: {p:?}"));
+        assert_eq!(r.ignored.len(), 1, "{vars:?}: {r:?}");
+        assert_eq!(r.ignored[0].key, None);
+        assert!(r.ignored[0].message.contains(vars[vars.len() - 1].0), "{}", r.ignored[0].message);
+        assert_eq!(r.settings.is_some(), traces_on, "{vars:?}: {r:?}");
+        if let Some(s) = r.settings {
+            assert_eq!(s.sampler, Sampling { ratio: 1.0, parent_based: true }, "the default sampler");
+        }
+    }
+    // The file's collector is used whatever protocol the environment names.
+    let grpc = env(&[("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")]);
+    let r = resolve(Some(&section(Some("http://file:4318"), None, None)), &grpc).unwrap();
+    assert_eq!((r.settings.map(|s| s.endpoint), r.ignored.len()), (Some("http://file:4318/v1/traces".into()), 1));
+    // A bad TRACES endpoint falls back to the general one.
+    let both = env(&[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "https://x"), endpoint]);
+    assert_eq!(resolve(None, &both).unwrap().settings.unwrap().endpoint, "http://env:4318/v1/traces");
+}
+
+const VARIABLES: [&str; 9] = [
+    "OTEL_SDK_DISABLED",
+    "OTEL_EXPORTER_OTLP_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    "OTEL_SERVICE_NAME",
+    "OTEL_TRACES_SAMPLER",
+    "OTEL_TRACES_SAMPLER_ARG",
+    "OTEL_BSP_SCHEDULE_DELAY",
+];
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, rng_algorithm: proptest::test_runner::RngAlgorithm::ChaCha, ..ProptestConfig::default() })]
@@ -84,10 +113,37 @@ proptest! {
     fn sample_percent_is_checked_over_its_whole_range(p in -1000.0f64..1000.0) {
         let r = resolve(Some(&section(Some("http://c:4318"), None, Some(p))), &env(&[]));
         if (0.0..=100.0).contains(&p) {
-            let s = r.unwrap().unwrap();
+            let s = r.unwrap().settings.unwrap();
             prop_assert!((s.sampler.ratio - p / 100.0).abs() < 1e-12);
         } else {
             prop_assert_eq!(r.unwrap_err()[0].key, Some("sample_percent"));
+        }
+    }
+
+    /// Whatever the environment holds, a valid file is never refused; the kill switch turns
+    /// traces off and reads nothing else; every ignored variable is named.
+    #[test]
+    fn no_environment_refuses_a_valid_file(
+        values in proptest::collection::vec(proptest::option::of("(true|false|http://c:4318|grpc|http/protobuf|0.5|2|[a-z:/ ]{0,8})"), 9),
+        disabled in any::<bool>(),
+    ) {
+        let mut pairs: Vec<(&str, &str)> = VARIABLES.iter().zip(&values)
+            .filter_map(|(k, v)| v.as_deref().map(|v| (*k, v))).collect();
+        if disabled {
+            pairs.retain(|(k, _)| *k != "OTEL_SDK_DISABLED");
+            pairs.push(("OTEL_SDK_DISABLED", "TRUE"));
+        }
+        let r = resolve(Some(&section(None, Some("svc"), Some(50.0))), &env(&pairs));
+        let r = r.map_err(|p| TestCaseError::fail(format!("{pairs:?}: {p:?}")))?;
+        if disabled {
+            prop_assert_eq!(r, Resolved::default());
+        } else {
+            for p in &r.ignored {
+                prop_assert!(VARIABLES.iter().any(|v| p.message.starts_with(v)), "{}", p.message);
+            }
+            if let Some(s) = &r.settings {
+                prop_assert_eq!((s.service_name.as_str(), s.sampler.ratio), ("svc", 0.5));
+            }
         }
     }
 
@@ -95,8 +151,8 @@ proptest! {
     #[test]
     fn any_url_resolves_or_is_refused_with_its_key(url in "[a-z:/.0-9?#@ ]{0,30}") {
         match resolve(Some(&section(Some(&url), None, None)), &env(&[])) {
-            Ok(Some(s)) => prop_assert!(s.endpoint.ends_with(TRACES_PATH) && s.endpoint.matches(TRACES_PATH).count() == 1),
-            Ok(None) => prop_assert!(false, "a written otlp never means off"),
+            Ok(Resolved { settings: Some(s), .. }) => prop_assert!(s.endpoint.ends_with(TRACES_PATH) && s.endpoint.matches(TRACES_PATH).count() == 1),
+            Ok(_) => prop_assert!(false, "a written otlp never means off"),
             Err(p) => prop_assert_eq!(p[0].key, Some("otlp")),
         }
     }
