@@ -210,6 +210,10 @@ async fn check_refuses_records_in_postgres_without_a_postgresql_journal_naming_t
             format!("{base}\n[shadow]\nrecords = \"postgres://ficus@127.0.0.1:5432/ficus\"\n"),
             "a store is named once, in [journal] store",
         ),
+        (
+            format!("{base}\n[journal]\nstore = \"postgres://ficus@127.0.0.1:9/ficus\"\n\n[shadow]\nrecords = \"Postgres\"\n"),
+            "would be a directory of that name",
+        ),
     ];
     for (toml, says) in cases {
         let (dir, path) = shared_config(&toml);

@@ -1,7 +1,8 @@
 //! Checking `[shadow] records`: a directory (relative to routes.toml), or `"postgres"` — the
 //! journal's PostgreSQL store, one place for every replica's comparison records and captures.
 //! `"postgres"` needs a `[journal]` whose store is PostgreSQL; a URL written here (it would
-//! become a directory named after it) is refused with where the URL goes instead.
+//! become a directory named after it) is refused with where the URL goes instead, and so is the
+//! keyword in another spelling (`"Postgres"`, `"pg"`), which would also become a directory.
 
 use super::Builder;
 use crate::route::file::RoutesFile;
@@ -16,6 +17,12 @@ impl Builder<'_> {
             format!(
                 "records = {records:?}: a store is named once, in [journal] store; write records = \"postgres\" to \
                  keep records in the journal's PostgreSQL store, or a directory (records = \"shadow\")"
+            )
+        } else if records != RECORDS_POSTGRES && looks_like_the_keyword(records) {
+            format!(
+                "records = {records:?} would be a directory of that name: write records = \"postgres\" (lower case) \
+                 for the journal's PostgreSQL store, or \"./{}\" for a directory",
+                records.trim()
             )
         } else if records != RECORDS_POSTGRES {
             return;
@@ -33,5 +40,26 @@ impl Builder<'_> {
             }
         };
         self.problem("shadow", Some("records"), why);
+    }
+}
+
+/// `Postgres`, ` postgres `, `PostgreSQL`, `pg`: the keyword meant, not a directory.
+fn looks_like_the_keyword(records: &str) -> bool {
+    let word = records.trim().to_ascii_lowercase();
+    matches!(word.as_str(), "postgres" | "postgresql" | "pg")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_the_keyword;
+
+    #[test]
+    fn the_keyword_misspelled_is_not_taken_for_a_directory() {
+        for meant in ["Postgres", "POSTGRES", " postgres", "postgres ", "PostgreSQL", "pg"] {
+            assert!(looks_like_the_keyword(meant), "{meant:?}");
+        }
+        for dir in ["shadow", "./Postgres", "postgres-records", "/var/lib/ficus/shadow"] {
+            assert!(!looks_like_the_keyword(dir), "{dir:?}");
+        }
     }
 }
