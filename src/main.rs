@@ -10,13 +10,16 @@ use tracing_subscriber::{EnvFilter, Layer};
 fn main() {
     quiet_on_closed_stdout();
     let cli = Cli::parse();
-    let filter = EnvFilter::try_from_env("FICUS_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    // PostgreSQL's notices ("relation … already exists, skipping" at every start) are the
+    // server's chatter, not ficus's news: shown from warnings up unless FICUS_LOG asks.
+    let filter =
+        EnvFilter::try_from_env("FICUS_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx::postgres::notice=warn"));
     // Colours only for a person at a terminal, never into files or log shippers.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(ansi);
     let log: BoxedLayer = match cli.log_format {
-        LogFormat::Json => fmt.json().with_filter(filter).boxed(),
-        LogFormat::Text => fmt.with_filter(filter).boxed(),
+        LogFormat::Json => fmt.json().with_filter(ficus::telemetry::filters::log_filter(filter)).boxed(),
+        LogFormat::Text => fmt.with_filter(ficus::telemetry::filters::log_filter(filter)).boxed(),
     };
     // Traces: only `ficus serve`, only when [telemetry] or OTEL_* name a collector; otherwise no
     // layer at all. FICUS_LOG filters the log, not what the collector gets.

@@ -14,6 +14,9 @@ pub struct Replica {
     pub http: SocketAddr,
     pub admin: SocketAddr,
     pub table: Arc<ficus::route::RouteTable>,
+    /// What it logged before it listened (read by the tests that check start-up lines).
+    #[allow(dead_code)]
+    pub start_log: Vec<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -45,11 +48,11 @@ impl Replica {
             .spawn()
             .unwrap();
         let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
-        let line = tokio::time::timeout(Duration::from_secs(20), async {
+        let (line, start_log) = tokio::time::timeout(Duration::from_secs(20), async {
             let mut said = Vec::new();
             while let Some(line) = lines.next_line().await.unwrap() {
                 if line.contains("gateway listening") {
-                    return line;
+                    return (line, said);
                 }
                 said.push(line);
             }
@@ -60,7 +63,7 @@ impl Replica {
         // Keep reading, so the child never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         let table = Arc::new(ficus::config::load(path, None, 1).unwrap());
-        Replica { child, http: addr_in(&line, "http"), admin: addr_in(&line, "admin"), table, _dir: dir }
+        Replica { child, http: addr_in(&line, "http"), admin: addr_in(&line, "admin"), table, start_log, _dir: dir }
     }
 
     pub async fn post(&self, message: &[u8]) -> (u16, Vec<u8>) {
