@@ -166,7 +166,7 @@ async fn handle(channel: Channel, req: Request<Incoming>) -> Result<Response<Ful
         // Traced, the channel's `traceparent` is the message span's parent (gateway::handle_in).
         None if crate::telemetry::on() => {
             let parent = crate::telemetry::extract_http(&headers);
-            opentelemetry::trace::FutureExt::with_context(channel.serve(body.to_vec()), parent).await
+            crate::telemetry::with_channel_parent(parent, channel.serve(body.to_vec())).await
         }
         None => channel.serve(body.to_vec()).await,
     };

@@ -10,11 +10,14 @@
 //! Not here: metrics (Prometheus, `admin/metrics.rs`) and logs (stderr, `main.rs`).
 
 mod client;
+pub mod filters;
 mod propagate;
 mod section;
 pub mod settings;
 
-pub use propagate::{adopt_parent, call_ended, extract_http, finish_msg, trace_headers, TraceHeaders};
+pub use propagate::{
+    adopt_parent, call_ended, extract_http, finish_msg, trace_headers, with_channel_parent, TraceHeaders,
+};
 pub use section::TelemetrySection;
 pub use settings::{resolve, Resolved, Sampling, TelemetryProblem, TraceSettings};
 
@@ -23,17 +26,12 @@ use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use tracing_subscriber::{filter::filter_fn, Layer, Registry};
+use tracing_subscriber::{Layer, Registry};
 
 static ON: AtomicBool = AtomicBool::new(false);
 
 /// How long one export may take before it is given up (its spans dropped).
 const EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The spans a collector gets: the pipeline's own, named as in ARCHITECTURE.md — the message,
-/// every kind of upstream call (TCP or HTTP host, JSON service, asynchronous host link) and the
-/// shadow. Never `conn`: a kept-alive connection would otherwise make one trace of its messages.
-const TRACED_SPANS: [&str; 5] = ["msg", "legacy", "modern", "async_link", "shadow"];
 
 /// Whether traces are being exported (one relaxed load: the whole cost when they are not).
 #[inline]
@@ -103,11 +101,12 @@ pub fn start(settings: &TraceSettings) -> Result<(Tracing, BoxedLayer), Telemetr
         .build();
     let tracer = provider.tracer("ficus");
     opentelemetry::global::set_text_map_propagator(opentelemetry_sdk::propagation::TraceContextPropagator::new());
-    let filter = filter_fn(|m| {
-        m.target().starts_with("ficus")
-            && if m.is_span() { TRACED_SPANS.contains(&m.name()) } else { *m.level() <= tracing::Level::WARN }
-    });
-    let layer = tracing_opentelemetry::layer().with_tracer(tracer).with_filter(filter).boxed();
+    let filter = filters::trace_filter();
+    // Parents come from tracing's own span tree (the message span for its calls and shadows),
+    // never from OpenTelemetry's thread-local current context: tasks interleave on a worker
+    // thread, and under load a span then took another task's context as its parent, or none.
+    let layer =
+        tracing_opentelemetry::layer().with_tracer(tracer).with_context_activation(false).with_filter(filter).boxed();
     ON.store(true, Ordering::Relaxed);
     Ok((Tracing { provider, endpoint: settings.endpoint.clone() }, layer))
 }

@@ -25,11 +25,24 @@ pub fn extract_http(headers: &hyper::HeaderMap) -> Context {
     opentelemetry::global::get_text_map_propagator(|p| p.extract(&Headers(headers)))
 }
 
-/// Makes `span` (a message's) a child of the context the channel's listener attached (see
-/// `server/http.rs`), or the root of a new trace when there is none — never a child of the
-/// connection it arrived on.
+tokio::task_local! {
+    /// The trace context an HTTP channel sent with the message this task serves. A task-local,
+    /// not OpenTelemetry's thread-local current context: tasks interleave on a worker thread, and
+    /// a thread's "current" context can then be another message's.
+    static CHANNEL_PARENT: Context;
+}
+
+/// Runs `serve` (one message's handling, in this task) with `parent` as the context its message
+/// span adopts.
+pub async fn with_channel_parent<F: std::future::Future>(parent: Context, serve: F) -> F::Output {
+    CHANNEL_PARENT.scope(parent, serve).await
+}
+
+/// Makes `span` (a message's) a child of the context its channel sent (see `server/http.rs`),
+/// or the root of a new trace when there is none — never a child of the connection it arrived
+/// on, nor of whatever else ran on this thread.
 pub fn adopt_parent(span: &tracing::Span) {
-    let parent = Context::current();
+    let parent = CHANNEL_PARENT.try_with(Context::clone).unwrap_or_default();
     let parent = if opentelemetry::trace::TraceContextExt::has_active_span(&parent) { parent } else { Context::new() };
     if let Err(e) = span.set_parent(parent) {
         tracing::debug!(error = %e, "message span not traced");
