@@ -41,6 +41,8 @@ pub struct Postgres {
     dir: tempfile::TempDir,
     port: u16,
     server: Child,
+    /// With [`Postgres::start_tls`]: the CA that signed the server's certificate.
+    ca: Option<PathBuf>,
 }
 
 fn install_hint() -> String {
@@ -121,6 +123,23 @@ impl Postgres {
     /// loopback port; returns once it accepts connections. Panics, with the server's log,
     /// if PostgreSQL is missing, or the server stops or is not ready within a minute.
     pub fn start() -> Postgres {
+        Self::start_with(false)
+    }
+
+    /// [`Postgres::start`], but TLS only, as a bank's server is: a test CA signs the server's
+    /// certificate (for `127.0.0.1`, by IP), `pg_hba.conf` takes loopback connections over TLS
+    /// and rejects them without (`hostnossl … reject`). [`Postgres::ca`] is the CA's PEM file.
+    /// Needs the `openssl` command (Debian's `postgresql` package pulls it in).
+    pub fn start_tls() -> Postgres {
+        Self::start_with(true)
+    }
+
+    /// The CA that signed the server's certificate (PEM), with [`Postgres::start_tls`].
+    pub fn ca(&self) -> &Path {
+        self.ca.as_deref().expect("a server started with start_tls")
+    }
+
+    fn start_with(tls: bool) -> Postgres {
         let bin = bin_dir();
         let owner = server_owner();
         let dir = tempfile::Builder::new().prefix("ficus-pg").tempdir().expect("temporary directory");
@@ -148,12 +167,13 @@ impl Postgres {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
+        let ca = tls.then(|| tls_only(&data, owner));
         let mut last_log = String::new();
         for _ in 0..PORT_ATTEMPTS {
             let port = free_port();
-            let mut server = Self::spawn_server(&bin, owner, dir.path(), port);
+            let mut server = Self::spawn_server(&bin, owner, dir.path(), port, tls);
             match wait_ready(&bin, &mut server, dir.path(), port) {
-                Ok(()) => return Postgres { bin, owner, dir, port, server },
+                Ok(()) => return Postgres { bin, owner, dir, port, server, ca },
                 Err(log) if log.contains("Address already in use") => last_log = log,
                 Err(log) => {
                     let _ = server.kill();
@@ -165,7 +185,7 @@ impl Postgres {
         panic!("PostgreSQL lost the race for a free port {PORT_ATTEMPTS} times; its last log:\n{last_log}");
     }
 
-    fn spawn_server(bin: &Path, owner: Option<(u32, u32)>, dir: &Path, port: u16) -> Child {
+    fn spawn_server(bin: &Path, owner: Option<(u32, u32)>, dir: &Path, port: u16, tls: bool) -> Child {
         let log_path = dir.join("server.log");
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -180,6 +200,11 @@ impl Postgres {
             .arg("-k")
             .arg(dir)
             .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
+            .args(if tls {
+                &["-c", "ssl=on", "-c", "ssl_cert_file=server.pem", "-c", "ssl_key_file=server.key"][..]
+            } else {
+                &[]
+            })
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log file"))
             .stderr(log);
@@ -249,6 +274,57 @@ impl Drop for Postgres {
         }
         let _ = self.server.wait();
     }
+}
+
+/// Makes the cluster in `data` TLS-only: a test CA (`data/ca.pem`) signs `data/server.pem` for
+/// IP 127.0.0.1; `pg_hba.conf` rejects loopback connections without TLS. Returns the CA's path.
+fn tls_only(data: &Path, owner: Option<(u32, u32)>) -> PathBuf {
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl").args(args).current_dir(data).output().unwrap_or_else(|e| {
+            panic!("cannot run openssl ({e}): install it (Debian's postgresql package pulls it in)")
+        });
+        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    openssl(
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &["-days", "2", "-subj", "/CN=ficus test CA", "-keyout", "ca.key", "-out", "ca.pem"],
+        ]
+        .concat(),
+    );
+    openssl(&[&["req"][..], &ec, &["-subj", "/CN=127.0.0.1", "-keyout", "server.key", "-out", "server.csr"]].concat());
+    let ext = data.join("server.ext");
+    std::fs::write(&ext, "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
+        .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.pem",
+    ]);
+    let key = data.join("server.key");
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    if let Some((uid, gid)) = owner {
+        for f in ["server.key", "server.pem", "ca.pem"] {
+            std::os::unix::fs::chown(data.join(f), Some(uid), Some(gid)).unwrap();
+        }
+    }
+    let hba = "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\n";
+    std::fs::write(data.join("pg_hba.conf"), hba).unwrap();
+    data.join("ca.pem")
 }
 
 /// Runs `cmd` (as `owner`, if given) to completion, output captured.
