@@ -33,18 +33,31 @@ pub fn report_store(url: &str, html: Option<&Path>) -> Result<(), CliError> {
     if !store::is_store_url(url) {
         return Err(CliError::runtime(format!("--store {shown:?}: expected postgres://USER@HOST:PORT/DB")));
     }
-    let loaded = runtime()?.block_on(store::read_records(url, i64::MAX)).map_err(CliError::runtime)?;
-    if loaded.records.is_empty() {
+    // Read as a stream (memory per operation, not per row), with progress for a person.
+    let bar = std::io::stderr()
+        .is_terminal()
+        .then(|| indicatif::ProgressBar::new(0).with_message(format!("reading {shown}")));
+    let progress = |done: u64, total: u64| {
+        if let Some(b) = &bar {
+            b.set_length(total);
+            b.set_position(done);
+        }
+    };
+    let read = runtime()?.block_on(store::report(url, &progress)).map_err(CliError::runtime)?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    if read.ops.is_empty() {
         return Err(CliError::runtime(format!(
             "no shadow records in {shown} (records go there with [shadow] records = \"postgres\")"
         )));
     }
-    let ops = report::build(&loaded.records);
+    let ops = read.ops;
     print!("{}", report::terminal(&ops));
-    let per: Vec<String> = loaded.replicas.iter().map(|(r, n)| format!("{r} ({n})")).collect();
-    println!("records from {} replica(s) in {shown}: {}", loaded.replicas.len(), per.join(", "));
-    if loaded.bad > 0 {
-        eprintln!("({} row(s) were not shadow records and were skipped)", loaded.bad);
+    let per: Vec<String> = read.replicas.iter().map(|(r, n)| format!("{r} ({n})")).collect();
+    println!("records from {} replica(s) in {shown}: {}", read.replicas.len(), per.join(", "));
+    if read.bad > 0 {
+        eprintln!("({} row(s) were not shadow records and were skipped)", read.bad);
     }
     if let Some(path) = html {
         std::fs::write(path, report::html(&ops, &[PathBuf::from(&shown)]))

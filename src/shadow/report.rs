@@ -99,27 +99,49 @@ pub(crate) fn outcome(r: &ShadowRecord) -> Outcome {
 
 /// Aggregates records (oldest first) per operation.
 pub fn build(records: &[ShadowRecord]) -> BTreeMap<String, OpReport> {
-    let mut ops: BTreeMap<String, OpReport> = BTreeMap::new();
     let (t0, t1) = (records.first().map_or(0.0, |r| r.time), records.last().map_or(0.0, |r| r.time));
-    let width = ((t1 - t0) / TIME_BUCKETS as f64).max(1e-3);
-    let stats = ShadowStats::default();
-    for r in records {
-        let op = ops.entry(r.op.clone()).or_default();
+    let mut builder = Builder::new(t0, t1);
+    records.iter().for_each(|r| builder.push(r));
+    builder.finish()
+}
+
+/// The report built one record at a time (oldest first), so a source of any size — every
+/// replica's records in the store — is read as a stream: what it keeps is per operation (counts,
+/// a timeline, the first examples, field statistics) plus two latencies per record.
+pub struct Builder {
+    t0: f64,
+    width: f64,
+    ops: BTreeMap<String, OpReport>,
+    stats: ShadowStats,
+}
+
+impl Builder {
+    /// A report whose timeline spans `t0`..`t1` (seconds since the Unix epoch: the oldest and
+    /// newest record's time).
+    pub fn new(t0: f64, t1: f64) -> Builder {
+        let width = ((t1 - t0) / TIME_BUCKETS as f64).max(1e-3);
+        Builder { t0, width, ops: BTreeMap::new(), stats: ShadowStats::default() }
+    }
+
+    /// Adds one record.
+    pub fn push(&mut self, r: &ShadowRecord) {
+        let (t0, width) = (self.t0, self.width);
+        let op = self.ops.entry(r.op.clone()).or_default();
         if op.timeline.is_empty() {
             op.timeline = (0..TIME_BUCKETS).map(|i| (t0 + width * i as f64, 0, 0)).collect();
         }
         if r.result == "error" {
             op.errors += 1;
-            continue;
+            return;
         }
         op.compared += 1;
-        let slot = (((r.time - t0) / width) as usize).min(TIME_BUCKETS - 1);
+        let slot = (((r.time - t0) / width).max(0.0) as usize).min(TIME_BUCKETS - 1);
         op.timeline[slot].1 += 1;
         if r.result == "match" {
             op.matched += 1;
             op.timeline[slot].2 += 1;
         } else {
-            stats.record(&r.op, &outcome(r));
+            self.stats.record(&r.op, &outcome(r));
             if op.examples.len() < EXAMPLES {
                 op.examples.push(r.clone());
             }
@@ -127,13 +149,17 @@ pub fn build(records: &[ShadowRecord]) -> BTreeMap<String, OpReport> {
         op.legacy_ms.extend(r.legacy_ms);
         op.new_ms.extend(r.new_ms);
     }
-    for (name, op) in ops.iter_mut() {
-        op.fields = stats.field_reports(name);
-        op.top_fields = op.fields.iter().map(|f| (f.field.clone(), f.mismatches)).collect();
-        op.legacy_ms.sort_by(f64::total_cmp);
-        op.new_ms.sort_by(f64::total_cmp);
+
+    /// The report per operation.
+    pub fn finish(mut self) -> BTreeMap<String, OpReport> {
+        for (name, op) in self.ops.iter_mut() {
+            op.fields = self.stats.field_reports(name);
+            op.top_fields = op.fields.iter().map(|f| (f.field.clone(), f.mismatches)).collect();
+            op.legacy_ms.sort_by(f64::total_cmp);
+            op.new_ms.sort_by(f64::total_cmp);
+        }
+        self.ops
     }
-    ops
 }
 
 /// A differing field's path as people read it: the empty path is a whole part that differs

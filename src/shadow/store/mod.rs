@@ -13,6 +13,7 @@
 //! Not here: the JSON Lines files (`record`), the summaries (`report`, `stats`).
 
 mod pg;
+mod stream;
 mod summary;
 
 use super::capture::CaptureRecord;
@@ -23,6 +24,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
 pub use pg::{read_captures, read_records, Loaded, READ_LIMIT};
+pub use stream::{report, StoreReport};
 pub use summary::{fleet_json, stats_of, writer_json as summary_writer_json};
 
 /// The `[shadow] records` value that sends records and captures to the journal's PostgreSQL store.

@@ -14,7 +14,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// How long connecting may take before a batch is dropped.
-const CONNECT: Duration = Duration::from_secs(3);
+pub(super) const CONNECT: Duration = Duration::from_secs(3);
 
 /// Most comparison records `GET /shadow` reads (the newest): enough for the classification,
 /// whose memory is bounded anyway, and a read of a few megabytes.
@@ -172,7 +172,7 @@ pub struct Loaded {
     pub replicas: BTreeMap<String, u64>,
 }
 
-fn no_table(e: &sqlx::Error) -> bool {
+pub(super) fn no_table(e: &sqlx::Error) -> bool {
     e.as_database_error().and_then(|d| d.code()).is_some_and(|c| c == "42P01")
 }
 
