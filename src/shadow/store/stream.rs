@@ -55,7 +55,7 @@ pub async fn report(url: &str, progress: &dyn Fn(u64, u64)) -> Result<StoreRepor
             Err(_) => out.bad += 1,
         }
         done += 1;
-        if done % 10_000 == 0 {
+        if done.is_multiple_of(10_000) {
             progress(done, total as u64);
         }
     }
