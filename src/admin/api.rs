@@ -39,8 +39,13 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tracing::debug;
 
-/// Most admin connections at once; more are closed at accept.
+/// Most admin connections at once; more are served by the probe lane ([`PROBE_LANE`]).
 const MAX_CONNECTIONS: usize = 64;
+
+/// Connections beyond [`MAX_CONNECTIONS`] that are still read, one request each: `/healthz` and
+/// `/readyz` are answered (so a flood of admin calls never makes Kubernetes restart a healthy
+/// gateway), anything else 503. More than these are closed at accept.
+const PROBE_LANE: usize = 256;
 
 /// Largest admin request body.
 const MAX_BODY: usize = 64 * 1024;
@@ -55,6 +60,8 @@ pub struct Admin {
     pub history: Arc<super::history::History>,
     /// The other replicas' admin addresses for `GET /fleet` (`ficus serve --peers`).
     pub peers: Vec<String>,
+    /// What `GET /fleet` and `GET /shadow` share across calls, and their own limit.
+    pub heavy: super::flight::Heavy,
 }
 
 type Reply = Response<Full<Bytes>>;
@@ -96,10 +103,17 @@ const DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
 /// and a request in progress — a route change, say — is answered before its connection closes.
 pub async fn serve(listener: TcpListener, admin: Arc<Admin>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let lane = Arc::new(tokio::sync::Semaphore::new(PROBE_LANE));
     let mut open = crate::drain::Connections::default();
-    let start = |open: &mut crate::drain::Connections, stream: tokio::net::TcpStream, stop| {
-        let Ok(permit) = connections.clone().try_acquire_owned() else { return };
-        open.spawn(connection(stream, admin.clone(), stop, permit));
+    let start = |open: &mut crate::drain::Connections, stream: tokio::net::TcpStream, stop| match connections
+        .clone()
+        .try_acquire_owned()
+    {
+        Ok(permit) => open.spawn(connection(stream, admin.clone(), stop, permit)),
+        Err(_) => {
+            let Ok(permit) = lane.clone().try_acquire_owned() else { return };
+            open.spawn(probe_only(stream, admin.clone(), permit));
+        }
     };
     loop {
         let stream = tokio::select! {
@@ -120,6 +134,38 @@ pub async fn serve(listener: TcpListener, admin: Arc<Admin>, mut shutdown: tokio
         start(&mut open, stream, shutdown.clone());
     }
     open.drain(DRAIN, "admin").await;
+}
+
+/// One request on a connection beyond [`MAX_CONNECTIONS`]: `/healthz` and `/readyz` answered,
+/// anything else 503; the connection closes after it.
+async fn probe_only(stream: tokio::net::TcpStream, admin: Arc<Admin>, permit: tokio::sync::OwnedSemaphorePermit) {
+    let _permit = permit;
+    let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+        let admin = admin.clone();
+        async move {
+            let path = req.uri().path().trim_end_matches('/').to_string();
+            let mut r = match path.as_str() {
+                "/healthz" | "/readyz" => handle(&admin, req).await,
+                _ => error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!(
+                        "admin API busy: {MAX_CONNECTIONS} connections open; only /healthz and /readyz are answered \
+                         now"
+                    ),
+                ),
+            };
+            r.headers_mut().insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
+            Ok::<_, std::convert::Infallible>(r)
+        }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(std::time::Duration::from_secs(2))
+        .keep_alive(false)
+        .serve_connection(TokioIo::new(stream), service);
+    if let Err(e) = conn.await {
+        debug!(error = %e, "admin connection (probe lane) ended");
+    }
 }
 
 async fn connection(
@@ -234,14 +280,38 @@ async fn fleet(admin: &Admin) -> Reply {
     if admin.peers.is_empty() {
         return reply(StatusCode::OK, &json!({ "peers": [] }));
     }
-    match super::fleet::survey(&admin.peers).await {
-        Ok(survey) => {
-            let mut v = survey.to_json();
+    let (peers, failed) = (admin.peers.clone(), admin.heavy.failed_peers.clone());
+    let made = admin
+        .heavy
+        .fleet
+        .get(
+            |_| super::flight::FLEET_FRESH,
+            move || async move { super::fleet::survey_remembering(&peers, &failed).await.map(|s| s.to_json()) },
+        )
+        .await;
+    match made {
+        Some((Ok(mut v), age)) => {
             v["peers"] = json!(admin.peers);
+            v["surveyed_seconds_ago"] = json!(age.as_secs());
             reply(StatusCode::OK, &v)
         }
-        Err(e) => error(StatusCode::BAD_GATEWAY, format!("--peers {e}")),
+        Some((Err(e), _)) => error(StatusCode::BAD_GATEWAY, format!("--peers {e}")),
+        None => error(StatusCode::INTERNAL_SERVER_ERROR, "the survey of the peers failed"),
     }
+}
+
+/// 503 for a heavy call beyond [`super::flight::HEAVY`] at once, closing its connection.
+fn busy(what: &str) -> Reply {
+    let mut r = error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!(
+            "{what} busy: {} calls already in progress (they share one answer); try again in a second",
+            super::flight::HEAVY
+        ),
+    );
+    r.headers_mut().insert(hyper::header::RETRY_AFTER, hyper::header::HeaderValue::from_static("1"));
+    r.headers_mut().insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
+    r
 }
 
 async fn body_json(req: Request<Incoming>) -> Result<Value, Reply> {
@@ -293,7 +363,10 @@ async fn handle(admin: &Admin, req: Request<Incoming>) -> Reply {
         ["owners", key] => super::owners::show(admin, key).await,
         ["healthz"] => reply(StatusCode::OK, &json!({ "status": "ok" })),
         ["status"] => reply(StatusCode::OK, &super::status::status_json(&admin.reloader)),
-        ["fleet"] => fleet(admin).await,
+        ["fleet"] => match admin.heavy.limit.clone().try_acquire_owned() {
+            Ok(_permit) => fleet(admin).await,
+            Err(_) => busy("GET /fleet"),
+        },
         ["readyz"] => reply(StatusCode::OK, &json!({ "status": "ready", "generation": table.generation })),
         ["routes"] => with_etag(reply(StatusCode::OK, &routes_json(&table, &admin.reloader)), &table.hash),
         ["routes", op] => match route_json(&table, op) {
@@ -307,7 +380,8 @@ async fn handle(admin: &Admin, req: Request<Incoming>) -> Reply {
             None => error(StatusCode::NOT_FOUND, format!("no route for {op}")),
         },
         ["shadow"] => {
-            let mut v = super::shadow_view::shadow_json(&admin.reloader.gateway().shadow).await;
+            let Ok(_permit) = admin.heavy.limit.clone().try_acquire_owned() else { return busy("GET /shadow") };
+            let mut v = super::shadow_view::shadow_json(&admin.reloader.gateway().shadow, &admin.heavy.shadow).await;
             v["generation"] = json!(table.generation);
             reply(StatusCode::OK, &v)
         }

@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod dashboard;
 pub mod fleet;
+pub mod flight;
 pub mod history;
 pub mod markers;
 pub mod metrics;
