@@ -3,7 +3,7 @@
 //! answers. The records writer gives up on its statements in bounded time (logged, counted,
 //! `last_error`) and writes again once the store resumes; a flood of `/fleet` and `/shadow`
 //! calls never keeps `/healthz` and `/readyz` from being answered, and `/fleet` shows the silent
-//! peer as a row that timed out. And the fleet view counts replicas per process: one replica
+//! peer as a row that timed out. The journal's reads and housekeeping on that store are bounded too. And the fleet view counts replicas per process: one replica
 //! reached at several addresses is one row.
 
 #[path = "support/postgres.rs"]
@@ -131,6 +131,16 @@ async fn a_hung_store_and_a_silent_peer_never_silence_the_writer_or_starve_the_p
     assert!(v["store_error_seconds_ago"].is_u64(), "{v:#}");
     let logged = r.log.lock().unwrap().join("\n");
     assert!(logged.contains("records not written to the store") && logged.contains("no answer within"), "{logged}");
+
+    // The journal on the same store: its admin read and its housekeeping are bounded too.
+    let (code, v) = admin_call_at(r.admin, "GET", "/owners/1000000000000001", None, None).await;
+    assert_eq!(code, 503, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("journal store postgres://"), "{v}");
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while !r.log.lock().unwrap().iter().any(|l| l.contains("journal store unreachable")) {
+        assert!(Instant::now() < deadline, "journal housekeeping silent: {}", r.log.lock().unwrap().join("\n"));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     // Resumed: the writer connects again and writes.
     pg.resume();
