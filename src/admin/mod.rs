@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod fleet;
 pub mod flight;
 pub mod history;
+pub mod listener;
 pub mod markers;
 pub mod metrics;
 pub mod owners;
