@@ -3,7 +3,8 @@
 //! answers. The records writer gives up on its statements in bounded time (logged, counted,
 //! `last_error`) and writes again once the store resumes; a flood of `/fleet` and `/shadow`
 //! calls never keeps `/healthz` and `/readyz` from being answered, and `/fleet` shows the silent
-//! peer as a row that timed out. The journal's reads and housekeeping on that store are bounded too. And the fleet view counts replicas per process: one replica
+//! peer as a row that timed out. The journal's writes, reads and housekeeping on that store are
+//! bounded too. And the fleet view counts replicas per process: one replica
 //! reached at several addresses is one row.
 
 #[path = "support/postgres.rs"]
@@ -43,6 +44,16 @@ async fn traffic(r: &Replica, first_seq: u64) {
     }
 }
 
+/// Sends one XFER (journaled): (HTTP status, response code).
+async fn xfer(r: &Replica, seq: u64) -> (u16, String) {
+    let body =
+        json!({ "FROM-ACCT": "1000000000000001", "TO-ACCT": "1000000000000002", "AMOUNT": 10.0, "MEMO": "HUNG" });
+    let m = ficus::cli::build_request(&r.table, "XFER", &body, &json!({ "HDR-SEQ-NO": seq })).unwrap();
+    let (status, reply) = r.post(&m).await;
+    let h = &ficus::cli::decode_reply(&r.table, "XFER", &reply)["header"];
+    (status, h["HDR-RESP-CODE"].as_str().unwrap_or("").to_string())
+}
+
 /// Waits (with a deadline) until `GET path` on `r` satisfies `done`.
 async fn until(r: &Replica, path: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(40);
@@ -73,6 +84,9 @@ async fn a_hung_store_and_a_silent_peer_never_silence_the_writer_or_starve_the_p
     let r = Replica::serve(&path, &args, tempfile::tempdir().unwrap()).await;
     traffic(&r, 100).await;
     until(&r, "/shadow", "the first records in the store", |v| v["records_read"].as_u64() == Some(EACH)).await;
+    // A journaled write while the store answers: the journal's writer holds a connection now.
+    let (status, code) = xfer(&r, 50).await;
+    assert_eq!((status, code.as_str()), (200, "0000"));
 
     pg.pause();
     traffic(&r, 200).await;
@@ -141,6 +155,13 @@ async fn a_hung_store_and_a_silent_peer_never_silence_the_writer_or_starve_the_p
         assert!(Instant::now() < deadline, "journal housekeeping silent: {}", r.log.lock().unwrap().join("\n"));
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+
+    // A journaled write on the hung store: its claim is given up in bounded time and the write
+    // refused, not sent (on_store_error = "refuse"), rather than waited for forever.
+    let (status, code) = tokio::time::timeout(Duration::from_secs(60), xfer(&r, 51))
+        .await
+        .expect("a journaled write on a hung store is answered (the claim's statement is bounded)");
+    assert_eq!((status, code.as_str()), (503, "FC24"));
 
     // Resumed: the writer connects again and writes.
     pg.resume();
