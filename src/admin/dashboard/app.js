@@ -441,7 +441,8 @@ const slow = { shadow: false, fleet: false };
 function refreshSlow(name, path, render) {
   if (slow[name]) return;
   slow[name] = true;
-  getJson(path).catch(() => null).then((doc) => {
+  // A failed call (a 503 while the endpoint is busy) keeps what was shown.
+  getJson(path).catch(() => state[name]).then((doc) => {
     state[name] = doc;
     try { render(); } finally { slow[name] = false; }
   }, () => { slow[name] = false; });
