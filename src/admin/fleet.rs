@@ -350,6 +350,68 @@ mod tests {
     }
 
     #[test]
+    fn every_address_is_shown_once_and_every_process_counted_once() {
+        // Randomized, with a fixed seed: targets of one to four addresses of either family, each
+        // answering as one of three processes or failing.
+        let mut seed = 19u64;
+        let mut next = |n: u64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        for case in 0..3000 {
+            let (mut seen, mut families) = (Vec::new(), Vec::new());
+            for t in 0..1 + next(3) {
+                for a in 0..1 + next(4) {
+                    let v6 = next(2) == 1;
+                    let who = next(4);
+                    let status = if who == 3 { Err("no answer".to_string()) } else { status(who) };
+                    seen.push(row(&format!("{t}.{a}.{v6}:9"), &format!("t{t}:9"), status));
+                    families.push(Some(v6));
+                }
+            }
+            let fam = |i: usize| families[i];
+            let failed_family = |target: &str, v6: bool, rows: &[Seen]| {
+                let of = |ok: bool| {
+                    rows.iter()
+                        .enumerate()
+                        .any(|(i, s)| s.target == target && fam(i) == Some(v6) && s.status.is_ok() == ok)
+                };
+                of(false) && !of(true)
+            };
+            let expect_not_counted: Vec<bool> = seen
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let v6 = fam(i).unwrap();
+                    s.status.is_err()
+                        && failed_family(&s.target, v6, &seen)
+                        && seen
+                            .iter()
+                            .enumerate()
+                            .any(|(j, o)| o.target == s.target && fam(j) == Some(!v6) && o.status.is_ok())
+                })
+                .collect();
+            let processes: std::collections::BTreeSet<String> =
+                seen.iter().filter_map(|s| s.status.as_ref().ok().and_then(identity)).collect();
+            let failures = seen.iter().filter(|s| s.status.is_err()).count();
+            let addresses: Vec<String> = seen.iter().map(|s| s.addr.clone()).collect();
+            let out = per_process(seen, &families);
+            let mut shown: Vec<String> =
+                out.iter().flat_map(|s| std::iter::once(s.addr.clone()).chain(s.also.clone())).collect();
+            let mut all = addresses.clone();
+            shown.sort();
+            all.sort();
+            assert_eq!(shown, all, "case {case}: every address once");
+            assert_eq!(out.iter().filter(|s| s.status.is_ok()).count(), processes.len(), "case {case}");
+            let not_counted = out.iter().filter(|s| s.not_counted.is_some()).count();
+            assert_eq!(not_counted, expect_not_counted.iter().filter(|b| **b).count(), "case {case}");
+            let survey = Survey { seen: out, hashes: BTreeMap::new() };
+            assert_eq!(survey.unreachable(), failures - not_counted, "case {case}");
+            assert_eq!(survey.replicas(), processes.len() + failures - not_counted, "case {case}");
+        }
+    }
+
+    #[test]
     fn replicas_are_told_apart_by_pid_host_and_start() {
         let seen = vec![row("a:1", "a:1", status(7)), row("b:1", "b:1", status(8)), row("c:1", "c:1", status(7))];
         let out = per_process(seen, &[Some(false); 3]);
