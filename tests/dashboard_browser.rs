@@ -12,72 +12,21 @@
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them); without them the
 //! test fails with a message saying so.
 
+#[path = "support/browser.rs"]
+mod browser;
 mod common;
 
+use browser::*;
 use common::*;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-/// How long any one thing in the page may take to appear.
-const PATIENCE: Duration = Duration::from_secs(15);
-
-fn find_program(candidates: &[&str]) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    candidates.iter().find_map(|c| {
-        let direct = Path::new(c);
-        if direct.is_absolute() {
-            return direct.is_file().then(|| direct.to_path_buf());
-        }
-        std::env::split_paths(&path).map(|d| d.join(c)).find(|p| p.is_file())
-    })
-}
+use std::time::Duration;
 
 fn acct(n: u64) -> Value {
     json!({ "ACCT-NO": format!("{}", 1_000_000_000_000_000u64 + (n % 10) + 1) })
-}
-
-/// Starts chromedriver on a free port and waits until it accepts connections.
-async fn start_chromedriver(driver: &Path) -> (tokio::process::Child, u16) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = tokio::process::Command::new(driver)
-        .arg(format!("--port={port}"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", driver.display()));
-    let deadline = Instant::now() + PATIENCE;
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        assert!(Instant::now() < deadline, "chromedriver did not listen on port {port} within {PATIENCE:?}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    (child, port)
-}
-
-/// Polls `f` until it returns `Some`, for at most [`PATIENCE`].
-async fn eventually<T, F, Fut>(what: &str, mut f: F) -> Result<T, String>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        if let Some(v) = f().await {
-            return Ok(v);
-        }
-        if Instant::now() >= deadline {
-            return Err(format!("timed out after {PATIENCE:?} waiting for {what}"));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn text_of(client: &Client, css: &str) -> Option<String> {
-    client.find(Locator::Css(css)).await.ok()?.text().await.ok()
 }
 
 /// Where the screenshots go: `target/tmp/dashboard-test/`.
@@ -110,10 +59,7 @@ fn check_not_blank(png_bytes: &[u8]) -> (u32, u32, usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboard_shows_modes_and_flips_a_route() {
-    let chromium = find_program(&["/usr/lib/chromium/chromium", "chromium", "chromium-browser", "google-chrome"])
-        .expect("chromium is not installed: apt-get install -y chromium chromium-driver (.ci/run does this)");
-    let driver = find_program(&["chromedriver", "/usr/lib/chromium/chromedriver"])
-        .expect("chromedriver is not installed: apt-get install -y chromium-driver (.ci/run does this)");
+    let (chromium, driver) = programs();
 
     let sims = sims().await;
     // TXNHIST is shadowed to the new service, so the shadow panel has something to show (its
@@ -171,25 +117,7 @@ async fn dashboard_shows_modes_and_flips_a_route() {
 
     let (mut chromedriver, port) = start_chromedriver(&driver).await;
     let profile = tempfile::tempdir().unwrap();
-    let args = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--window-size=1440,1000",
-        &format!("--user-data-dir={}", profile.path().display()),
-    ];
-    let caps = json!({ "goog:chromeOptions": { "binary": chromium, "args": args } });
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps.as_object().cloned().unwrap_or_default())
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .expect("a WebDriver session with headless chromium");
+    let client = session(&chromium, port, profile.path()).await;
 
     let outcome = drive(&client, &gw, second).await;
     traffic_on.store(false, Ordering::SeqCst);
@@ -273,6 +201,14 @@ async fn steps(client: &Client, gw: &Gateway, mut second: tokio::process::Child)
     }
     // The shadow panel appears once /shadow has compared something.
     eventually("the shadow panel's TXNHIST row", || text_of(client, "#shadow-body tr[data-op=TXNHIST]")).await?;
+    // Whose numbers: records in files, so this replica's own counters, and nothing to warn of.
+    let source = eventually("the shadow panel's source", || text_of(client, "#shadow-source")).await?;
+    if source.to_lowercase() != "this replica" {
+        return Err(format!("the shadow panel says its source is {source:?}"));
+    }
+    if js(client, "return document.getElementById('shadow-warning').hidden;").await != Value::Bool(true) {
+        return Err("the shadow panel warns with nothing wrong".into());
+    }
     // Traffic appears (rates need two refreshes).
     eventually("ACCTINQ legacy msg/s", || async {
         let rate = text_of(client, "tr[data-op=ACCTINQ] td:nth-child(4)").await?;
@@ -380,11 +316,6 @@ async fn steps(client: &Client, gw: &Gateway, mut second: tokio::process::Child)
         return Err(format!("the fleet alert says {gone:?}"));
     }
     Ok(png)
-}
-
-/// Runs `script` in the page and returns what it returns (null on an error).
-async fn js(client: &Client, script: &str) -> Value {
-    client.execute(script, vec![]).await.unwrap_or(Value::Null)
 }
 
 /// The progress view and the history charts after the flip: uPlot has drawn ACCTINQ's series

@@ -47,7 +47,8 @@ async fn three_replicas_one_file_one_store_one_view_and_traces() {
     // Replicas after the first find the schema there: PostgreSQL's "already exists, skipping"
     // notices are not the operator's news.
     for r in &replicas {
-        assert!(!r.start_log.iter().any(|l| l.contains("already exists")), "{:#?}", r.start_log);
+        let log = r.log.lock().unwrap();
+        assert!(!log.iter().any(|l| l.contains("already exists")), "{log:#?}");
     }
 
     // Traffic to each replica: every reply its own.

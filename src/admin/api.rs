@@ -33,14 +33,10 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
-use tokio::net::TcpListener;
-use tracing::debug;
 
-/// Most admin connections at once; more are closed at accept.
-const MAX_CONNECTIONS: usize = 64;
+pub use super::listener::serve;
 
 /// Largest admin request body.
 const MAX_BODY: usize = 64 * 1024;
@@ -55,9 +51,11 @@ pub struct Admin {
     pub history: Arc<super::history::History>,
     /// The other replicas' admin addresses for `GET /fleet` (`ficus serve --peers`).
     pub peers: Vec<String>,
+    /// What `GET /fleet` and `GET /shadow` share across calls, and their own limit.
+    pub heavy: super::flight::Heavy,
 }
 
-type Reply = Response<Full<Bytes>>;
+pub(super) type Reply = Response<Full<Bytes>>;
 
 fn reply(status: StatusCode, value: &Value) -> Reply {
     let mut r = Response::new(Full::new(Bytes::from(serde_json::to_vec_pretty(value).unwrap_or_default())));
@@ -66,7 +64,7 @@ fn reply(status: StatusCode, value: &Value) -> Reply {
     r
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Reply {
+pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Reply {
     reply(status, &json!({ "error": message.into() }))
 }
 
@@ -85,96 +83,6 @@ fn config_error(e: &ConfigError) -> Reply {
         StatusCode::UNPROCESSABLE_ENTITY,
         &json!({ "error": "routes rejected; the running table stays", "problems": problems }),
     )
-}
-
-/// Time the admin API's connections get to finish on stop.
-const DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Serves the admin API until `shutdown` fires, then drains like the channel listeners: the
-/// connections the kernel had queued are served, every reply from then on closes its connection
-/// (`Connection: close`, hyper's graceful shutdown), idle keep-alive connections close at once,
-/// and a request in progress — a route change, say — is answered before its connection closes.
-pub async fn serve(listener: TcpListener, admin: Arc<Admin>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-    let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
-    let mut open = crate::drain::Connections::default();
-    let start = |open: &mut crate::drain::Connections, stream: tokio::net::TcpStream, stop| {
-        let Ok(permit) = connections.clone().try_acquire_owned() else { return };
-        open.spawn(connection(stream, admin.clone(), stop, permit));
-    };
-    loop {
-        let stream = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((s, _)) => s,
-                Err(_) => {
-                    // Out of file descriptors or similar: back off instead of spinning.
-                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                    continue;
-                }
-            },
-            _ = open.reap() => continue,
-            _ = shutdown.changed() => break,
-        };
-        start(&mut open, stream, shutdown.clone());
-    }
-    for (stream, _) in crate::drain::take_queued(listener) {
-        start(&mut open, stream, shutdown.clone());
-    }
-    open.drain(DRAIN, "admin").await;
-}
-
-async fn connection(
-    stream: tokio::net::TcpStream,
-    admin: Arc<Admin>,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-    permit: tokio::sync::OwnedSemaphorePermit,
-) {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    let _permit = permit;
-    // Set once a request has arrived: hyper's graceful shutdown closes a connection that has
-    // not sent one yet, though its client may have sent it already.
-    let started = Arc::new(AtomicBool::new(false));
-    let (seen, closing) = (started.clone(), stop.clone());
-    let service = hyper::service::service_fn(move |req| {
-        let admin = admin.clone();
-        seen.store(true, Ordering::Release);
-        let stopping = *closing.borrow();
-        async move {
-            let mut reply = handle(&admin, req).await;
-            if stopping {
-                reply.headers_mut().insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
-            }
-            Ok::<_, std::convert::Infallible>(reply)
-        }
-    });
-    let read_timeout = std::time::Duration::from_secs(5);
-    let conn = hyper::server::conn::http1::Builder::new()
-        .timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(read_timeout)
-        .serve_connection(TokioIo::new(stream), service);
-    tokio::pin!(conn);
-    if !*stop.borrow() {
-        tokio::select! {
-            result = conn.as_mut() => {
-                if let Err(e) = result { debug!(error = %e, "admin connection ended"); }
-                return;
-            }
-            _ = stop.changed() => {}
-        }
-    }
-    // Stopping. A connection between requests closes now; one whose first request has not come
-    // yet gets the read timeout to bring it (answered with `Connection: close`).
-    if !started.load(Ordering::Acquire) {
-        if let Ok(result) = tokio::time::timeout(read_timeout, conn.as_mut()).await {
-            if let Err(e) = result {
-                debug!(error = %e, "admin connection ended");
-            }
-            return;
-        }
-    }
-    conn.as_mut().graceful_shutdown();
-    if let Err(e) = conn.await {
-        debug!(error = %e, "admin connection ended");
-    }
 }
 
 /// The mode of a route as people say it: legacy, new, canary, disabled.
@@ -234,14 +142,38 @@ async fn fleet(admin: &Admin) -> Reply {
     if admin.peers.is_empty() {
         return reply(StatusCode::OK, &json!({ "peers": [] }));
     }
-    match super::fleet::survey(&admin.peers).await {
-        Ok(survey) => {
-            let mut v = survey.to_json();
+    let (peers, failed) = (admin.peers.clone(), admin.heavy.failed_peers.clone());
+    let made = admin
+        .heavy
+        .fleet
+        .get(
+            |_| super::flight::FLEET_FRESH,
+            move || async move { super::fleet::survey_remembering(&peers, &failed).await.map(|s| s.to_json()) },
+        )
+        .await;
+    match made {
+        Some((Ok(mut v), age)) => {
             v["peers"] = json!(admin.peers);
+            v["surveyed_seconds_ago"] = json!(age.as_secs());
             reply(StatusCode::OK, &v)
         }
-        Err(e) => error(StatusCode::BAD_GATEWAY, format!("--peers {e}")),
+        Some((Err(e), _)) => error(StatusCode::BAD_GATEWAY, format!("--peers {e}")),
+        None => error(StatusCode::INTERNAL_SERVER_ERROR, "the survey of the peers failed"),
     }
+}
+
+/// 503 for a heavy call beyond [`super::flight::HEAVY`] at once, closing its connection.
+fn busy(what: &str) -> Reply {
+    let mut r = error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!(
+            "{what} busy: {} calls already in progress (they share one answer); try again in a second",
+            super::flight::HEAVY
+        ),
+    );
+    r.headers_mut().insert(hyper::header::RETRY_AFTER, hyper::header::HeaderValue::from_static("1"));
+    r.headers_mut().insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
+    r
 }
 
 async fn body_json(req: Request<Incoming>) -> Result<Value, Reply> {
@@ -253,7 +185,7 @@ async fn body_json(req: Request<Incoming>) -> Result<Value, Reply> {
     serde_json::from_slice(&bytes).map_err(|e| error(StatusCode::BAD_REQUEST, format!("body is not JSON: {e}")))
 }
 
-async fn handle(admin: &Admin, req: Request<Incoming>) -> Reply {
+pub(super) async fn handle(admin: &Admin, req: Request<Incoming>) -> Reply {
     let path = req.uri().path().trim_end_matches('/').to_string();
     let query = req.uri().query().unwrap_or("").to_string();
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
@@ -293,7 +225,10 @@ async fn handle(admin: &Admin, req: Request<Incoming>) -> Reply {
         ["owners", key] => super::owners::show(admin, key).await,
         ["healthz"] => reply(StatusCode::OK, &json!({ "status": "ok" })),
         ["status"] => reply(StatusCode::OK, &super::status::status_json(&admin.reloader)),
-        ["fleet"] => fleet(admin).await,
+        ["fleet"] => match admin.heavy.limit.clone().try_acquire_owned() {
+            Ok(_permit) => fleet(admin).await,
+            Err(_) => busy("GET /fleet"),
+        },
         ["readyz"] => reply(StatusCode::OK, &json!({ "status": "ready", "generation": table.generation })),
         ["routes"] => with_etag(reply(StatusCode::OK, &routes_json(&table, &admin.reloader)), &table.hash),
         ["routes", op] => match route_json(&table, op) {
@@ -307,7 +242,8 @@ async fn handle(admin: &Admin, req: Request<Incoming>) -> Reply {
             None => error(StatusCode::NOT_FOUND, format!("no route for {op}")),
         },
         ["shadow"] => {
-            let mut v = super::shadow_view::shadow_json(&admin.reloader.gateway().shadow).await;
+            let Ok(_permit) = admin.heavy.limit.clone().try_acquire_owned() else { return busy("GET /shadow") };
+            let mut v = super::shadow_view::shadow_json(&admin.reloader.gateway().shadow, &admin.heavy.shadow).await;
             v["generation"] = json!(table.generation);
             reply(StatusCode::OK, &v)
         }

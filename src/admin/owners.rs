@@ -214,6 +214,9 @@ fn canonical_request(table: &crate::route::RouteTable, mut request: MoveRequest)
     Ok(request)
 }
 
+/// Longest `GET /owners/{account}` waits for the journal's store.
+const OWNER_READ: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// `GET /owners/{account}`: its owner row; `"owner": null` when the route decides.
 pub async fn show(admin: &Admin, key: &str) -> Reply {
     let table = admin.reloader.gateway().table();
@@ -233,7 +236,14 @@ pub async fn show(admin: &Admin, key: &str) -> Reply {
         })
         .collect();
     routes.sort_by(|a, b| a["op"].as_str().cmp(&b["op"].as_str()));
-    match plan.store.owner(key).await {
+    // Bounded: a hung store must not hold an admin connection (`/progress` waits 1 s likewise).
+    let read = tokio::time::timeout(OWNER_READ, plan.store.owner(key)).await.unwrap_or_else(|_| {
+        Err(crate::journal::StoreError::Failed {
+            store: plan.store.display().to_string(),
+            message: format!("no answer within {} s", OWNER_READ.as_secs()),
+        })
+    });
+    match read {
         Ok(row) => {
             let owner = row.as_ref().map(|o| o.upstream.clone()).filter(|u| !u.is_empty());
             let none_if_empty = |v: Option<String>| v.filter(|s| !s.is_empty());

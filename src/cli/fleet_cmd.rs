@@ -31,7 +31,7 @@ pub fn fleet(args: FleetArgs) -> Result<(), CliError> {
     }
     if !args.json {
         let hash = survey.hashes.keys().next().map_or(String::new(), |h| short(h));
-        out(&format!("one table on all {} replica(s): {hash}\n", survey.seen.len()))?;
+        out(&format!("one table on all {} replica(s): {hash}\n", survey.replicas()))?;
     }
     Ok(())
 }
@@ -49,7 +49,11 @@ fn table(survey: &Survey) -> String {
         .map(|s| match &s.status {
             Err(e) => {
                 let dash = || "-".to_string();
-                [s.addr.clone(), dash(), dash(), dash(), format!("UNREACHABLE: {e}"), dash(), dash()]
+                let why = match &s.not_counted {
+                    Some(note) => format!("not counted: {note} ({e})"),
+                    None => format!("UNREACHABLE: {e}"),
+                };
+                [s.addr.clone(), dash(), dash(), dash(), why, dash(), dash()]
             }
             Ok(v) => {
                 let reload = match v["reload"]["last_error"].as_str() {
@@ -63,8 +67,12 @@ fn table(survey: &Survey) -> String {
                     .filter(|(_, u)| u["breaker"] != "closed")
                     .map(|(n, u)| format!("{n} {}", u["breaker"].as_str().unwrap_or("?")))
                     .collect();
+                let addr = match s.also.is_empty() {
+                    true => s.addr.clone(),
+                    false => format!("{} (also {})", s.addr, s.also.join(" ")),
+                };
                 [
-                    s.addr.clone(),
+                    addr,
                     v["replica"]["host"].as_str().unwrap_or("-").to_string(),
                     v["generation"].to_string(),
                     short(v["hash"].as_str().unwrap_or("?")),

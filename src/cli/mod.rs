@@ -196,6 +196,9 @@ pub enum Command {
     /// copybooks it uses), generation, last reload, messages in flight and breakers. A name
     /// resolving to several addresses (a Kubernetes headless Service) is every replica.
     /// Generations may differ (each replica counts its own reloads); hashes must not.
+    /// Replicas are counted per process (pid, host and start from GET /status): one replica
+    /// reached at several addresses is one row ("also …"); a dual-stack name whose other
+    /// family answered does not count its silent family as missing replicas ("not counted").
     /// Exit 0: one table everywhere; 3: tables differ or a replica did not answer.
     /// Examples:
     ///   ficus fleet --targets 10.0.0.5:9901,10.0.0.6:9901,10.0.0.7:9901

@@ -29,6 +29,13 @@ fn retryable(e: &sqlx::Error) -> bool {
 /// How long connecting may take before the batch fails (and its callers are told).
 const CONNECT: Duration = Duration::from_secs(3);
 
+/// How long one batch's statement may take before it fails (its callers are told: a claim is
+/// refused or passed per `on_store_error`) and its connection is dropped: a server that accepts
+/// connections and never answers (hung, stopped) must not hold every journaled write forever.
+/// A batch given up this way may still have committed: a claim it inserted then stands until
+/// its lease passes and reads as `unknown` — a resend is refused, never sent twice.
+pub const STATEMENT: Duration = Duration::from_secs(10);
+
 /// Writes batches from `queue` to the server at `url` until every sender is gone.
 pub(super) async fn run(url: String, mut queue: mpsc::Receiver<Job>) {
     let mut conn: Option<PgConnection> = None;
@@ -45,7 +52,13 @@ pub(super) async fn run(url: String, mut queue: mpsc::Receiver<Job>) {
                     let connected = tokio::time::timeout(CONNECT, PgConnection::connect_with(&options)).await;
                     conn = Some(connected.map_err(|_| sqlx::Error::PoolTimedOut)??);
                 }
-                write(conn.as_mut().expect("connected above"), &batch).await
+                let statement = write(conn.as_mut().expect("connected above"), &batch);
+                tokio::time::timeout(STATEMENT, statement).await.map_err(|_| {
+                    sqlx::Error::Io(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        format!("no answer within {} s (is the server hung or stopped?)", STATEMENT.as_secs()),
+                    ))
+                })?
             }
             .await;
             match &result {

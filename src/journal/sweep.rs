@@ -13,6 +13,10 @@ use tracing::warn;
 pub const EVERY: Duration = Duration::from_secs(1);
 /// How often old rows are purged.
 const PURGE_EVERY: Duration = Duration::from_secs(600);
+/// Longest one round of housekeeping may take: a store that accepts connections and never
+/// answers (hung, stopped) is then logged as unreachable (`ficus_journal_store_up` 0) rather
+/// than waited for in silence.
+pub const ROUND: Duration = Duration::from_secs(10);
 
 /// Runs until `stop` turns true. `current` gives the store and retention of the table in force
 /// (none when routes.toml has no `[journal]`).
@@ -22,7 +26,7 @@ pub async fn run(current: impl Fn() -> Option<(Arc<Store>, Duration)>, mut stop:
     loop {
         if let Some((store, retention)) = current() {
             let now = super::now_ms();
-            let result = async {
+            let round = async {
                 let expired = store.expire(now).await?;
                 if expired > 0 {
                     warn!(
@@ -40,8 +44,17 @@ pub async fn run(current: impl Fn() -> Option<(Arc<Store>, Duration)>, mut stop:
                     store.purge_pins(now).await?;
                 }
                 Ok::<(), super::StoreError>(())
-            }
-            .await;
+            };
+            let result = match tokio::time::timeout(ROUND, round).await {
+                Ok(done) => done,
+                Err(_) => Err(super::StoreError::Failed {
+                    store: store.display().to_string(),
+                    message: format!(
+                        "housekeeping got no answer within {} s (is the server hung or stopped?)",
+                        ROUND.as_secs()
+                    ),
+                }),
+            };
             match result {
                 Err(e) if !failing => {
                     failing = true;

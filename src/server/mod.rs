@@ -315,7 +315,7 @@ pub async fn start(config: &Path, options: Options) -> Result<Running, String> {
             shutdown.clone(),
         )));
         let peers = options.peers.clone();
-        let admin = Arc::new(Admin { reloader: reloader.clone(), tokens, history, peers });
+        let admin = Arc::new(Admin { reloader: reloader.clone(), tokens, history, peers, heavy: Default::default() });
         running.tasks.push(tokio::spawn(crate::admin::api::serve(listener, admin, shutdown.clone())));
     }
     if let Some(listener) = http_listener {

@@ -256,6 +256,39 @@ impl Postgres {
         self.dir.path()
     }
 
+    /// Makes the server hang: SIGSTOP to the postmaster, then to every process it started (the
+    /// backends of open connections). Connections are still accepted by the kernel, and nothing
+    /// answers. [`Postgres::resume`] undoes it (also done on drop).
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// SIGCONT to the server and its processes (after [`Postgres::pause`]).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, sig: &str) {
+        let server = self.server.id();
+        let mut pids = vec![server];
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse::<u32>().ok()) else { continue };
+            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+            // pid (comm) state ppid …: the comm may hold spaces, so read after its ')'.
+            let ppid = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok());
+            if ppid == Some(server) {
+                pids.push(pid);
+            }
+        }
+        // A backend may exit between the listing and the signal: only the server's must reach it.
+        for pid in pids {
+            let status = Command::new("kill").arg(sig).arg(pid.to_string()).stderr(Stdio::null()).status();
+            if pid == server && !std::thread::panicking() {
+                assert!(status.is_ok_and(|s| s.success()), "kill {sig} {pid} (the server)");
+            }
+        }
+    }
+
     /// The server's log so far (for a failing test's message).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
@@ -266,6 +299,7 @@ impl Drop for Postgres {
     /// Stops the server at once (`pg_ctl stop -m immediate`: nothing is kept, so nothing
     /// needs a clean shutdown), waits for it to exit, then the directory goes.
     fn drop(&mut self) {
+        self.signal("-CONT");
         let mut stop = Command::new(tool(&self.bin, "pg_ctl"));
         stop.arg("stop").arg("-D").arg(self.dir.path().join("data")).args(["-m", "immediate", "-w", "-s"]);
         let stopped = run_as(&mut stop, self.owner).status.success();

@@ -14,9 +14,9 @@ pub struct Replica {
     pub http: SocketAddr,
     pub admin: SocketAddr,
     pub table: Arc<ficus::route::RouteTable>,
-    /// What it logged before it listened (read by the tests that check start-up lines).
-    #[allow(dead_code)]
-    pub start_log: Vec<String>,
+    /// Every line the replica logged (stderr) from its start, as it comes.
+    #[allow(dead_code)] // read by the tests that check a log line
+    pub log: Arc<std::sync::Mutex<Vec<String>>>,
     _dir: tempfile::TempDir,
 }
 
@@ -61,9 +61,15 @@ impl Replica {
         .await
         .expect("ficus serve starts");
         // Keep reading, so the child never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let log = Arc::new(std::sync::Mutex::new(start_log));
+        let kept = log.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                kept.lock().unwrap().push(line);
+            }
+        });
         let table = Arc::new(ficus::config::load(path, None, 1).unwrap());
-        Replica { child, http: addr_in(&line, "http"), admin: addr_in(&line, "admin"), table, start_log, _dir: dir }
+        Replica { child, http: addr_in(&line, "http"), admin: addr_in(&line, "admin"), table, log, _dir: dir }
     }
 
     pub async fn post(&self, message: &[u8]) -> (u16, Vec<u8>) {

@@ -6,7 +6,7 @@
 const REFRESH_MS = 2000;
 const TOKEN_KEY = "ficus.admin.token";
 // `seen` is the table hash the open change dialog was decided on (sent as If-Match).
-const state = { routes: null, stats: null, shadow: null, rows: new Map(), editing: null, pending: null, seen: null };
+const state = { routes: null, stats: null, shadow: null, fleet: null, rows: new Map(), editing: null, pending: null, seen: null };
 
 const $ = (id) => document.getElementById(id);
 
@@ -286,12 +286,40 @@ function renderJournal() {
   setText($("journal-duplicates"), String(j.duplicates ?? 0));
 }
 
+// Whose numbers the shadow panel shows (GET /shadow's `source`), and a warning when they are
+// not what they seem: the store could not be read (this replica's counters are shown), the
+// read stopped at its row cap, or this replica's records are not reaching the store.
+function renderShadowSource(doc) {
+  const store = doc.source === "store";
+  const replicas = store && doc.replicas ? Object.keys(doc.replicas).length : 0;
+  setText($("shadow-source"), store ? `all replicas (store${replicas ? `, ${replicas} replica(s)` : ""})` : "this replica",
+    store ? "badge source store" : "badge source local");
+  $("shadow-source").title = doc.store || "";
+  const warnings = [];
+  if (doc.store_error) {
+    const ago = doc.store_error_seconds_ago != null ? ` (${doc.store_error_seconds_ago} s ago)` : "";
+    warnings.push(`Store not readable${ago}: ${doc.store_error} — showing this replica's counters only, not the fleet's.`);
+  }
+  if (doc.capped) {
+    warnings.push(`Only the newest ${doc.read_limit} records were read: the counts cover part of the store (ficus shadow report --store reads all).`);
+  }
+  const mine = doc.this_replica;
+  if (mine && mine.last_error) {
+    const dropped = mine.dropped ? (mine.dropped.comparisons || 0) + (mine.dropped.captures || 0) : 0;
+    warnings.push(`This replica's records are not reaching the store (${dropped} dropped): ${mine.last_error}`);
+  }
+  const w = $("shadow-warning");
+  w.hidden = warnings.length === 0;
+  w.replaceChildren(...warnings.map((t) => el("div", { text: t })));
+}
+
 function renderShadow() {
   const panel = $("shadow-panel");
   const present = state.shadow != null;
   panel.hidden = !present;
   document.body.classList.toggle("no-shadow", !present);
   if (!present) return;
+  renderShadowSource(state.shadow);
   const rows = Object.entries(shadowOps(state.shadow)).sort(([a], [b]) => a.localeCompare(b));
   $("shadow-empty").hidden = rows.length > 0;
   $("shadow-body").replaceChildren(...rows.map(([op, s]) => {
@@ -384,16 +412,17 @@ function renderFleet() {
   if (!alert.hidden) setText(alert, f.problems.join(" · "));
   $("fleet-body").replaceChildren(...peers.map((r) => {
     if (r.error) {
-      return el("tr", { "data-replica": r.address, class: "down" },
+      return el("tr", { "data-replica": r.address, class: r.not_counted ? "" : "down" },
         el("td", { class: "mono", text: r.address }),
-        el("td", { class: "bad", colSpan: 6, text: `UNREACHABLE: ${r.error}` }));
+        el("td", { class: r.not_counted ? "hint-cell" : "bad", colSpan: 6,
+          text: r.not_counted ? `not counted: ${r.not_counted}` : `UNREACHABLE: ${r.error}` }));
     }
     const s = r.status, reload = s.reload || {};
     const open = Object.entries(s.upstreams || {}).filter(([, u]) => u.breaker !== "closed")
       .map(([n, u]) => `${n} ${u.breaker}`);
     const hash = (s.hash || "").slice(0, 12);
     return el("tr", { "data-replica": r.address },
-      el("td", { class: "mono", text: r.address }),
+      el("td", { class: "mono", text: r.also ? `${r.address} (also ${r.also.join(" ")})` : r.address }),
       el("td", { text: (s.replica && s.replica.host) || "–" }),
       el("td", { class: "num", text: String(s.generation) }),
       el("td", { class: s.hash === mine ? "mono" : "mono bad", text: hash, title: s.hash }),
@@ -405,16 +434,35 @@ function renderFleet() {
 
 // ---- refresh loop --------------------------------------------------------------------------
 
+// /shadow (may read the store) and /fleet (asks every peer) are fetched on their own: the page
+// never waits for the slower of them, and one still on its way is not asked again.
+const slow = { shadow: false, fleet: false };
+
+function refreshSlow(name, path, render) {
+  if (slow[name]) return;
+  slow[name] = true;
+  // A failed call (a 503 while the endpoint is busy) keeps what was shown.
+  getJson(path).catch(() => state[name]).then((doc) => {
+    state[name] = doc;
+    try { render(); } finally { slow[name] = false; }
+  }, () => { slow[name] = false; });
+}
+
+// On a timer of its own: a main refresh that hangs does not stop these either.
+function slowLoop() {
+  refreshSlow("shadow", "/shadow", () => { renderShadow(); if (state.routes) renderOps(); });
+  refreshSlow("fleet", "/fleet", renderFleet);
+  setTimeout(slowLoop, REFRESH_MS);
+}
+
 async function refresh() {
   try {
-    const [routes, stats, audit, shadow, fleet] = await Promise.all([
+    const [routes, stats, audit] = await Promise.all([
       getJson("/routes"),
       getJson("/stats").catch(() => null),
       getJson("/audit?limit=20"),
-      getJson("/shadow").catch(() => null),
-      getJson("/fleet").catch(() => null),
     ]);
-    Object.assign(state, { routes, stats, shadow, fleet });
+    Object.assign(state, { routes, stats });
     renderHeader();
     renderOps();
     renderShadow();
@@ -579,4 +627,5 @@ function wire() {
 }
 
 wire();
+slowLoop();
 loop();

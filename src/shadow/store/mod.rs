@@ -25,7 +25,7 @@ use tokio::sync::mpsc;
 
 pub use pg::{read_captures, read_records, Loaded, READ_LIMIT};
 pub use stream::{report, StoreReport};
-pub use summary::{fleet_json, stats_of, writer_json as summary_writer_json};
+pub use summary::{fleet_json, fleet_json_of, stats_of, writer_json as summary_writer_json};
 
 /// The `[shadow] records` value that sends records and captures to the journal's PostgreSQL store.
 pub const RECORDS_POSTGRES: &str = "postgres";
@@ -105,6 +105,8 @@ pub struct Counters {
     /// Rows handed to the writer, and of those, written or dropped by it (for [`StoreWriter::flush`]).
     queued: AtomicU64,
     settled: AtomicU64,
+    /// Set at the first row dropped at a full queue (logged once), cleared by a batch written.
+    queue_full: std::sync::atomic::AtomicBool,
     batch_done: tokio::sync::Notify,
 }
 
@@ -124,6 +126,12 @@ impl Counters {
         self.last_error.lock().ok().and_then(|e| e.clone())
     }
 
+    fn set_error(&self, error: Option<String>) {
+        if let Ok(mut last) = self.last_error.lock() {
+            *last = error;
+        }
+    }
+
     fn drop_rows(&self, kind: Kind, n: u64) {
         self.dropped[kind.index()].fetch_add(n, Ordering::Relaxed);
         metrics::counter!("ficus_records_dropped_total", "file" => format!("postgres:{}", kind.as_str())).increment(n);
@@ -134,7 +142,6 @@ impl Counters {
 pub struct StoreWriter {
     tx: mpsc::Sender<Row>,
     counters: Arc<Counters>,
-    summary: tokio::sync::Mutex<Option<(std::time::Instant, serde_json::Value)>>,
     url: String,
     display: String,
     replica: String,
@@ -156,14 +163,7 @@ impl StoreWriter {
                 Err(e) => tracing::error!(error = %e, "records writer: no runtime; records are dropped"),
             }
         })?;
-        Ok(Arc::new(StoreWriter {
-            tx,
-            counters,
-            summary: tokio::sync::Mutex::new(None),
-            url: url.to_string(),
-            display: display.to_string(),
-            replica,
-        }))
+        Ok(Arc::new(StoreWriter { tx, counters, url: url.to_string(), display: display.to_string(), replica }))
     }
 
     /// Queues one row; false if it was dropped (the queue is [`QUEUE`] rows behind).
@@ -172,6 +172,15 @@ impl StoreWriter {
         let row = Row { kind, time: record.time(), op: record.op().to_string(), body };
         if self.tx.try_send(row).is_err() {
             self.counters.drop_rows(kind, 1);
+            if !self.counters.queue_full.swap(true, Ordering::Relaxed) {
+                // Once until a batch is written again: a full queue is a store not keeping up.
+                tracing::warn!(store = %self.display, queue = QUEUE, "records queue full: the store is not keeping up (slow, hung or down); records are dropped and counted until a batch is written");
+                if self.counters.last_error().is_none() {
+                    self.counters.set_error(Some(format!(
+                        "queue of {QUEUE} rows full: the store is not keeping up; records dropped"
+                    )));
+                }
+            }
             return false;
         }
         self.counters.queued.fetch_add(1, Ordering::Relaxed);
@@ -202,12 +211,6 @@ impl StoreWriter {
     /// Rows written and dropped.
     pub fn counters(&self) -> &Counters {
         &self.counters
-    }
-
-    /// The last summary of the store `GET /shadow` made, and when: read again only when older
-    /// than a few seconds, and by one caller at a time (a dashboard polls every two seconds).
-    pub fn summary(&self) -> &tokio::sync::Mutex<Option<(std::time::Instant, serde_json::Value)>> {
-        &self.summary
     }
 
     /// The store's URL as configured (with any password: not for messages).

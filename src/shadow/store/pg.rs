@@ -16,6 +16,27 @@ use tokio::sync::mpsc;
 /// How long connecting may take before a batch is dropped.
 pub(super) const CONNECT: Duration = Duration::from_secs(3);
 
+/// How long the writer's connect (with the table's creation), a batch's insert or a sweep may
+/// take. A store that accepts connections and never answers (a hung or stopped server) would
+/// otherwise hold the writer forever while the queue fills: past this the statement is
+/// abandoned, its connection dropped (the next batch connects again), the batch dropped and
+/// counted, and the failure logged and shown as `last_error`.
+pub const STATEMENT: Duration = Duration::from_secs(5);
+
+/// `work`, or a timeout error naming `what` and the limit.
+async fn bounded<T>(
+    what: &str,
+    work: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+) -> Result<T, sqlx::Error> {
+    match tokio::time::timeout(STATEMENT, work).await {
+        Ok(done) => done,
+        Err(_) => Err(sqlx::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("{what}: no answer within {} s (is the server hung or stopped?)", STATEMENT.as_secs()),
+        ))),
+    }
+}
+
 /// Most comparison records `GET /shadow` reads (the newest): enough for the classification,
 /// whose memory is bounded anyway, and a read of a few megabytes.
 pub const READ_LIMIT: i64 = 20_000;
@@ -63,17 +84,24 @@ async fn sweep(conn: &mut PgConnection, retention: Duration) -> Result<u64, sqlx
     Ok(done.rows_affected())
 }
 
-/// Connects and makes sure the table is there.
+/// Connects and makes sure the table is there (all of it within [`STATEMENT`]).
 async fn connect(url: &str) -> Result<PgConnection, sqlx::Error> {
-    let mut conn =
-        tokio::time::timeout(CONNECT, PgConnection::connect(url)).await.map_err(|_| sqlx::Error::PoolTimedOut)??;
-    let mut tx = conn.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(SCHEMA_LOCK).execute(&mut *tx).await?;
-    for statement in SCHEMA {
-        sqlx::query(statement).execute(&mut *tx).await?;
-    }
-    tx.commit().await?;
-    Ok(conn)
+    bounded("connect and create the table", async {
+        let mut conn = tokio::time::timeout(CONNECT, PgConnection::connect(url)).await.map_err(|_| {
+            sqlx::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("connect: no answer within {} s (is the server hung or stopped?)", CONNECT.as_secs()),
+            ))
+        })??;
+        let mut tx = conn.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(SCHEMA_LOCK).execute(&mut *tx).await?;
+        for statement in SCHEMA {
+            sqlx::query(statement).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(conn)
+    })
+    .await
 }
 
 async fn insert(conn: &mut PgConnection, replica: &str, batch: &[Row]) -> Result<(), sqlx::Error> {
@@ -95,6 +123,7 @@ pub(super) async fn run(job: Job, mut rx: mpsc::Receiver<Row>, counters: Arc<Cou
         Ok(c) => Some(c),
         Err(e) => {
             tracing::warn!(store = %job.display, error = %e, "records store not reachable at start; records are dropped (counted) until it is");
+            counters.set_error(Some(e.to_string()));
             None
         }
     };
@@ -116,15 +145,17 @@ pub(super) async fn run(job: Job, mut rx: mpsc::Receiver<Row>, counters: Arc<Cou
             // Before the insert: once a replica's rows are there, what it swept is gone.
             if swept.is_none_or(|at| at.elapsed() >= SWEEP_EVERY) {
                 swept = Some(std::time::Instant::now());
-                match sweep(c, job.retention).await {
+                match bounded("delete rows past retention", sweep(c, job.retention)).await {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(store = %job.display, rows = n, "shadow records past retention deleted"),
+                    // A sweep that got no answer leaves its connection mid-statement: not reused.
+                    Err(e) if timed_out(&e) => return Err(e),
                     Err(e) => {
                         tracing::warn!(store = %job.display, error = %e, "shadow records past retention not deleted")
                     }
                 }
             }
-            insert(c, &job.replica, &batch).await
+            bounded("insert a batch", insert(c, &job.replica, &batch)).await
         }
         .await;
         let count = |kind: Kind| batch.iter().filter(|r| r.kind == kind).count() as u64;
@@ -133,13 +164,12 @@ pub(super) async fn run(job: Job, mut rx: mpsc::Receiver<Row>, counters: Arc<Cou
                 for kind in [Kind::Comparison, Kind::Capture] {
                     counters.written[kind.index()].fetch_add(count(kind), std::sync::atomic::Ordering::Relaxed);
                 }
-                if failing {
+                if failing || counters.last_error().is_some() {
                     tracing::info!(store = %job.display, "records reach the store again");
                     failing = false;
-                    if let Ok(mut e) = counters.last_error.lock() {
-                        *e = None;
-                    }
+                    counters.set_error(None);
                 }
+                counters.queue_full.store(false, std::sync::atomic::Ordering::Relaxed);
             }
             Err(e) => {
                 // A broken connection is not reused; the next batch connects again.
@@ -151,14 +181,17 @@ pub(super) async fn run(job: Job, mut rx: mpsc::Receiver<Row>, counters: Arc<Cou
                     tracing::warn!(store = %job.display, error = %e, rows = batch.len(), "records not written to the store: dropped and counted until it answers again");
                 }
                 failing = true;
-                if let Ok(mut last) = counters.last_error.lock() {
-                    *last = Some(e.to_string());
-                }
+                counters.set_error(Some(e.to_string()));
             }
         }
         counters.settled.fetch_add(batch.len() as u64, std::sync::atomic::Ordering::Relaxed);
         counters.batch_done.notify_waiters();
     }
+}
+
+/// Whether `e` is [`bounded`]'s timeout.
+fn timed_out(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut)
 }
 
 /// Comparison records read from the store, and whose they are.
@@ -177,6 +210,9 @@ pub(super) fn no_table(e: &sqlx::Error) -> bool {
 }
 
 /// The rows of `kind`, newest `limit` of them, oldest first: (replica, body).
+/// Longest a read of rows may take (replay's captures, `GET /shadow`'s newest records).
+const READ_ALL: Duration = Duration::from_secs(120);
+
 async fn rows(url: &str, kind: Kind, limit: i64) -> Result<Vec<(String, String)>, String> {
     let display = super::without_password(url);
     let mut conn = tokio::time::timeout(CONNECT, PgConnection::connect(url))
@@ -185,7 +221,11 @@ async fn rows(url: &str, kind: Kind, limit: i64) -> Result<Vec<(String, String)>
         .map_err(|e| format!("{display}: {e}"))?;
     let sql = "SELECT replica, body FROM (SELECT replica, body, time FROM ficus_shadow_records WHERE kind = $1 \
                ORDER BY time DESC LIMIT $2) AS newest ORDER BY time";
-    let rows = match sqlx::query(sql).bind(kind.as_str()).bind(limit).fetch_all(&mut conn).await {
+    // A server that stops answering is an error, not a command (`ficus replay`) that never ends.
+    let read = tokio::time::timeout(READ_ALL, sqlx::query(sql).bind(kind.as_str()).bind(limit).fetch_all(&mut conn))
+        .await
+        .map_err(|_| format!("{display}: no answer within {READ_ALL:?} (is the server hung?)"))?;
+    let rows = match read {
         Ok(rows) => rows,
         // No replica has written yet: nothing, rather than an error about a table.
         Err(e) if no_table(&e) => Vec::new(),

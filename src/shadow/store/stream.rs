@@ -10,6 +10,13 @@ use futures_util::TryStreamExt;
 use sqlx::postgres::PgConnection;
 use sqlx::{Connection, Row as _};
 use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Longest wait for the records' time span and count (a scan of the index).
+const SPAN_WAIT: Duration = Duration::from_secs(60);
+/// Longest wait for the next row: a server that stops answering mid-stream is an error, not
+/// a command that never ends.
+const ROW_WAIT: Duration = Duration::from_secs(30);
 
 /// The report of every comparison record in a store.
 #[derive(Debug, Default)]
@@ -33,7 +40,12 @@ pub async fn report(url: &str, progress: &dyn Fn(u64, u64)) -> Result<StoreRepor
         .map_err(|_| format!("{display}: no connection within {CONNECT:?}"))?
         .map_err(fail)?;
     let span = "SELECT min(time), max(time), count(*) FROM ficus_shadow_records WHERE kind = 'comparison'";
-    let (t0, t1, total): (Option<f64>, Option<f64>, i64) = match sqlx::query_as(span).fetch_one(&mut conn).await {
+    let hung =
+        |what: &str, after: Duration| format!("{display}: {what}: no answer within {after:?} (is the server hung?)");
+    let first = tokio::time::timeout(SPAN_WAIT, sqlx::query_as(span).fetch_one(&mut conn))
+        .await
+        .map_err(|_| hung("counting the records", SPAN_WAIT))?;
+    let (t0, t1, total): (Option<f64>, Option<f64>, i64) = match first {
         Ok(row) => row,
         // No replica has written yet: an empty report, rather than an error about a table.
         Err(e) if no_table(&e) => return Ok(StoreReport::default()),
@@ -44,7 +56,11 @@ pub async fn report(url: &str, progress: &dyn Fn(u64, u64)) -> Result<StoreRepor
     let sql = "SELECT replica, body FROM ficus_shadow_records WHERE kind = 'comparison' ORDER BY time";
     let mut rows = sqlx::query(sql).fetch(&mut conn);
     let mut done = 0u64;
-    while let Some(row) = rows.try_next().await.map_err(fail)? {
+    while let Some(row) = tokio::time::timeout(ROW_WAIT, rows.try_next())
+        .await
+        .map_err(|_| hung("reading the records", ROW_WAIT))?
+        .map_err(fail)?
+    {
         let (replica, body): (String, String) =
             (row.try_get("replica").map_err(fail)?, row.try_get("body").map_err(fail)?);
         match serde_json::from_str::<ShadowRecord>(&body) {

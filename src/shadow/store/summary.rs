@@ -40,12 +40,19 @@ pub fn writer_json(w: &StoreWriter) -> Value {
 
 /// The summary of every replica's records (`source: "store"`).
 pub fn fleet_json(loaded: &Loaded, w: &StoreWriter) -> Value {
+    let mut v = fleet_json_of(loaded, w.display());
+    v["this_replica"] = writer_json(w);
+    v
+}
+
+/// [`fleet_json`] without this replica's writer counters (`display`: the store, no password).
+pub fn fleet_json_of(loaded: &Loaded, display: &str) -> Value {
     let mut v = stats_of(&loaded.records).to_json();
     v["source"] = json!("store");
-    v["store"] = json!(w.display());
+    v["store"] = json!(display);
     v["replicas"] = json!(loaded.replicas);
     v["records_read"] = json!(loaded.records.len());
     v["read_limit"] = json!(super::READ_LIMIT);
-    v["this_replica"] = writer_json(w);
+    v["capped"] = json!(loaded.records.len() as i64 >= super::READ_LIMIT);
     v
 }
