@@ -172,6 +172,24 @@ async fn a_hung_store_and_a_silent_peer_never_silence_the_writer_or_starve_the_p
     })
     .await;
     assert_eq!(v["this_replica"]["dropped"]["comparisons"].as_u64(), Some(EACH), "{v:#}");
+
+    // The refused write's claim reached the server before it froze and commits as it resumes
+    // (its statement was given up, not withdrawn). It was never sent: its claim is given back,
+    // and the channel's resend is sent — once — not refused as an unknown outcome.
+    let before = sims.ledger.account("1000000000000001").unwrap().balance;
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let (status, code) = xfer(&r, 51).await;
+        if code == "0000" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the resend of a refused write never went: {status} {code}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(xfer(&r, 51).await, (200, "0000".to_string()), "a second resend: the journal's copy");
+    assert_eq!(sims.ledger.account("1000000000000001").unwrap().balance, before - 1000, "posted once");
+    let logged = r.log.lock().unwrap().join("\n");
+    assert!(logged.contains("claim had landed late: given back"), "the claim did land: {logged}");
     drop(silent);
 }
 

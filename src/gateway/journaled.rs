@@ -23,6 +23,34 @@ pub(super) struct Journaled<'t> {
     pub sent_to: Option<&'t Arc<UpstreamEntry>>,
 }
 
+/// How long a refused write's claim is tried to be given back (the store may be down that long).
+const GIVE_BACK_FOR: Duration = Duration::from_secs(600);
+
+/// After a claim's statement failed and the write was refused (never sent): gives the claim back
+/// once the store answers again, in case it landed after all ([`Store::give_back`]) — else a
+/// resend would be refused as `unknown` for a write never sent. Stops when a row was removed,
+/// after three answers that found none (a late statement lands at once when the server
+/// resumes), or after [`GIVE_BACK_FOR`].
+fn give_back_later(store: &Arc<Store>, key: &str, claim: &str) {
+    let (store, key, claim) = (store.clone(), key.to_string(), claim.to_string());
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+    runtime.spawn(async move {
+        let give_up = Instant::now() + GIVE_BACK_FOR;
+        let (mut wait, mut found_none) = (Duration::from_millis(500), 0);
+        while Instant::now() < give_up && found_none < 3 {
+            tokio::time::sleep(wait).await;
+            match store.give_back(&key, &claim).await {
+                Ok(true) => {
+                    warn!(key = %key, "a refused write's claim had landed late: given back (a resend will be sent)");
+                    return;
+                }
+                Ok(false) => found_none += 1,
+                Err(_) => wait = (wait * 2).min(Duration::from_secs(30)),
+            }
+        }
+    });
+}
+
 /// The journal's own store failure as the channel sees it.
 fn store_down(e: StoreError) -> GatewayError {
     Refusal::Store(e.to_string()).into()
@@ -91,7 +119,10 @@ impl Gateway {
                 Err(e) if plan.on_store_error == OnStoreError::Pass => {
                     return self.unguarded(x, chosen, e, served_by).await
                 }
-                Err(e) => return refused(store_down(e)),
+                Err(e) => {
+                    give_back_later(store, &key, &claim);
+                    return refused(store_down(e));
+                }
                 Ok(Some(existing)) => match duplicate(store, existing, x, &hash, table, deadline).await {
                     Some(result) => {
                         // HTTP says who answered: the journal (a duplicate), or nobody (refused).

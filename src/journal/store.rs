@@ -356,6 +356,16 @@ impl Store {
         Ok(self.write(sql, vec![Value::Text(key.into()), Value::Text(claim.into())]).await? == 1)
     }
 
+    /// Takes back a claim whose statement failed, so a resend is sent rather than refused: the
+    /// write was not sent, yet the claim may have landed anyway (a statement given up at its
+    /// timeout commits when a hung server resumes) and, its lease passed, read as `unknown`.
+    /// Only this claim's row (its token is this attempt's alone, and only a send finishes it):
+    /// true if one was removed.
+    pub async fn give_back(&self, key: &str, claim: &str) -> Result<bool, StoreError> {
+        let sql = "DELETE FROM ficus_journal WHERE txn_key = $1 AND claim = $2 AND state IN ('in_flight', 'unknown')";
+        Ok(self.write(sql, vec![Value::Text(key.into()), Value::Text(claim.into())]).await? == 1)
+    }
+
     /// Runs one writing statement (`$1`, `$2`, … bound to `args`); rows changed. On SQLite it
     /// goes through the writer thread, whose transactions hold the database's one write lock
     /// most of the time under load: from another connection it would wait for the lock in
