@@ -111,11 +111,57 @@ async fn an_audit_log_named_in_routes_toml_that_cannot_be_written_refuses_the_st
     let config = dir.path().join("routes.toml");
     std::fs::write(&config, toml).unwrap();
     std::fs::write(dir.path().join("tokens"), format!("{ADMIN_NAME}:{ADMIN_TOKEN}\n")).unwrap();
+    // `ficus check` may run elsewhere (CI, a laptop): it says where the log goes and that serve
+    // checks it, and creates nothing.
     let (code, out, err) = ficus_cli(&["check", "--config", config.to_str().unwrap()]).await;
-    assert_ne!(code, 0, "{out}{err}");
-    let said = format!("{out}{err}");
-    assert!(said.contains("audit_log") && said.contains("tokens/audit.jsonl"), "names the key and path: {said}");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("audit log") && out.contains("tokens/audit.jsonl") && out.contains("not on this machine"),
+        "{out}"
+    );
     let started = ficus::server::start(&config, Default::default()).await;
     let why = started.err().expect("the start is refused");
     assert!(why.to_string().contains("audit_log"), "{why}");
+
+    // Not a regular file: a device never ends when its tail is read, a pipe blocks the open.
+    for (name, make) in [("a directory", "dir"), ("a named pipe", "fifo")] {
+        let at = dir.path().join(make);
+        let ok = match make {
+            "dir" => std::fs::create_dir(&at).is_ok(),
+            _ => std::process::Command::new("mkfifo").arg(&at).status().unwrap().success(),
+        };
+        assert!(ok, "{name}");
+        let toml = std::fs::read_to_string(&config).unwrap().replace("tokens/audit.jsonl", make);
+        std::fs::write(&config, toml).unwrap();
+        let started =
+            tokio::time::timeout(std::time::Duration::from_secs(10), ficus::server::start(&config, Default::default()))
+                .await
+                .unwrap_or_else(|_| panic!("{name}: the start hangs"));
+        let why = started.err().unwrap_or_else(|| panic!("{name}: the start is refused"));
+        assert!(why.to_string().contains("not a regular file"), "{name}: {why}");
+        let toml = std::fs::read_to_string(&config).unwrap().replace(make, "tokens/audit.jsonl");
+        std::fs::write(&config, toml).unwrap();
+    }
+}
+
+#[test]
+fn an_entry_a_full_disk_cut_short_never_swallows_the_next() {
+    use ficus::control::audit::{AuditEntry, AuditLog};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("routes.audit.jsonl");
+    let entry = |generation: u64| {
+        AuditEntry::now("ops".into(), "api", generation, &format!("h{generation}"), &Default::default())
+    };
+    let log = AuditLog::at(path.clone());
+    log.append(&entry(1)).unwrap();
+    // What a write that hit a full disk leaves: half a line.
+    let mut text = std::fs::read(&path).unwrap();
+    let half = serde_json::to_vec(&entry(2)).unwrap();
+    text.extend_from_slice(&half[..half.len() / 2]);
+    std::fs::write(&path, &text).unwrap();
+    log.append(&entry(3)).unwrap();
+    assert!(log.append_unless_recorded(&entry(4)).unwrap(), "the cut line is not the newest entry");
+    assert!(!log.append_unless_recorded(&entry(4)).unwrap(), "recorded once");
+    let generations: Vec<u64> = log.recent(10).iter().map(|e| e.generation).collect();
+    assert_eq!(generations, [1, 3, 4], "every whole entry reads; the cut one is skipped");
 }

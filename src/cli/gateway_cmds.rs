@@ -69,10 +69,18 @@ fn load_to_serve(path: &Path) -> Result<crate::route::RouteTable, CliError> {
     crate::config::build::load_to_serve(path).map_err(|e| CliError::config(e.to_string()))
 }
 
-/// `ficus check`: validate and summarise; refuses exactly what `ficus serve` refuses.
+/// `ficus check`: validate and summarise; refuses exactly what `ficus serve` refuses, but for
+/// what only the machine it serves on can tell (a named audit log it cannot write), which it
+/// says.
 pub fn check(path: &Path) -> Result<(), CliError> {
     let table = load_to_serve(path)?;
     println!("{}: ok (hash {})", path.display(), table.hash);
+    if let Some(log) = &table.file.gateway.audit_log {
+        let at = crate::control::audit::AuditLog::resolve(path, Some(log));
+        let here = at.parent().is_some_and(Path::is_dir);
+        let note = if here { "" } else { "; its directory is not on this machine" };
+        println!("  audit log {} (ficus serve refuses to start if it cannot write it{note})", at.display());
+    }
     println!(
         "  header {} ({} bytes), operation from {}",
         table.file.header.copybook,

@@ -102,28 +102,20 @@ impl AuditLog {
         *self.path.lock().unwrap_or_else(|p| p.into_inner()) = path;
     }
 
-    /// Whether an entry could be appended now: the file opens for appending (created if
-    /// missing, nothing written). The error names the path.
+    /// Whether an entry could be appended now: a regular file (or none yet, then created
+    /// empty) that opens for appending. The error names the path.
     pub fn writable(&self) -> std::io::Result<()> {
-        let path = self.path();
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map(drop)
-            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+        open(&self.path(), false).map(drop)
     }
 
     /// Appends one entry (and syncs it to disk).
     pub fn append(&self, entry: &AuditEntry) -> std::io::Result<()> {
         let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
-        let mut line = serde_json::to_vec(entry)?;
-        line.push(b'\n');
-        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(self.path())?;
+        let mut f = open(&self.path(), true)?;
         f.lock()?;
-        f.write_all(&line)?;
-        f.sync_data()?;
-        f.unlock()
+        let written = write_entry(&mut f, entry);
+        f.unlock()?;
+        written
     }
 
     /// Appends `entry` unless the newest entry already records its table (`hash`): under an
@@ -132,7 +124,7 @@ impl AuditLog {
     pub fn append_unless_recorded(&self, entry: &AuditEntry) -> std::io::Result<bool> {
         use std::io::{Read, Seek, SeekFrom};
         let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
-        let mut f = std::fs::OpenOptions::new().create(true).read(true).append(true).open(self.path())?;
+        let mut f = open(&self.path(), true)?;
         f.lock()?;
         // The newest entry is in the file's tail (entries are small; a long one reads whole).
         let len = f.metadata()?.len();
@@ -141,24 +133,19 @@ impl AuditLog {
         loop {
             f.seek(SeekFrom::Start(from))?;
             tail.clear();
-            f.read_to_end(&mut tail)?;
+            (&mut f).take(len - from).read_to_end(&mut tail)?;
             let lines = tail.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count();
             if from == 0 || lines >= 2 {
                 break;
             }
             from = from.saturating_sub(1 << 20);
         }
-        let newest = tail.split(|b| *b == b'\n').rfind(|l| !l.is_empty());
-        let recorded =
-            newest.and_then(|l| serde_json::from_slice::<AuditEntry>(l).ok()).is_some_and(|e| e.hash == entry.hash);
-        if !recorded {
-            let mut line = serde_json::to_vec(entry)?;
-            line.push(b'\n');
-            f.write_all(&line)?;
-            f.sync_data()?;
-        }
+        // The newest entry that reads (a line cut short by a full disk is not one).
+        let newest = tail.split(|b| *b == b'\n').rev().find_map(|l| serde_json::from_slice::<AuditEntry>(l).ok());
+        let recorded = newest.is_some_and(|e| e.hash == entry.hash);
+        let written = if recorded { Ok(()) } else { write_entry(&mut f, entry) };
         f.unlock()?;
-        Ok(!recorded)
+        written.map(|()| !recorded)
     }
 
     /// The last `n` entries, oldest first.
@@ -167,4 +154,45 @@ impl AuditLog {
         let entries: Vec<AuditEntry> = text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
         entries[entries.len().saturating_sub(n)..].to_vec()
     }
+}
+
+/// Opens the audit log at `path` for appending (and reading, for `read`), created if missing.
+/// Only a regular file: a device never ends when its tail is read (`/dev/full`), a named pipe
+/// blocks the open until someone reads it — either would hold the reload lock for ever. Errors
+/// name the path.
+fn open(path: &Path, read: bool) -> std::io::Result<std::fs::File> {
+    let named = |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()));
+    if let Ok(meta) = std::fs::metadata(path) {
+        if !meta.is_file() {
+            return Err(named(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a regular file (the audit log is a file of JSON lines)",
+            )));
+        }
+    }
+    std::fs::OpenOptions::new().create(true).read(read).append(true).open(path).map_err(named)
+}
+
+/// Appends `entry` as one line of `f` (open for reading and appending, locked), synced. A line
+/// an earlier failed write left cut short is ended first, so this entry stands on its own line;
+/// a write that fails is cut back off (as far as the disk allows), leaving the file as it was.
+fn write_entry(f: &mut std::fs::File, entry: &AuditEntry) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let len = f.metadata()?.len();
+    let mut line = Vec::new();
+    if len > 0 {
+        let mut last = [0u8];
+        f.seek(SeekFrom::Start(len - 1))?;
+        f.read_exact(&mut last)?;
+        if last[0] != b'\n' {
+            line.push(b'\n');
+        }
+    }
+    serde_json::to_writer(&mut line, entry)?;
+    line.push(b'\n');
+    let written = f.write_all(&line).and_then(|()| f.sync_data());
+    if written.is_err() {
+        let _ = f.set_len(len);
+    }
+    written
 }

@@ -271,7 +271,12 @@ pub async fn start(config: &Path, options: Options) -> Result<Running, String> {
     let records = config.parent().unwrap_or(Path::new(".")).join(&table.file.shadow.records);
     let gateway = Gateway::new(table, Some(&records));
     let reloader = Arc::new(Reloader::new(gateway.clone(), config));
+    // Checked here, where it will be written, not by `ficus check` (which may run elsewhere): a
+    // named audit log that cannot be written refuses the start; the default one warns.
     if let Err(e) = reloader.audit().writable() {
+        if gateway.table().file.gateway.audit_log.is_some() {
+            return Err(format!("[gateway] audit_log: cannot write {e}: changes would go unaudited"));
+        }
         tracing::warn!(error = %e, "the audit log cannot be written: changes will be applied but NOT audited \
             (set [gateway] audit_log to a writable path, e.g. a volume beside a read-only ConfigMap)");
     }
