@@ -80,3 +80,35 @@ async fn the_journal_works_over_tls_with_the_banks_ca_and_refuses_writes_without
     }
     sims.stop();
 }
+
+#[tokio::test]
+async fn a_store_url_that_could_never_work_is_refused_naming_its_parameter_never_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let up = Upstreams { legacy: "127.0.0.1:9".into(), accounts: "http://127.0.0.1:9/ops".into() };
+    let config = dir.path().join("routes.toml");
+    std::fs::write(dir.path().join("tokens"), format!("{ADMIN_NAME}:{ADMIN_TOKEN}\n")).unwrap();
+    let with_store = |store: &str| {
+        let toml = format!("{}\n[journal]\nstore = \"{store}\"\n", routes_toml(&up, "legacy", "legacy", ""));
+        std::fs::write(&config, toml).unwrap();
+    };
+    let base = "postgres://ficus:pw0rd@127.0.0.1:9/ficus";
+    for (query, names) in [
+        ("?sslmode=bogus", "bogus"),
+        ("?sslmode=require&sslpassword=SECRET", "\"sslpassword\""),
+        ("?connect_timeout=5", "\"connect_timeout\""),
+    ] {
+        with_store(&format!("{base}{query}"));
+        let (code, out, err) = ficus_cli(&["check", "--config", config.to_str().unwrap()]).await;
+        let said = format!("{out}{err}");
+        assert_eq!(code, 64, "{query}: {said}");
+        assert!(said.contains(names), "{query}: {said}");
+        assert!(!said.contains("SECRET") && !said.contains("pw0rd"), "{query}: a secret shown: {said}");
+    }
+    // A TLS file that is not where ficus serves: the start is refused naming the parameter.
+    with_store(&format!("{base}?sslmode=verify-full&sslrootcert=/nonexistent/bank-ca.pem"));
+    let (code, out, err) = ficus_cli(&["check", "--config", config.to_str().unwrap()]).await;
+    assert_eq!(code, 0, "ficus check may run elsewhere: {out}{err}");
+    let why = ficus::server::start(&config, Default::default()).await.err().expect("the start is refused");
+    assert!(why.contains("sslrootcert = /nonexistent/bank-ca.pem"), "{why}");
+    assert!(!why.contains("pw0rd"), "{why}");
+}

@@ -33,6 +33,7 @@ pub fn report_store(url: &str, html: Option<&Path>) -> Result<(), CliError> {
     if !store::is_store_url(url) {
         return Err(CliError::runtime(format!("--store {shown:?}: expected postgres://USER@HOST:PORT/DB")));
     }
+    usable_store(url)?;
     // Read as a stream (memory per operation, not per row), with progress for a person.
     let bar = std::io::stderr()
         .is_terminal()
@@ -67,6 +68,17 @@ pub fn report_store(url: &str, html: Option<&Path>) -> Result<(), CliError> {
     Ok(())
 }
 
+/// A store URL's parameters and TLS files, checked before connecting: each problem named (a
+/// parameter, a file), never a secret's value.
+fn usable_store(url: &str) -> Result<(), CliError> {
+    let shown = store::without_password(url);
+    crate::journal::pg_url::check(url).map_err(|why| CliError::runtime(format!("{shown}: {why}")))?;
+    match crate::journal::pg_url::unreadable_files(url).as_slice() {
+        [] => Ok(()),
+        missing => Err(CliError::runtime(format!("{shown}: {}", missing.join("; ")))),
+    }
+}
+
 /// Arguments of `ficus replay`.
 pub struct ReplayArgs {
     /// The capture file.
@@ -88,6 +100,9 @@ pub fn replay(args: ReplayArgs) -> Result<(), CliError> {
     let table = super::config_path::load(&args.config)?;
     let rt = runtime()?;
     let from = args.capture.to_str().filter(|c| store::is_store_url(c));
+    if let Some(url) = from {
+        usable_store(url)?;
+    }
     let (captures, bad) = match from {
         Some(url) => rt.block_on(store::read_captures(url)),
         None => crate::replay::read_captures(&args.capture),

@@ -19,6 +19,7 @@ mod batch_sqlite;
 pub mod continuation;
 pub mod key;
 pub mod owners;
+pub mod pg_url;
 mod reads;
 pub mod refusal;
 mod schema;

@@ -180,15 +180,17 @@ impl Store {
         let (backend, conn, display, sqlite_file) = if let Some(file) = url.strip_prefix("sqlite:") {
             let file = file.trim_start_matches("//");
             if file.is_empty() {
-                return Err(StoreError::Url(url.into()));
+                return Err(StoreError::Url(without_password(url)));
             }
             let path = std::path::absolute(base.join(file)).unwrap_or_else(|_| base.join(file));
             let conn = format!("sqlite://{}?mode=rwc", path.display());
             (Backend::Sqlite, conn, format!("sqlite:{}", path.display()), Some(path))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            (Backend::Postgres, url.to_string(), without_password(url), None)
+            let display = without_password(url);
+            super::pg_url::check(url).map_err(|why| StoreError::Failed { store: display.clone(), message: why })?;
+            (Backend::Postgres, url.to_string(), display, None)
         } else {
-            return Err(StoreError::Url(url.into()));
+            return Err(StoreError::Url(without_password(url)));
         };
         conn.parse::<sqlx::any::AnyConnectOptions>()
             .map_err(|source| StoreError::Sql { store: display.clone(), source })?;

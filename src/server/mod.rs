@@ -263,6 +263,13 @@ pub async fn start(config: &Path, options: Options) -> Result<Running, String> {
     if http_addr.is_none() && tcp_addr.is_none() {
         return Err("routes.toml names no listener: set [gateway] listen_http or listen_tcp".into());
     }
+    // The TLS files a PostgreSQL store URL names must be here, where the store is reached.
+    if let Some(store) = table.file.journal.as_ref().map(|j| j.store.as_str()).filter(|s| s.starts_with("postgres")) {
+        let missing = crate::journal::pg_url::unreadable_files(store);
+        if !missing.is_empty() {
+            return Err(format!("[journal] store: {} (the store could never be reached)", missing.join("; ")));
+        }
+    }
     let token_file =
         table.file.gateway.admin_token_file.as_ref().map(|f| config.parent().unwrap_or(Path::new(".")).join(f));
     let tokens = Tokens::load(token_file.as_deref())?;
