@@ -84,7 +84,7 @@ pub fn resolve(
     }
     let mut wrong_protocol = false;
     for name in ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"] {
-        if let Some(p) = var(name).filter(|p| p != "http/protobuf") {
+        if let Some(p) = var(name).filter(|p| !p.eq_ignore_ascii_case("http/protobuf")) {
             wrong_protocol = true;
             ignore(format!(
                 "{name} = {p:?}: ficus exports OTLP over HTTP with protobuf only (\"http/protobuf\", a \
@@ -98,7 +98,7 @@ pub fn resolve(
             Ok(()) if full => Some(url),
             Ok(()) => with_traces_path(&url),
             Err(why) => {
-                ignore(format!("{name} = {url:?}: {why}"));
+                ignore(format!("{name} = {:?}: {why}", shown(&url)));
                 None
             }
         }
@@ -135,7 +135,7 @@ fn from_file(section: &TelemetrySection) -> Result<FromFile, Vec<TelemetryProble
     let endpoint = section.otlp.as_ref().and_then(|base| match check_url(base) {
         Ok(()) => with_traces_path(base),
         Err(why) => {
-            problems.push(file_problem("otlp", format!("otlp = {base:?}: {why}")));
+            problems.push(file_problem("otlp", format!("otlp = {:?}: {why}", shown(base))));
             None
         }
     });
@@ -180,7 +180,8 @@ fn env_sampler(var: &dyn Fn(&str) -> Option<String>) -> Result<Option<Sampling>,
         }
     };
     let s = |ratio, parent_based| Ok(Some(Sampling { ratio, parent_based }));
-    match name.as_str() {
+    // Values are case-insensitive (OpenTelemetry specification, "Environment Variable Specification").
+    match name.to_ascii_lowercase().as_str() {
         "always_on" => s(1.0, false),
         "always_off" => s(0.0, false),
         "traceidratio" => s(ratio()?, false),
@@ -194,9 +195,32 @@ fn env_sampler(var: &dyn Fn(&str) -> Option<String>) -> Result<Option<Sampling>,
     }
 }
 
+/// `url` as messages may show it: user information (`user:secret@`) masked.
+pub fn shown(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}://***@{host}{}", &rest[end..]),
+        None => url.to_string(),
+    }
+}
+
 /// A collector URL ficus can send to: `http://host[:port][/path]`.
 fn check_url(url: &str) -> Result<(), String> {
+    if url.contains('#') {
+        return Err("a fragment (#…) is not part of a collector URL".into());
+    }
     let uri: hyper::Uri = url.parse().map_err(|e| format!("not a URL ({e}); e.g. \"http://collector:4318\""))?;
+    if let Some(authority) = uri.authority() {
+        if authority.as_str().contains('@') {
+            return Err("user information is not part of a collector URL (it would be shown and sent as is); \
+                        give credentials as headers with the collector's own settings"
+                .into());
+        }
+        if authority.as_str().rsplit_once(':').is_some_and(|(_, p)| !p.ends_with(']')) && uri.port_u16().is_none() {
+            return Err("the port is not a number from 1 to 65535".into());
+        }
+    }
     match uri.scheme_str() {
         Some("http") => {}
         Some("https") => {

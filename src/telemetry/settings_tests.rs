@@ -157,3 +157,30 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn values_are_case_insensitive_and_urls_are_whole_and_never_show_a_secret() {
+    let vars = env(&[
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://env:4318"),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "HTTP/PROTOBUF"),
+        ("OTEL_TRACES_SAMPLER", "ALWAYS_OFF"),
+    ]);
+    let r = resolve(None, &vars).unwrap();
+    assert!(r.ignored.is_empty(), "{r:?}");
+    assert_eq!(r.settings.unwrap().sampler, Sampling { ratio: 0.0, parent_based: false });
+    for (url, why) in [
+        ("http://c:99999", "port"),
+        ("http://c:4318#frag", "fragment"),
+        ("http://user:s3cret@c:4318", "user information"),
+    ] {
+        let p = resolve(Some(&section(Some(url), None, None)), &env(&[])).unwrap_err();
+        assert!(p[0].message.contains(why), "{url}: {p:?}");
+        assert!(!p[0].message.contains("s3cret"), "{url}: {p:?}");
+        let r = resolve(None, &env(&[("OTEL_EXPORTER_OTLP_ENDPOINT", url)])).unwrap();
+        assert_eq!(r.settings, None, "{url}");
+        assert!(r.ignored[0].message.contains(why) && !r.ignored[0].message.contains("s3cret"), "{r:?}");
+    }
+    assert_eq!(shown("http://u:pw@c:4318/v1"), "http://***@c:4318/v1");
+    assert_eq!(shown("http://[::1]:4318"), "http://[::1]:4318");
+    assert!(resolve(Some(&section(Some("http://[::1]:4318"), None, None)), &env(&[])).is_ok());
+}
