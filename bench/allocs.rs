@@ -8,7 +8,9 @@
 //! How: ficus runs in this process on a current-thread runtime of its own thread, so every task
 //! it has (listener, connections, gateway, upstream clients) runs there; a counting global
 //! allocator counts only on that thread. The simulators and the load client run on another
-//! runtime and are not counted. One keep-alive connection sends `--messages` ACCTINQ requests
+//! runtime and are not counted. Each route is measured on both channels a bank's systems use:
+//! HTTP (a POST per message) and the framed TCP listener (a 4-byte length, then the message: how
+//! tellers, ATMs and interbank links send). One keep-alive connection sends `--messages` ACCTINQ requests
 //! one after another (after `--warmup` unmeasured ones, so pools, buffers and metric handles
 //! exist), each with its own message id; the report gives allocations and bytes per message.
 //!
@@ -130,7 +132,8 @@ unsafe impl GlobalAlloc for Counting {
 static GLOBAL: Counting = Counting;
 
 const HELP: &str = "\
-allocation benchmark: allocations per message on ficus's thread, legacy vs http-json route
+allocation benchmark: allocations per message on ficus's thread, legacy vs http-json route,
+on the HTTP channel and on the framed TCP channel
 
 usage: cargo bench --bench allocs -- [options]
 
@@ -192,9 +195,27 @@ fn main() {
     }
 }
 
+/// The channel a route is measured on: HTTP (one message a POST) or the framed TCP listener
+/// (`tcp_framing`'s default, a 4-byte length before each message), as channel systems use it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Channel {
+    Http,
+    Tcp,
+}
+
+impl Channel {
+    fn label(self) -> &'static str {
+        match self {
+            Channel::Http => "HTTP",
+            Channel::Tcp => "framed TCP",
+        }
+    }
+}
+
 /// One route measured: allocations and bytes per message.
 struct Figure {
     target: Target,
+    channel: Channel,
     allocs: f64,
     bytes: f64,
 }
@@ -213,26 +234,32 @@ async fn run(o: &Options, bench: bool) -> Result<(), String> {
         ficus_bin: None,
     };
     let mut figures = Vec::new();
-    for target in [Target::FicusLegacy, Target::FicusJson] {
-        figures.push(measure(&env, target, o).await?);
+    for channel in [Channel::Http, Channel::Tcp] {
+        for target in [Target::FicusLegacy, Target::FicusJson] {
+            figures.push(measure(&env, target, channel, o).await?);
+        }
     }
     sims.stop();
     println!("# allocations per message on ficus's thread\n");
     println!(
-        "ACCTINQ over HTTP keep-alive, one connection, {} messages after {} unmeasured; ficus on a current-thread \
-         runtime of its own thread, counted there only.\n",
+        "ACCTINQ over one keep-alive connection per row (HTTP, or the framed TCP listener with a 4-byte length), \
+         {} messages after {} unmeasured; ficus on a current-thread runtime of its own thread, counted there only.\n",
         o.messages, o.warmup
     );
-    println!("| route | allocations / message | bytes allocated / message |\n|---|--:|--:|");
+    println!("| route | channel | allocations / message | bytes allocated / message |\n|---|---|--:|--:|");
     for f in &figures {
-        println!("| {} | {:.2} | {:.0} |", f.target.label(), f.allocs, f.bytes);
+        println!("| {} | {} | {:.2} | {:.0} |", f.target.label(), f.channel.label(), f.allocs, f.bytes);
+    }
+    for pair in figures.chunks(2) {
+        let (legacy, json) = (&pair[0], &pair[1]);
+        println!(
+            "\n{}: http-json ÷ legacy {:.2}× allocations, {:.2}× bytes",
+            legacy.channel.label(),
+            json.allocs / legacy.allocs,
+            json.bytes / legacy.bytes
+        );
     }
     let (legacy, json) = (&figures[0], &figures[1]);
-    println!(
-        "\nhttp-json ÷ legacy: {:.2}× allocations, {:.2}× bytes",
-        json.allocs / legacy.allocs,
-        json.bytes / legacy.bytes
-    );
     if !bench && (legacy.allocs <= 0.0 || json.allocs <= legacy.allocs) {
         return Err(format!(
             "the count is not working: legacy {:.2}, http-json {:.2} allocations per message (the JSON route \
@@ -244,19 +271,19 @@ async fn run(o: &Options, bench: bool) -> Result<(), String> {
 }
 
 /// Starts ficus for `target` on a thread of its own, sends the messages, counts.
-async fn measure(env: &Env, target: Target, o: &Options) -> Result<Figure, String> {
+async fn measure(env: &Env, target: Target, channel: Channel, o: &Options) -> Result<Figure, String> {
     let acctinq = if target == Target::FicusJson { "accounts" } else { "legacy" };
     let config = env.dir.join(format!("routes-{}.toml", target.letter()));
     std::fs::write(&config, targets::ficus_config(env, "127.0.0.1:0", acctinq)).map_err(|e| e.to_string())?;
-    let (request, expected, numbering) = acctinq_request(&config)?;
+    let (request, expected, numbering) = acctinq_request(&config, channel)?;
     let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::Builder::new()
         .name("ficus-counted".into())
-        .spawn(move || gateway_thread(config, addr_tx, stop_rx))
+        .spawn(move || gateway_thread(config, channel, addr_tx, stop_rx))
         .map_err(|e| e.to_string())?;
     let addr = addr_rx.await.map_err(|_| "ficus thread ended".to_string())??;
-    let mut conn = Conn::connect(addr).await.map_err(|e| e.to_string())?;
+    let mut conn = Link::connect(addr, channel).await?;
     let mut request = request;
     send(&mut conn, &mut request, numbering.as_ref(), expected, o.warmup).await?;
     let (a0, b0) = (ALLOCS.load(Ordering::Relaxed), BYTES.load(Ordering::Relaxed));
@@ -274,18 +301,65 @@ async fn measure(env: &Env, target: Target, o: &Options) -> Result<Figure, Strin
         eprintln!("[allocs]   {:5.1} /msg  {stack}", *count as f64 * (a1 - a0) as f64 / total.max(1) as f64 / n);
     }
     eprintln!(
-        "[allocs] {}: {:.2} allocations, {:.0} bytes per message",
+        "[allocs] {} over {}: {:.2} allocations, {:.0} bytes per message",
         target.label(),
+        channel.label(),
         (a1 - a0) as f64 / n,
         (b1 - b0) as f64 / n
     );
-    Ok(Figure { target, allocs: (a1 - a0) as f64 / n, bytes: (b1 - b0) as f64 / n })
+    Ok(Figure { target, channel, allocs: (a1 - a0) as f64 / n, bytes: (b1 - b0) as f64 / n })
 }
 
-/// Sends `n` messages one after another, each numbered; every reply must be 200 and `expected`
-/// bytes long.
+/// The client's connection to ficus on one channel.
+enum Link {
+    Http(Conn),
+    /// A framed TCP connection and its reply buffer.
+    Tcp(tokio::net::TcpStream, Vec<u8>),
+}
+
+impl Link {
+    async fn connect(addr: std::net::SocketAddr, channel: Channel) -> Result<Link, String> {
+        Ok(match channel {
+            Channel::Http => Link::Http(Conn::connect(addr).await.map_err(|e| e.to_string())?),
+            Channel::Tcp => {
+                let stream = tokio::net::TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+                stream.set_nodelay(true).map_err(|e| e.to_string())?;
+                Link::Tcp(stream, Vec::new())
+            }
+        })
+    }
+
+    /// One exchange: `Ok(None)` when the reply is whole and `expected` bytes long, else what
+    /// was wrong.
+    async fn exchange(&mut self, request: &[u8], expected: usize) -> std::io::Result<Option<String>> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        match self {
+            Link::Http(conn) => {
+                let reply = conn.exchange(request).await?;
+                Ok((reply.status != 200 || reply.body_len != expected).then(|| {
+                    let text = String::from_utf8_lossy(conn.body());
+                    format!("HTTP {} with {} bytes, want 200 and {expected}: {text:?}", reply.status, reply.body_len)
+                }))
+            }
+            Link::Tcp(stream, reply) => {
+                stream.write_all(request).await?;
+                let mut prefix = [0u8; 4];
+                stream.read_exact(&mut prefix).await?;
+                reply.resize(u32::from_be_bytes(prefix) as usize, 0);
+                stream.read_exact(reply).await?;
+                Ok((reply.len() != expected).then(|| {
+                    let text = String::from_utf8_lossy(reply);
+                    format!("a {}-byte reply, want {expected}: {text:?}", reply.len())
+                }))
+            }
+        }
+    }
+}
+
+/// Sends `n` messages one after another, each numbered; every reply must be whole (HTTP: 200)
+/// and `expected` bytes long.
 async fn send(
-    conn: &mut Conn,
+    conn: &mut Link,
     request: &mut [u8],
     numbering: Option<&Numbering>,
     expected: usize,
@@ -295,13 +369,10 @@ async fn send(
         if let Some(num) = numbering {
             num.stamp(request);
         }
-        let reply = conn.exchange(request).await.map_err(|e| format!("request {i}: {e}"))?;
-        if reply.status != 200 || reply.body_len != expected {
-            let text = String::from_utf8_lossy(conn.body()).into_owned();
-            return Err(format!(
-                "request {i}: HTTP {} with {} bytes, want 200 and {expected}: {text:?}",
-                reply.status, reply.body_len
-            ));
+        match conn.exchange(request, expected).await {
+            Ok(None) => {}
+            Ok(Some(wrong)) => return Err(format!("request {i}: {wrong}")),
+            Err(e) => return Err(format!("request {i}: {e}")),
         }
     }
     Ok(())
@@ -310,6 +381,7 @@ async fn send(
 /// The thread ficus runs on: counted from its first instruction, until told to stop.
 fn gateway_thread(
     config: PathBuf,
+    channel: Channel,
     addr: tokio::sync::oneshot::Sender<Result<std::net::SocketAddr, String>>,
     stop: tokio::sync::oneshot::Receiver<()>,
 ) {
@@ -322,10 +394,14 @@ fn gateway_thread(
         }
     };
     runtime.block_on(async move {
-        let options = ficus::server::Options { watch: false, sighup: false, takeover: false, ..Default::default() };
+        let mut options = ficus::server::Options { watch: false, sighup: false, takeover: false, ..Default::default() };
+        if channel == Channel::Tcp {
+            options.listen.tcp = "127.0.0.1:0".parse().ok();
+        }
         match ficus::server::start(&config, options).await {
             Ok(running) => {
-                let _ = addr.send(running.http.ok_or("no HTTP listener".to_string()));
+                let bound = if channel == Channel::Tcp { running.tcp } else { running.http };
+                let _ = addr.send(bound.ok_or(format!("no {} listener", channel.label())));
                 let _ = stop.await;
                 running.stop().await;
             }
@@ -336,13 +412,17 @@ fn gateway_thread(
     });
 }
 
-/// The ACCTINQ request (HTTP) for the table in `config`, the reply length, the id numbering.
-fn acctinq_request(config: &Path) -> Result<(Vec<u8>, usize, Option<Numbering>), String> {
+/// The ACCTINQ request (an HTTP POST, or a framed message) for the table in `config`, the
+/// reply length, the id numbering.
+fn acctinq_request(config: &Path, channel: Channel) -> Result<(Vec<u8>, usize, Option<Numbering>), String> {
     let table = ficus::config::load(config, None, 1).map_err(|e| e.to_string())?;
     let message = ficus::cli::build_request(&table, "ACCTINQ", &json!({"ACCT-NO": "1000000000000001"}), &Value::Null)?;
     let route = table.routes.get("ACCTINQ").ok_or("no ACCTINQ route")?;
     let body = route.response.as_ref().ok_or("ACCTINQ has no response layout")?.max_size();
-    let request = http_request(&message);
+    let request = match channel {
+        Channel::Http => http_request(&message),
+        Channel::Tcp => [&(message.len() as u32).to_be_bytes()[..], &message].concat(),
+    };
     let numbering = Numbering::of(&request, message.len(), table.header.message_id_span(), true);
     Ok((request, table.header.size + body, numbering))
 }
