@@ -2,8 +2,10 @@
 //! field), digits, width, counts, adjust and trailer, a message framed and read back is the
 //! message (twice in a row on one stream, then a clean end); a length over the limit, a length
 //! that is not one, a longer length than was sent, a wrong or missing trailer are each the
-//! right error — never a panic, never a wrong message. The whole grid once with fixed messages,
-//! then random framings and messages (proptest, fixed seed).
+//! right error — never a panic, never a wrong message. What `Framing::write` puts on a stream
+//! (a vectored write for a prefix, however the stream splits it) is what `Framing::frame` makes,
+//! byte for byte; a message it cannot frame writes nothing. The whole grid once with fixed
+//! messages, then random framings and messages (proptest, fixed seed).
 
 use ficus::frame::{Counts, Digits, FrameError, Framing, FramingParts, Place, Trailer};
 use proptest::prelude::*;
@@ -34,6 +36,75 @@ fn read(f: &Framing, stream: &mut &[u8], max: usize) -> Result<Option<Vec<u8>>, 
     }
 }
 
+/// A stream that takes at most `step` bytes per call (vectored or not), as a socket with a full
+/// send buffer does; `step` changes after every call.
+struct Trickle {
+    got: Vec<u8>,
+    step: usize,
+}
+
+impl Trickle {
+    fn take(&mut self, bufs: &[std::io::IoSlice<'_>]) -> usize {
+        let mut room = self.step;
+        self.step = self.step % 7 + 1;
+        let before = self.got.len();
+        for b in bufs {
+            let n = b.len().min(room);
+            self.got.extend_from_slice(&b[..n]);
+            room -= n;
+            if room == 0 {
+                break;
+            }
+        }
+        self.got.len() - before
+    }
+}
+
+impl tokio::io::AsyncWrite for Trickle {
+    fn poll_write(mut self: std::pin::Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        Poll::Ready(Ok(self.take(&[std::io::IoSlice::new(buf)])))
+    }
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Poll::Ready(Ok(self.take(bufs)))
+    }
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+    fn poll_flush(self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// What `Framing::write` puts on a stream that takes a few bytes per call, starting at `step`.
+fn written(f: &Framing, message: &[u8], step: usize) -> Result<Vec<u8>, FrameError> {
+    let mut stream = Trickle { got: Vec::new(), step };
+    let result = {
+        let mut fut = std::pin::pin!(f.write(&mut stream, message));
+        match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(r) => r,
+            Poll::Pending => panic!("a write to memory was pending"),
+        }
+    };
+    match result {
+        Ok(()) => Ok(stream.got),
+        Err(e) => {
+            assert!(
+                stream.got.is_empty(),
+                "{f}: {} bytes written for a message that cannot be framed",
+                stream.got.len()
+            );
+            Err(e)
+        }
+    }
+}
+
 /// Where the length's bytes are on the wire.
 fn length_at(f: &Framing) -> std::ops::Range<usize> {
     match f.place() {
@@ -44,14 +115,18 @@ fn length_at(f: &Framing) -> std::ops::Range<usize> {
 
 /// The checks of the module doc for one framing and one message.
 fn check(f: &Framing, message: &[u8]) {
+    let step = message.len() % 7 + 1;
     let wire = match f.frame(message) {
         Ok(w) => w,
         Err(FrameError::TooLarge { .. } | FrameError::BadLength(_)) => {
             assert!(f.writable(message.len()).is_err(), "{f}: frame and writable disagree");
+            assert!(written(f, message, step).is_err(), "{f}: write sent what frame refused");
             return;
         }
         Err(e) => panic!("{f}: framing in memory failed: {e}"),
     };
+    let sent = written(f, message, step).unwrap_or_else(|e| panic!("{f}: write failed: {e}"));
+    assert_eq!(sent, wire, "{f}: write and frame put different bytes on the wire");
     assert!(wire.ends_with(f.trailer()), "{f}: no trailer");
     // A field framing's message carries its own length: framing it sets the field.
     let mut expect = message.to_vec();

@@ -22,6 +22,7 @@ pub use error::FrameError;
 pub use length::{write_digits, Counts, Digits, COUNTS_NAMES, DIGITS_NAMES};
 pub use trailer::{Trailer, TrailerSpec, MAX_TRAILER};
 
+use std::io::IoSlice;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Bytes reserved for a message body before any of it has arrived.
@@ -371,12 +372,38 @@ impl Framing {
     }
 
     /// Writes one message with its framing (a length field is set to the message's length).
+    ///
+    /// A prefix framing writes prefix, message and trailer in one vectored write (`writev`): the
+    /// message is not copied. A length field inside the message is set in a copy ([`Self::frame`]).
     pub async fn write<W: AsyncWrite + Unpin>(&self, writer: &mut W, message: &[u8]) -> Result<(), FrameError> {
-        let frame = self.frame(message)?;
-        writer.write_all(&frame).await?;
+        let mut prefix = [0u8; 32];
+        if self.place == Place::Prefix && self.width <= prefix.len() {
+            let stated = self.stated_for(message.len())?;
+            let prefix = &mut prefix[..self.width];
+            self.digits.encode(prefix, stated);
+            let mut parts = [IoSlice::new(prefix), IoSlice::new(message), IoSlice::new(self.trailer.as_bytes())];
+            write_all_vectored(writer, &mut parts).await?;
+        } else {
+            writer.write_all(&self.frame(message)?).await?;
+        }
         writer.flush().await?;
         Ok(())
     }
+}
+
+/// Writes every byte of `parts`, in order, however the writer splits them.
+async fn write_all_vectored<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    mut parts: &mut [IoSlice<'_>],
+) -> std::io::Result<()> {
+    IoSlice::advance_slices(&mut parts, 0);
+    while !parts.is_empty() {
+        match writer.write_vectored(parts).await? {
+            0 => return Err(std::io::ErrorKind::WriteZero.into()),
+            n => IoSlice::advance_slices(&mut parts, n),
+        }
+    }
+    Ok(())
 }
 
 fn hex(bytes: &[u8]) -> String {
