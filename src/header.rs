@@ -14,6 +14,8 @@ use crate::frame::Framing;
 
 mod link;
 pub mod parts;
+#[cfg(test)]
+mod read_tests;
 pub mod reassemble;
 pub use link::Heartbeat;
 pub use parts::{MultipartPlan, PartError, PartKind};
@@ -65,27 +67,51 @@ pub enum HeaderError {
 /// A field's value as text: trimmed text, or a number's decimal form (a zoned `F` and `C`
 /// sign read alike, leading zeros dropped); `None` when the bytes are invalid for its picture.
 pub fn field_text(kind: LeafKind, bytes: &[u8], codepage: crate::codec::charset::CodePage) -> Option<String> {
-    if let LeafKind::Text { .. } = kind {
-        let mut s = String::with_capacity(bytes.len());
-        codepage.decode_into(bytes, &mut s).ok()?;
-        // Trimmed in place: no second String.
-        s.truncate(s.trim_end().len());
-        let lead = s.len() - s.trim_start().len();
-        s.drain(..lead);
-        Some(s)
-    } else {
-        let (neg, mag, scale) = decode_number(kind, bytes, codepage).ok()?;
-        Some(crate::codec::decimal::Decimal::new(neg, mag, scale).to_string())
-    }
+    with_field_text(kind, bytes, codepage, |s| s.to_string())
 }
+
+/// [`field_text`] handed to `f` as a `&str` decoded into this thread's scratch `String`: the
+/// caller keeps what it needs (an inline [`Short`] allocates nothing for a short field).
+fn with_field_text<R>(
+    kind: LeafKind,
+    bytes: &[u8],
+    codepage: crate::codec::charset::CodePage,
+    f: impl FnOnce(&str) -> R,
+) -> Option<R> {
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    SCRATCH.with(|cell| {
+        // Never re-entered (decoding calls back into nothing here); a fresh String if it were.
+        let mut fresh = String::new();
+        let mut held = cell.try_borrow_mut();
+        let s = match held.as_deref_mut() {
+            Ok(s) => s,
+            Err(_) => &mut fresh,
+        };
+        s.clear();
+        if let LeafKind::Text { .. } = kind {
+            codepage.decode_into(bytes, s).ok()?;
+            Some(f(s.trim()))
+        } else {
+            let (neg, mag, scale) = decode_number(kind, bytes, codepage).ok()?;
+            crate::codec::decimal::Decimal::new(neg, mag, scale).append_to(s);
+            Some(f(s))
+        }
+    })
+}
+
+/// A header value kept per message (operation key, message id): inline up to 24 bytes, so
+/// reading a header allocates nothing for the usual short codes and sequence numbers.
+pub type Short = compact_str::CompactString;
 
 /// The common header of one message, read once ([`HeaderLayout::read`]).
 #[derive(Clone, Debug)]
 pub struct Head {
     /// The operation key, or why it cannot be read.
-    pub op: Result<String, HeaderError>,
+    pub op: Result<Short, HeaderError>,
     /// The message id, if configured and readable.
-    pub id: Option<String>,
+    pub id: Option<Short>,
     /// The length field and every field's picture checked: `Err` names the first problem.
     pub valid: Result<(), HeaderError>,
 }
@@ -213,23 +239,32 @@ impl HeaderLayout {
 
     /// The operation key: the operation fields' trimmed values joined by `.`.
     pub fn operation(&self, message: &[u8]) -> Result<String, HeaderError> {
+        self.operation_short(message).map(String::from)
+    }
+
+    /// [`Self::operation`], inline when short.
+    fn operation_short(&self, message: &[u8]) -> Result<Short, HeaderError> {
         if message.len() < self.size {
             return Err(HeaderError::Short { len: message.len(), need: self.size });
         }
-        let mut key = String::new();
+        let mut key = Short::default();
         for (i, f) in self.operation.iter().enumerate() {
-            let v = self.text(message, f).ok_or_else(|| HeaderError::Unreadable { field: f.name.clone() })?;
-            match i {
-                0 => key = v,
-                _ => {
-                    key.push('.');
-                    key.push_str(&v);
-                }
-            }
+            let bytes = message.get(f.offset..f.offset + f.len);
+            let appended = bytes.and_then(|b| {
+                with_field_text(f.kind, b, self.options.codepage, |v| {
+                    if i > 0 {
+                        key.push('.');
+                    }
+                    key.push_str(v);
+                })
+            });
+            appended.ok_or_else(|| HeaderError::Unreadable { field: f.name.clone() })?;
         }
         // An operation code is printable ASCII; anything else is garbage, not an unknown
-        // operation to pass on to the default target.
-        if key.is_empty() || !key.chars().all(|c| c.is_ascii_graphic() || c == ' ') {
+        // operation to pass on to the default target. Every field blank is no code either (two
+        // blank fields join to ".").
+        let blank = key.len() < self.operation.len();
+        if blank || !key.chars().all(|c| c.is_ascii_graphic() || c == ' ') {
             return Err(HeaderError::Unreadable {
                 field: self.operation.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join("+"),
             });
@@ -239,8 +274,11 @@ impl HeaderLayout {
 
     /// Reads the header of `message` once: operation, message id and validity.
     pub fn read(&self, message: &[u8]) -> Head {
-        let op = self.operation(message);
-        let id = self.message_id(message);
+        let op = self.operation_short(message);
+        let id = self.message_id.as_ref().and_then(|f| {
+            let bytes = message.get(f.offset..f.offset + f.len)?;
+            with_field_text(f.kind, bytes, self.options.codepage, |s| Short::from(s))
+        });
         let valid = match &op {
             Err(e) => Err(e.clone()),
             Ok(_) => self.check_length(message).and_then(|()| self.validate(message)),

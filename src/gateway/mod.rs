@@ -210,23 +210,28 @@ impl Gateway {
         if message.len() > max {
             return Err(GatewayError::TooLarge { len: message.len(), max });
         }
-        let op = head.op.as_deref().map_err(Clone::clone)?.to_string();
+        // Borrowed from the header read once: an owned copy only where an error or label keeps it.
+        let op: &str = head.op.as_deref().map_err(Clone::clone)?;
         // Every header field must be valid for its picture, whoever serves the message.
         head.valid.clone()?;
         // A readable operation always has a decision (made by handle()).
-        let Some(decision) = decision else { return Err(GatewayError::Disabled(op)) };
+        let Some(decision) = decision else { return Err(GatewayError::Disabled(op.to_string())) };
         let correlation = correlation(table);
         let Some(route) = decision.route else {
             // No route: the default target, bytes untouched; not known to be read-only.
             let call = Call { message, read_only: false, lane: Lane::Primary, correlation, sent: Some(sent) };
             *served_by = Some(&decision.target.name);
-            return self.settle(&op, false, call_bytes(decision.target, call).await);
+            return self.settle(op, false, call_bytes(decision.target, call).await);
         };
         if !route.enabled {
             if let Some((code, message)) = &route.disabled_reply {
-                return Err(GatewayError::DisabledWith { op, code: code.clone(), message: message.clone() });
+                return Err(GatewayError::DisabledWith {
+                    op: op.to_string(),
+                    code: code.clone(),
+                    message: message.clone(),
+                });
             }
-            return Err(GatewayError::Disabled(op));
+            return Err(GatewayError::Disabled(op.to_string()));
         }
         let started = Instant::now();
         let table_ref: &'t RouteTable = table;
@@ -235,7 +240,7 @@ impl Gateway {
         // service, the message is decoded once, into the JSON that service gets.
         let json = match &route.request {
             Some(request) if target.upstream.is_json() && route.response.is_some() => {
-                Some(JsonRequest::build(table, &op, request, message)?)
+                Some(JsonRequest::build(table, op, request, message)?)
             }
             Some(request) => {
                 validate(request, &message[table.header.size..])?;
@@ -247,13 +252,13 @@ impl Gateway {
         // route, a canary or an owner says now.
         let paging = table_ref.journal.as_deref().zip(route.continuation.as_ref());
         let page = match paging {
-            Some((plan, c)) => Some(self.page(table_ref, plan, c, &op, message).await?),
+            Some((plan, c)) => Some(self.page(table_ref, plan, c, op, message).await?),
             None => None,
         };
         let pinned = page.as_ref().and_then(|p| p.pinned);
         if let Some(p) = pinned {
             if !Arc::ptr_eq(p, target) {
-                metrics::counter!("ficus_continuation_total", "op" => op.clone(), "result" => "kept_from_route")
+                metrics::counter!("ficus_continuation_total", "op" => op.to_string(), "result" => "kept_from_route")
                     .increment(1);
             }
             target = p;
@@ -270,7 +275,7 @@ impl Gateway {
         let x = Exchange {
             table,
             route,
-            op: &op,
+            op,
             message,
             id: head.id.as_deref(),
             channel: Some(channel),
@@ -298,11 +303,11 @@ impl Gateway {
                         result = call(x, fallback, Lane::Primary, false).await;
                     }
                 }
-                self.settle(&op, route.read_only, result)
+                self.settle(op, route.read_only, result)
             }
         };
         if let (Ok(reply), Some((plan, c)), Some(page)) = (&result, paging, &page) {
-            self.turn_page(table_ref, plan, c, &op, message, page, reply, answered_by).await?;
+            self.turn_page(table_ref, plan, c, op, message, page, reply, answered_by).await?;
         }
         if let Ok(reply) = &result {
             let primary_secs = secs(started);
@@ -310,7 +315,7 @@ impl Gateway {
             match &page {
                 // Its key is the primary's: the shadow's upstream never handed it out.
                 Some(p) if p.continued() && route.shadow.is_some() => {
-                    metrics::counter!("ficus_shadow_total", "op" => op.clone(), "result" => "continued_page")
+                    metrics::counter!("ficus_shadow_total", "op" => op.to_string(), "result" => "continued_page")
                         .increment(1);
                 }
                 _ => self.mirror(table, x, reply, answered_by, primary_secs),
