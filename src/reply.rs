@@ -239,8 +239,9 @@ pub struct Reply {
     /// fixed-width message field may cut (HTTP sends it as `Ficus-Error`).
     pub error: Option<String>,
     /// The upstream that answered, or that failed (the last one tried): none when the message
-    /// never reached one (malformed, disabled, shed). HTTP sends it as `Ficus-Upstream`.
-    pub upstream: Option<String>,
+    /// never reached one (malformed, disabled, shed). HTTP sends it as `Ficus-Upstream`. Inline
+    /// when the name is short (up to 24 bytes): no allocation per message.
+    pub upstream: Option<crate::header::Short>,
     /// The route table generation that served the message (HTTP: `Ficus-Generation`).
     pub generation: Option<u64>,
 }
@@ -260,7 +261,7 @@ impl Reply {
     /// This reply, saying which upstream answered or failed (if one was tried) and which route
     /// table generation served it.
     pub fn via(self, upstream: Option<&str>, generation: u64) -> Reply {
-        Reply { upstream: upstream.map(String::from), generation: Some(generation), ..self }
+        Reply { upstream: upstream.map(crate::header::Short::from), generation: Some(generation), ..self }
     }
 
     /// [`Reply::error`]'s reason as an HTTP header value: visible ASCII, anything else as `?`.

@@ -15,8 +15,13 @@ use crate::header::reassemble::{Reassembler, Step};
 use crate::header::{MultipartPlan, PartError, PartKind};
 use crate::reply::{GatewayError, Reply};
 use crate::route::RouteTable;
+use smallvec::smallvec;
 use std::sync::Arc;
 use tracing::{debug, warn};
+
+/// The replies to one framed message, in order: one held inline (no allocation per message),
+/// none for a part held, several for a reply split into parts.
+pub type Replies = smallvec::SmallVec<[Reply; 1]>;
 
 /// A connection's open message: if the connection ends with one (the channel closed, a bad
 /// frame, a shutdown), its parts are dropped, said once and counted — nothing of it was routed.
@@ -47,7 +52,7 @@ impl Channel {
     /// Serves one framed message of a TCP connection whose open message (if any) `parts` holds:
     /// the replies to write, in order — none for a part held without an ack, several for a
     /// reply split into parts.
-    pub async fn serve_parts(&self, parts: &mut Reassembler, message: Vec<u8>) -> Vec<Reply> {
+    pub async fn serve_parts(&self, parts: &mut Reassembler, message: Vec<u8>) -> Replies {
         let table = self.gateway.table();
         let Some(plan) = table.header.multipart.clone() else {
             let holding = parts.is_holding();
@@ -58,10 +63,10 @@ impl Channel {
                 // write posted from half of one). Parts passed to the host go on as they came.
                 if holding {
                     let error = PartError::Unconfigured { id, expected: part };
-                    return vec![self.refuse_part(&table, &message, error)];
+                    return smallvec![self.refuse_part(&table, &message, error)];
                 }
             }
-            return vec![self.serve(message).await];
+            return smallvec![self.serve(message).await];
         };
         let header = &table.header;
         // A link test may come between two parts: answered, and the message stays open.
@@ -69,7 +74,7 @@ impl Channel {
             if let Some(reply) =
                 table.channel(&self.name).and_then(|c| self.gateway.heartbeat_on(&table, c, &message, &self.listener))
             {
-                return vec![reply];
+                return smallvec![reply];
             }
         }
         let passes = || header.operation(&message).is_ok_and(|op| passes_through(&table, &op));
@@ -81,21 +86,21 @@ impl Channel {
             Ok(Step::Held { part }) => {
                 debug!(channel = %self.name, part, "part held");
                 match plan.settings.ack_each {
-                    true => vec![Reply::new(plan.ack(header, &message), 200).via(None, table.generation)],
-                    false => Vec::new(),
+                    true => smallvec![Reply::new(plan.ack(header, &message), 200).via(None, table.generation)],
+                    false => Replies::new(),
                 }
             }
             Ok(Step::Pass { part, last }) => {
                 if part > 1 && !passes() {
                     parts.abandon();
                     let op = header.operation(&message).unwrap_or_default();
-                    return vec![self.refuse_part(&table, &message, PartError::Rerouted { part, op })];
+                    return smallvec![self.refuse_part(&table, &message, PartError::Rerouted { part, op })];
                 }
                 if last {
                     counted(&self.name, "passed");
                 }
                 // The host answers each part; its answer is relayed as it is.
-                vec![self.serve(message).await]
+                smallvec![self.serve(message).await]
             }
             Ok(Step::Complete { message, parts: n }) => {
                 debug!(channel = %self.name, parts = n, bytes = message.len(), "message reassembled");
@@ -103,7 +108,7 @@ impl Channel {
                 let reply = self.serve(message).await;
                 self.split(&table, &plan, reply)
             }
-            Err(e) => vec![self.refuse_part(&table, &message, e)],
+            Err(e) => smallvec![self.refuse_part(&table, &message, e)],
         }
     }
 
@@ -141,14 +146,14 @@ impl Channel {
 
     /// `reply` in parts when it is a JSON service's answer longer than a part; a fixed-width
     /// upstream's answer (or ficus's own) goes as it is.
-    fn split(&self, table: &RouteTable, plan: &MultipartPlan, reply: Reply) -> Vec<Reply> {
+    fn split(&self, table: &RouteTable, plan: &MultipartPlan, reply: Reply) -> Replies {
         let translated =
             reply.upstream.as_deref().and_then(|u| table.upstreams.get(u)).is_some_and(|e| e.upstream.is_json());
         if !translated || reply.status != 200 {
-            return vec![reply];
+            return smallvec![reply];
         }
         match plan.split(&table.header, &reply.bytes) {
-            Ok(None) => vec![reply],
+            Ok(None) => smallvec![reply],
             Ok(Some(bytes)) => {
                 metrics::counter!("ficus_multipart_reply_parts_total", "channel" => self.name.to_string())
                     .increment(bytes.len() as u64);
@@ -173,7 +178,7 @@ impl Channel {
                 };
                 let (code, text) = error.wire_reply();
                 let bytes = self.error_reply(&reply.bytes, &code, &text);
-                vec![Reply::error(bytes, &error).via(reply.upstream.as_deref(), table.generation)]
+                smallvec![Reply::error(bytes, &error).via(reply.upstream.as_deref(), table.generation)]
             }
         }
     }

@@ -163,7 +163,7 @@ async fn poll_one(link: Arc<Link>, plan: PollPlan, mut entry: Idle) {
     if outcome == PollOutcome::Ok {
         debug!(upstream = %link.name, op = %plan.op, id, "host link answered its poll");
         entry.last_id =
-            plan.correlation.and_then(|c| message.get(c.offset..c.offset + c.len)).unwrap_or_default().to_vec();
+            plan.correlation.and_then(|c| message.get(c.offset..c.offset + c.len)).unwrap_or_default().into();
         entry.since = Instant::now();
         give_back(entry);
     } else {

@@ -48,7 +48,8 @@ pub struct TcpPool {
 /// when it went idle (or was last polled).
 pub(super) struct Idle {
     pub(super) conn: Conn,
-    pub(super) last_id: Vec<u8>,
+    /// Inline up to 32 bytes (every message id field seen is shorter): no allocation per exchange.
+    pub(super) last_id: smallvec::SmallVec<[u8; 32]>,
     pub(super) since: Instant,
 }
 
@@ -150,7 +151,7 @@ impl TcpPool {
         let mut i = idle.len();
         while i > 0 {
             i -= 1;
-            if !id.is_empty() && idle[i].last_id == id {
+            if !id.is_empty() && idle[i].last_id.as_slice() == id {
                 continue;
             }
             let Idle { conn, since, .. } = idle.remove(i);
@@ -180,7 +181,7 @@ impl TcpPool {
                 .increment(1);
             return;
         }
-        put_idle(&self.idle, self.limits.max_connections, Idle { conn, last_id: id.to_vec(), since: Instant::now() });
+        put_idle(&self.idle, self.limits.max_connections, Idle { conn, last_id: id.into(), since: Instant::now() });
         if let Some(plan) = &self.poll {
             self.poller.call_once(|| {
                 let link = super::poll::Link {
