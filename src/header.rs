@@ -16,6 +16,25 @@ mod link;
 pub mod parts;
 #[cfg(test)]
 mod read_tests;
+
+/// A header of H-LEN (when `length`), H-OP, H-SUB, H-ID, H-RC, H-MSG with the pictures given,
+/// the operation in H-OP and H-SUB, for the unit tests of this module.
+#[cfg(test)]
+fn test_layout(codepage: &str, op_pic: &str, sub_pic: &str, id_pic: &str, length: bool) -> HeaderLayout {
+    let text = format!(
+        "       01  H.\n           05  H-LEN   PIC 9(4).\n           05  H-OP    {op_pic}.\n           05  H-SUB   {sub_pic}.\n           05  H-ID    {id_pic}.\n           05  H-RC    PIC X(4).\n           05  H-MSG   PIC X(10).\n"
+    );
+    let book = crate::copybook::parse_copybook(&text, "H.cpy", &crate::copybook::NoCopy).unwrap();
+    let cp = crate::codec::charset::CodePage::from_name(codepage).unwrap();
+    let names = HeaderNames {
+        operation: &["H-OP".to_string(), "H-SUB".to_string()],
+        response_code: "H-RC",
+        response_message: "H-MSG",
+        length: length.then_some("H-LEN"),
+        message_id: Some("H-ID"),
+    };
+    HeaderLayout::new(&book.records[0], CodecOptions::for_codepage(cp), &names).unwrap()
+}
 pub mod reassemble;
 pub use link::Heartbeat;
 pub use parts::{MultipartPlan, PartError, PartKind};

@@ -2,25 +2,12 @@
 //! the message id read once per message (inline when short, on the heap when long) are the
 //! fields' trimmed texts and numbers, in every code page and on both sides of the inline limit.
 
-use crate::codec::CodecOptions;
-use crate::header::{HeaderLayout, HeaderNames};
+use crate::header::HeaderLayout;
 use proptest::prelude::*;
 use serde_json::json;
 
 fn header(codepage: &str, id_pic: &str) -> HeaderLayout {
-    let text = format!(
-        "       01  H.\n           05  H-LEN   PIC 9(4).\n           05  H-OP    PIC X(20).\n           05  H-SUB   PIC X(12).\n           05  H-ID    {id_pic}.\n           05  H-RC    PIC X(4).\n           05  H-MSG   PIC X(10).\n"
-    );
-    let book = crate::copybook::parse_copybook(&text, "H.cpy", &crate::copybook::NoCopy).unwrap();
-    let cp = crate::codec::charset::CodePage::from_name(codepage).unwrap();
-    let names = HeaderNames {
-        operation: &["H-OP".to_string(), "H-SUB".to_string()],
-        response_code: "H-RC",
-        response_message: "H-MSG",
-        length: None,
-        message_id: Some("H-ID"),
-    };
-    HeaderLayout::new(&book.records[0], CodecOptions::for_codepage(cp), &names).unwrap()
+    crate::header::test_layout(codepage, "PIC X(20)", "PIC X(12)", id_pic, false)
 }
 
 proptest! {
