@@ -22,7 +22,7 @@ use super::{Channel, Shutdown};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderMap, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
+use hyper::header::{HeaderMap, HeaderName, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::sync::Arc;
@@ -172,24 +172,91 @@ async fn handle(channel: Channel, req: Request<Incoming>) -> Result<Response<Ful
     };
     let value = |v: &str| hyper::header::HeaderValue::from_str(v).ok();
     let error = reply.error_header().and_then(|e| value(&e));
-    let upstream = reply.upstream.as_deref().and_then(value);
-    let generation = reply.generation.map(hyper::header::HeaderValue::from);
+    let upstream = reply.upstream.as_deref().and_then(recent::upstream);
+    let generation = reply.generation.map(recent::generation);
     let mut response = Response::new(Full::new(Bytes::from(reply.bytes)));
     let headers = response.headers_mut();
+    // Room for every header at once: one allocation, not one per growth step; names made from
+    // static text (a name given as a `&str` is copied into the map).
+    headers.reserve(4);
     // The fixed-width message field may cut the reason; the whole of it rides in a header.
     if let Some(error) = error {
-        headers.insert(ERROR_HEADER, error);
+        headers.insert(HeaderName::from_static(ERROR_HEADER), error);
     }
     // Which side served it, so a channel (or `ficus send`) can tell during a migration.
     if let Some(upstream) = upstream {
-        headers.insert(UPSTREAM_HEADER, upstream);
+        headers.insert(HeaderName::from_static(UPSTREAM_HEADER), upstream);
     }
     if let Some(generation) = generation {
-        headers.insert(GENERATION_HEADER, generation);
+        headers.insert(HeaderName::from_static(GENERATION_HEADER), generation);
     }
     *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::BAD_GATEWAY);
     response
         .headers_mut()
         .insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/octet-stream"));
     Ok(response)
+}
+
+/// The `Ficus-Upstream` and `Ficus-Generation` values of recent replies, kept per thread: the
+/// same few upstream names and one generation answer message after message, and a kept
+/// `HeaderValue` is shared (cloned without allocating) where a new one copies its bytes.
+mod recent {
+    use hyper::header::HeaderValue;
+    use std::cell::RefCell;
+
+    /// Upstream names kept per thread (a table has a handful; beyond, values are made anew).
+    const NAMES: usize = 16;
+
+    thread_local! {
+        static UPSTREAMS: RefCell<Vec<(Box<str>, HeaderValue)>> = const { RefCell::new(Vec::new()) };
+        static GENERATION: RefCell<Option<(u64, HeaderValue)>> = const { RefCell::new(None) };
+    }
+
+    /// `name` as a header value (`None` when it cannot be one).
+    pub(super) fn upstream(name: &str) -> Option<HeaderValue> {
+        UPSTREAMS.with(|kept| {
+            let mut kept = kept.borrow_mut();
+            if let Some((_, v)) = kept.iter().find(|(n, _)| &**n == name) {
+                return Some(v.clone());
+            }
+            let v = HeaderValue::from_str(name).ok()?;
+            if kept.len() < NAMES {
+                kept.push((name.into(), v.clone()));
+            }
+            Some(v)
+        })
+    }
+
+    /// `generation` as a header value.
+    pub(super) fn generation(generation: u64) -> HeaderValue {
+        GENERATION.with(|kept| {
+            let mut kept = kept.borrow_mut();
+            match &*kept {
+                Some((g, v)) if *g == generation => v.clone(),
+                _ => {
+                    let v = HeaderValue::from(generation);
+                    *kept = Some((generation, v.clone()));
+                    v
+                }
+            }
+        })
+    }
+
+    #[cfg(test)]
+    mod tests {
+        /// A kept value is the value made anew, for any name and generation, and the cache
+        /// stays bounded however many names pass.
+        #[test]
+        fn kept_values_are_the_values() {
+            for round in 0..3 {
+                for i in 0..40u64 {
+                    let name = format!("upstream-{i}");
+                    assert_eq!(super::upstream(&name).unwrap(), name.as_str(), "round {round}");
+                    assert_eq!(super::generation(i % 3), (i % 3).to_string().as_str());
+                }
+            }
+            assert!(super::upstream("bad\nname").is_none());
+            super::UPSTREAMS.with(|k| assert_eq!(k.borrow().len(), super::NAMES));
+        }
+    }
 }
