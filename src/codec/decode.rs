@@ -260,6 +260,12 @@ impl<S: Sink> Walk<'_, '_, S> {
             LeafKind::Text { justified } => {
                 let text = &mut self.scratch.text;
                 text.clear();
+                // Spaces trimmed before decoding where a space is one byte of its own (most of
+                // a fixed-width field is often padding): the same text, fewer bytes decoded.
+                let bytes = match cp.single_byte_space() {
+                    Some(space) => trim_byte(bytes, space, justified),
+                    None => bytes,
+                };
                 match cp.decode_into(bytes, text) {
                     Ok(()) => {
                         let t = text.trim_end_matches(' ');
@@ -335,6 +341,17 @@ impl<S: Sink> Walk<'_, '_, S> {
 
     fn path_of(&self, path: &str) -> String {
         fill_path(path, &self.scratch.indexes)
+    }
+}
+
+/// `bytes` less trailing `space` bytes (and leading ones if `justified`).
+#[inline]
+fn trim_byte(bytes: &[u8], space: u8, justified: bool) -> &[u8] {
+    let end = bytes.iter().rposition(|&b| b != space).map_or(0, |i| i + 1);
+    let bytes = &bytes[..end];
+    match justified {
+        true => &bytes[bytes.iter().position(|&b| b != space).unwrap_or(bytes.len())..],
+        false => bytes,
     }
 }
 

@@ -140,6 +140,18 @@ impl CodePage {
             0x20
         }
     }
+    /// The byte that is a space and nothing else, on a page where every byte is one character
+    /// and no other byte is a space (ASCII, cp037, cp1047: bijections onto Latin-1), so
+    /// trimming that byte from a field's bytes trims the same spaces as trimming its text.
+    /// `None` on the multi-byte pages: there a 0x40 (or 0x20) may be half of a double-byte
+    /// character (0x40 0x40 in SO…SI is the ideographic space), so trimming is done on the text.
+    pub fn single_byte_space(self) -> Option<u8> {
+        match self {
+            CodePage::Ascii => Some(0x20),
+            CodePage::Cp037 | CodePage::Cp1047 => Some(0x40),
+            CodePage::Cp949 | CodePage::Cp933 | CodePage::Cp1364 => None,
+        }
+    }
     /// Decodes a field's bytes and appends the text to `out` (no trimming).
     ///
     /// Never fails for the single-byte pages. On error `out` is left as it was.

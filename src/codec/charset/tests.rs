@@ -296,3 +296,49 @@ fn cp949_text_that_exactly_fills_its_field_after_a_double_byte_character_fits() 
         assert_eq!(cut.trim_end(), want, "{text}");
     }
 }
+
+/// Bytes a text field is made of when padding is what matters: both pages' spaces, the
+/// no-break space of each, SO/SI, a Hangul pair's bytes, the DBCS space (0x40 0x40 in SO…SI).
+fn padded_field() -> impl Strategy<Value = Vec<u8>> {
+    let byte = prop_oneof![
+        4 => prop::sample::select(vec![0x20u8, 0x40, 0x41, 0xA0, 0x0E, 0x0F, 0xC1, 0x88, 0xA1, 0xB0]),
+        1 => any::<u8>(),
+    ];
+    prop::collection::vec(byte, 0..48)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+    /// The decoder trims a field's padding on its bytes where a page has a one-byte space of
+    /// its own; what a sink gets is the text trimmed as text would be (JUST RIGHT: both ends),
+    /// on every page, and an invalid field is invalid either way.
+    #[test]
+    fn trimming_bytes_is_trimming_text(page in any_page(), bytes in padded_field(), justified in any::<bool>()) {
+        use crate::codec::{Codec, CodecOptions};
+        use crate::copybook::{parse_copybook, NoCopy};
+        let just = if justified { " JUST RIGHT" } else { "" };
+        let text = format!("       01  R.\n           05  F PIC X({}){just}.\n", bytes.len().max(1));
+        let book = parse_copybook(&text, "t.cpy", &NoCopy).unwrap();
+        let options = CodecOptions { codepage: page, ..CodecOptions::default() };
+        let codec = Codec::new(book.record(None).unwrap(), options).unwrap();
+        let mut field = bytes.clone();
+        field.resize(bytes.len().max(1), page.space());
+        let mut json = String::new();
+        let got = codec.decode_json_text(&field, &mut json, &mut crate::codec::Scratch::default());
+        match decode(page, &field) {
+            Ok(full) => {
+                let t = full.trim_end_matches(' ');
+                let t = if justified { t.trim_start_matches(' ') } else { t };
+                prop_assert!(got.is_ok(), "{page:?} {field:02X?}: {got:?}");
+                let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+                prop_assert_eq!(value["F"].as_str(), Some(t), "{:?} {:02X?}", page, field);
+            }
+            // The same cause at the same offset: trimming never moves an error.
+            Err(e) => {
+                use crate::codec::{DecodeError, FieldError};
+                let same = matches!(&got, Err(DecodeError::Field { cause: FieldError::Text(c), .. }) if *c == e);
+                prop_assert!(same, "{:?} {:02X?}: {:?}, expected {:?}", page, field, got, e);
+            }
+        }
+    }
+}
