@@ -166,7 +166,8 @@ fn bench_convert(c: &mut Criterion) {
         })
     });
     group.finish();
-    assert_eq!(back, message, "the round trip is exact");
+    // Empty when a filter left the group out (`cargo bench --bench codec -- mixed_1k`).
+    assert!(back.is_empty() || back == message, "the round trip is exact");
 }
 
 criterion_group!(benches, codec_benches);

@@ -25,6 +25,14 @@ pub trait Sink {
     fn end_array(&mut self);
     /// A text value (already trimmed).
     fn text(&mut self, key: Option<&Leafish>, value: &str);
+    /// A text value on a single-byte page ([`CodePage::single_byte_space`]), its padding
+    /// already trimmed from `bytes`: decoding it cannot fail. By default decoded into
+    /// `scratch` and given to [`Sink::text`]; a sink writing text may decode it in place.
+    fn single_byte_text(&mut self, key: Option<&Leafish>, page: CodePage, bytes: &[u8], scratch: &mut String) {
+        scratch.clear();
+        let _ = page.decode_into(bytes, scratch);
+        self.text(key, scratch);
+    }
     /// A numeric value.
     fn number(&mut self, key: Option<&Leafish>, value: Decimal);
     /// A floating-point value as exact decimal text.
@@ -258,14 +266,15 @@ impl<S: Sink> Walk<'_, '_, S> {
         let cp = self.plan.options.codepage;
         let result: Result<(), FieldError> = match leaf.kind {
             LeafKind::Text { justified } => {
-                let text = &mut self.scratch.text;
-                text.clear();
                 // Spaces trimmed before decoding where a space is one byte of its own (most of
                 // a fixed-width field is often padding): the same text, fewer bytes decoded.
-                let bytes = match cp.single_byte_space() {
-                    Some(space) => trim_byte(bytes, space, justified),
-                    None => bytes,
-                };
+                if let Some(space) = cp.single_byte_space() {
+                    let bytes = trim_byte(bytes, space, justified);
+                    self.sink.single_byte_text(key, cp, bytes, &mut self.scratch.text);
+                    return Ok(());
+                }
+                let text = &mut self.scratch.text;
+                text.clear();
                 match cp.decode_into(bytes, text) {
                     Ok(()) => {
                         let t = text.trim_end_matches(' ');

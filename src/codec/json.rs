@@ -5,6 +5,7 @@
 //! Numbers are written exactly as decimal text (serde_json is built with
 //! `arbitrary_precision`, so values never pass through `f64`).
 
+use super::charset::CodePage;
 use super::decimal::Decimal;
 use super::decode::{Leafish, Sink};
 use serde_json::{Map, Number, Value};
@@ -142,6 +143,20 @@ impl Sink for JsonWriter<'_> {
     fn text(&mut self, key: Option<&Leafish>, value: &str) {
         self.member(key);
         write_json_string(self.out, value);
+    }
+    fn single_byte_text(&mut self, key: Option<&Leafish>, page: CodePage, bytes: &[u8], _: &mut String) {
+        self.member(key);
+        // Decoded straight into the JSON text; escaped afterwards in the rare case it needs it.
+        self.out.push('"');
+        let start = self.out.len();
+        let _ = page.decode_into(bytes, self.out);
+        if needs_escape(&self.out.as_bytes()[start..]) {
+            let text = self.out.split_off(start);
+            self.out.truncate(start - 1);
+            write_json_string(self.out, &text);
+        } else {
+            self.out.push('"');
+        }
     }
     fn number(&mut self, key: Option<&Leafish>, value: Decimal) {
         self.member(key);
