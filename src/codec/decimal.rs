@@ -358,12 +358,9 @@ impl fmt::Display for Decimal {
     }
 }
 
-/// [`Decimal`]'s text without padding: composed in one stack buffer and written once,
-/// except for very long runs of zeros (a scale far from the digits).
+/// [`Decimal`]'s text without padding: the coefficient's digits (`itoa`, written backwards into
+/// a stack buffer, no count of digits first), with the sign, the point and zeros around them.
 struct Plain<'a>(&'a Decimal);
-
-/// Room for sign, 39 digits, point and some zeros.
-const TEXT_BUF: usize = 72;
 
 impl fmt::Display for Plain<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -380,55 +377,34 @@ impl Decimal {
     }
 }
 
-/// [`Plain`]'s text into any writer.
+/// [`Plain`]'s text into any writer: `-` if negative; then with scale `s` and the
+/// coefficient's `n` digits, `s ≤ 0`: the digits and `-s` zeros (none after a zero);
+/// `0 < s < n`: the digits with a point before the last `s`; `s ≥ n`: `0.`, `s - n` zeros and
+/// the digits (so a zero of scale 2 is `0.00`).
 fn write_plain<W: fmt::Write + ?Sized>(d: &Decimal, f: &mut W) -> fmt::Result {
-    {
-        let c = d.coefficient;
-        let n = (count_digits(c) as usize).max(1);
-        let lead = usize::from(d.negative);
-        let scale = i64::from(d.scale);
-        let zeros = match scale {
-            s if s <= 0 && c != 0 => s.unsigned_abs(),
-            s if s > n as i64 => s as u64 - n as u64,
-            _ => 0,
-        };
-        // Pre-filled with '0', so leading and trailing zeros cost nothing.
-        let mut buf = [b'0'; TEXT_BUF];
-        if lead == 1 {
-            buf[0] = b'-';
-        }
-        if scale <= 0 {
-            let total = lead + n + zeros as usize;
-            fill_digits(c, &mut buf[lead..lead + n]);
-            if zeros as usize <= TEXT_BUF - lead - n {
-                return f.write_str(str_of(&buf[..total])?);
-            }
-            f.write_str(str_of(&buf[..lead + n])?)?;
-            return write_zeros(f, zeros);
-        }
-        if scale < n as i64 {
-            let int = n - scale as usize;
-            fill_digits(c, &mut buf[lead..lead + n]);
-            buf.copy_within(lead + int..lead + n, lead + int + 1);
-            buf[lead + int] = b'.';
-            return f.write_str(str_of(&buf[..lead + n + 1])?);
-        }
-        buf[lead + 1] = b'.';
-        let head = lead + 2 + zeros as usize;
-        if head + n <= TEXT_BUF {
-            fill_digits(c, &mut buf[head..head + n]);
-            return f.write_str(str_of(&buf[..head + n])?);
-        }
-        f.write_str(str_of(&buf[..lead + 2])?)?;
-        write_zeros(f, zeros)?;
-        fill_digits(c, &mut buf[..n]);
-        f.write_str(str_of(&buf[..n])?)
+    let mut buf = itoa::Buffer::new();
+    let digits = buf.format(d.coefficient);
+    let n = digits.len();
+    if d.negative {
+        f.write_str("-")?;
     }
-}
-
-/// The buffer as text (always ASCII digits, sign and point).
-fn str_of(b: &[u8]) -> Result<&str, fmt::Error> {
-    std::str::from_utf8(b).map_err(|_| fmt::Error)
+    let scale = i64::from(d.scale);
+    if scale <= 0 {
+        f.write_str(digits)?;
+        return match d.coefficient {
+            0 => Ok(()),
+            _ => write_zeros(f, scale.unsigned_abs()),
+        };
+    }
+    let s = scale as usize;
+    if s < n {
+        f.write_str(&digits[..n - s])?;
+        f.write_str(".")?;
+        return f.write_str(&digits[n - s..]);
+    }
+    f.write_str("0.")?;
+    write_zeros(f, (s - n) as u64)?;
+    f.write_str(digits)
 }
 
 /// Writes `count` zeros in chunks.
