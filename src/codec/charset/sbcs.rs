@@ -18,6 +18,11 @@ pub(super) const NONE: u16 = 0xFFFF;
 /// Bytes translated per chunk; the UTF-8 of a chunk is at most twice as long.
 const CHUNK: usize = 256;
 
+/// Fields up to this long (most of a record's, once trimmed) are decoded character by
+/// character: for them the chunked path's three passes (translate, check, copy) cost more in
+/// calls than they save.
+const SHORT: usize = 48;
+
 /// A `str` of NULs that a chunk's UTF-8 overwrites in place (see [`append_latin1`]).
 const ZEROS: &str = match std::str::from_utf8(&[0u8; 2 * CHUNK]) {
     Ok(s) => s,
@@ -58,6 +63,11 @@ impl SbcsPage {
 
     /// Appends the text of `bytes`.
     pub(super) fn decode(&self, bytes: &[u8], out: &mut String) {
+        if bytes.len() <= SHORT {
+            out.reserve(2 * bytes.len());
+            out.extend(bytes.iter().map(|&b| char::from(self.to_latin1[usize::from(b)])));
+            return;
+        }
         let mut buf = [0u8; CHUNK];
         for chunk in bytes.chunks(CHUNK) {
             for (d, &b) in buf.iter_mut().zip(chunk) {
@@ -90,6 +100,11 @@ impl SbcsPage {
 
 /// Appends Latin-1 `bytes` (ASCII page: the field itself) as UTF-8.
 pub(super) fn decode_latin1(bytes: &[u8], out: &mut String) {
+    if bytes.len() <= SHORT {
+        out.reserve(2 * bytes.len());
+        out.extend(bytes.iter().map(|&b| char::from(b)));
+        return;
+    }
     for chunk in bytes.chunks(CHUNK) {
         append_latin1(chunk, out);
     }
