@@ -383,7 +383,11 @@ impl Decimal {
 /// the digits (so a zero of scale 2 is `0.00`).
 fn write_plain<W: fmt::Write + ?Sized>(d: &Decimal, f: &mut W) -> fmt::Result {
     let mut buf = itoa::Buffer::new();
-    let digits = buf.format(d.coefficient);
+    // u64 when it fits (almost always): itoa's u128 path divides by 10^19 first.
+    let digits = match u64::try_from(d.coefficient) {
+        Ok(small) => buf.format(small),
+        Err(_) => buf.format(d.coefficient),
+    };
     let n = digits.len();
     if d.negative {
         f.write_str("-")?;
