@@ -356,6 +356,15 @@ impl<S: Sink> Walk<'_, '_, S> {
 /// `bytes` less trailing `space` bytes (and leading ones if `justified`).
 #[inline]
 fn trim_byte(bytes: &[u8], space: u8, justified: bool) -> &[u8] {
+    // Eight bytes at a time while they are all spaces, then byte by byte.
+    let mut bytes = bytes;
+    let spaces = u64::from_ne_bytes([space; 8]);
+    while let Some((head, tail)) = bytes.split_last_chunk::<8>() {
+        if u64::from_ne_bytes(*tail) != spaces {
+            break;
+        }
+        bytes = head;
+    }
     let end = bytes.iter().rposition(|&b| b != space).map_or(0, |i| i + 1);
     let bytes = &bytes[..end];
     match justified {

@@ -313,7 +313,16 @@ proptest! {
     /// its own; what a sink gets is the text trimmed as text would be (JUST RIGHT: both ends),
     /// on every page, and an invalid field is invalid either way.
     #[test]
-    fn trimming_bytes_is_trimming_text(page in any_page(), bytes in padded_field(), justified in any::<bool>()) {
+    fn trimming_bytes_is_trimming_text(
+        page in any_page(),
+        core in padded_field(),
+        (lead, trail) in (0usize..20, 0usize..20),
+        justified in any::<bool>(),
+    ) {
+        // Runs of padding long enough for the word-at-a-time trim, on either side.
+        let mut bytes = vec![page.space(); lead];
+        bytes.extend_from_slice(&core);
+        bytes.resize(bytes.len() + trail, page.space());
         use crate::codec::{Codec, CodecOptions};
         use crate::copybook::{parse_copybook, NoCopy};
         let just = if justified { " JUST RIGHT" } else { "" };
