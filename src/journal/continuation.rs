@@ -119,7 +119,7 @@ impl Continuation {
         }
         h.update([0]);
         h.update(key.as_bytes());
-        Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+        Ok(hex::encode(h.finalize()))
     }
 }
 

@@ -202,7 +202,7 @@ pub fn table_hash<'a>(text: &str, copybooks: impl Iterator<Item = (&'a str, &'a 
         h.update(name.as_bytes());
         h.update(digest);
     }
-    h.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(&h.finalize()[..16])
 }
 
 /// The hash a table built from `text` (routes.toml at `path`) would have, reading its copybooks

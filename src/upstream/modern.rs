@@ -20,7 +20,7 @@ pub fn header_value(id: &str) -> String {
     if id.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
         id.to_string()
     } else {
-        format!("hex:{}", id.bytes().map(|b| format!("{b:02X}")).collect::<String>())
+        format!("hex:{}", hex::encode_upper(id))
     }
 }
 
