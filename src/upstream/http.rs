@@ -18,6 +18,14 @@ use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use hyper::Uri;
 use tokio::time::{timeout_at, Instant};
 
+/// W3C Trace Context's request headers (lowercase, as HTTP/1 sends every name here).
+pub static TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+/// See [`TRACEPARENT`].
+pub static TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
+
+/// A request's own headers: a name made once and the value's text, held inline (at most four).
+pub type Headers<'a> = smallvec::SmallVec<[(&'a HeaderName, &'a str); 4]>;
+
 /// A POST-only HTTP/1.1 client bound to one URL; its connections are driven by the task of
 /// each exchange ([`super::h1`]).
 pub struct HttpClient {
@@ -87,12 +95,12 @@ impl HttpClient {
         &self.uri
     }
 
-    /// POSTs `body` and returns the reply body (any status) with its status.
+    /// POSTs `body` with `headers` and returns the reply body (any status) with its status.
     pub async fn post(
         &self,
         body: Bytes,
         content_type: &'static str,
-        headers: &[(&str, &str)],
+        headers: &[(&HeaderName, &str)],
         kind: PostKind<'_>,
     ) -> Result<(u16, Bytes), UpstreamError> {
         let deadline = Instant::now() + self.limits.timeout;
@@ -126,17 +134,19 @@ impl HttpClient {
     }
 
     /// The request's headers, or [`UpstreamError::Unsendable`] when one cannot go on the wire.
-    fn headers(&self, content_type: &'static str, headers: &[(&str, &str)]) -> Result<HeaderMap, UpstreamError> {
+    /// Names are [`HeaderName`]s made once from static text (cloning one copies nothing;
+    /// a name given as text would be copied into the map per message).
+    fn headers(&self, content_type: &'static str, headers: &[(&HeaderName, &str)]) -> Result<HeaderMap, UpstreamError> {
         let mut map = HeaderMap::with_capacity(1 + headers.len());
         map.insert(hyper::header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-        for (k, v) in headers {
-            let (Ok(name), Ok(value)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) else {
+        for &(name, v) in headers {
+            let Ok(value) = HeaderValue::from_str(v) else {
                 return Err(UpstreamError::Unsendable {
                     upstream: self.name.clone(),
-                    reason: format!("header {k} cannot carry its value"),
+                    reason: format!("header {name} cannot carry its value"),
                 });
             };
-            map.insert(name, value);
+            map.insert(name.clone(), value);
         }
         Ok(map)
     }
@@ -205,11 +215,11 @@ impl HttpBytes {
         let kind = PostKind { read_only: call.read_only, lane: call.lane, correlate, sent: call.sent };
         // Traced: the host's HTTP front (or whatever answers here) may join the trace too.
         let trace = crate::telemetry::trace_headers(&span);
-        let mut headers: Vec<(&str, &str)> = Vec::new();
+        let mut headers = Headers::new();
         if let Some(t) = &trace {
-            headers.push(("traceparent", &t.traceparent));
+            headers.push((&TRACEPARENT, &t.traceparent));
             if let Some(state) = &t.tracestate {
-                headers.push(("tracestate", state));
+                headers.push((&TRACESTATE, state));
             }
         }
         let post = self.0.post(Bytes::copy_from_slice(call.message), "application/octet-stream", &headers, kind);
@@ -246,9 +256,8 @@ mod tests {
         let limits = Limits::new(std::time::Duration::from_millis(200), std::time::Duration::from_millis(200), 2, 1024);
         let client = HttpClient::new("svc", "http://127.0.0.1:9/", limits).unwrap();
         for _ in 0..10 {
-            let bad =
-                client.post(Bytes::new(), "application/json", &[("Ficus-Message-Id", "a\nb")], PostKind::primary());
-            let e = bad.await.unwrap_err();
+            let headers = [(&super::super::modern::MESSAGE_ID, "a\nb")];
+            let e = client.post(Bytes::new(), "application/json", &headers, PostKind::primary()).await.unwrap_err();
             assert!(matches!(e, UpstreamError::Unsendable { .. }), "{e}");
             assert!(e.not_sent() && !e.is_host_failure());
         }

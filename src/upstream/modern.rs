@@ -5,22 +5,29 @@
 //! into the response copybook happen in the gateway (`gateway/translate.rs`), so the channel
 //! sees the bytes the host would have sent.
 
-use super::http::{HttpClient, PostKind};
+use super::http::{Headers, HttpClient, PostKind, TRACEPARENT, TRACESTATE};
 use super::UpstreamError;
 use bytes::Bytes;
+use hyper::header::HeaderName;
+use std::borrow::Cow;
 use tracing::Instrument;
 
 /// The header carrying the message id to the service, for tracing one message end to end.
 pub const MESSAGE_ID_HEADER: &str = "Ficus-Message-Id";
+/// [`MESSAGE_ID_HEADER`] as the name the client sends (HTTP/1 names go lowercase).
+pub static MESSAGE_ID: HeaderName = HeaderName::from_static("ficus-message-id");
+/// [`SHADOW_HEADER`] as the name the client sends.
+pub static SHADOW: HeaderName = HeaderName::from_static("ficus-shadow");
 /// The header marking a shadow request that must not change anything.
 pub const SHADOW_HEADER: &str = "Ficus-Shadow";
 
-/// `id` as an HTTP header value: itself when visible ASCII, else `hex:` and its UTF-8 bytes.
-pub fn header_value(id: &str) -> String {
+/// `id` as an HTTP header value: itself (borrowed) when visible ASCII, else `hex:` and its
+/// UTF-8 bytes.
+pub fn header_value(id: &str) -> Cow<'_, str> {
     if id.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
-        id.to_string()
+        Cow::Borrowed(id)
     } else {
-        format!("hex:{}", hex::encode_upper(id))
+        Cow::Owned(format!("hex:{}", hex::encode_upper(id)))
     }
 }
 
@@ -39,23 +46,23 @@ impl JsonService {
         dry_run: bool,
         kind: PostKind<'_>,
     ) -> Result<Bytes, UpstreamError> {
-        let mut headers: Vec<(&str, &str)> = Vec::with_capacity(2);
         // An id that is not visible ASCII (LOW-VALUES padding, say) cannot be an HTTP header
         // value: it goes as `hex:` and its bytes.
         let id = message_id.map(header_value);
-        if let Some(id) = &id {
-            headers.push((MESSAGE_ID_HEADER, id));
-        }
-        if dry_run {
-            headers.push((SHADOW_HEADER, "dry-run"));
-        }
         let span = tracing::debug_span!("modern", uri = %self.0.uri());
         // Traced: the service's work joins the message's trace, under this call's span.
         let trace = crate::telemetry::trace_headers(&span);
+        let mut headers = Headers::new();
+        if let Some(id) = &id {
+            headers.push((&MESSAGE_ID, id));
+        }
+        if dry_run {
+            headers.push((&SHADOW, "dry-run"));
+        }
         if let Some(t) = &trace {
-            headers.push(("traceparent", &t.traceparent));
+            headers.push((&TRACEPARENT, &t.traceparent));
             if let Some(state) = &t.tracestate {
-                headers.push(("tracestate", state));
+                headers.push((&TRACESTATE, state));
             }
         }
         let traced = trace.is_some().then(|| span.clone());
