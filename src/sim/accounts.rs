@@ -28,7 +28,7 @@ pub fn answer(ledger: &Ledger, body: &[u8]) -> (u16, Value) {
 
 /// Whether a request's headers mark it a dry run (`Ficus-Shadow: dry-run`).
 pub fn effect(headers: &hyper::HeaderMap) -> Effect {
-    let marked = headers.get_all(crate::upstream::modern::SHADOW_HEADER).iter().any(|v| v.as_bytes() == b"dry-run");
+    let marked = headers.get_all(&crate::upstream::modern::SHADOW_HEADER).iter().any(|v| v.as_bytes() == b"dry-run");
     if marked {
         Effect::DryRun
     } else {

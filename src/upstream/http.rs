@@ -256,7 +256,7 @@ mod tests {
         let limits = Limits::new(std::time::Duration::from_millis(200), std::time::Duration::from_millis(200), 2, 1024);
         let client = HttpClient::new("svc", "http://127.0.0.1:9/", limits).unwrap();
         for _ in 0..10 {
-            let headers = [(&super::super::modern::MESSAGE_ID, "a\nb")];
+            let headers = [(&super::super::modern::MESSAGE_ID_HEADER, "a\nb")];
             let e = client.post(Bytes::new(), "application/json", &headers, PostKind::primary()).await.unwrap_err();
             assert!(matches!(e, UpstreamError::Unsendable { .. }), "{e}");
             assert!(e.not_sent() && !e.is_host_failure());

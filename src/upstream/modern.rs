@@ -12,14 +12,11 @@ use hyper::header::HeaderName;
 use std::borrow::Cow;
 use tracing::Instrument;
 
-/// The header carrying the message id to the service, for tracing one message end to end.
-pub const MESSAGE_ID_HEADER: &str = "Ficus-Message-Id";
-/// [`MESSAGE_ID_HEADER`] as the name the client sends (HTTP/1 names go lowercase).
-pub static MESSAGE_ID: HeaderName = HeaderName::from_static("ficus-message-id");
-/// [`SHADOW_HEADER`] as the name the client sends.
-pub static SHADOW: HeaderName = HeaderName::from_static("ficus-shadow");
-/// The header marking a shadow request that must not change anything.
-pub const SHADOW_HEADER: &str = "Ficus-Shadow";
+/// The header carrying the message id to the service, for tracing one message end to end
+/// (`Ficus-Message-Id`; made once, and sent lowercase as HTTP/1 names are here).
+pub static MESSAGE_ID_HEADER: HeaderName = HeaderName::from_static("ficus-message-id");
+/// The header marking a shadow request that must not change anything (`Ficus-Shadow`).
+pub static SHADOW_HEADER: HeaderName = HeaderName::from_static("ficus-shadow");
 
 /// `id` as an HTTP header value: itself (borrowed) when visible ASCII, else `hex:` and its
 /// UTF-8 bytes.
@@ -54,10 +51,10 @@ impl JsonService {
         let trace = crate::telemetry::trace_headers(&span);
         let mut headers = Headers::new();
         if let Some(id) = &id {
-            headers.push((&MESSAGE_ID, id));
+            headers.push((&MESSAGE_ID_HEADER, id));
         }
         if dry_run {
-            headers.push((&SHADOW, "dry-run"));
+            headers.push((&SHADOW_HEADER, "dry-run"));
         }
         if let Some(t) = &trace {
             headers.push((&TRACEPARENT, &t.traceparent));

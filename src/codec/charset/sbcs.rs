@@ -64,9 +64,7 @@ impl SbcsPage {
     /// Appends the text of `bytes`.
     pub(super) fn decode(&self, bytes: &[u8], out: &mut String) {
         if bytes.len() <= SHORT {
-            out.reserve(2 * bytes.len());
-            out.extend(bytes.iter().map(|&b| char::from(self.to_latin1[usize::from(b)])));
-            return;
+            return append_short(bytes, out, |b| self.to_latin1[usize::from(b)]);
         }
         let mut buf = [0u8; CHUNK];
         for chunk in bytes.chunks(CHUNK) {
@@ -101,13 +99,19 @@ impl SbcsPage {
 /// Appends Latin-1 `bytes` (ASCII page: the field itself) as UTF-8.
 pub(super) fn decode_latin1(bytes: &[u8], out: &mut String) {
     if bytes.len() <= SHORT {
-        out.reserve(2 * bytes.len());
-        out.extend(bytes.iter().map(|&b| char::from(b)));
-        return;
+        return append_short(bytes, out, |b| b);
     }
     for chunk in bytes.chunks(CHUNK) {
         append_latin1(chunk, out);
     }
+}
+
+/// Appends a short field (at most [`SHORT`] bytes) character by character, each byte taken to
+/// its Latin-1 character by `latin1`, into room reserved once.
+#[inline]
+fn append_short(bytes: &[u8], out: &mut String, latin1: impl Fn(u8) -> u8) {
+    out.reserve(2 * bytes.len());
+    out.extend(bytes.iter().map(|&b| char::from(latin1(b))));
 }
 
 /// Appends one chunk of at most [`CHUNK`] Latin-1 bytes. ASCII (the usual case) is copied
