@@ -22,6 +22,8 @@
 //!   `Value` tree) gives the same bytes, or the same error, as encoding the `Value`, for valid
 //!   values and for values damaged (a member removed, or replaced by a value of another type),
 //!   strict and with `fill_missing`.
+//! - a layout without `DEPENDING ON` decodes to JSON text through its flat list of fields
+//!   (`codec::flat`) exactly as the walk over the plan does: text, length and error;
 //! - the JSON Schemas `crate::contract` generates hold the codec's JSON: a valid value against the
 //!   encode schema, what decode writes against the decode schema.
 //!
@@ -30,9 +32,10 @@
 use ficus::codec::binary::ByteOrder;
 use ficus::codec::charset::CodePage;
 use ficus::codec::decimal::Decimal;
+use ficus::codec::json::JsonWriter;
 use ficus::codec::json_doc::Doc;
 use ficus::codec::zoned::SignStyle;
-use ficus::codec::{Codec, CodecOptions};
+use ficus::codec::{Codec, CodecOptions, Scratch};
 use ficus::copybook::{parse_copybook, NoCopy};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
@@ -566,7 +569,18 @@ fn record_value(layout: &Layout, o: &CodecOptions) -> BoxedStrategy<(Value, Opti
 
 /// A layout, its copybook text, options, and a valid value for it.
 fn case() -> impl Strategy<Value = (Layout, String, CodecOptions, Value, Option<&'static str>)> {
-    (layout(), codec_options()).prop_flat_map(|(layout, options)| {
+    case_of(layout())
+}
+
+/// As [`case`], for a layout that does not move (no `DEPENDING ON`).
+fn fixed_case() -> impl Strategy<Value = (Layout, String, CodecOptions, Value, Option<&'static str>)> {
+    case_of(layout().prop_map(|layout| Layout { odo: None, ..layout }))
+}
+
+fn case_of(
+    layout: impl Strategy<Value = Layout>,
+) -> impl Strategy<Value = (Layout, String, CodecOptions, Value, Option<&'static str>)> {
+    (layout, codec_options()).prop_flat_map(|(layout, options)| {
         let text = render(&layout);
         record_value(&layout, &options)
             .prop_map(move |(value, left_out)| (layout.clone(), text.clone(), options, value, left_out))
@@ -713,6 +727,48 @@ proptest! {
         // The text itself is serde_json's for the same value (the gateway sends this text to a
         // service where it once sent the tree's serialisation: not a byte may differ).
         prop_assert_eq!(&out, &tree.to_string());
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// A layout that does not move is written from its flat list (`codec::flat`, the gateway's
+    /// decode → JSON path): the walk's text, length and error byte for byte, strict and lenient,
+    /// for valid records, damaged ones, records cut short or run on, and noise.
+    #[test]
+    fn the_flat_json_is_the_walks(
+        (_layout, text, options, value, _left_out) in fixed_case(),
+        damage in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..4),
+        cut in any::<prop::sample::Index>(),
+        noise in proptest::collection::vec(any::<u8>(), 0..200),
+        mode in 0u8..4,
+    ) {
+        let mut bytes = compile(&text, options)?.encode_json(&value)
+            .map_err(|e| TestCaseError::fail(format!("encode: {e}\n{text}")))?;
+        match mode {
+            0 => {}
+            1 if !bytes.is_empty() => {
+                for (at, b) in &damage {
+                    let i = at.index(bytes.len());
+                    bytes[i] = *b;
+                }
+            }
+            2 => {
+                bytes.extend_from_slice(&noise);
+                bytes.truncate(cut.index(bytes.len() + 1));
+            }
+            _ => bytes = noise,
+        }
+        for lenient in [false, true] {
+            let codec = compile(&text, CodecOptions { lenient, ..options })?;
+            let mut walked = String::from("[");
+            let by_walk = codec.plan().decode(&bytes, &mut JsonWriter::new(&mut walked), &mut Scratch::default());
+            let mut flat = String::from("[");
+            let by_flat = codec.decode_json_text(&bytes, &mut flat, &mut Scratch::default());
+            prop_assert_eq!(&by_flat, &by_walk, "result, lenient {}\n{}", lenient, text);
+            prop_assert_eq!(&flat, &walked, "text, lenient {}\n{}", lenient, text);
+        }
     }
 }
 

@@ -102,7 +102,7 @@ pub enum FieldError {
 /// Scratch state reused across records so decoding allocates nothing in steady state.
 #[derive(Default)]
 pub struct Scratch {
-    text: String,
+    pub(super) text: String,
     counters: Vec<Option<u128>>,
     indexes: Vec<usize>,
 }
@@ -264,80 +264,13 @@ impl<S: Sink> Walk<'_, '_, S> {
             });
         };
         let cp = self.plan.options.codepage;
-        let result: Result<(), FieldError> = match leaf.kind {
-            LeafKind::Text { justified } => {
-                // Spaces trimmed before decoding where a space is one byte of its own (most of
-                // a fixed-width field is often padding): the same text, fewer bytes decoded.
-                if let Some(space) = cp.single_byte_space() {
-                    let bytes = trim_byte(bytes, space, justified);
-                    self.sink.single_byte_text(key, cp, bytes, &mut self.scratch.text);
-                    return Ok(());
-                }
-                let text = &mut self.scratch.text;
-                text.clear();
-                match cp.decode_into(bytes, text) {
-                    Ok(()) => {
-                        let t = text.trim_end_matches(' ');
-                        let t = if justified { t.trim_start_matches(' ') } else { t };
-                        self.sink.text(key, t);
-                        Ok(())
-                    }
-                    Err(e) => Err(e.into()),
+        let result = leaf_value(leaf.kind, bytes, cp, self.sink, key, &mut self.scratch.text).map(|number| {
+            if let (Some(slot), Some((negative, magnitude))) = (leaf.counter_slot, number) {
+                if let Some(c) = self.scratch.counters.get_mut(slot as usize) {
+                    *c = (!negative || magnitude == 0).then_some(magnitude);
                 }
             }
-            LeafKind::National => {
-                let text = &mut self.scratch.text;
-                text.clear();
-                let units = bytes.chunks_exact(2).map(|p| u16::from_be_bytes([p[0], p[1]]));
-                match char::decode_utf16(units).try_for_each(|c| c.map(|c| text.push(c))) {
-                    Ok(()) => {
-                        self.sink.text(key, text.trim_end_matches(' '));
-                        Ok(())
-                    }
-                    Err(_) => Err(CharsetError::InvalidBytes { codepage: "UTF-16BE", offset: 0 }.into()),
-                }
-            }
-            // SO/SI never occur inside double-byte pairs: in a PIC G field they are invalid,
-            // not shifts (else single-byte text could hide in a DBCS field).
-            LeafKind::Dbcs if bytes.iter().any(|&b| b == 0x0E || b == 0x0F) => {
-                let offset = bytes.iter().position(|&b| b == 0x0E || b == 0x0F).unwrap_or(0);
-                Err(CharsetError::InvalidBytes { codepage: cp.name(), offset }.into())
-            }
-            LeafKind::Dbcs => {
-                let text = &mut self.scratch.text;
-                text.clear();
-                let mut wrapped = Vec::with_capacity(bytes.len() + 2);
-                wrapped.push(0x0E);
-                wrapped.extend_from_slice(bytes);
-                wrapped.push(0x0F);
-                match cp.decode_into(&wrapped, text) {
-                    Ok(()) => {
-                        self.sink.text(key, text.trim_end_matches(['\u{3000}', ' ']));
-                        Ok(())
-                    }
-                    Err(e) => Err(e.into()),
-                }
-            }
-            LeafKind::Float(format) => match decode_float(bytes, format) {
-                Ok(s) => {
-                    self.sink.float(key, &s);
-                    Ok(())
-                }
-                Err(e) => Err(e.into()),
-            },
-            _ => match decode_number(leaf.kind, bytes, cp) {
-                Ok((negative, magnitude, scale)) => {
-                    if let Some(slot) = leaf.counter_slot {
-                        if let Some(c) = self.scratch.counters.get_mut(slot as usize) {
-                            *c = (!negative || magnitude == 0).then_some(magnitude);
-                        }
-                    }
-                    self.sink.number(key, Decimal::signed(negative, magnitude, scale));
-                    Ok(())
-                }
-                Err(e) => Err(e.into()),
-            },
-        };
+        });
         match result {
             Ok(()) => Ok(()),
             Err(_) if leaf.in_view || self.plan.options.lenient => {
@@ -351,6 +284,68 @@ impl<S: Sink> Walk<'_, '_, S> {
     fn path_of(&self, path: &str) -> String {
         fill_path(path, &self.scratch.indexes)
     }
+}
+
+/// Decodes one elementary field's `bytes` (as `kind` and page `cp` say) and gives its value to
+/// `sink` under `key`; `text` is scratch room for text that must be decoded before it is
+/// trimmed. For a number, returns its sign and magnitude (a `DEPENDING ON` counter keeps it).
+///
+/// Errors: the field's [`FieldError`]; the caller decides whether that is `null` (lenient, a
+/// REDEFINES view) or the record's error.
+#[inline]
+pub(crate) fn leaf_value<S: Sink>(
+    kind: LeafKind,
+    bytes: &[u8],
+    cp: CodePage,
+    sink: &mut S,
+    key: Option<&Leafish>,
+    text: &mut String,
+) -> Result<Option<(bool, u128)>, FieldError> {
+    match kind {
+        LeafKind::Text { justified } => {
+            // Spaces trimmed before decoding where a space is one byte of its own (most of a
+            // fixed-width field is often padding): the same text, fewer bytes decoded.
+            if let Some(space) = cp.single_byte_space() {
+                let bytes = trim_byte(bytes, space, justified);
+                sink.single_byte_text(key, cp, bytes, text);
+                return Ok(None);
+            }
+            text.clear();
+            cp.decode_into(bytes, text)?;
+            let t = text.trim_end_matches(' ');
+            let t = if justified { t.trim_start_matches(' ') } else { t };
+            sink.text(key, t);
+        }
+        LeafKind::National => {
+            text.clear();
+            let units = bytes.chunks_exact(2).map(|p| u16::from_be_bytes([p[0], p[1]]));
+            char::decode_utf16(units)
+                .try_for_each(|c| c.map(|c| text.push(c)))
+                .map_err(|_| CharsetError::InvalidBytes { codepage: "UTF-16BE", offset: 0 })?;
+            sink.text(key, text.trim_end_matches(' '));
+        }
+        // SO/SI never occur inside double-byte pairs: in a PIC G field they are invalid, not
+        // shifts (else single-byte text could hide in a DBCS field).
+        LeafKind::Dbcs => {
+            if let Some(offset) = bytes.iter().position(|&b| b == 0x0E || b == 0x0F) {
+                return Err(CharsetError::InvalidBytes { codepage: cp.name(), offset }.into());
+            }
+            text.clear();
+            let mut wrapped = Vec::with_capacity(bytes.len() + 2);
+            wrapped.push(0x0E);
+            wrapped.extend_from_slice(bytes);
+            wrapped.push(0x0F);
+            cp.decode_into(&wrapped, text)?;
+            sink.text(key, text.trim_end_matches(['\u{3000}', ' ']));
+        }
+        LeafKind::Float(format) => sink.float(key, &decode_float(bytes, format)?),
+        _ => {
+            let (negative, magnitude, scale) = decode_number(kind, bytes, cp)?;
+            sink.number(key, Decimal::signed(negative, magnitude, scale));
+            return Ok(Some((negative, magnitude)));
+        }
+    }
+    Ok(None)
 }
 
 /// `bytes` less trailing `space` bytes (and leading ones if `justified`).

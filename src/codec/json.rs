@@ -29,7 +29,18 @@ impl<'a> JsonWriter<'a> {
         JsonWriter { out, depth: 0, first: 0, deeper: Vec::new() }
     }
 
-    fn member(&mut self, key: Option<&Leafish>) {
+    /// Appends `text` as it is (JSON text made by a writer like this one).
+    pub(crate) fn raw(&mut self, text: &str) {
+        self.out.push_str(text);
+    }
+
+    /// Length of the text so far.
+    pub(crate) fn len(&self) -> usize {
+        self.out.len()
+    }
+
+    /// Starts a member of the open container: a comma unless it is the first, then `key`.
+    pub(crate) fn member(&mut self, key: Option<&Leafish>) {
         if self.depth > 0 {
             let first = match self.depth {
                 d @ 1..=128 => {

@@ -96,7 +96,9 @@ pub struct BinaryRange {
 }
 
 pub mod decode;
+pub mod digits;
 pub mod encode;
+pub mod flat;
 pub mod json;
 pub mod json_doc;
 pub mod json_read;
@@ -125,19 +127,26 @@ use serde_json::Value;
 #[derive(Clone, Debug)]
 pub struct Codec {
     plan: Plan,
+    /// The layout flattened for decode → JSON text, when it does not move.
+    flat: Option<std::sync::Arc<flat::FlatJson>>,
 }
 
 impl Codec {
     /// Compiles `record` for `options`.
     pub fn new(record: &Record, options: CodecOptions) -> Result<Codec, PlanError> {
-        Ok(Codec { plan: Plan::compile(record, options)? })
+        Ok(Codec::from_plan(Plan::compile(record, options)?))
+    }
+
+    fn from_plan(plan: Plan) -> Codec {
+        let flat = flat::FlatJson::compile(&plan).map(std::sync::Arc::new);
+        Codec { plan, flat }
     }
 
     /// The same layout, decoding leniently: invalid fields become `null`.
     pub fn lenient(&self) -> Codec {
         let mut plan = self.plan.clone();
         plan.options.lenient = true;
-        Codec { plan }
+        Codec { plan, flat: self.flat.clone() }
     }
 
     /// The same layout, encoding a field the JSON leaves out as its VALUE clause says (or
@@ -145,7 +154,7 @@ impl Codec {
     pub fn filling_missing(&self) -> Codec {
         let mut plan = self.plan.clone();
         plan.options.fill_missing = true;
-        Codec { plan }
+        Codec { plan, flat: self.flat.clone() }
     }
 
     /// The compiled plan.
@@ -166,16 +175,21 @@ impl Codec {
         Ok((builder.finish(), len))
     }
 
-    /// Decodes one record and appends it to `out` as JSON text (the fast path); returns the
-    /// record's length.
+    /// Decodes one record and appends it to `out` as JSON text (the fast path: a layout
+    /// without `DEPENDING ON` is written from its [`flat::FlatJson`]); returns the record's
+    /// length.
+    ///
+    /// Errors: the record's first invalid field (strict mode) or its shortness.
     pub fn decode_json_text(
         &self,
         bytes: &[u8],
         out: &mut String,
         scratch: &mut Scratch,
     ) -> Result<usize, DecodeError> {
-        let mut writer = json::JsonWriter::new(out);
-        self.plan.decode(bytes, &mut writer, scratch)
+        match &self.flat {
+            Some(flat) => flat.decode(&self.plan, bytes, out, scratch),
+            None => self.plan.decode(bytes, &mut json::JsonWriter::new(out), scratch),
+        }
     }
 
     /// Encodes a record object into bytes.

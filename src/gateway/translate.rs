@@ -7,7 +7,7 @@
 //! the request's (read back from the text already built) with the service's overrides on top.
 
 use super::Exchange;
-use crate::codec::json::{write_json_string, JsonWriter};
+use crate::codec::json::write_json_string;
 use crate::codec::json_doc::{Doc, Val};
 use crate::codec::json_read::{JsonRead, Scalar};
 use crate::codec::{Codec, EncodeError, Scratch};
@@ -42,10 +42,10 @@ impl JsonRequest {
         out.push_str(",\"header\":");
         let start = out.len();
         Scratch::with_local(|scratch| {
-            table.header.codec.plan().decode(message, &mut JsonWriter::new(&mut out), scratch)?;
+            table.header.codec.decode_json_text(message, &mut out, scratch)?;
             let header = start..out.len();
             out.push_str(",\"request\":");
-            request.plan().decode(body, &mut JsonWriter::new(&mut out), scratch)?;
+            request.decode_json_text(body, &mut out, scratch)?;
             out.push('}');
             Ok(JsonRequest { body: Bytes::from(out), header })
         })
