@@ -64,6 +64,12 @@ impl FlatJson {
         Some(FlatJson { text: text.into_boxed_str(), fields: fields.into_boxed_slice(), tail, needs })
     }
 
+    /// Bytes of JSON text a record usually needs: the literal text and half as much again as
+    /// the record (a Latin-1 letter is two bytes of UTF-8; padding is trimmed).
+    pub fn size_hint(&self) -> usize {
+        self.text.len() + self.needs + self.needs / 2
+    }
+
     /// Appends the record at the start of `bytes` to `out` as JSON text, the same text as the
     /// walk writes; returns the record's length.
     ///
@@ -87,7 +93,7 @@ impl FlatJson {
     fn write(&self, plan: &Plan, bytes: &[u8], out: &mut String, scratch: &mut Scratch) -> bool {
         let cp = plan.options.codepage;
         let lenient = plan.options.lenient;
-        out.reserve(self.text.len() + bytes.len() + bytes.len() / 2);
+        out.reserve(self.size_hint());
         let mut writer = JsonWriter::new(out);
         let mut from = 0;
         let mut room = [0u8; TEXT_ROOM];

@@ -192,6 +192,12 @@ impl Codec {
         }
     }
 
+    /// Bytes of JSON text [`Codec::decode_json_text`] usually writes for a record (room to
+    /// reserve; a record of wide characters or escapes may need more).
+    pub fn json_text_hint(&self) -> usize {
+        self.flat.as_ref().map_or(3 * self.plan.max_size, |flat| flat.size_hint())
+    }
+
     /// Encodes a record object into bytes.
     pub fn encode_json(&self, value: &Value) -> Result<Vec<u8>, EncodeError> {
         let mut out = Vec::with_capacity(self.plan.max_size);

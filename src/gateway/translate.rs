@@ -36,7 +36,8 @@ impl JsonRequest {
     /// Errors: [`GatewayError::Body`] naming the first field that does not fit its picture.
     pub fn build(table: &RouteTable, op: &str, request: &Codec, message: &[u8]) -> Result<JsonRequest, GatewayError> {
         let body = message.get(table.header.size..).unwrap_or_default();
-        let mut out = String::with_capacity(64 + 2 * message.len());
+        let room = 64 + op.len() + table.header.codec.json_text_hint() + request.json_text_hint();
+        let mut out = String::with_capacity(room);
         out.push_str("{\"operation\":");
         write_json_string(&mut out, op);
         out.push_str(",\"header\":");
