@@ -2,7 +2,7 @@
 //!
 //! Pure: no I/O, no tokio. The leaf formats live one per file (`zoned`, `packed`, `binary`,
 //! `float`, `charset`); `plan` compiles a [`crate::copybook::Record`]; `decode` and `encode`
-//! walk the plan.
+//! walk the plan; `flat` writes a layout that does not move to JSON text without the walk.
 
 pub mod binary;
 pub mod charset;
