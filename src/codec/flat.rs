@@ -19,6 +19,10 @@ use super::DecodeError;
 /// a larger layout is left to the walk.
 pub const MAX_FLAT_FIELDS: usize = 1 << 14;
 
+/// Most bytes of literal JSON text a flat layout keeps (keys of unrolled tables, whose elements
+/// may hold only FILLER and so no field); a larger layout is left to the walk.
+pub const MAX_FLAT_TEXT: usize = 1 << 20;
+
 /// A layout without `DEPENDING ON`, flattened for decode → JSON text.
 #[derive(Clone, Debug)]
 pub struct FlatJson {
@@ -48,7 +52,7 @@ struct Field {
 
 impl FlatJson {
     /// Flattens `plan`, or `None` when its layout moves (`DEPENDING ON`) or would unroll into
-    /// more than [`MAX_FLAT_FIELDS`] fields.
+    /// more than [`MAX_FLAT_FIELDS`] fields or [`MAX_FLAT_TEXT`] bytes of literal text.
     pub fn compile(plan: &Plan) -> Option<FlatJson> {
         if plan.counters > 0 {
             return None;
@@ -125,6 +129,9 @@ impl FlatJson {
 fn flatten(ops: &[Op], base: u32, writer: &mut JsonWriter, fields: &mut Vec<Field>) -> Option<()> {
     let mut i = 0;
     while i < ops.len() {
+        if writer.len() > MAX_FLAT_TEXT {
+            return None;
+        }
         let op = &ops[i];
         let next = i + 1 + super::decode::body_len(op);
         let body = &ops[i + 1..next];
@@ -142,6 +149,9 @@ fn flatten(ops: &[Op], base: u32, writer: &mut JsonWriter, fields: &mut Vec<Fiel
             Op::Array { name, json_key, offset, stride, max, counter: None, elements_are_objects, .. } => {
                 writer.begin_array(&Leafish { name, json_key }, *max as usize);
                 for index in 0..*max {
+                    if writer.len() > MAX_FLAT_TEXT {
+                        return None;
+                    }
                     let cursor = base + offset + index * stride;
                     if *elements_are_objects {
                         writer.begin_object(None);

@@ -98,3 +98,18 @@ fn a_layout_of_only_filler_is_an_empty_object() {
     assert_eq!(flat(&codec, b"abc"), ("[{}".to_string(), Ok(3)));
     assert!(matches!(flat(&codec, b"ab").1, Err(DecodeError::Short { .. })));
 }
+
+#[test]
+fn a_layout_too_large_to_unroll_is_left_to_the_walk() {
+    let fields = format!("       01 R.\n           05 T PIC 9 OCCURS {MAX_FLAT_FIELDS}.\n");
+    assert!(codec(&fields, CodePage::Ascii, false).flat.is_some(), "at the field limit");
+    let fields = format!("       01 R.\n           05 T PIC 9 OCCURS {}.\n", MAX_FLAT_FIELDS + 1);
+    assert!(codec(&fields, CodePage::Ascii, false).flat.is_none(), "beyond the field limit");
+    // Groups of only FILLER hold no field, but their keys are text: 60,000 of them, 20 bytes each.
+    let keys = "       01 R.\n           05 T OCCURS 60000.\n              10 A-LONG-GROUP-NAME.\n                 15 FILLER PIC X.\n";
+    let codec = codec(keys, CodePage::Ascii, false);
+    assert!(codec.flat.is_none(), "beyond the text limit");
+    let (text, result) = flat(&codec, &vec![b' '; 60_000]);
+    assert_eq!(result, Ok(60_000));
+    assert!(text.starts_with("[{\"T\":[{\"A-LONG-GROUP-NAME\":{}},{"), "{}", &text[..40]);
+}
