@@ -695,21 +695,9 @@ proptest! {
     ) {
         let codec = compile(&text, options)?;
         let lenient = compile(&text, CodecOptions { lenient: true, ..options })?;
-        let mut bytes = codec.encode_json(&value)
+        let bytes = codec.encode_json(&value)
             .map_err(|e| TestCaseError::fail(format!("encode: {e}\n{text}")))?;
-        match mode {
-            0 if !bytes.is_empty() => {
-                for (at, b) in &damage {
-                    let i = at.index(bytes.len());
-                    bytes[i] = *b;
-                }
-            }
-            1 => {
-                bytes.extend_from_slice(&noise);
-                bytes.truncate(cut.index(bytes.len() + 1));
-            }
-            _ => bytes = noise,
-        }
+        let bytes = spoil(bytes, mode, &damage, cut, noise);
         // Strict decode never claims more bytes than it was given, even when the record ends in
         // FILLER (not read field by field) or a REDEFINES area.
         if let Ok((_, len)) = codec.decode_json(&bytes) {
@@ -744,22 +732,9 @@ proptest! {
         noise in proptest::collection::vec(any::<u8>(), 0..200),
         mode in 0u8..4,
     ) {
-        let mut bytes = compile(&text, options)?.encode_json(&value)
+        let bytes = compile(&text, options)?.encode_json(&value)
             .map_err(|e| TestCaseError::fail(format!("encode: {e}\n{text}")))?;
-        match mode {
-            0 => {}
-            1 if !bytes.is_empty() => {
-                for (at, b) in &damage {
-                    let i = at.index(bytes.len());
-                    bytes[i] = *b;
-                }
-            }
-            2 => {
-                bytes.extend_from_slice(&noise);
-                bytes.truncate(cut.index(bytes.len() + 1));
-            }
-            _ => bytes = noise,
-        }
+        let bytes = spoil(bytes, mode, &damage, cut, noise);
         for lenient in [false, true] {
             let codec = compile(&text, CodecOptions { lenient, ..options })?;
             let mut walked = String::from("[");
@@ -770,6 +745,32 @@ proptest! {
             prop_assert_eq!(&flat, &walked, "text, lenient {}\n{}", lenient, text);
         }
     }
+}
+
+/// A record as a mode says: 0 bytes overwritten (noise if it is empty), 1 cut short or run on
+/// with noise, 2 noise alone, 3 and above as it was.
+fn spoil(
+    mut bytes: Vec<u8>,
+    mode: u8,
+    damage: &[(prop::sample::Index, u8)],
+    cut: prop::sample::Index,
+    noise: Vec<u8>,
+) -> Vec<u8> {
+    match mode {
+        0 if !bytes.is_empty() => {
+            for (at, b) in damage {
+                let i = at.index(bytes.len());
+                bytes[i] = *b;
+            }
+        }
+        1 => {
+            bytes.extend_from_slice(&noise);
+            bytes.truncate(cut.index(bytes.len() + 1));
+        }
+        0..=2 => bytes = noise,
+        _ => {}
+    }
+    bytes
 }
 
 /// `value` with its `at`-th member or element (pre-order, the root excluded) removed from its
