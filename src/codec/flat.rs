@@ -75,7 +75,8 @@ impl FlatJson {
     }
 
     /// Appends the record at the start of `bytes` to `out` as JSON text, the same text as the
-    /// walk writes; returns the record's length.
+    /// walk writes; returns the record's length. `plan` is the one this was compiled from (or
+    /// a clone of it with other options: lenient decoding is read from it).
     ///
     /// Errors: the walk's [`DecodeError`] for the record, when it has one.
     pub fn decode(
