@@ -411,9 +411,11 @@ fn write_plain<W: fmt::Write + ?Sized>(d: &Decimal, f: &mut W) -> fmt::Result {
     f.write_str(digits)
 }
 
+/// Sixty-four zeros, written in chunks where a number needs zeros.
+pub(crate) const ZEROS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
 /// Writes `count` zeros in chunks.
 fn write_zeros<W: fmt::Write + ?Sized>(f: &mut W, mut count: u64) -> fmt::Result {
-    const ZEROS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
     while count > 0 {
         let k = count.min(ZEROS.len() as u64) as usize;
         f.write_str(&ZEROS[..k])?;

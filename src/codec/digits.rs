@@ -11,9 +11,9 @@
 //! to [`super::decode::decode_number`], which has the error to report.
 
 use super::charset::CodePage;
-use super::packed::MAX_PACKED_BYTES;
+use super::packed::{sign_nibble, MAX_PACKED_BYTES};
 use super::plan::LeafKind;
-use super::zoned::{read_overpunch, SignPosition, MAX_ZONED_DIGITS};
+use super::zoned::{digits8, read_overpunch, SignPosition, MAX_ZONED_DIGITS};
 
 /// Room for the text of any field read here: a sign, 38 digits, a point, zeros for a scale.
 pub const TEXT_ROOM: usize = 96;
@@ -65,19 +65,13 @@ fn packed_digits(bytes: &[u8], count: u32, out: &mut [u8; 40]) -> Option<(bool, 
         return None;
     }
     out[n] = b'0' + (last >> 4);
-    let negative = match last & 0x0F {
-        0xA | 0xC | 0xE | 0xF => false,
-        0xB | 0xD => true,
-        _ => return None,
-    };
-    Some((negative, n + 1))
+    Some((sign_nibble(last)?, n + 1))
 }
 
 /// A zoned field's digits as ASCII and its sign, for an unsigned field or a trailing
 /// overpunched sign; `None` for other sign positions or invalid bytes. Plain digits must be in
 /// the page's own zone (0xF0–0xF9 or 0x30–0x39), as [`super::zoned::decode_zoned`] wants.
 fn zoned_digits(bytes: &[u8], sign: SignPosition, ebcdic: bool, out: &mut [u8; 40]) -> Option<(bool, usize)> {
-    const LOW: u64 = 0x0F0F_0F0F_0F0F_0F0F;
     let n = bytes.len();
     if n == 0 || n > MAX_ZONED_DIGITS {
         return None;
@@ -92,12 +86,7 @@ fn zoned_digits(bytes: &[u8], sign: SignPosition, ebcdic: bool, out: &mut [u8; 4
     let mut chunks = body.chunks_exact(8);
     let mut at = 0;
     for chunk in &mut chunks {
-        let x = u64::from_ne_bytes(chunk.try_into().ok()?);
-        let low = x & LOW;
-        // Every high nibble is the zone, every low nibble 0–9 (adding 6 carries if not).
-        if x & !LOW != zones || (low + 0x0606_0606_0606_0606) & !LOW != 0 {
-            return None;
-        }
+        let low = digits8(u64::from_ne_bytes(chunk.try_into().ok()?), zones)?;
         out[at..at + 8].copy_from_slice(&(low | 0x3030_3030_3030_3030).to_ne_bytes());
         at += 8;
     }
@@ -161,7 +150,7 @@ fn write(negative: bool, digits: &[u8], scale: i32, room: &mut [u8; TEXT_ROOM]) 
     Some(len)
 }
 
-const ZEROS: &[u8; 64] = b"0000000000000000000000000000000000000000000000000000000000000000";
+const ZEROS: &[u8] = super::decimal::ZEROS.as_bytes();
 
 #[cfg(test)]
 mod tests;

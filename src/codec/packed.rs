@@ -58,12 +58,19 @@ pub fn decode_packed(bytes: &[u8]) -> Result<(bool, u128), NumError> {
             u128::from(bcd16(hi)) * POW10[16] + u128::from(bcd16(lo))
         }
     };
-    let negative = match last & 0x0F {
-        0xA | 0xC | 0xE | 0xF => false,
-        0xB | 0xD => true,
-        _ => return Err(NumError::InvalidSign { offset: n - 1, byte: last }),
-    };
+    let negative = sign_nibble(last).ok_or(NumError::InvalidSign { offset: n - 1, byte: last })?;
     Ok((negative, magnitude))
+}
+
+/// Whether the sign nibble of a packed field's `last` byte is negative (B, D) or not (A, C, E,
+/// F); `None` if it is a digit (IBM Language Reference, internal representation of COMP-3).
+#[inline]
+pub(crate) fn sign_nibble(last: u8) -> Option<bool> {
+    match last & 0x0F {
+        0xA | 0xC | 0xE | 0xF => Some(false),
+        0xB | 0xD => Some(true),
+        _ => None,
+    }
 }
 
 /// True if all sixteen nibbles are 0-9 (adding 6 to a nibble above 9 carries out of it).

@@ -136,9 +136,18 @@ fn plain(d: &[u8], zone: u8, offset: usize) -> Result<u128, NumError> {
     Ok(u128::from(hi) * TEN19 + u128::from(lo))
 }
 
+/// Eight zoned bytes (in a `u64`, any byte order) as their digit values, the same order; `None`
+/// unless every high nibble is the zone (`zones`: the zone in every byte) and every low nibble
+/// 0–9 (adding 6 carries out of a nibble above 9).
+#[inline]
+pub(crate) fn digits8(x: u64, zones: u64) -> Option<u64> {
+    const LOW: u64 = 0x0F0F_0F0F_0F0F_0F0F;
+    let low = x & LOW;
+    (x & !LOW == zones && (low + 0x0606_0606_0606_0606) & !LOW == 0).then_some(low)
+}
+
 /// Reads up to 19 plain digits in a `u64`, eight at a time (SWAR).
 fn plain_u64(d: &[u8], zone: u8, offset: usize) -> Result<u64, NumError> {
-    const LOW: u64 = 0x0F0F_0F0F_0F0F_0F0F;
     let zones = u64::from_ne_bytes([zone; 8]);
     let mut acc = 0u64;
     let mut chunks = d.chunks_exact(8);
@@ -146,11 +155,7 @@ fn plain_u64(d: &[u8], zone: u8, offset: usize) -> Result<u64, NumError> {
         let mut a = [0u8; 8];
         a.copy_from_slice(chunk);
         let x = u64::from_be_bytes(a);
-        let low = x & LOW;
-        // Every high nibble is the zone and every low nibble is 0-9 (adding 6 carries if not).
-        if x & !LOW != zones || (low + 0x0606_0606_0606_0606) & !LOW != 0 {
-            return Err(first_bad(d, zone, offset));
-        }
+        let Some(low) = digits8(x, zones) else { return Err(first_bad(d, zone, offset)) };
         acc = acc * 100_000_000 + swar8(low);
     }
     for &b in chunks.remainder() {
