@@ -127,19 +127,21 @@ use serde_json::Value;
 #[derive(Clone, Debug)]
 pub struct Codec {
     plan: Plan,
-    /// The layout flattened for decode → JSON text, when it does not move.
-    flat: Option<std::sync::Arc<flat::FlatJson>>,
+    /// The layout flattened for decode → JSON text, when it does not move: made on first use
+    /// and shared with the `lenient()` and `filling_missing()` copies (same layout).
+    flat: std::sync::Arc<std::sync::OnceLock<Option<flat::FlatJson>>>,
 }
 
 impl Codec {
     /// Compiles `record` for `options`.
     pub fn new(record: &Record, options: CodecOptions) -> Result<Codec, PlanError> {
-        Ok(Codec::from_plan(Plan::compile(record, options)?))
+        Ok(Codec { plan: Plan::compile(record, options)?, flat: Default::default() })
     }
 
-    fn from_plan(plan: Plan) -> Codec {
-        let flat = flat::FlatJson::compile(&plan).map(std::sync::Arc::new);
-        Codec { plan, flat }
+    /// The layout flattened for decode → JSON text, compiled on first use (a codec that only
+    /// encodes never pays for it); `None` when the layout moves or is too large to unroll.
+    fn flat(&self) -> Option<&flat::FlatJson> {
+        self.flat.get_or_init(|| flat::FlatJson::compile(&self.plan)).as_ref()
     }
 
     /// The same layout, decoding leniently: invalid fields become `null`.
@@ -186,7 +188,7 @@ impl Codec {
         out: &mut String,
         scratch: &mut Scratch,
     ) -> Result<usize, DecodeError> {
-        match &self.flat {
+        match self.flat() {
             Some(flat) => flat.decode(&self.plan, bytes, out, scratch),
             None => self.plan.decode(bytes, &mut json::JsonWriter::new(out), scratch),
         }
@@ -195,7 +197,7 @@ impl Codec {
     /// Bytes of JSON text [`Codec::decode_json_text`] usually writes for a record (room to
     /// reserve; a record of wide characters or escapes may need more).
     pub fn json_text_hint(&self) -> usize {
-        self.flat.as_ref().map_or(3 * self.plan.max_size, |flat| flat.size_hint())
+        self.flat().map_or(3 * self.plan.max_size, |flat| flat.size_hint())
     }
 
     /// Encodes a record object into bytes.

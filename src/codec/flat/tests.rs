@@ -64,7 +64,7 @@ fn the_flat_text_is_the_walks_for_every_byte_damaged() {
         let record = valid_record(page);
         for lenient in [false, true] {
             let codec = codec(LAYOUT, page, lenient);
-            assert!(codec.flat.is_some(), "a layout without DEPENDING ON is flattened");
+            assert!(codec.flat().is_some(), "a layout without DEPENDING ON is flattened");
             let (text, result) = flat(&codec, &record);
             assert_eq!((&text, &result), (&walk(&codec, &record).0, &walk(&codec, &record).1));
             assert!(result.is_ok(), "{result:?}");
@@ -88,7 +88,7 @@ fn the_flat_text_is_the_walks_for_every_byte_damaged() {
 fn a_moving_layout_is_left_to_the_walk() {
     let moving = "       01 R.\n           05 N PIC 9.\n           05 T PIC X OCCURS 0 TO 3 DEPENDING ON N.\n";
     let codec = codec(moving, CodePage::Ascii, false);
-    assert!(codec.flat.is_none());
+    assert!(codec.flat().is_none());
     assert_eq!(flat(&codec, b"2AB").0, "[{\"N\":2,\"T\":[\"A\",\"B\"]}");
 }
 
@@ -102,13 +102,13 @@ fn a_layout_of_only_filler_is_an_empty_object() {
 #[test]
 fn a_layout_too_large_to_unroll_is_left_to_the_walk() {
     let fields = format!("       01 R.\n           05 T PIC 9 OCCURS {MAX_FLAT_FIELDS}.\n");
-    assert!(codec(&fields, CodePage::Ascii, false).flat.is_some(), "at the field limit");
+    assert!(codec(&fields, CodePage::Ascii, false).flat().is_some(), "at the field limit");
     let fields = format!("       01 R.\n           05 T PIC 9 OCCURS {}.\n", MAX_FLAT_FIELDS + 1);
-    assert!(codec(&fields, CodePage::Ascii, false).flat.is_none(), "beyond the field limit");
+    assert!(codec(&fields, CodePage::Ascii, false).flat().is_none(), "beyond the field limit");
     // Groups of only FILLER hold no field, but their keys are text: 60,000 of them, 20 bytes each.
     let keys = "       01 R.\n           05 T OCCURS 60000.\n              10 A-LONG-GROUP-NAME.\n                 15 FILLER PIC X.\n";
     let codec = codec(keys, CodePage::Ascii, false);
-    assert!(codec.flat.is_none(), "beyond the text limit");
+    assert!(codec.flat().is_none(), "beyond the text limit");
     let (text, result) = flat(&codec, &vec![b' '; 60_000]);
     assert_eq!(result, Ok(60_000));
     assert!(text.starts_with("[{\"T\":[{\"A-LONG-GROUP-NAME\":{}},{"), "{}", &text[..40]);
