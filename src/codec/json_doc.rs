@@ -1,12 +1,16 @@
 //! A JSON document parsed without a tree of owned values: every node sits in one arena and
-//! strings borrow from the text (only a string with escapes, and a number, own their text).
+//! strings and numbers borrow from the text (only a string with escapes, and a number whose
+//! exponent serde_json writes otherwise, own their text).
 //!
 //! The gateway parses a service's reply with it and encodes straight from it
 //! ([`super::json_read::JsonRead`]), so a reply costs a handful of allocations instead of one
-//! per member. Parsing is serde_json's own (the same grammar, depth limit and error texts as
-//! `serde_json::from_slice`), driven by a visitor that fills the arena. Numbers keep their
-//! literal text exactly (serde_json is built with `arbitrary_precision`). A key given twice
-//! keeps its first position and its last value, as `serde_json::Map` does. An object whose
+//! per member. The document is serde_json's: the same grammar, values, depth limit and error
+//! texts as `serde_json::from_slice` into a `Value`. jiter's iterator reads a text first
+//! (`json_doc/jiter_path.rs`: no allocation per number); any text it does not take as it is —
+//! every error among them — is read by serde_json's parser, driven by a visitor that fills the
+//! same arena, so errors are serde_json's word for word. Numbers keep their text as serde_json
+//! keeps it (built with `arbitrary_precision`: as written, the exponent as `e+`/`e-`). A key
+//! given twice keeps its first position and its last value, as `serde_json::Map` does. An object whose
 //! first key is one of serde_json's private tokens is read as serde_json's `Value` reads it: a
 //! number from its string, or (when `raw_value` is on) the JSON text inside the string.
 
@@ -59,6 +63,14 @@ impl<'a> Doc<'a> {
     ///
     /// Errors: serde_json's, for the same inputs `serde_json::from_slice::<Value>` refuses.
     pub fn parse(text: &'a [u8]) -> Result<Doc<'a>, serde_json::Error> {
+        match jiter_path::parse(text) {
+            Some(doc) => Ok(doc),
+            None => Doc::parse_by_serde(text),
+        }
+    }
+
+    /// [`Doc::parse`] by serde_json's parser: every text the fast path leaves, and each error.
+    fn parse_by_serde(text: &'a [u8]) -> Result<Doc<'a>, serde_json::Error> {
         let mut build = Build { doc: Doc { nodes: Vec::with_capacity(32) }, stack: Vec::with_capacity(32) };
         let mut de = serde_json::Deserializer::from_slice(text);
         let root = NodeSeed(&mut build).deserialize(&mut de)?;
@@ -359,6 +371,9 @@ impl<'de> Visitor<'de> for KeySeed {
         Ok(Cow::Owned(v))
     }
 }
+
+#[path = "json_doc/jiter_path.rs"]
+mod jiter_path;
 
 #[cfg(test)]
 #[path = "json_doc/tests.rs"]

@@ -13,7 +13,7 @@ fn json_text() -> impl Strategy<Value = String> {
         Just("-0".to_string()),
     ];
     let string =
-        "([a-zA-Z0-9 가-힣]|\\\\[\"\\\\/bfnrt]|\\\\u00[0-1][0-9a-f]|\\\\uAC00){0,8}".prop_map(|s| format!("\"{s}\""));
+        "([a-zA-Z0-9 가-힣]|\\\\[\"\\\\/bfnrt]|\\\\u00[0-1][0-9a-f]|\\\\uAC00|\\\\ud83d\\\\ude00|\\\\ud83d|\\\\ude00){0,8}".prop_map(|s| format!("\"{s}\""));
     let leaf = prop_oneof![Just("null".to_string()), Just("true".into()), Just("false".into()), number, string.clone()];
     leaf.prop_recursive(4, 48, 6, move |inner| {
         let key = prop_oneof![
@@ -134,4 +134,117 @@ fn serde_json_s_private_tokens_read_as_its_value_reads_them() {
             (want, got) => panic!("{text}: serde_json {:?}, doc {:?}", want.map(|_| ()), got.map(|_| ())),
         }
     }
+}
+
+/// `text` with up to three bytes put in, taken out or replaced by ones JSON's grammar turns on.
+fn damaged() -> impl Strategy<Value = (Vec<u8>, bool)> {
+    const BYTES: &[u8] = b"\"\\,:[]{}01-+.eEnutf/b \t\n\r\x0c\x00\x1f\x7f\xc3\xa9\xff";
+    let edit = (any::<prop::sample::Index>(), 0..3u8, prop::sample::select(BYTES));
+    (json_text(), prop::collection::vec(edit, 0..4)).prop_map(|(text, edits)| {
+        let mut bytes = text.into_bytes();
+        for (at, how, b) in &edits {
+            let at = at.index(bytes.len() + 1);
+            match how {
+                0 => bytes.insert(at, *b),
+                1 if at < bytes.len() => bytes[at] = *b,
+                _ if at < bytes.len() => drop(bytes.remove(at)),
+                _ => bytes.push(*b),
+            }
+        }
+        (bytes, edits.is_empty())
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+    /// The fast path is never looser than serde_json: every text it takes, the serde path takes
+    /// too, into the same arena node for node; and it takes every ordinary text serde_json does.
+    #[test]
+    fn the_fast_path_takes_only_what_serde_json_reads_the_same((text, whole) in damaged()) {
+        let serde = Doc::parse_by_serde(&text);
+        match jiter_path::parse(&text) {
+            Some(fast) => {
+                let serde = serde.map_err(|e| e.to_string());
+                prop_assert!(serde.is_ok(), "fast path took {:?}; serde_json: {:?}", String::from_utf8_lossy(&text), serde);
+                prop_assert_eq!(format!("{:?}", fast.nodes), format!("{:?}", serde.unwrap().nodes));
+            }
+            None => {
+                let private = String::from_utf8_lossy(&text).contains("private::");
+                prop_assert!(!(whole && serde.is_ok() && !private), "left to serde_json: {:?}", String::from_utf8_lossy(&text));
+            }
+        }
+    }
+}
+
+/// Texts where a JSON parser is easily looser or stricter than serde_json, through the whole
+/// parse: the same value, or serde_json's error word for word.
+#[test]
+fn edge_texts_read_as_serde_json_reads_them() {
+    let long = format!("[{}]", "9".repeat(5000));
+    let nest = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+    let mut texts: Vec<Vec<u8>> = [
+        "\"a\u{1}b\"",
+        "\"\\ud800\"",
+        "\"\\ud800\\u0041\"",
+        "\"\\udc00\"",
+        "\"\\ud83d\\ude00\"",
+        "\"\\x\"",
+        "\"\\ud83d\\u00e9\"",
+        "\"a\\u00e9\\ud83d\"",
+        "\"\\uD83D\\uDE00\\u+041\"",
+        "1.",
+        "-",
+        "01",
+        "-01",
+        "1e",
+        "1e+",
+        ".5",
+        "+1",
+        "0.5e-0",
+        "1E5",
+        "2.5E+3",
+        "1e-7",
+        "-0.0",
+        "NaN",
+        "Infinity",
+        "-Infinity",
+        "tru",
+        "nul",
+        "[1,]",
+        "[,1]",
+        "{,}",
+        "{\"a\":}",
+        "{\"a\"}",
+        "{1:2}",
+        "\u{feff}1",
+        "\x0c1",
+        "1\x0c",
+        " \t\r\n[ 1 , 2 ]\n",
+        "\"\\/\"",
+        "[] ",
+        "{}",
+        "\"\"",
+        "\"\\u0000\"",
+        "{\"\":\"\"}",
+        "{\"a\":1,\"a\":2}",
+    ]
+    .iter()
+    .map(|t| t.as_bytes().to_vec())
+    .collect();
+    texts.extend([long.into_bytes(), nest(99).into_bytes(), nest(100).into_bytes(), nest(101).into_bytes()]);
+    texts.extend([nest(128).into_bytes(), nest(129).into_bytes(), b"\"\xc3\"".to_vec(), b"\"\xed\xa0\x80\"".to_vec()]);
+    for text in &texts {
+        let shown = String::from_utf8_lossy(text);
+        match (serde_json::from_slice::<Value>(text), Doc::parse(text)) {
+            (Ok(want), Ok(doc)) => assert_eq!(doc.root().to_value().to_string(), want.to_string(), "{shown}"),
+            (Err(want), Err(got)) => assert_eq!(got.to_string(), want.to_string(), "{shown}"),
+            (want, got) => panic!("{shown}: serde_json {:?}, doc {:?}", want.map(|_| ()), got.map(|_| ())),
+        }
+    }
+    // Numbers keep serde_json's text, borrowed where it is the text as written.
+    let doc = Doc::parse(br#"[1E5, 2.5E+3, 1e-7, 12.50, -0]"#).unwrap();
+    let texts: Vec<_> = (0..5).map(|i| doc.root().item(i).unwrap().scalar()).collect();
+    let want = ["1e+5", "2.5e+3", "1e-7", "12.50", "-0"].map(Scalar::Number);
+    assert_eq!(texts, want);
+    assert!(matches!(doc.nodes[3].1, Node::Number(Cow::Borrowed("12.50"))), "{:?}", doc.nodes[3]);
 }
