@@ -3,7 +3,8 @@
 //! the text — no allocation per number, as serde_json's `arbitrary_precision` makes.
 //!
 //! It only ever says yes or "ask serde_json": any text it does not take as it is (an error,
-//! nesting deeper than [`DEEP`], a key of serde_json's private tokens, a number jiter bounds) is
+//! nesting deeper than [`DEEP`], a key of serde_json's private tokens, a number jiter bounds,
+//! text that is not UTF-8) is
 //! parsed again by the serde path, which gives the same document or serde_json's own error. So
 //! this path can be stricter than serde_json, never looser: a property test holds every text it
 //! takes to the serde path's document (`tests.rs`).
@@ -88,7 +89,7 @@ fn member<'a>(text: &'a [u8], raw: Option<&[u8]>) -> Option<Option<Cow<'a, str>>
 /// text's lifetime; `None` if it is not one.
 fn within<'a>(text: &'a [u8], part: &[u8]) -> Option<&'a [u8]> {
     let from = (part.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
-    text.get(from..from + part.len())
+    text.get(from..from.checked_add(part.len())?)
 }
 
 /// A string's text from its raw bytes between the quotes (jiter has checked its escapes and
@@ -155,6 +156,7 @@ fn number(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// `bytes` as UTF-8 text, as serde_json requires of a JSON text (RFC 8259 §8.1).
 fn to_str(bytes: &[u8]) -> Option<&str> {
     std::str::from_utf8(bytes).ok()
 }
