@@ -10,9 +10,9 @@
 //! every error among them — is read by serde_json's parser, driven by a visitor that fills the
 //! same arena, so errors are serde_json's word for word. Numbers keep their text as serde_json
 //! keeps it (built with `arbitrary_precision`: as written, the exponent as `e+`/`e-`). A key
-//! given twice keeps its first position and its last value, as `serde_json::Map` does. An object whose
-//! first key is one of serde_json's private tokens is read as serde_json's `Value` reads it: a
-//! number from its string, or (when `raw_value` is on) the JSON text inside the string.
+//! given twice keeps its first position and its last value, as `serde_json::Map` does. An
+//! object whose first key is one of serde_json's private tokens is read as serde_json's `Value`
+//! reads it: a number from its string, or (when `raw_value` is on) the JSON text inside it.
 
 use super::json_read::{cut_40, JsonRead, Scalar};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -71,12 +71,11 @@ impl<'a> Doc<'a> {
 
     /// [`Doc::parse`] by serde_json's parser: every text the fast path leaves, and each error.
     fn parse_by_serde(text: &'a [u8]) -> Result<Doc<'a>, serde_json::Error> {
-        let mut build = Build { doc: Doc { nodes: Vec::with_capacity(32) }, stack: Vec::with_capacity(32) };
+        let mut build = Build::new();
         let mut de = serde_json::Deserializer::from_slice(text);
         let root = NodeSeed(&mut build).deserialize(&mut de)?;
         de.end()?;
-        build.doc.nodes.push((Cow::Borrowed(""), root));
-        Ok(build.doc)
+        Ok(build.finish(root))
     }
 
     /// The document's value.
@@ -162,6 +161,17 @@ struct Build<'a> {
 }
 
 impl<'a> Build<'a> {
+    /// An empty arena, with room for a typical reply's members.
+    fn new() -> Build<'a> {
+        Build { doc: Doc { nodes: Vec::with_capacity(32) }, stack: Vec::with_capacity(32) }
+    }
+
+    /// The document, its `root` put last (where [`Doc::root`] reads it).
+    fn finish(mut self, root: Node<'a>) -> Doc<'a> {
+        self.doc.nodes.push((Cow::Borrowed(""), root));
+        self.doc
+    }
+
     /// Moves the members pushed since `mark` into the arena, one key once (first position,
     /// last value); returns where they start and how many.
     fn close(&mut self, mark: usize, object: bool) -> (u32, u32) {

@@ -22,13 +22,12 @@ const PRIVATE: &str = "$serde_json::private::";
 
 /// `text` as a document, or `None` where the serde path must decide.
 pub(super) fn parse(text: &[u8]) -> Option<Doc<'_>> {
-    let mut build = Build { doc: Doc { nodes: Vec::with_capacity(32) }, stack: Vec::with_capacity(32) };
+    let mut build = Build::new();
     let mut jiter = Jiter::new(text);
     let peek = jiter.peek().ok()?;
     let root = value(&mut jiter, text, peek, &mut build, 0)?;
     jiter.finish().ok()?;
-    build.doc.nodes.push((Cow::Borrowed(""), root));
-    Some(build.doc)
+    Some(build.finish(root))
 }
 
 /// The value starting with `peek`, its members in `build`.
