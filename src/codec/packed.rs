@@ -75,8 +75,15 @@ pub(crate) fn sign_nibble(last: u8) -> Option<bool> {
 
 /// True if all sixteen nibbles are 0-9 (adding 6 to a nibble above 9 carries out of it).
 fn valid(x: u64) -> bool {
-    const SIX: u64 = 0x0606_0606_0606_0606;
-    (((x & LOW) + SIX) | (((x >> 4) & LOW) + SIX)) & !LOW == 0
+    digit_lanes(x & LOW) && digit_lanes((x >> 4) & LOW)
+}
+
+/// True if each of the eight bytes of `lanes` (each 0–15) is a decimal digit: adding 6 carries
+/// out of a lane above 9 into its high nibble. The one check behind packed BCD ([`valid`]) and
+/// zoned digits ([`super::zoned::digits8`]).
+#[inline]
+pub(crate) fn digit_lanes(lanes: u64) -> bool {
+    (lanes + 0x0606_0606_0606_0606) & !LOW == 0
 }
 
 /// Sixteen BCD digits to their value, by halving the lane count three times.

@@ -138,12 +138,12 @@ fn plain(d: &[u8], zone: u8, offset: usize) -> Result<u128, NumError> {
 
 /// Eight zoned bytes (in a `u64`, any byte order) as their digit values, the same order; `None`
 /// unless every high nibble is the zone (`zones`: the zone in every byte) and every low nibble
-/// 0–9 (adding 6 carries out of a nibble above 9).
+/// 0–9 ([`super::packed::digit_lanes`]).
 #[inline]
 pub(crate) fn digits8(x: u64, zones: u64) -> Option<u64> {
     const LOW: u64 = 0x0F0F_0F0F_0F0F_0F0F;
     let low = x & LOW;
-    (x & !LOW == zones && (low + 0x0606_0606_0606_0606) & !LOW == 0).then_some(low)
+    (x & !LOW == zones && super::packed::digit_lanes(low)).then_some(low)
 }
 
 /// Reads up to 19 plain digits in a `u64`, eight at a time (SWAR).
