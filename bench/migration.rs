@@ -24,7 +24,9 @@
 //! "dead"`, an address nothing listens on.
 //!
 //! Every variant runs open loop at a fixed rate (coordinated-omission corrected) and closed loop
-//! (saturation) with the generator in `load/`. Any reply that is not HTTP 200 with the
+//! (saturation) with the generator in `load/`. The shadow scenario's four gateways run side by
+//! side and are measured interleaved, in one-second slices taken in turn, so that a slow spell of
+//! a shared machine falls on every variant alike; `--pin` keeps ficus on a core of its own. Any reply that is not HTTP 200 with the
 //! copybook's length counts as failed. Everything — generator, simulators, the slow service
 //! and ficus — shares the machine's cores, the same for every variant.
 //!
@@ -80,6 +82,9 @@ usage: cargo bench --bench migration -- --bench [options]
                     than 0.1 cores, keeping the quietest attempt          (default 1)
   --rounds N        shadow scenario: run every variant N times (a fresh ficus each) and
                     report each ratio as its median and spread              (default 1)
+  --pin             pin every ficus to the last core and this process (load generator,
+                    simulators, the slow service) to the others, with taskset, so the
+                    shadow's service never takes the primary's core          (default off)
   --help            this text
 
 Without --bench (cargo test --all-targets) it runs a ~3 s smoke check instead.";
@@ -118,6 +123,7 @@ struct Options {
     workers: usize,
     retries: u32,
     rounds: usize,
+    pin: bool,
 }
 
 fn parse_options(args: &[String]) -> Result<Options, String> {
@@ -131,6 +137,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         workers: 1,
         retries: 1,
         rounds: 1,
+        pin: false,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -140,6 +147,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         };
         match flag.as_str() {
             "--bench" => {}
+            "--pin" => o.pin = true,
             "--scenario" => {
                 o.scenario = match value()?.as_str() {
                     "storm" => Scenario::Storm,
@@ -664,8 +672,6 @@ struct Row {
 enum Beside {
     Nothing,
     Storm(Storm),
-    /// Count shadow outcomes over the mode.
-    Shadow,
 }
 
 /// Runs one mode against `gw`, with `beside` during the measured window; repeats it (up to
@@ -684,7 +690,6 @@ async fn measure(world: &World, gw: &Gateway, label: &str, mode: Mode, beside: B
     let mut best: Option<Row> = None;
     for attempt in 0..=o.retries {
         let before = cpu::Sample::take(gw.running.pid());
-        let shadow_before = gw.shadow_counts().await.unwrap_or_default();
         // run.rs starts its window 20 ms from now, after the warm-up.
         let start = Instant::now() + Duration::from_millis(20) + plan.warmup;
         let end = start + plan.measure;
@@ -702,15 +707,6 @@ async fn measure(world: &World, gw: &Gateway, label: &str, mode: Mode, beside: B
                 }
                 eprintln!("[migration]   storm reload counters: {}", report.reload);
                 (stats, report.note())
-            }
-            Beside::Shadow => {
-                let stats = load.await;
-                let c = gw.shadow_counts().await.unwrap_or_default().since(shadow_before);
-                let note = format!(
-                    "shadows: {} compared ({} mismatched), {} dropped at the cap, {} shadow errors",
-                    c.compared, c.mismatched, c.dropped, c.errors
-                );
-                (stats, note)
             }
             Beside::Nothing => (load.await, String::new()),
         };
@@ -942,28 +938,37 @@ async fn bench_shadow(world: &World, o: &Options) -> Result<(), String> {
     ];
     let mut rounds = Vec::new();
     for round in 1..=o.rounds {
-        let mut rows = Vec::new();
+        eprintln!("[migration] shadow, round {round} of {}: starting the four gateways", o.rounds);
+        let mut gateways = Vec::new();
         for (i, (label, shadow)) in variants.into_iter().enumerate() {
-            eprintln!("[migration] shadow, round {round} of {}: {label}", o.rounds);
             let spec = RouteSpec { target: "legacy", canary: None, shadow };
-            let gw = Gateway::start(world, &format!("shadow-{round}-{i}"), &spec, o.workers).await?;
-            for mode in [Mode::Fixed, Mode::Saturation] {
-                rows.push(measure(world, &gw, label, mode, Beside::Shadow, o).await);
-            }
+            gateways.push((label, Gateway::start(world, &format!("shadow-{round}-{i}"), &spec, o.workers).await?));
+        }
+        let mut rows = Vec::new();
+        for mode in [Mode::Fixed, Mode::Saturation] {
+            rows.extend(measure_interleaved(world, &gateways, mode, o).await);
+        }
+        for (_, gw) in gateways {
             gw.running.stop().await;
         }
+        rows.sort_by_key(|r| (variants.iter().position(|v| v.0 == r.label), r.mode == Mode::Saturation));
         rounds.push(rows);
     }
     println!("## Shadow overhead (issue 5)\n");
     println!(
         "ACCTINQ primary = legacy (framed TCP to the host); one fresh `ficus serve` ({} worker thread(s)) per \
-         variant. Shadows: `accounts` (the sample JSON service, `ignore = [\"HDR-TIMESTAMP\"]`); `slow` (answers \
+         variant, all four started together each round and measured interleaved: one-second slices ({} ms \
+         warm-up each, unmeasured), the variants taking turns and the first turn rotating every slice, each \
+         variant's slices merged into its row — so a slow spell of the machine falls on every variant alike \
+         rather than on whichever ran then. Shadows: `accounts` (the sample JSON service, `ignore = [\"HDR-TIMESTAMP\"]`); `slow` (answers \
          after {} ms, `shadow_timeout_ms = {SLOW_SHADOW_TIMEOUT_MS}`, {} connections allowed, of which shadows \
          may hold half (`shadow_connections`, below the cap `[shadow] max_in_flight = {SHADOW_CAP}`), so that is \
          what limits it); `dead` (127.0.0.1 port with no listener; default circuit breaker). Shadow counts are \
          `GET /shadow` deltas over the mode, warm-up included; \"dropped\" counts shadows dropped at the cap or \
-         for want of spare connections.\n",
+         for want of spare connections. steal: CPU time the hypervisor took from the machine's virtual CPUs \
+         during the variant's slices (/proc/stat), in which no process ran.\n",
         o.workers,
+        SLICE_WARMUP.as_millis(),
         SLOW_DELAY.as_millis(),
         SHADOW_CAP + 16,
     );
@@ -979,6 +984,91 @@ async fn bench_shadow(world: &World, o: &Options) -> Result<(), String> {
         println!("{}", shadow_spread(&rounds));
     }
     Ok(())
+}
+
+/// One measured slice of the interleaved shadow scenario.
+const SLICE: Duration = Duration::from_secs(1);
+/// The unmeasured start of each slice (its connections are new).
+const SLICE_WARMUP: Duration = Duration::from_millis(250);
+
+/// Runs `mode` against every gateway in turn, in `--seconds` slices of [`SLICE`] each, the
+/// first turn rotating every slice, after one `--warmup` pass each; one row per gateway, its
+/// slices merged (latencies, counts, seconds, ficus CPU, shadow counts over all of them).
+async fn measure_interleaved(world: &World, gateways: &[(&str, Gateway)], mode: Mode, o: &Options) -> Vec<Row> {
+    let plan = |gw: &Gateway, warmup: Duration, measure: Duration| Plan {
+        addr: gw.running.addr,
+        request: world.request.clone(),
+        numbering: world.numbering.clone(),
+        expected_len: world.expected,
+        connections: o.connections,
+        warmup,
+        measure,
+    };
+    let run = |plan: Plan| async move {
+        match mode {
+            Mode::Fixed => run::fixed_rate(&plan, o.rate).await,
+            Mode::Saturation => run::saturate(&plan).await,
+        }
+    };
+    let n = gateways.len();
+    let mut shadows_before = Vec::new();
+    for (_, gw) in gateways {
+        run(plan(gw, Duration::ZERO, Duration::from_secs(o.warmup.max(1)))).await;
+        shadows_before.push(gw.shadow_counts().await.unwrap_or_default());
+    }
+    let mut merged: Vec<Option<Stats>> = (0..n).map(|_| None).collect();
+    let (mut cpu, mut background, mut steal) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    for slice in 0..o.seconds as usize {
+        for turn in 0..n {
+            let i = (slice + turn) % n;
+            let gw = &gateways[i].1;
+            let before = cpu::Sample::take(gw.running.pid());
+            let stats = run(plan(gw, SLICE_WARMUP, SLICE)).await;
+            let usage = before.until(&cpu::Sample::take(gw.running.pid()));
+            cpu[i] += usage.proxy.unwrap_or(0.0);
+            steal[i] += usage.steal.unwrap_or(0.0);
+            background[i] += usage.background_cores.unwrap_or(0.0) / o.seconds as f64;
+            match &mut merged[i] {
+                Some(m) => m.append(stats),
+                None => merged[i] = Some(stats),
+            }
+        }
+    }
+    let mut rows = Vec::new();
+    for (i, ((label, gw), stats)) in gateways.iter().zip(merged).enumerate() {
+        let Some(stats) = stats else { continue };
+        let c = gw.shadow_counts().await.unwrap_or_default().since(shadows_before[i]);
+        let note = format!(
+            "shadows: {} compared ({} mismatched), {} dropped at the cap, {} shadow errors; steal {:.0} ms",
+            c.compared,
+            c.mismatched,
+            c.dropped,
+            c.errors,
+            steal[i] * 1000.0
+        );
+        if let Some(e) = &stats.first_error {
+            eprintln!("[migration]   {mode:?}: {} failed, first: {e}", stats.errors);
+        }
+        eprintln!(
+            "[migration]   {label} {mode:?}: {:.0} req/s, p99 {:.0} µs, {} failed, other load {:.2} cores {note}",
+            stats.rate(),
+            stats.micros(0.99),
+            stats.errors + stats.unsent,
+            background[i],
+        );
+        let connections = if mode == Mode::Fixed { o.connections.min(o.rate as usize) } else { o.connections };
+        let cpu_us = (stats.replies > 0).then(|| cpu[i] * 1e6 / stats.replies as f64);
+        rows.push(Row {
+            label: label.to_string(),
+            mode,
+            connections,
+            stats,
+            cpu_us,
+            background: Some(background[i]),
+            note,
+        });
+    }
+    rows
 }
 
 /// The shadow ratios the new-path issue names, each as its median and spread over `rounds`:
@@ -1010,6 +1100,8 @@ fn shadow_spread(rounds: &[Vec<Row>]) -> String {
 }
 
 async fn bench(o: Options) -> Result<(), String> {
+    // Before the simulators start, so every thread of this process is on the other cores.
+    let pinned = if o.pin { targets::pin_apart()? } else { "Nothing pinned.".to_string() };
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let world = World::start(dir.path()).await?;
     println!("# ficus migration benchmark\n");
@@ -1023,7 +1115,7 @@ async fn bench(o: Options) -> Result<(), String> {
         "ACCTINQ through ficus's HTTP listener: {} request bytes, {}-byte replies; {} connections; fixed rate {}/s \
          open loop (latency from the intended send time), then saturation closed loop; {} s warm-up + {} s \
          measured each. Machine: {} cores, shared by the load generator, the simulators and the slow service (this \
-         process, 2 runtime threads) and `ficus serve` (release build).\n",
+         process, 2 runtime threads) and `ficus serve` (release build). {pinned}\n",
         world.request.len(),
         world.expected,
         o.connections,

@@ -372,17 +372,9 @@ async fn one_round(o: &Options, env: &Env, plan: &Plan, workers: usize) -> Resul
 
 /// With `--pin`: the proxy on the last core, this process on the others; the report's words.
 fn pin(o: &Options) -> Result<String, String> {
-    if !o.pin {
-        return Ok("Nothing pinned.".into());
+    match (o.pin, o.in_process) {
+        (false, _) => Ok("Nothing pinned.".into()),
+        (true, true) => Err("--pin needs ficus as a separate process (not --in-process)".into()),
+        (true, false) => targets::pin_apart(),
     }
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if cores < 2 || o.in_process {
-        return Err("--pin needs 2 or more cores and ficus as a separate process (not --in-process)".into());
-    }
-    let (proxy, rest) = ((cores - 1).to_string(), format!("0-{}", cores - 2));
-    targets::pin_self(&rest)?;
-    let _ = targets::PROXY_CPUS.set(proxy.clone());
-    Ok(format!(
-        "Pinned with taskset: the proxy under test on CPU {proxy}, the load generator and simulators on CPU {rest}."
-    ))
 }

@@ -50,6 +50,15 @@ pub fn machine_seconds() -> Option<f64> {
     (ticks > 0).then_some(ticks as f64 / TICKS_PER_SECOND)
 }
 
+/// CPU seconds the hypervisor has taken from this machine's virtual CPUs so far, all of them
+/// together (the `steal` column of /proc/stat's `cpu` line; proc(5)): time a VM's cores were
+/// ready to run and did not, which lands in whatever latency was being measured then.
+pub fn steal_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let cpu = stat.lines().find(|l| l.starts_with("cpu "))?;
+    Some(cpu.split_whitespace().nth(8)?.parse::<u64>().ok()? as f64 / TICKS_PER_SECOND)
+}
+
 /// A reading taken before a run, to subtract from one taken after.
 #[derive(Clone, Copy)]
 pub struct Sample {
@@ -57,6 +66,7 @@ pub struct Sample {
     machine: Option<f64>,
     bench: Option<f64>,
     proxy: Option<f64>,
+    steal: Option<f64>,
 }
 
 /// What happened between two samples.
@@ -65,6 +75,9 @@ pub struct Usage {
     pub proxy: Option<f64>,
     /// Average cores busy with anything but this benchmark and the proxy.
     pub background_cores: Option<f64>,
+    /// CPU seconds the hypervisor took meanwhile ([`steal_seconds`]).
+    #[allow(dead_code)]
+    pub steal: Option<f64>,
 }
 
 impl Sample {
@@ -75,6 +88,7 @@ impl Sample {
             machine: machine_seconds(),
             bench: process_seconds(std::process::id()),
             proxy: proxy.and_then(tree_seconds),
+            steal: steal_seconds(),
         }
     }
 
@@ -86,6 +100,6 @@ impl Sample {
         let background = d(self.machine, later.machine)
             .zip(d(self.bench, later.bench))
             .map(|(all, bench)| ((all - bench - proxy.unwrap_or(0.0)) / wall).max(0.0));
-        Usage { proxy, background_cores: background }
+        Usage { proxy, background_cores: background, steal: d(self.steal, later.steal) }
     }
 }

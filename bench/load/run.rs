@@ -91,6 +91,14 @@ impl Stats {
         }
     }
 
+    /// Adds `other`, a later window of the same kind, as if both were one window (their
+    /// seconds summed): how interleaved slices become one row.
+    #[allow(dead_code)]
+    pub fn append(&mut self, other: Stats) {
+        self.seconds += other.seconds;
+        self.merge(other);
+    }
+
     /// Good replies per second over the window.
     pub fn rate(&self) -> f64 {
         self.ok as f64 / self.seconds

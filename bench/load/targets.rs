@@ -282,6 +282,22 @@ pub async fn start(target: Target, env: &Env, workers: usize) -> Result<Running,
 /// With `--pin`: the CPUs (taskset's list syntax) every proxy under test is started on.
 pub static PROXY_CPUS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
+/// Pins every proxy started from now on (ficus or nginx) to the last core and this process —
+/// load generator, simulators — to the others, so the two never take each other's core
+/// (`taskset`); the report's words for it. Needs 2 or more cores.
+pub fn pin_apart() -> Result<String, String> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores < 2 {
+        return Err("--pin needs 2 or more cores".into());
+    }
+    let (proxy, rest) = ((cores - 1).to_string(), format!("0-{}", cores - 2));
+    pin_self(&rest)?;
+    let _ = PROXY_CPUS.set(proxy.clone());
+    Ok(format!(
+        "Pinned with taskset: the proxy under test on CPU {proxy}, the load generator and simulators on CPU {rest}."
+    ))
+}
+
 /// Pins this process, every thread of it (and so the threads it starts later), to `cpus`.
 pub fn pin_self(cpus: &str) -> Result<(), String> {
     let status = Command::new("taskset")
