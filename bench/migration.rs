@@ -42,6 +42,8 @@ mod client;
 mod cpu;
 #[path = "load/entry.rs"]
 mod entry;
+#[path = "load/interleave.rs"]
+mod interleave;
 #[path = "load/median.rs"]
 mod median;
 #[allow(dead_code)]
@@ -968,7 +970,7 @@ async fn bench_shadow(world: &World, o: &Options) -> Result<(), String> {
          for want of spare connections. steal: CPU time the hypervisor took from the machine's virtual CPUs \
          during the variant's slices (/proc/stat), in which no process ran.\n",
         o.workers,
-        SLICE_WARMUP.as_millis(),
+        interleave::SLICE_WARMUP.as_millis(),
         SLOW_DELAY.as_millis(),
         SHADOW_CAP + 16,
     );
@@ -986,57 +988,32 @@ async fn bench_shadow(world: &World, o: &Options) -> Result<(), String> {
     Ok(())
 }
 
-/// One measured slice of the interleaved shadow scenario.
-const SLICE: Duration = Duration::from_secs(1);
-/// The unmeasured start of each slice (its connections are new).
-const SLICE_WARMUP: Duration = Duration::from_millis(250);
-
-/// Runs `mode` against every gateway in turn, in `--seconds` slices of [`SLICE`] each, the
-/// first turn rotating every slice, after one `--warmup` pass each; one row per gateway, its
-/// slices merged (latencies, counts, seconds, ficus CPU, shadow counts over all of them).
+/// Runs `mode` against the four gateways interleaved ([`interleave::measure`], `--seconds`
+/// slices each); one row per gateway, with its shadow counts over all of its slices.
 async fn measure_interleaved(world: &World, gateways: &[(&str, Gateway)], mode: Mode, o: &Options) -> Vec<Row> {
-    let plan = |gw: &Gateway, warmup: Duration, measure: Duration| Plan {
-        addr: gw.running.addr,
-        request: world.request.clone(),
-        numbering: world.numbering.clone(),
-        expected_len: world.expected,
-        connections: o.connections,
-        warmup,
-        measure,
-    };
-    let run = |plan: Plan| async move {
-        match mode {
-            Mode::Fixed => run::fixed_rate(&plan, o.rate).await,
-            Mode::Saturation => run::saturate(&plan).await,
-        }
-    };
-    let n = gateways.len();
+    let slots: Vec<interleave::Slot> = gateways
+        .iter()
+        .map(|(_, gw)| interleave::Slot {
+            plan: Plan {
+                addr: gw.running.addr,
+                request: world.request.clone(),
+                numbering: world.numbering.clone(),
+                expected_len: world.expected,
+                connections: o.connections,
+                warmup: Duration::ZERO,
+                measure: Duration::ZERO,
+            },
+            pid: gw.running.pid(),
+        })
+        .collect();
     let mut shadows_before = Vec::new();
     for (_, gw) in gateways {
-        run(plan(gw, Duration::ZERO, Duration::from_secs(o.warmup.max(1)))).await;
         shadows_before.push(gw.shadow_counts().await.unwrap_or_default());
     }
-    let mut merged: Vec<Option<Stats>> = (0..n).map(|_| None).collect();
-    let (mut cpu, mut background, mut steal) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-    for slice in 0..o.seconds as usize {
-        for turn in 0..n {
-            let i = (slice + turn) % n;
-            let gw = &gateways[i].1;
-            let before = cpu::Sample::take(gw.running.pid());
-            let stats = run(plan(gw, SLICE_WARMUP, SLICE)).await;
-            let usage = before.until(&cpu::Sample::take(gw.running.pid()));
-            cpu[i] += usage.proxy.unwrap_or(0.0);
-            steal[i] += usage.steal.unwrap_or(0.0);
-            background[i] += usage.background_cores.unwrap_or(0.0) / o.seconds as f64;
-            match &mut merged[i] {
-                Some(m) => m.append(stats),
-                None => merged[i] = Some(stats),
-            }
-        }
-    }
+    let rate = (mode == Mode::Fixed).then_some(o.rate);
+    let merged = interleave::measure(&slots, rate, o.seconds, Duration::from_secs(o.warmup)).await;
     let mut rows = Vec::new();
-    for (i, ((label, gw), stats)) in gateways.iter().zip(merged).enumerate() {
-        let Some(stats) = stats else { continue };
+    for (i, ((label, gw), m)) in gateways.iter().zip(merged).enumerate() {
         let c = gw.shadow_counts().await.unwrap_or_default().since(shadows_before[i]);
         let note = format!(
             "shadows: {} compared ({} mismatched), {} dropped at the cap, {} shadow errors; steal {:.0} ms",
@@ -1044,8 +1021,9 @@ async fn measure_interleaved(world: &World, gateways: &[(&str, Gateway)], mode: 
             c.mismatched,
             c.dropped,
             c.errors,
-            steal[i] * 1000.0
+            m.steal * 1000.0
         );
+        let stats = m.stats;
         if let Some(e) = &stats.first_error {
             eprintln!("[migration]   {mode:?}: {} failed, first: {e}", stats.errors);
         }
@@ -1054,17 +1032,17 @@ async fn measure_interleaved(world: &World, gateways: &[(&str, Gateway)], mode: 
             stats.rate(),
             stats.micros(0.99),
             stats.errors + stats.unsent,
-            background[i],
+            m.background,
         );
         let connections = if mode == Mode::Fixed { o.connections.min(o.rate as usize) } else { o.connections };
-        let cpu_us = (stats.replies > 0).then(|| cpu[i] * 1e6 / stats.replies as f64);
+        let cpu_us = m.cpu.filter(|_| stats.replies > 0).map(|c| c * 1e6 / stats.replies as f64);
         rows.push(Row {
             label: label.to_string(),
             mode,
             connections,
             stats,
             cpu_us,
-            background: Some(background[i]),
+            background: Some(m.background),
             note,
         });
     }
@@ -1122,7 +1100,7 @@ async fn bench(o: Options) -> Result<(), String> {
         o.rate,
         o.warmup,
         o.seconds,
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        targets::machine_cores(),
     );
     if o.scenario != Scenario::Shadow {
         bench_storm(&world, &o).await?;

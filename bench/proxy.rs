@@ -25,6 +25,8 @@ mod client;
 mod cpu;
 #[path = "load/entry.rs"]
 mod entry;
+#[path = "load/interleave.rs"]
+mod interleave;
 #[path = "load/median.rs"]
 mod median;
 #[path = "load/report.rs"]
@@ -66,6 +68,11 @@ usage: cargo bench --bench proxy -- [options]
   --pin             pin the proxy under test (nginx or ficus) to the last core and this
                     process (load generator, simulators) to the others, with taskset;
                     needs 2+ cores and ficus as a separate process
+  --interleave      start every target at once and measure them in turn, in
+                    one-second slices (the first turn rotating), each target's
+                    slices merged: a slow spell of the machine then falls on
+                    every target alike instead of on whichever ran then;
+                    --seconds slices per target and mode, --retries unused
   --help            this text
 
 Without --bench (cargo test --all-targets) it runs a smoke check of c, d and f instead.";
@@ -82,6 +89,7 @@ struct Options {
     retries: u32,
     rounds: usize,
     pin: bool,
+    interleave: bool,
 }
 
 fn parse_options(args: &[String]) -> Result<Options, String> {
@@ -96,6 +104,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         retries: 2,
         rounds: 1,
         pin: false,
+        interleave: false,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -107,6 +116,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
             "--bench" => {}
             "--in-process" => o.in_process = true,
             "--pin" => o.pin = true,
+            "--interleave" => o.interleave = true,
             "--rounds" => o.rounds = number(value()?)? as usize,
             "--retries" => o.retries = value()?.parse().map_err(|_| "--retries: not a number".to_string())?,
             "--rate" => o.rate = number(value()?)?,
@@ -309,21 +319,30 @@ async fn bench(o: Options) -> Result<(), String> {
     println!(
         "ACCTINQ: {} request bytes, {expected}-byte replies; {} connections; fixed rate {}/s open loop (latency from the intended send time), then saturation closed loop; {} s warm-up + {} s measured each. \
          Machine: {} cores, shared by the load generator, the simulators (both in this process, 2 runtime threads) and the proxy under test — the same for every target. \
-         ficus runs {}. {pinned} {} round(s).\n",
+         ficus runs {}. {pinned} {} round(s). {}\n",
         plan.request.len(),
         o.connections,
         o.rate,
         o.warmup,
         o.seconds,
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        targets::machine_cores(),
         if o.in_process { "inside this process (sharing its runtime)" } else { "as `ficus serve` (release build), a separate process like nginx" },
         o.rounds,
+        if o.interleave {
+            "Interleaved: every target of a round runs at once and is measured in one-second slices in turn \
+             (250 ms unmeasured warm-up each, the first turn rotating), each target's slices merged into its row."
+        } else {
+            "One target after another."
+        },
     );
     // rounds[w][r]: the rows of worker count w in round r.
     let mut rounds: Vec<Vec<Vec<Row>>> = o.workers.iter().map(|_| Vec::new()).collect();
     for round in 0..o.rounds {
         for (w, &workers) in o.workers.iter().enumerate() {
-            let rows = one_round(&o, &env, &plan, workers).await?;
+            let rows = match o.interleave {
+                true => one_round_interleaved(&o, &env, &plan, workers).await?,
+                false => one_round(&o, &env, &plan, workers).await?,
+            };
             println!("## round {} of {}, {workers} worker(s): nginx worker_processes {workers}, ficus TOKIO_WORKER_THREADS={workers}\n", round + 1, o.rounds);
             println!("{}", report::table(&rows, o.rate));
             println!("{}", report::ratios(&rows));
@@ -340,19 +359,85 @@ async fn bench(o: Options) -> Result<(), String> {
     Ok(())
 }
 
+/// Starts `target` and checks it answers (and converts, for f): the running target, its plan.
+async fn start_checked(
+    env: &Env,
+    plan: &Plan,
+    target: Target,
+    workers: usize,
+) -> Result<(targets::Running, Plan), String> {
+    // (f)'s client speaks cp949: the same message in its code page, the same reply length.
+    let (request, expected, numbering) = acctinq_request(env, target)?;
+    let running = targets::start(target, env, workers).await?;
+    check_converted(&running, target, &request).await?;
+    exchanges(running.addr, request.clone(), numbering.clone(), expected, 10)
+        .await
+        .map_err(|e| format!("{e}; {}", running.log_tail()))?;
+    let plan = Plan { addr: running.addr, request: std::sync::Arc::new(request), numbering, ..plan.clone() };
+    Ok((running, plan))
+}
+
+/// Every target in `o.targets` started at once and measured interleaved ([`interleave`]), both
+/// modes, with `workers` worker threads/processes; rows in the same order as [`one_round`]'s.
+async fn one_round_interleaved(o: &Options, env: &Env, plan: &Plan, workers: usize) -> Result<Vec<Row>, String> {
+    let mut started = Vec::new();
+    for &target in &o.targets {
+        eprintln!("[proxy] {} with {workers} worker(s), interleaved", target.label());
+        match start_checked(env, plan, target, workers).await {
+            Ok(s) => started.push(s),
+            Err(e) => {
+                for (running, _) in started {
+                    running.stop().await;
+                }
+                return Err(e);
+            }
+        }
+    }
+    let slots: Vec<interleave::Slot> =
+        started.iter().map(|(running, plan)| interleave::Slot { plan: plan.clone(), pid: running.pid() }).collect();
+    let mut by_mode = Vec::new();
+    for mode in [Mode::Fixed, Mode::Saturation] {
+        let rate = (mode == Mode::Fixed).then_some(o.rate);
+        let merged = interleave::measure(&slots, rate, o.seconds, Duration::from_secs(o.warmup)).await;
+        for (target, m) in o.targets.iter().zip(&merged) {
+            eprintln!(
+                "[proxy]   {} {mode:?}: {:.0} req/s, p99 {:.0} µs, other load {:.2} cores, steal {:.0} ms",
+                target.label(),
+                m.stats.rate(),
+                m.stats.micros(0.99),
+                m.background,
+                m.steal * 1000.0
+            );
+        }
+        by_mode.push(merged);
+    }
+    for (running, _) in started {
+        running.stop().await;
+    }
+    let [fixed, saturation]: [Vec<interleave::Merged>; 2] = by_mode.try_into().map_err(|_| "two modes")?;
+    let mut rows = Vec::new();
+    for ((&target, f), s) in o.targets.iter().zip(fixed).zip(saturation) {
+        for (mode, m) in [(Mode::Fixed, f), (Mode::Saturation, s)] {
+            let connections = if mode == Mode::Fixed { o.connections.min(o.rate as usize) } else { o.connections };
+            rows.push(Row {
+                target,
+                mode,
+                connections,
+                stats: m.stats,
+                proxy_cpu: m.cpu,
+                background: Some(m.background),
+            });
+        }
+    }
+    Ok(rows)
+}
+
 /// Every target in `o.targets`, both modes, with `workers` worker threads/processes.
 async fn one_round(o: &Options, env: &Env, plan: &Plan, workers: usize) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
     for &target in &o.targets {
         eprintln!("[proxy] {} with {workers} worker(s)", target.label());
-        // (f)'s client speaks cp949: the same message in its code page, the same reply length.
-        let (request, expected, numbering) = acctinq_request(env, target)?;
-        let running = targets::start(target, env, workers).await?;
-        check_converted(&running, target, &request).await?;
-        exchanges(running.addr, request.clone(), numbering.clone(), expected, 10)
-            .await
-            .map_err(|e| format!("{e}; {}", running.log_tail()))?;
-        let plan = Plan { addr: running.addr, request: std::sync::Arc::new(request), numbering, ..plan.clone() };
+        let (running, plan) = start_checked(env, plan, target, workers).await?;
         for mode in [Mode::Fixed, Mode::Saturation] {
             let (stats, usage) = measure(&plan, &running, mode, o).await;
             let connections = if mode == Mode::Fixed { o.connections.min(o.rate as usize) } else { o.connections };

@@ -282,11 +282,20 @@ pub async fn start(target: Target, env: &Env, workers: usize) -> Result<Running,
 /// With `--pin`: the CPUs (taskset's list syntax) every proxy under test is started on.
 pub static PROXY_CPUS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
+/// The machine's cores as seen before [`pin_apart`] narrowed this process to some of them.
+static MACHINE_CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+
+/// How many cores the machine has (this process may be pinned to fewer: see [`pin_apart`]).
+pub fn machine_cores() -> usize {
+    *MACHINE_CORES.get().unwrap_or(&std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 /// Pins every proxy started from now on (ficus or nginx) to the last core and this process —
 /// load generator, simulators — to the others, so the two never take each other's core
 /// (`taskset`); the report's words for it. Needs 2 or more cores.
 pub fn pin_apart() -> Result<String, String> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = machine_cores();
+    let _ = MACHINE_CORES.set(cores);
     if cores < 2 {
         return Err("--pin needs 2 or more cores".into());
     }
