@@ -75,18 +75,22 @@ usage: cargo bench --bench migration -- --bench [options]
 
   --scenario S      storm, shadow or all                                (default all)
   --rate N          fixed-rate mode: requests per second in total      (default 3000)
-  --seconds N       measured seconds per variant and mode              (default 10)
-  --warmup N        warm-up seconds before each measurement            (default 2)
+  --seconds N       measured seconds per variant and mode; in the shadow scenario,
+                    N one-second slices per variant, taken in turn with the other
+                    variants, each after 250 ms unmeasured              (default 10)
+  --warmup N        warm-up seconds before each measurement; in the shadow scenario
+                    one pass per gateway and mode before its slices      (default 2)
   --connections N   connections, both modes                            (default 64)
   --flip-ms N       time between route changes in the storms           (default 50)
   --workers N       ficus TOKIO_WORKER_THREADS                         (default 1)
-  --retries N       repeat a measurement while other work on the machine uses more
-                    than 0.1 cores, keeping the quietest attempt          (default 1)
+  --retries N       storm scenario: repeat a measurement while other work on the
+                    machine uses more than 0.1 cores, keeping the quietest attempt
+                    (the shadow scenario interleaves its variants instead) (default 1)
   --rounds N        shadow scenario: run every variant N times (a fresh ficus each) and
                     report each ratio as its median and spread              (default 1)
   --pin             pin every ficus to the last core and this process (load generator,
-                    simulators, the slow service) to the others, with taskset, so the
-                    shadow's service never takes the primary's core          (default off)
+                    simulators, the slow service) to the others, with taskset (needs
+                    it, and 2+ cores), so no shadow service takes ficus's core
   --help            this text
 
 Without --bench (cargo test --all-targets) it runs a ~3 s smoke check instead.";
@@ -960,19 +964,22 @@ async fn bench_shadow(world: &World, o: &Options) -> Result<(), String> {
     println!(
         "ACCTINQ primary = legacy (framed TCP to the host); one fresh `ficus serve` ({} worker thread(s)) per \
          variant, all four started together each round and measured interleaved: one-second slices ({} ms \
-         warm-up each, unmeasured), the variants taking turns and the first turn rotating every slice, each \
+         warm-up each, unmeasured), the variants taking turns, the first turn rotating every slice and every other slice in reverse order, each \
          variant's slices merged into its row — so a slow spell of the machine falls on every variant alike \
          rather than on whichever ran then. Shadows: `accounts` (the sample JSON service, `ignore = [\"HDR-TIMESTAMP\"]`); `slow` (answers \
          after {} ms, `shadow_timeout_ms = {SLOW_SHADOW_TIMEOUT_MS}`, {} connections allowed, of which shadows \
          may hold half (`shadow_connections`, below the cap `[shadow] max_in_flight = {SHADOW_CAP}`), so that is \
          what limits it); `dead` (127.0.0.1 port with no listener; default circuit breaker). Shadow counts are \
-         `GET /shadow` deltas over the mode, warm-up included; \"dropped\" counts shadows dropped at the cap or \
+         `GET /shadow` deltas over the mode (its warm-up pass and its slices' warm-ups included); after each slice \
+         the gateway is left {} ms to finish its shadows still in flight, inside its CPU reading (±10 ms per slice: \
+         /proc's ticks); \"dropped\" counts shadows dropped at the cap or \
          for want of spare connections. steal: CPU time the hypervisor took from the machine's virtual CPUs \
          during the variant's slices (/proc/stat), in which no process ran.\n",
         o.workers,
         interleave::SLICE_WARMUP.as_millis(),
         SLOW_DELAY.as_millis(),
         SHADOW_CAP + 16,
+        SLOW_DELAY.as_millis() + 100,
     );
     for (n, rows) in rounds.iter().enumerate() {
         if o.rounds > 1 {
@@ -1011,7 +1018,10 @@ async fn measure_interleaved(world: &World, gateways: &[(&str, Gateway)], mode: 
         shadows_before.push(gw.shadow_counts().await.unwrap_or_default());
     }
     let rate = (mode == Mode::Fixed).then_some(o.rate);
-    let merged = interleave::measure(&slots, rate, o.seconds, Duration::from_secs(o.warmup)).await;
+    // A gateway's shadows still in flight when its slice ends (the slow service answers after
+    // SLOW_DELAY) finish before the next gateway's slice, charged to their own.
+    let settle = SLOW_DELAY + Duration::from_millis(100);
+    let merged = interleave::measure(&slots, rate, o.seconds, Duration::from_secs(o.warmup), settle).await;
     let mut rows = Vec::new();
     for (i, ((label, gw), m)) in gateways.iter().zip(merged).enumerate() {
         let c = gw.shadow_counts().await.unwrap_or_default().since(shadows_before[i]);

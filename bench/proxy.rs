@@ -398,7 +398,7 @@ async fn one_round_interleaved(o: &Options, env: &Env, plan: &Plan, workers: usi
     let mut by_mode = Vec::new();
     for mode in [Mode::Fixed, Mode::Saturation] {
         let rate = (mode == Mode::Fixed).then_some(o.rate);
-        let merged = interleave::measure(&slots, rate, o.seconds, Duration::from_secs(o.warmup)).await;
+        let merged = interleave::measure(&slots, rate, o.seconds, Duration::from_secs(o.warmup), Duration::ZERO).await;
         for (target, m) in o.targets.iter().zip(&merged) {
             eprintln!(
                 "[proxy]   {} {mode:?}: {:.0} req/s, p99 {:.0} µs, other load {:.2} cores, steal {:.0} ms",

@@ -2,10 +2,13 @@
 //! taken in turn, each target's slices merged into one result. On a shared machine whose speed
 //! wanders over seconds (a VM, other builds), measuring one target after another puts a slow
 //! spell on whichever ran then and moves every ratio between them; in turn, a spell falls on all
-//! alike. The first turn rotates every slice so no target always follows the same one.
+//! alike. The first turn rotates every slice and every other slice runs the order backwards, so
+//! no target always goes first or always follows the same one.
 //!
 //! Each slice opens its connections afresh and warms up unmeasured first; before the slices,
-//! every target gets one unmeasured pass of its own (connection pools, caches).
+//! every target gets one unmeasured pass of its own (connection pools, caches). A target's work
+//! that outlives its slice (a shadow answered late) is waited for and charged to it: `settle`.
+//! CPU time comes from /proc in 10 ms ticks, so each slice's reading is ±10 ms.
 
 use super::cpu;
 use super::run::{self, Plan, Stats};
@@ -37,26 +40,37 @@ pub struct Merged {
 }
 
 /// Runs `slices` slices of [`SLICE`] against every slot in turn — open loop at `rate` per
-/// second when given, else closed loop — after a `warmup` pass each; one [`Merged`] per slot,
-/// in order.
-pub async fn measure(slots: &[Slot], rate: Option<u64>, slices: u64, warmup: Duration) -> Vec<Merged> {
+/// second when given, else closed loop — after a `warmup` pass each (none if zero), each slice
+/// followed by `settle` idle time inside its CPU reading; one [`Merged`] per slot, in order.
+pub async fn measure(
+    slots: &[Slot],
+    rate: Option<u64>,
+    slices: u64,
+    warmup: Duration,
+    settle: Duration,
+) -> Vec<Merged> {
     let run = |plan: Plan| async move {
         match rate {
             Some(rate) => run::fixed_rate(&plan, rate).await,
             None => run::saturate(&plan).await,
         }
     };
-    for slot in slots {
-        run(Plan { warmup: Duration::ZERO, measure: warmup.max(SLICE), ..slot.plan.clone() }).await;
+    for slot in slots.iter().filter(|_| !warmup.is_zero()) {
+        run(Plan { warmup: Duration::ZERO, measure: warmup, ..slot.plan.clone() }).await;
+        tokio::time::sleep(settle).await;
     }
     let n = slots.len();
     let mut merged: Vec<Option<Merged>> = (0..n).map(|_| None).collect();
     for slice in 0..slices as usize {
         for turn in 0..n {
-            let i = (slice + turn) % n;
+            let i = match slice % 2 {
+                0 => (slice + turn) % n,
+                _ => (slice + n - turn) % n,
+            };
             let slot = &slots[i];
             let before = cpu::Sample::take(slot.pid);
             let stats = run(Plan { warmup: SLICE_WARMUP, measure: SLICE, ..slot.plan.clone() }).await;
+            tokio::time::sleep(settle).await;
             let usage = before.until(&cpu::Sample::take(slot.pid));
             let background = usage.background_cores.unwrap_or(0.0) / slices as f64;
             let steal = usage.steal.unwrap_or(0.0);

@@ -299,7 +299,8 @@ pub fn pin_apart() -> Result<String, String> {
     if cores < 2 {
         return Err("--pin needs 2 or more cores".into());
     }
-    let (proxy, rest) = ((cores - 1).to_string(), format!("0-{}", cores - 2));
+    let rest = if cores == 2 { "0".to_string() } else { format!("0-{}", cores - 2) };
+    let proxy = (cores - 1).to_string();
     pin_self(&rest)?;
     let _ = PROXY_CPUS.set(proxy.clone());
     Ok(format!(
