@@ -974,7 +974,8 @@ async fn bench_shadow(world: &World, o: &Options) -> Result<(), String> {
          the gateway is left {} ms to finish its shadows still in flight, inside its CPU reading (±10 ms per slice: \
          /proc's ticks); \"dropped\" counts shadows dropped at the cap or \
          for want of spare connections. steal: CPU time the hypervisor took from the machine's virtual CPUs \
-         during the variant's slices (/proc/stat), in which no process ran.\n",
+         during the variant's slices (/proc/stat), in which no process ran; a slice with more than 10 ms of it is \
+         left out of the row (it measured the VM's pause), and the row says how many were.\n",
         o.workers,
         interleave::SLICE_WARMUP.as_millis(),
         SLOW_DELAY.as_millis(),
@@ -1026,12 +1027,13 @@ async fn measure_interleaved(world: &World, gateways: &[(&str, Gateway)], mode: 
     for (i, ((label, gw), m)) in gateways.iter().zip(merged).enumerate() {
         let c = gw.shadow_counts().await.unwrap_or_default().since(shadows_before[i]);
         let note = format!(
-            "shadows: {} compared ({} mismatched), {} dropped at the cap, {} shadow errors; steal {:.0} ms",
+            "shadows: {} compared ({} mismatched), {} dropped at the cap, {} shadow errors; steal {:.0} ms; {}",
             c.compared,
             c.mismatched,
             c.dropped,
             c.errors,
-            m.steal * 1000.0
+            m.steal * 1000.0,
+            m.kept_note()
         );
         let stats = m.stats;
         if let Some(e) = &stats.first_error {

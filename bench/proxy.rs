@@ -69,10 +69,12 @@ usage: cargo bench --bench proxy -- [options]
                     process (load generator, simulators) to the others, with taskset;
                     needs 2+ cores and ficus as a separate process
   --interleave      start every target at once and measure them in turn, in
-                    one-second slices (the first turn rotating), each target's
-                    slices merged: a slow spell of the machine then falls on
-                    every target alike instead of on whichever ran then;
-                    --seconds slices per target and mode, --retries unused
+                    one-second slices (the first turn rotating, every other slice
+                    reversed), each target's slices merged: a slow spell of the
+                    machine then falls on every target alike instead of on
+                    whichever ran then; slices with steal (the hypervisor took
+                    > 10 ms of CPU) left out; --seconds slices per target and
+                    mode, --retries unused
   --help            this text
 
 Without --bench (cargo test --all-targets) it runs a smoke check of c, d and f instead.";
@@ -330,7 +332,9 @@ async fn bench(o: Options) -> Result<(), String> {
         o.rounds,
         if o.interleave {
             "Interleaved: every target of a round runs at once and is measured in one-second slices in turn \
-             (250 ms unmeasured warm-up each, the first turn rotating), each target's slices merged into its row."
+             (250 ms unmeasured warm-up each, the first turn rotating, every other slice in reverse order), each \
+             target's slices merged into its row, leaving out slices in which the hypervisor took more than 10 ms \
+             of CPU (steal; their count is on stderr)."
         } else {
             "One target after another."
         },
@@ -401,12 +405,13 @@ async fn one_round_interleaved(o: &Options, env: &Env, plan: &Plan, workers: usi
         let merged = interleave::measure(&slots, rate, o.seconds, Duration::from_secs(o.warmup), Duration::ZERO).await;
         for (target, m) in o.targets.iter().zip(&merged) {
             eprintln!(
-                "[proxy]   {} {mode:?}: {:.0} req/s, p99 {:.0} µs, other load {:.2} cores, steal {:.0} ms",
+                "[proxy]   {} {mode:?}: {:.0} req/s, p99 {:.0} µs, other load {:.2} cores, steal {:.0} ms, {}",
                 target.label(),
                 m.stats.rate(),
                 m.stats.micros(0.99),
                 m.background,
-                m.steal * 1000.0
+                m.steal * 1000.0,
+                m.kept_note()
             );
         }
         by_mode.push(merged);
