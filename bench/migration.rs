@@ -317,6 +317,17 @@ read_only = true
         )
     }
 
+    /// A free port that is not the dead shadow's (nothing listens there either, so the system
+    /// may offer it again; ficus rightly refuses an upstream that is its own listener).
+    fn free_port(&self) -> Result<u16, String> {
+        loop {
+            let port = targets::free_port()?;
+            if port != self.dead.port() {
+                return Ok(port);
+            }
+        }
+    }
+
     fn stop(&self) {
         let _ = self.stop.send(true);
         self.sims.stop();
@@ -394,8 +405,8 @@ impl Gateway {
         let dir = world.env.dir.join(name);
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         std::fs::write(dir.join("tokens"), format!("bench:{TOKEN}\n")).map_err(|e| e.to_string())?;
-        let listen = SocketAddr::from(([127, 0, 0, 1], targets::free_port()?));
-        let admin = SocketAddr::from(([127, 0, 0, 1], targets::free_port()?));
+        let listen = SocketAddr::from(([127, 0, 0, 1], world.free_port()?));
+        let admin = SocketAddr::from(([127, 0, 0, 1], world.free_port()?));
         let config = dir.join("routes.toml");
         std::fs::write(&config, world.routes_toml(listen, Some(admin), spec)).map_err(|e| e.to_string())?;
         let bin = world.env.ficus_bin.as_ref().ok_or("no ficus binary")?;
