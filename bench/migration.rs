@@ -729,15 +729,7 @@ async fn measure(world: &World, gw: &Gateway, label: &str, mode: Mode, beside: B
         };
         let usage = before.until(&cpu::Sample::take(gw.running.pid()));
         let background = usage.background_cores.unwrap_or(0.0);
-        if let Some(e) = &stats.first_error {
-            eprintln!("[migration]   {mode:?}: {} failed, first: {e}", stats.errors);
-        }
-        eprintln!(
-            "[migration]   {label} {mode:?} #{attempt}: {:.0} req/s, p99 {:.0} µs, {} failed, other load {background:.2} cores {note}",
-            stats.rate(),
-            stats.micros(0.99),
-            stats.errors + stats.unsent,
-        );
+        log_row(&format!("{label} {mode:?} #{attempt}"), &stats, background, &note);
         let connections = if mode == Mode::Fixed { o.connections.min(o.rate as usize) } else { o.connections };
         let cpu_us = usage.proxy.filter(|_| stats.replies > 0).map(|c| c * 1e6 / stats.replies as f64);
         let row = Row {
@@ -757,6 +749,19 @@ async fn measure(world: &World, gw: &Gateway, label: &str, mode: Mode, beside: B
         }
     }
     best.expect("at least one attempt")
+}
+
+/// One measurement's line on stderr (and its first failure, if any).
+fn log_row(what: &str, stats: &Stats, background: f64, note: &str) {
+    if let Some(e) = &stats.first_error {
+        eprintln!("[migration]   {what}: {} failed, first: {e}", stats.errors);
+    }
+    eprintln!(
+        "[migration]   {what}: {:.0} req/s, p99 {:.0} µs, {} failed, other load {background:.2} cores {note}",
+        stats.rate(),
+        stats.micros(0.99),
+        stats.errors + stats.unsent,
+    );
 }
 
 fn us(v: f64) -> String {
@@ -1047,16 +1052,7 @@ async fn measure_interleaved(world: &World, gateways: &[(&str, Gateway)], mode: 
             m.kept_note()
         );
         let stats = m.stats;
-        if let Some(e) = &stats.first_error {
-            eprintln!("[migration]   {mode:?}: {} failed, first: {e}", stats.errors);
-        }
-        eprintln!(
-            "[migration]   {label} {mode:?}: {:.0} req/s, p99 {:.0} µs, {} failed, other load {:.2} cores {note}",
-            stats.rate(),
-            stats.micros(0.99),
-            stats.errors + stats.unsent,
-            m.background,
-        );
+        log_row(&format!("{label} {mode:?}"), &stats, m.background, &note);
         let connections = if mode == Mode::Fixed { o.connections.min(o.rate as usize) } else { o.connections };
         let cpu_us = m.cpu.filter(|_| stats.replies > 0).map(|c| c * 1e6 / stats.replies as f64);
         rows.push(Row {
