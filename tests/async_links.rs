@@ -258,7 +258,7 @@ async fn a_write_whose_reply_never_comes_is_outcome_unknown() {
 #[tokio::test]
 async fn a_reload_keeps_the_link_and_its_requests_waiting() {
     let mut host = AsyncHost::start().await;
-    let port = dead_address().await.port();
+    let port = free_address().await.port();
     let routes = async_routes(host.send_addr, &format!("{{ listen = \"127.0.0.1:{port}\" }}"), MATCH);
     let gw = Gateway::start_unwatched(&routes).await;
     let before = link(&gw, "kftc");

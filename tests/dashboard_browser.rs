@@ -76,7 +76,7 @@ async fn dashboard_shows_modes_and_flips_a_route() {
         + "\n[[channels]]\nname = \"internet-banking\"\nlisten_http = \"127.0.0.1:0\"\ncodepage = \"cp949\"\n";
     // Two replicas on one routes.toml: the dashboard's (given both as --peers) and a second one
     // with its own addresses, for the fleet panel.
-    let (a_admin, b_admin) = (dead_address().await, dead_address().await);
+    let (a_admin, b_admin) = (free_address().await, free_address().await);
     let toml = toml.replace("admin       = \"127.0.0.1:0\"", &format!("admin       = \"{a_admin}\""));
     let peers = vec![a_admin.to_string(), b_admin.to_string()];
     let options = ficus::server::Options { watch: true, sighup: false, takeover: false, peers, ..Default::default() };

@@ -25,7 +25,7 @@ async fn status(r: &Replica) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_replicas_share_one_routes_toml_and_the_fleet_view_sees_one_table() {
     // The file names fixed ports; the first replica takes them, the others override all three.
-    let (http, admin) = (dead_address().await, dead_address().await);
+    let (http, admin) = (free_address().await, free_address().await);
     let up = Upstreams { legacy: "127.0.0.1:9".into(), accounts: "http://127.0.0.1:9/ops".into() };
     let toml = routes_toml(&up, "legacy", "legacy", "")
         .replace("listen_http = \"127.0.0.1:0\"", &format!("listen_http = \"{http}\""))

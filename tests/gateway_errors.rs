@@ -21,6 +21,24 @@ async fn expect_error(gw: &Gateway, message: &[u8], status: u16, code: &str) -> 
     m
 }
 
+/// The harness's dead addresses stay dead: a connection is refused, and nothing else in this
+/// binary can be given the port (a gateway listening there would make a "dead" upstream its own
+/// listener), while a freed address given for a later listener is never given twice.
+#[tokio::test]
+async fn dead_addresses_stay_dead_and_free_ones_are_given_once() {
+    let dead = dead_address().await;
+    let refused = tokio::net::TcpStream::connect(dead).await.expect_err("nothing listens there");
+    assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused, "{refused}");
+    let taken = tokio::net::TcpListener::bind(dead).await.expect_err("the port is held");
+    assert_eq!(taken.kind(), std::io::ErrorKind::AddrInUse, "{taken}");
+    let mut given = std::collections::HashSet::new();
+    for _ in 0..200 {
+        let a = free_address().await;
+        assert!(a.port() != dead.port() && given.insert(a.port()), "{a} given twice or dead");
+        tokio::net::TcpListener::bind(a).await.expect("a free address can be listened on");
+    }
+}
+
 #[tokio::test]
 async fn malformed_and_oversized_messages_never_reach_the_host() {
     let host = FakeHost::start(HostScript::Reply(vec![0x40; 85])).await;

@@ -273,7 +273,7 @@ async fn ficus_serve_refuses_a_port_in_use_and_takes_over_when_asked() {
 #[tokio::test]
 async fn sigterm_drains_and_exits_zero() {
     let host = Host::start(Act::SlowEcho(Duration::from_millis(400))).await;
-    let (http, tcp, admin) = (dead_address().await, dead_address().await, dead_address().await);
+    let (http, tcp, admin) = (free_address().await, free_address().await, free_address().await);
     let toml = config(&host, "drain_timeout_ms = 3000")
         .replace("listen_http = \"127.0.0.1:0\"", &format!("listen_http = \"{http}\""))
         .replace("listen_tcp  = \"127.0.0.1:0\"", &format!("listen_tcp  = \"{tcp}\""))

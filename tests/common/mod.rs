@@ -372,12 +372,36 @@ pub async fn slow_host_for(to: SocketAddr, delay: std::time::Duration, held: fn(
     addr
 }
 
-/// An address nothing listens on.
+/// Sockets bound and never listening, held for the rest of the test binary: see [`dead_address`].
+static DEAD: std::sync::Mutex<Vec<tokio::net::TcpSocket>> = std::sync::Mutex::new(Vec::new());
+
+/// An address nothing listens on, and nothing will: its port stays bound by a socket that never
+/// listens, so a connection to it is refused, and the system never offers the port again — not
+/// as a listener's `:0` port, not as [`free_address`] — for as long as the test binary runs. (A
+/// port merely freed can be handed out again: a gateway listening there makes the "dead"
+/// upstream its own listener, and ficus rightly refuses that configuration.)
 pub async fn dead_address() -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let a = l.local_addr().unwrap();
-    drop(l);
+    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+    socket.bind("127.0.0.1:0".parse().expect("an address")).expect("a free loopback port");
+    let a = socket.local_addr().expect("its address");
+    DEAD.lock().unwrap_or_else(|e| e.into_inner()).push(socket);
     a
+}
+
+/// A loopback address free now, for something this test starts listening on later (a gateway
+/// given its ports in its config file); never one this binary handed out before.
+pub async fn free_address() -> SocketAddr {
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    loop {
+        let l = TcpListener::bind("127.0.0.1:0").await.expect("a free loopback port");
+        let a = l.local_addr().expect("its address");
+        drop(l);
+        let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+        if !given.contains(&a.port()) {
+            given.push(a.port());
+            return a;
+        }
+    }
 }
 
 /// Runs the `ficus` binary with `args`, without the test's own FICUS_CONFIG: (exit code,
