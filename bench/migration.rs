@@ -26,9 +26,10 @@
 //! Every variant runs open loop at a fixed rate (coordinated-omission corrected) and closed loop
 //! (saturation) with the generator in `load/`. The shadow scenario's four gateways run side by
 //! side and are measured interleaved, in one-second slices taken in turn, so that a slow spell of
-//! a shared machine falls on every variant alike; `--pin` keeps ficus on a core of its own. Any reply that is not HTTP 200 with the
-//! copybook's length counts as failed. Everything — generator, simulators, the slow service
-//! and ficus — shares the machine's cores, the same for every variant.
+//! a shared machine falls on every variant alike; `--pin` keeps ficus on a core of its own. Any
+//! reply that is not HTTP 200 with the copybook's length counts as failed. Everything —
+//! generator, simulators, the slow service and ficus — shares the machine's cores, the same for
+//! every variant.
 //!
 //! `cargo bench --bench migration -- --help` lists the options. Run without `--bench` (as
 //! `cargo test --all-targets` does) it is a ~3 s smoke check instead: a few hundred messages
@@ -189,8 +190,9 @@ struct World {
     env: Env,
     /// The JSON service answering after [`SLOW_DELAY`].
     slow: SocketAddr,
-    /// An address nothing listens on.
+    /// An address nothing listens on, held so that no gateway is given its port.
     dead: SocketAddr,
+    _dead_hold: tokio::net::TcpSocket,
     /// The ACCTINQ request as a whole HTTP request.
     request: Arc<Vec<u8>>,
     /// Where the request's message id is (each request gets its own number).
@@ -217,9 +219,18 @@ impl World {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
         let slow = listener.local_addr().map_err(|e| e.to_string())?;
         tokio::spawn(serve_slow(listener, sims.ledger.clone(), SLOW_DELAY, shutdown));
-        let dead = SocketAddr::from(([127, 0, 0, 1], targets::free_port()?));
-        let mut world =
-            World { sims, env, slow, dead, request: Arc::new(Vec::new()), numbering: None, expected: 0, stop };
+        let (dead, _dead_hold) = targets::dead_address()?;
+        let mut world = World {
+            sims,
+            env,
+            slow,
+            dead,
+            _dead_hold,
+            request: Arc::new(Vec::new()),
+            numbering: None,
+            expected: 0,
+            stop,
+        };
         let (request, expected, numbering) = world.request()?;
         world.request = Arc::new(request);
         world.numbering = numbering;
@@ -317,17 +328,6 @@ read_only = true
         )
     }
 
-    /// A free port that is not the dead shadow's (nothing listens there either, so the system
-    /// may offer it again; ficus rightly refuses an upstream that is its own listener).
-    fn free_port(&self) -> Result<u16, String> {
-        loop {
-            let port = targets::free_port()?;
-            if port != self.dead.port() {
-                return Ok(port);
-            }
-        }
-    }
-
     fn stop(&self) {
         let _ = self.stop.send(true);
         self.sims.stop();
@@ -405,8 +405,8 @@ impl Gateway {
         let dir = world.env.dir.join(name);
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         std::fs::write(dir.join("tokens"), format!("bench:{TOKEN}\n")).map_err(|e| e.to_string())?;
-        let listen = SocketAddr::from(([127, 0, 0, 1], world.free_port()?));
-        let admin = SocketAddr::from(([127, 0, 0, 1], world.free_port()?));
+        let listen = SocketAddr::from(([127, 0, 0, 1], targets::free_port()?));
+        let admin = SocketAddr::from(([127, 0, 0, 1], targets::free_port()?));
         let config = dir.join("routes.toml");
         std::fs::write(&config, world.routes_toml(listen, Some(admin), spec)).map_err(|e| e.to_string())?;
         let bin = world.env.ficus_bin.as_ref().ok_or("no ficus binary")?;

@@ -384,26 +384,20 @@ async fn start_checked(
 /// Every target in `o.targets` started at once and measured interleaved ([`interleave`]), both
 /// modes, with `workers` worker threads/processes; rows in the same order as [`one_round`]'s.
 async fn one_round_interleaved(o: &Options, env: &Env, plan: &Plan, workers: usize) -> Result<Vec<Row>, String> {
+    // A target that fails to start ends the round; those started already stop when dropped.
     let mut started = Vec::new();
     for &target in &o.targets {
         eprintln!("[proxy] {} with {workers} worker(s), interleaved", target.label());
-        match start_checked(env, plan, target, workers).await {
-            Ok(s) => started.push(s),
-            Err(e) => {
-                for (running, _) in started {
-                    running.stop().await;
-                }
-                return Err(e);
-            }
-        }
+        started.push(start_checked(env, plan, target, workers).await?);
     }
     let slots: Vec<interleave::Slot> =
         started.iter().map(|(running, plan)| interleave::Slot { plan: plan.clone(), pid: running.pid() }).collect();
-    let mut by_mode = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
     for mode in [Mode::Fixed, Mode::Saturation] {
         let rate = (mode == Mode::Fixed).then_some(o.rate);
         let merged = interleave::measure(&slots, rate, o.seconds, Duration::from_secs(o.warmup), Duration::ZERO).await;
-        for (target, m) in o.targets.iter().zip(&merged) {
+        let connections = if mode == Mode::Fixed { o.connections.min(o.rate as usize) } else { o.connections };
+        for (&target, m) in o.targets.iter().zip(merged) {
             eprintln!(
                 "[proxy]   {} {mode:?}: {:.0} req/s, p99 {:.0} µs, other load {:.2} cores, steal {:.0} ms, {}",
                 target.label(),
@@ -413,27 +407,15 @@ async fn one_round_interleaved(o: &Options, env: &Env, plan: &Plan, workers: usi
                 m.steal * 1000.0,
                 m.kept_note()
             );
+            let background = Some(m.background);
+            rows.push(Row { target, mode, connections, stats: m.stats, proxy_cpu: m.cpu, background });
         }
-        by_mode.push(merged);
     }
     for (running, _) in started {
         running.stop().await;
     }
-    let [fixed, saturation]: [Vec<interleave::Merged>; 2] = by_mode.try_into().map_err(|_| "two modes")?;
-    let mut rows = Vec::new();
-    for ((&target, f), s) in o.targets.iter().zip(fixed).zip(saturation) {
-        for (mode, m) in [(Mode::Fixed, f), (Mode::Saturation, s)] {
-            let connections = if mode == Mode::Fixed { o.connections.min(o.rate as usize) } else { o.connections };
-            rows.push(Row {
-                target,
-                mode,
-                connections,
-                stats: m.stats,
-                proxy_cpu: m.cpu,
-                background: Some(m.background),
-            });
-        }
-    }
+    // The same order as one_round's: each target's fixed row, then its saturation row.
+    rows.sort_by_key(|r| (o.targets.iter().position(|t| *t == r.target), r.mode == Mode::Saturation));
     Ok(rows)
 }
 

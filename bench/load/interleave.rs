@@ -110,9 +110,11 @@ pub async fn measure(
             None => run::saturate(&plan).await,
         }
     };
-    for slot in slots.iter().filter(|_| !warmup.is_zero()) {
-        run(Plan { warmup: Duration::ZERO, measure: warmup, ..slot.plan.clone() }).await;
-        tokio::time::sleep(settle).await;
+    if !warmup.is_zero() {
+        for slot in slots {
+            run(Plan { warmup: Duration::ZERO, measure: warmup, ..slot.plan.clone() }).await;
+            tokio::time::sleep(settle).await;
+        }
     }
     let n = slots.len();
     let mut readings: Vec<Vec<Slice>> = (0..n).map(|_| Vec::new()).collect();

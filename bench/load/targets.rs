@@ -121,6 +121,16 @@ pub fn free_port() -> Result<u16, String> {
     l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
 }
 
+/// A loopback address nothing listens on, and nothing will while the returned socket lives: it
+/// holds the port bound and never listens, so a connection is refused and the system offers the
+/// port to no one else (a merely freed port can come back as a gateway's own listener).
+#[allow(dead_code)]
+pub fn dead_address() -> Result<(SocketAddr, tokio::net::TcpSocket), String> {
+    let socket = tokio::net::TcpSocket::new_v4().map_err(|e| format!("no socket: {e}"))?;
+    socket.bind(SocketAddr::from(([127, 0, 0, 1], 0))).map_err(|e| format!("no free port: {e}"))?;
+    Ok((socket.local_addr().map_err(|e| e.to_string())?, socket))
+}
+
 /// A routes.toml serving ACCTINQ from `acctinq` ("legacy", "accounts" or "legacy_http") on `listen`.
 pub fn ficus_config(env: &Env, listen: &str, acctinq: &str) -> String {
     ficus_config_in(env, listen, acctinq, HOST_CODEPAGE)
@@ -282,12 +292,11 @@ pub async fn start(target: Target, env: &Env, workers: usize) -> Result<Running,
 /// With `--pin`: the CPUs (taskset's list syntax) every proxy under test is started on.
 pub static PROXY_CPUS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
-/// The machine's cores as seen before [`pin_apart`] narrowed this process to some of them.
-static MACHINE_CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-
-/// How many cores the machine has (this process may be pinned to fewer: see [`pin_apart`]).
+/// How many cores the machine has, counted at the first call — which [`pin_apart`] makes
+/// before narrowing this process to fewer.
 pub fn machine_cores() -> usize {
-    *MACHINE_CORES.get().unwrap_or(&std::thread::available_parallelism().map_or(1, |n| n.get()))
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// Pins every proxy started from now on (ficus or nginx) to the last core and this process —
@@ -295,7 +304,6 @@ pub fn machine_cores() -> usize {
 /// (`taskset`); the report's words for it. Needs 2 or more cores.
 pub fn pin_apart() -> Result<String, String> {
     let cores = machine_cores();
-    let _ = MACHINE_CORES.set(cores);
     if cores < 2 {
         return Err("--pin needs 2 or more cores".into());
     }
