@@ -16,15 +16,16 @@
 //! side; the reload-only storm shows the cost of reloading alone, and an fsync-only row (this
 //! process syncing two files per tick, no reload) the share of that which is the disk.
 //!
-//! Scenario `shadow`: ACCTINQ primary on `legacy`, four `ficus serve` processes: no shadow;
-//! `shadow = "accounts"`; `shadow = "slow"`, a JSON service in this process that answers after
+//! Scenario `shadow`: ACCTINQ primary on `legacy`, five `ficus serve` processes: no shadow;
+//! `shadow = "accounts"`, and the same with `[shadow] priority = "low"` (shadows on a thread of
+//! their own at nice 19); `shadow = "slow"`, a JSON service in this process that answers after
 //! 500 ms (a tokio sleep) with `shadow_timeout_ms = 1000`, so shadows pile up to the shadow
 //! budget (`shadow_connections`, half the upstream's connections, below `[shadow] max_in_flight
 //! = 256`) and the rest are dropped (counted, from `GET /shadow`); and `shadow =
 //! "dead"`, an address nothing listens on.
 //!
 //! Every variant runs open loop at a fixed rate (coordinated-omission corrected) and closed loop
-//! (saturation) with the generator in `load/`. The shadow scenario's four gateways run side by
+//! (saturation) with the generator in `load/`. The shadow scenario's five gateways run side by
 //! side and are measured interleaved, in one-second slices taken in turn, so that a slow spell of
 //! a shared machine falls on every variant alike; `--pin` keeps ficus on a core of its own. Any
 //! reply that is not HTTP 200 with the copybook's length counts as failed. Everything —
@@ -313,7 +314,7 @@ target = "legacy"
 
 [shadow]
 max_in_flight = {SHADOW_CAP}
-
+{priority}
 [routes.ACCTINQ]
 request  = "ACCTINQ.cpy#ACCTINQ-REQ"
 response = "ACCTINQ.cpy#ACCTINQ-RESP"
@@ -325,6 +326,7 @@ read_only = true
             slow = self.slow,
             dead = self.dead,
             slow_conns = SHADOW_CAP + 16,
+            priority = if spec.shadow_low { "priority = \"low\"\n" } else { "" },
         )
     }
 
@@ -342,6 +344,8 @@ struct RouteSpec {
     canary: Option<(&'static str, u32)>,
     /// (upstream, shadow_timeout_ms)
     shadow: Option<(&'static str, u64)>,
+    /// `[shadow] priority = "low"`: shadows on a low-priority thread of their own.
+    shadow_low: bool,
 }
 
 /// The shadow service that is alive but slow: every request is answered by the sample
@@ -599,7 +603,7 @@ async fn storm(world: &World, gw: &Gateway, kind: Storm, start: Instant, end: In
                 Change::Put(json!({ "canary": { "to": "accounts", "percent": 0, "sticky": "ACCT-NO" } }))
             }
             (Storm::ReloadOnly, _) => {
-                Change::Rewrite(RouteSpec { target: "legacy", canary: Some(("accounts", 0)), shadow: None })
+                Change::Rewrite(RouteSpec { target: "legacy", canary: Some(("accounts", 0)), ..RouteSpec::default() })
             }
             (Storm::FsyncOnly, _) => Change::Fsync,
         };
@@ -870,10 +874,11 @@ fn storm_ratios(rows: &[Row]) -> String {
 }
 
 const NO_SHADOW: &str = "no shadow";
-const SHADOW_VARIANTS: [(&str, &str); 3] = [
+const SHADOW_VARIANTS: [(&str, &str); 4] = [
     ("shadow → accounts (healthy)", "healthy"),
     ("shadow → +500 ms service", "+500 ms"),
     ("shadow → dead address", "dead"),
+    ("shadow → accounts (healthy), priority = low", "healthy, priority = low"),
 ];
 
 /// The shadow ratio lines.
@@ -952,19 +957,20 @@ async fn bench_storm(world: &World, o: &Options) -> Result<(), String> {
 }
 
 async fn bench_shadow(world: &World, o: &Options) -> Result<(), String> {
-    let variants: [(&str, Option<(&'static str, u64)>); 4] = [
-        (NO_SHADOW, None),
-        (SHADOW_VARIANTS[0].0, Some(("accounts", 3000))),
-        (SHADOW_VARIANTS[1].0, Some(("slow", SLOW_SHADOW_TIMEOUT_MS))),
-        (SHADOW_VARIANTS[2].0, Some(("dead", 1000))),
+    let spec = |shadow, shadow_low| RouteSpec { target: "legacy", canary: None, shadow, shadow_low };
+    let variants: [(&str, RouteSpec); 5] = [
+        (NO_SHADOW, spec(None, false)),
+        (SHADOW_VARIANTS[0].0, spec(Some(("accounts", 3000)), false)),
+        (SHADOW_VARIANTS[1].0, spec(Some(("slow", SLOW_SHADOW_TIMEOUT_MS)), false)),
+        (SHADOW_VARIANTS[2].0, spec(Some(("dead", 1000)), false)),
+        (SHADOW_VARIANTS[3].0, spec(Some(("accounts", 3000)), true)),
     ];
     let mut rounds = Vec::new();
     for round in 1..=o.rounds {
-        eprintln!("[migration] shadow, round {round} of {}: starting the four gateways", o.rounds);
+        eprintln!("[migration] shadow, round {round} of {}: starting the {} gateways", o.rounds, variants.len());
         let mut gateways = Vec::new();
-        for (i, (label, shadow)) in variants.into_iter().enumerate() {
-            let spec = RouteSpec { target: "legacy", canary: None, shadow };
-            gateways.push((label, Gateway::start(world, &format!("shadow-{round}-{i}"), &spec, o.workers).await?));
+        for (i, (label, spec)) in variants.iter().enumerate() {
+            gateways.push((*label, Gateway::start(world, &format!("shadow-{round}-{i}"), spec, o.workers).await?));
         }
         let mut rows = Vec::new();
         for mode in [Mode::Fixed, Mode::Saturation] {
@@ -979,10 +985,10 @@ async fn bench_shadow(world: &World, o: &Options) -> Result<(), String> {
     println!("## Shadow overhead (issue 5)\n");
     println!(
         "ACCTINQ primary = legacy (framed TCP to the host); one fresh `ficus serve` ({} worker thread(s)) per \
-         variant, all four started together each round and measured interleaved: one-second slices ({} ms \
+         variant, all five started together each round and measured interleaved: one-second slices ({} ms \
          warm-up each, unmeasured), the variants taking turns, the first turn rotating every slice and every other slice in reverse order, each \
          variant's slices merged into its row — so a slow spell of the machine falls on every variant alike \
-         rather than on whichever ran then. Shadows: `accounts` (the sample JSON service, `ignore = [\"HDR-TIMESTAMP\"]`); `slow` (answers \
+         rather than on whichever ran then. Shadows run on each gateway's workers (`[shadow] priority = \"normal\"`, the default) except in the row marked `priority = low` (a thread of their own at nice 19). Shadows: `accounts` (the sample JSON service, `ignore = [\"HDR-TIMESTAMP\"]`); `slow` (answers \
          after {} ms, `shadow_timeout_ms = {SLOW_SHADOW_TIMEOUT_MS}`, {} connections allowed, of which shadows \
          may hold half (`shadow_connections`, below the cap `[shadow] max_in_flight = {SHADOW_CAP}`), so that is \
          what limits it); `dead` (127.0.0.1 port with no listener; default circuit breaker). Shadow counts are \
@@ -1012,7 +1018,7 @@ async fn bench_shadow(world: &World, o: &Options) -> Result<(), String> {
     Ok(())
 }
 
-/// Runs `mode` against the four gateways interleaved ([`interleave::measure`], `--seconds`
+/// Runs `mode` against the gateways interleaved ([`interleave::measure`], `--seconds`
 /// slices each); one row per gateway, with its shadow counts over all of its slices.
 async fn measure_interleaved(world: &World, gateways: &[(&str, Gateway)], mode: Mode, o: &Options) -> Vec<Row> {
     let slots: Vec<interleave::Slot> = gateways
@@ -1137,7 +1143,7 @@ async fn bench(o: Options) -> Result<(), String> {
 async fn smoke() -> Result<(), String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let world = World::start(dir.path()).await?;
-    let spec = RouteSpec { target: "legacy", canary: None, shadow: Some(("accounts", 1000)) };
+    let spec = RouteSpec { target: "legacy", shadow: Some(("accounts", 1000)), ..RouteSpec::default() };
     let gw = Gateway::start(&world, "smoke", &spec, 1).await?;
     let plan = Plan {
         addr: gw.running.addr,

@@ -1,4 +1,4 @@
-//! Shadows on their own low-priority thread (`[shadow] priority = "low"`, the default): a shadow
+//! Shadows on their own low-priority thread (`[shadow] priority = "low"`): a shadow
 //! thread that gets no CPU delays no primary — not even one sent on a host connection a shadow
 //! opened (it is the workers' reactor that serves it) — and a shadow that could not begin
 //! within half its deadline is dropped unsent, counted as dropped, never as its upstream's error.
@@ -25,6 +25,11 @@ async fn shadow_stats(gw: &Gateway, op: &str, total: u64) -> Value {
     panic!("shadow never accounted for {total} messages: {last}");
 }
 
+/// `toml` with `[shadow] priority = "low"`.
+fn low(toml: String) -> String {
+    format!("{toml}\n[shadow]\npriority = \"low\"\n")
+}
+
 /// Keeps the shadow thread busy for `busy` (a task that never yields), as a core taken by
 /// primaries would; returns once it runs.
 async fn occupy_shadow_thread(gw: &Gateway, busy: Duration) {
@@ -48,8 +53,8 @@ async fn a_shadow_held_from_the_cpu_past_half_its_deadline_is_dropped_unsent_and
         "read_only = true\nshadow = \"accounts\"\nshadow_timeout_ms = 300\n",
         1,
     );
-    let gw = Gateway::start(&toml).await;
-    assert!(gw.running.gateway.shadow.runner.is_low(), "low priority is the default");
+    let gw = Gateway::start(&low(toml)).await;
+    assert!(gw.running.gateway.shadow.runner.is_low());
     let (status, _) = gw.post(&gw.request("ACCTINQ", acctinq(1))).await;
     assert_eq!(status, 200);
     let s = shadow_stats(&gw, "ACCTINQ", 1).await;
@@ -67,6 +72,15 @@ async fn a_shadow_held_from_the_cpu_past_half_its_deadline_is_dropped_unsent_and
     assert_eq!(s["shadow_errors"].as_u64().unwrap_or(0), 0, "a shadow starved of CPU is not its upstream's error: {s}");
 }
 
+#[tokio::test]
+async fn shadows_run_on_the_workers_unless_told() {
+    let sims = sims().await;
+    let gw = Gateway::start(&routes_toml(&sim_upstreams(&sims), "legacy", "legacy", "")).await;
+    assert!(!gw.running.gateway.shadow.runner.is_low(), "priority = \"normal\" is the default");
+    let gw = Gateway::start(&low(routes_toml(&sim_upstreams(&sims), "legacy", "legacy", ""))).await;
+    assert!(gw.running.gateway.shadow.runner.is_low());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_host_connection_a_shadow_opened_serves_a_primary_while_the_shadow_thread_is_busy() {
     let sims = sims().await;
@@ -77,7 +91,7 @@ async fn a_host_connection_a_shadow_opened_serves_a_primary_while_the_shadow_thr
         "read_only = true\nshadow = \"legacy\"\nshadow_timeout_ms = 2000\n",
         1,
     );
-    let gw = Gateway::start(&toml).await;
+    let gw = Gateway::start(&low(toml)).await;
     let (status, _) = gw.post(&gw.request("ACCTINQ", acctinq(1))).await;
     assert_eq!(status, 200);
     let s = shadow_stats(&gw, "ACCTINQ", 1).await;

@@ -1,6 +1,6 @@
 //! The shadow mirror: a copy of a served message sent to the route's shadow upstream in a
-//! spawned task — sampled, on spare capacity only, bounded, on the shadow runner (a low-priority
-//! thread by default) — and its reply compared with the primary's. Nothing here can delay or
+//! spawned task — sampled, on spare capacity only, bounded, on the shadow runner (the workers or
+//! a low-priority thread) — and its reply compared with the primary's. Nothing here can delay or
 //! change the channel's reply.
 
 use super::{call, Exchange, Gateway};

@@ -120,13 +120,14 @@ pub struct ShadowSection {
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum ShadowPriority {
-    /// On a thread of their own at the lowest CPU priority (nice 19): a shadow runs on what the
-    /// primaries leave and never makes a channel's message wait for the CPU. Under a load that
-    /// keeps every core busy, shadows wait, reach the in-flight cap and are dropped (counted).
-    #[default]
-    Low,
     /// On the gateway's workers beside the primaries (each shadow steps aside once first).
+    #[default]
     Normal,
+    /// On a thread of their own at the lowest CPU priority (nice 19): a shadow runs on what the
+    /// primaries leave. Under a load that keeps every core busy, shadows wait, reach the
+    /// in-flight cap and are dropped (counted) instead of taking the primaries' throughput; each
+    /// shadow costs more CPU (its wake-ups cross threads).
+    Low,
 }
 
 impl Default for ShadowSection {
@@ -136,7 +137,7 @@ impl Default for ShadowSection {
             records: "shadow".into(),
             max_record_bytes: 64 << 20,
             keep_files: 4,
-            priority: ShadowPriority::Low,
+            priority: ShadowPriority::Normal,
         }
     }
 }

@@ -1,8 +1,9 @@
-//! Where shadows run. With `[shadow] priority = "low"` (the default) every shadow task runs on a
-//! thread of its own at the lowest CPU priority (nice 19, `setpriority(2)`), so the kernel
-//! gives the CPU to the gateway's workers whenever a channel's message is ready: a shadow can
-//! use what the primaries leave, never make one wait for the CPU. With `"normal"` shadows run on
-//! the gateway's workers beside the primaries (each steps aside once before its work).
+//! Where shadows run. With `[shadow] priority = "normal"` (the default) shadows run on the
+//! gateway's workers beside the primaries (each steps aside once before its work). With `"low"`
+//! every shadow task runs on a thread of its own at the lowest CPU priority (nice 19,
+//! `setpriority(2)`), so the kernel gives the CPU to the gateway's workers whenever a channel's
+//! message is ready: a shadow uses what the primaries leave, and under a load that keeps every
+//! core busy shadows are dropped rather than the primaries slowed.
 //!
 //! The shadow thread only spends CPU. Every poll of a shadow task runs inside the primary
 //! runtime's context ([`Handle::enter`]), so whatever the task creates — a connection it opens
