@@ -16,17 +16,16 @@
 //! side; the reload-only storm shows the cost of reloading alone, and an fsync-only row (this
 //! process syncing two files per tick, no reload) the share of that which is the disk.
 //!
-//! Scenario `shadow`: ACCTINQ primary on `legacy`, six `ficus serve` processes: no shadow;
-//! `shadow = "accounts"`, and the same with `[shadow] priority = "low"` (shadows on a thread of
-//! their own at nice 19); a second gateway without a shadow (the control: how far this machine
-//! moves a ratio that should be 1.00×); `shadow = "slow"`, a JSON service in this process that answers after
+//! Scenario `shadow`: ACCTINQ primary on `legacy`, five `ficus serve` processes: no shadow;
+//! a second gateway without a shadow (the control: how far this machine moves a ratio that
+//! should be 1.00×); `shadow = "accounts"`; `shadow = "slow"`, a JSON service in this process that answers after
 //! 500 ms (a tokio sleep) with `shadow_timeout_ms = 1000`, so shadows pile up to the shadow
 //! budget (`shadow_connections`, half the upstream's connections, below `[shadow] max_in_flight
 //! = 256`) and the rest are dropped (counted, from `GET /shadow`); and `shadow =
 //! "dead"`, an address nothing listens on.
 //!
 //! Every variant runs open loop at a fixed rate (coordinated-omission corrected) and closed loop
-//! (saturation) with the generator in `load/`. The shadow scenario's six gateways run side by
+//! (saturation) with the generator in `load/`. The shadow scenario's five gateways run side by
 //! side and are measured interleaved, in one-second slices taken in turn, so that a slow spell of
 //! a shared machine falls on every variant alike; `--pin` keeps ficus on a core of its own. Any
 //! reply that is not HTTP 200 with the copybook's length counts as failed. Everything —
@@ -315,7 +314,7 @@ target = "legacy"
 
 [shadow]
 max_in_flight = {SHADOW_CAP}
-{priority}
+
 [routes.ACCTINQ]
 request  = "ACCTINQ.cpy#ACCTINQ-REQ"
 response = "ACCTINQ.cpy#ACCTINQ-RESP"
@@ -327,7 +326,6 @@ read_only = true
             slow = self.slow,
             dead = self.dead,
             slow_conns = SHADOW_CAP + 16,
-            priority = if spec.shadow_low { "priority = \"low\"\n" } else { "" },
         )
     }
 
@@ -345,8 +343,6 @@ struct RouteSpec {
     canary: Option<(&'static str, u32)>,
     /// (upstream, shadow_timeout_ms)
     shadow: Option<(&'static str, u64)>,
-    /// `[shadow] priority = "low"`: shadows on a low-priority thread of their own.
-    shadow_low: bool,
 }
 
 /// The shadow service that is alive but slow: every request is answered by the sample
@@ -878,11 +874,10 @@ const NO_SHADOW: &str = "no shadow";
 /// The variants measured against [`NO_SHADOW`]: (row label, short name). The last is the
 /// control: a second gateway exactly like the first, so its ratios show how far this machine
 /// moves a ratio that should be 1.00× (the instrument's own spread, to read the others by).
-const SHADOW_VARIANTS: [(&str, &str); 5] = [
+const SHADOW_VARIANTS: [(&str, &str); 4] = [
     ("shadow → accounts (healthy)", "healthy shadow"),
     ("shadow → +500 ms service", "+500 ms shadow"),
     ("shadow → dead address", "dead shadow"),
-    ("shadow → accounts (healthy), priority = low", "healthy shadow, priority = low"),
     (CONTROL, "control (no shadow, a second gateway)"),
 ];
 
@@ -965,14 +960,13 @@ async fn bench_storm(world: &World, o: &Options) -> Result<(), String> {
 }
 
 async fn bench_shadow(world: &World, o: &Options) -> Result<(), String> {
-    let spec = |shadow, shadow_low| RouteSpec { target: "legacy", canary: None, shadow, shadow_low };
-    let variants: [(&str, RouteSpec); 6] = [
-        (NO_SHADOW, spec(None, false)),
-        (SHADOW_VARIANTS[0].0, spec(Some(("accounts", 3000)), false)),
-        (SHADOW_VARIANTS[1].0, spec(Some(("slow", SLOW_SHADOW_TIMEOUT_MS)), false)),
-        (SHADOW_VARIANTS[2].0, spec(Some(("dead", 1000)), false)),
-        (SHADOW_VARIANTS[3].0, spec(Some(("accounts", 3000)), true)),
-        (SHADOW_VARIANTS[4].0, spec(None, false)),
+    let spec = |shadow| RouteSpec { target: "legacy", canary: None, shadow };
+    let variants: [(&str, RouteSpec); 5] = [
+        (NO_SHADOW, spec(None)),
+        (SHADOW_VARIANTS[0].0, spec(Some(("accounts", 3000)))),
+        (SHADOW_VARIANTS[1].0, spec(Some(("slow", SLOW_SHADOW_TIMEOUT_MS)))),
+        (SHADOW_VARIANTS[2].0, spec(Some(("dead", 1000)))),
+        (SHADOW_VARIANTS[3].0, spec(None)),
     ];
     let mut rounds = Vec::new();
     for round in 1..=o.rounds {
@@ -994,10 +988,10 @@ async fn bench_shadow(world: &World, o: &Options) -> Result<(), String> {
     println!("## Shadow overhead (issue 5)\n");
     println!(
         "ACCTINQ primary = legacy (framed TCP to the host); one fresh `ficus serve` ({} worker thread(s)) per \
-         variant, all six started together each round and measured interleaved: one-second slices ({} ms \
+         variant, all five started together each round and measured interleaved: one-second slices ({} ms \
          warm-up each, unmeasured), the variants taking turns, the first turn rotating every slice and every other slice in reverse order, each \
          variant's slices merged into its row — so a slow spell of the machine falls on every variant alike \
-         rather than on whichever ran then. Shadows run on each gateway's workers (`[shadow] priority = \"normal\"`, the default) except in the row marked `priority = low` (a thread of their own at nice 19). The control row is a second gateway without a shadow, configured as the first: its ratios to the first should be 1.00×, and how far they are is this machine's noise in every ratio. Shadows: `accounts` (the sample JSON service, `ignore = [\"HDR-TIMESTAMP\"]`); `slow` (answers \
+         rather than on whichever ran then. The control row is a second gateway without a shadow, configured as the first: its ratios to the first should be 1.00×, and how far they are is this machine's noise in every ratio. Shadows: `accounts` (the sample JSON service, `ignore = [\"HDR-TIMESTAMP\"]`); `slow` (answers \
          after {} ms, `shadow_timeout_ms = {SLOW_SHADOW_TIMEOUT_MS}`, {} connections allowed, of which shadows \
          may hold half (`shadow_connections`, below the cap `[shadow] max_in_flight = {SHADOW_CAP}`), so that is \
          what limits it); `dead` (127.0.0.1 port with no listener; default circuit breaker). Shadow counts are \

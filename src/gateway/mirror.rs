@@ -1,7 +1,6 @@
 //! The shadow mirror: a copy of a served message sent to the route's shadow upstream in a
-//! spawned task — sampled, on spare capacity only, bounded, on the shadow runner (the workers or
-//! a low-priority thread) — and its reply compared with the primary's. Nothing here can delay or
-//! change the channel's reply.
+//! spawned task — sampled, on spare capacity only, bounded — and its reply compared with the
+//! primary's. Nothing here can delay or change the channel's reply.
 
 use super::{call, Exchange, Gateway};
 use crate::reply::GatewayError;
@@ -44,27 +43,15 @@ impl Gateway {
         let (op, message, reply, id) = (x.op.to_string(), x.message.to_vec(), reply.to_vec(), x.id.map(String::from));
         let channel = x.channel.map(String::from);
         let (primary, is_legacy) = (served_by.name.clone(), served_by.upstream.is_bytes());
-        let on_workers = !self.shadow.runner.is_low();
-        let admitted = Instant::now();
-        self.shadow.runner.spawn(
+        tokio::spawn(
             async move {
                 let _permit = permit;
+                // A task spawned from a worker runs next, ahead of every primary already
+                // waiting (the runtime's LIFO slot): the shadow steps aside first, so channels'
+                // messages ready now go before it.
+                tokio::task::yield_now().await;
                 let Some(route) = table.routes.get(&op) else { return };
                 let (Some(shadow), Some(cmp)) = (&route.shadow, &route.comparison) else { return };
-                // A shadow that waited for the CPU for half its deadline before it began (every
-                // core busy with primaries) is dropped for want of spare capacity, unsent: run
-                // now, it could run out of time waiting again and be counted against its upstream.
-                if admitted.elapsed() > shadow.timeout / 2 {
-                    no_spare(&state, &op);
-                    return;
-                }
-                // On the workers, a task spawned from a worker runs next, ahead of every primary
-                // already waiting (the runtime's LIFO slot): the shadow steps aside first, so
-                // channels' messages ready now go before it. (On the shadow thread the kernel
-                // puts them first.)
-                if on_workers {
-                    tokio::task::yield_now().await;
-                }
                 let started = Instant::now();
                 let x = Exchange {
                     table: &table,

@@ -53,7 +53,6 @@ impl Gateway {
             max_in_flight: s.max_in_flight,
             max_record_bytes: s.max_record_bytes,
             keep_files: s.keep_files,
-            low_priority: s.priority == crate::route::file::ShadowPriority::Low,
         };
         // `records = "postgres"`: the journal's PostgreSQL store (`ficus check` refuses it without one).
         let store = table.journal.as_ref().filter(|j| j.store.backend() == crate::journal::store::Backend::Postgres);

@@ -112,33 +112,11 @@ pub struct ShadowSection {
     pub max_record_bytes: u64,
     /// How many rotated files are kept.
     pub keep_files: usize,
-    /// Where shadows spend their CPU (taken at start, as `max_in_flight` is).
-    pub priority: ShadowPriority,
-}
-
-/// `[shadow] priority`: whether shadows may compete with the channels' messages for the CPU.
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum ShadowPriority {
-    /// On the gateway's workers beside the primaries (each shadow steps aside once first).
-    #[default]
-    Normal,
-    /// On a thread of their own at the lowest CPU priority (nice 19): a shadow runs on what the
-    /// primaries leave. Under a load that keeps every core busy, shadows wait, reach the
-    /// in-flight cap and are dropped (counted) instead of taking the primaries' throughput; each
-    /// shadow costs more CPU (its wake-ups cross threads).
-    Low,
 }
 
 impl Default for ShadowSection {
     fn default() -> Self {
-        ShadowSection {
-            max_in_flight: 256,
-            records: "shadow".into(),
-            max_record_bytes: 64 << 20,
-            keep_files: 4,
-            priority: ShadowPriority::Normal,
-        }
+        ShadowSection { max_in_flight: 256, records: "shadow".into(), max_record_bytes: 64 << 20, keep_files: 4 }
     }
 }
 

@@ -4,7 +4,6 @@
 
 use super::compare::{compare, FieldDiff};
 use super::record::{mask_diffs, Recorder, ShadowRecord};
-use super::runner::ShadowRunner;
 use super::stats::{Outcome, ShadowStats};
 use super::store::{Kind, Sink, StoreWriter};
 use super::Comparison;
@@ -45,8 +44,6 @@ pub struct ShadowSettings {
     pub max_record_bytes: u64,
     /// Rotated files kept.
     pub keep_files: usize,
-    /// Shadows run on a thread of their own at the lowest CPU priority (see [`ShadowRunner`]).
-    pub low_priority: bool,
 }
 
 /// Shadow state that outlives route tables: the in-flight cap, counters and records.
@@ -58,8 +55,6 @@ pub struct ShadowState {
     pub recorder: Option<Sink>,
     /// Captured traffic for replay.
     pub captures: Option<Sink>,
-    /// Where shadow tasks run.
-    pub runner: ShadowRunner,
     mask_key: Vec<u8>,
 }
 
@@ -82,7 +77,6 @@ impl ShadowState {
             stats: ShadowStats::default(),
             recorder: start("shadow.jsonl"),
             captures: start("capture.jsonl"),
-            runner: ShadowRunner::new(s.low_priority),
             mask_key: super::record::mask_key(),
         }
     }

@@ -7,8 +7,7 @@
 //! for the same request) from findings (a difference that repeats), with `delta` the numeric
 //! differences; `record` the JSON Lines records; `report` turns records into a terminal
 //! summary and an HTML page; `capture` records traffic for `replay`; `store` keeps records and
-//! captures in PostgreSQL instead, one place for every replica; `runner` where shadow tasks run
-//! (a low-priority thread of their own by default).
+//! captures in PostgreSQL instead, one place for every replica.
 
 pub mod capture;
 pub mod compare;
@@ -18,7 +17,6 @@ pub mod noise;
 pub mod paths;
 pub mod record;
 pub mod report;
-pub mod runner;
 pub mod stats;
 pub mod store;
 pub mod window;
