@@ -165,3 +165,44 @@ fn an_entry_a_full_disk_cut_short_never_swallows_the_next() {
     let generations: Vec<u64> = log.recent(10).iter().map(|e| e.generation).collect();
     assert_eq!(generations, [1, 3, 4], "every whole entry reads; the cut one is skipped");
 }
+
+/// The kind behind a flaky deployment test: a new table must never serve before its audit entry
+/// is written, or whoever reads the generation (`GET /routes`, a reply's `Ficus-Generation`)
+/// and then the audit log finds no entry for it. A thread reads the serving generation and then
+/// the log, as fast as it can, while changes are applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generation_serving_is_always_in_the_audit_log_already() {
+    let sims = sims().await;
+    let gw = Gateway::start_unwatched(&routes_toml(&sim_upstreams(&sims), "legacy", "legacy", "")).await;
+    let first = gw.generation();
+    let log = gw.dir.path().join("routes.audit.jsonl");
+    let gateway = gw.running.gateway.clone();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = done.clone();
+    let reader = std::thread::spawn(move || {
+        let (mut checks, mut seen_new) = (0u64, 0u64);
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            let serving = gateway.table().generation;
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            // Whole lines only: the writer may be mid-line.
+            let newest = text
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok()?["generation"].as_u64())
+                .max()
+                .unwrap_or(first);
+            assert!(newest >= serving, "generation {serving} serving, the audit log's newest is {newest}");
+            checks += 1;
+            seen_new += u64::from(serving > first);
+        }
+        (checks, seen_new)
+    });
+    for i in 0..40 {
+        let target = if i % 2 == 0 { "accounts" } else { "legacy" };
+        gw.put_route("ACCTINQ", json!({ "target": target })).await;
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (checks, seen_new) = reader.join().expect("every generation seen was audited");
+    assert_eq!(gw.generation(), first + 40);
+    assert!(checks > 40 && seen_new > 0, "the reader ran beside the changes: {checks} checks");
+    sims.stop();
+}

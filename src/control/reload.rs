@@ -1,9 +1,10 @@
 //! The one reload path. File watch, SIGHUP and the admin API all go through [`Reloader`]: read →
-//! parse → validate → build → diff → swap, and an admin change is read → patch → build → write →
-//! swap, each under ONE lock from the first read to the audit entry, so no change is lost
-//! between another's read and swap. A file that fails any step is rejected with its reason
-//! (logged, counted, kept for the admin API) and the running table stays. Every swap gets the
-//! next generation number and exactly one audit entry; nothing else is audited.
+//! parse → validate → build → diff → audit → swap, and an admin change is read → patch → build →
+//! write → audit → swap, each under ONE lock from the first read to the swap, so no change is lost
+//! between another's read and swap, and no table serves before its audit entry is written. A file
+//! that fails any step is rejected with its reason (logged, counted, kept for the admin API) and
+//! the running table stays. Every swap gets the next generation number and exactly one audit
+//! entry; nothing else is audited.
 //!
 //! The admin change itself (patching the running table's source) is in [`super::change`].
 
@@ -263,7 +264,7 @@ impl Reloader {
         Ok(outcome)
     }
 
-    /// Swaps `table` in over `current`: logs, counts and audits it. The caller holds the lock.
+    /// Audits `table`, then swaps it in over `current`, logs and counts it. The caller holds the lock.
     pub(super) fn swap_in(&self, table: RouteTable, current: &RouteTable, trigger: &Trigger) -> ReloadOutcome {
         let changes = diff(&current.file, &table.file);
         let copybooks = table.source.changed_copybooks(&current.source);
@@ -278,13 +279,8 @@ impl Reloader {
             warn!(generation, %warning, "shadow compares nothing or only part");
         }
         let table_audit_log = table.file.gateway.audit_log.clone();
-        self.gateway.swap(table);
-        info!(generation, %hash, source = trigger.source(), added = ?changes.added, removed = ?changes.removed,
-            retargeted = ?changes.retargeted, changed = changes.changes.len(), other = changes.other,
-            copybooks = ?copybooks, "routes reloaded");
-        self.bump(|s| s.applied += 1);
-        metrics::counter!("ficus_reloads_total", "result" => "applied", "source" => trigger.source()).increment(1);
-        metrics::gauge!("ficus_route_generation").set(generation as f64);
+        // Audited before it serves: whoever sees the new generation (`GET /routes`, a reply's
+        // Ficus-Generation) finds its entry in the audit log. The swap itself cannot fail.
         let mut entry = AuditEntry::now(trigger.who(), trigger.source(), generation, &hash, &changes);
         entry.copybooks = copybooks.clone();
         // Replicas sharing one routes.toml share its audit log: a reload that only follows the
@@ -300,6 +296,13 @@ impl Reloader {
                 info!(generation, %hash, "already the audit log's newest entry (a replica sharing the file recorded it)")
             }
         }));
+        self.gateway.swap(table);
+        info!(generation, %hash, source = trigger.source(), added = ?changes.added, removed = ?changes.removed,
+            retargeted = ?changes.retargeted, changed = changes.changes.len(), other = changes.other,
+            copybooks = ?copybooks, "routes reloaded");
+        self.bump(|s| s.applied += 1);
+        metrics::counter!("ficus_reloads_total", "result" => "applied", "source" => trigger.source()).increment(1);
+        metrics::gauge!("ficus_route_generation").set(generation as f64);
         self.generations.send_replace(generation);
         ReloadOutcome {
             generation,
