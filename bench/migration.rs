@@ -18,8 +18,8 @@
 //!
 //! Scenario `shadow`: ACCTINQ primary on `legacy`, five `ficus serve` processes: no shadow;
 //! a second gateway without a shadow (the control: how far this machine moves a ratio that
-//! should be 1.00×); `shadow = "accounts"`; `shadow = "slow"`, a JSON service in this process that answers after
-//! 500 ms (a tokio sleep) with `shadow_timeout_ms = 1000`, so shadows pile up to the shadow
+//! should be 1.00×); `shadow = "accounts"`; `shadow = "slow"`, a JSON service in this process
+//! that answers after 500 ms (a tokio sleep) with `shadow_timeout_ms = 1000`, so shadows pile up to the shadow
 //! budget (`shadow_connections`, half the upstream's connections, below `[shadow] max_in_flight
 //! = 256`) and the rest are dropped (counted, from `GET /shadow`); and `shadow =
 //! "dead"`, an address nothing listens on.

@@ -179,9 +179,13 @@ async fn a_generation_serving_is_always_in_the_audit_log_already() {
     let gateway = gw.running.gateway.clone();
     let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let stop = done.clone();
+    let (started, running) = std::sync::mpsc::channel();
     let reader = std::thread::spawn(move || {
         let (mut checks, mut seen_new) = (0u64, 0u64);
-        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let _ = started.send(());
+        // One check after the last change too, however late this thread ran.
+        loop {
+            let last = stop.load(std::sync::atomic::Ordering::Relaxed);
             let serving = gateway.table().generation;
             let text = std::fs::read_to_string(&log).unwrap_or_default();
             // Whole lines only: the writer may be mid-line.
@@ -193,9 +197,12 @@ async fn a_generation_serving_is_always_in_the_audit_log_already() {
             assert!(newest >= serving, "generation {serving} serving, the audit log's newest is {newest}");
             checks += 1;
             seen_new += u64::from(serving > first);
+            if last {
+                return (checks, seen_new);
+            }
         }
-        (checks, seen_new)
     });
+    running.recv().unwrap();
     for i in 0..40 {
         let target = if i % 2 == 0 { "accounts" } else { "legacy" };
         gw.put_route("ACCTINQ", json!({ "target": target })).await;
@@ -203,6 +210,6 @@ async fn a_generation_serving_is_always_in_the_audit_log_already() {
     done.store(true, std::sync::atomic::Ordering::Relaxed);
     let (checks, seen_new) = reader.join().expect("every generation seen was audited");
     assert_eq!(gw.generation(), first + 40);
-    assert!(checks > 40 && seen_new > 0, "the reader ran beside the changes: {checks} checks");
+    assert!(checks > 1 && seen_new > 0, "the reader ran beside the changes: {checks} checks");
     sims.stop();
 }

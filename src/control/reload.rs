@@ -278,7 +278,6 @@ impl Reloader {
         for warning in &warnings {
             warn!(generation, %warning, "shadow compares nothing or only part");
         }
-        let table_audit_log = table.file.gateway.audit_log.clone();
         // Audited before it serves: whoever sees the new generation (`GET /routes`, a reply's
         // Ficus-Generation) finds its entry in the audit log. The swap itself cannot fail.
         let mut entry = AuditEntry::now(trigger.who(), trigger.source(), generation, &hash, &changes);
@@ -286,7 +285,7 @@ impl Reloader {
         // Replicas sharing one routes.toml share its audit log: a reload that only follows the
         // file to a table another replica has recorded (its admin change wrote the file, or it
         // reloaded the same edit first) is that change, not a new one.
-        self.audit.repoint(AuditLog::resolve(&self.path, table_audit_log.as_deref()));
+        self.audit.repoint(AuditLog::resolve(&self.path, table.file.gateway.audit_log.as_deref()));
         let written = match trigger.source() {
             "api" => self.audit.append(&entry).map(|()| true),
             _ => self.audit.append_unless_recorded(&entry),
